@@ -1,0 +1,147 @@
+import type { Engine } from '../engine/types.ts';
+import type { JobService } from './job-service.ts';
+import type { Job } from './types.ts';
+import { freeSlots, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
+
+export interface DispatchOptions {
+  /** How long a lease lasts without a heartbeat. @default 30_000 */
+  leaseMs: number;
+  /** How long a cancelled job keeps its slot while waiting for the worker's acknowledgement. @default 10_000 */
+  cancelGraceMs: number;
+}
+
+/**
+ * Hands queued jobs to the workers connected to THIS instance, only against free slots.
+ * Claims are atomic in the engine; slots are counted here, where the worker's socket is, and a slot
+ * is reserved before each claim so that concurrent kicks can never put two jobs in one slot.
+ */
+export class Dispatcher {
+  readonly workers = new Map<string, WorkerLink>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly jobs: JobService,
+    private readonly options: DispatchOptions,
+    private readonly onError: (err: unknown, stage: string) => void,
+  ) {}
+
+  async addWorker(link: WorkerLink): Promise<void> {
+    this.workers.set(link.id, link);
+    await this.publishPresence(link);
+    for (const spaceId of link.spaceIds) void this.kick(spaceId);
+  }
+
+  /** The worker is gone: every job it held goes back to its queue (or fails after max attempts). */
+  async removeWorker(link: WorkerLink, why: string): Promise<void> {
+    link.closed = true;
+    this.workers.delete(link.id);
+    await this.engine.removeWorker(link.id);
+    const held = [...link.held.values()];
+    link.held.clear();
+    for (const job of held) await this.jobs.release(job, { workerId: link.id, attempt: job.attempt }, why);
+    for (const spaceId of link.spaceIds) this.jobs.queue.changed(spaceId);
+  }
+
+  async setDraining(link: WorkerLink, draining: boolean): Promise<void> {
+    link.draining = draining;
+    await this.publishPresence(link);
+    if (!draining) for (const spaceId of link.spaceIds) void this.kick(spaceId);
+  }
+
+  /** Claims jobs of `spaceId` for local workers with free slots, one per worker per pass to spread load. */
+  async kick(spaceId: string): Promise<void> {
+    try {
+      let progressed = true;
+      while (progressed) {
+        progressed = false;
+        const ready = [...this.workers.values()].filter((w) => w.spaceIds.includes(spaceId) && freeSlots(w) > 0);
+        ready.sort((a, b) => freeSlots(b) - freeSlots(a));
+        const claimed = await Promise.all(ready.map((w) => this.claimFor(w)));
+        progressed = claimed.some(Boolean);
+      }
+    } catch (err) {
+      this.onError(err, 'dispatch');
+    }
+  }
+
+  private async claimFor(link: WorkerLink): Promise<boolean> {
+    link.reserved += 1;
+    let job: Job | null;
+    try {
+      job = await this.engine.claimJob(link.spaceIds, link.id, this.options.leaseMs);
+    } finally {
+      link.reserved -= 1;
+    }
+    if (!job) return false;
+    const held: HeldJob = {
+      id: job.id,
+      attempt: job.attempt,
+      spaceId: job.space_id,
+      ownerId: job.owner.id,
+      createdAt: job.created_at,
+      sawToken: false,
+      cancelling: false,
+    };
+    if (link.closed) {
+      await this.jobs.release(held, { workerId: link.id, attempt: job.attempt }, 'worker disconnected');
+      return false;
+    }
+    link.held.set(job.id, held);
+    this.jobs.queue.changed(job.space_id);
+    await this.publishPresence(link);
+    const files: JobFile[] = [];
+    for (const file of job.inputs.files) {
+      const blob = await this.engine.getBlob(file.blob);
+      if (blob) files.push({ file, bytes: blob.bytes });
+    }
+    if (!link.closed && link.held.has(job.id)) link.sendJob(job, files);
+    return true;
+  }
+
+  /** The worker finished with a job (result, error, acknowledged cancel, or stale): free its slot. */
+  async freeSlot(link: WorkerLink, jobId: string): Promise<void> {
+    if (!link.held.delete(jobId)) return;
+    await this.publishPresence(link);
+    for (const spaceId of link.spaceIds) void this.kick(spaceId);
+  }
+
+  async heartbeat(link: WorkerLink): Promise<void> {
+    if (link.held.size > 0) await this.engine.renewLeases(link.id, [...link.held.keys()], this.options.leaseMs);
+  }
+
+  /**
+   * A cancel or timeout for a job held by a worker on this instance: tell the worker and keep the
+   * slot until it acknowledges, or until the grace period ends (a worker that ignores cancels must
+   * not keep the slot forever, nor get a new job while it may still be busy).
+   */
+  cancelLocal(jobId: string, workerId: string, reason: string): void {
+    const link = this.workers.get(workerId);
+    const held = link?.held.get(jobId);
+    if (!link || !held || held.cancelling) return;
+    held.cancelling = true;
+    link.sendCancel(jobId, reason);
+    setTimeout(() => void this.freeSlot(link, jobId).catch((err) => this.onError(err, 'cancel-grace')), this.options.cancelGraceMs).unref();
+  }
+
+  /** A lease expired under a worker that is still connected: it no longer holds the job. */
+  forget(jobId: string, workerId: string): void {
+    const link = this.workers.get(workerId);
+    if (!link?.held.has(jobId)) return;
+    link.sendCancel(jobId, 'lease expired');
+    void this.freeSlot(link, jobId).catch((err) => this.onError(err, 'forget'));
+  }
+
+  private async publishPresence(link: WorkerLink): Promise<void> {
+    if (link.closed) return;
+    await this.engine.putWorker({
+      id: link.id,
+      name: link.name,
+      space_ids: link.spaceIds,
+      slots: link.slots,
+      running: link.held.size,
+      draining: link.draining,
+      connected_at: link.connectedAt,
+      instance: this.engine.instanceId,
+    });
+  }
+}

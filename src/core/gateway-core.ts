@@ -1,0 +1,75 @@
+import type { Engine } from '../engine/types.ts';
+import { Dispatcher, type DispatchOptions } from './dispatcher.ts';
+import { isFinalLine } from './job-events.ts';
+import { JobService, type QueueHooks } from './job-service.ts';
+import { QueueMonitor } from './queue-monitor.ts';
+import { SubscriberRouter } from './subscriber-router.ts';
+import { Sweeper, type SweepOptions } from './sweeper.ts';
+import type { Telemetry } from './telemetry.ts';
+import { CHANNEL, type ControlMessage } from './topics.ts';
+
+export interface CoreOptions extends DispatchOptions, SweepOptions {
+  /** Queue positions and space status are pushed at most this often per space. @default 250 */
+  statusIntervalMs: number;
+}
+
+export interface GatewayCore {
+  readonly engine: Engine;
+  readonly jobs: JobService;
+  readonly dispatcher: Dispatcher;
+  readonly router: SubscriberRouter;
+  readonly monitor: QueueMonitor;
+  readonly sweeper: Sweeper;
+  close(): void;
+}
+
+/**
+ * Wires the core services to an engine: bus messages become deliveries to local subscribers and
+ * kicks/cancels for local workers. Everything here is transport-free; server/ adds the sockets.
+ */
+export function createCore(engine: Engine, options: CoreOptions, telemetry: Telemetry): GatewayCore {
+  const onError = (err: unknown, stage: string) => telemetry.backgroundError(err, stage);
+  let monitor: QueueMonitor | undefined;
+  const hooks: QueueHooks = {
+    changed: (spaceId) => monitor?.changed(spaceId),
+    told: (spaceId, jobId, position) => monitor?.told(spaceId, jobId, position),
+  };
+  const jobs = new JobService(engine, telemetry, hooks);
+  monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError);
+  const dispatcher = new Dispatcher(engine, jobs, options, onError);
+  const router = new SubscriberRouter();
+  const sweeper = new Sweeper(engine, jobs, dispatcher, options, onError);
+
+  const unsubscribe = engine.subscribe((channel, message) => {
+    try {
+      if (channel.startsWith('ev:')) {
+        const t1 = message.indexOf('\t');
+        const t2 = message.indexOf('\t', t1 + 1);
+        const line = message.slice(t2 + 1);
+        router.routeEvent(channel.slice(3), message.slice(0, t1), message.slice(t1 + 1, t2), line, isFinalLine(line));
+      } else if (channel === CHANNEL.control) {
+        const control = JSON.parse(message) as ControlMessage;
+        if (control.op === 'queued') void dispatcher.kick(control.space);
+        else if (control.op === 'cancel') dispatcher.cancelLocal(control.job, control.worker, control.reason);
+        else if (control.op === 'status') router.routeStatus(control.space, control.line);
+      }
+    } catch (err) {
+      onError(err, 'bus');
+    }
+  });
+  sweeper.start();
+
+  return {
+    engine,
+    jobs,
+    dispatcher,
+    router,
+    monitor,
+    sweeper,
+    close() {
+      unsubscribe();
+      sweeper.stop();
+      monitor.close();
+    },
+  };
+}

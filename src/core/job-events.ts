@@ -1,0 +1,58 @@
+import type { JobState } from './types.ts';
+
+/**
+ * The events of a job's log. On the wire each is one JSON object `{ type, job, seq, ...fields }`,
+ * serialised once when appended and sent verbatim to every subscriber and on every replay.
+ */
+export type JobEvent =
+  | { type: 'queued'; position: number; eta_ms: number | null; attempt: number; reason?: string }
+  | { type: 'started'; attempt: number; worker: string }
+  | { type: 'progress'; progress: number; message?: string }
+  | { type: 'token'; text: string }
+  | { type: 'partial'; data: unknown }
+  | { type: 'result'; data: unknown; files: Record<string, unknown>[] }
+  | { type: 'failed'; code: string; message: string }
+  | { type: 'cancelled'; reason: string }
+  | { type: 'timed_out'; message: string };
+
+export type JobEventType = JobEvent['type'];
+
+/** The final events and the job state each one ends in. */
+export const FINAL_EVENT_STATE: Partial<Record<JobEventType, JobState>> = {
+  result: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  timed_out: 'timed_out',
+};
+
+export function isFinalEvent(event: JobEvent): boolean {
+  return event.type in FINAL_EVENT_STATE;
+}
+
+/** Serialises an event with its job id and seq first, so logs read naturally. */
+export function eventLine(jobId: string, seq: number, event: JobEvent): string {
+  const { type, ...fields } = event;
+  return JSON.stringify({ type, job: jobId, seq, ...fields });
+}
+
+/** Reads the `type` of a serialised event without a full parse (it is always the first field). */
+export function lineType(line: string): string {
+  const end = line.indexOf('"', 9);
+  return line.slice(9, end);
+}
+
+export function isFinalLine(line: string): boolean {
+  return lineType(line) in FINAL_EVENT_STATE;
+}
+
+/** The seq of a serialised event, read without parsing the whole line. */
+export function lineSeq(line: string): number {
+  const at = line.indexOf('"seq":') + 6;
+  let n = 0;
+  for (let i = at; i < line.length; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+  }
+  return n;
+}

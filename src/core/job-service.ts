@@ -1,0 +1,232 @@
+import { SpaceportError } from '../protocol/errors.ts';
+import type { Appended, Engine, LeaseHolder } from '../engine/types.ts';
+import { DurationEstimate } from './eta.ts';
+import { newId } from './ids.ts';
+import { FINAL_EVENT_STATE, type JobEvent } from './job-events.ts';
+import { isFinal, isLeased } from './job-state.ts';
+import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
+import type { Telemetry } from './telemetry.ts';
+import { CHANNEL, type ControlMessage } from './topics.ts';
+import type { Identity, InputKind, Job, JobResult, Space, StoredFile } from './types.ts';
+import type { HeldJob } from './worker-link.ts';
+
+/** A file offered with a submit: bytes that arrived with it, or a blob uploaded earlier. */
+export type SubmittedFile =
+  | { name: string; mime: string; input?: Exclude<InputKind, 'prompt'> | undefined; bytes: Buffer }
+  | { blob: string; name?: string | undefined; mime?: string | undefined; input?: Exclude<InputKind, 'prompt'> | undefined };
+
+export interface SubmitRequest {
+  space: string;
+  prompt?: string | undefined;
+  options?: Record<string, unknown> | undefined;
+  files: SubmittedFile[];
+}
+
+export interface QueueHooks {
+  /** Something about the space's queue or workers changed. */
+  changed(spaceId: string): void;
+  /** A job was told its position directly (at submit or requeue); no need to push it again. */
+  told(spaceId: string, jobId: string, position: number): void;
+}
+
+export interface Accepted {
+  job: Job;
+  position: number;
+  eta_ms: number | null;
+  /** The first event (queued, seq 1), already published. */
+  line: string;
+}
+
+/** Who may see a job: admins, its owner, and (for anonymous jobs) whoever holds its unguessable id. */
+export function maySee(who: Identity, job: Job): boolean {
+  return who.kind === 'admin' || job.owner.id === who.id || job.owner.kind === 'anonymous';
+}
+
+/**
+ * The rules of a job's life above the engine: submit checks, cancels, timeouts, lost leases, and
+ * publishing every appended event on the bus (one publish per event, on its space's channel).
+ */
+export class JobService {
+  private readonly estimates = new Map<string, DurationEstimate>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly telemetry: Telemetry,
+    /** Told when a space's queue or workers changed, so positions and status get pushed. */
+    readonly queue: QueueHooks,
+  ) {}
+
+  estimate(spaceId: string): DurationEstimate {
+    let e = this.estimates.get(spaceId);
+    if (!e) this.estimates.set(spaceId, (e = new DurationEstimate()));
+    return e;
+  }
+
+  /** Total slots of the workers serving a space, on every instance. */
+  async slotsOf(spaceId: string): Promise<number> {
+    let slots = 0;
+    for (const w of await this.engine.listWorkers()) if (w.space_ids.includes(spaceId) && !w.draining) slots += w.slots;
+    return slots;
+  }
+
+  async requireSpace(name: string): Promise<Space> {
+    const space = await this.engine.getSpace(name);
+    if (!space) throw new SpaceportError('space_not_found', `No space is named "${name}".`);
+    return space;
+  }
+
+  async submit(who: Identity, req: SubmitRequest): Promise<Accepted> {
+    const space = await this.requireSpace(req.space);
+    if (!maySubmit(space, who)) throw new SpaceportError('unauthorized', `Space "${space.name}" accepts jobs only from signed-in users or API keys.`);
+    const jobId = newId('job');
+    const files = await this.resolveFiles(space, req, jobId);
+    const slots = await this.slotsOf(space.id);
+    const estimate = this.estimate(space.id);
+    const now = Date.now();
+    const job: Job = {
+      id: jobId,
+      space_id: space.id,
+      space: space.name,
+      owner: who,
+      state: 'queued',
+      attempt: 0,
+      max_attempts: space.max_attempts,
+      inputs: { files, ...(req.prompt !== undefined && { prompt: req.prompt }), ...(req.options && { options: req.options }) },
+      created_at: now,
+      deadline: now + space.timeout_s * 1000,
+    };
+    let eta: number | null = null;
+    const appended = await this.engine.submitJob(job, space.max_queue, (position) => {
+      eta = estimate.etaMs(position, slots);
+      return { type: 'queued', position, eta_ms: eta, attempt: 0 };
+    });
+    this.publish(job.space_id, job.id, who.id, appended.line);
+    this.control({ op: 'queued', space: space.id });
+    this.queue.told(space.id, job.id, appended.position);
+    this.queue.changed(space.id);
+    return { job, position: appended.position, eta_ms: eta, line: appended.line };
+  }
+
+  /** Checks every input against the space, then stores inline bytes as blobs owned by the job. */
+  private async resolveFiles(space: Space, req: SubmitRequest, jobId: string): Promise<StoredFile[]> {
+    const described = await Promise.all(
+      req.files.map(async (f) => {
+        if ('bytes' in f) return { ...f, size: f.bytes.length };
+        const blob = await this.engine.getBlob(f.blob);
+        if (!blob) throw new SpaceportError('blob_not_found', `No blob has id "${f.blob}".`);
+        return { name: f.name ?? blob.meta.name, mime: f.mime ?? blob.meta.mime, input: f.input, size: blob.meta.size, blob: f.blob };
+      }),
+    );
+    checkInputs(space, req.prompt, described);
+    const stored: StoredFile[] = [];
+    for (const f of described) {
+      const input = f.input ?? inputKindOf(f.mime);
+      let blob = 'blob' in f ? f.blob : undefined;
+      if (blob === undefined && 'bytes' in f) {
+        blob = newId('blob');
+        await this.engine.putBlob({ id: blob, name: f.name, mime: f.mime, size: f.size, created_at: Date.now(), job_id: jobId }, f.bytes);
+      }
+      stored.push({ blob: blob!, name: f.name, mime: f.mime, size: f.size, input });
+    }
+    return stored;
+  }
+
+  async getVisible(who: Identity, jobId: string): Promise<Job> {
+    const job = await this.engine.getJob(jobId);
+    if (!job || !maySee(who, job)) throw new SpaceportError('job_not_found', `No job has id "${jobId}".`);
+    return job;
+  }
+
+  async cancel(who: Identity, jobId: string): Promise<Job> {
+    const job = await this.getVisible(who, jobId);
+    if (isFinal(job.state)) throw new SpaceportError('job_finished', `Job ${jobId} already ended as ${job.state}.`);
+    await this.end(jobId, { type: 'cancelled', reason: `cancelled by ${who.name}` });
+    return (await this.engine.getJob(jobId)) ?? job;
+  }
+
+  /** Ends a job as cancelled or timed_out, and tells the worker holding it to stop. */
+  async end(jobId: string, event: JobEvent): Promise<boolean> {
+    const ended = await this.engine.endJob(jobId, event);
+    if (!ended) return false;
+    const { before, appended } = ended;
+    this.publish(before.space_id, before.id, before.owner.id, appended.line);
+    this.reportEnd(before, FINAL_EVENT_STATE[event.type]!);
+    if (isLeased(before.state) && before.worker_id) {
+      this.control({ op: 'cancel', job: before.id, worker: before.worker_id, reason: event.type });
+    }
+    this.queue.changed(before.space_id);
+    return true;
+  }
+
+  /** A worker lost a job (disconnect, silence): requeue at the head, or fail after max attempts. */
+  async release(held: Pick<HeldJob, 'id' | 'spaceId' | 'ownerId'>, holder: LeaseHolder, why: string): Promise<void> {
+    const out = await this.engine.releaseJob(
+      held.id,
+      holder,
+      (position) => ({ type: 'queued', position, eta_ms: null, attempt: holder.attempt, reason: why }),
+      { type: 'failed', code: 'worker_lost', message: `The job was lost by its worker ${holder.attempt} time(s) (${why}); the space allows ${holder.attempt}.` },
+    );
+    if (!out) return;
+    this.publish(held.spaceId, held.id, held.ownerId, out.line);
+    if (out.requeued) {
+      this.queue.told(held.spaceId, held.id, 0);
+      this.control({ op: 'queued', space: held.spaceId });
+    } else {
+      this.telemetry.jobEnded(await this.spaceName(held.spaceId), 'failed', null);
+    }
+    this.queue.changed(held.spaceId);
+  }
+
+  /**
+   * Appends an event a worker sent for a job it holds. Returns null when the worker no longer holds
+   * the job (the event is discarded and never reaches a client).
+   */
+  async workerEvent(held: HeldJob, workerId: string, event: JobEvent, result?: JobResult): Promise<Appended | null> {
+    const appended = await this.engine.appendEvent(held.id, event, { workerId, attempt: held.attempt }, result);
+    if (!appended) return null;
+    this.publish(held.spaceId, held.id, held.ownerId, appended.line);
+    const space = await this.spaceName(held.spaceId);
+    const now = Date.now();
+    if (event.type === 'started') {
+      held.startedAt = now;
+      this.telemetry.jobStarted(space, now - held.createdAt);
+    } else if (event.type === 'token' && !held.sawToken) {
+      held.sawToken = true;
+      this.telemetry.firstToken(space, now - held.createdAt);
+    } else if (event.type in FINAL_EVENT_STATE) {
+      const runMs = now - (held.startedAt ?? now);
+      if (event.type === 'result') this.estimate(held.spaceId).record(runMs);
+      this.telemetry.jobEnded(space, FINAL_EVENT_STATE[event.type]!, runMs);
+    }
+    return appended;
+  }
+
+  /** Appends and publishes an event that is not a worker's (queue position updates). */
+  async systemEvent(job: Job, event: JobEvent): Promise<void> {
+    const appended = await this.engine.appendEvent(job.id, event);
+    if (appended) this.publish(job.space_id, job.id, job.owner.id, appended.line);
+  }
+
+  publish(spaceId: string, jobId: string, ownerId: string, line: string): void {
+    this.engine.publish(CHANNEL.events(spaceId), `${jobId}\t${ownerId}\t${line}`);
+  }
+
+  control(message: ControlMessage): void {
+    this.engine.publish(CHANNEL.control, JSON.stringify(message));
+  }
+
+  private spaceNames = new Map<string, string>();
+  private async spaceName(spaceId: string): Promise<string> {
+    let name = this.spaceNames.get(spaceId);
+    if (name === undefined) {
+      name = (await this.engine.getSpaceById(spaceId))?.name ?? spaceId;
+      this.spaceNames.set(spaceId, name);
+    }
+    return name;
+  }
+
+  private reportEnd(job: Job, state: Job['state']): void {
+    const runMs = job.started_at ? Date.now() - job.started_at : null;
+    this.telemetry.jobEnded(job.space, state, runMs);
+  }
+}

@@ -1,0 +1,69 @@
+import { SpaceportError } from '../protocol/errors.ts';
+import type { Identity, InputKind, Space } from './types.ts';
+
+export const SPACE_DEFAULTS = {
+  timeout_s: 120,
+  max_queue: 1000,
+  max_attempts: 3,
+  access: 'public',
+} as const;
+
+/** Default size caps per input kind, used when an admin enables a kind without giving one. */
+export const DEFAULT_MAX_BYTES: Record<InputKind, number> = {
+  prompt: 64 * 1024,
+  image: 10 * 1024 * 1024,
+  audio: 25 * 1024 * 1024,
+  video: 100 * 1024 * 1024,
+  files: 25 * 1024 * 1024,
+};
+
+/** Space names appear in paths and topics: keep them to a safe, readable alphabet. */
+export const SPACE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** The input kind a file counts as when the caller does not say: by the top level of its MIME type. */
+export function inputKindOf(mime: string): Exclude<InputKind, 'prompt'> {
+  if (mime.startsWith('image/')) return 'image';
+  if (mime.startsWith('audio/')) return 'audio';
+  if (mime.startsWith('video/')) return 'video';
+  return 'files';
+}
+
+function mimeAllowed(patterns: string[], mime: string): boolean {
+  if (patterns.length === 0) return true;
+  return patterns.some((p) => (p.endsWith('/*') ? mime.startsWith(p.slice(0, -1)) : p === mime));
+}
+
+export interface FileToCheck {
+  name: string;
+  mime: string;
+  size: number;
+  input?: Exclude<InputKind, 'prompt'> | undefined;
+}
+
+/** Throws the documented error for the first input the space does not accept. */
+export function checkInputs(space: Space, prompt: string | undefined, files: FileToCheck[]): void {
+  if (prompt !== undefined) {
+    const rule = space.inputs.prompt;
+    if (!rule) throw new SpaceportError('input_not_accepted', `Space "${space.name}" does not accept a prompt.`);
+    const bytes = Buffer.byteLength(prompt);
+    if (bytes > rule.max_bytes) {
+      throw new SpaceportError('input_too_large', `The prompt is ${bytes} bytes; space "${space.name}" allows ${rule.max_bytes}.`);
+    }
+  }
+  for (const file of files) {
+    const kind = file.input ?? inputKindOf(file.mime);
+    const rule = space.inputs[kind];
+    if (!rule) throw new SpaceportError('input_not_accepted', `Space "${space.name}" does not accept ${kind} input (${file.name}).`);
+    if (!mimeAllowed(rule.mime, file.mime)) {
+      throw new SpaceportError('mime_not_allowed', `Space "${space.name}" does not accept ${file.mime} for ${kind} (allowed: ${rule.mime.join(', ')}).`);
+    }
+    if (file.size > rule.max_bytes) {
+      throw new SpaceportError('input_too_large', `${file.name} is ${file.size} bytes; space "${space.name}" allows ${rule.max_bytes} for ${kind}.`);
+    }
+  }
+}
+
+/** Whether `who` may submit to (and follow) jobs of this space. */
+export function maySubmit(space: Space, who: Identity): boolean {
+  return space.access === 'public' || who.kind !== 'anonymous';
+}

@@ -1,0 +1,92 @@
+import type { Identity } from './types.ts';
+
+/** A local consumer of job events and space status: a WebSocket connection, an SSE stream. */
+export interface Subscriber {
+  readonly identity: Identity;
+  /** A job event line; `jobId` is passed so the subscriber need not parse the line. */
+  deliverEvent(jobId: string, line: string): void;
+  /** A space_status line. */
+  deliverStatus(line: string): void;
+}
+
+/** Admins see every job; others see jobs they own (anonymous jobs only through the job topic). */
+function seesJobsOf(sub: Subscriber, ownerId: string): boolean {
+  return sub.identity.kind === 'admin' || (sub.identity.kind !== 'anonymous' && sub.identity.id === ownerId);
+}
+
+/**
+ * Routes what arrives on this instance's bus to its local subscribers. One bus message per event
+ * fans out here, so the cost of a subscriber is a Set lookup, never a publish. A subscriber that is
+ * reached through several topics receives each event once.
+ */
+export class SubscriberRouter {
+  private readonly byJob = new Map<string, Set<Subscriber>>();
+  private readonly bySpace = new Map<string, Set<Subscriber>>();
+  private readonly everything = new Set<Subscriber>();
+
+  subscribeJob(jobId: string, sub: Subscriber): void {
+    addTo(this.byJob, jobId, sub);
+  }
+  unsubscribeJob(jobId: string, sub: Subscriber): void {
+    removeFrom(this.byJob, jobId, sub);
+  }
+  subscribeSpace(spaceId: string, sub: Subscriber): void {
+    addTo(this.bySpace, spaceId, sub);
+  }
+  unsubscribeSpace(spaceId: string, sub: Subscriber): void {
+    removeFrom(this.bySpace, spaceId, sub);
+  }
+  subscribeAll(sub: Subscriber): void {
+    this.everything.add(sub);
+  }
+  unsubscribeAll(sub: Subscriber): void {
+    this.everything.delete(sub);
+  }
+
+  /** Forgets a subscriber everywhere (connection closed). */
+  drop(sub: Subscriber, jobIds: Iterable<string>, spaceIds: Iterable<string>): void {
+    for (const id of jobIds) this.unsubscribeJob(id, sub);
+    for (const id of spaceIds) this.unsubscribeSpace(id, sub);
+    this.everything.delete(sub);
+  }
+
+  routeEvent(spaceId: string, jobId: string, ownerId: string, line: string, final: boolean): void {
+    const direct = this.byJob.get(jobId);
+    if (direct) for (const sub of direct) sub.deliverEvent(jobId, line);
+    const inSpace = this.bySpace.get(spaceId);
+    if (inSpace) {
+      for (const sub of inSpace) if (!direct?.has(sub) && seesJobsOf(sub, ownerId)) sub.deliverEvent(jobId, line);
+    }
+    for (const sub of this.everything) {
+      if (!direct?.has(sub) && !inSpace?.has(sub) && seesJobsOf(sub, ownerId)) sub.deliverEvent(jobId, line);
+    }
+    // Nothing follows a final event: the job topic can go.
+    if (final) this.byJob.delete(jobId);
+  }
+
+  routeStatus(spaceId: string, line: string): void {
+    const inSpace = this.bySpace.get(spaceId);
+    if (inSpace) for (const sub of inSpace) sub.deliverStatus(line);
+    for (const sub of this.everything) if (!inSpace?.has(sub)) sub.deliverStatus(line);
+  }
+
+  get subscriberCount(): number {
+    let n = this.everything.size;
+    for (const set of this.byJob.values()) n += set.size;
+    for (const set of this.bySpace.values()) n += set.size;
+    return n;
+  }
+}
+
+function addTo<K>(map: Map<K, Set<Subscriber>>, key: K, sub: Subscriber): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(sub);
+}
+
+function removeFrom<K>(map: Map<K, Set<Subscriber>>, key: K, sub: Subscriber): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(sub);
+  if (set.size === 0) map.delete(key);
+}

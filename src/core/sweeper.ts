@@ -1,0 +1,64 @@
+import type { Engine } from '../engine/types.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import type { JobService } from './job-service.ts';
+
+export interface SweepOptions {
+  /** How often leases, deadlines and retention are checked. @default 1000 */
+  sweepIntervalMs: number;
+  /** How long finished jobs, their events and their blobs are kept. @default 86_400_000 (24 h) */
+  retentionMs: number;
+}
+
+/**
+ * The periodic safety net: expired leases are released (their jobs requeued), jobs past their
+ * deadline end as timed_out, finished jobs past retention are deleted, and every space is kicked
+ * so no slot idles while its space has queued jobs, even if a notification was missed.
+ */
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly jobs: JobService,
+    private readonly dispatcher: Dispatcher,
+    private readonly options: SweepOptions,
+    private readonly onError: (err: unknown, stage: string) => void,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  async sweep(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const now = Date.now();
+      for (const lease of await this.engine.expiredLeases(now)) {
+        const job = await this.engine.getJob(lease.jobId);
+        if (!job) continue;
+        this.dispatcher.forget(lease.jobId, lease.workerId);
+        await this.jobs.release({ id: job.id, spaceId: job.space_id, ownerId: job.owner.id }, lease, 'lease expired');
+      }
+      for (const job of await this.engine.overdueJobs(now)) {
+        await this.jobs.end(job.id, { type: 'timed_out', message: `The job did not finish within ${Math.round((job.deadline - job.created_at) / 1000)} s.` });
+      }
+      if (now - this.lastPurge > Math.min(60_000, this.options.retentionMs)) {
+        this.lastPurge = now;
+        await this.engine.purgeFinishedBefore(now - this.options.retentionMs);
+      }
+      for (const space of await this.engine.listSpaces()) await this.dispatcher.kick(space.id);
+    } catch (err) {
+      this.onError(err, 'sweep');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

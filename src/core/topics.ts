@@ -1,0 +1,28 @@
+/**
+ * What a connection can subscribe to: one job, one space (its status and the jobs in it the caller
+ * may see), or everything the caller may see.
+ */
+export type Topic = { kind: 'job'; jobId: string } | { kind: 'space'; name: string } | { kind: 'all' };
+
+export function parseTopic(text: string): Topic | null {
+  if (text === 'all') return { kind: 'all' };
+  if (text.startsWith('job:') && text.length > 4) return { kind: 'job', jobId: text.slice(4) };
+  if (text.startsWith('space:') && text.length > 6) return { kind: 'space', name: text.slice(6) };
+  return null;
+}
+
+/** Bus channels (see Engine.publish). */
+export const CHANNEL = {
+  /** Job event lines of one space: `${jobId}\t${ownerId}\t${line}`. */
+  events: (spaceId: string) => `ev:${spaceId}`,
+  /** Control messages between instances: JSON `ControlMessage`. */
+  control: 'ctl',
+} as const;
+
+export type ControlMessage =
+  /** A job entered the queue of a space: instances with free local workers should claim. */
+  | { op: 'queued'; space: string }
+  /** Tell the worker holding a job to stop (cancel or timeout). */
+  | { op: 'cancel'; job: string; worker: string; reason: string }
+  /** A space's status changed (workers, slots, queue): the line goes to its subscribers. */
+  | { op: 'status'; space: string; line: string };

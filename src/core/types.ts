@@ -1,0 +1,112 @@
+/** The nouns of Spaceport (see shared/DESIGN.md). Plain data: persisted as JSON by every engine. */
+
+export const INPUT_KINDS = ['prompt', 'image', 'audio', 'video', 'files'] as const;
+export type InputKind = (typeof INPUT_KINDS)[number];
+
+/** What a space accepts for one kind of input. `mime` entries may end in `/*`; an empty list allows any type. */
+export interface InputRule {
+  max_bytes: number;
+  mime: string[];
+}
+
+export type SpaceAccess = 'public' | 'users';
+
+export interface Space {
+  id: string;
+  name: string;
+  description: string;
+  /** Only the kinds present here are accepted. */
+  inputs: Partial<Record<InputKind, InputRule>>;
+  timeout_s: number;
+  max_queue: number;
+  max_attempts: number;
+  access: SpaceAccess;
+  created_at: number;
+  updated_at: number;
+}
+
+export type JobState = 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+
+/** A file attached to a job or a result; the bytes live in the blob store under `blob`. */
+export interface StoredFile {
+  blob: string;
+  name: string;
+  mime: string;
+  size: number;
+  input: Exclude<InputKind, 'prompt'>;
+}
+
+export interface JobInputs {
+  prompt?: string;
+  options?: Record<string, unknown>;
+  files: StoredFile[];
+}
+
+export interface JobResult {
+  data?: unknown;
+  files: StoredFile[];
+}
+
+/** Who did something: an admin, the holder of an API key, a signed-in user, or nobody in particular. */
+export interface Identity {
+  kind: 'admin' | 'key' | 'user' | 'anonymous';
+  /** Stable id used for ownership checks ('anonymous' for anonymous callers). */
+  id: string;
+  /** Display name recorded on jobs and delivered to workers. */
+  name: string;
+}
+
+export interface Job {
+  id: string;
+  space_id: string;
+  space: string;
+  owner: Identity;
+  state: JobState;
+  /** How many times the job has been handed to a worker. */
+  attempt: number;
+  max_attempts: number;
+  inputs: JobInputs;
+  created_at: number;
+  /** Absolute time (ms) after which the job ends as timed_out. */
+  deadline: number;
+  started_at?: number;
+  finished_at?: number;
+  worker_id?: string;
+  lease_expires?: number;
+  /** Set when a cancel was asked for while a worker held the job. */
+  cancel_requested?: boolean;
+  result?: JobResult;
+  error?: { code: string; message: string };
+}
+
+/** What a client sees of a job (GET /v1/jobs/{id}). */
+export function publicJob(job: Job): Record<string, unknown> {
+  return {
+    id: job.id,
+    space: job.space,
+    state: job.state,
+    attempt: job.attempt,
+    owner: job.owner.name,
+    created_at: new Date(job.created_at).toISOString(),
+    started_at: job.started_at ? new Date(job.started_at).toISOString() : null,
+    finished_at: job.finished_at ? new Date(job.finished_at).toISOString() : null,
+    result: job.result ? { data: job.result.data ?? null, files: job.result.files.map(publicFile) } : null,
+    error: job.error ?? null,
+  };
+}
+
+export function publicFile(file: StoredFile): Record<string, unknown> {
+  return { id: file.blob, name: file.name, mime: file.mime, size: file.size, url: `/v1/blobs/${file.blob}` };
+}
+
+/** A connected worker as every gateway instance can see it. */
+export interface WorkerInfo {
+  id: string;
+  name: string;
+  space_ids: string[];
+  slots: number;
+  running: number;
+  draining: boolean;
+  connected_at: number;
+  instance: string;
+}

@@ -1,0 +1,42 @@
+import type { Job, StoredFile } from './types.ts';
+
+/** A job a local worker holds, with what the hot path needs to publish its events without a lookup. */
+export interface HeldJob {
+  id: string;
+  attempt: number;
+  spaceId: string;
+  ownerId: string;
+  createdAt: number;
+  startedAt?: number;
+  sawToken: boolean;
+  /** A cancel (or timeout) was sent; the slot frees when the worker acknowledges or after a grace period. */
+  cancelling: boolean;
+}
+
+export interface JobFile {
+  file: StoredFile;
+  bytes: Buffer;
+}
+
+/**
+ * A worker connected to THIS instance, as the dispatcher sees it. The server's worker endpoint
+ * implements the send side; the dispatcher owns the slot accounting (`held`, `reserved`).
+ */
+export interface WorkerLink {
+  readonly id: string;
+  readonly name: string;
+  readonly spaceIds: string[];
+  readonly slots: number;
+  readonly connectedAt: number;
+  draining: boolean;
+  closed: boolean;
+  /** Slots taken by claims still in flight (so concurrent kicks never over-claim). */
+  reserved: number;
+  readonly held: Map<string, HeldJob>;
+  sendJob(job: Job, files: JobFile[]): void;
+  sendCancel(jobId: string, reason: string): void;
+}
+
+export function freeSlots(link: WorkerLink): number {
+  return link.closed || link.draining ? 0 : link.slots - link.held.size - link.reserved;
+}

@@ -1,0 +1,326 @@
+import { mkdirSync } from 'node:fs';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EventLog } from '../../core/event-log.ts';
+import { FINAL_EVENT_STATE, eventLine, type JobEvent } from '../../core/job-events.ts';
+import { isLeased } from '../../core/job-state.ts';
+import { newId } from '../../core/ids.ts';
+import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
+import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../types.ts';
+import { LocalBus } from './local-bus.ts';
+import { SpaceQueues } from './space-queues.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+export interface EmbeddedEngineOptions extends EngineOptions {
+  /** Directory holding spaceport.db and blobs/. Created if missing. */
+  dataDir: string;
+  /** How often buffered (non-final) events are written to SQLite. @default 50 */
+  flushIntervalMs?: number;
+}
+
+interface ActiveJob {
+  job: Job;
+  rank: number;
+  log: EventLog;
+}
+
+/**
+ * The default engine: one process, state in memory, everything that must survive a restart in
+ * SQLite. Jobs are written synchronously on every state change; token/progress events are
+ * batched (flushIntervalMs) because a crash requeues running jobs anyway, while final events are
+ * written with the state change that ends the job.
+ */
+export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
+  mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
+  const store = new SqliteStore(join(options.dataDir, 'spaceport.db'));
+  const blobPath = (id: string) => join(options.dataDir, 'blobs', id);
+  const maxEvents = options.maxEventsPerJob ?? 10_000;
+  const bus = new LocalBus();
+
+  const spaces = new Map(store.allSpaces().map((s) => [s.id, s]));
+  const credentials = new Map(store.allCredentials().map((c) => [c.id, c]));
+  const workers = new Map<string, WorkerInfo>();
+  const active = new Map<string, ActiveJob>();
+  const queues = new SpaceQueues(store.maxRank());
+
+  // Restore: queued jobs re-enter their queues; jobs that were held by a worker get an expired
+  // lease, so the ordinary lease sweep requeues them (counting the attempt) on the first tick.
+  for (const { job, rank } of store.activeJobs()) {
+    const rows = store.eventsAfter(job.id, 0);
+    const log = new EventLog(maxEvents, { lines: rows.map((r) => r.line), firstSeq: rows[0]?.seq ?? 1 });
+    if (isLeased(job.state)) job.lease_expires = 0;
+    active.set(job.id, { job, rank, log });
+    if (job.state === 'queued') queues.insert(job.space_id, job.id, rank);
+  }
+
+  let pending: Array<[string, number, string]> = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const rows = pending;
+    pending = [];
+    store.transaction(() => {
+      store.putEvents(rows);
+      const trimmed = new Set<string>();
+      for (const [jobId] of rows) {
+        const log = active.get(jobId)?.log;
+        if (log && log.firstSeq > 1 && !trimmed.has(jobId)) {
+          trimmed.add(jobId);
+          store.trimEvents(jobId, log.firstSeq);
+        }
+      }
+    });
+  };
+  const flushTimer = setInterval(flush, options.flushIntervalMs ?? 50);
+  flushTimer.unref();
+
+  const persist = (a: ActiveJob) => store.putJob(a.job, a.rank);
+  const copy = (job: Job): Job => ({ ...job });
+
+  function append(a: ActiveJob, event: JobEvent): Appended {
+    const seq = a.log.nextSeq;
+    const line = eventLine(a.job.id, seq, event);
+    a.log.append(line);
+    pending.push([a.job.id, seq, line]);
+    return { seq, line };
+  }
+
+  /** Ends a job: state, outcome and its last events hit the disk in one transaction. */
+  function finish(a: ActiveJob, event: JobEvent, result?: JobResult): Appended {
+    const appended = append(a, event);
+    const job = a.job;
+    if (job.state === 'queued') queues.remove(job.space_id, job.id);
+    job.state = FINAL_EVENT_STATE[event.type]!;
+    job.finished_at = Date.now();
+    delete job.lease_expires;
+    if (event.type === 'result') job.result = result ?? { data: event.data, files: [] };
+    if (event.type === 'failed') job.error = { code: event.code, message: event.message };
+    if (event.type === 'timed_out') job.error = { code: 'timed_out', message: event.message };
+    if (event.type === 'cancelled') job.error = { code: 'cancelled', message: event.reason };
+    store.transaction(() => {
+      flush();
+      persist(a);
+    });
+    active.delete(job.id);
+    return appended;
+  }
+
+  const holds = (a: ActiveJob | undefined, h: LeaseHolder): a is ActiveJob =>
+    !!a && isLeased(a.job.state) && a.job.worker_id === h.workerId && a.job.attempt === h.attempt;
+
+  let closed = false;
+
+  return {
+    instanceId: newId('gw'),
+
+    async listSpaces() {
+      return [...spaces.values()].sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async getSpace(name) {
+      for (const s of spaces.values()) if (s.name === name) return s;
+      return null;
+    },
+    async getSpaceById(id) {
+      return spaces.get(id) ?? null;
+    },
+    async createSpace(space) {
+      if (await this.getSpace(space.name)) throw new SpaceportError('space_exists', `A space named "${space.name}" already exists.`);
+      store.putSpace(space);
+      spaces.set(space.id, space);
+    },
+    async updateSpace(space) {
+      const other = await this.getSpace(space.name);
+      if (other && other.id !== space.id) throw new SpaceportError('space_exists', `A space named "${space.name}" already exists.`);
+      store.putSpace(space);
+      spaces.set(space.id, space);
+    },
+    async deleteSpace(id) {
+      store.deleteSpace(id);
+      spaces.delete(id);
+      queues.dropSpace(id);
+      for (const [cid, c] of credentials) if (c.space_id === id) credentials.delete(cid);
+    },
+
+    async createCredential(record) {
+      store.putCredential(record);
+      credentials.set(record.id, record);
+    },
+    async listCredentials(kind: CredentialKind, spaceId?: string) {
+      return [...credentials.values()].filter((c) => c.kind === kind && (spaceId === undefined || c.space_id === spaceId));
+    },
+    async findCredential(hash) {
+      for (const c of credentials.values()) if (c.hash === hash && c.revoked_at === null) return c;
+      return null;
+    },
+    async revokeCredential(id) {
+      const c = credentials.get(id);
+      if (!c || c.revoked_at !== null) return false;
+      const revoked: CredentialRecord = { ...c, revoked_at: Date.now() };
+      store.putCredential(revoked);
+      credentials.set(id, revoked);
+      return true;
+    },
+
+    async submitJob(job, maxQueue, firstEvent) {
+      if (queues.length(job.space_id) >= maxQueue) {
+        throw new SpaceportError('queue_full', `Space "${job.space}" already has ${maxQueue} jobs waiting.`);
+      }
+      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents) };
+      const position = queues.length(job.space_id);
+      const appended = append(a, firstEvent(position));
+      pending.pop(); // written below in the same transaction as the job row
+      store.transaction(() => {
+        persist(a);
+        store.putEvents([[job.id, appended.seq, appended.line]]);
+      });
+      active.set(job.id, a);
+      queues.insert(job.space_id, job.id, a.rank);
+      return { ...appended, position };
+    },
+
+    async claimJob(spaceIds, workerId, leaseMs) {
+      const id = queues.takeHead(spaceIds);
+      if (id === null) return null;
+      const a = active.get(id)!;
+      a.job.state = 'assigned';
+      a.job.attempt += 1;
+      a.job.worker_id = workerId;
+      a.job.lease_expires = Date.now() + leaseMs;
+      persist(a);
+      return copy(a.job);
+    },
+
+    async renewLeases(workerId, jobIds, leaseMs) {
+      const until = Date.now() + leaseMs;
+      for (const id of jobIds) {
+        const a = active.get(id);
+        if (a && isLeased(a.job.state) && a.job.worker_id === workerId) a.job.lease_expires = until;
+      }
+    },
+
+    async appendEvent(jobId, event, holder, result) {
+      const a = active.get(jobId);
+      if (!a || (holder && !holds(a, holder))) return null;
+      if (event.type in FINAL_EVENT_STATE) return finish(a, event, result);
+      const appended = append(a, event);
+      if (event.type === 'started' && a.job.state === 'assigned') {
+        a.job.state = 'running';
+        a.job.started_at = Date.now();
+        persist(a);
+      }
+      return appended;
+    },
+
+    async releaseJob(jobId, holder, requeued, exhausted) {
+      const a = active.get(jobId);
+      if (!holds(a, holder)) return null;
+      if (a.job.attempt >= a.job.max_attempts) return { ...finish(a, exhausted), requeued: false };
+      a.job.state = 'queued';
+      delete a.job.worker_id;
+      delete a.job.lease_expires;
+      delete a.job.started_at;
+      a.rank = queues.nextHeadRank();
+      queues.insert(a.job.space_id, a.job.id, a.rank);
+      const appended = append(a, requeued(0));
+      persist(a);
+      return { ...appended, requeued: true };
+    },
+
+    async endJob(jobId, event) {
+      const a = active.get(jobId);
+      if (!a) return null;
+      const before = copy(a.job);
+      return { before, appended: finish(a, event) };
+    },
+
+    async getJob(id) {
+      const a = active.get(id);
+      return a ? copy(a.job) : store.getJob(id);
+    },
+
+    async readEvents(jobId, afterSeq): Promise<EventRange | null> {
+      const a = active.get(jobId);
+      if (a) return { lines: a.log.after(afterSeq), firstSeq: a.log.firstSeq, lastSeq: a.log.lastSeq, final: false };
+      const job = store.getJob(jobId);
+      if (!job) return null;
+      flush();
+      const rows = store.eventsAfter(jobId, afterSeq);
+      const firstSeq = store.firstSeq(jobId) ?? 1;
+      const lastSeq = rows.length ? rows[rows.length - 1]!.seq : Math.max(afterSeq, firstSeq - 1);
+      return { lines: rows.map((r) => r.line), firstSeq, lastSeq, final: true };
+    },
+
+    async queuedJobIds(spaceId) {
+      return queues.ids(spaceId);
+    },
+
+    async expiredLeases(now) {
+      const out: Array<{ jobId: string } & LeaseHolder> = [];
+      for (const { job } of active.values()) {
+        if (isLeased(job.state) && (job.lease_expires ?? 0) <= now) out.push({ jobId: job.id, workerId: job.worker_id!, attempt: job.attempt });
+      }
+      return out;
+    },
+
+    async overdueJobs(now) {
+      return [...active.values()].filter((a) => a.job.deadline <= now).map((a) => copy(a.job));
+    },
+
+    async countJobs() {
+      const counts: Record<JobState, number> = { queued: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
+      for (const { job } of active.values()) counts[job.state] += 1;
+      for (const { state, n } of store.countFinal()) counts[state as JobState] = n;
+      return counts;
+    },
+
+    async listJobs({ spaceId, state, limit }) {
+      flush();
+      return store.listJobs(spaceId ?? null, state ?? null, limit).map((j) => active.get(j.id)?.job ?? j);
+    },
+
+    async purgeFinishedBefore(before) {
+      const ids = store.finishedBefore(before);
+      for (const id of ids) {
+        for (const blob of store.deleteJob(id)) await unlink(blobPath(blob)).catch(() => {});
+      }
+      return ids.length;
+    },
+
+    async putWorker(info: WorkerInfo) {
+      workers.set(info.id, { ...info });
+    },
+    async removeWorker(id) {
+      workers.delete(id);
+    },
+    async listWorkers() {
+      return [...workers.values()];
+    },
+
+    async putBlob(meta: BlobMeta, bytes: Buffer) {
+      // Write then rename, so a crash never leaves a half-written blob under its id.
+      const tmp = `${blobPath(meta.id)}.tmp`;
+      await writeFile(tmp, bytes);
+      await rename(tmp, blobPath(meta.id));
+      store.putBlob(meta);
+    },
+    async getBlob(id) {
+      const meta = store.getBlob(id);
+      if (!meta) return null;
+      const bytes = await readFile(blobPath(id)).catch(() => null);
+      return bytes ? { meta, bytes } : null;
+    },
+
+    publish: (channel, message) => bus.publish(channel, message),
+    subscribe: (deliver) => bus.subscribe(deliver),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(flushTimer);
+      flush();
+      bus.clear();
+      store.close();
+    },
+  } satisfies Engine & ThisType<Engine>;
+}
+

@@ -1,0 +1,153 @@
+import Database from 'libsql';
+import type { Job, Space } from '../../core/types.ts';
+import type { BlobMeta, CredentialRecord } from '../types.ts';
+
+/**
+ * The embedded engine's durable half: one SQLite file (WAL) in the data directory.
+ *
+ * Tables (each row keeps the full record as JSON in `body`, plus the columns queries need):
+ *   spaces(id, name UNIQUE, body)                      — Space
+ *   credentials(id, kind, hash UNIQUE, space_id, body)  — CredentialRecord
+ *   jobs(id, space_id, state, rank, finished_at, body)  — Job; rank orders a space's queue
+ *                                                         (submits count up, requeues count down
+ *                                                         so they sort before everything queued)
+ *   events(job_id, seq, line)                           — a job's event log
+ *   blobs(id, job_id, created_at, body)                 — BlobMeta; the bytes are files in blobs/
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS spaces (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS credentials (id TEXT PRIMARY KEY, kind TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+  space_id TEXT, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, space_id TEXT NOT NULL, state TEXT NOT NULL,
+  rank REAL NOT NULL, created_at INTEGER NOT NULL, finished_at INTEGER, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, rank);
+CREATE INDEX IF NOT EXISTS jobs_by_finish ON jobs(finished_at);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at);
+CREATE TABLE IF NOT EXISTS events (job_id TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
+  PRIMARY KEY (job_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, job_id TEXT, created_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS blobs_by_job ON blobs(job_id);
+`;
+
+type Row = { body: string };
+
+export class SqliteStore {
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (only an OS crash can lose the last commits).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmt = {
+      putSpace: db.prepare('INSERT OR REPLACE INTO spaces (id, name, body) VALUES (?, ?, ?)'),
+      deleteSpace: db.prepare('DELETE FROM spaces WHERE id = ?'),
+      allSpaces: db.prepare('SELECT body FROM spaces ORDER BY name'),
+      putCredential: db.prepare('INSERT OR REPLACE INTO credentials (id, kind, hash, space_id, body) VALUES (?, ?, ?, ?, ?)'),
+      allCredentials: db.prepare('SELECT body FROM credentials'),
+      deleteSpaceCredentials: db.prepare('DELETE FROM credentials WHERE space_id = ?'),
+      putJob: db.prepare('INSERT OR REPLACE INTO jobs (id, space_id, state, rank, created_at, finished_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      getJob: db.prepare('SELECT body FROM jobs WHERE id = ?'),
+      activeJobs: db.prepare("SELECT body, rank FROM jobs WHERE state IN ('queued','assigned','running') ORDER BY rank"),
+      maxRank: db.prepare('SELECT MAX(ABS(rank)) AS m FROM jobs'),
+      listJobs: db.prepare('SELECT body FROM jobs WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY created_at DESC LIMIT ?3'),
+      countFinal: db.prepare("SELECT state, COUNT(*) AS n FROM jobs WHERE state NOT IN ('queued','assigned','running') GROUP BY state"),
+      finishedBefore: db.prepare('SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?'),
+      deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
+      putEvent: db.prepare('INSERT OR REPLACE INTO events (job_id, seq, line) VALUES (?, ?, ?)'),
+      eventsAfter: db.prepare('SELECT seq, line FROM events WHERE job_id = ? AND seq > ? ORDER BY seq'),
+      firstSeq: db.prepare('SELECT MIN(seq) AS s FROM events WHERE job_id = ?'),
+      trimEvents: db.prepare('DELETE FROM events WHERE job_id = ? AND seq < ?'),
+      deleteEvents: db.prepare('DELETE FROM events WHERE job_id = ?'),
+      putBlob: db.prepare('INSERT OR REPLACE INTO blobs (id, job_id, created_at, body) VALUES (?, ?, ?, ?)'),
+      getBlob: db.prepare('SELECT body FROM blobs WHERE id = ?'),
+      blobsOfJob: db.prepare('SELECT id FROM blobs WHERE job_id = ?'),
+      deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  putSpace(space: Space): void {
+    this.stmt.putSpace.run(space.id, space.name, JSON.stringify(space));
+  }
+  deleteSpace(id: string): void {
+    this.transaction(() => {
+      this.stmt.deleteSpace.run(id);
+      this.stmt.deleteSpaceCredentials.run(id);
+    });
+  }
+  allSpaces(): Space[] {
+    return (this.stmt.allSpaces.all() as Row[]).map((r) => JSON.parse(r.body) as Space);
+  }
+
+  putCredential(record: CredentialRecord): void {
+    this.stmt.putCredential.run(record.id, record.kind, record.hash, record.space_id, JSON.stringify(record));
+  }
+  allCredentials(): CredentialRecord[] {
+    return (this.stmt.allCredentials.all() as Row[]).map((r) => JSON.parse(r.body) as CredentialRecord);
+  }
+
+  putJob(job: Job, rank: number): void {
+    this.stmt.putJob.run(job.id, job.space_id, job.state, rank, job.created_at, job.finished_at ?? null, JSON.stringify(job));
+  }
+  getJob(id: string): Job | null {
+    const row = this.stmt.getJob.get(id) as Row | undefined;
+    return row ? (JSON.parse(row.body) as Job) : null;
+  }
+  activeJobs(): Array<{ job: Job; rank: number }> {
+    return (this.stmt.activeJobs.all() as Array<Row & { rank: number }>).map((r) => ({ job: JSON.parse(r.body) as Job, rank: r.rank }));
+  }
+  maxRank(): number {
+    return ((this.stmt.maxRank.get() as { m: number | null }).m ?? 0);
+  }
+  listJobs(spaceId: string | null, state: string | null, limit: number): Job[] {
+    return (this.stmt.listJobs.all(spaceId, state, limit) as Row[]).map((r) => JSON.parse(r.body) as Job);
+  }
+  countFinal(): Array<{ state: string; n: number }> {
+    return this.stmt.countFinal.all() as Array<{ state: string; n: number }>;
+  }
+  finishedBefore(before: number): string[] {
+    return (this.stmt.finishedBefore.all(before) as Array<{ id: string }>).map((r) => r.id);
+  }
+  /** Deletes a job with its events and blob rows; returns the blob ids so the caller removes their files. */
+  deleteJob(id: string): string[] {
+    return this.transaction(() => {
+      const blobs = (this.stmt.blobsOfJob.all(id) as Array<{ id: string }>).map((r) => r.id);
+      for (const blob of blobs) this.stmt.deleteBlob.run(blob);
+      this.stmt.deleteEvents.run(id);
+      this.stmt.deleteJob.run(id);
+      return blobs;
+    });
+  }
+
+  putEvents(rows: Array<[jobId: string, seq: number, line: string]>): void {
+    for (const [jobId, seq, line] of rows) this.stmt.putEvent.run(jobId, seq, line);
+  }
+  trimEvents(jobId: string, keepFromSeq: number): void {
+    this.stmt.trimEvents.run(jobId, keepFromSeq);
+  }
+  eventsAfter(jobId: string, afterSeq: number): Array<{ seq: number; line: string }> {
+    return this.stmt.eventsAfter.all(jobId, afterSeq) as Array<{ seq: number; line: string }>;
+  }
+  firstSeq(jobId: string): number | null {
+    return (this.stmt.firstSeq.get(jobId) as { s: number | null }).s;
+  }
+
+  putBlob(meta: BlobMeta): void {
+    this.stmt.putBlob.run(meta.id, meta.job_id, meta.created_at, JSON.stringify(meta));
+  }
+  getBlob(id: string): BlobMeta | null {
+    const row = this.stmt.getBlob.get(id) as Row | undefined;
+    return row ? (JSON.parse(row.body) as BlobMeta) : null;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

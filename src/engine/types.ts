@@ -1,0 +1,153 @@
+import type { JobEvent } from '../core/job-events.ts';
+import type { Job, JobResult, JobState, Space, WorkerInfo } from '../core/types.ts';
+
+/**
+ * The storage and bus contract every engine implements (embedded: memory + SQLite; redis: many
+ * gateway instances). Semantics shared by all engines (dispatch, ETAs, timeouts, routing events to
+ * sockets) live above this interface in core/; an engine only stores, orders and broadcasts.
+ *
+ * All methods are async so a networked engine fits. The contract suite in test/engine-contract.ts
+ * checks every MUST below against every engine.
+ */
+export interface Engine {
+  /** Unique per gateway process; recorded on workers so cancels reach the right instance. */
+  readonly instanceId: string;
+
+  // ---- Spaces -------------------------------------------------------------------------------
+  listSpaces(): Promise<Space[]>;
+  getSpace(name: string): Promise<Space | null>;
+  getSpaceById(id: string): Promise<Space | null>;
+  /** MUST throw SpaceportError('space_exists') when the name is taken (names are case-sensitive). */
+  createSpace(space: Space): Promise<void>;
+  /** MUST throw space_exists when renaming onto a taken name. */
+  updateSpace(space: Space): Promise<void>;
+  /** Deletes the space and its worker tokens; queued jobs of the space are cancelled by the caller first. */
+  deleteSpace(id: string): Promise<void>;
+
+  // ---- Credentials (API keys and worker tokens, stored as SHA-256 hashes) --------------------
+  createCredential(record: CredentialRecord): Promise<void>;
+  listCredentials(kind: CredentialKind, spaceId?: string): Promise<CredentialRecord[]>;
+  /** MUST NOT return a revoked credential. */
+  findCredential(hash: string): Promise<CredentialRecord | null>;
+  /** Returns false when there was nothing to revoke. */
+  revokeCredential(id: string): Promise<boolean>;
+
+  // ---- Jobs ---------------------------------------------------------------------------------
+  /**
+   * Persists a new queued job at the tail of its space's queue and appends its first event
+   * (built from the job's position; seq 1). MUST throw SpaceportError('queue_full') when the space
+   * already has `maxQueue` queued jobs. MUST be durable before it resolves: an accepted job is never lost.
+   */
+  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent): Promise<Appended & { position: number }>;
+  /**
+   * Atomically takes the job at the head of the oldest-headed queue among `spaceIds`, sets it
+   * `assigned` to `workerId` with attempt+1 and a lease until now+leaseMs, and returns it.
+   * MUST NOT hand one job to two claims. Returns null when every queue is empty.
+   */
+  claimJob(spaceIds: string[], workerId: string, leaseMs: number): Promise<Job | null>;
+  /** Extends the leases of these jobs while `workerId` still holds them; silently skips others. */
+  renewLeases(workerId: string, jobIds: string[], leaseMs: number): Promise<void>;
+  /**
+   * Appends an event to a job's log and returns its seq and serialised line. With `holder`, MUST
+   * return null unless that worker still holds that attempt (a stale worker's events never reach a
+   * client). MUST return null once the job is final. `started` moves assigned → running; a final
+   * event (FINAL_EVENT_STATE) ends the job, records `result` or the error, and releases the lease.
+   */
+  appendEvent(jobId: string, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Promise<Appended | null>;
+  /**
+   * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
+   * job goes back to the HEAD of its queue and `requeued(position)` is appended; otherwise the job
+   * fails with `exhausted`. Returns null if the holder no longer held it.
+   */
+  releaseJob(jobId: string, holder: LeaseHolder, requeued: (position: number) => JobEvent, exhausted: JobEvent): Promise<(Appended & { requeued: boolean }) | null>;
+  /**
+   * Ends a non-final job with `event` (cancelled or timed_out), removing it from its queue.
+   * Returns the job as it was before (so the caller can tell its worker), or null if already final.
+   */
+  endJob(jobId: string, event: JobEvent): Promise<{ before: Job; appended: Appended } | null>;
+  getJob(id: string): Promise<Job | null>;
+  /** Events with seq > afterSeq, in order; `firstSeq` is the oldest seq still kept. Null for an unknown job. */
+  readEvents(jobId: string, afterSeq: number): Promise<EventRange | null>;
+  /** Queued job ids of a space, head first. */
+  queuedJobIds(spaceId: string): Promise<string[]>;
+  /** Leases past their expiry, for the sweeper to release. */
+  expiredLeases(now: number): Promise<Array<{ jobId: string } & LeaseHolder>>;
+  /** Non-final jobs whose deadline has passed. */
+  overdueJobs(now: number): Promise<Job[]>;
+  countJobs(): Promise<Record<JobState, number>>;
+  /** Newest first; for the admin API. */
+  listJobs(filter: { spaceId?: string; state?: JobState; limit: number }): Promise<Job[]>;
+  /** Deletes final jobs (and their events and blobs) that finished before `before`; returns how many. */
+  purgeFinishedBefore(before: number): Promise<number>;
+
+  // ---- Workers (presence, so every instance can report status) ------------------------------
+  putWorker(info: WorkerInfo): Promise<void>;
+  removeWorker(id: string): Promise<void>;
+  listWorkers(): Promise<WorkerInfo[]>;
+
+  // ---- Blobs --------------------------------------------------------------------------------
+  putBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
+  getBlob(id: string): Promise<{ meta: BlobMeta; bytes: Buffer } | null>;
+
+  // ---- Bus ----------------------------------------------------------------------------------
+  /**
+   * Broadcasts to every gateway instance, this one included, in publish order per channel.
+   * Events of a job travel on `space:<spaceId>` so a delivery costs one publish, not one per subscriber.
+   */
+  publish(channel: string, message: string): void;
+  subscribe(deliver: (channel: string, message: string) => void): () => void;
+
+  /** Flushes what is buffered and releases resources. MUST be idempotent. */
+  close(): Promise<void>;
+}
+
+export type CredentialKind = 'api_key' | 'worker_token';
+
+export interface CredentialRecord {
+  id: string;
+  kind: CredentialKind;
+  name: string;
+  /** SHA-256 of the secret, hex. The secret itself is shown once and never stored. */
+  hash: string;
+  /** The first characters of the secret, so people can tell keys apart. */
+  hint: string;
+  /** Worker tokens belong to one space. */
+  space_id: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface LeaseHolder {
+  workerId: string;
+  attempt: number;
+}
+
+export interface Appended {
+  seq: number;
+  line: string;
+}
+
+export interface EventRange {
+  lines: string[];
+  /** Oldest seq still kept (events before it were trimmed by the log bound). */
+  firstSeq: number;
+  /** Newest seq appended so far (0 when the log is empty). */
+  lastSeq: number;
+  /** The job has reached a final state: no event will follow lastSeq. */
+  final: boolean;
+}
+
+export interface BlobMeta {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  created_at: number;
+  /** The job the blob belongs to (input or result), so retention can delete it with the job. */
+  job_id: string | null;
+}
+
+export interface EngineOptions {
+  /** Most events kept per job; older ones are trimmed (a resume before them reports resume_gap). @default 10_000 */
+  maxEventsPerJob?: number;
+}
