@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import { startGateway } from '../server/gateway.ts';
+import { loadAdminToken } from './admin-token.ts';
+
+export interface ServeFlags {
+  port: string;
+  host: string;
+  data: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  allowedOrigin?: string[];
+}
+
+/** Environment variables that tune intervals and limits (handy for tests and operations). */
+function numberFromEnv(name: string): number | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : Number(value);
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const dataDir = resolve(flags.data);
+  const admin = loadAdminToken(dataDir, process.env.SPACEPORT_ADMIN_TOKEN);
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together.');
+  const gateway = await startGateway({
+    port: Number(flags.port),
+    host: flags.host,
+    dataDir,
+    adminToken: admin.token,
+    logLevel: process.env.LOG_LEVEL ?? 'info',
+    allowedOrigins: flags.allowedOrigin ?? (process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? []),
+    ...(flags.tlsCert && flags.tlsKey && { tls: { cert: flags.tlsCert, key: flags.tlsKey } }),
+    core: defined({
+      leaseMs: numberFromEnv('SPACEPORT_LEASE_MS'),
+      heartbeatMs: numberFromEnv('SPACEPORT_HEARTBEAT_MS'),
+      sweepIntervalMs: numberFromEnv('SPACEPORT_SWEEP_MS'),
+      retentionMs: numberFromEnv('SPACEPORT_RETENTION_MS'),
+      cancelGraceMs: numberFromEnv('SPACEPORT_CANCEL_GRACE_MS'),
+    }),
+    limits: defined({
+      maxConnections: numberFromEnv('SPACEPORT_MAX_CONNECTIONS'),
+      pingIntervalMs: numberFromEnv('SPACEPORT_PING_MS'),
+      idleTimeoutMs: numberFromEnv('SPACEPORT_IDLE_TIMEOUT_MS'),
+      maxOutboundBytes: numberFromEnv('SPACEPORT_MAX_OUTBOUND_BYTES'),
+      messagesPerSecond: numberFromEnv('SPACEPORT_MESSAGES_PER_SECOND'),
+    }),
+  });
+
+  const out = process.stderr;
+  out.write(`\nSpaceport listening on ${gateway.url}\n`);
+  out.write(`  clients:  ${gateway.url.replace(/^http/, 'ws')}/v1/ws\n`);
+  out.write(`  workers:  ${gateway.url.replace(/^http/, 'ws')}/v1/worker\n`);
+  out.write(`  data:     ${dataDir}\n`);
+  if (admin.source === 'created') {
+    out.write(`\nA new admin token was created and saved to ${admin.file}:\n\n  ${admin.token}\n\n`);
+    out.write(`Use it as a bearer token, e.g.\n  curl -H "Authorization: Bearer ${admin.token}" ${gateway.url}/v1/admin/spaces\n\n`);
+  } else {
+    out.write(`  admin token: ${admin.source === 'env' ? 'from SPACEPORT_ADMIN_TOKEN' : `in ${admin.file}`}\n\n`);
+  }
+  // A machine-readable line for scripts and tests that start the gateway on port 0.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url, port: gateway.port })}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    out.write(`\n${signal}: shutting down (closing sockets, saving state)\n`);
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        out.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

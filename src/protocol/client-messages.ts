@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { FileSpec, JobId, RequestId } from './common-schemas.ts';
+
+/** Messages a client sends on /v1/ws. Every one may carry an `id` that replies echo. */
+export const ClientMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('submit'),
+    id: RequestId,
+    space: z.string().min(1).max(64),
+    prompt: z.string().optional(),
+    options: z.record(z.string(), z.unknown()).optional(),
+    files: z.array(FileSpec).max(32).optional(),
+  }),
+  z.object({ type: z.literal('cancel'), id: RequestId, job: JobId }),
+  z.object({ type: z.literal('subscribe'), id: RequestId, topic: z.string().min(1).max(128), after_seq: z.number().int().min(0).optional() }),
+  z.object({ type: z.literal('unsubscribe'), id: RequestId, topic: z.string().min(1).max(128) }),
+  z.object({ type: z.literal('resume'), id: RequestId, job: JobId, after_seq: z.number().int().min(0) }),
+  z.object({ type: z.literal('fetch'), id: RequestId, blob: z.string().min(1).max(64) }),
+  z.object({ type: z.literal('ping'), id: RequestId }),
+]);
+
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export const CLIENT_TYPES: ReadonlySet<string> = new Set(ClientMessage.options.map((o) => o.shape.type.value));

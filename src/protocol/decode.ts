@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+import { SpaceportError } from './errors.ts';
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: SpaceportError; id?: string | number };
+
+/**
+ * Decodes one text frame against a discriminated union. Never throws: malformed JSON, a missing or
+ * unknown `type` and schema mismatches each come back as their documented error, with the request
+ * `id` when one could be read so the client can correlate the error.
+ */
+export function decodeMessage<T>(raw: string, schema: z.ZodType<T>, knownTypes: ReadonlySet<string>): Decoded<T> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: new SpaceportError('invalid_json') };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { ok: false, error: new SpaceportError('invalid_message', 'A message must be a JSON object with a "type".') };
+  }
+  const record = data as Record<string, unknown>;
+  const id = typeof record.id === 'string' || typeof record.id === 'number' ? record.id : undefined;
+  const fail = (error: SpaceportError): Decoded<T> => (id === undefined ? { ok: false, error } : { ok: false, error, id });
+  if (typeof record.type !== 'string') return fail(new SpaceportError('invalid_message', 'The message has no string "type".'));
+  if (!knownTypes.has(record.type)) {
+    return fail(new SpaceportError('unknown_type', `Unknown message type "${record.type.slice(0, 64)}".`));
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'message';
+    return fail(new SpaceportError('invalid_message', `${record.type}: ${where}: ${issue?.message ?? 'invalid'}`));
+  }
+  return { ok: true, value: parsed.data };
+}

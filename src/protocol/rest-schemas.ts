@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { SPACE_NAME_PATTERN } from '../core/space-rules.ts';
+import { INPUT_KINDS } from '../core/types.ts';
+import { FileSpec } from './common-schemas.ts';
+import { SpaceportError } from './errors.ts';
+
+const MimePattern = z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/, 'expected a MIME type like image/png or image/*');
+
+/** One input kind: `true` enables it with defaults; an object sets its size cap and MIME types. */
+const InputRuleInput = z.union([
+  z.boolean(),
+  z.object({ max_bytes: z.number().int().positive().optional(), mime: z.array(MimePattern).max(64).optional() }).strict(),
+]);
+
+const InputsInput = z.union([
+  z.array(z.enum(INPUT_KINDS)).max(INPUT_KINDS.length),
+  z.object(Object.fromEntries(INPUT_KINDS.map((k) => [k, InputRuleInput.optional()])) as Record<(typeof INPUT_KINDS)[number], z.ZodOptional<typeof InputRuleInput>>).strict(),
+]);
+export type InputsInput = z.infer<typeof InputsInput>;
+
+const spaceFields = {
+  name: z.string().regex(SPACE_NAME_PATTERN, 'letters, digits, _ . - (up to 64, starting with a letter or digit)'),
+  description: z.string().max(2000),
+  inputs: InputsInput,
+  timeout_s: z.number().int().min(1).max(86_400),
+  max_queue: z.number().int().min(1).max(1_000_000),
+  max_attempts: z.number().int().min(1).max(100),
+  access: z.enum(['public', 'users']),
+};
+
+export const SpaceCreate = z.object(spaceFields).partial().required({ name: true }).strict();
+export const SpaceUpdate = z.object(spaceFields).partial().strict();
+export type SpaceCreate = z.infer<typeof SpaceCreate>;
+export type SpaceUpdate = z.infer<typeof SpaceUpdate>;
+
+export const CredentialCreate = z.object({ name: z.string().min(1).max(128).optional() }).strict();
+
+export const JobSubmit = z.object({
+  space: z.string().min(1).max(64),
+  prompt: z.string().optional(),
+  options: z.record(z.string(), z.unknown()).optional(),
+  files: z.array(FileSpec).max(32).optional(),
+}).strict();
+
+/** Parses a REST body, turning the first issue into an invalid_message error. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'body';
+  throw new SpaceportError('invalid_message', `${where}: ${issue?.message ?? 'invalid'}`);
+}

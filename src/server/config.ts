@@ -1,0 +1,89 @@
+import type { CoreOptions } from '../core/gateway-core.ts';
+
+/** Limits of the network edge. Every one is an option with a documented default (docs/operations.md). */
+export interface Limits {
+  /** Open WebSocket connections (all endpoints) before upgrades get 503. @default 10_000 */
+  maxConnections: number;
+  /** Largest frame a client may send on /v1/ws (ws closes larger ones with 1009). @default 32 MiB */
+  clientMaxMessageBytes: number;
+  /** Largest frame a worker may send on /v1/worker. @default 128 MiB */
+  workerMaxMessageBytes: number;
+  /** Bytes queued for one connection before it is closed as a slow consumer (4008). @default 8 MiB */
+  maxOutboundBytes: number;
+  /** Sustained messages per second per connection; more get `rate_limited`. @default 500 */
+  messagesPerSecond: number;
+  /** Burst allowance on top of the rate. @default 1000 */
+  messageBurst: number;
+  /** Close a connection that sent and received nothing for this long (0 = never). @default 600_000 */
+  idleTimeoutMs: number;
+  /** WebSocket ping interval; a peer that misses a pong is dropped. @default 30_000 */
+  pingIntervalMs: number;
+  /** Largest blob (POST /v1/blobs, one file in a message or result). @default 100 MiB */
+  maxBlobBytes: number;
+  /** Largest JSON body on the REST API. @default 32 MiB */
+  maxJsonBodyBytes: number;
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  tls?: { cert: string; key: string } | undefined;
+  adminToken: string;
+  /** Origins allowed to open WebSockets and call the API from a browser; empty = any. */
+  allowedOrigins: string[];
+  limits: Limits;
+  core: CoreOptions & {
+    /** How often workers are asked to send heartbeats (must be well under leaseMs). @default 10_000 */
+    heartbeatMs: number;
+  };
+  /** Most events kept per job. @default 10_000 */
+  maxEventsPerJob: number;
+  logLevel: string;
+}
+
+export const MiB = 1024 * 1024;
+
+export const DEFAULT_LIMITS: Limits = {
+  maxConnections: 10_000,
+  clientMaxMessageBytes: 32 * MiB,
+  workerMaxMessageBytes: 128 * MiB,
+  maxOutboundBytes: 8 * MiB,
+  messagesPerSecond: 500,
+  messageBurst: 1000,
+  idleTimeoutMs: 600_000,
+  pingIntervalMs: 30_000,
+  maxBlobBytes: 100 * MiB,
+  maxJsonBodyBytes: 32 * MiB,
+};
+
+export const DEFAULT_CORE: GatewayConfig['core'] = {
+  leaseMs: 30_000,
+  heartbeatMs: 10_000,
+  cancelGraceMs: 10_000,
+  sweepIntervalMs: 1000,
+  retentionMs: 24 * 3600_000,
+  statusIntervalMs: 250,
+};
+
+export type GatewayOptions = Partial<Omit<GatewayConfig, 'limits' | 'core'>> & {
+  adminToken: string;
+  dataDir: string;
+  limits?: Partial<Limits>;
+  core?: Partial<GatewayConfig['core']>;
+};
+
+export function resolveConfig(options: GatewayOptions): GatewayConfig {
+  return {
+    port: options.port ?? 8000,
+    host: options.host ?? '0.0.0.0',
+    dataDir: options.dataDir,
+    tls: options.tls,
+    adminToken: options.adminToken,
+    allowedOrigins: options.allowedOrigins ?? [],
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    core: { ...DEFAULT_CORE, ...options.core },
+    maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
+    logLevel: options.logLevel ?? 'info',
+  };
+}

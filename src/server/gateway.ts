@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createCore } from '../core/gateway-core.ts';
+import type { Identity } from '../core/types.ts';
+import { createEmbeddedEngine } from '../engine/embedded/embedded-engine.ts';
+import type { Engine } from '../engine/types.ts';
+import { CLOSE } from '../protocol/close-codes.ts';
+import { ERRORS, SpaceportError, asSpaceportError, type ErrorCode } from '../protocol/errors.ts';
+import { Authenticator, presentedToken } from './auth.ts';
+import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.ts';
+import { sendError } from './http-io.ts';
+import { Router } from './http-router.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, metricsTelemetry } from './metrics.ts';
+import { adminRoutes } from './routes/admin-routes.ts';
+import { blobRoutes } from './routes/blob-routes.ts';
+import { jobRoutes } from './routes/job-routes.ts';
+import { publicRoutes } from './routes/public-routes.ts';
+import type { ServerContext } from './server-context.ts';
+import { acceptClient } from './ws/client-endpoint.ts';
+import { PeerRegistry } from './ws/peer-registry.ts';
+import { acceptWorker } from './ws/worker-endpoint.ts';
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly context: ServerContext;
+  /** http(s)://host:port of the listening server. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, closes sockets (workers 1012, clients 1001), flushes the engine. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A WebSocket endpoint: the path it lives at and what it does with an accepted socket. */
+export interface WsEndpoint {
+  path: string | RegExp;
+  maxPayload: number;
+  /** Resolve who is connecting before the upgrade completes (throw to refuse with that code). */
+  authenticate(req: IncomingMessage, url: URL): Promise<Identity | undefined>;
+  accept(ws: WebSocket, req: IncomingMessage, url: URL, who: Identity | undefined): void;
+}
+
+export async function startGateway(options: GatewayOptions & { engine?: Engine; logger?: Logger }): Promise<Gateway> {
+  const config = resolveConfig(options);
+  const log = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const engine = options.engine ?? createEmbeddedEngine({ dataDir: config.dataDir, maxEventsPerJob: config.maxEventsPerJob });
+  const core = createCore(engine, config.core, metricsTelemetry(metrics, log));
+  const auth = new Authenticator(engine, config.adminToken);
+  const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs);
+  const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, startedAt: Date.now(), shuttingDown: false };
+
+  const router = new Router();
+  publicRoutes(router, ctx);
+  adminRoutes(router, ctx);
+  jobRoutes(router, ctx);
+  blobRoutes(router, ctx);
+
+  const endpoints: WsEndpoint[] = [
+    {
+      path: '/v1/ws',
+      maxPayload: config.limits.clientMaxMessageBytes,
+      authenticate: (req, url) => auth.identify(presentedToken(req, url)),
+      accept: (ws, _req, _url, who) => acceptClient(ctx, ws, who!),
+    },
+    {
+      path: '/v1/worker',
+      maxPayload: config.limits.workerMaxMessageBytes,
+      authenticate: async () => undefined, // the worker token comes with `register`
+      accept: (ws, req, url) => acceptWorker(ctx, ws, presentedToken(req, url)),
+    },
+  ];
+
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    try {
+      if (!originAllowed(config, req)) throw new SpaceportError('origin_not_allowed');
+      const match = router.match(req.method ?? 'GET', url.pathname);
+      if (match === null) throw new SpaceportError('not_found', `No route for ${req.method} ${url.pathname}.`);
+      if (match === 'method') throw new SpaceportError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}.`);
+      let who: Promise<Identity> | undefined;
+      await match.handler({ req, res, url, params: match.params, who: () => (who ??= auth.identify(presentedToken(req, url))) });
+    } catch (err) {
+      const e = asSpaceportError(err);
+      if (e.code === 'internal_error') log.error({ err, method: req.method, path: url.pathname }, 'request failed');
+      metrics.errors.inc({ code: e.code });
+      sendError(res, e);
+    }
+  };
+
+  const server = config.tls
+    ? createHttpsServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, (req, res) => void handleRequest(req, res))
+    : createHttpServer((req, res) => void handleRequest(req, res));
+
+  const servers = new Map(endpoints.map((e) => [e, new WebSocketServer({ noServer: true, maxPayload: e.maxPayload, perMessageDeflate: false })]));
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    void upgrade(req, socket, head);
+  });
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const endpoint = endpoints.find((e) => (typeof e.path === 'string' ? e.path === url.pathname : e.path.test(url.pathname)));
+    if (!endpoint) return refuseUpgrade(socket, 'not_found');
+    if (ctx.shuttingDown) return refuseUpgrade(socket, 'shutting_down');
+    if (peers.size >= config.limits.maxConnections) return refuseUpgrade(socket, 'too_many_connections');
+    if (!originAllowed(config, req)) return refuseUpgrade(socket, 'origin_not_allowed');
+    let who: Identity | undefined;
+    try {
+      who = await endpoint.authenticate(req, url);
+    } catch (err) {
+      return refuseUpgrade(socket, asSpaceportError(err).code);
+    }
+    servers.get(endpoint)!.handleUpgrade(req, socket, head, (ws) => {
+      // Without an error listener a single malformed frame from a client would crash the process.
+      ws.on('error', (err) => log.debug({ err: err.message, path: url.pathname }, 'socket error'));
+      try {
+        endpoint.accept(ws, req, url, who);
+      } catch (err) {
+        log.error({ err }, 'accepting a socket failed');
+        ws.close(1011, 'internal_error');
+      }
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `${config.tls ? 'https' : 'http'}://${shownHost}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    context: ctx,
+    url,
+    port,
+    close: () =>
+      (closing ??= (async () => {
+        ctx.shuttingDown = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const peer of peers.all()) peer.close(peer.endpoint === 'worker' ? CLOSE.serviceRestart : CLOSE.goingAway, 'shutting down');
+        server.closeAllConnections?.();
+        await waitFor(() => peers.size === 0, 2000);
+        for (const peer of peers.all()) peer.ws.terminate();
+        peers.stop();
+        for (const wss of servers.values()) wss.close();
+        await stopped;
+        // Let worker removals (which requeue held jobs) reach the engine before it closes.
+        await new Promise((r) => setTimeout(r, 50));
+        core.close();
+        await engine.close();
+      })()),
+  };
+}
+
+function originAllowed(config: GatewayConfig, req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  return config.allowedOrigins.length === 0 || origin === undefined || config.allowedOrigins.includes(origin);
+}
+
+function refuseUpgrade(socket: Duplex, code: ErrorCode): void {
+  const status = ERRORS[code].status;
+  const body = JSON.stringify({ error: { code, message: ERRORS[code].text } });
+  socket.end(`HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+}

@@ -1,0 +1,78 @@
+import { isFinalLine, lineSeq } from '../core/job-events.ts';
+import type { Engine, EventRange } from '../engine/types.ts';
+
+interface Feed {
+  lastSeq: number;
+  /** Live lines that arrived while the replay was being read; sent after it. */
+  buffer: string[] | null;
+}
+
+/**
+ * Delivers each job's events to one consumer exactly once and in seq order: a replay from the log
+ * is stitched to the live stream by seq, whichever arrives first. One instance per connection.
+ */
+export class JobFeeds {
+  private readonly feeds = new Map<string, Feed>();
+
+  constructor(private readonly send: (jobId: string, line: string) => void) {}
+
+  /** A live line from the router. Lines of jobs with no feed (space/all topics) pass straight through. */
+  onLive(jobId: string, line: string): void {
+    const feed = this.feeds.get(jobId);
+    if (!feed) {
+      this.send(jobId, line);
+      return;
+    }
+    if (feed.buffer) feed.buffer.push(line);
+    else this.emit(jobId, feed, line);
+  }
+
+  /** Starts a feed that has nothing to replay (a job just submitted on this connection). */
+  follow(jobId: string, lastSeq: number): void {
+    if (!this.feeds.has(jobId)) this.feeds.set(jobId, { lastSeq, buffer: null });
+  }
+
+  /**
+   * Replays events after `afterSeq`, then switches to live. Call after subscribing to the job on
+   * the router, so nothing falls between the two. `onGap` runs first when events before the
+   * oldest kept one were requested.
+   */
+  async replay(engine: Engine, jobId: string, afterSeq: number, onGap: (range: EventRange) => void): Promise<EventRange | null> {
+    const feed: Feed = { lastSeq: afterSeq, buffer: [] };
+    this.feeds.set(jobId, feed);
+    let range: EventRange | null;
+    try {
+      range = await engine.readEvents(jobId, afterSeq);
+    } catch (err) {
+      this.feeds.delete(jobId);
+      throw err;
+    }
+    if (!range) {
+      this.feeds.delete(jobId);
+      return null;
+    }
+    if (range.firstSeq > afterSeq + 1) onGap(range);
+    const buffered = feed.buffer ?? [];
+    feed.buffer = null;
+    for (const line of range.lines) this.emit(jobId, feed, line);
+    for (const line of buffered) this.emit(jobId, feed, line);
+    return range;
+  }
+
+  forget(jobId: string): void {
+    this.feeds.delete(jobId);
+  }
+
+  has(jobId: string): boolean {
+    return this.feeds.has(jobId);
+  }
+
+  private emit(jobId: string, feed: Feed, line: string): void {
+    if (!this.feeds.has(jobId)) return;
+    const seq = lineSeq(line);
+    if (seq <= feed.lastSeq) return;
+    feed.lastSeq = seq;
+    this.send(jobId, line);
+    if (isFinalLine(line)) this.feeds.delete(jobId);
+  }
+}

@@ -1,0 +1,127 @@
+import { newId, newSecret } from '../../core/ids.ts';
+import type { JobState } from '../../core/types.ts';
+import { publicJob } from '../../core/types.ts';
+import type { CredentialKind, CredentialRecord } from '../../engine/types.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
+import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
+import { hashSecret } from '../auth.ts';
+import { readJson, sendJson } from '../http-io.ts';
+import type { RequestContext, Router } from '../http-router.ts';
+import type { ServerContext } from '../server-context.ts';
+import { newSpace, updatedSpace } from '../space-input.ts';
+
+const JOB_STATES = new Set(['queued', 'assigned', 'running', 'completed', 'failed', 'cancelled', 'timed_out']);
+
+/** What the API shows of a credential: never the hash, never the secret (that is shown once, at creation). */
+function publicCredential(c: CredentialRecord) {
+  return { id: c.id, name: c.name, hint: c.hint, space_id: c.space_id, created_at: new Date(c.created_at).toISOString(), revoked: c.revoked_at !== null };
+}
+
+/** The admin REST API under /v1/admin: spaces, worker tokens, API keys, workers, jobs. Admin token required. */
+export function adminRoutes(router: Router, ctx: ServerContext): void {
+  const { engine, core, config } = ctx;
+
+  const admin = async (rc: RequestContext) => {
+    const who = await rc.who();
+    if (who.kind === 'anonymous') throw new SpaceportError('unauthorized', 'The admin API needs the admin token.');
+    if (who.kind !== 'admin') throw new SpaceportError('forbidden', 'The admin API needs the admin token.');
+  };
+  const body = (rc: RequestContext) => readJson(rc.req, config.limits.maxJsonBodyBytes);
+  const spaceNamed = async (name: string) => {
+    const space = await engine.getSpace(name);
+    if (!space) throw new SpaceportError('space_not_found', `No space is named "${name}".`);
+    return space;
+  };
+  const createCredential = async (kind: CredentialKind, name: string, spaceId: string | null) => {
+    const secret = newSecret(kind === 'api_key' ? 'spk' : 'spw');
+    const record: CredentialRecord = { id: newId(kind === 'api_key' ? 'key' : 'wtok'), kind, name, hash: hashSecret(secret), hint: secret.slice(0, 8), space_id: spaceId, created_at: Date.now(), revoked_at: null };
+    await engine.createCredential(record);
+    return { secret, record };
+  };
+
+  router.on('GET', '/v1/admin/spaces', async (rc) => {
+    await admin(rc);
+    sendJson(rc.res, 200, { spaces: await engine.listSpaces() });
+  });
+  router.on('POST', '/v1/admin/spaces', async (rc) => {
+    await admin(rc);
+    const space = newSpace(parseBody(SpaceCreate, await body(rc)));
+    await engine.createSpace(space);
+    ctx.log.info({ space: space.name }, 'space created');
+    sendJson(rc.res, 201, space);
+  });
+  router.on('GET', '/v1/admin/spaces/:name', async (rc) => {
+    await admin(rc);
+    sendJson(rc.res, 200, await spaceNamed(rc.params.name!));
+  });
+  router.on('PATCH', '/v1/admin/spaces/:name', async (rc) => {
+    await admin(rc);
+    const space = updatedSpace(await spaceNamed(rc.params.name!), parseBody(SpaceUpdate, await body(rc)));
+    await engine.updateSpace(space);
+    core.monitor.changed(space.id);
+    sendJson(rc.res, 200, space);
+  });
+  router.on('DELETE', '/v1/admin/spaces/:name', async (rc) => {
+    await admin(rc);
+    const space = await spaceNamed(rc.params.name!);
+    // Jobs of a deleted space end as cancelled (and their workers are told), so none is left dangling.
+    for (const state of ['queued', 'assigned', 'running'] as const) {
+      for (const job of await engine.listJobs({ spaceId: space.id, state, limit: 1_000_000 })) {
+        await core.jobs.end(job.id, { type: 'cancelled', reason: `space "${space.name}" was deleted` });
+      }
+    }
+    await engine.deleteSpace(space.id);
+    sendJson(rc.res, 200, { deleted: space.name });
+  });
+
+  router.on('POST', '/v1/admin/spaces/:name/worker-tokens', async (rc) => {
+    await admin(rc);
+    const space = await spaceNamed(rc.params.name!);
+    const input = parseBody(CredentialCreate, (await body(rc)) ?? {});
+    const { secret, record } = await createCredential('worker_token', input.name ?? `${space.name} worker`, space.id);
+    sendJson(rc.res, 201, { ...publicCredential(record), space: space.name, token: secret, command: `spaceport worker --host <gateway-url> --spaces ${space.name} --token ${secret}` });
+  });
+  router.on('GET', '/v1/admin/spaces/:name/worker-tokens', async (rc) => {
+    await admin(rc);
+    const space = await spaceNamed(rc.params.name!);
+    sendJson(rc.res, 200, { tokens: (await engine.listCredentials('worker_token', space.id)).map(publicCredential) });
+  });
+  router.on('DELETE', '/v1/admin/spaces/:name/worker-tokens/:id', async (rc) => {
+    await admin(rc);
+    await spaceNamed(rc.params.name!);
+    if (!(await engine.revokeCredential(rc.params.id!))) throw new SpaceportError('not_found', `No active worker token has id "${rc.params.id}".`);
+    sendJson(rc.res, 200, { revoked: rc.params.id });
+  });
+
+  router.on('POST', '/v1/admin/api-keys', async (rc) => {
+    await admin(rc);
+    const input = parseBody(CredentialCreate, (await body(rc)) ?? {});
+    const { secret, record } = await createCredential('api_key', input.name ?? 'api key', null);
+    sendJson(rc.res, 201, { ...publicCredential(record), key: secret });
+  });
+  router.on('GET', '/v1/admin/api-keys', async (rc) => {
+    await admin(rc);
+    sendJson(rc.res, 200, { keys: (await engine.listCredentials('api_key')).map(publicCredential) });
+  });
+  router.on('DELETE', '/v1/admin/api-keys/:id', async (rc) => {
+    await admin(rc);
+    if (!(await engine.revokeCredential(rc.params.id!))) throw new SpaceportError('not_found', `No active API key has id "${rc.params.id}".`);
+    sendJson(rc.res, 200, { revoked: rc.params.id });
+  });
+
+  router.on('GET', '/v1/admin/workers', async (rc) => {
+    await admin(rc);
+    sendJson(rc.res, 200, { workers: await engine.listWorkers() });
+  });
+
+  router.on('GET', '/v1/admin/jobs', async (rc) => {
+    await admin(rc);
+    const spaceName = rc.url.searchParams.get('space');
+    const state = rc.url.searchParams.get('state');
+    if (state !== null && !JOB_STATES.has(state)) throw new SpaceportError('invalid_message', `state must be one of ${[...JOB_STATES].join(', ')}.`);
+    const limit = Math.min(1000, Math.max(1, Number(rc.url.searchParams.get('limit') ?? 100) || 100));
+    const spaceId = spaceName ? (await spaceNamed(spaceName)).id : undefined;
+    const jobs = await engine.listJobs({ ...(spaceId && { spaceId }), ...(state && { state: state as JobState }), limit });
+    sendJson(rc.res, 200, { jobs: jobs.map(publicJob) });
+  });
+}

@@ -1,0 +1,75 @@
+import { isFinalLine, lineSeq, lineType } from '../../core/job-events.ts';
+import type { Subscriber } from '../../core/subscriber-router.ts';
+import { publicJob } from '../../core/types.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
+import { JobSubmit, parseBody } from '../../protocol/rest-schemas.ts';
+import { toSubmittedFiles } from '../file-specs.ts';
+import { readJson, sendJson } from '../http-io.ts';
+import type { Handler, Router } from '../http-router.ts';
+import { JobFeeds } from '../job-feeds.ts';
+import type { ServerContext } from '../server-context.ts';
+
+const SSE_KEEPALIVE_MS = 15_000;
+
+/** Jobs over plain HTTP: submit, read, cancel, and follow with Server-Sent Events. */
+export function jobRoutes(router: Router, ctx: ServerContext): void {
+  const { core, engine, config } = ctx;
+
+  router.on('POST', '/v1/jobs', async (rc) => {
+    const who = await rc.who();
+    const body = parseBody(JobSubmit, await readJson(rc.req, config.limits.maxJsonBodyBytes));
+    if (body.files?.some((f) => 'binary' in f)) throw new SpaceportError('invalid_message', 'files: binary parts are for WebSocket; over HTTP upload to /v1/blobs and pass { blob }.');
+    const accepted = await core.jobs.submit(who, { space: body.space, prompt: body.prompt, options: body.options, files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes) });
+    const id = accepted.job.id;
+    sendJson(rc.res, 202, { job: id, space: accepted.job.space, state: 'queued', position: accepted.position, eta_ms: accepted.eta_ms, url: `/v1/jobs/${id}`, events_url: `/v1/jobs/${id}/events` });
+  });
+
+  router.on('GET', '/v1/jobs/:id', async (rc) => {
+    sendJson(rc.res, 200, publicJob(await core.jobs.getVisible(await rc.who(), rc.params.id!)));
+  });
+
+  const cancel: Handler = async (rc) => {
+    sendJson(rc.res, 200, publicJob(await core.jobs.cancel(await rc.who(), rc.params.id!)));
+  };
+  router.on('POST', '/v1/jobs/:id/cancel', cancel);
+  router.on('DELETE', '/v1/jobs/:id', cancel);
+
+  /**
+   * SSE: `id:` is the event's seq, `event:` its type, `data:` the same JSON line the WebSocket
+   * sends. Reconnecting with Last-Event-ID (or ?after=N) replays what was missed; the stream ends
+   * after the final event.
+   */
+  router.on('GET', '/v1/jobs/:id/events', async (rc) => {
+    const who = await rc.who();
+    const jobId = rc.params.id!;
+    await core.jobs.getVisible(who, jobId);
+    const afterSeq = Number(rc.req.headers['last-event-id'] ?? rc.url.searchParams.get('after') ?? 0) || 0;
+    const { res } = rc;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write('retry: 1000\n\n');
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(keepalive);
+      core.router.unsubscribeJob(jobId, subscriber);
+      res.end();
+    };
+    const feeds = new JobFeeds((_job, line) => {
+      if (ended) return;
+      res.write(`id: ${lineSeq(line)}\nevent: ${lineType(line)}\ndata: ${line}\n\n`);
+      ctx.metrics.messagesOut.inc({ endpoint: 'sse' });
+      // A reader that stops reading must not make us buffer without bound.
+      if (res.writableLength > config.limits.maxOutboundBytes) res.destroy();
+      else if (isFinalLine(line)) end();
+    });
+    const subscriber: Subscriber = { identity: who, deliverEvent: (id, line) => feeds.onLive(id, line), deliverStatus: () => {} };
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
+    keepalive.unref();
+    rc.req.on('close', end);
+    core.router.subscribeJob(jobId, subscriber);
+    await feeds.replay(engine, jobId, afterSeq, (range) => {
+      res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'resume_gap', job: jobId, after_seq: afterSeq, first_seq: range.firstSeq, message: 'Some events before the requested seq are no longer kept.' })}\n\n`);
+    });
+  });
+}

@@ -1,0 +1,46 @@
+import { spaceStatus } from '../../core/queue-monitor.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
+import { sendJson } from '../http-io.ts';
+import type { Router } from '../http-router.ts';
+import type { ServerContext } from '../server-context.ts';
+
+/** Health, metrics and the public list of spaces: no credentials needed. */
+export function publicRoutes(router: Router, ctx: ServerContext): void {
+  const { engine } = ctx;
+
+  router.on('GET', '/health', async ({ res }) => {
+    const [counts, workers] = await Promise.all([engine.countJobs(), engine.listWorkers()]);
+    sendJson(res, ctx.shuttingDown ? 503 : 200, {
+      status: ctx.shuttingDown ? 'shutting_down' : 'healthy',
+      connections: ctx.peers.size,
+      uptime_seconds: Math.floor((Date.now() - ctx.startedAt) / 1000),
+      workers: workers.length,
+      queued_jobs: counts.queued,
+      running_jobs: counts.assigned + counts.running,
+      timestamp: new Date().toISOString(),
+    });
+  });
+
+  router.on('GET', '/metrics', async ({ res }) => {
+    const counts = await engine.countJobs();
+    for (const [state, n] of Object.entries(counts)) ctx.metrics.jobsByState.set({ state }, n);
+    ctx.metrics.connections.set({ endpoint: 'client' }, ctx.peers.count('client'));
+    ctx.metrics.connections.set({ endpoint: 'worker' }, ctx.peers.count('worker'));
+    const text = await ctx.metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
+    res.end(text);
+  });
+
+  router.on('GET', '/v1/spaces', async ({ res }) => {
+    const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
+    const out = [];
+    for (const space of spaces) out.push(spaceStatus(space, workers, (await engine.queuedJobIds(space.id)).length));
+    sendJson(res, 200, { spaces: out });
+  });
+
+  router.on('GET', '/v1/spaces/:name', async ({ res, params }) => {
+    const space = await engine.getSpace(params.name!);
+    if (!space) throw new SpaceportError('space_not_found', `No space is named "${params.name}".`);
+    sendJson(res, 200, spaceStatus(space, await engine.listWorkers(), (await engine.queuedJobIds(space.id)).length));
+  });
+}

@@ -1,0 +1,20 @@
+import type { GatewayCore } from '../core/gateway-core.ts';
+import type { Engine } from '../engine/types.ts';
+import type { Authenticator } from './auth.ts';
+import type { GatewayConfig } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { PeerRegistry } from './ws/peer-registry.ts';
+
+/** What every route and endpoint of one gateway shares. */
+export interface ServerContext {
+  config: GatewayConfig;
+  core: GatewayCore;
+  engine: Engine;
+  auth: Authenticator;
+  metrics: Metrics;
+  log: Logger;
+  peers: PeerRegistry;
+  startedAt: number;
+  shuttingDown: boolean;
+}

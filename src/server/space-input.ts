@@ -1,0 +1,40 @@
+import { newId } from '../core/ids.ts';
+import { DEFAULT_MAX_BYTES, SPACE_DEFAULTS } from '../core/space-rules.ts';
+import { INPUT_KINDS, type InputKind, type InputRule, type Space } from '../core/types.ts';
+import type { InputsInput, SpaceCreate, SpaceUpdate } from '../protocol/rest-schemas.ts';
+
+/** Turns the admin's input toggles (a list of kinds, or kind → true/false/{max_bytes, mime}) into rules. */
+export function normalizeInputs(input: InputsInput): Space['inputs'] {
+  const rules: Partial<Record<InputKind, InputRule>> = {};
+  if (Array.isArray(input)) {
+    for (const kind of input) rules[kind] = { max_bytes: DEFAULT_MAX_BYTES[kind], mime: [] };
+    return rules;
+  }
+  for (const kind of INPUT_KINDS) {
+    const value = input[kind];
+    if (value === undefined || value === false) continue;
+    rules[kind] = value === true ? { max_bytes: DEFAULT_MAX_BYTES[kind], mime: [] } : { max_bytes: value.max_bytes ?? DEFAULT_MAX_BYTES[kind], mime: value.mime ?? [] };
+  }
+  return rules;
+}
+
+export function newSpace(body: SpaceCreate): Space {
+  const now = Date.now();
+  return {
+    id: newId('space'),
+    name: body.name,
+    description: body.description ?? '',
+    inputs: normalizeInputs(body.inputs ?? ['prompt']),
+    timeout_s: body.timeout_s ?? SPACE_DEFAULTS.timeout_s,
+    max_queue: body.max_queue ?? SPACE_DEFAULTS.max_queue,
+    max_attempts: body.max_attempts ?? SPACE_DEFAULTS.max_attempts,
+    access: body.access ?? SPACE_DEFAULTS.access,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+export function updatedSpace(space: Space, body: SpaceUpdate): Space {
+  const { inputs, ...rest } = body;
+  return { ...space, ...rest, ...(inputs !== undefined && { inputs: normalizeInputs(inputs) }), updated_at: Date.now() };
+}

@@ -1,0 +1,55 @@
+import { CLOSE } from '../../protocol/close-codes.ts';
+import type { Peer } from './peer.ts';
+
+/**
+ * Every open connection of this gateway, with one timer for all of them (not one per socket):
+ * each tick pings, drops peers that missed the previous pong, and closes idle ones.
+ */
+export class PeerRegistry {
+  private readonly peers = new Set<Peer>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(pingIntervalMs: number, private readonly idleTimeoutMs: number) {
+    this.timer = setInterval(() => this.tick(), pingIntervalMs);
+    this.timer.unref();
+  }
+
+  add(peer: Peer): void {
+    this.peers.add(peer);
+    peer.ws.once('close', () => this.peers.delete(peer));
+  }
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  count(endpoint: string): number {
+    let n = 0;
+    for (const p of this.peers) if (p.endpoint === endpoint) n++;
+    return n;
+  }
+
+  all(): Iterable<Peer> {
+    return this.peers;
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const peer of this.peers) {
+      if (!peer.alive) {
+        peer.ws.terminate();
+        continue;
+      }
+      if (this.idleTimeoutMs > 0 && now - peer.lastActivity > this.idleTimeoutMs) {
+        peer.close(CLOSE.idle, 'idle');
+        continue;
+      }
+      peer.alive = false;
+      peer.ws.ping();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,128 @@
+import type { WebSocket } from 'ws';
+import { CLOSE } from '../../protocol/close-codes.ts';
+import { ERRORS, type ErrorCode } from '../../protocol/errors.ts';
+import type { Limits } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
+
+/** Below this many bytes in ws's own buffer we write straight through; above it we queue (and may coalesce). */
+const HIGH_WATER = 256 * 1024;
+
+interface Queued {
+  data: string | Buffer;
+  bytes: number;
+  key: string | undefined;
+}
+
+/**
+ * One WebSocket connection with the edge rules every endpoint shares: a bounded outbound queue
+ * (a consumer that falls past `maxOutboundBytes` is closed with 4008 and resumes by seq), a message
+ * rate limit, idle and liveness tracking, and metrics. Sending never throws.
+ */
+export class Peer {
+  private queue: Queued[] = [];
+  private queuedBytes = 0;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private tokens: number;
+  private lastRefill = Date.now();
+  lastActivity = Date.now();
+  alive = true;
+  closed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly endpoint: string,
+    private readonly limits: Limits,
+    private readonly metrics: Metrics,
+  ) {
+    this.tokens = limits.messageBurst;
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', () => {
+      this.closed = true;
+      clearTimeout(this.pollTimer);
+      this.queue = [];
+      this.queuedBytes = 0;
+    });
+  }
+
+  /**
+   * Sends a text frame. With a `coalesceKey` (progress of one job), a still-queued older frame with
+   * the same key is dropped and this one goes to the back, so order by seq is kept.
+   */
+  send(data: string | Buffer, coalesceKey?: string): void {
+    if (this.closed) return;
+    this.lastActivity = Date.now();
+    this.metrics.messagesOut.inc({ endpoint: this.endpoint });
+    if (this.queue.length === 0 && this.ws.bufferedAmount < HIGH_WATER) {
+      this.ws.send(data);
+      return;
+    }
+    if (coalesceKey !== undefined) {
+      const index = this.queue.findIndex((q) => q.key === coalesceKey);
+      if (index >= 0) this.queuedBytes -= this.queue.splice(index, 1)[0]!.bytes;
+    }
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    this.queue.push({ data, bytes, key: coalesceKey });
+    this.queuedBytes += bytes;
+    if (this.queuedBytes + this.ws.bufferedAmount > this.limits.maxOutboundBytes) {
+      this.sendNow({ type: 'error', code: 'slow_consumer', message: ERRORS.slow_consumer.text });
+      this.close(CLOSE.slowConsumer, 'slow_consumer');
+      return;
+    }
+    this.schedulePump();
+  }
+
+  sendJson(message: object): void {
+    this.send(JSON.stringify(message));
+  }
+
+  /** An error reply; the connection stays open. */
+  error(code: ErrorCode, message?: string, extra?: Record<string, unknown>): void {
+    this.metrics.errors.inc({ code });
+    this.sendJson({ type: 'error', code, message: message ?? ERRORS[code].text, ...extra });
+  }
+
+  /** Bypasses the queue (for the last words before a close). */
+  private sendNow(message: object): void {
+    if (!this.closed) this.ws.send(JSON.stringify(message));
+  }
+
+  private schedulePump(): void {
+    if (this.pollTimer) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      this.pump();
+    }, 2);
+  }
+
+  private pump(): void {
+    while (!this.closed && this.queue.length > 0 && this.ws.bufferedAmount < HIGH_WATER) {
+      const next = this.queue.shift()!;
+      this.queuedBytes -= next.bytes;
+      this.ws.send(next.data);
+    }
+    if (this.queue.length > 0) this.schedulePump();
+  }
+
+  /** Token bucket: `messagesPerSecond` sustained, `messageBurst` at once. */
+  allowMessage(): boolean {
+    const now = Date.now();
+    this.lastActivity = now;
+    this.tokens = Math.min(this.limits.messageBurst, this.tokens + ((now - this.lastRefill) * this.limits.messagesPerSecond) / 1000);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, reason);
+  }
+
+  get bufferedBytes(): number {
+    return this.queuedBytes + this.ws.bufferedAmount;
+  }
+}
