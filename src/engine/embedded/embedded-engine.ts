@@ -55,21 +55,23 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   }
 
   let pending: Array<[string, number, string]> = [];
-  const flush = () => {
+  /** Writes buffered events; the caller provides the transaction. */
+  const writePending = () => {
     if (pending.length === 0) return;
     const rows = pending;
     pending = [];
-    store.transaction(() => {
-      store.putEvents(rows);
-      const trimmed = new Set<string>();
-      for (const [jobId] of rows) {
-        const log = active.get(jobId)?.log;
-        if (log && log.firstSeq > 1 && !trimmed.has(jobId)) {
-          trimmed.add(jobId);
-          store.trimEvents(jobId, log.firstSeq);
-        }
+    store.putEvents(rows);
+    const trimmed = new Set<string>();
+    for (const [jobId] of rows) {
+      const log = active.get(jobId)?.log;
+      if (log && log.firstSeq > 1 && !trimmed.has(jobId)) {
+        trimmed.add(jobId);
+        store.trimEvents(jobId, log.firstSeq);
       }
-    });
+    }
+  };
+  const flush = () => {
+    if (pending.length > 0) store.transaction(writePending);
   };
   const flushTimer = setInterval(flush, options.flushIntervalMs ?? 50);
   flushTimer.unref();
@@ -98,7 +100,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (event.type === 'timed_out') job.error = { code: 'timed_out', message: event.message };
     if (event.type === 'cancelled') job.error = { code: 'cancelled', message: event.reason };
     store.transaction(() => {
-      flush();
+      writePending();
       persist(a);
     });
     active.delete(job.id);

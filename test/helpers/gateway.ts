@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGateway, type Gateway } from '../../src/server/gateway.ts';
+import type { GatewayOptions } from '../../src/server/config.ts';
+import { WsPeer } from './ws-peer.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+/** Fast intervals so fault tests run in seconds. */
+export const FAST_CORE = { leaseMs: 1500, heartbeatMs: 300, sweepIntervalMs: 100, statusIntervalMs: 20, cancelGraceMs: 1000 };
+
+export interface TestGateway extends Gateway {
+  ws: string;
+  dataDir: string;
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  createSpace(body: Record<string, unknown>): Promise<any>;
+  client(token?: string): Promise<WsPeer>;
+  worker(spaces: string[], slots?: number, token?: string): Promise<WsPeer>;
+  stop(): Promise<void>;
+}
+
+/** A real gateway on port 0 with its own data directory. */
+export async function testGateway(options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'spaceport-test-'));
+  const gateway = await startGateway({
+    port: 0,
+    host: '127.0.0.1',
+    adminToken: ADMIN_TOKEN,
+    logLevel: process.env.LOG_LEVEL ?? 'silent',
+    ...options,
+    dataDir,
+    core: { ...FAST_CORE, ...options.core },
+  });
+  const ws = gateway.url.replace(/^http/, 'ws');
+  const http = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(gateway.url + path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: res.status, body: parsed as any };
+  };
+  const admin = (method: string, path: string, body?: unknown) => http(method, path, body, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  return Object.assign(gateway, {
+    ws,
+    dataDir,
+    http,
+    admin,
+    async createSpace(body: Record<string, unknown>) {
+      const res = await admin('POST', '/v1/admin/spaces', body);
+      if (res.status !== 201) throw new Error(`createSpace: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    async client(token?: string) {
+      const peer = await WsPeer.open(`${ws}/v1/ws`, token ? { authorization: `Bearer ${token}` } : {});
+      await peer.wait('hello', (m) => m.type === 'hello');
+      return peer;
+    },
+    async worker(spaces: string[], slots = 1, token = ADMIN_TOKEN) {
+      const peer = await WsPeer.open(`${ws}/v1/worker`);
+      peer.send({ type: 'register', token, spaces, slots });
+      await peer.wait('registered', (m) => m.type === 'registered' || m.type === 'error');
+      return peer;
+    },
+    async stop() {
+      await gateway.close();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}

@@ -1,0 +1,79 @@
+import { WebSocket } from 'ws';
+import { until } from './latch.ts';
+
+export type Msg = Record<string, any>;
+
+/**
+ * A raw WebSocket peer for tests: records every JSON message it receives (and binary frames), and
+ * waits for the ones a test expects. Deliberately not the SDK, so the tests check the wire itself.
+ */
+export class WsPeer {
+  readonly messages: Msg[] = [];
+  readonly binary: Buffer[] = [];
+  closed: { code: number; reason: string } | null = null;
+  private cursor = 0;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) this.binary.push(data);
+      else this.messages.push(JSON.parse(data.toString('utf8')));
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+    });
+    ws.on('error', () => {});
+  }
+
+  static async open(url: string, headers: Record<string, string> = {}): Promise<WsPeer> {
+    const ws = new WebSocket(url, { headers });
+    const peer = new WsPeer(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+    return peer;
+  }
+
+  send(message: Msg | string): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  sendBinary(frame: Buffer): void {
+    this.ws.send(frame, { binary: true });
+  }
+
+  /** The first message (from the start) matching, waiting for it if needed. */
+  wait(what: string, match: (m: Msg) => boolean, timeoutMs?: number): Promise<Msg> {
+    return until(what, () => this.messages.find(match), timeoutMs);
+  }
+
+  /** The next message after the previous `next` call that matches (skipping others). */
+  async next(what: string, match: (m: Msg) => boolean = () => true, timeoutMs?: number): Promise<Msg> {
+    return until(
+      what,
+      () => {
+        for (let i = this.cursor; i < this.messages.length; i++) {
+          if (match(this.messages[i]!)) {
+            this.cursor = i + 1;
+            return this.messages[i];
+          }
+        }
+        return undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  of(type: string, job?: string): Msg[] {
+    return this.messages.filter((m) => m.type === type && (job === undefined || m.job === job));
+  }
+
+  waitClosed(timeoutMs?: number) {
+    return until('close', () => this.closed, timeoutMs);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
