@@ -106,6 +106,10 @@ export class Dispatcher {
   }
 
   async heartbeat(link: WorkerLink): Promise<void> {
+    if (link.silent) {
+      link.silent = false;
+      for (const spaceId of link.spaceIds) void this.kick(spaceId);
+    }
     if (link.held.size > 0) await this.engine.renewLeases(link.id, [...link.held.keys()], this.options.leaseMs);
   }
 
@@ -127,6 +131,7 @@ export class Dispatcher {
   forget(jobId: string, workerId: string): void {
     const link = this.workers.get(workerId);
     if (!link?.held.has(jobId)) return;
+    link.silent = true;
     link.sendCancel(jobId, 'lease expired');
     void this.freeSlot(link, jobId).catch((err) => this.onError(err, 'forget'));
   }

@@ -30,6 +30,8 @@ export interface WorkerLink {
   readonly connectedAt: number;
   draining: boolean;
   closed: boolean;
+  /** A lease expired under this worker (no heartbeats): no new jobs until it heartbeats again. */
+  silent: boolean;
   /** Slots taken by claims still in flight (so concurrent kicks never over-claim). */
   reserved: number;
   readonly held: Map<string, HeldJob>;
@@ -38,5 +40,5 @@ export interface WorkerLink {
 }
 
 export function freeSlots(link: WorkerLink): number {
-  return link.closed || link.draining ? 0 : link.slots - link.held.size - link.reserved;
+  return link.closed || link.draining || link.silent ? 0 : link.slots - link.held.size - link.reserved;
 }

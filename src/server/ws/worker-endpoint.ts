@@ -50,6 +50,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
       connectedAt: Date.now(),
       draining: false,
       closed: false,
+      silent: false,
       reserved: 0,
       held: new Map(),
       sendJob(job, files) {

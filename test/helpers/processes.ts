@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { until } from './latch.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Runs a TypeScript file of this repo as ONE real node process (tsx as a loader, not its CLI, which
+ * would put the script in a grandchild that a SIGKILL would miss), capturing stdout+stderr.
+ */
+export function runTs(file: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => out,
+    async waitFor(text, timeoutMs = 20_000) {
+      return until(`${file} to print ${text}`, () => {
+        const m = typeof text === 'string' ? (out.includes(text) ? text : null) : out.match(text)?.[0];
+        return m ?? undefined;
+      }, timeoutMs);
+    },
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export function tokenWorker(wsUrl: string, space: string, token: string, opts: { slots?: number; tokens?: number; delay?: number; name?: string } = {}): Proc {
+  return runTs('test/fixtures/token-worker.ts', [
+    wsUrl, space, token,
+    '--slots', String(opts.slots ?? 1),
+    '--tokens', String(opts.tokens ?? 5),
+    '--delay', String(opts.delay ?? 50),
+    '--name', opts.name ?? 'w',
+  ]);
+}
