@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import type { JobEvent } from '../src/core/job-events.ts';
+import type { Job, Space } from '../src/core/types.ts';
+import type { Engine } from '../src/engine/types.ts';
+
+/**
+ * The contract every engine passes (the MUSTs of src/engine/types.ts). `makeEngine` returns a
+ * fresh, isolated engine; `reopen` (when the engine is durable) a new engine over the same storage.
+ */
+export function runEngineContract(name: string, makeEngine: () => Promise<{ engine: Engine; reopen?: () => Promise<Engine> }>): void {
+  const space = (n: string): Space => ({ id: `space_${n}`, name: n, description: '', inputs: { prompt: { max_bytes: 100, mime: [] } }, timeout_s: 60, max_queue: 3, max_attempts: 2, access: 'public', created_at: 1, updated_at: 1 });
+  let seq = 0;
+  const job = (s: Space): Job => ({ id: `job_${++seq}_${Math.random().toString(36).slice(2)}`, space_id: s.id, space: s.name, owner: { kind: 'anonymous', id: 'anonymous', name: 'anonymous' }, state: 'queued', attempt: 0, max_attempts: s.max_attempts, inputs: { files: [] }, created_at: Date.now(), deadline: Date.now() + 60_000 });
+  const queued = (position: number): JobEvent => ({ type: 'queued', position, eta_ms: null, attempt: 0 });
+  const lost: JobEvent = { type: 'failed', code: 'worker_lost', message: 'lost' };
+
+  describe(`engine contract: ${name}`, () => {
+    it('refuses a duplicate space name (case-sensitive) with space_exists', async () => {
+      const { engine } = await makeEngine();
+      await engine.createSpace(space('Alpha'));
+      await expect(engine.createSpace({ ...space('Alpha'), id: 'other' })).rejects.toMatchObject({ code: 'space_exists' });
+      await engine.createSpace({ ...space('alpha'), id: 'lower' });
+      expect((await engine.listSpaces()).map((s) => s.name).sort()).toEqual(['Alpha', 'alpha']);
+      await engine.close();
+    });
+
+    it('queues FIFO, refuses past max_queue, and never hands one job to two claims', async () => {
+      const { engine } = await makeEngine();
+      const s = space('fifo');
+      await engine.createSpace(s);
+      const jobs = [job(s), job(s), job(s)];
+      for (const [i, j] of jobs.entries()) expect((await engine.submitJob(j, 3, queued)).position).toBe(i);
+      await expect(engine.submitJob(job(s), 3, queued)).rejects.toMatchObject({ code: 'queue_full' });
+      const claims = await Promise.all([1, 2, 3, 4, 5].map((w) => engine.claimJob([s.id], `w${w}`, 1000)));
+      const got = claims.filter((c): c is Job => c !== null);
+      expect(got.map((j) => j.id)).toEqual(jobs.map((j) => j.id));
+      expect(new Set(got.map((j) => j.worker_id)).size).toBe(3);
+      expect(got.every((j) => j.state === 'assigned' && j.attempt === 1)).toBe(true);
+      await engine.close();
+    });
+
+    it('refuses events from a holder that lost the lease, and requeues at the head', async () => {
+      const { engine } = await makeEngine();
+      const s = space('lease');
+      await engine.createSpace(s);
+      const a = job(s);
+      const b = job(s);
+      await engine.submitJob(a, 10, queued);
+      await engine.submitJob(b, 10, queued);
+      const claimed = await engine.claimJob([s.id], 'w1', 1000);
+      expect(claimed!.id).toBe(a.id);
+      const holder = { workerId: 'w1', attempt: 1 };
+      expect(await engine.appendEvent(a.id, { type: 'started', attempt: 1, worker: 'w1' }, holder)).toMatchObject({ seq: 2 });
+      expect(await engine.appendEvent(a.id, { type: 'token', text: 'x' }, { workerId: 'w2', attempt: 1 })).toBeNull();
+      const released = await engine.releaseJob(a.id, holder, (p) => ({ ...queued(p), attempt: 1 }), lost);
+      expect(released).toMatchObject({ requeued: true });
+      expect(await engine.appendEvent(a.id, { type: 'token', text: 'late' }, holder)).toBeNull();
+      expect(await engine.queuedJobIds(s.id)).toEqual([a.id, b.id]);
+      const again = await engine.claimJob([s.id], 'w2', 1000);
+      expect(again).toMatchObject({ id: a.id, attempt: 2, worker_id: 'w2' });
+      // The second loss exhausts max_attempts (2): the job fails instead of requeueing.
+      const exhausted = await engine.releaseJob(a.id, { workerId: 'w2', attempt: 2 }, queued, lost);
+      expect(exhausted).toMatchObject({ requeued: false });
+      expect(await engine.getJob(a.id)).toMatchObject({ state: 'failed', error: { code: 'worker_lost' } });
+      await engine.close();
+    });
+
+    it('numbers events from 1, ends jobs on final events, and refuses appends after', async () => {
+      const { engine } = await makeEngine();
+      const s = space('events');
+      await engine.createSpace(s);
+      const j = job(s);
+      await engine.submitJob(j, 10, queued);
+      await engine.claimJob([s.id], 'w', 1000);
+      const h = { workerId: 'w', attempt: 1 };
+      for (const t of ['a', 'b', 'c']) await engine.appendEvent(j.id, { type: 'token', text: t }, h);
+      const final = await engine.appendEvent(j.id, { type: 'result', data: 'abc', files: [] }, h, { data: 'abc', files: [] });
+      expect(final!.seq).toBe(5);
+      expect(await engine.appendEvent(j.id, { type: 'token', text: 'd' }, h)).toBeNull();
+      const range = await engine.readEvents(j.id, 2);
+      expect(range).toMatchObject({ firstSeq: 1, lastSeq: 5, final: true });
+      expect(range!.lines.map((l) => JSON.parse(l).seq)).toEqual([3, 4, 5]);
+      expect(await engine.getJob(j.id)).toMatchObject({ state: 'completed', result: { data: 'abc' } });
+      expect(await engine.readEvents('job_unknown', 0)).toBeNull();
+      await engine.close();
+    });
+
+    it('ends queued and held jobs with endJob, once', async () => {
+      const { engine } = await makeEngine();
+      const s = space('end');
+      await engine.createSpace(s);
+      const q = job(s);
+      await engine.submitJob(q, 10, queued);
+      const ended = await engine.endJob(q.id, { type: 'cancelled', reason: 'test' });
+      expect(ended!.before.state).toBe('queued');
+      expect(await engine.queuedJobIds(s.id)).toEqual([]);
+      expect(await engine.endJob(q.id, { type: 'cancelled', reason: 'again' })).toBeNull();
+      await engine.close();
+    });
+
+    it('reports expired leases and overdue jobs', async () => {
+      const { engine } = await makeEngine();
+      const s = space('sweep');
+      await engine.createSpace(s);
+      const j = job(s);
+      await engine.submitJob({ ...j, deadline: Date.now() - 1 }, 10, queued);
+      await engine.claimJob([s.id], 'w', 1);
+      await new Promise((r) => setTimeout(r, 5));
+      expect(await engine.expiredLeases(Date.now())).toEqual([{ jobId: j.id, workerId: 'w', attempt: 1 }]);
+      await engine.renewLeases('w', [j.id], 60_000);
+      expect(await engine.expiredLeases(Date.now())).toEqual([]);
+      expect((await engine.overdueJobs(Date.now())).map((o) => o.id)).toEqual([j.id]);
+      await engine.close();
+    });
+
+    it('revokes credentials so they are no longer found', async () => {
+      const { engine } = await makeEngine();
+      await engine.createCredential({ id: 'k1', kind: 'api_key', name: 'k', hash: 'h1', hint: 'x', space_id: null, created_at: 1, revoked_at: null });
+      expect(await engine.findCredential('h1')).toMatchObject({ id: 'k1' });
+      expect(await engine.revokeCredential('k1')).toBe(true);
+      expect(await engine.findCredential('h1')).toBeNull();
+      expect(await engine.revokeCredential('k1')).toBe(false);
+      await engine.close();
+    });
+
+    it('stores blobs byte for byte', async () => {
+      const { engine } = await makeEngine();
+      const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      await engine.putBlob({ id: 'blob_1', name: 'b.bin', mime: 'application/octet-stream', size: 256, created_at: 1, job_id: null }, bytes);
+      expect((await engine.getBlob('blob_1'))!.bytes.equals(bytes)).toBe(true);
+      expect(await engine.getBlob('blob_none')).toBeNull();
+      await engine.close();
+    });
+
+    it('delivers bus messages to subscribers in publish order', async () => {
+      const { engine } = await makeEngine();
+      const got: string[] = [];
+      const off = engine.subscribe((channel, message) => channel === 'test' && got.push(message));
+      for (let i = 0; i < 100; i++) engine.publish('test', String(i));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+      off();
+      await engine.close();
+      await engine.close(); // idempotent
+    });
+
+    it('keeps accepted jobs, their order and their events across a reopen', async () => {
+      const made = await makeEngine();
+      if (!made.reopen) return;
+      const s = space('durable');
+      await made.engine.createSpace(s);
+      const jobs = [job(s), job(s)];
+      for (const j of jobs) await made.engine.submitJob(j, 10, queued);
+      const held = await made.engine.claimJob([s.id], 'w', 60_000);
+      await made.engine.appendEvent(held!.id, { type: 'token', text: 'kept' }, { workerId: 'w', attempt: 1 });
+      await made.engine.close();
+      const engine = await made.reopen();
+      expect(await engine.queuedJobIds(s.id)).toEqual([jobs[1]!.id]);
+      // The held job's lease is expired at once, so the sweeper requeues it.
+      expect(await engine.expiredLeases(Date.now())).toEqual([{ jobId: jobs[0]!.id, workerId: 'w', attempt: 1 }]);
+      expect((await engine.readEvents(jobs[0]!.id, 0))!.lines.map((l) => JSON.parse(l).type)).toEqual(['queued', 'token']);
+      await engine.close();
+    });
+  });
+}
