@@ -18,6 +18,4 @@ export const CLOSE = {
   slowConsumer: 4008,
   /** No message in either direction for idleTimeoutMs. */
   idle: 4010,
-  /** The worker was disconnected by an admin. */
-  disconnectedByAdmin: 4011,
 } as const;
