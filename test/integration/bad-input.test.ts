@@ -91,7 +91,7 @@ describe('credentials and the worker endpoint', () => {
     const key = await gw.admin('POST', '/v1/admin/api-keys', { name: 'alice' });
     expect(key.status).toBe(201);
     const alice = await gw.client(key.body.key);
-    expect(alice.messages[0].identity).toEqual({ kind: 'key', name: 'alice' });
+    expect(alice.messages[0]!.identity).toEqual({ kind: 'key', name: 'alice' });
     alice.send({ type: 'submit', id: 'k', space: 'members', prompt: 'hi' });
     await alice.wait('accepted', (m) => m.type === 'accepted');
     await gw.admin('DELETE', `/v1/admin/api-keys/${key.body.id}`);
