@@ -7,11 +7,12 @@ import type { Identity } from '../../core/types.ts';
 import { encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLIENT_TYPES, ClientMessage } from '../../protocol/client-messages.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
-import { SpaceportError, asSpaceportError } from '../../protocol/errors.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
 import { binaryIndexes, toSubmittedFiles } from '../file-specs.ts';
 import { JobFeeds } from '../job-feeds.ts';
 import type { ServerContext } from '../server-context.ts';
 import { Attachments } from './attachments.ts';
+import { NO_UPLOAD, handleInbound } from './inbound.ts';
 import { Peer } from './peer.ts';
 import { newId } from '../../core/ids.ts';
 
@@ -130,45 +131,17 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
     }
   }
 
-  // Messages are handled one after another, so a cancel never overtakes the submit before it.
-  let chain: Promise<void> = Promise.resolve();
-  ws.on('message', (data: Buffer, isBinary) => {
-    ctx.metrics.messagesIn.inc({ endpoint: 'client' });
-    if (!peer.allowMessage()) return peer.error('rate_limited');
-    if (isBinary) {
-      try {
-        attachments.accept(data);
-      } catch (err) {
-        const e = asSpaceportError(err);
-        peer.error(e.code, e.message);
-      }
-      return;
-    }
-    const decoded = decodeMessage(data.toString('utf8'), ClientMessage, CLIENT_TYPES);
-    if (!decoded.ok) return peer.error(decoded.error.code, decoded.error.message, decoded.id === undefined ? undefined : { id: decoded.id });
-    const msg = decoded.value;
-    // Binary parts may arrive before earlier messages finish: expect them now, not in the chain.
-    let upload: Promise<Array<Buffer | undefined>> = Promise.resolve([]);
-    if (msg.type === 'submit' && msg.files) {
-      const binary = binaryIndexes(msg.files);
-      if (binary.length > 0 && msg.id === undefined) {
-        return peer.error('invalid_message', 'submit: a submit with binary files needs an "id" for the frames to refer to.');
-      }
-      if (binary.length > 0) upload = attachments.expect(msg.id!, binary, msg.files.length);
-      upload.catch(() => {}); // handled when the chain reaches this message
-    }
-    chain = chain.then(() =>
-      handle(msg, upload).catch((err) => {
-        const e = asSpaceportError(err);
-        if (e.code === 'internal_error') ctx.log.error({ err, type: msg.type }, 'client message failed');
-        peer.error(e.code, e.message, { ...e.details, ...(msg.id !== undefined && { id: msg.id }) });
-      }),
-    );
+  handleInbound(ctx, peer, attachments, {
+    decode: (text) => decodeMessage(text, ClientMessage, CLIENT_TYPES),
+    expectUploads(msg) {
+      const binary = msg.type === 'submit' && msg.files ? binaryIndexes(msg.files) : [];
+      if (binary.length === 0) return NO_UPLOAD;
+      if (msg.id === undefined) return 'submit: a submit with binary files needs an "id" for the frames to refer to.';
+      return attachments.expect(msg.id, binary, (msg as { files: unknown[] }).files.length);
+    },
+    handle,
   });
-  ws.on('close', () => {
-    attachments.clear();
-    core.router.drop(subscriber, jobTopics, spaceTopics);
-  });
+  ws.on('close', () => core.router.drop(subscriber, jobTopics, spaceTopics));
 
   peer.sendJson({
     type: 'hello',

@@ -6,11 +6,12 @@ import type { HeldJob, WorkerLink } from '../../core/worker-link.ts';
 import { encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
-import { SpaceportError, asSpaceportError } from '../../protocol/errors.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
 import { WORKER_TYPES, WorkerMessage } from '../../protocol/worker-messages.ts';
 import { binaryIndexes, storeResultFiles } from '../file-specs.ts';
 import type { ServerContext } from '../server-context.ts';
 import { Attachments } from './attachments.ts';
+import { NO_UPLOAD, handleInbound } from './inbound.ts';
 import { Peer } from './peer.ts';
 
 const UPLOAD_TIMEOUT_MS = 60_000;
@@ -126,43 +127,21 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
     }
   }
 
-  let chain: Promise<void> = Promise.resolve();
-  ws.on('message', (data: Buffer, isBinary) => {
-    ctx.metrics.messagesIn.inc({ endpoint: 'worker' });
-    if (!peer.allowMessage()) return peer.error('rate_limited');
-    if (isBinary) {
-      try {
-        attachments.accept(data);
-      } catch (err) {
-        const e = asSpaceportError(err);
-        peer.error(e.code, e.message);
-      }
-      return;
-    }
-    const decoded = decodeMessage(data.toString('utf8'), WorkerMessage, WORKER_TYPES);
-    if (!decoded.ok) return peer.error(decoded.error.code, decoded.error.message);
-    const msg = decoded.value;
-    let upload: Promise<Array<Buffer | undefined>> = Promise.resolve([]);
-    if (msg.type === 'result' && msg.files) {
-      const binary = binaryIndexes(msg.files);
-      if (binary.length > 0) upload = attachments.expect(msg.job, binary, msg.files.length);
-      upload.catch(() => {});
-    }
-    chain = chain.then(() =>
-      handle(msg, upload).catch((err) => {
-        const e = asSpaceportError(err);
-        if (e.code === 'internal_error') ctx.log.error({ err, type: msg.type }, 'worker message failed');
-        peer.error(e.code, e.message, e.details);
-      }),
-    );
+  const inbound = handleInbound(ctx, peer, attachments, {
+    decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES),
+    expectUploads(msg) {
+      const binary = msg.type === 'result' && msg.files ? binaryIndexes(msg.files) : [];
+      return binary.length === 0 ? NO_UPLOAD : attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length);
+    },
+    handle,
   });
 
   ws.on('close', (code) => {
-    attachments.clear();
     const w = link;
     if (!w) return;
     ctx.log.info({ worker: w.id, code, running: w.held.size }, 'worker disconnected');
-    chain = chain.then(() => core.dispatcher.removeWorker(w, 'worker disconnected')).catch((err) => ctx.log.error({ err }, 'worker removal failed'));
+    // Messages already received (a result being stored) are handled before the worker's jobs are released.
+    inbound.afterPending(() => core.dispatcher.removeWorker(w, 'worker disconnected')).catch((err) => ctx.log.error({ err }, 'worker removal failed'));
   });
   return peer;
 }
