@@ -69,13 +69,6 @@ export class SubscriberRouter {
     if (inSpace) for (const sub of inSpace) sub.deliverStatus(line);
     for (const sub of this.everything) if (!inSpace?.has(sub)) sub.deliverStatus(line);
   }
-
-  get subscriberCount(): number {
-    let n = this.everything.size;
-    for (const set of this.byJob.values()) n += set.size;
-    for (const set of this.bySpace.values()) n += set.size;
-    return n;
-  }
 }
 
 function addTo<K>(map: Map<K, Set<Subscriber>>, key: K, sub: Subscriber): void {

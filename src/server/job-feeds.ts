@@ -63,10 +63,6 @@ export class JobFeeds {
     this.feeds.delete(jobId);
   }
 
-  has(jobId: string): boolean {
-    return this.feeds.has(jobId);
-  }
-
   private emit(jobId: string, feed: Feed, line: string): void {
     if (!this.feeds.has(jobId)) return;
     const seq = lineSeq(line);
