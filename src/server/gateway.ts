@@ -79,6 +79,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     const url = new URL(req.url ?? '/', 'http://gateway');
     try {
       if (!originAllowed(config, req)) throw new SpaceportError('origin_not_allowed');
+      if (allowCors(req, res)) return;
       const match = router.match(req.method ?? 'GET', url.pathname);
       if (match === null) throw new SpaceportError('not_found', `No route for ${req.method} ${url.pathname}.`);
       if (match === 'method') throw new SpaceportError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}.`);
@@ -164,6 +165,25 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
 function originAllowed(config: GatewayConfig, req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   return config.allowedOrigins.length === 0 || origin === undefined || config.allowedOrigins.includes(origin);
+}
+
+/**
+ * Lets browsers on an allowed origin call the API (the origin check above has already passed).
+ * Answers a preflight itself and returns true; otherwise only adds the headers.
+ */
+function allowCors(req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('vary', 'origin');
+  if (req.method !== 'OPTIONS') return false;
+  res.writeHead(204, {
+    'access-control-allow-methods': 'GET, HEAD, POST, PATCH, PUT, DELETE',
+    'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'authorization, content-type, last-event-id',
+    'access-control-max-age': '600',
+  });
+  res.end();
+  return true;
 }
 
 function refuseUpgrade(socket: Duplex, code: ErrorCode): void {

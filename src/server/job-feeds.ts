@@ -14,7 +14,15 @@ interface Feed {
 export class JobFeeds {
   private readonly feeds = new Map<string, Feed>();
 
-  constructor(private readonly send: (jobId: string, line: string) => void) {}
+  /**
+   * @param send delivers one line to the consumer.
+   * @param room for long replays: undefined while the consumer has buffer room, else a promise
+   *   that settles once it has drained, so a replay never overruns the slow-consumer limit itself.
+   */
+  constructor(
+    private readonly send: (jobId: string, line: string) => void,
+    private readonly room: () => Promise<void> | undefined = () => undefined,
+  ) {}
 
   /** A live line from the router. Lines of jobs with no feed (space/all topics) pass straight through. */
   onLive(jobId: string, line: string): void {
@@ -52,9 +60,13 @@ export class JobFeeds {
       return null;
     }
     if (range.firstSeq > afterSeq + 1) onGap(range);
+    for (const line of range.lines) {
+      this.emit(jobId, feed, line);
+      const wait = this.room();
+      if (wait) await wait; // live lines keep collecting in feed.buffer meanwhile
+    }
     const buffered = feed.buffer ?? [];
     feed.buffer = null;
-    for (const line of range.lines) this.emit(jobId, feed, line);
     for (const line of buffered) this.emit(jobId, feed, line);
     return range;
   }

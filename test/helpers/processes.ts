@@ -46,3 +46,17 @@ export function tokenWorker(wsUrl: string, space: string, token: string, opts: {
     '--name', opts.name ?? 'w',
   ]);
 }
+
+/** `spaceport serve` as a real process on a free port with fast intervals; its URL comes from the listening line. */
+export async function serveProcess(dataDir: string, adminToken: string, env: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
+  const proc = runTs('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
+    SPACEPORT_ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'warn',
+    SPACEPORT_LEASE_MS: '1500',
+    SPACEPORT_HEARTBEAT_MS: '300',
+    SPACEPORT_SWEEP_MS: '100',
+    ...env,
+  });
+  const line = await proc.waitFor(/\{"event":"listening"[^\n]*\}/);
+  return { proc, url: JSON.parse(line).url };
+}

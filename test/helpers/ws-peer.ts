@@ -1,4 +1,4 @@
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { until } from './latch.ts';
 
 export type Msg = Record<string, any>;
@@ -24,8 +24,8 @@ export class WsPeer {
     ws.on('error', () => {});
   }
 
-  static async open(url: string, headers: Record<string, string> = {}): Promise<WsPeer> {
-    const ws = new WebSocket(url, { headers });
+  static async open(url: string, headers: Record<string, string> = {}, options: ClientOptions = {}): Promise<WsPeer> {
+    const ws = new WebSocket(url, { ...options, headers });
     const peer = new WsPeer(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runTs, tokenWorker, type Proc } from '../helpers/processes.ts';
+import { until } from '../helpers/latch.ts';
+import { WsPeer } from '../helpers/ws-peer.ts';
+import { serveProcess, tokenWorker, type Proc } from '../helpers/processes.ts';
 
 const TOKEN = 'restart-admin-token';
 const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-restart-'));
@@ -12,18 +14,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** `spaceport serve` as a real process on a free port; returns its URL from the listening line. */
 async function serve(): Promise<{ proc: Proc; url: string }> {
-  const proc = runTs('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
-    SPACEPORT_ADMIN_TOKEN: TOKEN,
-    LOG_LEVEL: 'warn',
-    SPACEPORT_LEASE_MS: '1500',
-    SPACEPORT_HEARTBEAT_MS: '300',
-    SPACEPORT_SWEEP_MS: '100',
-  });
-  procs.push(proc);
-  const line = await proc.waitFor(/\{"event":"listening"[^\n]*\}/);
-  return { proc, url: JSON.parse(line).url };
+  const served = await serveProcess(dataDir, TOKEN);
+  procs.push(served.proc);
+  return served;
 }
 
 const api = (url: string, method: string, path: string, body?: unknown) =>
@@ -63,3 +57,32 @@ describe('a gateway killed with jobs queued and running', () => {
   });
 });
 
+
+describe('SIGTERM', () => {
+  it('closes clients with 1001 and workers with 1012, exits 0, and keeps the jobs for the next start', async () => {
+    const first = await serve();
+    await api(first.url, 'POST', '/v1/admin/spaces', { name: 'graceful', inputs: ['prompt'] });
+    const ws = first.url.replace('http', 'ws');
+    const worker = await WsPeer.open(`${ws}/v1/worker`);
+    worker.send({ type: 'register', token: TOKEN, spaces: ['graceful'], slots: 1 });
+    await worker.wait('registered', (m) => m.type === 'registered');
+    const client = await WsPeer.open(`${ws}/v1/ws`);
+    client.send({ type: 'submit', space: 'graceful', prompt: 'running' });
+    client.send({ type: 'submit', space: 'graceful', prompt: 'queued' });
+    await until('two accepted', () => client.of('accepted').length === 2 || undefined);
+    const jobs = client.of('accepted').map((m) => m.job);
+    const running = await worker.wait('job', (m) => m.type === 'job');
+    worker.send({ type: 'started', job: running.job });
+    await client.wait('started', (m) => m.type === 'started');
+
+    await first.proc.kill('SIGTERM');
+    expect(first.proc.child.exitCode).toBe(0);
+    expect((await client.waitClosed()).code).toBe(1001);
+    expect((await worker.waitClosed()).code).toBe(1012);
+
+    const second = await serve();
+    const states = await Promise.all(jobs.map(async (id) => (await api(second.url, 'GET', `/v1/jobs/${id}`)).body));
+    // The running job went back to the queue (its worker left); neither was lost.
+    expect(states.map((s) => s.state)).toEqual(['queued', 'queued']);
+  });
+});

@@ -62,7 +62,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
       // A reader that stops reading must not make us buffer without bound.
       if (res.writableLength > config.limits.maxOutboundBytes) res.destroy();
       else if (isFinalLine(line)) end();
-    });
+    }, () => (res.writableLength > config.limits.maxOutboundBytes / 2 && !ended ? new Promise((resolve) => res.once('drain', resolve).once('close', resolve)) : undefined));
     const subscriber: Subscriber = { identity: who, deliverEvent: (id, line) => feeds.onLive(id, line), deliverStatus: () => {} };
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
     keepalive.unref();

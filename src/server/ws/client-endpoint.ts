@@ -25,7 +25,10 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
   const peer = new Peer(ws, 'client', config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const attachments = new Attachments(UPLOAD_TIMEOUT_MS, config.limits.maxBlobBytes);
-  const feeds = new JobFeeds((jobId, line) => peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined));
+  const feeds = new JobFeeds(
+    (jobId, line) => peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined),
+    () => peer.room(),
+  );
   const jobTopics = new Set<string>();
   const spaceTopics = new Set<string>();
   const subscriber: Subscriber = {

@@ -119,7 +119,24 @@ export class Peer {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    // Nothing queued can be sent after the close frame; free it now rather than when the peer
+    // finally acknowledges (a stalled reader may take ws's whole close timeout to do that).
+    clearTimeout(this.pollTimer);
+    this.queue = [];
+    this.queuedBytes = 0;
     this.ws.close(code, reason);
+  }
+
+  /**
+   * For bulk senders such as a replay: undefined while under half the outbound limit, else a
+   * promise that settles when the buffer is down to a quarter (or the connection closed).
+   */
+  room(): Promise<void> | undefined {
+    if (this.bufferedBytes < this.limits.maxOutboundBytes / 2) return undefined;
+    return new Promise((resolve) => {
+      const check = () => (this.closed || this.bufferedBytes < this.limits.maxOutboundBytes / 4 ? resolve() : setTimeout(check, 5));
+      check();
+    });
   }
 
   get bufferedBytes(): number {

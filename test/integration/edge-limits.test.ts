@@ -1,0 +1,195 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MiB } from '../../src/server/config.ts';
+import { testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
+import { WsPeer } from '../helpers/ws-peer.ts';
+
+const gateways: TestGateway[] = [];
+async function gateway(options: Parameters<typeof testGateway>[0]): Promise<TestGateway> {
+  const gw = await testGateway(options);
+  gateways.push(gw);
+  return gw;
+}
+afterAll(async () => {
+  for (const gw of gateways) await gw.stop();
+});
+
+describe('a consumer too slow for its outbound buffer', () => {
+  it('is closed with 4008 after a slow_consumer error, and resumes by seq without losing an event', async () => {
+    const gw = await gateway({ limits: { maxOutboundBytes: MiB }, maxEventsPerJob: 10_000 });
+    await gw.createSpace({ name: 'firehose', inputs: ['prompt'] });
+    const worker = await gw.worker(['firehose']);
+    const slow = await gw.client();
+    slow.send({ type: 'submit', space: 'firehose', prompt: 'flood' });
+    const { job } = await slow.wait('accepted', (m) => m.type === 'accepted');
+    await worker.wait('job', (m) => m.type === 'job');
+    // Stop reading: the kernel buffers fill first, then the gateway's queue for this socket.
+    (slow.ws as any)._socket.pause();
+    const chunk = 'x'.repeat(64 * 1024);
+    const partials = 400; // ~26 MB, far past what loopback buffers hold
+    worker.send({ type: 'started', job });
+    for (let i = 0; i < partials; i++) worker.send({ type: 'partial', job, data: { i, chunk } });
+    worker.send({ type: 'result', job, data: { partials } });
+    const clientPeers = () => [...gw.context.peers.all()].filter((p) => p.endpoint === 'client');
+    await until('the gateway to close the slow client', () => clientPeers().every((p) => p.closed) || undefined, 20_000);
+
+    (slow.ws as any)._socket.resume();
+    expect((await slow.waitClosed()).code).toBe(4008);
+    expect(slow.messages.at(-1)).toMatchObject({ type: 'error', code: 'slow_consumer' });
+    const seen = slow.messages.filter((m) => m.job === job && typeof m.seq === 'number');
+    const lastSeq = Math.max(...seen.map((m) => m.seq));
+    expect(seen.some((m) => m.type === 'result')).toBe(false);
+
+    // The replay is paced to the same limit, so resuming a 26 MB backlog does not trip it again.
+    const again = await gw.client();
+    again.send({ type: 'resume', id: 'r', job, after_seq: lastSeq });
+    await again.wait('result', (m) => m.type === 'result', 20_000);
+    const indexes = [...seen, ...again.messages].filter((m) => m.job === job && m.type === 'partial').map((m) => m.data.i);
+    expect(indexes).toEqual(Array.from({ length: partials }, (_, i) => i));
+    expect(again.closed).toBeNull();
+    again.close();
+  });
+});
+
+describe('idle connections', () => {
+  it('closes a connection that exchanges no messages with 4010, but not one that keeps talking', async () => {
+    const gw = await gateway({ limits: { idleTimeoutMs: 400, pingIntervalMs: 100 } });
+    const quiet = await gw.client();
+    const chatty = await gw.client();
+    const pinger = setInterval(() => chatty.send({ type: 'ping', id: 'p' }), 100);
+    expect((await quiet.waitClosed(5000)).code).toBe(4010);
+    await new Promise((r) => setTimeout(r, 600));
+    clearInterval(pinger);
+    expect(chatty.closed).toBeNull();
+    expect(chatty.of('pong').length).toBeGreaterThan(3);
+    chatty.close();
+  });
+});
+
+describe('origin allowlist', () => {
+  it('refuses WebSockets and API calls from other origins and answers CORS for allowed ones', async () => {
+    const gw = await gateway({ allowedOrigins: ['https://app.example'] });
+    await expect(WsPeer.open(`${gw.ws}/v1/ws`, { origin: 'https://evil.example' })).rejects.toThrow('upgrade refused: 403');
+    const ok = await WsPeer.open(`${gw.ws}/v1/ws`, { origin: 'https://app.example' });
+    await ok.wait('hello', (m) => m.type === 'hello');
+    ok.close();
+
+    const evil = await gw.http('GET', '/v1/spaces', undefined, { origin: 'https://evil.example' });
+    expect(evil.status).toBe(403);
+    expect(evil.body.error.code).toBe('origin_not_allowed');
+    const allowed = await fetch(`${gw.url}/v1/spaces`, { headers: { origin: 'https://app.example' } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const preflight = await fetch(`${gw.url}/v1/jobs`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+  });
+});
+
+describe('connection limit', () => {
+  it('refuses upgrades past maxConnections with 503 too_many_connections, and accepts again once one closes', async () => {
+    const gw = await gateway({ limits: { maxConnections: 2 } });
+    const a = await gw.client();
+    await gw.client();
+    await expect(WsPeer.open(`${gw.ws}/v1/ws`)).rejects.toThrow('upgrade refused: 503');
+    const refused = await refusedUpgrade(`${gw.url}/v1/ws`);
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body).error.code).toBe('too_many_connections');
+    a.close();
+    await until('a slot to free up', () => gw.context.peers.size < 2 || undefined);
+    const c = await gw.client();
+    c.close();
+  });
+});
+
+/** Sends a WebSocket upgrade by hand and reads the refusal (status and JSON body). */
+function refusedUpgrade(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, {
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('TLS', () => {
+  it('serves HTTPS and WSS directly with --tls-cert/--tls-key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spaceport-tls-'));
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const ca = readFileSync(cert);
+    const gw = await gateway({ tls: { cert, key } });
+    expect(gw.url.startsWith('https://')).toBe(true);
+
+    const health = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      request(`${gw.url}/health`, { ca }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('healthy');
+
+    const client = await WsPeer.open(`${gw.ws}/v1/ws`, {}, { ca });
+    const hello = await client.wait('hello', (m) => m.type === 'hello');
+    expect(hello.type).toBe('hello');
+    client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('GET /metrics', () => {
+  it('exposes connections, messages, jobs by state, wait/duration/first-token histograms and errors by code', async () => {
+    const gw = await gateway({});
+    await gw.createSpace({ name: 'measured', inputs: ['prompt'] });
+    const worker = await gw.worker(['measured']);
+    const client = await gw.client();
+    client.send({ type: 'submit', space: 'measured', prompt: 'hi' });
+    client.send({ type: 'submit', space: 'no-such-space', prompt: 'hi' });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await worker.wait('job', (m) => m.type === 'job');
+    worker.send({ type: 'started', job });
+    worker.send({ type: 'token', job, text: 'a' });
+    worker.send({ type: 'result', job, data: 'a' });
+    await client.wait('result', (m) => m.type === 'result');
+    await client.wait('unknown space', (m) => m.type === 'error' && m.code === 'space_not_found');
+
+    const res = await fetch(`${gw.url}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    const value = (series: string) => Number(text.split('\n').find((l) => l.startsWith(series + ' '))?.slice(series.length + 1));
+    expect(value('spaceport_connections{endpoint="client"}')).toBe(1);
+    expect(value('spaceport_connections{endpoint="worker"}')).toBe(1);
+    expect(value('spaceport_messages_received_total{endpoint="client"}')).toBe(2);
+    expect(value('spaceport_messages_received_total{endpoint="worker"}')).toBeGreaterThanOrEqual(4);
+    expect(value('spaceport_jobs_ended_total{space="measured",state="completed"}')).toBe(1);
+    expect(value('spaceport_queue_wait_seconds_count{space="measured"}')).toBe(1);
+    expect(value('spaceport_job_duration_seconds_count{space="measured",state="completed"}')).toBe(1);
+    expect(value('spaceport_time_to_first_token_seconds_count{space="measured"}')).toBe(1);
+    expect(value('spaceport_errors_total{code="space_not_found"}')).toBe(1);
+    expect(text).toMatch(/^spaceport_jobs\{state="completed"\} \d+$/m);
+    client.close();
+    worker.close();
+  });
+});
