@@ -1,0 +1,31 @@
+import { quantile } from './stats.ts';
+import type { Target } from './targets.ts';
+
+export interface RoundTripResult {
+  p50Micros: number;
+  p99Micros: number;
+  /** Server CPU per round trip (submit, dispatch, result), in microseconds. */
+  serverCpuMicros: number;
+}
+
+/**
+ * Dispatch round trip: one client, one worker, one job at a time. Timed from submit to result,
+ * through everything a job passes: accept, queue, assignment to a free slot, the worker's reply.
+ */
+export async function dispatchRoundTrip(target: Target, jobs: number): Promise<RoundTripResult> {
+  const worker = await target.worker(1, (_job, prompt, reply) => reply.result({ echo: prompt }));
+  const client = await target.client();
+  const once = () => new Promise<void>((resolve) => client.submit('ping', { result: resolve }));
+  for (let i = 0; i < Math.min(50, jobs); i++) await once(); // warm up JIT and caches
+  const samples: number[] = [];
+  const cpuBefore = target.server.cpuMicros();
+  for (let i = 0; i < jobs; i++) {
+    const t0 = performance.now();
+    await once();
+    samples.push((performance.now() - t0) * 1000);
+  }
+  const cpu = target.server.cpuMicros() - cpuBefore;
+  client.close();
+  worker.close();
+  return { p50Micros: quantile(samples, 0.5), p99Micros: quantile(samples, 0.99), serverCpuMicros: cpu / jobs };
+}

@@ -1,0 +1,81 @@
+/**
+ * Runs every benchmark against the baseline relays and the gateway in the same run, and prints
+ * ratios (absolute numbers swing with the machine; ratios taken minutes apart on it do not).
+ * Usage: npm run bench [-- --quick] [-- --json FILE]
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { dispatchRoundTrip, type RoundTripResult } from './dispatch-round-trip.ts';
+import { quantile, round } from './stats.ts';
+import { gatewayTarget, rawWsTarget, type Target } from './targets.ts';
+import { tokenRelay, type TokenRelayResult } from './token-relay.ts';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } } });
+const sizes = args.quick
+  ? { rounds: 1, streams: 2, tokens: 500, jobs: 50 }
+  : { rounds: 3, streams: 4, tokens: 10_000, jobs: 1000 };
+
+/** Median of each numeric field over the rounds: one noisy round does not decide the result. */
+function medianOf<T extends Record<string, number>>(runs: T[]): T {
+  const keys = Object.keys(runs[0]!) as (keyof T)[];
+  return Object.fromEntries(keys.map((k) => [k, quantile(runs.map((r) => r[k] as number), 0.5)])) as T;
+}
+
+async function measure(targets: Target[]) {
+  const relay = new Map<string, TokenRelayResult[]>();
+  const trip = new Map<string, RoundTripResult[]>();
+  // Rounds alternate between targets so a slow spell on the machine hits both alike.
+  for (let r = 0; r < sizes.rounds; r++) {
+    for (const t of targets) {
+      relay.set(t.name, [...(relay.get(t.name) ?? []), await tokenRelay(t, sizes)]);
+      trip.set(t.name, [...(trip.get(t.name) ?? []), await dispatchRoundTrip(t, sizes.jobs)]);
+    }
+  }
+  return {
+    relay: new Map([...relay].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as TokenRelayResult])),
+    trip: new Map([...trip].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as RoundTripResult])),
+  };
+}
+
+function table(title: string, header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows].map((r) => r.map((c) => (typeof c === 'number' ? c.toLocaleString('en-US') : c)));
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
+  return [title, ...cells.map(line)].join('\n');
+}
+
+const targets = [await rawWsTarget(), await gatewayTarget()];
+try {
+  const { relay, trip } = await measure(targets);
+  const [base, gw] = targets.map((t) => t.name) as [string, string];
+  const r = (k: string) => relay.get(k)!;
+  const d = (k: string) => trip.get(k)!;
+  const ratios = {
+    relayThroughput: round(r(gw).tokensPerSecond / r(base).tokensPerSecond),
+    relayCpuPerToken: round(r(gw).serverCpuMicrosPerToken / r(base).serverCpuMicrosPerToken),
+    roundTripP50: round(d(gw).p50Micros / d(base).p50Micros),
+    roundTripP99: round(d(gw).p99Micros / d(base).p99Micros),
+    roundTripCpu: round(d(gw).serverCpuMicros / d(base).serverCpuMicros),
+  };
+  console.log(`Spaceport benchmarks — node ${process.version}, ${cpus().length} cores, ${sizes.rounds} round(s), medians\n`);
+  console.log(
+    table(`Token relay: ${sizes.streams} streams × ${sizes.tokens} tokens`, ['target', 'tokens/s', 'server µs/token'], [
+      ...targets.map((t) => [t.name, Math.round(r(t.name).tokensPerSecond), round(r(t.name).serverCpuMicrosPerToken)]),
+      [`gateway ÷ ${base}`, `${ratios.relayThroughput}×`, `${ratios.relayCpuPerToken}×`],
+    ]),
+  );
+  console.log();
+  console.log(
+    table(`Dispatch round trip: ${sizes.jobs} jobs, one at a time`, ['target', 'p50 µs', 'p99 µs', 'server µs/job'], [
+      ...targets.map((t) => [t.name, Math.round(d(t.name).p50Micros), Math.round(d(t.name).p99Micros), Math.round(d(t.name).serverCpuMicros)]),
+      [`gateway ÷ ${base}`, `${ratios.roundTripP50}×`, `${ratios.roundTripP99}×`, `${ratios.roundTripCpu}×`],
+    ]),
+  );
+  if (args.json) {
+    const results = Object.fromEntries(targets.map((t) => [t.name, { tokenRelay: r(t.name), dispatchRoundTrip: d(t.name) }]));
+    writeFileSync(args.json, JSON.stringify({ node: process.version, cores: cpus().length, sizes, results, ratios }, null, 2));
+  }
+} finally {
+  for (const t of targets) await t.stop();
+}

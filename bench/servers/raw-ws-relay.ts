@@ -1,0 +1,48 @@
+/**
+ * The baseline: the least a WebSocket relay can do for the same traffic. Clients submit, the relay
+ * hands the job to a worker (round robin), and forwards the worker's tokens and result back,
+ * parsing and re-serialising each message as any real relay must. No queue, no persistence, no
+ * auth, no limits — which is exactly what the ratios against it measure.
+ * Prints `{"event":"listening","port":N}` on stdout.
+ */
+import { WebSocketServer, type WebSocket } from 'ws';
+
+const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+const workers: WebSocket[] = [];
+const clientOf = new Map<number, WebSocket>();
+const seqOf = new Map<number, number>();
+let nextJob = 1;
+let turn = 0;
+
+wss.on('connection', (ws, req) => {
+  if (req.url === '/worker') {
+    workers.push(ws);
+    ws.on('message', (data) => {
+      const msg = JSON.parse(data.toString());
+      const client = clientOf.get(msg.job);
+      if (!client) return;
+      const seq = (seqOf.get(msg.job) ?? 0) + 1;
+      seqOf.set(msg.job, seq);
+      client.send(JSON.stringify({ ...msg, seq }));
+      if (msg.type === 'result') {
+        clientOf.delete(msg.job);
+        seqOf.delete(msg.job);
+      }
+    });
+    ws.on('close', () => workers.splice(workers.indexOf(ws), 1));
+    return;
+  }
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.type !== 'submit' || workers.length === 0) return;
+    const job = nextJob++;
+    clientOf.set(job, ws);
+    ws.send(JSON.stringify({ type: 'accepted', id: msg.id, job }));
+    workers[turn++ % workers.length]!.send(JSON.stringify({ type: 'job', job, prompt: msg.prompt }));
+  });
+});
+
+wss.on('listening', () => {
+  const { port } = wss.address() as { port: number };
+  process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
+});

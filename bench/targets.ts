@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { startChildServer, type ChildServer } from './child-server.ts';
+
+/** What a benchmark worker does with each job it is given. */
+export type JobHandler = (job: string | number, prompt: string, reply: Reply) => void;
+export interface Reply {
+  token(text: string): void;
+  result(data: unknown): void;
+}
+
+/** A benchmark client: submits jobs and is told of each token and of the result. */
+export interface BenchClient {
+  submit(prompt: string, on: { token?: () => void; result: () => void }): void;
+  close(): void;
+}
+
+/** A server under test, with the means to connect workers and clients speaking its protocol. */
+export interface Target {
+  name: string;
+  server: ChildServer;
+  worker(slots: number, onJob: JobHandler): Promise<{ close(): void }>;
+  client(): Promise<BenchClient>;
+  stop(): Promise<void>;
+}
+
+function open(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/**
+ * The client side both protocols share: submit carries a request id, `accepted` maps it to a job
+ * id, and later messages name the job. Events that overtake their `accepted` wait for it.
+ */
+async function jsonClient(url: string, submitMessage: (id: number, prompt: string) => object): Promise<BenchClient> {
+  const ws = await open(url);
+  const byRequest = new Map<number, { token?: () => void; result: () => void }>();
+  const byJob = new Map<string | number, { token?: () => void; result: () => void }>();
+  const early = new Map<string | number, string[]>();
+  let nextId = 1;
+  const deliver = (job: string | number, type: string) => {
+    const on = byJob.get(job);
+    if (!on) return void early.set(job, [...(early.get(job) ?? []), type]);
+    if (type === 'token') on.token?.();
+    else if (type === 'result') {
+      byJob.delete(job);
+      on.result();
+    }
+  };
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.type === 'accepted') {
+      byJob.set(msg.job, byRequest.get(msg.id)!);
+      byRequest.delete(msg.id);
+      for (const type of early.get(msg.job) ?? []) deliver(msg.job, type);
+      early.delete(msg.job);
+    } else if (msg.type === 'token' || msg.type === 'result') deliver(msg.job, msg.type);
+  });
+  return {
+    submit(prompt, on) {
+      const id = nextId++;
+      byRequest.set(id, on);
+      ws.send(JSON.stringify(submitMessage(id, prompt)));
+    },
+    close: () => ws.close(),
+  };
+}
+
+function jsonWorker(ws: WebSocket, onJob: JobHandler): { close(): void } {
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.type !== 'job') return;
+    const job: string | number = msg.job;
+    onJob(job, msg.prompt, {
+      token: (text) => ws.send(JSON.stringify({ type: 'token', job, text })),
+      result: (d) => ws.send(JSON.stringify({ type: 'result', job, data: d })),
+    });
+  });
+  return { close: () => ws.close() };
+}
+
+export async function rawWsTarget(): Promise<Target> {
+  const server = await startChildServer('bench/servers/raw-ws-relay.ts', []);
+  const base = `ws://127.0.0.1:${server.port}`;
+  return {
+    name: 'raw ws relay',
+    server,
+    async worker(_slots, onJob) {
+      return jsonWorker(await open(`${base}/worker`), onJob);
+    },
+    client: () => jsonClient(`${base}/client`, (id, prompt) => ({ type: 'submit', id, prompt })),
+    stop: () => server.stop(),
+  };
+}
+
+const ADMIN = 'bench-admin-token';
+const SPACE = 'bench';
+
+/** The real gateway (`spaceport serve`, embedded engine on a temp dir) with one space. */
+export async function gatewayTarget(): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-bench-'));
+  const server = await startChildServer('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
+    SPACEPORT_ADMIN_TOKEN: ADMIN,
+    LOG_LEVEL: 'warn',
+    // The benchmark itself is the flood; the per-connection rate limit would only measure itself.
+    SPACEPORT_MESSAGES_PER_SECOND: '100000000',
+  });
+  const http = `http://127.0.0.1:${server.port}`;
+  const res = await fetch(`${http}/v1/admin/spaces`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: SPACE, inputs: ['prompt'], max_queue: 100_000 }),
+  });
+  if (res.status !== 201) throw new Error(`creating the bench space: ${res.status} ${await res.text()}`);
+  const base = `ws://127.0.0.1:${server.port}`;
+  return {
+    name: 'spaceport gateway',
+    server,
+    async worker(slots, onJob) {
+      const ws = await open(`${base}/v1/worker`);
+      ws.send(JSON.stringify({ type: 'register', token: ADMIN, spaces: [SPACE], slots }));
+      await new Promise<void>((resolve, reject) =>
+        ws.on('message', function registered(data) {
+          const msg = JSON.parse(data.toString());
+          if (msg.type === 'registered') resolve();
+          else if (msg.type === 'error') reject(new Error(msg.message));
+          else return;
+          ws.off('message', registered);
+          const beat = setInterval(() => ws.send('{"type":"heartbeat"}'), msg.heartbeat_ms);
+          ws.once('close', () => clearInterval(beat));
+        }),
+      );
+      return jsonWorker(ws, (job, prompt, reply) => {
+        ws.send(JSON.stringify({ type: 'started', job }));
+        onJob(job, prompt, reply);
+      });
+    },
+    client: () => jsonClient(`${base}/v1/ws`, (id, prompt) => ({ type: 'submit', id, space: SPACE, prompt })),
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
