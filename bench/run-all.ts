@@ -38,6 +38,11 @@ async function measure(targets: Target[]) {
   };
 }
 
+/** a ÷ b, or null when b is too small to divide by (CPU time is counted in 10 ms ticks). */
+function ratio(a: number, b: number): number | null {
+  return b > 0 ? round(a / b) : null;
+}
+
 function table(title: string, header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows].map((r) => r.map((c) => (typeof c === 'number' ? c.toLocaleString('en-US') : c)));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
@@ -52,24 +57,25 @@ try {
   const r = (k: string) => relay.get(k)!;
   const d = (k: string) => trip.get(k)!;
   const ratios = {
-    relayThroughput: round(r(gw).tokensPerSecond / r(base).tokensPerSecond),
-    relayCpuPerToken: round(r(gw).serverCpuMicrosPerToken / r(base).serverCpuMicrosPerToken),
-    roundTripP50: round(d(gw).p50Micros / d(base).p50Micros),
-    roundTripP99: round(d(gw).p99Micros / d(base).p99Micros),
-    roundTripCpu: round(d(gw).serverCpuMicros / d(base).serverCpuMicros),
+    relayThroughput: ratio(r(gw).tokensPerSecond, r(base).tokensPerSecond),
+    relayCpuPerToken: ratio(r(gw).serverCpuMicrosPerToken, r(base).serverCpuMicrosPerToken),
+    roundTripP50: ratio(d(gw).p50Micros, d(base).p50Micros),
+    roundTripP99: ratio(d(gw).p99Micros, d(base).p99Micros),
+    roundTripCpu: ratio(d(gw).serverCpuMicros, d(base).serverCpuMicros),
   };
+  const x = (v: number | null) => (v === null ? 'n/a' : `${v}×`);
   console.log(`Spaceport benchmarks — node ${process.version}, ${cpus().length} cores, ${sizes.rounds} round(s), medians\n`);
   console.log(
     table(`Token relay: ${sizes.streams} streams × ${sizes.tokens} tokens`, ['target', 'tokens/s', 'server µs/token'], [
       ...targets.map((t) => [t.name, Math.round(r(t.name).tokensPerSecond), round(r(t.name).serverCpuMicrosPerToken)]),
-      [`gateway ÷ ${base}`, `${ratios.relayThroughput}×`, `${ratios.relayCpuPerToken}×`],
+      [`gateway ÷ ${base}`, x(ratios.relayThroughput), x(ratios.relayCpuPerToken)],
     ]),
   );
   console.log();
   console.log(
     table(`Dispatch round trip: ${sizes.jobs} jobs, one at a time`, ['target', 'p50 µs', 'p99 µs', 'server µs/job'], [
       ...targets.map((t) => [t.name, Math.round(d(t.name).p50Micros), Math.round(d(t.name).p99Micros), Math.round(d(t.name).serverCpuMicros)]),
-      [`gateway ÷ ${base}`, `${ratios.roundTripP50}×`, `${ratios.roundTripP99}×`, `${ratios.roundTripCpu}×`],
+      [`gateway ÷ ${base}`, x(ratios.roundTripP50), x(ratios.roundTripP99), x(ratios.roundTripCpu)],
     ]),
   );
   if (args.json) {

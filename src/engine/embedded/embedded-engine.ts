@@ -27,13 +27,17 @@ interface ActiveJob {
 
 /**
  * The default engine: one process, state in memory, everything that must survive a restart in
- * SQLite. Jobs are written synchronously on every state change; token/progress events are
- * batched (flushIntervalMs) because a crash requeues running jobs anyway, while final events are
- * written with the state change that ends the job.
+ * SQLite. A new job is written before it is accepted and a final state with its last events in
+ * one transaction before anyone hears of it. What happens in between — assignment, start, a
+ * requeue, tokens and progress — is batched (flushIntervalMs): a gateway crash requeues every job
+ * that was out with a worker anyway, so losing the last few milliseconds of it changes only
+ * whether that attempt is counted.
  */
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
-  const store = new SqliteStore(join(options.dataDir, 'spaceport.db'));
+  const dbFile = join(options.dataDir, 'spaceport.db');
+  const store = new SqliteStore(dbFile);
+
   const blobPath = (id: string) => join(options.dataDir, 'blobs', id);
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const bus = new LocalBus();
@@ -55,8 +59,12 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   }
 
   let pending: Array<[string, number, string]> = [];
-  /** Writes buffered events; the caller provides the transaction. */
+  /** Jobs whose in-between state changes are not on disk yet. */
+  const dirty = new Set<ActiveJob>();
+  /** Writes buffered job states and events; the caller provides the transaction. */
   const writePending = () => {
+    for (const a of dirty) persist(a);
+    dirty.clear();
     if (pending.length === 0) return;
     const rows = pending;
     pending = [];
@@ -71,7 +79,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     }
   };
   const flush = () => {
-    if (pending.length > 0) store.transaction(writePending);
+    if (pending.length > 0 || dirty.size > 0) store.transaction(writePending);
   };
   const flushTimer = setInterval(flush, options.flushIntervalMs ?? 50);
   flushTimer.unref();
@@ -99,6 +107,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (event.type === 'failed') job.error = { code: event.code, message: event.message };
     if (event.type === 'timed_out') job.error = { code: 'timed_out', message: event.message };
     if (event.type === 'cancelled') job.error = { code: 'cancelled', message: event.reason };
+    dirty.delete(a);
     store.transaction(() => {
       writePending();
       persist(a);
@@ -188,7 +197,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.job.attempt += 1;
       a.job.worker_id = workerId;
       a.job.lease_expires = Date.now() + leaseMs;
-      persist(a);
+      dirty.add(a);
       return copy(a.job);
     },
 
@@ -208,7 +217,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       if (event.type === 'started' && a.job.state === 'assigned') {
         a.job.state = 'running';
         a.job.started_at = Date.now();
-        persist(a);
+        dirty.add(a);
       }
       return appended;
     },
@@ -224,7 +233,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.rank = queues.nextHeadRank();
       queues.insert(a.job.space_id, a.job.id, a.rank);
       const appended = append(a, requeued(0));
-      persist(a);
+      dirty.add(a);
       return { ...appended, requeued: true };
     },
 

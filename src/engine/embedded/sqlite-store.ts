@@ -34,6 +34,7 @@ type Row = { body: string };
 export class SqliteStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly runInTransaction: (fn: () => unknown) => unknown;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -42,6 +43,7 @@ export class SqliteStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     const db = this.db;
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
     this.stmt = {
       putSpace: db.prepare('INSERT OR REPLACE INTO spaces (id, name, body) VALUES (?, ?, ?)'),
       deleteSpace: db.prepare('DELETE FROM spaces WHERE id = ?'),
@@ -70,7 +72,7 @@ export class SqliteStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.runInTransaction(fn) as T;
   }
 
   putSpace(space: Space): void {
