@@ -6,6 +6,9 @@
  * The header says what the bytes belong to: `{ ref, index }` where `ref` is the id of the message
  * that announced them (a submit's request id, or a job id for a worker's result) and `index` is the
  * position in that message's `files` array. Frames the gateway sends use the same layout.
+ *
+ * Plain Uint8Array and TextEncoder, so the SDKs use this same file in browsers; a Buffer passed in
+ * comes back as a Buffer payload.
  */
 export interface FrameHeader {
   ref: string | number;
@@ -15,22 +18,27 @@ export interface FrameHeader {
 
 export const MAX_HEADER_BYTES = 4096;
 
-export function encodeFrame(header: FrameHeader, payload: Uint8Array): Buffer {
-  const head = Buffer.from(JSON.stringify(header));
-  const prefix = Buffer.allocUnsafe(4);
-  prefix.writeUInt32BE(head.length, 0);
-  return Buffer.concat([prefix, head, payload]);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeFrame(header: FrameHeader, payload: Uint8Array): Uint8Array {
+  const head = encoder.encode(JSON.stringify(header));
+  const frame = new Uint8Array(4 + head.length + payload.length);
+  new DataView(frame.buffer).setUint32(0, head.length);
+  frame.set(head, 4);
+  frame.set(payload, 4 + head.length);
+  return frame;
 }
 
 /** Returns null for a frame that does not follow the layout. */
-export function decodeFrame(frame: Buffer): { header: FrameHeader; payload: Buffer } | null {
+export function decodeFrame<T extends Uint8Array>(frame: T): { header: FrameHeader; payload: T } | null {
   if (frame.length < 4) return null;
-  const length = frame.readUInt32BE(0);
+  const length = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(0);
   if (length > MAX_HEADER_BYTES || frame.length < 4 + length) return null;
   try {
-    const header = JSON.parse(frame.subarray(4, 4 + length).toString('utf8')) as FrameHeader;
+    const header = JSON.parse(decoder.decode(frame.subarray(4, 4 + length))) as FrameHeader;
     if ((typeof header.ref !== 'string' && typeof header.ref !== 'number') || !Number.isInteger(header.index)) return null;
-    return { header, payload: frame.subarray(4 + length) };
+    return { header, payload: frame.subarray(4 + length) as T };
   } catch {
     return null;
   }

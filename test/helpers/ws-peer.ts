@@ -39,7 +39,7 @@ export class WsPeer {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  sendBinary(frame: Buffer): void {
+  sendBinary(frame: Uint8Array): void {
     this.ws.send(frame, { binary: true });
   }
 

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.ts';
 const HIGH_WATER = 256 * 1024;
 
 interface Queued {
-  data: string | Buffer;
+  data: string | Uint8Array;
   bytes: number;
   key: string | undefined;
 }
@@ -50,7 +50,7 @@ export class Peer {
    * Sends a text frame. With a `coalesceKey` (progress of one job), a still-queued older frame with
    * the same key is dropped and this one goes to the back, so order by seq is kept.
    */
-  send(data: string | Buffer, coalesceKey?: string): void {
+  send(data: string | Uint8Array, coalesceKey?: string): void {
     if (this.closed) return;
     this.lastActivity = Date.now();
     this.metrics.messagesOut.inc({ endpoint: this.endpoint });

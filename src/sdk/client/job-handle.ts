@@ -1,0 +1,96 @@
+import { EventQueue } from './event-queue.ts';
+import { FINAL_TYPES, SpaceportError, type JobEvent, type JobStreamEvent, type RecoveryEvent, type ResultFile } from './types.ts';
+
+type Listener = (event: JobStreamEvent) => void;
+
+/**
+ * One job as the client sees it: its events exactly once and in seq order (duplicates from a
+ * replay after reconnect are dropped here), as an async iterable, as listeners, or as the final
+ * result. Created by SpaceportClient; not constructed by callers.
+ */
+export class JobHandle implements AsyncIterable<JobStreamEvent> {
+  /** The seq of the last event delivered; a resume asks for everything after it. */
+  lastSeq = 0;
+  private readonly queue = new EventQueue<JobStreamEvent>();
+  private readonly listeners = new Set<Listener>();
+  private final: JobStreamEvent | undefined;
+  private readonly settled: Promise<JobStreamEvent>;
+  private settle!: (event: JobStreamEvent) => void;
+
+  constructor(
+    readonly id: string,
+    readonly space: string,
+    /** Queue position and ETA when accepted (later ones arrive as `queued` events). */
+    readonly position: number | null,
+    readonly etaMs: number | null,
+    private readonly cancelJob: (id: string) => Promise<void>,
+  ) {
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  get finished(): boolean {
+    return this.final !== undefined;
+  }
+
+  /** @internal From the client: a gateway event for this job (possibly a replayed duplicate). */
+  deliver(event: JobEvent): void {
+    if (this.final || event.seq <= this.lastSeq) return;
+    this.lastSeq = event.seq;
+    this.emit(event);
+  }
+
+  /** @internal From the client: events were lost across a reconnect. */
+  recover(event: RecoveryEvent): void {
+    if (!this.final) this.emit(event);
+  }
+
+  private emit(event: JobStreamEvent): void {
+    this.queue.push(event);
+    for (const listener of this.listeners) listener(event);
+    if (FINAL_TYPES.has(event.type)) {
+      this.final = event;
+      this.queue.end();
+      this.settle(event);
+    }
+  }
+
+  /** Calls `listener` for every event from now on; returns the function that stops it. */
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Every event from the first, then live, ending after the final one. */
+  [Symbol.asyncIterator](): AsyncIterator<JobStreamEvent> {
+    return this.queue[Symbol.asyncIterator]();
+  }
+
+  /** Just the text of the tokens. A requeue restarts the job: watch `queued` events to reset. */
+  async *tokens(): AsyncIterable<string> {
+    for await (const event of this) if (event.type === 'token') yield event.text;
+  }
+
+  /** Resolves with the result; rejects with a SpaceportError for failed, cancelled, timed_out or lost. */
+  async result(): Promise<{ data: unknown; files: ResultFile[] }> {
+    const event = await this.settled;
+    switch (event.type) {
+      case 'result':
+        return { data: event.data, files: event.files };
+      case 'failed':
+        throw new SpaceportError(event.code, event.message, { job: this.id });
+      case 'cancelled':
+        throw new SpaceportError('cancelled', event.reason, { job: this.id });
+      case 'timed_out':
+        throw new SpaceportError('timed_out', event.message, { job: this.id });
+      case 'lost':
+        throw new SpaceportError(event.code, event.message, { job: this.id });
+      default:
+        throw new SpaceportError('internal_error', `unexpected final event ${event.type}`);
+    }
+  }
+
+  /** Asks the gateway to cancel; the `cancelled` event follows (unless the job finished first). */
+  cancel(): Promise<void> {
+    return this.cancelJob(this.id);
+  }
+}

@@ -1,0 +1,261 @@
+import { hostname } from 'node:os';
+import { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame } from '../../protocol/binary-frame.ts';
+import { Backoff, sleep } from '../backoff.ts';
+
+export interface WorkerOptions {
+  /** The gateway: `http(s)://host:port` or `ws(s)://host:port`. */
+  host: string;
+  spaces: string[];
+  /** A worker token for these spaces (or the admin token). */
+  token: string;
+  /** Jobs run at once. @default 1 */
+  slots?: number;
+  /** Shown in the admin panel and logs. @default the host name */
+  name?: string;
+  /** Drain on SIGTERM/SIGINT: finish running jobs (at most `drainTimeoutMs`), take no new ones, exit. @default true */
+  handleSignals?: boolean;
+  /** @default 30_000 */
+  drainTimeoutMs?: number;
+  /** What happens, for a person to read (the CLI prints these). */
+  onLog?: (event: WorkerLogEvent) => void;
+}
+
+export type WorkerLogEvent =
+  | { type: 'connecting'; url: string }
+  | { type: 'registered'; worker: string; spaces: Array<{ id: string; name: string }>; slots: number }
+  | { type: 'job'; job: string; space: string; attempt: number }
+  | { type: 'done'; job: string; ms: number; outcome: 'result' | 'error' | 'cancelled'; message?: string }
+  | { type: 'reconnecting'; inMs: number; reason: string }
+  | { type: 'draining'; running: number }
+  | { type: 'error'; message: string };
+
+export interface WorkerFile {
+  name: string;
+  mime: string;
+  size: number;
+  input: string;
+  data: Buffer;
+}
+
+export interface WorkerJob {
+  id: string;
+  space: string;
+  attempt: number;
+  /** Who submitted it. */
+  user: string;
+  prompt: string | null;
+  options: Record<string, unknown>;
+  files: WorkerFile[];
+  deadline: Date;
+}
+
+export interface JobContext {
+  /** Fires when the job is cancelled, times out, or the connection to the gateway is lost. */
+  signal: AbortSignal;
+  progress(fraction: number, message?: string): void;
+  token(text: string): void;
+  partial(data: unknown): void;
+  /** Adds a file to the result (sent as a binary frame with it). */
+  attach(name: string, mime: string, data: Uint8Array): void;
+}
+
+/** Returns the result's JSON data (or undefined for none); a throw becomes the job's error. */
+export type Handler = (job: WorkerJob, ctx: JobContext) => Promise<unknown> | unknown;
+
+export interface RunningWorker {
+  /** Resolves once registered the first time. */
+  ready: Promise<void>;
+  /** Jobs running now. */
+  readonly running: number;
+  /** Stops taking jobs, waits for running ones (at most timeoutMs, then aborts them), disconnects. */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Disconnects now; running jobs are aborted (the gateway requeues them). */
+  close(): void;
+}
+
+interface Running {
+  controller: AbortController;
+  cancelled: boolean;
+}
+
+/**
+ * Serves jobs from the gateway with `handler`: dials out, registers, heartbeats, runs up to
+ * `slots` jobs at once, streams what the handler emits, and reconnects with backoff when the
+ * connection drops (jobs that were running are aborted: the gateway has already requeued them).
+ */
+export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
+  const url = `${options.host.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/worker`;
+  const log = options.onLog ?? (() => {});
+  const backoff = new Backoff();
+  const running = new Map<string, Running>();
+  let socket: WebSocket | undefined;
+  let stopped = false;
+  let draining = false;
+  let markReady!: () => void;
+  let failReady!: (err: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failReady = reject)));
+  ready.catch(() => {});
+  let registeredOnce = false;
+
+  const send = (message: object) => {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  };
+
+  function connect(): void {
+    log({ type: 'connecting', url });
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    socket = ws;
+    let heartbeat: NodeJS.Timeout | undefined;
+    /** Jobs announced but still waiting for their files' binary frames. */
+    const incoming = new Map<string, { job: WorkerJob; missing: number }>();
+
+    ws.on('open', () => {
+      send({ type: 'register', token: options.token, spaces: options.spaces, slots: options.slots ?? 1, name: options.name ?? defaultName() });
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        const frame = decodeFrame(data);
+        const entry = frame && incoming.get(String(frame.header.ref));
+        if (!frame || !entry) return;
+        const file = entry.job.files[frame.header.index];
+        if (file) file.data = Buffer.from(frame.payload);
+        if (--entry.missing === 0) {
+          incoming.delete(entry.job.id);
+          start(entry.job);
+        }
+        return;
+      }
+      const msg = JSON.parse(data.toString('utf8'));
+      switch (msg.type) {
+        case 'registered':
+          backoff.reset();
+          registeredOnce = true;
+          heartbeat = setInterval(() => send({ type: 'heartbeat' }), msg.heartbeat_ms);
+          log({ type: 'registered', worker: msg.worker, spaces: msg.spaces, slots: msg.slots });
+          if (draining) send({ type: 'drain', draining: true });
+          markReady();
+          return;
+        case 'job': {
+          const job: WorkerJob = {
+            id: msg.job,
+            space: msg.space,
+            attempt: msg.attempt,
+            user: msg.user,
+            prompt: msg.prompt,
+            options: msg.options ?? {},
+            deadline: new Date(msg.deadline),
+            files: (msg.files ?? []).map((f: Omit<WorkerFile, 'data'>) => ({ ...f, data: Buffer.alloc(0) })),
+          };
+          if (job.files.length === 0) start(job);
+          else incoming.set(job.id, { job, missing: job.files.length });
+          return;
+        }
+        case 'cancel': {
+          const r = running.get(msg.job);
+          if (r) {
+            r.cancelled = true;
+            r.controller.abort(new Error(`cancelled: ${msg.reason}`));
+          } else send({ type: 'cancelled', job: msg.job });
+          return;
+        }
+        case 'error':
+          log({ type: 'error', message: `${msg.code}: ${msg.message}` });
+          return;
+      }
+    });
+    ws.on('error', () => {});
+    ws.on('close', (code, reason) => {
+      clearInterval(heartbeat);
+      if (socket === ws) socket = undefined;
+      for (const r of running.values()) r.controller.abort(new Error('connection to the gateway lost'));
+      if (stopped) return;
+      // A refused registration (bad token 4001, unknown space 4004) will not fix itself.
+      if (code === 4001 || code === 4004) {
+        stopped = true;
+        const err = new Error(`registration refused (${code}): ${reason.toString() || 'see the gateway error'}`);
+        log({ type: 'error', message: err.message });
+        if (!registeredOnce) failReady(err);
+        return;
+      }
+      const inMs = backoff.next();
+      log({ type: 'reconnecting', inMs, reason: `closed ${code}` });
+      setTimeout(() => !stopped && connect(), inMs);
+    });
+  }
+
+  function start(job: WorkerJob): void {
+    const controller = new AbortController();
+    const state: Running = { controller, cancelled: false };
+    running.set(job.id, state);
+    log({ type: 'job', job: job.id, space: job.space, attempt: job.attempt });
+    const began = Date.now();
+    const files: Array<{ name: string; mime: string; data: Uint8Array }> = [];
+    const live = () => !controller.signal.aborted;
+    const ctx: JobContext = {
+      signal: controller.signal,
+      progress: (progress, message) => live() && send({ type: 'progress', job: job.id, progress, ...(message !== undefined && { message }) }),
+      token: (text) => live() && send({ type: 'token', job: job.id, text }),
+      partial: (data) => live() && send({ type: 'partial', job: job.id, data }),
+      attach: (name, mime, data) => void files.push({ name, mime, data }),
+    };
+    send({ type: 'started', job: job.id });
+    void (async () => {
+      try {
+        const data = await handler(job, ctx);
+        if (state.cancelled) return finish('cancelled');
+        if (controller.signal.aborted) return; // the connection is gone; the gateway requeued the job
+        send({ type: 'result', job: job.id, ...(data !== undefined && { data }), ...(files.length > 0 && { files: files.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }) });
+        files.forEach((f, index) => socket?.send(encodeFrame({ ref: job.id, index }, f.data)));
+        finish('result');
+      } catch (err) {
+        if (state.cancelled) return finish('cancelled');
+        if (controller.signal.aborted) return;
+        const message = err instanceof Error ? err.message : String(err);
+        send({ type: 'error', job: job.id, message });
+        finish('error', message);
+      }
+    })();
+
+    function finish(outcome: 'result' | 'error' | 'cancelled', message?: string) {
+      if (outcome === 'cancelled') send({ type: 'cancelled', job: job.id });
+      running.delete(job.id);
+      log({ type: 'done', job: job.id, ms: Date.now() - began, outcome, ...(message !== undefined && { message }) });
+    }
+  }
+
+  async function drain(timeoutMs = options.drainTimeoutMs ?? 30_000): Promise<void> {
+    draining = true;
+    send({ type: 'drain', draining: true });
+    log({ type: 'draining', running: running.size });
+    const until = Date.now() + timeoutMs;
+    while (running.size > 0 && Date.now() < until) await sleep(50);
+    close();
+  }
+
+  function close(): void {
+    stopped = true;
+    for (const r of running.values()) r.controller.abort(new Error('worker closed'));
+    socket?.close(1000, 'worker closed');
+  }
+
+  if (options.handleSignals ?? true) {
+    const onSignal = () => void drain().then(() => process.exit(0));
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  connect();
+  return {
+    ready,
+    get running() {
+      return running.size;
+    },
+    drain,
+    close,
+  };
+}
+
+function defaultName(): string {
+  return `${hostname()}:${process.pid}`;
+}

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobStreamEvent } from '../../src/sdk/node.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
+import type { Proc } from '../helpers/processes.ts';
+import { sdkClient, sdkWorker } from '../helpers/sdk.ts';
+
+let gw: TestGateway;
+let apiKey: string;
+let worker: Proc;
+
+beforeAll(async () => {
+  gw = await testGateway();
+  await gw.createSpace({ name: 'sdk', inputs: ['prompt', 'image', 'files'] });
+  apiKey = (await gw.admin('POST', '/v1/admin/api-keys', { name: 'sdk-tests' })).body.key;
+  worker = await sdkWorker(gw.url, 'sdk', ADMIN_TOKEN, 2);
+});
+afterAll(async () => {
+  await worker?.kill('SIGKILL');
+  await gw.stop();
+});
+
+const collect = async (events: AsyncIterable<JobStreamEvent>) => {
+  const all: JobStreamEvent[] = [];
+  for await (const e of events) all.push(e);
+  return all;
+};
+
+describe('client SDK + worker SDK', () => {
+  it('submits with a binary file; the worker gets the bytes and returns a file; the client downloads it', async () => {
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const image = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    const job = await client.submit('sdk', { prompt: 'look', files: [{ name: 'pic.png', mime: 'image/png', data: image }] });
+    const { data, files } = await job.result();
+    expect(data).toEqual({ echo: 'look', user: 'sdk-tests', files: [{ name: 'pic.png', size: 3000, input: 'image' }] });
+    expect(files).toHaveLength(1);
+    const download = await client.download(files[0]!.id);
+    expect(download.name).toBe('reversed-pic.png');
+    expect(Buffer.from(download.bytes).equals(Buffer.from(image).reverse())).toBe(true);
+    client.close();
+  });
+
+  it('streams tokens and progress as an async iterable, in seq order, ending with the result', async () => {
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const job = await client.submit('sdk', { prompt: 'count 8 5' });
+    const events = await collect(job);
+    const seqs = events.map((e) => ('seq' in e ? e.seq : -1));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text).join('')).toBe('t0 t1 t2 t3 t4 t5 t6 t7 ');
+    expect(events.some((e) => e.type === 'progress')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'result', data: { count: 8 } });
+    client.close();
+  });
+
+  it('cancels: the handler sees its AbortSignal, the worker acknowledges, result() rejects with cancelled', async () => {
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const job = await client.submit('sdk', { prompt: 'hang' });
+    await new Promise<void>((resolve) => job.on((e) => e.type === 'started' && resolve()));
+    await job.cancel();
+    await expect(job.result()).rejects.toMatchObject({ code: 'cancelled' });
+    await worker.waitFor(`"job":"${job.id}","ms"`);
+    expect(worker.output()).toMatch(new RegExp(`"type":"done","job":"${job.id}","ms":\\d+,"outcome":"cancelled"`));
+    client.close();
+  });
+
+  it('turns a thrown error into a failed job with the message', async () => {
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const job = await client.submit('sdk', { prompt: 'fail' });
+    await expect(job.result()).rejects.toMatchObject({ code: 'worker_error', message: 'the model is on fire' });
+    client.close();
+  });
+
+  it('rejects a submit to an unknown space with the gateway code', async () => {
+    const client = await sdkClient(gw.url, { token: apiKey });
+    await expect(client.submit('nope', { prompt: 'x' })).rejects.toMatchObject({ code: 'space_not_found' });
+    client.close();
+  });
+
+  it('after the gateway drops the connection mid-stream, reconnects and delivers every token exactly once', async () => {
+    const states: string[] = [];
+    const client = await sdkClient(gw.url, { token: apiKey, onState: (s) => states.push(s) });
+    const job = await client.submit('sdk', { prompt: 'count 40 15' });
+    const tokens: string[] = [];
+    job.on((e) => {
+      if (e.type !== 'token') return;
+      tokens.push(e.text);
+      // Cut the connection from the gateway's side, as a network failure would, twice.
+      if (tokens.length === 10 || tokens.length === 25) for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.ws.terminate();
+    });
+    await job.result();
+    expect(tokens).toEqual(Array.from({ length: 40 }, (_, i) => `t${i} `));
+    expect(states.filter((s) => s === 'reconnecting').length).toBeGreaterThanOrEqual(2);
+    client.close();
+  });
+
+  it('keeps space subscriptions across a reconnect', async () => {
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const statuses: any[] = [];
+    await client.subscribe('space:sdk', (m) => m.type === 'space_status' && statuses.push(m));
+    await until('a status', () => statuses.length > 0 || undefined);
+    expect(statuses[0]).toMatchObject({ space: 'sdk', connected: true });
+    for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.ws.terminate();
+    const before = statuses.length;
+    await until('a status after the reconnect', () => statuses.length > before || undefined, 5000);
+    client.close();
+  });
+});
+
+describe('worker SDK lifecycle', () => {
+  it('reconnects and registers again after losing the gateway connection, then serves new jobs', async () => {
+    await gw.createSpace({ name: 'sdk-reconnect', inputs: ['prompt'] });
+    const w = await sdkWorker(gw.url, 'sdk-reconnect', ADMIN_TOKEN);
+    for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.ws.terminate();
+    await until('a second registration', () => (w.output().match(/"type":"registered"/g) ?? []).length >= 2 || undefined, 5000);
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const job = await client.submit('sdk-reconnect', { prompt: 'hello again' });
+    expect((await job.result()).data).toMatchObject({ echo: 'hello again' });
+    client.close();
+    await w.kill('SIGKILL');
+  });
+
+  it('drains on SIGTERM: the running job finishes, no new job is taken, the process exits 0', async () => {
+    await gw.createSpace({ name: 'sdk-drain', inputs: ['prompt'] });
+    const w = await sdkWorker(gw.url, 'sdk-drain', ADMIN_TOKEN);
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const running = await client.submit('sdk-drain', { prompt: 'count 10 50' });
+    await new Promise<void>((resolve) => running.on((e) => e.type === 'token' && resolve()));
+    const waiting = await client.submit('sdk-drain', { prompt: 'count 1' });
+    await w.kill('SIGTERM');
+    expect(w.child.exitCode).toBe(0);
+    expect((await running.result()).data).toEqual({ count: 10 });
+    // The queued job was never taken by the draining worker: still queued, now with no worker.
+    const state = (await gw.http('GET', `/v1/jobs/${waiting.id}`, undefined, { authorization: `Bearer ${apiKey}` })).body.state;
+    expect(state).toBe('queued');
+    client.close();
+  });
+});
