@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { serve } from './serve.ts';
+import { submit } from './submit.ts';
+import { worker } from './worker.ts';
 
 /** argv → config → start. No business logic lives here. */
 const program = new Command();
@@ -16,6 +18,38 @@ program
   .option('--allowed-origin <origin...>', 'browser origins allowed to connect (default: any)')
   .action(async (flags) => {
     await serve(flags);
+  });
+
+program
+  .command('worker')
+  .description('Serve jobs for one or more spaces from this machine (dials out; works behind NAT)')
+  .requiredOption('--host <url>', 'the gateway, e.g. https://gateway.example.com')
+  .requiredOption('--spaces <names>', 'comma-separated space names')
+  .option('--token <token>', 'worker token (env SPACEPORT_TOKEN)')
+  .option('--slots <n>', 'jobs at once', '1')
+  .option('--name <name>', 'name shown in the admin panel')
+  .option('--exec <command>', 'run this command per job: job JSON on stdin, stdout lines are tokens')
+  .option('--handler <file>', 'a JS/TS module exporting a handler(job, ctx)')
+  .option('--openai <baseUrl>', 'forward prompts to an OpenAI-compatible server (with --model)')
+  .option('--model <name>', 'model name for --openai')
+  .option('--api-key <key>', 'API key for --openai (env OPENAI_API_KEY)')
+  .option('--json', 'log JSON lines instead of text')
+  .action(async (flags) => {
+    await worker(flags);
+  });
+
+program
+  .command('submit <space>')
+  .description('Submit a job and stream its output (tokens to stdout, status to stderr; Ctrl-C cancels)')
+  .option('--host <url>', 'the gateway (env SPACEPORT_HOST)', process.env.SPACEPORT_HOST ?? 'http://localhost:8000')
+  .option('--token <key>', 'API key (env SPACEPORT_TOKEN)')
+  .option('--prompt <text>', 'the prompt')
+  .option('--file <path>', 'an input file (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--option <k=v>', 'a job option (repeatable; JSON values are parsed)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--out <dir>', 'where result files are written', '.')
+  .option('--json', 'print the result data as one JSON line')
+  .action(async (space: string, flags) => {
+    process.exitCode = await submit(space, flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
