@@ -21,6 +21,11 @@ export interface Space {
   max_queue: number;
   max_attempts: number;
   access: SpaceAccess;
+  /**
+   * Whether a worker may register without a token, knowing only the space name (the WebSocket
+   * Spaces guide's model, for trusted networks). Absent on spaces stored before it existed = false.
+   */
+  open_registration?: boolean;
   created_at: number;
   updated_at: number;
 }

@@ -26,6 +26,7 @@ const spaceFields = {
   max_queue: z.number().int().min(1).max(1_000_000),
   max_attempts: z.number().int().min(1).max(100),
   access: z.enum(['public', 'users']),
+  open_registration: z.boolean(),
 };
 
 export const SpaceCreate = z.object(spaceFields).partial().required({ name: true }).strict();

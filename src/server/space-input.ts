@@ -29,6 +29,7 @@ export function newSpace(body: SpaceCreate): Space {
     max_queue: body.max_queue ?? SPACE_DEFAULTS.max_queue,
     max_attempts: body.max_attempts ?? SPACE_DEFAULTS.max_attempts,
     access: body.access ?? SPACE_DEFAULTS.access,
+    open_registration: body.open_registration ?? false,
     created_at: now,
     updated_at: now,
   };

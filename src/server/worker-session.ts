@@ -1,0 +1,93 @@
+import type { JobEvent } from '../core/job-events.ts';
+import { newId } from '../core/ids.ts';
+import type { JobResult, Space } from '../core/types.ts';
+import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
+import { SpaceportError } from '../protocol/errors.ts';
+import type { ServerContext } from './server-context.ts';
+
+/** How a registered worker is reached: each protocol (native, dialects) formats jobs its own way. */
+export type WorkerWire = Pick<WorkerLink, 'sendJob' | 'sendCancel'>;
+
+export interface Registration {
+  token: string | undefined;
+  spaces: string[];
+  slots: number;
+  name?: string | undefined;
+}
+
+/**
+ * One worker connection's life in the core, whatever protocol it speaks: registration (token and
+ * spaces checked), the job events it sends (refused as stale when it no longer holds the job), and
+ * its removal on disconnect (held jobs requeued).
+ */
+export class WorkerSession {
+  link: WorkerLink | null = null;
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  /**
+   * Checks the token against every space and joins the dispatcher. Throws `unauthorized`,
+   * `unknown_space` or `forbidden`. `announce` runs after the link exists and before any job can
+   * be dispatched to it (so the protocol's "registered" reply always comes first).
+   */
+  async register(reg: Registration, wire: WorkerWire, announce: (link: WorkerLink, spaces: Space[]) => void): Promise<WorkerLink> {
+    if (this.link) throw new SpaceportError('already_registered');
+    const { engine, core, auth } = this.ctx;
+    const credential = reg.token === undefined ? null : await auth.workerCredential(reg.token);
+    if (reg.token !== undefined && !credential) throw new SpaceportError('unauthorized', 'This worker token is not valid.');
+    const spaces: Space[] = [];
+    for (const name of new Set(reg.spaces)) {
+      const space = await engine.getSpace(name);
+      if (!space) throw new SpaceportError('unknown_space', `No space is named "${name}".`);
+      if (!credential) {
+        if (space.open_registration !== true) throw new SpaceportError('unauthorized', `Space "${name}" needs a worker token to register.`);
+      } else if (credential !== 'admin' && credential.space_id !== space.id) {
+        throw new SpaceportError('forbidden', `This worker token is not valid for space "${name}".`);
+      }
+      spaces.push(space);
+    }
+    const id = newId('worker');
+    const link: WorkerLink = {
+      id,
+      name: reg.name ?? id,
+      spaceIds: spaces.map((s) => s.id),
+      slots: reg.slots,
+      connectedAt: Date.now(),
+      draining: false,
+      closed: false,
+      silent: false,
+      reserved: 0,
+      held: new Map(),
+      ...wire,
+    };
+    this.link = link;
+    announce(link, spaces);
+    this.ctx.log.info({ worker: id, name: link.name, spaces: reg.spaces, slots: reg.slots }, 'worker registered');
+    await core.dispatcher.addWorker(link);
+    return link;
+  }
+
+  registered(): WorkerLink {
+    if (!this.link) throw new SpaceportError('not_registered');
+    return this.link;
+  }
+
+  /** Applies an event to a job this worker holds; a job it no longer holds gets stale_lease. */
+  async jobEvent(jobId: string, build: (held: HeldJob) => Promise<{ event: JobEvent; ends: boolean; result?: JobResult }>): Promise<void> {
+    const w = this.registered();
+    const held = w.held.get(jobId);
+    if (!held) throw new SpaceportError('stale_lease', `This worker does not hold job ${jobId}.`, { job: jobId });
+    const { event, ends, result } = await build(held);
+    const appended = await this.ctx.core.jobs.workerEvent(held, w.id, event, result);
+    if (ends || !appended) await this.ctx.core.dispatcher.freeSlot(w, jobId);
+    if (!appended && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${jobId} is no longer held by this worker; the message was discarded.`, { job: jobId });
+  }
+
+  /** The connection closed: held jobs go back to their queues once `pending` messages are handled. */
+  closed(code: number, pending: (task: () => Promise<void>) => Promise<void>): void {
+    const w = this.link;
+    if (!w) return;
+    this.ctx.log.info({ worker: w.id, code, running: w.held.size }, 'worker disconnected');
+    pending(() => this.ctx.core.dispatcher.removeWorker(w, 'worker disconnected')).catch((err) => this.ctx.log.error({ err }, 'worker removal failed'));
+  }
+}
