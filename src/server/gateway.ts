@@ -24,6 +24,7 @@ import type { ServerContext } from './server-context.ts';
 import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
 import { acceptWorker } from './ws/worker-endpoint.ts';
+import { dialectEndpoints } from '../dialects/dialects.ts';
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -73,6 +74,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       authenticate: async () => undefined, // the worker token comes with `register`
       accept: (ws, req, url) => acceptWorker(ctx, ws, presentedToken(req, url)),
     },
+    ...dialectEndpoints(ctx),
   ];
 
   const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {
@@ -147,7 +149,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       (closing ??= (async () => {
         ctx.shuttingDown = true;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const peer of peers.all()) peer.close(peer.endpoint === 'worker' ? CLOSE.serviceRestart : CLOSE.goingAway, 'shutting down');
+        for (const peer of peers.all()) peer.close(peer.role === 'worker' ? CLOSE.serviceRestart : CLOSE.goingAway, 'shutting down');
         server.closeAllConnections?.();
         await waitFor(() => peers.size === 0, 2000);
         for (const peer of peers.all()) peer.ws.terminate();

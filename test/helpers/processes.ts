@@ -16,7 +16,16 @@ export interface Proc {
  * would put the script in a grandchild that a SIGKILL would miss), capturing stdout+stderr.
  */
 export function runTs(file: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return run(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], env, file);
+}
+
+/** `python3 -u …args` (unbuffered) in the repo root, under the machine's python3. */
+export function runPython(args: string[], env: Record<string, string> = {}): Proc {
+  return run('python3', ['-u', ...args], env, args.join(' '));
+}
+
+function run(command: string, args: string[], env: Record<string, string>, file: string): Proc {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

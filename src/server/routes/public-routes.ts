@@ -24,8 +24,7 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
   router.on('GET', '/metrics', async ({ res }) => {
     const counts = await engine.countJobs();
     for (const [state, n] of Object.entries(counts)) ctx.metrics.jobsByState.set({ state }, n);
-    ctx.metrics.connections.set({ endpoint: 'client' }, ctx.peers.count('client'));
-    ctx.metrics.connections.set({ endpoint: 'worker' }, ctx.peers.count('worker'));
+    for (const [endpoint, n] of ctx.peers.countsByEndpoint()) ctx.metrics.connections.set({ endpoint }, n);
     const text = await ctx.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
     res.end(text);

@@ -22,7 +22,7 @@ const UPLOAD_TIMEOUT_MS = 60_000;
 /** The client protocol on /v1/ws (docs/protocol.md): submit, follow, cancel, subscribe, resume. */
 export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): Peer {
   const { core, engine, config } = ctx;
-  const peer = new Peer(ws, 'client', config.limits, ctx.metrics);
+  const peer = new Peer(ws, 'client', 'client', config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const attachments = new Attachments(UPLOAD_TIMEOUT_MS, config.limits.maxBlobBytes);
   const feeds = new JobFeeds(

@@ -8,6 +8,8 @@ import type { Peer } from './peer.ts';
 export class PeerRegistry {
   private readonly peers = new Set<Peer>();
   private readonly timer: NodeJS.Timeout;
+  /** Every endpoint that has had a connection, for countsByEndpoint. */
+  private readonly seen = new Map<string, number>([['client', 0], ['worker', 0]]);
 
   constructor(pingIntervalMs: number, private readonly idleTimeoutMs: number) {
     this.timer = setInterval(() => this.tick(), pingIntervalMs);
@@ -27,6 +29,13 @@ export class PeerRegistry {
     let n = 0;
     for (const p of this.peers) if (p.endpoint === endpoint) n++;
     return n;
+  }
+
+  /** Open connections per endpoint, every endpoint that has had one (so a gauge drops back to 0). */
+  countsByEndpoint(): Map<string, number> {
+    for (const key of this.seen.keys()) this.seen.set(key, 0);
+    for (const p of this.peers) this.seen.set(p.endpoint, (this.seen.get(p.endpoint) ?? 0) + 1);
+    return this.seen;
   }
 
   all(): Iterable<Peer> {

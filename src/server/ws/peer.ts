@@ -30,7 +30,10 @@ export class Peer {
 
   constructor(
     readonly ws: WebSocket,
+    /** The path's name in metrics: client, worker, or a dialect. */
     readonly endpoint: string,
+    /** Which side of the gateway it is on: decides the close code at shutdown. */
+    readonly role: 'client' | 'worker',
     private readonly limits: Limits,
     private readonly metrics: Metrics,
   ) {

@@ -19,7 +19,7 @@ type Registration = Extract<WorkerMessage, { type: 'register' }>;
 /** The worker protocol on /v1/worker (docs/protocol.md): register, receive jobs, stream events back. */
 export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: string | undefined): Peer {
   const { core, engine, config } = ctx;
-  const peer = new Peer(ws, 'worker', config.limits, ctx.metrics);
+  const peer = new Peer(ws, 'worker', 'worker', config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const attachments = new Attachments(UPLOAD_TIMEOUT_MS, config.limits.maxBlobBytes);
   const session = new WorkerSession(ctx);

@@ -1,0 +1,291 @@
+"""The Spaceport worker protocol (/v1/worker) for Python: the same abilities as the TypeScript SDK.
+
+    from spaceport_worker import serve
+
+    def handler(job, ctx):
+        for word in job.prompt.split():
+            if ctx.cancelled:
+                break
+            ctx.token(word + " ")
+        return {"words": len(job.prompt.split())}
+
+    serve("http://localhost:8000", ["my-space"], token="spw_...", handler=handler)
+
+A handler may be a plain function (run in a thread, so a blocking model call does not stall the
+connection) or an `async def`. Its return value is the result's data; raising fails the job with
+the message. `ctx.cancelled` turns true when the job is cancelled or the connection is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import random
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Union
+
+from .frames import decode_frame, encode_frame
+from .websocket import ConnectionClosed, HandshakeError, WebSocket
+
+
+@dataclass
+class JobFile:
+    name: str
+    mime: str
+    size: int
+    input: str
+    data: bytes = b""
+
+
+@dataclass
+class Job:
+    id: str
+    space: str
+    attempt: int
+    user: str
+    prompt: str | None
+    options: dict[str, Any]
+    deadline: str
+    files: list[JobFile] = field(default_factory=list)
+
+
+class JobContext:
+    """What a handler can do while it runs. Safe to call from the handler's thread."""
+
+    def __init__(self, job_id: str, emit: Callable[[dict[str, Any]], None]) -> None:
+        self.job_id = job_id
+        self._emit = emit
+        self._cancelled = threading.Event()
+        self.files: list[tuple[str, str, bytes]] = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def progress(self, fraction: float, message: str | None = None) -> None:
+        if not self.cancelled:
+            self._emit({"type": "progress", "job": self.job_id, "progress": fraction, **({"message": message} if message is not None else {})})
+
+    def token(self, text: str) -> None:
+        if not self.cancelled:
+            self._emit({"type": "token", "job": self.job_id, "text": text})
+
+    def partial(self, data: Any) -> None:
+        if not self.cancelled:
+            self._emit({"type": "partial", "job": self.job_id, "data": data})
+
+    def attach(self, name: str, mime: str, data: bytes) -> None:
+        """Adds a file to the result (sent as a binary frame, not base64)."""
+        self.files.append((name, mime, data))
+
+
+Handler = Callable[[Job, JobContext], Union[Any, Awaitable[Any]]]
+Log = Callable[[str], None]
+
+
+class RegistrationRefused(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self, host: str, spaces: list[str], token: str, handler: Handler, slots: int = 1, name: str | None = None,
+                 log: Log = print, drain_timeout: float = 30.0) -> None:
+        base = host.rstrip("/")
+        self.url = ("ws" + base[4:] if base.startswith("http") else base) + "/v1/worker"
+        self.spaces = spaces
+        self.token = token
+        self.handler = handler
+        self.slots = slots
+        self.name = name or f"{socket.gethostname()}:python"
+        self.log = log
+        self.drain_timeout = drain_timeout
+        self.running: dict[str, JobContext] = {}
+        self._stopping = False
+        self._draining = False
+        self._ws: WebSocket | None = None
+        self._outbox: asyncio.Queue[str | bytes] | None = None
+        self.registered = asyncio.Event()
+
+    async def run(self) -> None:
+        """Connects, serves, and reconnects with backoff until stopped or refused."""
+        delay = 0.25
+        while not self._stopping:
+            try:
+                self.log(f"connecting to {self.url}")
+                await self._session()
+                delay = 0.25
+            except RegistrationRefused:
+                raise
+            except (ConnectionClosed, HandshakeError, OSError) as err:
+                if self._stopping:
+                    break
+                wait = min(10.0, delay) * random.uniform(0.8, 1.2)
+                self.log(f"connection lost ({err}); reconnecting in {wait:.1f} s")
+                await asyncio.sleep(wait)
+                delay *= 2
+
+    async def _session(self) -> None:
+        ws = await WebSocket.connect(self.url)
+        self._ws = ws
+        outbox: asyncio.Queue[str | bytes] = asyncio.Queue()
+        self._outbox = outbox
+        sender = asyncio.create_task(self._send_loop(ws, outbox))
+        heartbeat: asyncio.Task[None] | None = None
+        waiting: dict[str, tuple[Job, int]] = {}  # jobs whose files are still arriving
+        outbox.put_nowait(json.dumps({"type": "register", "token": self.token, "spaces": self.spaces, "slots": self.slots, "name": self.name}))
+        try:
+            while True:
+                message = await ws.recv()
+                if message.data is not None:
+                    decoded = decode_frame(message.data)
+                    entry = decoded and waiting.get(str(decoded[0]["ref"]))
+                    if not decoded or not entry:
+                        continue
+                    job, missing = entry
+                    job.files[decoded[0]["index"]].data = decoded[1]
+                    if missing == 1:
+                        del waiting[job.id]
+                        self._start(job, outbox)
+                    else:
+                        waiting[job.id] = (job, missing - 1)
+                    continue
+                msg = json.loads(message.text or "{}")
+                kind = msg.get("type")
+                if kind == "registered":
+                    names = ", ".join(f"{s['name']} ({s['id']})" for s in msg["spaces"])
+                    self.log(f"registered as {msg['worker']} with {msg['slots']} slot(s): {names}")
+                    heartbeat = asyncio.create_task(self._heartbeat(outbox, msg["heartbeat_ms"] / 1000))
+                    if self._draining:
+                        outbox.put_nowait(json.dumps({"type": "drain", "draining": True}))
+                    self.registered.set()
+                elif kind == "job":
+                    files = [JobFile(f["name"], f["mime"], f["size"], f["input"]) for f in msg.get("files", [])]
+                    job = Job(msg["job"], msg["space"], msg["attempt"], msg["user"], msg.get("prompt"), msg.get("options") or {}, msg["deadline"], files)
+                    if files:
+                        waiting[job.id] = (job, len(files))
+                    else:
+                        self._start(job, outbox)
+                elif kind == "cancel":
+                    ctx = self.running.get(msg["job"])
+                    if ctx:
+                        ctx.cancel()
+                    else:
+                        outbox.put_nowait(json.dumps({"type": "cancelled", "job": msg["job"]}))
+                elif kind == "error":
+                    self.log(f"error: {msg.get('code')}: {msg.get('message')}")
+                    if msg.get("code") in ("unauthorized", "unknown_space", "forbidden"):
+                        self._stopping = True
+                        raise RegistrationRefused(f"{msg['code']}: {msg.get('message')}")
+        finally:
+            for ctx in self.running.values():
+                ctx.cancel()  # the gateway requeues them; their results would be stale
+            if heartbeat:
+                heartbeat.cancel()
+            sender.cancel()
+            await ws.close()
+
+    async def _send_loop(self, ws: WebSocket, outbox: asyncio.Queue[str | bytes]) -> None:
+        while True:
+            item = await outbox.get()
+            if isinstance(item, bytes):
+                await ws.send_binary(item)
+            else:
+                await ws.send_text(item)
+
+    async def _heartbeat(self, outbox: asyncio.Queue[str | bytes], every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            outbox.put_nowait('{"type":"heartbeat"}')
+
+    def _start(self, job: Job, outbox: asyncio.Queue[str | bytes]) -> None:
+        loop = asyncio.get_running_loop()
+
+        def emit(message: dict[str, Any]) -> None:
+            # From the handler's thread or the loop itself; either way in order, through the outbox.
+            text = json.dumps(message)
+            try:
+                on_loop = asyncio.get_running_loop() is loop
+            except RuntimeError:
+                on_loop = False
+            if on_loop:
+                outbox.put_nowait(text)
+            else:
+                loop.call_soon_threadsafe(outbox.put_nowait, text)
+
+        ctx = JobContext(job.id, emit)
+        self.running[job.id] = ctx
+        self.log(f"job {job.id} received (space {job.space}, attempt {job.attempt})")
+        outbox.put_nowait(json.dumps({"type": "started", "job": job.id}))
+        asyncio.create_task(self._run_job(job, ctx, outbox))
+
+    async def _run_job(self, job: Job, ctx: JobContext, outbox: asyncio.Queue[str | bytes]) -> None:
+        began = time.monotonic()
+        outcome = "finished"
+        try:
+            if inspect.iscoroutinefunction(self.handler):
+                data = await self.handler(job, ctx)
+            else:
+                data = await asyncio.to_thread(self.handler, job, ctx)
+            if outbox is not self._outbox:
+                return  # the connection it came from is gone
+            if ctx.cancelled:
+                outcome = "cancelled"
+                outbox.put_nowait(json.dumps({"type": "cancelled", "job": job.id}))
+            else:
+                message: dict[str, Any] = {"type": "result", "job": job.id}
+                if data is not None:
+                    message["data"] = data
+                if ctx.files:
+                    message["files"] = [{"name": n, "mime": m, "binary": True} for n, m, _ in ctx.files]
+                outbox.put_nowait(json.dumps(message))
+                for index, (_, _, payload) in enumerate(ctx.files):
+                    outbox.put_nowait(encode_frame({"ref": job.id, "index": index}, payload))
+        except Exception as err:  # the handler's failure is the job's failure, not the worker's
+            if outbox is not self._outbox:
+                return
+            if ctx.cancelled:
+                outcome = "cancelled"
+                outbox.put_nowait(json.dumps({"type": "cancelled", "job": job.id}))
+            else:
+                outcome = f"failed: {err}"
+                outbox.put_nowait(json.dumps({"type": "error", "job": job.id, "message": str(err) or type(err).__name__}))
+        finally:
+            self.running.pop(job.id, None)
+            self.log(f"job {job.id} {outcome} in {time.monotonic() - began:.2f} s")
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Takes no new jobs, lets running ones finish (at most `timeout` seconds), then disconnects."""
+        self._draining = True
+        self.log(f"draining: finishing {len(self.running)} running job(s), taking no new ones")
+        if self._outbox is not None:
+            self._outbox.put_nowait(json.dumps({"type": "drain", "draining": True}))
+        deadline = time.monotonic() + (self.drain_timeout if timeout is None else timeout)
+        while self.running and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.stop()
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._ws is not None:
+            asyncio.ensure_future(self._ws.close())
+
+
+def serve(host: str, spaces: list[str], token: str, handler: Handler, slots: int = 1, name: str | None = None, log: Log = print) -> None:
+    """Runs a worker until SIGTERM/SIGINT, which drain it (running jobs finish) before exiting."""
+
+    async def main() -> None:
+        worker = Worker(host, spaces, token, handler, slots=slots, name=name, log=log)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.drain()))
+        await worker.run()
+
+    asyncio.run(main())

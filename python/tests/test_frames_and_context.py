@@ -1,0 +1,37 @@
+import json
+
+from example_websocket_app import analyze_prompt
+from spaceport_worker.frames import decode_frame, encode_frame
+from spaceport_worker.worker import JobContext
+
+
+def test_binary_frames_round_trip_and_reject_garbage():
+    frame = encode_frame({"ref": "job_1", "index": 2}, b"\x00\x01bytes")
+    assert decode_frame(frame) == ({"ref": "job_1", "index": 2}, b"\x00\x01bytes")
+    assert frame[:4] == len(b'{"ref":"job_1","index":2}').to_bytes(4, "big")
+    assert decode_frame(b"\x00\x00") is None
+    assert decode_frame(b"\x00\x00\x00\x05{bad}") is None
+    assert decode_frame(b"\x00\x00\x00\x02{}") is None  # no ref/index
+
+
+def test_context_emits_in_order_and_goes_quiet_once_cancelled():
+    sent = []
+    ctx = JobContext("job_9", sent.append)
+    ctx.progress(0.5, "half")
+    ctx.token("a")
+    ctx.partial({"k": 1})
+    ctx.cancel()
+    ctx.token("after cancel")
+    assert [m["type"] for m in sent] == ["progress", "token", "partial"]
+    assert sent[0] == {"type": "progress", "job": "job_9", "progress": 0.5, "message": "half"}
+    assert ctx.cancelled
+    ctx.attach("out.bin", "application/octet-stream", b"123")
+    assert ctx.files == [("out.bin", "application/octet-stream", b"123")]
+    json.dumps(sent)  # everything emitted is JSON
+
+
+def test_the_example_app_analyzes_the_prompt():
+    out = analyze_prompt({"payload": {"prompt": "the cat and the hat and the bat"}})
+    assert out["word_count"] == 8
+    assert out["top_words"][0] == "the"
+    assert out["text_output"].startswith("8 words, 31 characters; most frequent: the (3)")

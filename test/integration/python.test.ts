@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
+import { runPython, type Proc } from '../helpers/processes.ts';
+import { sdkClient } from '../helpers/sdk.ts';
+
+let gw: TestGateway;
+const procs: Proc[] = [];
+const track = (p: Proc) => (procs.push(p), p);
+const exited = (proc: Proc) =>
+  new Promise<number>((resolve) => (proc.child.exitCode !== null ? resolve(proc.child.exitCode) : proc.child.once('exit', (code) => resolve(code ?? -1))));
+
+beforeAll(async () => {
+  gw = await testGateway();
+});
+afterAll(async () => {
+  for (const p of procs) await p.kill('SIGKILL');
+  await gw.stop();
+});
+
+describe('python package unit tests', () => {
+  it('pass under the machine python3 with pytest', async () => {
+    const proc = track(runPython(['-m', 'pytest', 'python/tests', '-q', '-p', 'no:cacheprovider']));
+    await exited(proc);
+    expect(proc.output()).toMatch(/\d+ passed/);
+    expect(proc.output()).not.toMatch(/failed|error/i);
+    expect(proc.child.exitCode).toBe(0);
+  });
+});
+
+describe('python/example_websocket_app.py (WebSocket Spaces dialect)', () => {
+  it('registers by space name, shows its ids, and answers requests one at a time', async () => {
+    await gw.createSpace({ name: 'MySpace', inputs: ['prompt'], open_registration: true });
+    const app = track(runPython(['python/example_websocket_app.py', '--host', gw.url, '--spaces', 'MySpace']));
+    await app.waitFor('Request processor started');
+    expect(app.output()).toContain('Host: ' + gw.url);
+    expect(app.output()).toMatch(/\[SUCCESS\] Registration successful!/);
+    expect(app.output()).toMatch(/Connection ID: worker_\w+/);
+    expect(app.output()).toMatch(/Space ID: space_\w+/);
+    const status = (await gw.http('GET', '/v1/spaces/MySpace')).body;
+    expect(status).toMatchObject({ connected: true, workers: 1, slots: 1 });
+
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const prompts = ['the cat and the hat', 'one two three', 'a b a'];
+    const jobs = await Promise.all(prompts.map((prompt) => client.submit('MySpace', { prompt })));
+    const results = await Promise.all(jobs.map((j) => j.result()));
+    expect(results.map((r) => (r.data as { word_count: number }).word_count)).toEqual([5, 3, 3]);
+    expect((results[0]!.data as { text_output: string }).text_output).toContain('most frequent: the (2)');
+    // Sequential: each started after the previous one finished.
+    const times = await Promise.all(jobs.map(async (j) => (await gw.admin('GET', `/v1/jobs/${j.id}`)).body));
+    for (let i = 1; i < times.length; i++) expect(Date.parse(times[i].started_at)).toBeGreaterThanOrEqual(Date.parse(times[i - 1].finished_at));
+    client.close();
+    await app.kill('SIGKILL');
+    await until('the space to show no worker', async () => ((await gw.http('GET', '/v1/spaces/MySpace')).body.connected === false) || undefined);
+  });
+
+  it('is refused without a token on a space that requires one, and exits 1', async () => {
+    await gw.createSpace({ name: 'Guarded', inputs: ['prompt'] });
+    const app = track(runPython(['python/example_websocket_app.py', '--host', gw.url, '--spaces', 'Guarded']));
+    expect(await exited(app)).toBe(1);
+    expect(app.output()).toMatch(/Registration failed: Space "Guarded" needs a worker token/);
+    const withToken = track(runPython(['python/example_websocket_app.py', '--host', gw.url, '--spaces', 'Guarded', '--token', ADMIN_TOKEN]));
+    await withToken.waitFor('Registration successful!');
+  });
+});
+
+describe('python worker SDK (native protocol)', () => {
+  let worker: Proc;
+  beforeAll(async () => {
+    await gw.createSpace({ name: 'py', inputs: ['prompt', 'files'] });
+    worker = track(runPython(['python/examples/word_stream_worker.py', '--host', gw.url, '--spaces', 'py', '--token', ADMIN_TOKEN, '--slots', '2']));
+    await worker.waitFor(/registered as \S+ with 2 slot\(s\): py \(space_/);
+  });
+
+  it('streams tokens and returns files sent as binary frames', async () => {
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('py', { prompt: 'hello from node', files: [{ name: 'x.bin', mime: 'application/octet-stream', data: Buffer.from([9, 8, 7]) }] });
+    const tokens: string[] = [];
+    for await (const t of job.tokens()) tokens.push(t);
+    expect(tokens).toEqual(['hello ', 'from ', 'node ']);
+    const { data, files } = await job.result();
+    expect(data).toEqual({ words: 3, user: 'admin', files: ['x.bin'] });
+    expect([...(await client.download(files[0]!.id)).bytes]).toEqual([7, 8, 9]);
+    client.close();
+  });
+
+  it('stops a job on cancel and fails a job whose handler raises', async () => {
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const slow = await client.submit('py', { prompt: 'count 500' });
+    await new Promise<void>((resolve) => slow.on((e) => e.type === 'token' && resolve()));
+    await slow.cancel();
+    await expect(slow.result()).rejects.toMatchObject({ code: 'cancelled' });
+    await worker.waitFor(`job ${slow.id} cancelled`);
+    const failing = await client.submit('py', { prompt: 'fail' });
+    await expect(failing.result()).rejects.toMatchObject({ code: 'worker_error', message: 'the python model is on fire' });
+    client.close();
+  });
+
+  it('reconnects after the gateway drops it, and drains on SIGTERM', async () => {
+    for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.ws.terminate();
+    await until('a second registration', () => (worker.output().match(/registered as/g) ?? []).length >= 2 || undefined, 10_000);
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('py', { prompt: 'count 30' });
+    await new Promise<void>((resolve) => job.on((e) => e.type === 'token' && resolve()));
+    await worker.kill('SIGTERM');
+    expect(worker.output()).toContain('draining: finishing 1 running job(s)');
+    expect((await job.result()).data).toEqual({ count: 30 });
+    client.close();
+  });
+});
