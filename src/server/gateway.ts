@@ -20,6 +20,7 @@ import { adminRoutes } from './routes/admin-routes.ts';
 import { blobRoutes } from './routes/blob-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
+import { sdkRoutes } from './routes/sdk-routes.ts';
 import type { ServerContext } from './server-context.ts';
 import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
@@ -60,6 +61,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   adminRoutes(router, ctx);
   jobRoutes(router, ctx);
   blobRoutes(router, ctx);
+  sdkRoutes(router, ctx);
 
   const endpoints: WsEndpoint[] = [
     {
