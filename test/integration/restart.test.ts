@@ -34,6 +34,9 @@ describe('a gateway killed with jobs queued and running', () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await api(first.url, 'POST', '/v1/jobs', { space: 'durable', prompt: `job ${i}` })).body.job);
     await worker.waitFor('job ');
+    // Assignment and start reach the disk with the next event batch (every 50 ms); let one pass so
+    // the crash finds the job recorded as running, and its attempt counts.
+    await new Promise((r) => setTimeout(r, 300));
     await first.proc.kill('SIGKILL');
     await worker.kill('SIGKILL');
 
