@@ -106,6 +106,48 @@ describe('client SDK + worker SDK', () => {
   });
 });
 
+describe('client SDK edge cases', () => {
+  it('uploads a blob over HTTP and downloads the same bytes over the WebSocket', async () => {
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const bytes = new Uint8Array(70_000).map((_, i) => (i * 31) % 256);
+    const blob = await client.upload(bytes, { name: 'data.bin', mime: 'application/octet-stream' });
+    expect(blob).toMatchObject({ name: 'data.bin', mime: 'application/octet-stream', size: 70_000 });
+    const back = await client.download(blob.id);
+    expect(Buffer.from(back.bytes).equals(Buffer.from(bytes))).toBe(true);
+    await expect(client.download('blob_missing')).rejects.toMatchObject({ code: 'blob_not_found' });
+    client.close();
+  });
+
+  it('says so with a gap event when events missed during a disconnect are no longer kept', async () => {
+    const small = await testGateway({ maxEventsPerJob: 5 });
+    try {
+      await small.createSpace({ name: 'tiny-log', inputs: ['prompt'] });
+      const rawWorker = await small.worker(['tiny-log']);
+      const client = await sdkClient(small.url, { token: ADMIN_TOKEN });
+      const job = await client.submit('tiny-log', { prompt: 'x' });
+      const { job: id } = await rawWorker.wait('job', (m) => m.type === 'job');
+      rawWorker.send({ type: 'started', job: id });
+      rawWorker.send({ type: 'token', job: id, text: 'a' });
+      await new Promise<void>((resolve) => job.on((e) => e.type === 'token' && resolve()));
+      for (const p of small.context.peers.all()) if (p.endpoint === 'client') p.ws.terminate();
+      for (let i = 0; i < 20; i++) rawWorker.send({ type: 'token', job: id, text: `m${i}` });
+      rawWorker.send({ type: 'result', job: id, data: 'done' });
+      const events: JobStreamEvent[] = [];
+      job.on((e) => events.push(e));
+      await job.result();
+      const gap = events.find((e) => e.type === 'gap');
+      expect(gap).toMatchObject({ type: 'gap', job: id });
+      const resumed = events.filter((e) => e.type !== 'gap') as Array<{ seq: number }>;
+      // After the gap the stream continues from the oldest kept event, with no duplicates.
+      expect(resumed[0]!.seq).toBe((gap as { first_seq: number }).first_seq);
+      expect(resumed.map((e) => e.seq)).toEqual(resumed.map((_, i) => resumed[0]!.seq + i));
+      client.close();
+    } finally {
+      await small.stop();
+    }
+  });
+});
+
 describe('worker SDK lifecycle', () => {
   it('reconnects and registers again after losing the gateway connection, then serves new jobs', async () => {
     await gw.createSpace({ name: 'sdk-reconnect', inputs: ['prompt'] });
