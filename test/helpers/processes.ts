@@ -7,6 +7,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 export interface Proc {
   child: ChildProcess;
   output: () => string;
+  /** Resolves with the exit code once the process has ended (-1 if a signal ended it). */
+  exited(): Promise<number>;
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -33,6 +35,7 @@ function run(command: string, args: string[], env: Record<string, string>, file:
   return {
     child,
     output: () => out,
+    exited: () => exited.then(() => child.exitCode ?? -1),
     async waitFor(text, timeoutMs = 20_000) {
       return until(`${file} to print ${text}`, () => {
         const m = typeof text === 'string' ? (out.includes(text) ? text : null) : out.match(text)?.[0];

@@ -14,8 +14,7 @@ describe('npm run bench -- --quick', () => {
     const out = join(dir, 'bench.json');
     const proc = runTs('bench/run-all.ts', ['--quick', '--json', out]);
     await proc.waitFor('Dispatch round trip', 60_000);
-    await new Promise<void>((resolve) => (proc.child.exitCode !== null ? resolve() : proc.child.once('exit', () => resolve())));
-    expect(proc.child.exitCode).toBe(0);
+    expect(await proc.exited()).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     for (const name of ['raw ws relay', 'spaceport gateway']) {
       expect(report.results[name].tokenRelay.tokensPerSecond).toBeGreaterThan(0);

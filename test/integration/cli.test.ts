@@ -28,10 +28,6 @@ async function cliWorker(space: string, ...mode: string[]): Promise<Proc> {
   return proc;
 }
 
-function exited(proc: Proc): Promise<number> {
-  return new Promise((resolve) => (proc.child.exitCode !== null ? resolve(proc.child.exitCode) : proc.child.once('exit', (code) => resolve(code ?? -1))));
-}
-
 describe('spaceport worker --exec', () => {
   it('runs the command per job: job JSON on stdin, stdout lines stream as tokens, a final JSON line is the result', async () => {
     const script = join(dir, 'words.py');
@@ -110,7 +106,7 @@ describe('spaceport worker refusals', () => {
   it('exits with a clear message for an unknown space', async () => {
     const proc = runTs('src/cli/main.ts', ['worker', '--host', gw.url, '--spaces', 'no-such-space', '--token', ADMIN_TOKEN, '--exec', 'cat']);
     procs.push(proc);
-    expect(await exited(proc)).toBe(1);
+    expect(await proc.exited()).toBe(1);
     expect(proc.output()).toMatch(/registration refused \(4004\)/);
   });
 });
@@ -124,19 +120,19 @@ describe('spaceport submit', () => {
     writeFileSync(input, Buffer.from([1, 2, 3, 4, 5]));
     const out = join(dir, 'out');
     const proc = runTs('src/cli/main.ts', ['submit', 'submit-cli', '--host', gw.url, '--token', ADMIN_TOKEN, '--prompt', 'count 5 5']);
-    expect(await exited(proc)).toBe(0);
+    expect(await proc.exited()).toBe(0);
     expect(proc.output()).toContain('t0 t1 t2 t3 t4 ');
     expect(proc.output()).toMatch(/job \S+ accepted, position \d+ in the queue/);
 
     const withFile = runTs('src/cli/main.ts', ['submit', 'submit-cli', '--host', gw.url, '--token', ADMIN_TOKEN, '--prompt', 'echo', '--file', input, '--option', 'n=3', '--out', out]);
-    expect(await exited(withFile)).toBe(0);
+    expect(await withFile.exited()).toBe(0);
     expect([...readFileSync(join(out, 'reversed-data.bin'))]).toEqual([5, 4, 3, 2, 1]);
     expect(withFile.output()).toContain('"echo": "echo"');
   });
 
   it('exits 1 with the error code when the job fails', async () => {
     const proc = runTs('src/cli/main.ts', ['submit', 'submit-cli', '--host', gw.url, '--token', ADMIN_TOKEN, '--prompt', 'fail']);
-    expect(await exited(proc)).toBe(1);
+    expect(await proc.exited()).toBe(1);
     expect(proc.output()).toMatch(/worker_error: the model is on fire/);
   });
 
@@ -145,7 +141,7 @@ describe('spaceport submit', () => {
     const id = (await proc.waitFor(/job \S+ accepted/)).split(' ')[1]!;
     await proc.waitFor('started on');
     proc.child.kill('SIGINT');
-    expect(await exited(proc)).toBe(130);
+    expect(await proc.exited()).toBe(130);
     const job = await gw.admin('GET', `/v1/jobs/${id}`);
     expect(job.body.state).toBe('cancelled');
   });

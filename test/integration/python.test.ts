@@ -7,8 +7,6 @@ import { sdkClient } from '../helpers/sdk.ts';
 let gw: TestGateway;
 const procs: Proc[] = [];
 const track = (p: Proc) => (procs.push(p), p);
-const exited = (proc: Proc) =>
-  new Promise<number>((resolve) => (proc.child.exitCode !== null ? resolve(proc.child.exitCode) : proc.child.once('exit', (code) => resolve(code ?? -1))));
 
 beforeAll(async () => {
   gw = await testGateway();
@@ -21,7 +19,7 @@ afterAll(async () => {
 describe('python package unit tests', () => {
   it('pass under the machine python3 with pytest', async () => {
     const proc = track(runPython(['-m', 'pytest', 'python/tests', '-q', '-p', 'no:cacheprovider']));
-    await exited(proc);
+    await proc.exited();
     expect(proc.output()).toMatch(/\d+ passed/);
     expect(proc.output()).not.toMatch(/failed|error/i);
     expect(proc.child.exitCode).toBe(0);
@@ -57,7 +55,7 @@ describe('python/example_websocket_app.py (WebSocket Spaces dialect)', () => {
   it('is refused without a token on a space that requires one, and exits 1', async () => {
     await gw.createSpace({ name: 'Guarded', inputs: ['prompt'] });
     const app = track(runPython(['python/example_websocket_app.py', '--host', gw.url, '--spaces', 'Guarded']));
-    expect(await exited(app)).toBe(1);
+    expect(await app.exited()).toBe(1);
     expect(app.output()).toMatch(/Registration failed: Space "Guarded" needs a worker token/);
     const withToken = track(runPython(['python/example_websocket_app.py', '--host', gw.url, '--spaces', 'Guarded', '--token', ADMIN_TOKEN]));
     await withToken.waitFor('Registration successful!');
