@@ -1,0 +1,274 @@
+import { Redis } from 'ioredis';
+import { FINAL_EVENT_STATE, type JobEvent } from '../../core/job-events.ts';
+import { newId } from '../../core/ids.ts';
+import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
+import type { BlobMeta, CredentialRecord, Engine, EventRange } from '../types.ts';
+import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
+import { APPEND, CLAIM, END, PURGE, PUT_SPACE, RELEASE, RENEW, SUBMIT } from './scripts.ts';
+
+export interface RedisEngineOptions {
+  url: string;
+  /** Every key and channel starts with this, so several systems (or tests) share one Redis. @default 'spaceport:' */
+  prefix?: string;
+  maxEventsPerJob?: number;
+  /** Largest blob kept in Redis. @default 32 MiB */
+  maxBlobBytes?: number;
+  /** How long an instance counts as alive without refreshing its presence. @default 15_000 */
+  instanceTtlMs?: number;
+  /** Told about configuration that puts jobs at risk (an evicting maxmemory-policy). */
+  warn?: (message: string) => void;
+}
+
+const SCRIPTS = { SUBMIT, CLAIM, RENEW, APPEND, RELEASE, END, PURGE, PUT_SPACE };
+type ScriptName = keyof typeof SCRIPTS;
+
+/**
+ * The engine for many gateway instances: everything shared lives in one Redis. State changes are
+ * Lua scripts (atomic across instances), event logs are Streams (a client resumes by seq on any
+ * instance), and the bus is pub/sub — one PUBLISH per event per channel, whatever the number of
+ * subscribers. While Redis is unreachable every call fails at once with `unavailable` (no offline
+ * queue that would hold a submit nobody acknowledged), and sockets stay up.
+ */
+export async function createRedisEngine(options: RedisEngineOptions): Promise<Engine> {
+  const P = options.prefix ?? 'spaceport:';
+  const maxEvents = options.maxEventsPerJob ?? 10_000;
+  const maxBlob = options.maxBlobBytes ?? 32 * 1024 * 1024;
+  const ttl = options.instanceTtlMs ?? 15_000;
+  const connect = () => new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  const redis = connect();
+  const sub = connect();
+  // Errors surface on each call as `unavailable`; the connection objects' own reports would only repeat them.
+  redis.on('error', () => {});
+  sub.on('error', () => {});
+  await Promise.all([redis.connect(), sub.connect()]);
+
+  const policy = ((await redis.config('GET', 'maxmemory-policy')) as string[])[1];
+  if (policy && policy !== 'noeviction') options.warn?.(`Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued jobs and event logs. Set it to noeviction.`);
+
+  const shas = new Map<ScriptName, string>();
+  for (const [name, source] of Object.entries(SCRIPTS)) shas.set(name as ScriptName, (await redis.script('LOAD', source)) as string);
+
+  /** Any failure that is not ours means Redis could not be reached or answered: say so plainly. */
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof SpaceportError) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      if (message.includes('queue_full') || message.includes('space_exists')) throw new SpaceportError(message.includes('queue_full') ? 'queue_full' : 'space_exists');
+      throw new SpaceportError('unavailable', `The job store (Redis) is unavailable: ${message}`);
+    }
+  };
+  const run = (name: ScriptName, args: Array<string | number>) =>
+    redis.evalsha(shas.get(name)!, 0, P, ...args).catch(async (err: Error) => {
+      if (!err.message.includes('NOSCRIPT')) throw err; // a restarted Redis forgot the scripts
+      return redis.eval(SCRIPTS[name], 0, P, ...args);
+    });
+
+  const instanceId = newId('gw');
+  const presence = async () => {
+    await redis.set(`${P}instance:${instanceId}`, '1', 'PX', ttl).catch(() => {});
+  };
+  await presence();
+  const presenceTimer = setInterval(() => void presence(), Math.max(100, ttl / 3));
+  presenceTimer.unref();
+
+  const listeners = new Set<(channel: string, message: string) => void>();
+  const busPrefix = `${P}bus:`;
+  await sub.psubscribe(`${busPrefix}*`);
+  sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
+    const local = channel.slice(busPrefix.length);
+    for (const deliver of listeners) deliver(local, message);
+  });
+
+  const getJob = async (id: string) => jobFromHash(await redis.hgetall(`${P}job:${id}`));
+  let closed = false;
+
+  const engine: Engine = {
+    instanceId,
+
+    listSpaces: () => guard(async () => Object.values(await redis.hgetall(`${P}spaces`)).map((s) => JSON.parse(s) as Space).sort((a, b) => a.name.localeCompare(b.name))),
+    getSpace: (name) =>
+      guard(async () => {
+        const id = await redis.hget(`${P}space-names`, name);
+        return id ? engine.getSpaceById(id) : null;
+      }),
+    getSpaceById: (id) =>
+      guard(async () => {
+        const json = await redis.hget(`${P}spaces`, id);
+        return json ? (JSON.parse(json) as Space) : null;
+      }),
+    createSpace: (space) => guard(async () => void (await run('PUT_SPACE', [space.id, space.name, JSON.stringify(space)]))),
+    updateSpace: (space) => guard(async () => void (await run('PUT_SPACE', [space.id, space.name, JSON.stringify(space)]))),
+    deleteSpace: (id) =>
+      guard(async () => {
+        const space = await engine.getSpaceById(id);
+        const tx = redis.multi().hdel(`${P}spaces`, id).del(`${P}q:${id}`);
+        if (space) tx.hdel(`${P}space-names`, space.name);
+        for (const c of await engine.listCredentials('worker_token', id)) tx.hdel(`${P}credentials`, c.id).hdel(`${P}credential-hashes`, c.hash);
+        await tx.exec();
+      }),
+
+    createCredential: (record) =>
+      guard(async () => {
+        await redis.multi().hset(`${P}credentials`, record.id, JSON.stringify(record)).hset(`${P}credential-hashes`, record.hash, record.id).exec();
+      }),
+    listCredentials: (kind, spaceId) =>
+      guard(async () =>
+        Object.values(await redis.hgetall(`${P}credentials`))
+          .map((c) => JSON.parse(c) as CredentialRecord)
+          .filter((c) => c.kind === kind && (spaceId === undefined || c.space_id === spaceId)),
+      ),
+    findCredential: (hash) =>
+      guard(async () => {
+        const id = await redis.hget(`${P}credential-hashes`, hash);
+        const json = id ? await redis.hget(`${P}credentials`, id) : null;
+        const record = json ? (JSON.parse(json) as CredentialRecord) : null;
+        return record && record.revoked_at === null ? record : null;
+      }),
+    revokeCredential: (id) =>
+      guard(async () => {
+        const json = await redis.hget(`${P}credentials`, id);
+        const record = json ? (JSON.parse(json) as CredentialRecord) : null;
+        if (!record || record.revoked_at !== null) return false;
+        await redis.multi().hset(`${P}credentials`, id, JSON.stringify({ ...record, revoked_at: Date.now() })).hdel(`${P}credential-hashes`, record.hash).exec();
+        return true;
+      }),
+
+    submitJob: (job, maxQueue, firstEvent) =>
+      guard(async () => {
+        const [head, tail] = lineAroundPosition(job.id, firstEvent);
+        const position = Number(await run('SUBMIT', [job.id, job.space_id, maxQueue, maxEvents, jobBody(job), job.max_attempts, job.deadline, job.created_at, head, tail]));
+        return { seq: 1, line: head + position + tail, position };
+      }),
+    claimJob: (spaceIds, workerId, leaseMs) =>
+      guard(async () => {
+        if (spaceIds.length === 0) return null;
+        const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), ...spaceIds])) as string[] | null;
+        return hash ? jobFromHash(hash) : null;
+      }),
+    renewLeases: (workerId, jobIds, leaseMs) => guard(async () => void (jobIds.length && (await run('RENEW', [workerId, leaseMs, Date.now(), ...jobIds])))),
+    appendEvent: (jobId, event, holder, result) =>
+      guard(async () => {
+        const [head, tail] = lineAroundSeq(jobId, event);
+        const final = FINAL_EVENT_STATE[event.type] ?? '';
+        const record = final ? finalRecord(event, result) : { result: '', error: '' };
+        const seq = await run('APPEND', [jobId, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now()]);
+        return seq === null ? null : { seq: Number(seq), line: head + seq + tail };
+      }),
+    releaseJob: (jobId, holder, requeued, exhausted) =>
+      guard(async () => {
+        const [rHead, rTail] = lineAroundSeq(jobId, requeued(0));
+        const [xHead, xTail] = lineAroundSeq(jobId, exhausted);
+        const out = (await run('RELEASE', [jobId, holder.workerId, holder.attempt, maxEvents, rHead, rTail, xHead, xTail, FINAL_EVENT_STATE[exhausted.type]!, finalRecord(exhausted).error, Date.now()])) as [number, number] | null;
+        if (!out) return null;
+        const requeuedNow = Number(out[1]) === 1;
+        return { seq: Number(out[0]), line: requeuedNow ? rHead + out[0] + rTail : xHead + out[0] + xTail, requeued: requeuedNow };
+      }),
+    endJob: (jobId, event) =>
+      guard(async () => {
+        const [head, tail] = lineAroundSeq(jobId, event);
+        const out = (await run('END', [jobId, maxEvents, head, tail, FINAL_EVENT_STATE[event.type]!, finalRecord(event).error, Date.now()])) as Array<string | number> | null;
+        if (!out) return null;
+        const [seq, ...before] = out;
+        return { before: jobFromHash(before as string[])!, appended: { seq: Number(seq), line: head + seq + tail } };
+      }),
+    getJob: (id) => guard(() => getJob(id)),
+    readEvents: (jobId, afterSeq) =>
+      guard(async () => {
+        const [state, lastSeq] = await redis.hmget(`${P}job:${jobId}`, 'state', 'seq');
+        if (!state) return null;
+        const log = `${P}log:${jobId}`;
+        const [first, entries] = await Promise.all([redis.xrange(log, '-', '+', 'COUNT', 1), redis.xrange(log, `${afterSeq + 1}-0`, '+')]);
+        const firstSeq = first[0] ? Number(first[0][0].split('-')[0]) : Number(lastSeq) + 1;
+        const range: EventRange = { lines: entries.map(([, fields]) => fields[1]!), firstSeq, lastSeq: Number(lastSeq ?? 0), final: state in FINAL_STATES };
+        return range;
+      }),
+    queuedJobIds: (spaceId) => guard(() => redis.zrange(`${P}q:${spaceId}`, '0', '-1')),
+    expiredLeases: (now) =>
+      guard(async () => {
+        const ids = await redis.zrangebyscore(`${P}leases`, '-inf', String(now));
+        const out: Array<{ jobId: string; workerId: string; attempt: number }> = [];
+        for (const id of ids) {
+          const [worker, attempt] = await redis.hmget(`${P}job:${id}`, 'worker_id', 'attempt');
+          if (worker) out.push({ jobId: id, workerId: worker, attempt: Number(attempt) });
+        }
+        return out;
+      }),
+    overdueJobs: (now) =>
+      guard(async () => {
+        const ids = await redis.zrangebyscore(`${P}deadlines`, '-inf', String(now));
+        return (await Promise.all(ids.map(getJob))).filter((j): j is Job => j !== null);
+      }),
+    countJobs: () =>
+      guard(async () => {
+        const counts: Record<JobState, number> = { queued: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
+        for (const [state, n] of Object.entries(await redis.hgetall(`${P}counts`))) if (state in counts) counts[state as JobState] = Math.max(0, Number(n));
+        return counts;
+      }),
+    listJobs: ({ spaceId, state, limit }) =>
+      guard(async () => {
+        const out: Job[] = [];
+        const page = 200;
+        for (let start = 0; out.length < limit; start += page) {
+          const ids = await redis.zrevrange(`${P}created`, start, start + page - 1);
+          if (ids.length === 0) break;
+          for (const job of await Promise.all(ids.map(getJob))) {
+            if (job && (!spaceId || job.space_id === spaceId) && (!state || job.state === state)) out.push(job);
+            if (out.length >= limit) break;
+          }
+        }
+        return out;
+      }),
+    purgeFinishedBefore: (before) => guard(async () => ((await run('PURGE', [before, 1000])) as string[]).length),
+
+    putWorker: (info: WorkerInfo) => guard(async () => void (await redis.hset(`${P}workers`, info.id, JSON.stringify(info)))),
+    removeWorker: (id) => guard(async () => void (await redis.hdel(`${P}workers`, id))),
+    listWorkers: () =>
+      guard(async () => {
+        const workers = Object.values(await redis.hgetall(`${P}workers`)).map((w) => JSON.parse(w) as WorkerInfo);
+        const instances = [...new Set(workers.map((w) => w.instance))];
+        const alive = instances.length ? await redis.mget(...instances.map((i) => `${P}instance:${i}`)) : [];
+        const live = new Set(instances.filter((_, i) => alive[i] !== null));
+        // Workers of an instance that died without saying goodbye: forget them (their leases expire on their own).
+        const dead = workers.filter((w) => !live.has(w.instance));
+        if (dead.length) await redis.hdel(`${P}workers`, ...dead.map((w) => w.id));
+        return workers.filter((w) => live.has(w.instance));
+      }),
+
+    putBlob: (meta: BlobMeta, bytes: Buffer) =>
+      guard(async () => {
+        if (bytes.length > maxBlob) throw new SpaceportError('input_too_large', `Files over ${maxBlob} bytes are not kept with the Redis engine (this one is ${bytes.length}).`);
+        const tx = redis.multi().set(`${P}blob:${meta.id}`, bytes).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta));
+        if (meta.job_id) tx.sadd(`${P}jobblobs:${meta.job_id}`, meta.id);
+        await tx.exec();
+      }),
+    getBlob: (id) =>
+      guard(async () => {
+        const [meta, bytes] = await Promise.all([redis.get(`${P}blobmeta:${id}`), redis.getBuffer(`${P}blob:${id}`)]);
+        return meta && bytes ? { meta: JSON.parse(meta) as BlobMeta, bytes } : null;
+      }),
+
+    publish(channel, message) {
+      redis.publish(busPrefix + channel, message).catch(() => {}); // subscribers resync by seq on resume
+    },
+    subscribe(deliver) {
+      listeners.add(deliver);
+      return () => listeners.delete(deliver);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(presenceTimer);
+      listeners.clear();
+      await redis.del(`${P}instance:${instanceId}`).catch(() => {});
+      sub.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+  return engine;
+}
+
+const FINAL_STATES: Record<string, true> = { completed: true, failed: true, cancelled: true, timed_out: true };

@@ -1,0 +1,190 @@
+/**
+ * The Redis engine's state changes, each one Lua script so it is atomic across every gateway
+ * instance (Redis runs a script to completion before serving anything else).
+ *
+ * Keys, all under the instance-independent prefix P (ARGV[1]):
+ *   P job:<id>      HASH  body (immutable job JSON), state, attempt, max_attempts, space_id, rank,
+ *                         worker_id, lease_expires, started_at, finished_at, result, error, seq
+ *   P log:<id>      STREAM the job's event log; entry id `<seq>-1`, field `l` = the event line
+ *   P q:<spaceId>   ZSET  queued job ids by rank (submits count up, requeues count down: head)
+ *   P rank          counter for ranks
+ *   P leases        ZSET  held job ids by lease expiry
+ *   P deadlines     ZSET  unfinished job ids by deadline
+ *   P created       ZSET  job ids by creation time (admin listing)
+ *   P finished      ZSET  final job ids by finish time (retention)
+ *   P counts        HASH  state -> number of jobs kept in it
+ *
+ * Event lines are built by the caller with the seq (and, for the first event, the queue position)
+ * left out: the script joins `head .. number .. tail`, so it never parses JSON.
+ * Keys are computed inside the scripts, so this needs one Redis (or Sentinel), not Cluster.
+ */
+
+const SHARED = `
+local P = ARGV[1]
+local FINAL = { completed = true, failed = true, cancelled = true, timed_out = true }
+
+local function count(from, to)
+  if from then redis.call('HINCRBY', P .. 'counts', from, -1) end
+  if to then redis.call('HINCRBY', P .. 'counts', to, 1) end
+end
+
+local function append(id, head, tail, maxEvents)
+  local seq = redis.call('HINCRBY', P .. 'job:' .. id, 'seq', 1)
+  redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', maxEvents, seq .. '-1', 'l', head .. seq .. tail)
+  return seq
+end
+
+local function finish(id, state, now, result, err)
+  local job = P .. 'job:' .. id
+  count(redis.call('HGET', job, 'state'), state)
+  redis.call('HSET', job, 'state', state, 'finished_at', now)
+  redis.call('HDEL', job, 'lease_expires')
+  if result ~= '' then redis.call('HSET', job, 'result', result) end
+  if err ~= '' then redis.call('HSET', job, 'error', err) end
+  redis.call('ZREM', P .. 'leases', id)
+  redis.call('ZREM', P .. 'deadlines', id)
+  redis.call('ZADD', P .. 'finished', now, id)
+end
+
+local function holds(id, worker, attempt)
+  local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'worker_id', 'attempt')
+  return (f[1] == 'assigned' or f[1] == 'running') and f[2] == worker and f[3] == attempt
+end
+`;
+
+/** ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail → position */
+export const SUBMIT = `${SHARED}
+local id, space = ARGV[2], ARGV[3]
+local q = P .. 'q:' .. space
+local position = redis.call('ZCARD', q)
+if position >= tonumber(ARGV[4]) then return redis.error_reply('queue_full') end
+local rank = redis.call('INCR', P .. 'rank')
+redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'seq', 1)
+redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', ARGV[10] .. position .. ARGV[11])
+redis.call('ZADD', q, rank, id)
+redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
+redis.call('ZADD', P .. 'created', ARGV[9], id)
+count(nil, 'queued')
+return position
+`;
+
+/** ARGV: P, workerId, leaseMs, now, spaceId... → the claimed job's hash (flat array) or nil */
+export const CLAIM = `${SHARED}
+local best, bestRank, bestQueue
+for i = 5, #ARGV do
+  local q = P .. 'q:' .. ARGV[i]
+  local head = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
+  if head[1] and (bestRank == nil or tonumber(head[2]) < bestRank) then
+    best, bestRank, bestQueue = head[1], tonumber(head[2]), q
+  end
+end
+if not best then return nil end
+redis.call('ZREM', bestQueue, best)
+local job = P .. 'job:' .. best
+local expires = tonumber(ARGV[4]) + tonumber(ARGV[3])
+redis.call('HINCRBY', job, 'attempt', 1)
+redis.call('HSET', job, 'state', 'assigned', 'worker_id', ARGV[2], 'lease_expires', expires)
+redis.call('ZADD', P .. 'leases', expires, best)
+count('queued', 'assigned')
+return redis.call('HGETALL', job)
+`;
+
+/** ARGV: P, workerId, leaseMs, now, jobId... */
+export const RENEW = `${SHARED}
+local expires = tonumber(ARGV[4]) + tonumber(ARGV[3])
+for i = 5, #ARGV do
+  local job = P .. 'job:' .. ARGV[i]
+  local f = redis.call('HMGET', job, 'state', 'worker_id')
+  if (f[1] == 'assigned' or f[1] == 'running') and f[2] == ARGV[2] then
+    redis.call('HSET', job, 'lease_expires', expires)
+    redis.call('ZADD', P .. 'leases', expires, ARGV[i])
+  end
+end
+return 0
+`;
+
+/**
+ * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
+ * finalState ('' = not final), resultJson, errorJson, now → seq, or nil when refused.
+ */
+export const APPEND = `${SHARED}
+local id = ARGV[2]
+local job = P .. 'job:' .. id
+local state = redis.call('HGET', job, 'state')
+if not state or FINAL[state] then return nil end
+if ARGV[3] ~= '' and not holds(id, ARGV[3], ARGV[4]) then return nil end
+local seq = append(id, ARGV[6], ARGV[7], ARGV[5])
+if ARGV[8] == 'started' and state == 'assigned' then
+  redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[12])
+  count('assigned', 'running')
+end
+if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
+return seq
+`;
+
+/**
+ * ARGV: P, id, worker, attempt, maxEvents, requeueHead, requeueTail, exhaustedHead,
+ * exhaustedTail, exhaustedState, exhaustedErrorJson, now → {seq, requeued 1|0} or nil.
+ */
+export const RELEASE = `${SHARED}
+local id = ARGV[2]
+if not holds(id, ARGV[3], ARGV[4]) then return nil end
+local job = P .. 'job:' .. id
+local f = redis.call('HMGET', job, 'attempt', 'max_attempts', 'space_id', 'state')
+if tonumber(f[1]) >= tonumber(f[2]) then
+  local seq = append(id, ARGV[8], ARGV[9], ARGV[5])
+  finish(id, ARGV[10], ARGV[12], '', ARGV[11])
+  return { seq, 0 }
+end
+local rank = -redis.call('INCR', P .. 'rank')
+redis.call('HSET', job, 'state', 'queued', 'rank', rank)
+redis.call('HDEL', job, 'worker_id', 'lease_expires', 'started_at')
+redis.call('ZREM', P .. 'leases', id)
+redis.call('ZADD', P .. 'q:' .. f[3], rank, id)
+count(f[4], 'queued')
+return { append(id, ARGV[6], ARGV[7], ARGV[5]), 1 }
+`;
+
+/** ARGV: P, id, maxEvents, head, tail, finalState, errorJson, now → {seq, hash of the job before...} or nil */
+export const END = `${SHARED}
+local id = ARGV[2]
+local job = P .. 'job:' .. id
+local before = redis.call('HGETALL', job)
+local state = redis.call('HGET', job, 'state')
+if not state or FINAL[state] then return nil end
+if state == 'queued' then redis.call('ZREM', P .. 'q:' .. redis.call('HGET', job, 'space_id'), id) end
+local seq = append(id, ARGV[4], ARGV[5], ARGV[3])
+finish(id, ARGV[6], ARGV[8], '', ARGV[7])
+table.insert(before, 1, seq)
+return before
+`;
+
+/** ARGV: P, before, limit → ids purged (their jobs, logs and blobs deleted) */
+export const PURGE = `${SHARED}
+local ids = redis.call('ZRANGEBYSCORE', P .. 'finished', '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+  count(redis.call('HGET', P .. 'job:' .. id, 'state'), nil)
+  for _, blob in ipairs(redis.call('SMEMBERS', P .. 'jobblobs:' .. id)) do
+    redis.call('DEL', P .. 'blob:' .. blob, P .. 'blobmeta:' .. blob)
+  end
+  redis.call('DEL', P .. 'job:' .. id, P .. 'log:' .. id, P .. 'jobblobs:' .. id)
+  redis.call('ZREM', P .. 'finished', id)
+  redis.call('ZREM', P .. 'created', id)
+end
+return ids
+`;
+
+/** ARGV: P, id, name, json, mustBeNew ('1' create, '0' update) → 'ok' or error space_exists */
+export const PUT_SPACE = `
+local P, id, name = ARGV[1], ARGV[2], ARGV[3]
+local owner = redis.call('HGET', P .. 'space-names', name)
+if owner and owner ~= id then return redis.error_reply('space_exists') end
+local old = redis.call('HGET', P .. 'spaces', id)
+if old then
+  local oldName = cjson.decode(old).name
+  if oldName ~= name then redis.call('HDEL', P .. 'space-names', oldName) end
+end
+redis.call('HSET', P .. 'spaces', id, ARGV[4])
+redis.call('HSET', P .. 'space-names', name, id)
+return 'ok'
+`;
