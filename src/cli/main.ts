@@ -16,6 +16,7 @@ program
   .option('--tls-cert <file>', 'serve HTTPS/WSS with this certificate (PEM)')
   .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
   .option('--allowed-origin <origin...>', 'browser origins allowed to connect (default: any)')
+  .option('--redis <url>', 'share state with other instances through this Redis (env SPACEPORT_REDIS_URL)')
   .action(async (flags) => {
     await serve(flags);
   });

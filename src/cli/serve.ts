@@ -9,6 +9,7 @@ export interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   allowedOrigin?: string[];
+  redis?: string;
 }
 
 /** Environment variables that tune intervals and limits (handy for tests and operations). */
@@ -33,6 +34,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     logLevel: process.env.LOG_LEVEL ?? 'info',
     allowedOrigins: flags.allowedOrigin ?? (process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? []),
     ...(flags.tlsCert && flags.tlsKey && { tls: { cert: flags.tlsCert, key: flags.tlsKey } }),
+    ...((flags.redis ?? process.env.SPACEPORT_REDIS_URL) && {
+      redis: { url: (flags.redis ?? process.env.SPACEPORT_REDIS_URL)!, prefix: process.env.SPACEPORT_REDIS_PREFIX || undefined, maxBlobBytes: numberFromEnv('SPACEPORT_REDIS_MAX_BLOB_BYTES') },
+    }),
     core: defined({
       leaseMs: numberFromEnv('SPACEPORT_LEASE_MS'),
       heartbeatMs: numberFromEnv('SPACEPORT_HEARTBEAT_MS'),
@@ -54,6 +58,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   out.write(`  clients:  ${gateway.url.replace(/^http/, 'ws')}/v1/ws\n`);
   out.write(`  workers:  ${gateway.url.replace(/^http/, 'ws')}/v1/worker\n`);
   out.write(`  data:     ${dataDir}\n`);
+  if (gateway.config.redis) out.write(`  engine:   redis (${gateway.config.redis.url.replace(/\/\/[^@]*@/, '//***@')}), instance ${gateway.context.engine.instanceId}\n`);
   if (admin.source === 'created') {
     out.write(`\nA new admin token was created and saved to ${admin.file}:\n\n  ${admin.token}\n\n`);
     out.write(`Use it as a bearer token, e.g.\n  curl -H "Authorization: Bearer ${admin.token}" ${gateway.url}/v1/admin/spaces\n\n`);

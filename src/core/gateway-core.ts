@@ -51,6 +51,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
         const control = JSON.parse(message) as ControlMessage;
         if (control.op === 'queued') void dispatcher.kick(control.space);
         else if (control.op === 'cancel') dispatcher.cancelLocal(control.job, control.worker, control.reason);
+        else if (control.op === 'lost') dispatcher.forget(control.job, control.worker);
         else if (control.op === 'status') router.routeStatus(control.space, control.line);
       }
     } catch (err) {

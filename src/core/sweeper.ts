@@ -40,7 +40,8 @@ export class Sweeper {
       for (const lease of await this.engine.expiredLeases(now)) {
         const job = await this.engine.getJob(lease.jobId);
         if (!job) continue;
-        this.dispatcher.forget(lease.jobId, lease.workerId);
+        // The worker may be connected to another instance: whichever serves it frees the slot.
+        this.jobs.control({ op: 'lost', job: lease.jobId, worker: lease.workerId });
         await this.jobs.release({ id: job.id, spaceId: job.space_id, ownerId: job.owner.id }, lease, 'lease expired');
       }
       for (const job of await this.engine.overdueJobs(now)) {

@@ -24,5 +24,7 @@ export type ControlMessage =
   | { op: 'queued'; space: string }
   /** Tell the worker holding a job to stop (cancel or timeout). */
   | { op: 'cancel'; job: string; worker: string; reason: string }
+  /** A lease ran out: the instance serving that worker stops counting the job against its slots. */
+  | { op: 'lost'; job: string; worker: string }
   /** A space's status changed (workers, slots, queue): the line goes to its subscribers. */
   | { op: 'status'; space: string; line: string };

@@ -39,6 +39,8 @@ export interface GatewayConfig {
   };
   /** Most events kept per job. @default 10_000 */
   maxEventsPerJob: number;
+  /** Share everything through this Redis (many instances) instead of the embedded store. */
+  redis?: { url: string; prefix?: string | undefined; maxBlobBytes?: number | undefined } | undefined;
   logLevel: string;
 }
 
@@ -84,6 +86,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
+    redis: options.redis,
     logLevel: options.logLevel ?? 'info',
   };
 }

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createCore } from '../core/gateway-core.ts';
 import type { Identity } from '../core/types.ts';
 import { createEmbeddedEngine } from '../engine/embedded/embedded-engine.ts';
+import { createRedisEngine } from '../engine/redis/redis-engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { CLOSE } from '../protocol/close-codes.ts';
 import { ERRORS, SpaceportError, asSpaceportError, type ErrorCode } from '../protocol/errors.ts';
@@ -50,7 +51,11 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const config = resolveConfig(options);
   const log = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const engine = options.engine ?? createEmbeddedEngine({ dataDir: config.dataDir, maxEventsPerJob: config.maxEventsPerJob });
+  const engine =
+    options.engine ??
+    (config.redis
+      ? await createRedisEngine({ ...config.redis, maxEventsPerJob: config.maxEventsPerJob, warn: (message) => log.warn(message) })
+      : createEmbeddedEngine({ dataDir: config.dataDir, maxEventsPerJob: config.maxEventsPerJob }));
   const core = createCore(engine, config.core, metricsTelemetry(metrics, log));
   const auth = new Authenticator(engine, config.adminToken);
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs);
