@@ -35,7 +35,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     allowedOrigins: flags.allowedOrigin ?? (process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? []),
     ...(flags.tlsCert && flags.tlsKey && { tls: { cert: flags.tlsCert, key: flags.tlsKey } }),
     ...((flags.redis ?? process.env.SPACEPORT_REDIS_URL) && {
-      redis: { url: (flags.redis ?? process.env.SPACEPORT_REDIS_URL)!, prefix: process.env.SPACEPORT_REDIS_PREFIX || undefined, maxBlobBytes: numberFromEnv('SPACEPORT_REDIS_MAX_BLOB_BYTES') },
+      redis: { url: (flags.redis ?? process.env.SPACEPORT_REDIS_URL)!, prefix: process.env.SPACEPORT_REDIS_PREFIX || undefined, maxBlobBytes: numberFromEnv('SPACEPORT_REDIS_MAX_BLOB_BYTES'), commandTimeoutMs: numberFromEnv('SPACEPORT_REDIS_TIMEOUT_MS') },
     }),
     core: defined({
       leaseMs: numberFromEnv('SPACEPORT_LEASE_MS'),

@@ -40,7 +40,7 @@ export interface GatewayConfig {
   /** Most events kept per job. @default 10_000 */
   maxEventsPerJob: number;
   /** Share everything through this Redis (many instances) instead of the embedded store. */
-  redis?: { url: string; prefix?: string | undefined; maxBlobBytes?: number | undefined } | undefined;
+  redis?: { url: string; prefix?: string | undefined; maxBlobBytes?: number | undefined; commandTimeoutMs?: number | undefined } | undefined;
   logLevel: string;
 }
 

@@ -5,7 +5,12 @@ interface Feed {
   lastSeq: number;
   /** Live lines that arrived while the replay was being read; sent after it. */
   buffer: string[] | null;
+  /** The final event went out; later copies (a replay and the live stream can both carry it) are dropped. */
+  done?: boolean;
 }
+
+/** How long a finished feed is remembered, to drop a late live copy of its final event. */
+const DONE_MEMORY_MS = 30_000;
 
 /**
  * Delivers each job's events to one consumer exactly once and in seq order: a replay from the log
@@ -31,6 +36,7 @@ export class JobFeeds {
       this.send(jobId, line);
       return;
     }
+    if (feed.done) return;
     if (feed.buffer) feed.buffer.push(line);
     else this.emit(jobId, feed, line);
   }
@@ -76,11 +82,14 @@ export class JobFeeds {
   }
 
   private emit(jobId: string, feed: Feed, line: string): void {
-    if (!this.feeds.has(jobId)) return;
+    if (this.feeds.get(jobId) !== feed || feed.done) return;
     const seq = lineSeq(line);
     if (seq <= feed.lastSeq) return;
     feed.lastSeq = seq;
     this.send(jobId, line);
-    if (isFinalLine(line)) this.feeds.delete(jobId);
+    if (isFinalLine(line)) {
+      feed.done = true;
+      setTimeout(() => this.feeds.get(jobId) === feed && this.feeds.delete(jobId), DONE_MEMORY_MS).unref();
+    }
   }
 }

@@ -16,6 +16,8 @@ export interface RedisEngineOptions {
   maxBlobBytes?: number;
   /** How long an instance counts as alive without refreshing its presence. @default 15_000 */
   instanceTtlMs?: number;
+  /** A command Redis has not answered in this long fails with `unavailable` (a hung Redis must not hang submits). @default 5000 */
+  commandTimeoutMs?: number;
   /** Told about configuration that puts jobs at risk (an evicting maxmemory-policy). */
   warn?: (message: string) => void;
 }
@@ -35,8 +37,9 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const maxBlob = options.maxBlobBytes ?? 32 * 1024 * 1024;
   const ttl = options.instanceTtlMs ?? 15_000;
-  const connect = () => new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 200, 2000) });
-  const redis = connect();
+  const connect = (commandTimeout?: number) =>
+    new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 200, 2000), ...(commandTimeout && { commandTimeout }) });
+  const redis = connect(options.commandTimeoutMs ?? 5000);
   const sub = connect();
   // Errors surface on each call as `unavailable`; the connection objects' own reports would only repeat them.
   redis.on('error', () => {});
@@ -177,10 +180,14 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     getJob: (id) => guard(() => getJob(id)),
     readEvents: (jobId, afterSeq) =>
       guard(async () => {
-        const [state, lastSeq] = await redis.hmget(`${P}job:${jobId}`, 'state', 'seq');
-        if (!state) return null;
         const log = `${P}log:${jobId}`;
-        const [first, entries] = await Promise.all([redis.xrange(log, '-', '+', 'COUNT', 1), redis.xrange(log, `${afterSeq + 1}-0`, '+')]);
+        // One transaction, so `final` and the lines agree (a result appended in between would
+        // otherwise be replayed as not final and then arrive again live).
+        const replies = (await redis.multi().hmget(`${P}job:${jobId}`, 'state', 'seq').xrange(log, '-', '+', 'COUNT', 1).xrange(log, `${afterSeq + 1}-0`, '+').exec()) ?? [];
+        const [state, lastSeq] = replies[0]![1] as Array<string | null>;
+        if (!state) return null;
+        const first = replies[1]![1] as Array<[string, string[]]>;
+        const entries = replies[2]![1] as Array<[string, string[]]>;
         const firstSeq = first[0] ? Number(first[0][0].split('-')[0]) : Number(lastSeq) + 1;
         const range: EventRange = { lines: entries.map(([, fields]) => fields[1]!), firstSeq, lastSeq: Number(lastSeq ?? 0), final: state in FINAL_STATES };
         return range;

@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/latch.ts';
+import { startNginx } from '../helpers/nginx.ts';
+import { serveProcess, tokenWorker, type Proc } from '../helpers/processes.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { sdkClient } from '../helpers/sdk.ts';
+import { WsPeer } from '../helpers/ws-peer.ts';
+
+const TOKEN = 'multi-admin-token';
+const prefix = `mi${Math.random().toString(36).slice(2)}:`;
+let redis: TestRedis;
+const dirs: string[] = [];
+const procs: Proc[] = [];
+let instances: Array<{ proc: Proc; url: string; port: number }> = [];
+
+async function instance(): Promise<{ proc: Proc; url: string; port: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'spaceport-mi-'));
+  dirs.push(dir);
+  const served = await serveProcess(dir, TOKEN, { SPACEPORT_REDIS_URL: redis.url, SPACEPORT_REDIS_PREFIX: prefix });
+  procs.push(served.proc);
+  return { ...served, port: Number(new URL(served.url).port) };
+}
+const ws = (url: string) => url.replace('http', 'ws');
+const api = (url: string, method: string, path: string, body?: unknown) =>
+  fetch(url + path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+function worker(url: string, space: string, opts: Parameters<typeof tokenWorker>[3] = {}): Proc {
+  const w = tokenWorker(ws(url), space, TOKEN, opts);
+  procs.push(w);
+  return w;
+}
+async function client(url: string): Promise<WsPeer> {
+  const peer = await WsPeer.open(`${ws(url)}/v1/ws`, { authorization: `Bearer ${TOKEN}` });
+  await peer.wait('hello', (m) => m.type === 'hello');
+  return peer;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  instances = await Promise.all([instance(), instance(), instance()]);
+}, 60_000);
+afterAll(async () => {
+  for (const p of procs) await p.kill('SIGKILL');
+  await redis?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('three gateway instances sharing one Redis', () => {
+  it('serves a job submitted on one instance with a worker on another, tokens in order', async () => {
+    const [a, b, c] = instances as [typeof instances[0], typeof instances[0], typeof instances[0]];
+    expect((await api(a.url, 'POST', '/v1/admin/spaces', { name: 'shared', inputs: ['prompt'] })).status).toBe(201);
+    // Every instance sees the space and, once it registers, the worker on b.
+    const w = worker(b.url, 'shared', { tokens: 20, delay: 5, name: 'on-b' });
+    await w.waitFor('registered');
+    await until('instance c to see the worker', async () => (await api(c.url, 'GET', '/v1/spaces/shared')).body.connected || undefined);
+    const peer = await client(c.url);
+    peer.send({ type: 'submit', space: 'shared', prompt: 'go' });
+    const result = await peer.wait('result', (m) => m.type === 'result', 20_000);
+    expect(result.data.worker).toBe('on-b');
+    expect(peer.of('token').map((m) => m.text)).toEqual(Array.from({ length: 20 }, (_, i) => `on-b:${i} `));
+    const seqs = peer.messages.filter((m) => m.seq).map((m) => m.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    peer.close();
+    await w.kill('SIGKILL');
+  });
+
+  it('cancels from one instance a job whose worker is on another', async () => {
+    const [a, b] = instances as [typeof instances[0], typeof instances[0]];
+    await api(a.url, 'POST', '/v1/admin/spaces', { name: 'cancel-across', inputs: ['prompt'] });
+    const w = worker(b.url, 'cancel-across', { tokens: 500, delay: 20, name: 'slow' });
+    await w.waitFor('registered');
+    const submitter = await client(a.url);
+    submitter.send({ type: 'submit', space: 'cancel-across', prompt: 'long' });
+    const { job } = await submitter.wait('accepted', (m) => m.type === 'accepted');
+    await submitter.wait('a token', (m) => m.type === 'token', 20_000);
+    const canceller = await client(instances[2]!.url);
+    canceller.send({ type: 'cancel', job });
+    await submitter.wait('cancelled', (m) => m.type === 'cancelled' && m.job === job);
+    // The worker on b was told and acknowledged (its slot is free again: it takes the next job).
+    submitter.send({ type: 'submit', space: 'cancel-across', prompt: 'next' });
+    const next = await submitter.wait('second accepted', (m) => m.type === 'accepted' && m.job !== job);
+    await submitter.wait('next started', (m) => m.type === 'started' && m.job === next.job, 20_000);
+    submitter.close();
+    canceller.close();
+    await w.kill('SIGKILL');
+  });
+
+  it('runs 1,000 jobs across 3 instances and 6 workers with none lost and none run twice', async () => {
+    await api(instances[0]!.url, 'POST', '/v1/admin/spaces', { name: 'thousand', inputs: ['prompt'], max_queue: 2000 });
+    const workers = Array.from({ length: 6 }, (_, i) => worker(instances[i % 3]!.url, 'thousand', { tokens: 1, delay: 1, slots: 2, name: `w${i}` }));
+    await Promise.all(workers.map((w) => w.waitFor('registered')));
+    const clients = await Promise.all(instances.map((i) => client(i.url)));
+    for (let n = 0; n < 1000; n++) clients[n % 3]!.send({ type: 'submit', space: 'thousand', prompt: String(n) });
+    // Exactly 1,000: a result delivered twice would overshoot and fail this wait.
+    await until('1,000 results', () => clients.reduce((sum, c) => sum + c.of('result').length, 0) === 1000 || undefined, 120_000);
+    await new Promise((r) => setTimeout(r, 300)); // and no duplicate arrives late
+    expect(clients.reduce((sum, c) => sum + c.of('result').length, 0)).toBe(1000);
+    const accepted = clients.flatMap((c) => c.of('accepted').map((m) => m.job));
+    expect(new Set(accepted).size).toBe(1000);
+    const results = clients.flatMap((c) => c.of('result').map((m) => m.job));
+    expect(new Set(results)).toEqual(new Set(accepted));
+    // Each job was handed to a worker exactly once (no worker died here).
+    const runs = workers.flatMap((w) => w.output().match(/^job \S+/gm) ?? []).map((l) => l.slice(4));
+    expect(runs).toHaveLength(1000);
+    expect(new Set(runs).size).toBe(1000);
+    // Every worker took part.
+    expect(workers.every((w) => (w.output().match(/^job /gm) ?? []).length > 0)).toBe(true);
+    clients.forEach((c) => c.close());
+    for (const w of workers) await w.kill('SIGKILL');
+  }, 150_000);
+});
+
+describe('losing an instance', () => {
+  it('requeues the job of a worker whose instance died; a worker on another instance finishes it, one result', async () => {
+    const doomed = await instance();
+    const [a] = instances as [typeof instances[0]];
+    await api(a.url, 'POST', '/v1/admin/spaces', { name: 'survive', inputs: ['prompt'] });
+    const onDoomed = worker(doomed.url, 'survive', { tokens: 200, delay: 20, name: 'doomed' });
+    await onDoomed.waitFor('registered');
+    const peer = await client(a.url);
+    peer.send({ type: 'submit', space: 'survive', prompt: 'x' });
+    await peer.wait('a token from the doomed side', (m) => m.type === 'token' && m.text.startsWith('doomed'), 20_000);
+    await doomed.proc.kill('SIGKILL');
+    await onDoomed.kill('SIGKILL');
+    const rescuer = worker(a.url, 'survive', { tokens: 3, delay: 5, name: 'rescuer' });
+    await rescuer.waitFor('registered');
+    // The lease (1.5 s here) runs out with nobody to renew it; a surviving instance requeues.
+    const requeued = await peer.wait('requeued', (m) => m.type === 'queued' && m.reason === 'lease expired', 20_000);
+    expect(requeued.attempt).toBe(1);
+    const result = await peer.wait('result', (m) => m.type === 'result', 20_000);
+    expect(result.data.worker).toBe('rescuer');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(peer.of('result')).toHaveLength(1);
+    peer.close();
+    await rescuer.kill('SIGKILL');
+  }, 60_000);
+
+  it('through nginx: the instance holding the client dies, the client resumes on another, every token once', async () => {
+    const lb = await startNginx(instances.map((i) => i.port));
+    // The worker sits on a fourth instance that nginx does not front, so killing the client's
+    // instance never takes the worker with it.
+    const workerHome = await instance();
+    try {
+      await api(instances[0]!.url, 'POST', '/v1/admin/spaces', { name: 'via-nginx', inputs: ['prompt'] });
+      const w = worker(workerHome.url, 'via-nginx', { tokens: 60, delay: 25, name: 'steady' });
+      await w.waitFor('registered');
+      // The client knows only nginx: its reconnect lands on whichever instance is still up.
+      const sdk = await sdkClient(lb.url, { token: TOKEN });
+      const job = await sdk.submit('via-nginx', { prompt: 'stream' });
+      const tokens: string[] = [];
+      job.on((e) => e.type === 'token' && tokens.push(e.text));
+      await until('some tokens', () => tokens.length >= 10 || undefined, 20_000);
+      // Kill whichever instance holds this client's socket (the one nginx picked).
+      const holder = await findClientInstance(instances);
+      await holder.proc.kill('SIGKILL');
+      await job.result();
+      expect(tokens).toEqual(Array.from({ length: 60 }, (_, i) => `steady:${i} `));
+      sdk.close();
+      await w.kill('SIGKILL');
+      await workerHome.proc.kill('SIGKILL');
+    } finally {
+      await lb.stop();
+    }
+  }, 60_000);
+});
+
+/** The instance whose /health reports a client connection besides the workers. */
+async function findClientInstance(list: typeof instances): Promise<(typeof instances)[0]> {
+  for (const i of list) {
+    if (i.proc.child.exitCode !== null || i.proc.child.signalCode !== null) continue;
+    const metrics = await fetch(`${i.url}/metrics`).then((r) => r.text());
+    if (/spaceport_connections\{endpoint="client"\} [1-9]/.test(metrics)) return i;
+  }
+  throw new Error('no instance holds the client');
+}
