@@ -6,9 +6,12 @@ export interface TestRedis {
   url: string;
   port: number;
   stop(): Promise<void>;
-  /** Stops the server but keeps the port, so `restart` brings the same address back. */
-  pause(): Promise<void>;
+  /** Kills the server; `restart` brings it back on the same port (with its data when persistent). */
+  kill(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that hangs with its connections open. */
+  freeze(): void;
+  thaw(): void;
 }
 
 export async function freePort(): Promise<number> {
@@ -22,12 +25,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Debian's redis-server on a free port, in memory only, for one test file. Never a shared one. */
-export async function startRedis(): Promise<TestRedis> {
+/**
+ * Debian's redis-server on a free port for one test file, never a shared one. In memory only, or
+ * with `persistentDir` an append-only file that fsyncs every write (so a kill loses nothing).
+ */
+export async function startRedis(persistentDir?: string): Promise<TestRedis> {
   const port = await freePort();
   let child: ReturnType<typeof spawn> | undefined;
+  const persistence = persistentDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', persistentDir] : ['--appendonly', 'no'];
   const launch = async () => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));
@@ -41,5 +48,13 @@ export async function startRedis(): Promise<TestRedis> {
     await exited;
   };
   await launch();
-  return { url: `redis://127.0.0.1:${port}`, port, stop: halt, pause: halt, restart: launch };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: halt,
+    kill: halt,
+    restart: launch,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
+  };
 }
