@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..');
@@ -39,6 +40,31 @@ export async function startChildServer(file: string, args: string[], env: Record
     cpuMicros: () => processCpuMicros(child.pid!),
     async stop() {
       child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A throwaway redis-server (in memory only) on a free port, for the cross-instance benchmark. */
+export async function startRedisServer(): Promise<{ url: string; cpuMicros(): number; stop(): Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d).includes('Ready to accept connections') && resolve());
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cpuMicros: () => processCpuMicros(child.pid!),
+    async stop() {
+      child.kill('SIGKILL');
       await exited;
     },
   };

@@ -18,13 +18,13 @@ export async function dispatchRoundTrip(target: Target, jobs: number): Promise<R
   const once = () => new Promise<void>((resolve) => client.submit('ping', { result: resolve }));
   for (let i = 0; i < Math.min(50, jobs); i++) await once(); // warm up JIT and caches
   const samples: number[] = [];
-  const cpuBefore = target.server.cpuMicros();
+  const cpuBefore = target.cpuMicros();
   for (let i = 0; i < jobs; i++) {
     const t0 = performance.now();
     await once();
     samples.push((performance.now() - t0) * 1000);
   }
-  const cpu = target.server.cpuMicros() - cpuBefore;
+  const cpu = target.cpuMicros() - cpuBefore;
   client.close();
   worker.close();
   return { p50Micros: quantile(samples, 0.5), p99Micros: quantile(samples, 0.99), serverCpuMicros: cpu / jobs };

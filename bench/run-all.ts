@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { dispatchRoundTrip, type RoundTripResult } from './dispatch-round-trip.ts';
 import { quantile, round } from './stats.ts';
-import { gatewayTarget, rawWsTarget, type Target } from './targets.ts';
+import { crossInstanceTarget, gatewayTarget, rawWsTarget, type Target } from './targets.ts';
 import { tokenRelay, type TokenRelayResult } from './token-relay.ts';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } } });
@@ -50,32 +50,38 @@ function table(title: string, header: string[], rows: (string | number)[][]): st
   return [title, ...cells.map(line)].join('\n');
 }
 
-const targets = [await rawWsTarget(), await gatewayTarget()];
+const targets = [await rawWsTarget(), await gatewayTarget(), await crossInstanceTarget()];
 try {
   const { relay, trip } = await measure(targets);
-  const [base, gw] = targets.map((t) => t.name) as [string, string];
+  const [raw, single, cross] = targets.map((t) => t.name) as [string, string, string];
   const r = (k: string) => relay.get(k)!;
   const d = (k: string) => trip.get(k)!;
-  const ratios = {
-    relayThroughput: ratio(r(gw).tokensPerSecond, r(base).tokensPerSecond),
-    relayCpuPerToken: ratio(r(gw).serverCpuMicrosPerToken, r(base).serverCpuMicrosPerToken),
-    roundTripP50: ratio(d(gw).p50Micros, d(base).p50Micros),
-    roundTripP99: ratio(d(gw).p99Micros, d(base).p99Micros),
-    roundTripCpu: ratio(d(gw).serverCpuMicros, d(base).serverCpuMicros),
-  };
+  const compare = (a: string, b: string) => ({
+    relayThroughput: ratio(r(a).tokensPerSecond, r(b).tokensPerSecond),
+    relayCpuPerToken: ratio(r(a).serverCpuMicrosPerToken, r(b).serverCpuMicrosPerToken),
+    roundTripP50: ratio(d(a).p50Micros, d(b).p50Micros),
+    roundTripP99: ratio(d(a).p99Micros, d(b).p99Micros),
+    roundTripCpu: ratio(d(a).serverCpuMicros, d(b).serverCpuMicros),
+  });
+  const pairs = [
+    { label: `gateway ÷ ${raw}`, key: 'gatewayVsRaw', a: single, b: raw },
+    { label: `×2 via Redis ÷ ${raw}`, key: 'crossVsRaw', a: cross, b: raw },
+    { label: `×2 via Redis ÷ gateway`, key: 'crossVsGateway', a: cross, b: single },
+  ];
+  const ratios = Object.fromEntries(pairs.map((p) => [p.key, compare(p.a, p.b)])) as Record<string, ReturnType<typeof compare>>;
   const x = (v: number | null) => (v === null ? 'n/a' : `${v}×`);
   console.log(`Spaceport benchmarks — node ${process.version}, ${cpus().length} cores, ${sizes.rounds} round(s), medians\n`);
   console.log(
     table(`Token relay: ${sizes.streams} streams × ${sizes.tokens} tokens`, ['target', 'tokens/s', 'server µs/token'], [
       ...targets.map((t) => [t.name, Math.round(r(t.name).tokensPerSecond), round(r(t.name).serverCpuMicrosPerToken)]),
-      [`gateway ÷ ${base}`, x(ratios.relayThroughput), x(ratios.relayCpuPerToken)],
+      ...pairs.map((p) => [p.label, x(ratios[p.key]!.relayThroughput), x(ratios[p.key]!.relayCpuPerToken)]),
     ]),
   );
   console.log();
   console.log(
     table(`Dispatch round trip: ${sizes.jobs} jobs, one at a time`, ['target', 'p50 µs', 'p99 µs', 'server µs/job'], [
       ...targets.map((t) => [t.name, Math.round(d(t.name).p50Micros), Math.round(d(t.name).p99Micros), Math.round(d(t.name).serverCpuMicros)]),
-      [`gateway ÷ ${base}`, x(ratios.roundTripP50), x(ratios.roundTripP99), x(ratios.roundTripCpu)],
+      ...pairs.map((p) => [p.label, x(ratios[p.key]!.roundTripP50), x(ratios[p.key]!.roundTripP99), x(ratios[p.key]!.roundTripCpu)]),
     ]),
   );
   if (args.json) {

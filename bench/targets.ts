@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { startChildServer, type ChildServer } from './child-server.ts';
+import { startChildServer, startRedisServer, type ChildServer } from './child-server.ts';
 
 /** What a benchmark worker does with each job it is given. */
 export type JobHandler = (job: string | number, prompt: string, reply: Reply) => void;
@@ -20,7 +20,8 @@ export interface BenchClient {
 /** A server under test, with the means to connect workers and clients speaking its protocol. */
 export interface Target {
   name: string;
-  server: ChildServer;
+  /** CPU used so far by every process on the server side (gateways, Redis), in microseconds. */
+  cpuMicros(): number;
   worker(slots: number, onJob: JobHandler): Promise<{ close(): void }>;
   client(): Promise<BenchClient>;
   stop(): Promise<void>;
@@ -90,7 +91,7 @@ export async function rawWsTarget(): Promise<Target> {
   const base = `ws://127.0.0.1:${server.port}`;
   return {
     name: 'raw ws relay',
-    server,
+    cpuMicros: () => server.cpuMicros(),
     async worker(_slots, onJob) {
       return jsonWorker(await open(`${base}/worker`), onJob);
     },
@@ -102,49 +103,82 @@ export async function rawWsTarget(): Promise<Target> {
 const ADMIN = 'bench-admin-token';
 const SPACE = 'bench';
 
-/** The real gateway (`spaceport serve`, embedded engine on a temp dir) with one space. */
-export async function gatewayTarget(): Promise<Target> {
+/** `spaceport serve` as its own process, with the bench space created when `createSpace`. */
+async function gatewayProcess(env: Record<string, string>, createSpace: boolean): Promise<{ server: ChildServer; base: string; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-bench-'));
   const server = await startChildServer('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
     SPACEPORT_ADMIN_TOKEN: ADMIN,
     LOG_LEVEL: 'warn',
     // The benchmark itself is the flood; the per-connection rate limit would only measure itself.
     SPACEPORT_MESSAGES_PER_SECOND: '100000000',
+    ...env,
   });
-  const http = `http://127.0.0.1:${server.port}`;
-  const res = await fetch(`${http}/v1/admin/spaces`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: SPACE, inputs: ['prompt'], max_queue: 100_000 }),
+  if (createSpace) {
+    const res = await fetch(`http://127.0.0.1:${server.port}/v1/admin/spaces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: SPACE, inputs: ['prompt'], max_queue: 100_000 }),
+    });
+    if (res.status !== 201) throw new Error(`creating the bench space: ${res.status} ${await res.text()}`);
+  }
+  return { server, base: `ws://127.0.0.1:${server.port}`, dataDir };
+}
+
+async function gatewayWorker(base: string, slots: number, onJob: JobHandler): Promise<{ close(): void }> {
+  const ws = await open(`${base}/v1/worker`);
+  ws.send(JSON.stringify({ type: 'register', token: ADMIN, spaces: [SPACE], slots }));
+  await new Promise<void>((resolve, reject) =>
+    ws.on('message', function registered(data) {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === 'registered') resolve();
+      else if (msg.type === 'error') reject(new Error(msg.message));
+      else return;
+      ws.off('message', registered);
+      const beat = setInterval(() => ws.send('{"type":"heartbeat"}'), msg.heartbeat_ms);
+      ws.once('close', () => clearInterval(beat));
+    }),
+  );
+  return jsonWorker(ws, (job, prompt, reply) => {
+    ws.send(JSON.stringify({ type: 'started', job }));
+    onJob(job, prompt, reply);
   });
-  if (res.status !== 201) throw new Error(`creating the bench space: ${res.status} ${await res.text()}`);
-  const base = `ws://127.0.0.1:${server.port}`;
+}
+
+const gatewayClient = (base: string) => jsonClient(`${base}/v1/ws`, (id, prompt) => ({ type: 'submit', id, space: SPACE, prompt }));
+
+/** The real gateway (`spaceport serve`, embedded engine on a temp dir) with one space. */
+export async function gatewayTarget(): Promise<Target> {
+  const { server, base, dataDir } = await gatewayProcess({}, true);
   return {
     name: 'spaceport gateway',
-    server,
-    async worker(slots, onJob) {
-      const ws = await open(`${base}/v1/worker`);
-      ws.send(JSON.stringify({ type: 'register', token: ADMIN, spaces: [SPACE], slots }));
-      await new Promise<void>((resolve, reject) =>
-        ws.on('message', function registered(data) {
-          const msg = JSON.parse(data.toString());
-          if (msg.type === 'registered') resolve();
-          else if (msg.type === 'error') reject(new Error(msg.message));
-          else return;
-          ws.off('message', registered);
-          const beat = setInterval(() => ws.send('{"type":"heartbeat"}'), msg.heartbeat_ms);
-          ws.once('close', () => clearInterval(beat));
-        }),
-      );
-      return jsonWorker(ws, (job, prompt, reply) => {
-        ws.send(JSON.stringify({ type: 'started', job }));
-        onJob(job, prompt, reply);
-      });
-    },
-    client: () => jsonClient(`${base}/v1/ws`, (id, prompt) => ({ type: 'submit', id, space: SPACE, prompt })),
+    cpuMicros: () => server.cpuMicros(),
+    worker: (slots, onJob) => gatewayWorker(base, slots, onJob),
+    client: () => gatewayClient(base),
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Two gateway instances sharing a Redis: workers on the first, clients on the second, so every
+ * token crosses Redis (one PUBLISH per event). Server CPU counts both gateways and Redis.
+ */
+export async function crossInstanceTarget(): Promise<Target> {
+  const redis = await startRedisServer();
+  const env = { SPACEPORT_REDIS_URL: redis.url, SPACEPORT_REDIS_PREFIX: `bench${process.pid}:` };
+  const first = await gatewayProcess(env, true);
+  const second = await gatewayProcess(env, false);
+  return {
+    name: 'gateway ×2 via Redis',
+    cpuMicros: () => first.server.cpuMicros() + second.server.cpuMicros() + redis.cpuMicros(),
+    worker: (slots, onJob) => gatewayWorker(first.base, slots, onJob),
+    client: () => gatewayClient(second.base),
+    async stop() {
+      await Promise.all([first.server.stop(), second.server.stop()]);
+      await redis.stop();
+      for (const dir of [first.dataDir, second.dataDir]) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

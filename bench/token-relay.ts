@@ -24,7 +24,7 @@ export async function tokenRelay(target: Target, opts: TokenRelayOptions): Promi
     reply.result({ tokens: opts.tokens });
   });
   const clients = await Promise.all(Array.from({ length: opts.streams }, () => target.client()));
-  const cpuBefore = target.server.cpuMicros();
+  const cpuBefore = target.cpuMicros();
   const started = performance.now();
   let received = 0;
   await Promise.all(
@@ -39,7 +39,7 @@ export async function tokenRelay(target: Target, opts: TokenRelayOptions): Promi
     ),
   );
   const seconds = (performance.now() - started) / 1000;
-  const cpu = target.server.cpuMicros() - cpuBefore;
+  const cpu = target.cpuMicros() - cpuBefore;
   const expected = opts.streams * opts.tokens;
   if (received !== expected) throw new Error(`${target.name}: ${received} of ${expected} tokens arrived`);
   clients.forEach((c) => c.close());
