@@ -106,7 +106,7 @@ const SPACE = 'bench';
 /** `spaceport serve` as its own process, with the bench space created when `createSpace`. */
 async function gatewayProcess(env: Record<string, string>, createSpace: boolean): Promise<{ server: ChildServer; base: string; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-bench-'));
-  const server = await startChildServer('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir], {
+  const server = await startChildServer('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-demo'], {
     SPACEPORT_ADMIN_TOKEN: ADMIN,
     LOG_LEVEL: 'warn',
     // The benchmark itself is the flood; the per-connection rate limit would only measure itself.

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { startGateway } from '../server/gateway.ts';
 import { loadAdminToken } from './admin-token.ts';
+import { startBuiltinWorkers } from './builtin-workers.ts';
 
 export interface ServeFlags {
   port: string;
@@ -10,6 +11,8 @@ export interface ServeFlags {
   tlsKey?: string;
   allowedOrigin?: string[];
   redis?: string;
+  /** Commander's `--no-demo`: false turns the built-in workers and demo spaces off. */
+  demo: boolean;
 }
 
 /** Environment variables that tune intervals and limits (handy for tests and operations). */
@@ -68,12 +71,16 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // A machine-readable line for scripts and tests that start the gateway on port 0.
   process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url, port: gateway.port })}\n`);
 
+  const demo = flags.demo && process.env.SPACEPORT_DEMO !== '0';
+  const stopWorkers = demo ? startBuiltinWorkers(gateway.url.replace('0.0.0.0', '127.0.0.1'), admin.token, (line) => out.write(`${line}\n`)) : async () => {};
+  if (demo) out.write(`Built-in workers are starting for the demo spaces (--no-demo to skip them).\n`);
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     out.write(`\n${signal}: shutting down (closing sockets, saving state)\n`);
-    gateway.close().then(
+    stopWorkers().then(() => gateway.close()).then(
       () => process.exit(0),
       (err: unknown) => {
         out.write(`shutdown failed: ${String(err)}\n`);

@@ -1,11 +1,19 @@
 import type { WsEndpoint } from '../server/gateway.ts';
+import type { Router } from '../server/http-router.ts';
+import { tokenStreamRoutes } from './token-stream/routes.ts';
 import type { ServerContext } from '../server/server-context.ts';
+import { tokenStreamEndpoint } from './token-stream/endpoint.ts';
 import { websocketSpacesEndpoint } from './websocket-spaces/endpoint.ts';
 
 /**
  * The documented APIs Spaceport also speaks (shared/seeds, docs/dialects.md), each a thin
  * translation onto the same core. Their WebSocket endpoints, in addition to /v1/ws and /v1/worker.
  */
+/** Their HTTP routes (pages, REST). */
+export function dialectRoutes(router: Router, _ctx: ServerContext): void {
+  tokenStreamRoutes(router);
+}
+
 export function dialectEndpoints(ctx: ServerContext): WsEndpoint[] {
-  return [websocketSpacesEndpoint(ctx)];
+  return [websocketSpacesEndpoint(ctx), tokenStreamEndpoint(ctx)];
 }

@@ -1,14 +1,14 @@
 import type { z } from 'zod';
 import { SpaceportError } from './errors.ts';
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; error: SpaceportError; id?: string | number };
+export type Decoded<T> = { ok: true; value: T; id?: string | number } | { ok: false; error: SpaceportError; id?: string | number };
 
 /**
  * Decodes one text frame against a discriminated union. Never throws: malformed JSON, a missing or
  * unknown `type` and schema mismatches each come back as their documented error, with the request
  * `id` when one could be read so the client can correlate the error.
  */
-export function decodeMessage<T>(raw: string, schema: z.ZodType<T>, knownTypes: ReadonlySet<string>): Decoded<T> {
+export function decodeMessage<T>(raw: string, schema: z.ZodType<T>, knownTypes: ReadonlySet<string>, idField = 'id'): Decoded<T> {
   let data: unknown;
   try {
     data = JSON.parse(raw);
@@ -19,7 +19,8 @@ export function decodeMessage<T>(raw: string, schema: z.ZodType<T>, knownTypes: 
     return { ok: false, error: new SpaceportError('invalid_message', 'A message must be a JSON object with a "type".') };
   }
   const record = data as Record<string, unknown>;
-  const id = typeof record.id === 'string' || typeof record.id === 'number' ? record.id : undefined;
+  const idValue = record[idField];
+  const id = typeof idValue === 'string' || typeof idValue === 'number' ? idValue : undefined;
   const fail = (error: SpaceportError): Decoded<T> => (id === undefined ? { ok: false, error } : { ok: false, error, id });
   if (typeof record.type !== 'string') return fail(new SpaceportError('invalid_message', 'The message has no string "type".'));
   if (!knownTypes.has(record.type)) {
@@ -31,5 +32,5 @@ export function decodeMessage<T>(raw: string, schema: z.ZodType<T>, knownTypes: 
     const where = issue?.path.length ? issue.path.join('.') : 'message';
     return fail(new SpaceportError('invalid_message', `${record.type}: ${where}: ${issue?.message ?? 'invalid'}`));
   }
-  return { ok: true, value: parsed.data };
+  return id === undefined ? { ok: true, value: parsed.data } : { ok: true, value: parsed.data, id };
 }

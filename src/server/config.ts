@@ -39,10 +39,19 @@ export interface GatewayConfig {
   };
   /** Most events kept per job. @default 10_000 */
   maxEventsPerJob: number;
+  /** The spaces the documented dialects hand their work to (docs/dialects.md). */
+  dialects: DialectSpaces;
   /** Share everything through this Redis (many instances) instead of the embedded store. */
   redis?: { url: string; prefix?: string | undefined; maxBlobBytes?: number | undefined; commandTimeoutMs?: number | undefined } | undefined;
   logLevel: string;
 }
+
+export interface DialectSpaces {
+  /** /ws queries (token streaming). @default 'text-generation' */
+  tokenStreamSpace: string;
+}
+
+export const DEFAULT_DIALECT_SPACES: DialectSpaces = { tokenStreamSpace: 'text-generation' };
 
 export const MiB = 1024 * 1024;
 
@@ -68,7 +77,8 @@ export const DEFAULT_CORE: GatewayConfig['core'] = {
   statusIntervalMs: 250,
 };
 
-export type GatewayOptions = Partial<Omit<GatewayConfig, 'limits' | 'core'>> & {
+export type GatewayOptions = Partial<Omit<GatewayConfig, 'limits' | 'core' | 'dialects'>> & {
+  dialects?: Partial<DialectSpaces>;
   adminToken: string;
   dataDir: string;
   limits?: Partial<Limits>;
@@ -87,6 +97,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
     redis: options.redis,
+    dialects: { ...DEFAULT_DIALECT_SPACES, ...options.dialects },
     logLevel: options.logLevel ?? 'info',
   };
 }

@@ -26,7 +26,7 @@ import type { ServerContext } from './server-context.ts';
 import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
 import { acceptWorker } from './ws/worker-endpoint.ts';
-import { dialectEndpoints } from '../dialects/dialects.ts';
+import { dialectEndpoints, dialectRoutes } from '../dialects/dialects.ts';
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -67,6 +67,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   jobRoutes(router, ctx);
   blobRoutes(router, ctx);
   sdkRoutes(router, ctx);
+  dialectRoutes(router, ctx);
 
   const endpoints: WsEndpoint[] = [
     {

@@ -19,6 +19,12 @@ export function createMetrics() {
     jobDuration: new client.Histogram({ name: 'spaceport_job_duration_seconds', help: 'Start to final state', labelNames: ['space', 'state'], buckets: seconds, registers: [registry] }),
     firstToken: new client.Histogram({ name: 'spaceport_time_to_first_token_seconds', help: 'Submit to first token', labelNames: ['space'], buckets: seconds, registers: [registry] }),
     errors: new client.Counter({ name: 'spaceport_errors_total', help: 'Errors reported to clients and workers, by code', labelNames: ['code'], registers: [registry] }),
+    // The names the token-streaming service documents (shared/seeds/001), over every WebSocket endpoint.
+    wsConnections: new client.Gauge({ name: 'websocket_connections_total', help: 'Active WebSocket connections (all endpoints)', registers: [registry] }),
+    wsMessagesSent: new client.Counter({ name: 'websocket_messages_sent_total', help: 'WebSocket messages sent (all endpoints)', registers: [registry] }),
+    wsMessagesReceived: new client.Counter({ name: 'websocket_messages_received_total', help: 'WebSocket messages received (all endpoints)', registers: [registry] }),
+    wsQueryDuration: new client.Histogram({ name: 'websocket_query_duration_seconds', help: 'Query on /ws, from query to end', buckets: seconds, registers: [registry] }),
+    wsErrors: new client.Counter({ name: 'websocket_errors_total', help: 'Errors sent on WebSocket endpoints, by type (our error code)', labelNames: ['type'], registers: [registry] }),
   };
 }
 

@@ -25,6 +25,7 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
     const counts = await engine.countJobs();
     for (const [state, n] of Object.entries(counts)) ctx.metrics.jobsByState.set({ state }, n);
     for (const [endpoint, n] of ctx.peers.countsByEndpoint()) ctx.metrics.connections.set({ endpoint }, n);
+    ctx.metrics.wsConnections.set(ctx.peers.size);
     const text = await ctx.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
     res.end(text);

@@ -1,5 +1,5 @@
 import type { Decoded } from '../../protocol/decode.ts';
-import { asSpaceportError } from '../../protocol/errors.ts';
+import { SpaceportError, asSpaceportError } from '../../protocol/errors.ts';
 import type { ServerContext } from '../server-context.ts';
 import type { Attachments } from './attachments.ts';
 import type { Peer } from './peer.ts';
@@ -11,6 +11,11 @@ export interface InboundHandlers<T> {
   /** Runs at once, before the chain: registers the binary parts a message announces (they may arrive before its turn). */
   expectUploads(msg: T): Upload | string;
   handle(msg: T, upload: Upload): Promise<void>;
+  /**
+   * How this protocol reports an error (default: `{type:"error", code, message, id}`). `id` is the
+   * message's correlation value when one could be read (`id`, or a dialect's own field).
+   */
+  reportError?(error: SpaceportError, id: string | number | undefined): void;
 }
 
 /**
@@ -25,29 +30,32 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   handlers: InboundHandlers<T>,
 ): { afterPending(task: () => Promise<void>): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();
+  const report =
+    handlers.reportError ??
+    ((e: SpaceportError, id: string | number | undefined) => peer.error(e.code, e.message, { ...e.details, ...(id !== undefined && { id }) }));
   peer.ws.on('message', (data: Buffer, isBinary) => {
     ctx.metrics.messagesIn.inc({ endpoint: peer.endpoint });
-    if (!peer.allowMessage()) return peer.error('rate_limited');
+    ctx.metrics.wsMessagesReceived.inc();
+    if (!peer.allowMessage()) return report(new SpaceportError('rate_limited'), undefined);
     if (isBinary) {
       try {
         attachments.accept(data);
       } catch (err) {
-        const e = asSpaceportError(err);
-        peer.error(e.code, e.message);
+        report(asSpaceportError(err), undefined);
       }
       return;
     }
     const decoded = handlers.decode(data.toString('utf8'));
-    if (!decoded.ok) return peer.error(decoded.error.code, decoded.error.message, decoded.id === undefined ? undefined : { id: decoded.id });
+    if (!decoded.ok) return report(decoded.error, decoded.id);
     const msg = decoded.value;
     const upload = handlers.expectUploads(msg);
-    if (typeof upload === 'string') return peer.error('invalid_message', upload, msg.id === undefined ? undefined : { id: msg.id });
+    if (typeof upload === 'string') return report(new SpaceportError('invalid_message', upload), msg.id);
     upload.catch(() => {}); // surfaced when the chain reaches this message
     chain = chain.then(() =>
       handlers.handle(msg, upload).catch((err) => {
         const e = asSpaceportError(err);
         if (e.code === 'internal_error') ctx.log.error({ err, type: msg.type, endpoint: peer.endpoint }, 'message failed');
-        peer.error(e.code, e.message, { ...e.details, ...(msg.id !== undefined && { id: msg.id }) });
+        report(e, decoded.id ?? msg.id);
       }),
     );
   });

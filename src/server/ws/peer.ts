@@ -57,6 +57,7 @@ export class Peer {
     if (this.closed) return;
     this.lastActivity = Date.now();
     this.metrics.messagesOut.inc({ endpoint: this.endpoint });
+    this.metrics.wsMessagesSent.inc();
     if (this.queue.length === 0 && this.ws.bufferedAmount < HIGH_WATER) {
       this.ws.send(data);
       return;
@@ -83,6 +84,7 @@ export class Peer {
   /** An error reply; the connection stays open. */
   error(code: ErrorCode, message?: string, extra?: Record<string, unknown>): void {
     this.metrics.errors.inc({ code });
+    this.metrics.wsErrors.inc({ type: code });
     this.sendJson({ type: 'error', code, message: message ?? ERRORS[code].text, ...extra });
   }
 

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** What a client sends on /ws in the token-streaming dialect (shared/seeds/001). */
+export const TokenStreamMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('query'),
+    session_id: z.string().min(1).max(128),
+    query: z.string().min(1).max(64 * 1024),
+    stream: z.boolean().optional(),
+    // Ours, optional: generation options passed to the model (max_tokens, temperature, top_k).
+    options: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type TokenStreamMessage = z.infer<typeof TokenStreamMessage>;
+export const TOKEN_STREAM_TYPES: ReadonlySet<string> = new Set(TokenStreamMessage.options.map((o) => o.shape.type.value));
