@@ -2,6 +2,8 @@ import type { WsEndpoint } from '../server/gateway.ts';
 import type { Router } from '../server/http-router.ts';
 import { tokenStreamRoutes } from './token-stream/routes.ts';
 import type { ServerContext } from '../server/server-context.ts';
+import { framesEndpoint } from './frames/endpoint.ts';
+import { framesRoutes } from './frames/routes.ts';
 import { tokenStreamEndpoint } from './token-stream/endpoint.ts';
 import { websocketSpacesEndpoint } from './websocket-spaces/endpoint.ts';
 
@@ -10,10 +12,12 @@ import { websocketSpacesEndpoint } from './websocket-spaces/endpoint.ts';
  * translation onto the same core. Their WebSocket endpoints, in addition to /v1/ws and /v1/worker.
  */
 /** Their HTTP routes (pages, REST). */
-export function dialectRoutes(router: Router, _ctx: ServerContext): void {
+export function dialectRoutes(router: Router, ctx: ServerContext): void {
   tokenStreamRoutes(router);
+  framesRoutes(router, ctx);
 }
 
 export function dialectEndpoints(ctx: ServerContext): WsEndpoint[] {
-  return [websocketSpacesEndpoint(ctx), tokenStreamEndpoint(ctx)];
+  // Exact paths before the /ws/{client_id} pattern of the frames dialect.
+  return [websocketSpacesEndpoint(ctx), tokenStreamEndpoint(ctx), framesEndpoint(ctx)];
 }

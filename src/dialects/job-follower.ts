@@ -10,6 +10,7 @@ import type { ServerContext } from '../server/server-context.ts';
  */
 export class JobFollower {
   private readonly followed = new Set<string>();
+  private readonly spaces = new Set<string>();
   private readonly feeds: JobFeeds;
   private readonly subscriber: Subscriber;
 
@@ -42,6 +43,23 @@ export class JobFollower {
     await this.feeds.replay(this.ctx.engine, jobId, afterSeq, () => {});
   }
 
+  /** Events of every job in a space that this identity may see (space topics). */
+  watchSpace(spaceId: string): void {
+    this.spaces.add(spaceId);
+    this.ctx.core.router.subscribeSpace(spaceId, this.subscriber);
+  }
+
+  unwatchSpace(spaceId: string): void {
+    this.spaces.delete(spaceId);
+    this.ctx.core.router.unsubscribeSpace(spaceId, this.subscriber);
+  }
+
+  /** Events of every job this identity may see. */
+  watchAll(on: boolean): void {
+    if (on) this.ctx.core.router.subscribeAll(this.subscriber);
+    else this.ctx.core.router.unsubscribeAll(this.subscriber);
+  }
+
   unfollow(jobId: string): void {
     if (!this.followed.delete(jobId)) return;
     this.ctx.core.router.unsubscribeJob(jobId, this.subscriber);
@@ -53,6 +71,8 @@ export class JobFollower {
 
   /** The connection closed: stop routing its jobs' events here (the jobs themselves go on). */
   close(): void {
-    for (const jobId of [...this.followed]) this.unfollow(jobId);
+    this.ctx.core.router.drop(this.subscriber, [...this.followed], [...this.spaces]);
+    this.followed.clear();
+    this.spaces.clear();
   }
 }

@@ -1,4 +1,6 @@
 import type { Handler } from '../sdk/worker/serve.ts';
+import { motionHandler } from './motion/handler.ts';
+import { ocrHandler } from './ocr/handler.ts';
 import { textGenerationHandler } from './text-generation/handler.ts';
 
 /** A space `npm start` creates (if missing) and serves with a built-in worker. */
@@ -18,5 +20,19 @@ export const DEMO_SPACES: DemoSpace[] = [
     inputs: { prompt: true },
     slots: 2,
     handler: () => textGenerationHandler(),
+  },
+  {
+    name: 'ocr',
+    description: 'Reads the text in an image (Tesseract LSTM, English) and returns it with word boxes and confidences.',
+    inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] } },
+    slots: 1,
+    handler: () => ocrHandler(),
+  },
+  {
+    name: 'motion_detector',
+    description: "Compares each frame with the same client's previous one: the fraction of pixels that changed and the box around them.",
+    inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] } },
+    slots: 1, // one at a time: each frame is compared with the one before it
+    handler: () => motionHandler(),
   },
 ];

@@ -1,0 +1,180 @@
+import type { WebSocket } from 'ws';
+import type { Identity } from '../../core/types.ts';
+import { decodeMessage } from '../../protocol/decode.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
+import { presentedToken } from '../../server/auth.ts';
+import type { WsEndpoint } from '../../server/gateway.ts';
+import type { ServerContext } from '../../server/server-context.ts';
+import { Attachments } from '../../server/ws/attachments.ts';
+import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
+import { Peer } from '../../server/ws/peer.ts';
+import { JobFollower } from '../job-follower.ts';
+import { FRAMES_TYPES, FRAME_ERROR_CODES, FramesMessage, imageMime, type FrameErrorCode } from './messages.ts';
+
+/** Under this many bytes nothing is an image worth sending to a plugin. */
+const MIN_IMAGE_BYTES = 64;
+
+/** Paths under /ws/ that belong to other dialects, not client ids. */
+const RESERVED = new Set(['lip-sync', 'health', 'reconstruct', 'session', 'sessions']);
+
+/**
+ * The frames dialect (shared/seeds/002) at /ws/{client_id}: `send_frame` runs a plugin (= a space)
+ * on an image as a job; the sender gets `job_update`s (pending → processing → completed/failed,
+ * with progress_percent) and the `frame_result` or an `error` with the documented `error_code`.
+ * `subscribe` adds `job_<id>`, `plugin_<name>` or `all` — limited to jobs the caller may see.
+ */
+export function framesEndpoint(ctx: ServerContext): WsEndpoint {
+  return {
+    path: /^\/ws\/[^/]+$/,
+    maxPayload: ctx.config.limits.clientMaxMessageBytes,
+    authenticate: async (req, url) => {
+      if (RESERVED.has(url.pathname.slice(4))) throw new SpaceportError('not_found');
+      return ctx.auth.identify(presentedToken(req, url));
+    },
+    accept: (ws, _req, url, who) => acceptFrames(ctx, ws, decodeURIComponent(url.pathname.slice(4)), who!),
+  };
+}
+
+interface FrameJob {
+  frameId: string;
+  plugin: string;
+  startedAt?: number;
+}
+
+function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: Identity): void {
+  const peer = new Peer(ws, 'frames', 'client', ctx.config.limits, ctx.metrics);
+  ctx.peers.add(peer);
+  const frames = new Map<string, FrameJob>();
+  const now = () => new Date().toISOString();
+
+  const update = (jobId: string, f: FrameJob, status: string, percent: number) =>
+    peer.sendJson({ type: 'job_update', job_id: jobId, status, frame_id: f.frameId, plugin: f.plugin, progress_percent: percent, timestamp: now() });
+  const error = (frameId: string | undefined, plugin: string | undefined, code: FrameErrorCode, message: string) => {
+    ctx.metrics.wsErrors.inc({ type: code });
+    peer.sendJson({ type: 'error', ...(frameId !== undefined && { frame_id: frameId }), ...(plugin !== undefined && { plugin }), error_code: code, message, timestamp: now() });
+  };
+
+  /**
+   * What a job is, as one promise per job: its own frames are known at once, a job seen through a
+   * subscription is looked up (frame id and plugin come from the job). Every event of a job chains
+   * on the same promise, so they go out in the order they came.
+   */
+  const described = new Map<string, Promise<FrameJob | null>>();
+  const describe = (jobId: string): Promise<FrameJob | null> => {
+    let found = described.get(jobId);
+    if (!found) {
+      const own = frames.get(jobId);
+      found = own
+        ? Promise.resolve(own)
+        : ctx.engine.getJob(jobId).then((job) => (job ? { frameId: String(job.inputs.options?.frame_id ?? jobId), plugin: job.space } : null));
+      described.set(jobId, found);
+    }
+    return found;
+  };
+  const forget = (jobId: string) => {
+    frames.delete(jobId);
+    described.delete(jobId);
+  };
+
+  const follower = new JobFollower(ctx, who, (jobId, event) => {
+    void describe(jobId).then((f) => {
+      if (!f) return;
+      switch (event.type) {
+        case 'queued':
+          return update(jobId, f, 'pending', 0);
+        case 'started':
+          f.startedAt = Date.now();
+          return update(jobId, f, 'processing', 0);
+        case 'progress':
+          return update(jobId, f, 'processing', Math.round(event.progress * 100));
+        case 'result':
+          peer.sendJson({
+            type: 'frame_result',
+            frame_id: f.frameId,
+            job_id: jobId,
+            plugin: f.plugin,
+            status: 'success',
+            result: event.data,
+            processing_time_ms: f.startedAt ? Date.now() - f.startedAt : 0,
+            timestamp: now(),
+          });
+          update(jobId, f, 'completed', 100);
+          return forget(jobId);
+        case 'failed':
+        case 'timed_out':
+        case 'cancelled': {
+          const [code, message] = frameError(event);
+          error(f.frameId, f.plugin, code, message);
+          update(jobId, f, 'failed', 100);
+          return forget(jobId);
+        }
+      }
+    });
+  });
+
+  const topicJob = async (topic: string): Promise<string | null> => {
+    const id = topic.slice(4);
+    // Our job ids already start with "job_"; accept the topic with or without the doubled prefix.
+    for (const candidate of [id, topic]) if (await ctx.engine.getJob(candidate)) return candidate;
+    return null;
+  };
+
+  handleInbound(ctx, peer, new Attachments(1000, 0), {
+    decode: (text) => decodeMessage(text, FramesMessage, FRAMES_TYPES, 'frame_id'),
+    expectUploads: () => NO_UPLOAD,
+    reportError: (e, id) => {
+      const code: FrameErrorCode = e.code === 'space_not_found' ? 'PLUGIN_NOT_FOUND' : e.code === 'input_not_accepted' || e.code === 'mime_not_allowed' || e.code === 'input_too_large' ? 'INVALID_IMAGE' : 'PLUGIN_ERROR';
+      error(id === undefined ? undefined : String(id), undefined, code, `${e.code}: ${e.message}`);
+    },
+    async handle(msg) {
+      if (msg.type === 'send_frame') {
+        const options = msg.options ?? {};
+        if (typeof options !== 'object' || options === null || Array.isArray(options)) return error(msg.frame_id, msg.plugin, 'INVALID_OPTIONS', 'options must be a JSON object');
+        const bytes = Buffer.from(msg.image_data, 'base64');
+        const mime = imageMime(bytes);
+        if (bytes.length < MIN_IMAGE_BYTES || !mime) return error(msg.frame_id, msg.plugin, 'INVALID_IMAGE', bytes.length < MIN_IMAGE_BYTES ? `Image too small (${bytes.length} bytes)` : 'Image format not supported or corrupted (PNG, JPEG, WebP, GIF or BMP expected)');
+        if (!(await ctx.engine.getSpace(msg.plugin))) return error(msg.frame_id, msg.plugin, 'PLUGIN_NOT_FOUND', `Plugin "${msg.plugin}" does not exist (GET /v1/plugins lists them).`);
+        const f: FrameJob = { frameId: msg.frame_id, plugin: msg.plugin };
+        try {
+          await follower.submit(
+            who,
+            { space: msg.plugin, options: { ...(options as Record<string, unknown>), frame_id: msg.frame_id, client_id: clientId }, files: [{ name: `${msg.frame_id}`, mime, input: 'image', bytes }] },
+            (jobId) => frames.set(jobId, f),
+          );
+        } catch (err) {
+          const e = err instanceof SpaceportError ? err : new SpaceportError('internal_error');
+          error(msg.frame_id, msg.plugin, e.code === 'space_not_found' ? 'PLUGIN_NOT_FOUND' : e.code.startsWith('input') || e.code === 'mime_not_allowed' ? 'INVALID_IMAGE' : 'PLUGIN_ERROR', e.message);
+        }
+        return;
+      }
+      const subscribe = msg.type === 'subscribe';
+      if (msg.topic === 'all') follower.watchAll(subscribe);
+      else if (msg.topic.startsWith('plugin_')) {
+        const space = await ctx.engine.getSpace(msg.topic.slice(7));
+        if (!space) return error(undefined, msg.topic.slice(7), 'PLUGIN_NOT_FOUND', `Plugin "${msg.topic.slice(7)}" does not exist.`);
+        if (subscribe) follower.watchSpace(space.id);
+        else follower.unwatchSpace(space.id);
+      } else if (msg.topic.startsWith('job_')) {
+        const jobId = await topicJob(msg.topic);
+        if (!subscribe) {
+          if (jobId) follower.unfollow(jobId);
+        } else if (jobId) {
+          const job = await ctx.core.jobs.getVisible(who, jobId).catch(() => null);
+          if (job) await follower.follow(jobId);
+        }
+        // An unknown job topic is kept quietly, as the document allows subscribing before a job exists.
+      }
+    },
+  });
+  ws.on('close', () => follower.close());
+}
+
+/** The documented error code for a job that ended without a result. */
+function frameError(event: Record<string, any>): [FrameErrorCode, string] {
+  if (event.type === 'timed_out') return ['PROCESSING_TIMEOUT', event.message];
+  if (event.type === 'cancelled') return ['PLUGIN_ERROR', `cancelled: ${event.reason}`];
+  // Built-in plugins prefix their errors with a documented code ("INVALID_IMAGE: …").
+  const match = /^([A-Z_]+): (.*)$/s.exec(String(event.message ?? ''));
+  if (match && FRAME_ERROR_CODES.has(match[1]!)) return [match[1] as FrameErrorCode, match[2]!];
+  return ['PLUGIN_ERROR', String(event.message ?? event.code)];
+}
