@@ -4,6 +4,8 @@ import { tokenStreamRoutes } from './token-stream/routes.ts';
 import type { ServerContext } from '../server/server-context.ts';
 import { framesEndpoint } from './frames/endpoint.ts';
 import { framesRoutes } from './frames/routes.ts';
+import { lipSyncEndpoint } from './lip-sync/endpoint.ts';
+import { lipSyncRoutes } from './lip-sync/routes.ts';
 import { tokenStreamEndpoint } from './token-stream/endpoint.ts';
 import { websocketSpacesEndpoint } from './websocket-spaces/endpoint.ts';
 
@@ -15,9 +17,10 @@ import { websocketSpacesEndpoint } from './websocket-spaces/endpoint.ts';
 export function dialectRoutes(router: Router, ctx: ServerContext): void {
   tokenStreamRoutes(router);
   framesRoutes(router, ctx);
+  lipSyncRoutes(router, ctx);
 }
 
 export function dialectEndpoints(ctx: ServerContext): WsEndpoint[] {
   // Exact paths before the /ws/{client_id} pattern of the frames dialect.
-  return [websocketSpacesEndpoint(ctx), tokenStreamEndpoint(ctx), framesEndpoint(ctx)];
+  return [websocketSpacesEndpoint(ctx), tokenStreamEndpoint(ctx), lipSyncEndpoint(ctx), framesEndpoint(ctx)];
 }

@@ -49,9 +49,11 @@ export interface GatewayConfig {
 export interface DialectSpaces {
   /** /ws queries (token streaming). @default 'text-generation' */
   tokenStreamSpace: string;
+  /** /ws/lip-sync processing (audio + image → video). @default 'audio-image-to-video' */
+  lipSyncSpace: string;
 }
 
-export const DEFAULT_DIALECT_SPACES: DialectSpaces = { tokenStreamSpace: 'text-generation' };
+export const DEFAULT_DIALECT_SPACES: DialectSpaces = { tokenStreamSpace: 'text-generation', lipSyncSpace: 'audio-image-to-video' };
 
 export const MiB = 1024 * 1024;
 

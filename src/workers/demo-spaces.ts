@@ -1,6 +1,7 @@
 import type { Handler } from '../sdk/worker/serve.ts';
 import { motionHandler } from './motion/handler.ts';
 import { ocrHandler } from './ocr/handler.ts';
+import { stillVideoHandler } from './still-video/handler.ts';
 import { textGenerationHandler } from './text-generation/handler.ts';
 
 /** A space `npm start` creates (if missing) and serves with a built-in worker. */
@@ -34,5 +35,13 @@ export const DEMO_SPACES: DemoSpace[] = [
     inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] } },
     slots: 1, // one at a time: each frame is compared with the one before it
     handler: () => motionHandler(),
+  },
+  {
+    name: 'audio-image-to-video',
+    description: 'Puts a still image over your audio as an MP4 (ffmpeg, H.264/AAC, 25 fps). The face is not animated: this is not lip-sync.',
+    inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] }, audio: { max_bytes: 50 * 1024 * 1024, mime: ['audio/*'] } },
+    timeout_s: 300,
+    slots: 1,
+    handler: () => stillVideoHandler(),
   },
 ];

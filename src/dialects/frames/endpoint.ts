@@ -9,7 +9,8 @@ import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
 import { JobFollower } from '../job-follower.ts';
-import { FRAMES_TYPES, FRAME_ERROR_CODES, FramesMessage, imageMime, type FrameErrorCode } from './messages.ts';
+import { imageMime } from '../media-types.ts';
+import { FRAMES_TYPES, FRAME_ERROR_CODES, FramesMessage, type FrameErrorCode } from './messages.ts';
 
 /** Under this many bytes nothing is an image worth sending to a plugin. */
 const MIN_IMAGE_BYTES = 64;

@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { runPython, runTs, type Proc } from '../helpers/processes.ts';
+import { WsPeer } from '../helpers/ws-peer.ts';
+
+const FFPROBE = join(createRequire(import.meta.url).resolve('@ffprobe-installer/linux-x64/package.json'), '..', 'ffprobe');
+const dir = mkdtempSync(join(tmpdir(), 'spaceport-lipsync-'));
+let gw: TestGateway;
+let workers: Proc;
+
+beforeAll(async () => {
+  gw = await testGateway();
+  workers = runTs('src/workers/main.ts', [gw.url, ADMIN_TOKEN]);
+  await workers.waitFor('"event":"builtin-workers"', 30_000);
+  for (let i = 0; i < 200 && !(await gw.http('GET', '/v1/spaces/audio-image-to-video')).body.connected; i++) await new Promise((r) => setTimeout(r, 50));
+}, 60_000);
+afterAll(async () => {
+  await workers?.kill('SIGTERM');
+  await gw?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A mono 16 kHz 16-bit PCM WAV of a 440 Hz tone, made byte by byte. */
+function wav(seconds: number): Buffer {
+  const rate = 16_000;
+  const samples = Math.round(seconds * rate);
+  const out = Buffer.alloc(44 + samples * 2);
+  out.write('RIFF', 0);
+  out.writeUInt32LE(36 + samples * 2, 4);
+  out.write('WAVEfmt ', 8);
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(1, 20); // PCM
+  out.writeUInt16LE(1, 22); // mono
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 2, 28);
+  out.writeUInt16LE(2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write('data', 36);
+  out.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) out.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 12_000), 44 + i * 2);
+  return out;
+}
+
+const face = () => sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 160, b: 120 } } }).jpeg().toBuffer();
+
+async function lipSync(): Promise<WsPeer> {
+  const ws = await WsPeer.open(`${gw.ws}/ws/lip-sync`);
+  await ws.wait('connection', (m) => m.type === 'connection');
+  return ws;
+}
+
+function probe(video: Buffer): { duration: number; codec: string; width: number; height: number; audio: boolean } {
+  const file = join(dir, `probe-${Date.now()}.mp4`);
+  writeFileSync(file, video);
+  const info = JSON.parse(execFileSync(FFPROBE, ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', file], { encoding: 'utf8' }));
+  const v = info.streams.find((s: { codec_type: string }) => s.codec_type === 'video');
+  return { duration: Number(info.format.duration), codec: v.codec_name, width: v.width, height: v.height, audio: info.streams.some((s: { codec_type: string }) => s.codec_type === 'audio') };
+}
+
+describe('lip-sync dialect (/ws/lip-sync)', () => {
+  it('greets, then turns audio + image into an MP4 with progress and every documented result field', async () => {
+    const ws = await lipSync();
+    expect(ws.of('connection')[0]).toMatchObject({ type: 'connection', status: 'connected' });
+    expect(ws.of('connection')[0]!.client_id).toBeTruthy();
+    expect(typeof ws.of('connection')[0]!.message).toBe('string');
+    ws.send({ type: 'process', audio_base64: wav(2).toString('base64'), image_base64: (await face()).toString('base64'), options: { model_type: 'nota_wav2lip', resize_factor: 2 } });
+    const result = await ws.wait('result', (m) => m.type === 'result' || m.type === 'error', 60_000);
+    expect(result.type).toBe('result');
+    for (const field of ['job_id', 'video_base64', 'video_size', 'processing_time', 'model_used', 'inference_fps', 'frames_processed', 'timestamp']) expect(result).toHaveProperty(field);
+    const video = Buffer.from(result.video_base64, 'base64');
+    expect(result.video_size).toBe(video.length);
+    expect(result.model_used).toContain('no lip movement');
+    expect(result.frames_processed).toBeGreaterThanOrEqual(49);
+    expect(result.frames_processed).toBeLessThanOrEqual(51);
+    // The MP4 plays: ffprobe reads an H.264 video as long as the audio, at half the image size.
+    const info = probe(video);
+    expect(info.codec).toBe('h264');
+    expect(info.audio).toBe(true);
+    expect(Math.abs(info.duration - 2)).toBeLessThan(0.15);
+    expect([info.width, info.height]).toEqual([160, 120]);
+    // Progress went from 0 to 100, never backwards, with a message and a unix timestamp.
+    const progress = ws.of('progress');
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress.map((p) => p.progress)).toEqual([...progress.map((p) => p.progress)].sort((a, b) => a - b));
+    expect(progress.at(-1)!.progress).toBe(100);
+    expect(progress.every((p) => typeof p.message === 'string' && Number.isInteger(p.timestamp) && p.timestamp > 1.7e9)).toBe(true);
+    ws.close();
+  }, 70_000);
+
+  it('refuses a second task while one runs (task_running), cancels it (cancelled), and says when there is nothing to cancel (info)', async () => {
+    const ws = await lipSync();
+    ws.send({ type: 'cancel' });
+    expect((await ws.wait('info', (m) => m.type === 'info')).message).toBe('No active processing to cancel');
+    const audio = wav(30).toString('base64');
+    const image = (await face()).toString('base64');
+    ws.send({ type: 'process', audio_base64: audio, image_base64: image });
+    ws.send({ type: 'process', audio_base64: audio, image_base64: image });
+    expect(await ws.wait('task_running', (m) => m.type === 'error')).toMatchObject({ error_type: 'task_running' });
+    await ws.wait('some progress', (m) => m.type === 'progress');
+    ws.send({ type: 'cancel' });
+    expect(await ws.wait('cancelled', (m) => m.type === 'cancelled', 20_000)).toMatchObject({ message: 'Processing cancelled' });
+    expect(ws.of('result')).toHaveLength(0);
+    ws.close();
+  }, 30_000);
+
+  it('answers bad input with the documented error types and keeps the connection', async () => {
+    const ws = await lipSync();
+    ws.send('{"type": "process",');
+    ws.send({ type: 'process', image_base64: 'aGk=' });
+    ws.send({ type: 'process', audio_base64: wav(1).toString('base64'), image_base64: (await face()).toString('base64'), options: { resize_factor: 3 } });
+    ws.send({ type: 'process', audio_base64: 'not base64!!', image_base64: (await face()).toString('base64') });
+    await ws.wait('four errors', (m) => m.type === 'error' && ws.of('error').length === 4);
+    const [json, missing, option, b64] = ws.of('error');
+    expect(json).toMatchObject({ error_type: 'json_error' });
+    expect(missing).toMatchObject({ error_type: 'validation_error', message: 'Missing required fields: audio_base64' });
+    expect(option).toMatchObject({ error_type: 'validation_error' });
+    expect(option!.message).toContain('resize_factor');
+    expect(b64).toMatchObject({ error_type: 'validation_error', message: 'audio_base64 is not valid base64' });
+    ws.send({ type: 'ping' });
+    const pong = await ws.wait('pong', (m) => m.type === 'pong');
+    expect(Number.isInteger(pong.timestamp)).toBe(true);
+    ws.close();
+  });
+
+  it('serves GET /ws/health and the browser test page at /websocket-test', async () => {
+    const ws = await lipSync();
+    const health = (await gw.http('GET', '/ws/health')).body;
+    expect(Object.keys(health).sort()).toEqual(['active_connections', 'processing_tasks', 'services_initialized', 'status']);
+    expect(health).toMatchObject({ status: 'healthy', processing_tasks: 0, services_initialized: true });
+    expect(health.active_connections).toBeGreaterThanOrEqual(1);
+    const page = await fetch(`${gw.url}/websocket-test`);
+    expect(await page.text()).toContain('/ws/lip-sync');
+    ws.close();
+  });
+
+  it('works from a Python client written like the document example', async () => {
+    writeFileSync(join(dir, 'audio.wav'), wav(1));
+    writeFileSync(join(dir, 'person.jpg'), await face());
+    const client = runPython(['test/fixtures/python/lip_sync_client.py', `${gw.ws}/ws/lip-sync`, join(dir, 'audio.wav'), join(dir, 'person.jpg'), join(dir, 'result.mp4')]);
+    expect(await client.exited()).toBe(0);
+    expect(client.output()).toContain('Processing completed!');
+    expect(Math.abs(probe(readFileSync(join(dir, 'result.mp4'))).duration - 1)).toBeLessThan(0.15);
+  }, 60_000);
+});
