@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../src/core/job-events.ts';
-import type { Job, Space } from '../src/core/types.ts';
+import type { Job, Session, Space } from '../src/core/types.ts';
 import type { Engine } from '../src/engine/types.ts';
 
 /**
@@ -150,6 +150,41 @@ export function runEngineContract(
       off();
       await engine.close();
       await engine.close(); // idempotent
+    });
+
+    it('keeps sessions: images appended up to max_images, refused when finalized, expired or deleted', async () => {
+      const { engine } = await makeEngine();
+      const now = Date.now();
+      const session: Session = {
+        id: `sess_${Math.random().toString(36).slice(2)}`, space_id: 'space_x', space: 'x', owner: { kind: 'anonymous', id: 'anonymous', name: 'anonymous' },
+        status: 'open', created_at: now, expires_at: now + 60_000, max_images: 2, options: { process_res: 256 }, images: [], generated_through: 0, job_ids: [],
+      };
+      await engine.createSession(session);
+      const image = (n: number) => ({ blob: `blob_s${n}`, name: `${n}.png`, mime: 'image/png', size: 10, added_at: now });
+      await engine.putBlob({ id: 'blob_s1', name: '1.png', mime: 'image/png', size: 3, created_at: now, job_id: session.id }, Buffer.from('abc'));
+      // Two appends at once must not both slip past the limit with a third.
+      const counts = await Promise.allSettled([engine.addSessionImage(session.id, image(1), now), engine.addSessionImage(session.id, image(2), now), engine.addSessionImage(session.id, image(3), now)]);
+      expect(counts.filter((c) => c.status === 'fulfilled').map((c) => (c as PromiseFulfilledResult<number>).value).sort()).toEqual([1, 2]);
+      expect(counts.find((c) => c.status === 'rejected')).toMatchObject({ reason: { code: 'session_full' } });
+      await engine.updateSession(session.id, { generated_through: 2, job_id: 'job_a' });
+      await engine.updateSession(session.id, { status: 'finalized', job_id: 'job_b' });
+      const got = await engine.getSession(session.id);
+      expect(got).toMatchObject({ status: 'finalized', generated_through: 2, job_ids: ['job_a', 'job_b'], options: { process_res: 256 }, max_images: 2 });
+      expect(got!.images.map((i) => i.name).sort()).toEqual(['1.png', '2.png']);
+      await expect(engine.addSessionImage(session.id, image(4), now)).rejects.toMatchObject({ code: 'session_closed' });
+      expect((await engine.listSessions()).map((s) => s.id)).toContain(session.id);
+      expect(await engine.deleteSession(session.id)).toBe(true);
+      expect(await engine.getSession(session.id)).toBeNull();
+      expect(await engine.getBlob('blob_s1')).toBeNull();
+      expect(await engine.deleteSession(session.id)).toBe(false);
+      await expect(engine.addSessionImage(session.id, image(5), now)).rejects.toMatchObject({ code: 'session_not_found' });
+
+      const old: Session = { ...session, id: `${session.id}_old`, status: 'open', expires_at: now - 1 };
+      await engine.createSession(old);
+      await expect(engine.addSessionImage(old.id, image(6), now)).rejects.toMatchObject({ code: 'session_not_found' });
+      expect(await engine.purgeExpiredSessions(now)).toBe(1);
+      expect(await engine.getSession(old.id)).toBeNull();
+      await engine.close();
     });
 
     it('keeps accepted jobs, their order and their events across a reopen', async () => {

@@ -104,6 +104,37 @@ export function publicFile(file: StoredFile): Record<string, unknown> {
   return { id: file.blob, name: file.name, mime: file.mime, size: file.size, url: `/v1/blobs/${file.blob}` };
 }
 
+/** An image added to a session; the bytes are a blob. */
+export interface SessionImage {
+  blob: string;
+  name: string;
+  mime: string;
+  size: number;
+  added_at: number;
+}
+
+/**
+ * A multi-step piece of work: inputs gathered over time (images, one message at a time), then
+ * sealed into jobs of its space (each `generate` is one job over the images so far, or over the
+ * ones added since the last one). Expires at `expires_at` with its images.
+ */
+export interface Session {
+  id: string;
+  space_id: string;
+  space: string;
+  owner: Identity;
+  status: 'open' | 'finalized';
+  created_at: number;
+  expires_at: number;
+  max_images: number;
+  /** Passed to every job the session makes (e.g. process_res, num_max_points). */
+  options: Record<string, unknown>;
+  images: SessionImage[];
+  /** How many images earlier generates covered: an incremental generate starts after them. */
+  generated_through: number;
+  job_ids: string[];
+}
+
 /** A connected worker as every gateway instance can see it. */
 export interface WorkerInfo {
   id: string;

@@ -1,5 +1,5 @@
 import type { JobEvent } from '../core/job-events.ts';
-import type { Job, JobResult, JobState, Space, WorkerInfo } from '../core/types.ts';
+import type { Job, JobResult, JobState, Session, SessionImage, Space, WorkerInfo } from '../core/types.ts';
 
 /**
  * The storage and bus contract every engine implements (embedded: memory + SQLite; redis: many
@@ -79,6 +79,24 @@ export interface Engine {
   listJobs(filter: { spaceId?: string; state?: JobState; limit: number }): Promise<Job[]>;
   /** Deletes final jobs (and their events and blobs) that finished before `before`; returns how many. */
   purgeFinishedBefore(before: number): Promise<number>;
+
+  // ---- Sessions -----------------------------------------------------------------------------
+  /** Stores a new session (its `images` and `job_ids` empty). */
+  createSession(session: Session): Promise<void>;
+  getSession(id: string): Promise<Session | null>;
+  listSessions(): Promise<Session[]>;
+  /**
+   * Appends an image, atomically across instances. MUST throw session_not_found (missing or past
+   * `expires_at` at `now`), session_closed (finalized) or session_full (at max_images). Returns the
+   * number of images after the append.
+   */
+  addSessionImage(id: string, image: SessionImage, now: number): Promise<number>;
+  /** Changes status / how far generates reached, and appends a job id. */
+  updateSession(id: string, patch: { status?: Session['status']; generated_through?: number; job_id?: string }): Promise<void>;
+  /** Deletes the session and its images' blobs; false when there was none. */
+  deleteSession(id: string): Promise<boolean>;
+  /** Deletes sessions whose `expires_at` is before `now` (with their images); returns how many. */
+  purgeExpiredSessions(now: number): Promise<number>;
 
   // ---- Workers (presence, so every instance can report status) ------------------------------
   putWorker(info: WorkerInfo): Promise<void>;

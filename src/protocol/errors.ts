@@ -38,6 +38,10 @@ export const ERRORS = {
   already_registered: { status: 409, text: 'This connection is already registered.' },
   // Blobs
   blob_not_found: { status: 404, text: 'No blob has that id.' },
+  session_not_found: { status: 404, text: 'No session has that id (or it expired).' },
+  session_full: { status: 409, text: 'The session already holds its maximum number of images.' },
+  session_closed: { status: 409, text: 'The session is finalized; it takes no more images or generates.' },
+  session_empty: { status: 409, text: 'The session has no images (or none new since the last generate) to work on.' },
   // Server
   too_many_connections: { status: 503, text: 'The gateway is at its connection limit.' },
   slow_consumer: { status: 503, text: 'The connection fell too far behind its outbound buffer.' },

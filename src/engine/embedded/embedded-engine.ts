@@ -5,7 +5,7 @@ import { EventLog } from '../../core/event-log.ts';
 import { FINAL_EVENT_STATE, eventLine, type JobEvent } from '../../core/job-events.ts';
 import { isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
-import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
+import type { Job, JobResult, JobState, Session, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../types.ts';
 import { LocalBus } from './local-bus.ts';
@@ -43,6 +43,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const bus = new LocalBus();
 
   const spaces = new Map(store.allSpaces().map((s) => [s.id, s]));
+  const sessions = new Map(store.allSessions().map((s) => [s.id, s]));
   const credentials = new Map(store.allCredentials().map((c) => [c.id, c]));
   const workers = new Map<string, WorkerInfo>();
   const active = new Map<string, ActiveJob>();
@@ -295,6 +296,46 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
         for (const blob of store.deleteJob(id)) await unlink(blobPath(blob)).catch(() => {});
       }
       return ids.length;
+    },
+
+    async createSession(session) {
+      const copy: Session = { ...session, images: [], job_ids: [] };
+      store.putSession(copy);
+      sessions.set(session.id, copy);
+    },
+    async getSession(id) {
+      const s = sessions.get(id);
+      return s ? structuredClone(s) : null;
+    },
+    async listSessions() {
+      return [...sessions.values()].map((s) => structuredClone(s));
+    },
+    async addSessionImage(id, image, now) {
+      const s = sessions.get(id);
+      if (!s || s.expires_at <= now) throw new SpaceportError('session_not_found', `No session has id "${id}".`);
+      if (s.status !== 'open') throw new SpaceportError('session_closed');
+      if (s.images.length >= s.max_images) throw new SpaceportError('session_full', `Session ${id} already has ${s.max_images} images.`);
+      s.images.push(image);
+      store.putSession(s);
+      return s.images.length;
+    },
+    async updateSession(id, patch) {
+      const s = sessions.get(id);
+      if (!s) throw new SpaceportError('session_not_found', `No session has id "${id}".`);
+      if (patch.status) s.status = patch.status;
+      if (patch.generated_through !== undefined) s.generated_through = patch.generated_through;
+      if (patch.job_id) s.job_ids.push(patch.job_id);
+      store.putSession(s);
+    },
+    async deleteSession(id) {
+      if (!sessions.delete(id)) return false;
+      for (const blob of store.deleteSession(id)) await unlink(blobPath(blob)).catch(() => {});
+      return true;
+    },
+    async purgeExpiredSessions(now) {
+      let n = 0;
+      for (const s of [...sessions.values()]) if (s.expires_at <= now && (await this.deleteSession(s.id))) n++;
+      return n;
     },
 
     async putWorker(info: WorkerInfo) {

@@ -1,5 +1,5 @@
 import Database from 'libsql';
-import type { Job, Space } from '../../core/types.ts';
+import type { Job, Session, Space } from '../../core/types.ts';
 import type { BlobMeta, CredentialRecord } from '../types.ts';
 
 /**
@@ -13,6 +13,8 @@ import type { BlobMeta, CredentialRecord } from '../types.ts';
  *                                                         so they sort before everything queued)
  *   events(job_id, seq, line)                           — a job's event log
  *   blobs(id, job_id, created_at, body)                 — BlobMeta; the bytes are files in blobs/
+ *                                                         (job_id is the job's, or the session's)
+ *   sessions(id, expires_at, body)                      — Session, images included
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS spaces (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
@@ -26,6 +28,7 @@ CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at);
 CREATE TABLE IF NOT EXISTS events (job_id TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
   PRIMARY KEY (job_id, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, job_id TEXT, created_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS blobs_by_job ON blobs(job_id);
 `;
 
@@ -68,6 +71,9 @@ export class SqliteStore {
       getBlob: db.prepare('SELECT body FROM blobs WHERE id = ?'),
       blobsOfJob: db.prepare('SELECT id FROM blobs WHERE job_id = ?'),
       deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
+      putSession: db.prepare('INSERT OR REPLACE INTO sessions (id, expires_at, body) VALUES (?, ?, ?)'),
+      allSessions: db.prepare('SELECT body FROM sessions'),
+      deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
     };
   }
 
@@ -147,6 +153,22 @@ export class SqliteStore {
   getBlob(id: string): BlobMeta | null {
     const row = this.stmt.getBlob.get(id) as Row | undefined;
     return row ? (JSON.parse(row.body) as BlobMeta) : null;
+  }
+
+  putSession(session: Session): void {
+    this.stmt.putSession.run(session.id, session.expires_at, JSON.stringify(session));
+  }
+  allSessions(): Session[] {
+    return (this.stmt.allSessions.all() as Row[]).map((r) => JSON.parse(r.body) as Session);
+  }
+  /** Deletes a session and the rows of its image blobs; returns those blob ids for their files. */
+  deleteSession(id: string): string[] {
+    return this.transaction(() => {
+      const blobs = (this.stmt.blobsOfJob.all(id) as Array<{ id: string }>).map((r) => r.id);
+      for (const blob of blobs) this.stmt.deleteBlob.run(blob);
+      this.stmt.deleteSession.run(id);
+      return blobs;
+    });
   }
 
   close(): void {

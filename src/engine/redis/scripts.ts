@@ -13,6 +13,10 @@
  *   P created       ZSET  job ids by creation time (admin listing)
  *   P finished      ZSET  final job ids by finish time (retention)
  *   P counts        HASH  state -> number of jobs kept in it
+ *   P session:<id>  HASH  body (immutable session JSON), status, expires_at, max_images, generated_through
+ *   P session-images:<id> / session-jobs:<id>  LISTs of image JSON / job ids
+ *   P sessions      ZSET  session ids by expiry
+ *   P jobblobs:<id> SET   blob ids owned by a job or a session
  *
  * Event lines are built by the caller with the seq (and, for the first event, the queue position)
  * left out: the script joins `head .. number .. tail`, so it never parses JSON.
@@ -172,6 +176,30 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', P .. 'created', id)
 end
 return ids
+`;
+
+/** ARGV: P, id, imageJson, now → number of images, or error session_not_found / session_closed / session_full */
+export const ADD_SESSION_IMAGE = `
+local P, id = ARGV[1], ARGV[2]
+local key = P .. 'session:' .. id
+local f = redis.call('HMGET', key, 'status', 'expires_at', 'max_images')
+if not f[1] or tonumber(f[2]) <= tonumber(ARGV[4]) then return redis.error_reply('session_not_found') end
+if f[1] ~= 'open' then return redis.error_reply('session_closed') end
+local images = P .. 'session-images:' .. id
+if redis.call('LLEN', images) >= tonumber(f[3]) then return redis.error_reply('session_full') end
+return redis.call('RPUSH', images, ARGV[3])
+`;
+
+/** ARGV: P, id → 1 if the session (with its lists and image blobs) was deleted, else 0 */
+export const DELETE_SESSION = `
+local P, id = ARGV[1], ARGV[2]
+if redis.call('EXISTS', P .. 'session:' .. id) == 0 then return 0 end
+for _, blob in ipairs(redis.call('SMEMBERS', P .. 'jobblobs:' .. id)) do
+  redis.call('DEL', P .. 'blob:' .. blob, P .. 'blobmeta:' .. blob)
+end
+redis.call('DEL', P .. 'session:' .. id, P .. 'session-images:' .. id, P .. 'session-jobs:' .. id, P .. 'jobblobs:' .. id)
+redis.call('ZREM', P .. 'sessions', id)
+return 1
 `;
 
 /** ARGV: P, id, name, json, mustBeNew ('1' create, '0' update) → 'ok' or error space_exists */
