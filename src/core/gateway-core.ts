@@ -3,6 +3,7 @@ import { Dispatcher, type DispatchOptions } from './dispatcher.ts';
 import { isFinalLine } from './job-events.ts';
 import { JobService, type QueueHooks } from './job-service.ts';
 import { QueueMonitor } from './queue-monitor.ts';
+import { SessionService } from './session-service.ts';
 import { SubscriberRouter } from './subscriber-router.ts';
 import { Sweeper, type SweepOptions } from './sweeper.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -16,6 +17,7 @@ export interface CoreOptions extends DispatchOptions, SweepOptions {
 export interface GatewayCore {
   readonly engine: Engine;
   readonly jobs: JobService;
+  readonly sessions: SessionService;
   readonly dispatcher: Dispatcher;
   readonly router: SubscriberRouter;
   readonly monitor: QueueMonitor;
@@ -35,6 +37,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
     told: (spaceId, jobId, position) => monitor?.told(spaceId, jobId, position),
   };
   const jobs = new JobService(engine, telemetry, hooks);
+  const sessions = new SessionService(engine, jobs);
   monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError);
   const dispatcher = new Dispatcher(engine, jobs, options, onError);
   const router = new SubscriberRouter();
@@ -63,6 +66,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
   return {
     engine,
     jobs,
+    sessions,
     dispatcher,
     router,
     monitor,

@@ -47,6 +47,7 @@ export class Sweeper {
       for (const job of await this.engine.overdueJobs(now)) {
         await this.jobs.end(job.id, { type: 'timed_out', message: `The job did not finish within ${Math.round((job.deadline - job.created_at) / 1000)} s.` });
       }
+      await this.engine.purgeExpiredSessions(now);
       if (now - this.lastPurge > Math.min(60_000, this.options.retentionMs)) {
         this.lastPurge = now;
         await this.engine.purgeFinishedBefore(now - this.options.retentionMs);

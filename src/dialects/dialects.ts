@@ -6,6 +6,8 @@ import { framesEndpoint } from './frames/endpoint.ts';
 import { framesRoutes } from './frames/routes.ts';
 import { lipSyncEndpoint } from './lip-sync/endpoint.ts';
 import { lipSyncRoutes } from './lip-sync/routes.ts';
+import { reconstructEndpoint } from './reconstruct/endpoint.ts';
+import { reconstructRoutes } from './reconstruct/routes.ts';
 import { tokenStreamEndpoint } from './token-stream/endpoint.ts';
 import { websocketSpacesEndpoint } from './websocket-spaces/endpoint.ts';
 
@@ -18,9 +20,10 @@ export function dialectRoutes(router: Router, ctx: ServerContext): void {
   tokenStreamRoutes(router);
   framesRoutes(router, ctx);
   lipSyncRoutes(router, ctx);
+  reconstructRoutes(router, ctx);
 }
 
 export function dialectEndpoints(ctx: ServerContext): WsEndpoint[] {
   // Exact paths before the /ws/{client_id} pattern of the frames dialect.
-  return [websocketSpacesEndpoint(ctx), tokenStreamEndpoint(ctx), lipSyncEndpoint(ctx), framesEndpoint(ctx)];
+  return [websocketSpacesEndpoint(ctx), tokenStreamEndpoint(ctx), lipSyncEndpoint(ctx), reconstructEndpoint(ctx), framesEndpoint(ctx)];
 }

@@ -51,9 +51,11 @@ export interface DialectSpaces {
   tokenStreamSpace: string;
   /** /ws/lip-sync processing (audio + image → video). @default 'audio-image-to-video' */
   lipSyncSpace: string;
+  /** /ws/reconstruct sessions (images → 3D). @default 'images-to-3d' */
+  reconstructSpace: string;
 }
 
-export const DEFAULT_DIALECT_SPACES: DialectSpaces = { tokenStreamSpace: 'text-generation', lipSyncSpace: 'audio-image-to-video' };
+export const DEFAULT_DIALECT_SPACES: DialectSpaces = { tokenStreamSpace: 'text-generation', lipSyncSpace: 'audio-image-to-video', reconstructSpace: 'images-to-3d' };
 
 export const MiB = 1024 * 1024;
 

@@ -1,6 +1,7 @@
 import type { Handler } from '../sdk/worker/serve.ts';
 import { motionHandler } from './motion/handler.ts';
 import { ocrHandler } from './ocr/handler.ts';
+import { pointCloudHandler } from './point-cloud/handler.ts';
 import { stillVideoHandler } from './still-video/handler.ts';
 import { textGenerationHandler } from './text-generation/handler.ts';
 
@@ -43,5 +44,12 @@ export const DEMO_SPACES: DemoSpace[] = [
     timeout_s: 300,
     slots: 1,
     handler: () => stillVideoHandler(),
+  },
+  {
+    name: 'images-to-3d',
+    description: 'Turns images into a coloured point cloud (GLB): each image a relief panel, brighter pixels nearer, panels in a circle. A visual, not a reconstruction.',
+    inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] } },
+    slots: 1,
+    handler: () => pointCloudHandler(),
   },
 ];
