@@ -112,3 +112,21 @@ describe('token-streaming HTTP surface', () => {
     ws.close();
   });
 });
+
+describe('text-generation worker', () => {
+  it('honours cancel: the stream stops and the job ends cancelled', async () => {
+    const client = await WsPeer.open(`${gw.ws}/v1/ws`);
+    await client.wait('hello', (m) => m.type === 'hello');
+    client.send({ type: 'submit', space: 'text-generation', prompt: 'Emma Woodhouse', options: { max_tokens: 2000 } });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await client.wait('tokens flowing', (m) => m.type === 'token' && client.of('token').length >= 20, 30_000);
+    client.send({ type: 'cancel', job });
+    await client.wait('cancelled', (m) => m.type === 'cancelled', 10_000);
+    const count = client.of('token').length;
+    expect(count).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(client.of('token')).toHaveLength(count); // nothing after the cancel
+    expect(client.of('result')).toHaveLength(0);
+    client.close();
+  });
+});
