@@ -1,25 +1,20 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
-import { runPython, runTs, type Proc } from '../helpers/processes.ts';
+import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
+import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { runPython } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 // Driven as shared/seeds/002 shows: a socket on /ws/<client_id>, send_frame with base64 image
 // data, results arriving asynchronously. OCR and motion are the real built-in plugins.
 let gw: TestGateway;
-let workers: Proc;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  gw = await testGateway();
-  workers = runTs('src/workers/main.ts', [gw.url, ADMIN_TOKEN]);
-  await workers.waitFor('"event":"builtin-workers"', 30_000);
-  for (const name of ['ocr', 'motion_detector']) {
-    for (let i = 0; i < 200 && !(await gw.http('GET', `/v1/spaces/${name}`)).body.connected; i++) await new Promise((r) => setTimeout(r, 50));
-  }
+  ({ gw, stop } = await gatewayWithBuiltinWorkers(['ocr', 'motion_detector']));
 }, 60_000);
 afterAll(async () => {
-  await workers?.kill('SIGTERM');
-  await gw?.stop();
+  await stop?.();
 });
 
 /** Black text on white, rendered by sharp (librsvg + pango): a real image with known text. */

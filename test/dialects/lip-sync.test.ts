@@ -5,24 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
-import { runPython, runTs, type Proc } from '../helpers/processes.ts';
+import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
+import type { TestGateway } from '../helpers/gateway.ts';
+import { runPython } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 const FFPROBE = join(createRequire(import.meta.url).resolve('@ffprobe-installer/linux-x64/package.json'), '..', 'ffprobe');
 const dir = mkdtempSync(join(tmpdir(), 'spaceport-lipsync-'));
 let gw: TestGateway;
-let workers: Proc;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  gw = await testGateway();
-  workers = runTs('src/workers/main.ts', [gw.url, ADMIN_TOKEN]);
-  await workers.waitFor('"event":"builtin-workers"', 30_000);
-  for (let i = 0; i < 200 && !(await gw.http('GET', '/v1/spaces/audio-image-to-video')).body.connected; i++) await new Promise((r) => setTimeout(r, 50));
+  ({ gw, stop } = await gatewayWithBuiltinWorkers(['audio-image-to-video']));
 }, 60_000);
 afterAll(async () => {
-  await workers?.kill('SIGTERM');
-  await gw?.stop();
+  await stop?.();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,23 +1,20 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
-import { runPython, runTs, type Proc } from '../helpers/processes.ts';
+import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
+import type { TestGateway } from '../helpers/gateway.ts';
+import { runPython } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 // Driven as shared/seeds/004 shows: POST /ws/session/create with query parameters, then a socket
 // on /ws/reconstruct/{id}: image → ack, generate → progress → complete (or delta), finalize.
 let gw: TestGateway;
-let workers: Proc;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  gw = await testGateway();
-  workers = runTs('src/workers/main.ts', [gw.url, ADMIN_TOKEN]);
-  await workers.waitFor('"event":"builtin-workers"', 30_000);
-  for (let i = 0; i < 200 && !(await gw.http('GET', '/v1/spaces/images-to-3d')).body.connected; i++) await new Promise((r) => setTimeout(r, 50));
+  ({ gw, stop } = await gatewayWithBuiltinWorkers(['images-to-3d']));
 }, 60_000);
 afterAll(async () => {
-  await workers?.kill('SIGTERM');
-  await gw?.stop();
+  await stop?.();
 });
 
 /** A 64×48 gradient image in one hue. */

@@ -1,22 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
-import { runTs, type Proc } from '../helpers/processes.ts';
+import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
+import type { TestGateway } from '../helpers/gateway.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 // Driven the way shared/seeds/001 shows: a raw WebSocket on /ws, a query with a session_id,
 // tokens with an index, then end. The model behind it is the real built-in text generator.
 let gw: TestGateway;
-let workers: Proc;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  gw = await testGateway();
-  workers = runTs('src/workers/main.ts', [gw.url, ADMIN_TOKEN]);
-  await workers.waitFor('"event":"builtin-workers"', 30_000);
-  for (let i = 0; i < 200 && !(await gw.http('GET', '/v1/spaces/text-generation')).body.connected; i++) await new Promise((r) => setTimeout(r, 50));
+  ({ gw, stop } = await gatewayWithBuiltinWorkers(['text-generation']));
 }, 60_000);
 afterAll(async () => {
-  await workers?.kill('SIGTERM');
-  await gw?.stop();
+  await stop?.();
 });
 
 async function socket(): Promise<WsPeer> {

@@ -1,4 +1,4 @@
-import { sendJson } from '../../server/http-io.ts';
+import { sendHtml, sendJson } from '../../server/http-io.ts';
 import type { Router } from '../../server/http-router.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { LIP_SYNC_TEST_PAGE } from './test-page.ts';
@@ -18,8 +18,5 @@ export function lipSyncRoutes(router: Router, ctx: ServerContext): void {
       services_initialized: !!space && workers.some((w) => w.space_ids.includes(space.id)),
     });
   });
-  router.on('GET', '/websocket-test', ({ res }) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(LIP_SYNC_TEST_PAGE) });
-    res.end(LIP_SYNC_TEST_PAGE);
-  });
+  router.on('GET', '/websocket-test', ({ res }) => sendHtml(res, LIP_SYNC_TEST_PAGE));
 }

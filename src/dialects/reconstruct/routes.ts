@@ -1,5 +1,5 @@
 import { SpaceportError } from '../../protocol/errors.ts';
-import { sendJson } from '../../server/http-io.ts';
+import { sendHtml, sendJson } from '../../server/http-io.ts';
 import type { RequestContext, Router } from '../../server/http-router.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { RECONSTRUCT_DASHBOARD } from './dashboard.ts';
@@ -40,8 +40,5 @@ export function reconstructRoutes(router: Router, ctx: ServerContext): void {
     const list = await sessions.list(await rc.who());
     sendJson(rc.res, 200, { sessions: list.map((s) => sessionView(s, false)), count: list.length });
   });
-  router.on('GET', '/dashboard', ({ res }) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(RECONSTRUCT_DASHBOARD) });
-    res.end(RECONSTRUCT_DASHBOARD);
-  });
+  router.on('GET', '/dashboard', ({ res }) => sendHtml(res, RECONSTRUCT_DASHBOARD));
 }
