@@ -152,6 +152,25 @@ export function runEngineContract(
       await engine.close(); // idempotent
     });
 
+    it('keeps users unique by name ignoring case, and revokes their credentials when deleted', async () => {
+      const { engine } = await makeEngine();
+      const user = { id: `user_${Math.random().toString(36).slice(2)}`, username: 'Ada', password_hash: 'scrypt$x', role: 'user' as const, created_at: 1 };
+      await engine.createUser(user);
+      await expect(engine.createUser({ ...user, id: 'user_other', username: 'ada' })).rejects.toMatchObject({ code: 'user_exists' });
+      expect(await engine.findUser('ADA')).toMatchObject({ id: user.id, username: 'Ada' });
+      await engine.updateUser({ ...user, username: 'Ada2', role: 'admin' });
+      expect(await engine.findUser('ada')).toBeNull();
+      expect(await engine.getUser(user.id)).toMatchObject({ username: 'Ada2', role: 'admin' });
+      expect((await engine.listUsers()).map((u) => u.id)).toContain(user.id);
+      await engine.createCredential({ id: 'key_u', kind: 'api_key', name: 'script', hash: `h_${user.id}`, hint: 'x', space_id: null, user_id: user.id, created_at: 1, revoked_at: null });
+      expect(await engine.findCredential(`h_${user.id}`)).toMatchObject({ user_id: user.id });
+      expect(await engine.deleteUser(user.id)).toBe(true);
+      expect(await engine.getUser(user.id)).toBeNull();
+      expect(await engine.findCredential(`h_${user.id}`)).toBeNull();
+      expect(await engine.deleteUser(user.id)).toBe(false);
+      await engine.close();
+    });
+
     it('keeps sessions: images appended up to max_images, refused when finalized, expired or deleted', async () => {
       const { engine } = await makeEngine();
       const now = Date.now();

@@ -80,6 +80,16 @@ export interface Engine {
   /** Deletes final jobs (and their events and blobs) that finished before `before`; returns how many. */
   purgeFinishedBefore(before: number): Promise<number>;
 
+  // ---- Users ----------------------------------------------------------------------------------
+  /** MUST throw SpaceportError('user_exists') when the username is taken (case-insensitive). */
+  createUser(user: UserRecord): Promise<void>;
+  getUser(id: string): Promise<UserRecord | null>;
+  findUser(username: string): Promise<UserRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
+  updateUser(user: UserRecord): Promise<void>;
+  /** Deletes the user and revokes their keys and sign-in sessions; false when there was none. */
+  deleteUser(id: string): Promise<boolean>;
+
   // ---- Sessions -----------------------------------------------------------------------------
   /** Stores a new session (its `images` and `job_ids` empty). */
   createSession(session: Session): Promise<void>;
@@ -119,7 +129,16 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export type CredentialKind = 'api_key' | 'worker_token';
+export type CredentialKind = 'api_key' | 'worker_token' | 'web_session';
+
+/** A person who signs in. The password is stored only as a scrypt hash (server/passwords.ts). */
+export interface UserRecord {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: 'admin' | 'user';
+  created_at: number;
+}
 
 export interface CredentialRecord {
   id: string;
@@ -131,6 +150,10 @@ export interface CredentialRecord {
   hint: string;
   /** Worker tokens belong to one space. */
   space_id: string | null;
+  /** API keys a user made for their scripts, and sign-in sessions, act as that user. */
+  user_id?: string | null;
+  /** Sign-in sessions end; keys and tokens last until revoked. */
+  expires_at?: number | null;
   created_at: number;
   revoked_at: number | null;
 }

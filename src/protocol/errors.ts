@@ -19,6 +19,9 @@ export const ERRORS = {
   // Spaces and inputs
   space_not_found: { status: 404, text: 'No space has that name.' },
   space_exists: { status: 409, text: 'A space with that name already exists.' },
+  user_exists: { status: 409, text: 'A user with that name already exists.' },
+  user_not_found: { status: 404, text: 'No user has that name.' },
+  bad_credentials: { status: 401, text: 'Wrong username or password.' },
   input_not_accepted: { status: 422, text: 'This space does not accept that kind of input.' },
   mime_not_allowed: { status: 415, text: 'This space does not accept that MIME type.' },
   input_too_large: { status: 413, text: 'An input is larger than the space allows.' },

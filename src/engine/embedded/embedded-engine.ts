@@ -44,6 +44,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   const spaces = new Map(store.allSpaces().map((s) => [s.id, s]));
   const sessions = new Map(store.allSessions().map((s) => [s.id, s]));
+  const users = new Map(store.allUsers().map((u) => [u.id, u]));
   const credentials = new Map(store.allCredentials().map((c) => [c.id, c]));
   const workers = new Map<string, WorkerInfo>();
   const active = new Map<string, ActiveJob>();
@@ -296,6 +297,36 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
         for (const blob of store.deleteJob(id)) await unlink(blobPath(blob)).catch(() => {});
       }
       return ids.length;
+    },
+
+    async createUser(user) {
+      if (await this.findUser(user.username)) throw new SpaceportError('user_exists', `A user named "${user.username}" already exists.`);
+      store.putUser(user);
+      users.set(user.id, { ...user });
+    },
+    async getUser(id) {
+      const u = users.get(id);
+      return u ? { ...u } : null;
+    },
+    async findUser(username) {
+      const wanted = username.toLowerCase();
+      for (const u of users.values()) if (u.username.toLowerCase() === wanted) return { ...u };
+      return null;
+    },
+    async listUsers() {
+      return [...users.values()].map((u) => ({ ...u })).sort((a, b) => a.username.localeCompare(b.username));
+    },
+    async updateUser(user) {
+      const other = await this.findUser(user.username);
+      if (other && other.id !== user.id) throw new SpaceportError('user_exists', `A user named "${user.username}" already exists.`);
+      store.putUser(user);
+      users.set(user.id, { ...user });
+    },
+    async deleteUser(id) {
+      if (!users.delete(id)) return false;
+      store.deleteUser(id);
+      for (const c of credentials.values()) if (c.user_id === id && c.revoked_at === null) await this.revokeCredential(c.id);
+      return true;
     },
 
     async createSession(session) {

@@ -1,6 +1,6 @@
 import Database from 'libsql';
 import type { Job, Session, Space } from '../../core/types.ts';
-import type { BlobMeta, CredentialRecord } from '../types.ts';
+import type { BlobMeta, CredentialRecord, UserRecord } from '../types.ts';
 
 /**
  * The embedded engine's durable half: one SQLite file (WAL) in the data directory.
@@ -15,6 +15,7 @@ import type { BlobMeta, CredentialRecord } from '../types.ts';
  *   blobs(id, job_id, created_at, body)                 — BlobMeta; the bytes are files in blobs/
  *                                                         (job_id is the job's, or the session's)
  *   sessions(id, expires_at, body)                      — Session, images included
+ *   users(id, username UNIQUE NOCASE, body)             — UserRecord
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS spaces (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS events (job_id TEXT NOT NULL, seq INTEGER NOT NULL, l
   PRIMARY KEY (job_id, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, job_id TEXT, created_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS blobs_by_job ON blobs(job_id);
 `;
 
@@ -71,6 +73,9 @@ export class SqliteStore {
       getBlob: db.prepare('SELECT body FROM blobs WHERE id = ?'),
       blobsOfJob: db.prepare('SELECT id FROM blobs WHERE job_id = ?'),
       deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
+      putUser: db.prepare('INSERT OR REPLACE INTO users (id, username, body) VALUES (?, ?, ?)'),
+      allUsers: db.prepare('SELECT body FROM users'),
+      deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
       putSession: db.prepare('INSERT OR REPLACE INTO sessions (id, expires_at, body) VALUES (?, ?, ?)'),
       allSessions: db.prepare('SELECT body FROM sessions'),
       deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
@@ -153,6 +158,16 @@ export class SqliteStore {
   getBlob(id: string): BlobMeta | null {
     const row = this.stmt.getBlob.get(id) as Row | undefined;
     return row ? (JSON.parse(row.body) as BlobMeta) : null;
+  }
+
+  putUser(user: UserRecord): void {
+    this.stmt.putUser.run(user.id, user.username, JSON.stringify(user));
+  }
+  allUsers(): UserRecord[] {
+    return (this.stmt.allUsers.all() as Row[]).map((r) => JSON.parse(r.body) as UserRecord);
+  }
+  deleteUser(id: string): void {
+    this.stmt.deleteUser.run(id);
   }
 
   putSession(session: Session): void {

@@ -3,9 +3,9 @@ import { FINAL_EVENT_STATE, type JobEvent } from '../../core/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { BlobMeta, CredentialRecord, Engine, EventRange } from '../types.ts';
+import type { BlobMeta, CredentialRecord, Engine, EventRange, UserRecord } from '../types.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
-import { ADD_SESSION_IMAGE, APPEND, CLAIM, DELETE_SESSION, END, PURGE, PUT_SPACE, RELEASE, RENEW, SUBMIT } from './scripts.ts';
+import { ADD_SESSION_IMAGE, APPEND, CLAIM, DELETE_SESSION, END, PURGE, PUT_SPACE, PUT_USER, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
@@ -22,7 +22,7 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, RENEW, APPEND, RELEASE, END, PURGE, PUT_SPACE, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, RENEW, APPEND, RELEASE, END, PURGE, PUT_SPACE, PUT_USER, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
@@ -246,6 +246,30 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
     purgeFinishedBefore: (before) => guard(async () => ((await run('PURGE', [before, 1000])) as string[]).length),
 
+    createUser: (user) => guard(async () => void (await run('PUT_USER', [user.id, user.username.toLowerCase(), JSON.stringify(user)]))),
+    updateUser: (user) => guard(async () => void (await run('PUT_USER', [user.id, user.username.toLowerCase(), JSON.stringify(user)]))),
+    getUser: (id) =>
+      guard(async () => {
+        const json = await redis.hget(`${P}users`, id);
+        return json ? (JSON.parse(json) as UserRecord) : null;
+      }),
+    findUser: (username) =>
+      guard(async () => {
+        const id = await redis.hget(`${P}user-names`, username.toLowerCase());
+        return id ? engine.getUser(id) : null;
+      }),
+    listUsers: () => guard(async () => Object.values(await redis.hgetall(`${P}users`)).map((u) => JSON.parse(u) as UserRecord).sort((a, b) => a.username.localeCompare(b.username))),
+    deleteUser: (id) =>
+      guard(async () => {
+        const user = await engine.getUser(id);
+        if (!user) return false;
+        await redis.multi().hdel(`${P}users`, id).hdel(`${P}user-names`, user.username.toLowerCase()).exec();
+        for (const c of Object.values(await redis.hgetall(`${P}credentials`)).map((j) => JSON.parse(j) as CredentialRecord)) {
+          if (c.user_id === id && c.revoked_at === null) await engine.revokeCredential(c.id);
+        }
+        return true;
+      }),
+
     createSession: (session) =>
       guard(async () => {
         const body: Record<string, unknown> = { ...session };
@@ -329,6 +353,6 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 }
 
 const FINAL_STATES: Record<string, true> = { completed: true, failed: true, cancelled: true, timed_out: true };
-const SCRIPT_ERRORS = { queue_full: true, space_exists: true, session_not_found: true, session_closed: true, session_full: true } as const;
+const SCRIPT_ERRORS = { queue_full: true, space_exists: true, user_exists: true, session_not_found: true, session_closed: true, session_full: true } as const;
 
 const SESSION_FIELDS = ['status', 'expires_at', 'max_images', 'generated_through', 'images', 'job_ids'] as const;

@@ -202,6 +202,21 @@ redis.call('ZREM', P .. 'sessions', id)
 return 1
 `;
 
+/** ARGV: P, id, lowercased username, json → 'ok' or error user_exists (usernames are unique ignoring case) */
+export const PUT_USER = `
+local P, id, name = ARGV[1], ARGV[2], ARGV[3]
+local owner = redis.call('HGET', P .. 'user-names', name)
+if owner and owner ~= id then return redis.error_reply('user_exists') end
+local old = redis.call('HGET', P .. 'users', id)
+if old then
+  local oldName = string.lower(cjson.decode(old).username)
+  if oldName ~= name then redis.call('HDEL', P .. 'user-names', oldName) end
+end
+redis.call('HSET', P .. 'users', id, ARGV[4])
+redis.call('HSET', P .. 'user-names', name, id)
+return 'ok'
+`;
+
 /** ARGV: P, id, name, json, mustBeNew ('1' create, '0' update) → 'ok' or error space_exists */
 export const PUT_SPACE = `
 local P, id, name = ARGV[1], ARGV[2], ARGV[3]
