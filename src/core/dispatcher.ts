@@ -48,6 +48,15 @@ export class Dispatcher {
     if (!draining) for (const spaceId of link.spaceIds) void this.kick(spaceId);
   }
 
+  /** An admin's drain or disconnect, for a worker that may be on this instance (others ignore it). */
+  async adminAction(workerId: string, action: 'drain' | 'undrain' | 'disconnect'): Promise<void> {
+    const link = this.workers.get(workerId);
+    if (!link) return;
+    if (action === 'disconnect') return link.disconnect('disconnected by an admin');
+    await this.setDraining(link, action === 'drain');
+    link.sendDraining(action === 'drain');
+  }
+
   /** Claims jobs of `spaceId` for local workers with free slots, one per worker per pass to spread load. */
   async kick(spaceId: string): Promise<void> {
     try {

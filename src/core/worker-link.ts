@@ -37,6 +37,10 @@ export interface WorkerLink {
   readonly held: Map<string, HeldJob>;
   sendJob(job: Job, files: JobFile[]): void;
   sendCancel(jobId: string, reason: string): void;
+  /** Tells the worker it is draining (an admin asked) — protocols without the notion may ignore it. */
+  sendDraining(draining: boolean): void;
+  /** Closes the connection (an admin asked); its held jobs are requeued as for any disconnect. */
+  disconnect(reason: string): void;
 }
 
 export function freeSlots(link: WorkerLink): number {

@@ -34,6 +34,13 @@ export const SpaceUpdate = z.object(spaceFields).partial().strict();
 export type SpaceCreate = z.infer<typeof SpaceCreate>;
 export type SpaceUpdate = z.infer<typeof SpaceUpdate>;
 
+const Username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$/, '2–64 letters, digits, _ . @ -');
+const Password = z.string().min(8, 'at least 8 characters').max(256);
+
+export const LoginRequest = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
+export const UserCreate = z.object({ username: Username, password: Password, role: z.enum(['admin', 'user']).optional() }).strict();
+export const UserUpdate = z.object({ password: Password.optional(), role: z.enum(['admin', 'user']).optional() }).strict();
+
 export const CredentialCreate = z.object({ name: z.string().min(1).max(128).optional() }).strict();
 
 export const JobSubmit = z.object({

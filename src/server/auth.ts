@@ -18,10 +18,43 @@ export function presentedToken(req: IncomingMessage, url: URL): string | undefin
   return url.searchParams.get('token') ?? undefined;
 }
 
+/** No Origin (not a browser) passes; else the allowlist decides, or with none, the gateway's own host. */
+export function cookieOriginAllowed(req: IncomingMessage, allowedOrigins: string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (allowedOrigins.length > 0) return allowedOrigins.includes(origin);
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function unauthorized(): never {
+  throw new SpaceportError('unauthorized', 'The token is not a valid API key or session.');
+}
+
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export const SESSION_COOKIE = 'spaceport_session';
+
+/** The sign-in session cookie's value, if the request carries one. */
+export function sessionCookie(req: IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/** Who a request is, and whether the browser's cookie (rather than an explicit token) said so. */
+export interface RequestIdentity {
+  who: Identity;
+  viaCookie: boolean;
 }
 
 export class Authenticator {
@@ -39,8 +72,45 @@ export class Authenticator {
     if (token === undefined || token === '') return ANONYMOUS;
     if (this.isAdminToken(token)) return ADMIN;
     const record = await this.engine.findCredential(hashSecret(token));
-    if (record?.kind === 'api_key') return { kind: 'key', id: record.id, name: record.name };
-    throw new SpaceportError('unauthorized', 'The token is not a valid API key.');
+    if (record?.kind === 'api_key') {
+      // A user's own key acts as that user (same owner id, so their jobs are one history).
+      if (record.user_id) return (await this.userIdentity(record.user_id, 'key')) ?? unauthorized();
+      return { kind: 'key', id: record.id, name: record.name };
+    }
+    if (record?.kind === 'web_session' && record.user_id && (record.expires_at ?? Infinity) > Date.now()) {
+      return (await this.userIdentity(record.user_id, 'user')) ?? unauthorized();
+    }
+    return unauthorized();
+  }
+
+  /** A request's identity: an explicit token first, else the sign-in cookie. A stale cookie is simply anonymous. */
+  async identifyRequest(req: IncomingMessage, url: URL): Promise<RequestIdentity> {
+    const token = presentedToken(req, url);
+    if (token) return { who: await this.identify(token), viaCookie: false };
+    const cookie = sessionCookie(req);
+    if (!cookie) return { who: ANONYMOUS, viaCookie: false };
+    const who = await this.identify(cookie).catch(() => ANONYMOUS);
+    return { who, viaCookie: who !== ANONYMOUS };
+  }
+
+  /**
+   * The identity of a request that may carry the browser's cookie. A cookie is sent by the browser
+   * whichever page made the request, so a cookie-authenticated WebSocket upgrade, or a request that
+   * changes something, must come from an allowed origin (or the gateway's own) — else a foreign
+   * page could act as the signed-in user.
+   */
+  async identifyBrowser(req: IncomingMessage, url: URL, allowedOrigins: string[], changes: boolean): Promise<Identity> {
+    const { who, viaCookie } = await this.identifyRequest(req, url);
+    if (viaCookie && changes && !cookieOriginAllowed(req, allowedOrigins)) {
+      throw new SpaceportError('origin_not_allowed', 'A request signed in by cookie must come from an allowed origin.');
+    }
+    return who;
+  }
+
+  private async userIdentity(userId: string, kind: 'user' | 'key'): Promise<Identity | null> {
+    const user = await this.engine.getUser(userId);
+    if (!user) return null;
+    return { kind: user.role === 'admin' ? 'admin' : kind, id: user.id, name: user.username };
   }
 
   /** A worker token (or the admin token) that may serve this space. */

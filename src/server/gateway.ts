@@ -17,6 +17,7 @@ import { sendError } from './http-io.ts';
 import { Router } from './http-router.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, metricsTelemetry } from './metrics.ts';
+import { accountRoutes } from './routes/account-routes.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { blobRoutes } from './routes/blob-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
@@ -64,6 +65,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const router = new Router();
   publicRoutes(router, ctx);
   adminRoutes(router, ctx);
+  accountRoutes(router, ctx);
   jobRoutes(router, ctx);
   blobRoutes(router, ctx);
   sdkRoutes(router, ctx);
@@ -73,7 +75,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     {
       path: '/v1/ws',
       maxPayload: config.limits.clientMaxMessageBytes,
-      authenticate: (req, url) => auth.identify(presentedToken(req, url)),
+      authenticate: (req, url) => auth.identifyBrowser(req, url, config.allowedOrigins, true),
       accept: (ws, _req, _url, who) => acceptClient(ctx, ws, who!),
     },
     {
@@ -94,7 +96,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       if (match === null) throw new SpaceportError('not_found', `No route for ${req.method} ${url.pathname}.`);
       if (match === 'method') throw new SpaceportError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}.`);
       let who: Promise<Identity> | undefined;
-      await match.handler({ req, res, url, params: match.params, who: () => (who ??= auth.identify(presentedToken(req, url))) });
+      await match.handler({ req, res, url, params: match.params, who: () => (who ??= auth.identifyBrowser(req, url, config.allowedOrigins, !SAFE_METHODS.has(req.method ?? 'GET'))) });
     } catch (err) {
       const e = asSpaceportError(err);
       if (e.code === 'internal_error') log.error({ err, method: req.method, path: url.pathname }, 'request failed');
@@ -171,6 +173,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       })()),
   };
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function originAllowed(config: GatewayConfig, req: IncomingMessage): boolean {
   const origin = req.headers.origin;

@@ -6,7 +6,7 @@ import { SpaceportError } from '../protocol/errors.ts';
 import type { ServerContext } from './server-context.ts';
 
 /** How a registered worker is reached: each protocol (native, dialects) formats jobs its own way. */
-export type WorkerWire = Pick<WorkerLink, 'sendJob' | 'sendCancel'>;
+export type WorkerWire = Pick<WorkerLink, 'sendJob' | 'sendCancel' | 'sendDraining' | 'disconnect'>;
 
 export interface Registration {
   token: string | undefined;

@@ -2,7 +2,6 @@ import type { WebSocket } from 'ws';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import { presentedToken } from '../../server/auth.ts';
 import type { WsEndpoint } from '../../server/gateway.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
@@ -30,7 +29,7 @@ export function framesEndpoint(ctx: ServerContext): WsEndpoint {
     maxPayload: ctx.config.limits.clientMaxMessageBytes,
     authenticate: async (req, url) => {
       if (RESERVED.has(url.pathname.slice(4))) throw new SpaceportError('not_found');
-      return ctx.auth.identify(presentedToken(req, url));
+      return ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true);
     },
     accept: (ws, _req, url, who) => acceptFrames(ctx, ws, decodeURIComponent(url.pathname.slice(4)), who!),
   };

@@ -3,7 +3,6 @@ import { newId } from '../../core/ids.ts';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import { presentedToken } from '../../server/auth.ts';
 import type { WsEndpoint } from '../../server/gateway.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
@@ -30,7 +29,7 @@ export function lipSyncEndpoint(ctx: ServerContext): WsEndpoint {
     path: LIP_SYNC_PATH,
     // Base64 of the largest audio and image the document allows, plus the JSON around them.
     maxPayload: Math.ceil(((MAX_AUDIO_BYTES + MAX_IMAGE_BYTES) * 4) / 3) + 64 * 1024,
-    authenticate: (req, url) => ctx.auth.identify(presentedToken(req, url)),
+    authenticate: (req, url) => ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true),
     accept: (ws, _req, _url, who) => acceptLipSync(ctx, ws, who!),
   };
 }

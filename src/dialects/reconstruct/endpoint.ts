@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Identity } from '../../core/types.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
-import { presentedToken } from '../../server/auth.ts';
 import type { WsEndpoint } from '../../server/gateway.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
@@ -32,7 +31,7 @@ export function reconstructEndpoint(ctx: ServerContext): WsEndpoint {
   return {
     path: PATH,
     maxPayload: 16 * 1024 * 1024, // a 10 MB image in base64, plus room
-    authenticate: (req, url) => ctx.auth.identify(presentedToken(req, url)),
+    authenticate: (req, url) => ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true),
     accept: (ws, _req, url, who) => acceptReconstruct(ctx, ws, decodeURIComponent(PATH.exec(url.pathname)![1]!), who!),
   };
 }

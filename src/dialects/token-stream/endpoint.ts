@@ -2,7 +2,6 @@ import type { WebSocket } from 'ws';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import type { SpaceportError } from '../../protocol/errors.ts';
-import { presentedToken } from '../../server/auth.ts';
 import type { WsEndpoint } from '../../server/gateway.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
@@ -20,7 +19,7 @@ export function tokenStreamEndpoint(ctx: ServerContext): WsEndpoint {
   return {
     path: '/ws',
     maxPayload: 1024 * 1024, // the document's 1 MB message limit
-    authenticate: (req, url) => ctx.auth.identify(presentedToken(req, url)),
+    authenticate: (req, url) => ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true),
     accept: (ws, _req, _url, who) => acceptTokenStream(ctx, ws, who!),
   };
 }

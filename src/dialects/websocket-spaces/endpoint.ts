@@ -62,6 +62,10 @@ function acceptRemoteApp(ctx: ServerContext, ws: WebSocket, queryToken: string |
               peer.sendJson({ type: 'inference_cancelled', request_id: jobId, reason });
               void core.dispatcher.freeSlot(session.link!, jobId);
             },
+            sendDraining() {}, // the guide has no such message; the app simply gets no new requests
+            disconnect(reason) {
+              peer.close(1000, reason);
+            },
           },
           (link, spaces) => {
             peer.sendJson({ type: 'registered', status: 'success', connection_id: link.id, space_id: spaces[0]!.id, space_name: spaces[0]!.name });

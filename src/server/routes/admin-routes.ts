@@ -1,21 +1,15 @@
-import { newId, newSecret } from '../../core/ids.ts';
 import type { JobState } from '../../core/types.ts';
 import { publicJob } from '../../core/types.ts';
-import type { CredentialKind, CredentialRecord } from '../../engine/types.ts';
+import type { CredentialKind } from '../../engine/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
-import { hashSecret } from '../auth.ts';
+import { issueCredential, publicCredential } from '../credentials.ts';
 import { readJson, sendJson } from '../http-io.ts';
 import type { RequestContext, Router } from '../http-router.ts';
 import type { ServerContext } from '../server-context.ts';
 import { newSpace, updatedSpace } from '../space-input.ts';
 
 const JOB_STATES = new Set(['queued', 'assigned', 'running', 'completed', 'failed', 'cancelled', 'timed_out']);
-
-/** What the API shows of a credential: never the hash, never the secret (that is shown once, at creation). */
-function publicCredential(c: CredentialRecord) {
-  return { id: c.id, name: c.name, hint: c.hint, space_id: c.space_id, created_at: new Date(c.created_at).toISOString(), revoked: c.revoked_at !== null };
-}
 
 /** The admin REST API under /v1/admin: spaces, worker tokens, API keys, workers, jobs. Admin token required. */
 export function adminRoutes(router: Router, ctx: ServerContext): void {
@@ -32,12 +26,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     if (!space) throw new SpaceportError('space_not_found', `No space is named "${name}".`);
     return space;
   };
-  const createCredential = async (kind: CredentialKind, name: string, spaceId: string | null) => {
-    const secret = newSecret(kind === 'api_key' ? 'spk' : 'spw');
-    const record: CredentialRecord = { id: newId(kind === 'api_key' ? 'key' : 'wtok'), kind, name, hash: hashSecret(secret), hint: secret.slice(0, 8), space_id: spaceId, created_at: Date.now(), revoked_at: null };
-    await engine.createCredential(record);
-    return { secret, record };
-  };
+  const createCredential = (kind: CredentialKind, name: string, spaceId: string | null) => issueCredential(engine, kind, name, { spaceId });
 
   router.on('GET', '/v1/admin/spaces', async (rc) => {
     await admin(rc);
@@ -113,6 +102,16 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     await admin(rc);
     sendJson(rc.res, 200, { workers: await engine.listWorkers() });
   });
+  // Drain (no new jobs), resume, or disconnect a worker, wherever its instance is.
+  for (const action of ['drain', 'undrain', 'disconnect'] as const) {
+    router.on('POST', `/v1/admin/workers/:id/${action}`, async (rc) => {
+      await admin(rc);
+      const worker = (await engine.listWorkers()).find((w) => w.id === rc.params.id);
+      if (!worker) throw new SpaceportError('not_found', `No connected worker has id "${rc.params.id}".`);
+      core.jobs.control({ op: 'worker', worker: worker.id, action });
+      sendJson(rc.res, 202, { worker: worker.id, action });
+    });
+  }
 
   router.on('GET', '/v1/admin/jobs', async (rc) => {
     await admin(rc);

@@ -46,6 +46,12 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
           sendCancel(jobId, reason) {
             peer.sendJson({ type: 'cancel', job: jobId, reason });
           },
+          sendDraining(draining) {
+            peer.sendJson({ type: 'draining', draining, running: session.link?.held.size ?? 0, by: 'admin' });
+          },
+          disconnect(reason) {
+            peer.close(CLOSE.normal, reason);
+          },
         },
         (link, spaces) =>
           peer.sendJson({

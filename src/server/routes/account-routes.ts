@@ -1,0 +1,113 @@
+import { newId } from '../../core/ids.ts';
+import type { Identity } from '../../core/types.ts';
+import type { UserRecord } from '../../engine/types.ts';
+import { SpaceportError } from '../../protocol/errors.ts';
+import { CredentialCreate, LoginRequest, UserCreate, UserUpdate, parseBody } from '../../protocol/rest-schemas.ts';
+import { SESSION_COOKIE, hashSecret, sessionCookie } from '../auth.ts';
+import { issueCredential, publicCredential } from '../credentials.ts';
+import { readJson, sendJson } from '../http-io.ts';
+import type { RequestContext, Router } from '../http-router.ts';
+import { hashPassword, verifyPassword } from '../passwords.ts';
+import type { ServerContext } from '../server-context.ts';
+
+/** How long a sign-in lasts. */
+const SESSION_MS = 7 * 24 * 3600_000;
+
+const publicUser = (u: UserRecord) => ({ id: u.id, username: u.username, role: u.role, created_at: new Date(u.created_at).toISOString() });
+
+/**
+ * Accounts: sign in and out (a session cookie: HttpOnly, SameSite=Lax, Secure over TLS), who am I,
+ * a user's own API keys, and user management for admins. The built-in `admin` signs in with the
+ * admin token as its password, so a fresh gateway needs no other setup to reach the admin panel.
+ */
+export function accountRoutes(router: Router, ctx: ServerContext): void {
+  const { engine, config } = ctx;
+  const body = (rc: RequestContext) => readJson(rc.req, config.limits.maxJsonBodyBytes);
+  const cookie = (value: string, maxAgeS: number) =>
+    `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${config.tls ? '; Secure' : ''}`;
+
+  const signedInUser = async (rc: RequestContext): Promise<Identity> => {
+    const who = await rc.who();
+    if (who.kind === 'anonymous') throw new SpaceportError('unauthorized', 'Sign in first.');
+    if (!(await engine.getUser(who.id))) throw new SpaceportError('forbidden', 'Only user accounts have their own API keys (the admin token is not one).');
+    return who;
+  };
+  const admin = async (rc: RequestContext) => {
+    const who = await rc.who();
+    if (who.kind !== 'admin') throw new SpaceportError(who.kind === 'anonymous' ? 'unauthorized' : 'forbidden', 'Admins only.');
+  };
+  const userNamed = async (name: string) => {
+    const user = await engine.findUser(name);
+    if (!user) throw new SpaceportError('user_not_found', `No user is named "${name}".`);
+    return user;
+  };
+
+  router.on('POST', '/v1/auth/login', async (rc) => {
+    const { username, password } = parseBody(LoginRequest, await body(rc));
+    let user = await engine.findUser(username);
+    if (!user && username === 'admin' && ctx.auth.isAdminToken(password)) {
+      user = { id: newId('user'), username: 'admin', password_hash: await hashPassword(password), role: 'admin', created_at: Date.now() };
+      await engine.createUser(user);
+    }
+    if (!user || !(await verifyPassword(password, user.password_hash))) throw new SpaceportError('bad_credentials');
+    const { secret } = await issueCredential(engine, 'web_session', `sign-in of ${user.username}`, { userId: user.id, expiresAt: Date.now() + SESSION_MS });
+    rc.res.setHeader('set-cookie', cookie(secret, SESSION_MS / 1000));
+    sendJson(rc.res, 200, { user: publicUser(user) });
+  });
+  router.on('POST', '/v1/auth/logout', async (rc) => {
+    const secret = sessionCookie(rc.req);
+    const record = secret ? await engine.findCredential(hashSecret(secret)) : null;
+    if (record?.kind === 'web_session') await engine.revokeCredential(record.id);
+    rc.res.setHeader('set-cookie', cookie('', 0));
+    sendJson(rc.res, 200, { signed_out: true });
+  });
+  router.on('GET', '/v1/me', async (rc) => {
+    const who = await rc.who();
+    const user = who.kind === 'anonymous' ? null : await engine.getUser(who.id);
+    sendJson(rc.res, 200, { kind: who.kind, name: who.name, user: user ? publicUser(user) : null });
+  });
+
+  router.on('GET', '/v1/me/api-keys', async (rc) => {
+    const who = await signedInUser(rc);
+    const keys = (await engine.listCredentials('api_key')).filter((k) => k.user_id === who.id && k.revoked_at === null);
+    sendJson(rc.res, 200, { keys: keys.map(publicCredential) });
+  });
+  router.on('POST', '/v1/me/api-keys', async (rc) => {
+    const who = await signedInUser(rc);
+    const input = parseBody(CredentialCreate, (await body(rc)) ?? {});
+    const { secret, record } = await issueCredential(engine, 'api_key', input.name ?? `${who.name}'s key`, { userId: who.id });
+    sendJson(rc.res, 201, { ...publicCredential(record), key: secret });
+  });
+  router.on('DELETE', '/v1/me/api-keys/:id', async (rc) => {
+    const who = await signedInUser(rc);
+    const key = (await engine.listCredentials('api_key')).find((k) => k.id === rc.params.id && k.user_id === who.id);
+    if (!key || !(await engine.revokeCredential(key.id))) throw new SpaceportError('not_found', `You have no active API key with id "${rc.params.id}".`);
+    sendJson(rc.res, 200, { revoked: key.id });
+  });
+
+  router.on('GET', '/v1/admin/users', async (rc) => {
+    await admin(rc);
+    sendJson(rc.res, 200, { users: (await engine.listUsers()).map(publicUser) });
+  });
+  router.on('POST', '/v1/admin/users', async (rc) => {
+    await admin(rc);
+    const input = parseBody(UserCreate, await body(rc));
+    const user: UserRecord = { id: newId('user'), username: input.username, password_hash: await hashPassword(input.password), role: input.role ?? 'user', created_at: Date.now() };
+    await engine.createUser(user);
+    sendJson(rc.res, 201, publicUser(user));
+  });
+  router.on('PATCH', '/v1/admin/users/:name', async (rc) => {
+    await admin(rc);
+    const user = await userNamed(rc.params.name!);
+    const input = parseBody(UserUpdate, await body(rc));
+    const updated: UserRecord = { ...user, ...(input.role && { role: input.role }), ...(input.password && { password_hash: await hashPassword(input.password) }) };
+    await engine.updateUser(updated);
+    sendJson(rc.res, 200, publicUser(updated));
+  });
+  router.on('DELETE', '/v1/admin/users/:name', async (rc) => {
+    await admin(rc);
+    const user = await userNamed(rc.params.name!);
+    await engine.deleteUser(user.id);
+    sendJson(rc.res, 200, { deleted: user.username });
+  });
+}
