@@ -1,6 +1,5 @@
 import type { WsEndpoint } from '../server/gateway.ts';
 import type { Router } from '../server/http-router.ts';
-import { tokenStreamRoutes } from './token-stream/routes.ts';
 import type { ServerContext } from '../server/server-context.ts';
 import { framesEndpoint } from './frames/endpoint.ts';
 import { framesRoutes } from './frames/routes.ts';
@@ -17,7 +16,6 @@ import { websocketSpacesEndpoint } from './websocket-spaces/endpoint.ts';
  */
 /** Their HTTP routes (pages, REST). */
 export function dialectRoutes(router: Router, ctx: ServerContext): void {
-  tokenStreamRoutes(router);
   framesRoutes(router, ctx);
   lipSyncRoutes(router, ctx);
   reconstructRoutes(router, ctx);

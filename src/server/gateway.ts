@@ -23,6 +23,7 @@ import { blobRoutes } from './routes/blob-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
 import { sdkRoutes } from './routes/sdk-routes.ts';
+import { uiRoutes } from './routes/ui-routes.ts';
 import type { ServerContext } from './server-context.ts';
 import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
@@ -70,6 +71,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   blobRoutes(router, ctx);
   sdkRoutes(router, ctx);
   dialectRoutes(router, ctx);
+  uiRoutes(router, ctx);
 
   const endpoints: WsEndpoint[] = [
     {

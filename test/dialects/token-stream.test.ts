@@ -90,9 +90,11 @@ describe('token-streaming dialect (/ws)', () => {
 
 describe('token-streaming HTTP surface', () => {
   it('serves GET / (a page that talks to /ws), /health with the documented fields, and the documented metric names', async () => {
+    // GET / is the web UI's home, whose quick-stream panel talks to /ws (driven in the browser tests).
     const page = await fetch(`${gw.url}/`);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(await page.text()).toContain("'/ws'");
+    expect(await page.text()).toContain('/ui/main.js');
+    expect(await (await fetch(`${gw.url}/ui/main.js`)).text()).toContain('/ws');
     const health = (await gw.http('GET', '/health')).body;
     expect(health).toMatchObject({ status: 'healthy' });
     expect(typeof health.connections).toBe('number');

@@ -1,0 +1,247 @@
+/// <reference lib="dom" />
+import { createServer, type Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
+import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
+import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { runTs, type Proc } from '../helpers/processes.ts';
+
+/** Screenshots of each page, for people to look at (CI prints this path). */
+export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
+
+let gw: TestGateway;
+let stop: () => Promise<void>;
+let browser: Browser;
+const procs: Proc[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  ({ gw, stop } = await gatewayWithBuiltinWorkers(['text-generation', 'ocr', 'images-to-3d', 'audio-image-to-video']));
+  browser = await launchChromium();
+}, 90_000);
+afterAll(async () => {
+  for (const p of procs) await p.kill('SIGKILL');
+  await browser?.close();
+  await stop?.();
+});
+
+async function page(context?: BrowserContext): Promise<Page> {
+  const ctx = context ?? (await browser.newContext({ viewport: { width: 1100, height: 900 } }));
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(30_000);
+  return p;
+}
+
+async function signIn(p: Page, username: string, password: string): Promise<void> {
+  await p.goto(`${gw.url}/signin`);
+  await p.getByLabel('Username').fill(username);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('link', { name: username, exact: true }).waitFor();
+}
+
+const shot = (p: Page, name: string) => p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+const textPng = (text: string) =>
+  sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="720" height="160"><rect width="100%" height="100%" fill="white"/><text x="24" y="100" font-family="DejaVu Sans" font-size="52" fill="black">${text}</text></svg>`)).png().toBuffer();
+
+describe('web UI in Chromium', () => {
+  it('admin: signs in, creates a space with prompt and image, makes a worker token, starts a worker with the shown command, sees it connected', async () => {
+    const p = await page();
+    await signIn(p, 'admin', ADMIN_TOKEN);
+    await p.getByRole('link', { name: 'Admin', exact: true }).click();
+    await p.locator('#new-space').click();
+    await p.locator('#space-name').fill('studio');
+    await p.locator('#space-description').fill('Words, streamed back with progress.');
+    await p.locator('#input-image').check();
+    await p.locator('#save-space').click();
+    await p.locator('tr[data-space="studio"]').waitFor();
+
+    await p.locator('#token-space').selectOption('studio');
+    await p.locator('#create-token').click();
+    const command = (await p.locator('#worker-command').textContent())!;
+    expect(command).toMatch(new RegExp(`^spaceport worker --host ${gw.url.replace(/\./g, '\\.')} --spaces studio --token spw_`));
+    // Run exactly the shown command (through this checkout's CLI), choosing what the worker runs.
+    const args = command.split(' ').slice(2);
+    const worker = runTs('src/cli/main.ts', ['worker', ...args, '--handler', 'test/fixtures/progress-handler.mjs']);
+    procs.push(worker);
+    await worker.waitFor('registered as');
+    await p.locator('#admin-workers td', { hasText: 'studio' }).waitFor();
+
+    await p.locator('#new-username').fill('grace');
+    await p.locator('#new-password').fill('hopper-1906');
+    await p.locator('#create-user').click();
+    await p.locator('tr[data-user="grace"]').waitFor();
+    await shot(p, 'admin');
+
+    await p.getByRole('link', { name: 'Spaces' }).click();
+    await p.locator('article[data-space="studio"] [data-status="connected"]').waitFor();
+    await p.context().close();
+  }, 90_000);
+
+  it('user: submits, watches progress and tokens stream, sees the result; cancel works', async () => {
+    const p = await page();
+    await signIn(p, 'grace', 'hopper-1906');
+    await p.goto(`${gw.url}/`);
+    await p.locator('article[data-space="studio"] a').click();
+    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await p.getByLabel('Prompt').fill('one small step for a gateway');
+    await p.locator('#submit').click();
+    // Tokens arrive one by one while the bar moves.
+    await p.waitForFunction(() => (document.querySelector('#tokens')?.textContent ?? '').split(' ').filter(Boolean).length >= 2);
+    const midway = await p.locator('#job-progress').evaluate((el) => (el as HTMLProgressElement).value);
+    expect(midway).toBeGreaterThan(0);
+    expect(midway).toBeLessThan(1);
+    await p.locator('#job-state[data-state="completed"]').waitFor();
+    expect(await p.locator('#tokens').textContent()).toBe('one small step for a gateway ');
+    expect(await p.locator('#result [data-kind="text"]').textContent()).toBe('ONE SMALL STEP FOR A GATEWAY');
+    expect(await p.locator('#job-progress-text').textContent()).toContain('100%');
+    await shot(p, 'space-with-result');
+
+    await p.getByLabel('Prompt').fill('slow words that will not all arrive in time at all');
+    await p.locator('#submit').click();
+    await p.waitForFunction(() => (document.querySelector('#tokens')?.textContent ?? '').length > 0);
+    await p.locator('#cancel').click();
+    await p.locator('#job-state[data-state="cancelled"]').waitFor();
+    expect(await p.locator('#job-error').textContent()).toContain('The job was cancelled.');
+    // History lists both jobs.
+    await p.reload();
+    await p.locator('#history tbody tr').nth(1).waitFor();
+    await p.context().close();
+  }, 60_000);
+
+  it('OCR round trip: an image with text comes back as text', async () => {
+    const p = await page();
+    await p.goto(`${gw.url}/s/ocr`);
+    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await p.locator('#file-image').setInputFiles({ name: 'sign.png', mimeType: 'image/png', buffer: await textPng('Gateway 1969') });
+    await p.locator('#submit').click();
+    await p.locator('#job-state[data-state="completed"]').waitFor();
+    const data = JSON.parse((await p.locator('#result details pre').textContent())!);
+    expect(data.text).toContain('Gateway');
+    expect(data.text).toContain('1969');
+    await p.context().close();
+  });
+
+  it('shows a GLB result in the 3D viewer', async () => {
+    const p = await page();
+    await p.goto(`${gw.url}/s/images-to-3d`);
+    await p.locator('#space-status[data-status="connected"]').waitFor();
+    const tile = (r: number, g: number, b: number) => sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } }).png().toBuffer();
+    await p.locator('#file-image').setInputFiles([
+      { name: 'a.png', mimeType: 'image/png', buffer: await tile(220, 40, 40) },
+      { name: 'b.png', mimeType: 'image/png', buffer: await tile(40, 40, 220) },
+    ]);
+    await p.locator('#submit').click();
+    await p.locator('#job-state[data-state="completed"]').waitFor();
+    const canvas = p.locator('canvas.viewer[data-ready="true"]');
+    await canvas.waitFor();
+    expect(await canvas.getAttribute('data-points')).toBe(String(2 * 40 * 30));
+    // Something is drawn: the canvas is not a single colour.
+    const colours = await canvas.evaluate((c) => {
+      const gl = (c as HTMLCanvasElement).getContext('webgl2') ?? (c as HTMLCanvasElement).getContext('webgl');
+      const px = new Uint8Array(4 * 64 * 64);
+      gl!.readPixels(Math.floor(gl!.drawingBufferWidth / 2) - 32, Math.floor(gl!.drawingBufferHeight / 2) - 32, 64, 64, gl!.RGBA, gl!.UNSIGNED_BYTE, px);
+      return new Set(Array.from({ length: 64 * 64 }, (_, i) => `${px[i * 4]},${px[i * 4 + 1]},${px[i * 4 + 2]}`)).size;
+    });
+    expect(colours).toBeGreaterThan(1);
+    await p.context().close();
+  });
+
+  it('keeps an anonymous visitor from submitting to a users-only space', async () => {
+    await gw.createSpace({ name: 'members-only', inputs: ['prompt'], access: 'users' });
+    const p = await page();
+    await p.goto(`${gw.url}/s/members-only`);
+    await p.locator('#sign-in-needed').waitFor();
+    expect(await p.locator('#submit').isDisabled()).toBe(true);
+    await p.context().close();
+  });
+
+  it('refuses a cookie-authenticated socket opened from a foreign origin', async () => {
+    // Another origin on the same host (a different port): the browser sends the Lax cookie along,
+    // so only the gateway's Origin rule stands between that page and the signed-in user.
+    const foreign: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>elsewhere</title>');
+    });
+    await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', () => r()));
+    const ctx = await browser.newContext();
+    const p = await page(ctx);
+    await signIn(p, 'grace', 'hopper-1906');
+    await p.goto(`http://127.0.0.1:${(foreign.address() as { port: number }).port}/`);
+    const outcome = await p.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.onmessage = (e) => resolve(`opened as ${JSON.parse(e.data).identity?.name}`);
+          ws.onerror = () => resolve('refused');
+          setTimeout(() => resolve('timeout'), 5000);
+        }),
+      `${gw.ws}/v1/ws`,
+    );
+    expect(outcome).toBe('refused');
+    // The same user, from the gateway's own page, is welcome.
+    await p.goto(`${gw.url}/`);
+    const own = await p.evaluate(
+      (url) => new Promise<string>((resolve) => {
+        const ws = new WebSocket(url);
+        ws.onmessage = (e) => resolve(JSON.parse(e.data).identity?.name);
+        ws.onerror = () => resolve('refused');
+      }),
+      `${gw.ws}/v1/ws`,
+    );
+    expect(own).toBe('grace');
+    await ctx.close();
+    foreign.close();
+  });
+
+  it('streams from the text model on the home page over /ws, and serves /websocket-test and /dashboard', async () => {
+    const p = await page();
+    await p.goto(`${gw.url}/`);
+    await p.getByRole('button', { name: 'Stream' }).click();
+    await p.waitForFunction(() => /tokens in \d+ ms/.test(document.querySelector('#stream-status')?.textContent ?? ''));
+    expect((await p.locator('#stream-output').textContent())!.length).toBeGreaterThan(100);
+    await shot(p, 'home');
+
+    await p.goto(`${gw.url}/websocket-test`);
+    const wav = Buffer.alloc(44 + 16_000 * 2);
+    wav.write('RIFF', 0); wav.writeUInt32LE(36 + 32_000, 4); wav.write('WAVEfmt ', 8); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22);
+    wav.writeUInt32LE(16_000, 24); wav.writeUInt32LE(32_000, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write('data', 36); wav.writeUInt32LE(32_000, 40);
+    await p.locator('#audio').setInputFiles({ name: 'tone.wav', mimeType: 'audio/wav', buffer: wav });
+    await p.locator('#image').setInputFiles({ name: 'face.png', mimeType: 'image/png', buffer: await textPng(':-)') });
+    await p.getByRole('button', { name: 'Connect' }).click();
+    await p.waitForFunction(() => !(document.querySelector('#process') as HTMLButtonElement).disabled);
+    await p.getByRole('button', { name: 'Process' }).click();
+    await p.locator('#video:not([hidden])').waitFor();
+    expect(await p.locator('#download').getAttribute('href')).toMatch(/^blob:/);
+    expect(await p.locator('#log').textContent()).toContain('result');
+    await shot(p, 'websocket-test');
+
+    await fetch(`${gw.url}/ws/session/create?max_images=5`, { method: 'POST' });
+    await p.goto(`${gw.url}/dashboard`);
+    await p.locator('tr[data-session]').first().waitFor();
+    await shot(p, 'dashboard');
+    await p.context().close();
+    console.log(`screenshots: ${SCREENSHOTS}`);
+  }, 60_000);
+
+  it('is usable on a phone-sized screen and by keyboard', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 375, height: 740 } });
+    const p = await page(ctx);
+    await p.goto(`${gw.url}/s/studio`);
+    // No sideways scrolling, and every form control has a label.
+    expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    const unlabeled = await p.evaluate(() => Array.from(document.querySelectorAll('input, textarea, select')).filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).length);
+    expect(unlabeled).toBe(0);
+    // Tab reaches the prompt, and focus is visible there.
+    await p.keyboard.press('Tab');
+    for (let i = 0; i < 10 && (await p.evaluate(() => document.activeElement?.id)) !== 'prompt'; i++) await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe('prompt');
+    expect(await p.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
+    await ctx.close();
+  });
+});
