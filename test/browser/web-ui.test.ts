@@ -9,6 +9,7 @@ import { launchChromium } from '../helpers/browser.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import { runTs, type Proc } from '../helpers/processes.ts';
+import { WsPeer } from '../helpers/ws-peer.ts';
 
 /** Screenshots of each page, for people to look at (CI prints this path). */
 export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
@@ -221,9 +222,15 @@ describe('web UI in Chromium', () => {
     expect(await p.locator('#log').textContent()).toContain('result');
     await shot(p, 'websocket-test');
 
-    await fetch(`${gw.url}/ws/session/create?max_images=5`, { method: 'POST' });
+    const session = (await (await fetch(`${gw.url}/ws/session/create?max_images=5`, { method: 'POST' })).json()) as { session_id: string };
+    const uploader = await WsPeer.open(`${gw.ws}/ws/reconstruct/${session.session_id}`);
+    uploader.send({ type: 'image', data: (await textPng('A')).toString('base64'), filename: 'first.png' });
+    await uploader.wait('ack', (m) => m.type === 'ack');
+    uploader.close();
     await p.goto(`${gw.url}/dashboard`);
-    await p.locator('tr[data-session]').first().waitFor();
+    await p.locator(`tr[data-session="${session.session_id}"]`).waitFor();
+    await p.locator('.thumbs img[alt="first.png"]').waitFor();
+    expect(await p.locator('.thumbs img[alt="first.png"]').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(720);
     await shot(p, 'dashboard');
     await p.context().close();
     console.log(`screenshots: ${SCREENSHOTS}`);

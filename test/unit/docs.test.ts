@@ -16,3 +16,10 @@ describe('docs stay in step with the code', () => {
     for (const code of Object.values(CLOSE)) expect(errors).toMatch(new RegExp(`^\\| ${code} \\|`, 'm'));
   });
 });
+
+describe('the web UI', () => {
+  it('has plain words for every error code the gateway can send', async () => {
+    const { EXPLAINED } = await import('../../ui/src/errors.ts');
+    expect(Object.keys(ERRORS).filter((code) => !EXPLAINED.has(code))).toEqual([]);
+  });
+});

@@ -17,7 +17,38 @@ const MESSAGES: Record<string, string> = {
   message_too_large: 'That is more data than the gateway accepts in one message.',
   bad_credentials: 'Wrong username or password.',
   origin_not_allowed: 'This page is not allowed to act for your account.',
+  invalid_json: 'The gateway could not read the request (malformed JSON).',
+  invalid_message: 'The request was missing something or had a wrong value.',
+  unknown_type: 'The gateway does not know that kind of request.',
+  incomplete_upload: 'A file did not finish uploading. Try again.',
+  unexpected_binary: 'The gateway received file data it did not expect.',
+  space_exists: 'A space with that name already exists.',
+  user_exists: 'A user with that name already exists.',
+  user_not_found: 'There is no user with that name.',
+  job_not_found: 'That job is not known (it may be past its retention time).',
+  job_finished: 'That job has already finished.',
+  resume_gap: 'Some of the output was too old to replay after reconnecting.',
+  stale_lease: 'A worker answered for a job it no longer held; its answer was ignored.',
+  unknown_space: 'A worker named a space that does not exist.',
+  not_registered: 'A worker sent work before registering.',
+  already_registered: 'A worker tried to register twice.',
+  blob_not_found: 'That file is not available (any more).',
+  session_not_found: 'That session does not exist or has expired.',
+  session_full: 'The session already has as many images as it may hold.',
+  session_closed: 'The session is finalized and takes nothing more.',
+  session_empty: 'There is nothing new in the session to work on.',
+  too_many_connections: 'The gateway is at its connection limit; try again shortly.',
+  slow_consumer: 'The connection fell behind and was reset; it resumes on its own.',
+  shutting_down: 'The gateway is restarting; it will be back in a moment.',
+  not_found: 'Not found.',
+  method_not_allowed: 'That action is not allowed here.',
+  internal_error: 'The gateway hit an unexpected error; it has been logged.',
+  connect_failed: 'Could not connect to the gateway.',
+  closed: 'The connection was closed.',
 };
+
+/** Every code the UI has words for (a test checks they cover the gateway's catalogue). */
+export const EXPLAINED: ReadonlySet<string> = new Set(Object.keys(MESSAGES));
 
 export function explain(code: string, fallback?: string): string {
   return MESSAGES[code] ?? fallback ?? `Something went wrong (${code}).`;

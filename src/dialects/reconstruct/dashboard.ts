@@ -12,6 +12,7 @@ export const RECONSTRUCT_DASHBOARD = `<!doctype html>
   th { color: #556; font-weight: 600; }
   code { font-size: .85rem; }
   .muted { color: #667; }
+  .thumbs img { height: 36px; margin: 2px; border-radius: 3px; vertical-align: middle; }
   button { font: inherit; font-size: .85rem; }
 </style>
 </head>
@@ -40,6 +41,17 @@ export const RECONSTRUCT_DASHBOARD = `<!doctype html>
         td.textContent = text;
         tr.appendChild(td);
       }
+      // The session's images, as thumbnails from their image_path.
+      const detail = await (await fetch('/ws/session/' + s.session_id)).json();
+      const thumbs = document.createElement('td');
+      thumbs.className = 'thumbs';
+      thumbs.colSpan = 7;
+      for (const image of detail.images || []) {
+        const img = document.createElement('img');
+        img.src = image.image_path;
+        img.alt = image.filename;
+        thumbs.appendChild(img);
+      }
       const del = document.createElement('button');
       del.textContent = 'delete';
       del.onclick = async () => { await fetch('/ws/session/' + s.session_id, { method: 'DELETE' }); refresh(); };
@@ -47,6 +59,11 @@ export const RECONSTRUCT_DASHBOARD = `<!doctype html>
       td.appendChild(del);
       tr.appendChild(td);
       rows.appendChild(tr);
+      if (thumbs.childNodes.length) {
+        const imagesRow = document.createElement('tr');
+        imagesRow.appendChild(thumbs);
+        rows.appendChild(imagesRow);
+      }
     }
   }
   document.getElementById('create').onclick = async () => {

@@ -1,5 +1,5 @@
 import { newId } from '../../core/ids.ts';
-import type { Identity } from '../../core/types.ts';
+import { publicJob, type Identity } from '../../core/types.ts';
 import type { UserRecord } from '../../engine/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, LoginRequest, UserCreate, UserUpdate, parseBody } from '../../protocol/rest-schemas.ts';
@@ -65,6 +65,17 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     const who = await rc.who();
     const user = who.kind === 'anonymous' ? null : await engine.getUser(who.id);
     sendJson(rc.res, 200, { kind: who.kind, name: who.name, user: user ? publicUser(user) : null });
+  });
+
+  // Your recent jobs (newest first), optionally in one space: the UI's history for signed-in people.
+  router.on('GET', '/v1/me/jobs', async (rc) => {
+    const who = await rc.who();
+    if (who.kind === 'anonymous') throw new SpaceportError('unauthorized', 'Sign in to see your jobs (anonymous jobs are known only by their ids).');
+    const spaceName = rc.url.searchParams.get('space');
+    const space = spaceName ? await ctx.core.jobs.requireSpace(spaceName) : null;
+    const limit = Math.min(100, Math.max(1, Number(rc.url.searchParams.get('limit') ?? 20) || 20));
+    const recent = await engine.listJobs({ ...(space && { spaceId: space.id }), limit: 2000 });
+    sendJson(rc.res, 200, { jobs: recent.filter((j) => j.owner.id === who.id).slice(0, limit).map((j) => ({ ...publicJob(j), prompt: j.inputs.prompt?.slice(0, 80) ?? null })) });
   });
 
   router.on('GET', '/v1/me/api-keys', async (rc) => {

@@ -160,7 +160,12 @@ function watch(job: JobHandle, area: HTMLElement, ended: () => void): void {
 }
 
 async function drawHistory(list: HTMLElement, space: string): Promise<void> {
-  const mine = history().filter((e) => e.space === space).slice(0, 10);
+  // Signed in: the gateway knows your jobs; anonymous: this browser remembers the ones it sent.
+  const me = await whoAmI();
+  const mine: HistoryEntry[] =
+    me.kind === 'anonymous'
+      ? history().filter((e) => e.space === space).slice(0, 10)
+      : (await api<{ jobs: Array<{ id: string; created_at: string; prompt: string | null }> }>('GET', `/v1/me/jobs?space=${encodeURIComponent(space)}&limit=10`)).jobs.map((j) => ({ id: j.id, space, at: Date.parse(j.created_at), ...(j.prompt && { prompt: j.prompt }) }));
   if (mine.length === 0) return fill(list, h('p', { class: 'muted' }, 'Nothing yet.'));
   const rows = await Promise.all(
     mine.map(async (e) => {
