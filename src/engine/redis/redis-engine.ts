@@ -5,7 +5,7 @@ import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '..
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { BlobMeta, CredentialRecord, Engine, EventRange, UserRecord } from '../types.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
-import { ADD_SESSION_IMAGE, APPEND, CLAIM, DELETE_SESSION, END, PURGE, PUT_SPACE, PUT_USER, RELEASE, RENEW, SUBMIT } from './scripts.ts';
+import { ADD_SESSION_IMAGE, APPEND, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
@@ -22,7 +22,7 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, RENEW, APPEND, RELEASE, END, PURGE, PUT_SPACE, PUT_USER, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, RENEW, APPEND, RELEASE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
@@ -88,6 +88,9 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     for (const deliver of listeners) deliver(local, message);
   });
 
+  const putSpace = async (space: Space) => void (await run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']));
+  const putUser = async (user: UserRecord) =>
+    void (await run('PUT_NAMED', ['users', 'user-names', user.id, user.username.toLowerCase(), JSON.stringify(user), 'user_exists', 'username', '1']));
   const getJob = async (id: string) => jobFromHash(await redis.hgetall(`${P}job:${id}`));
   const loadSession = async (id: string): Promise<Session | null> => {
     const [hash, images, jobs] = await Promise.all([redis.hgetall(`${P}session:${id}`), redis.lrange(`${P}session-images:${id}`, 0, -1), redis.lrange(`${P}session-jobs:${id}`, 0, -1)]);
@@ -118,8 +121,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const json = await redis.hget(`${P}spaces`, id);
         return json ? (JSON.parse(json) as Space) : null;
       }),
-    createSpace: (space) => guard(async () => void (await run('PUT_SPACE', [space.id, space.name, JSON.stringify(space)]))),
-    updateSpace: (space) => guard(async () => void (await run('PUT_SPACE', [space.id, space.name, JSON.stringify(space)]))),
+    createSpace: (space) => guard(() => putSpace(space)),
+    updateSpace: (space) => guard(() => putSpace(space)),
     deleteSpace: (id) =>
       guard(async () => {
         const space = await engine.getSpaceById(id);
@@ -246,8 +249,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
     purgeFinishedBefore: (before) => guard(async () => ((await run('PURGE', [before, 1000])) as string[]).length),
 
-    createUser: (user) => guard(async () => void (await run('PUT_USER', [user.id, user.username.toLowerCase(), JSON.stringify(user)]))),
-    updateUser: (user) => guard(async () => void (await run('PUT_USER', [user.id, user.username.toLowerCase(), JSON.stringify(user)]))),
+    createUser: (user) => guard(() => putUser(user)),
+    updateUser: (user) => guard(() => putUser(user)),
     getUser: (id) =>
       guard(async () => {
         const json = await redis.hget(`${P}users`, id);

@@ -202,32 +202,22 @@ redis.call('ZREM', P .. 'sessions', id)
 return 1
 `;
 
-/** ARGV: P, id, lowercased username, json → 'ok' or error user_exists (usernames are unique ignoring case) */
-export const PUT_USER = `
-local P, id, name = ARGV[1], ARGV[2], ARGV[3]
-local owner = redis.call('HGET', P .. 'user-names', name)
-if owner and owner ~= id then return redis.error_reply('user_exists') end
-local old = redis.call('HGET', P .. 'users', id)
+/**
+ * A record kept unique by a name (spaces by name, users by lowercased username).
+ * ARGV: P, table, name index, id, name as indexed, json, error code, JSON field holding the name,
+ * '1' when the index is lowercased → 'ok', or the error code when another record has the name.
+ */
+export const PUT_NAMED = `
+local P, tbl, index, id, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local owner = redis.call('HGET', P .. index, name)
+if owner and owner ~= id then return redis.error_reply(ARGV[7]) end
+local old = redis.call('HGET', P .. tbl, id)
 if old then
-  local oldName = string.lower(cjson.decode(old).username)
-  if oldName ~= name then redis.call('HDEL', P .. 'user-names', oldName) end
+  local oldName = cjson.decode(old)[ARGV[8]]
+  if ARGV[9] == '1' then oldName = string.lower(oldName) end
+  if oldName ~= name then redis.call('HDEL', P .. index, oldName) end
 end
-redis.call('HSET', P .. 'users', id, ARGV[4])
-redis.call('HSET', P .. 'user-names', name, id)
-return 'ok'
-`;
-
-/** ARGV: P, id, name, json, mustBeNew ('1' create, '0' update) → 'ok' or error space_exists */
-export const PUT_SPACE = `
-local P, id, name = ARGV[1], ARGV[2], ARGV[3]
-local owner = redis.call('HGET', P .. 'space-names', name)
-if owner and owner ~= id then return redis.error_reply('space_exists') end
-local old = redis.call('HGET', P .. 'spaces', id)
-if old then
-  local oldName = cjson.decode(old).name
-  if oldName ~= name then redis.call('HDEL', P .. 'space-names', oldName) end
-end
-redis.call('HSET', P .. 'spaces', id, ARGV[4])
-redis.call('HSET', P .. 'space-names', name, id)
+redis.call('HSET', P .. tbl, id, ARGV[6])
+redis.call('HSET', P .. index, name, id)
 return 'ok'
 `;
