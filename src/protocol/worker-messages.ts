@@ -29,3 +29,18 @@ export const WorkerMessage = z.discriminatedUnion('type', [
 
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
 export const WORKER_TYPES: ReadonlySet<string> = new Set(WorkerMessage.options.map((o) => o.shape.type.value));
+
+type TokenMessage = Extract<WorkerMessage, { type: 'token' }>;
+
+/**
+ * The hot path: a token is most of what a worker sends. Checked by hand — the same rules as the
+ * schema (job 1–64 characters, text a string, nothing else) — it skips a schema validation per
+ * token; anything that is not exactly a valid token goes through the full decoder as usual.
+ */
+export function asToken(value: unknown): TokenMessage | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  if (v.type !== 'token' || typeof v.job !== 'string' || typeof v.text !== 'string' || v.job.length === 0 || v.job.length > 64) return null;
+  for (const key in v) if (key !== 'type' && key !== 'job' && key !== 'text') return null;
+  return v as TokenMessage;
+}

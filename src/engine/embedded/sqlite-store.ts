@@ -11,7 +11,10 @@ import type { BlobMeta, CredentialRecord, UserRecord } from '../types.ts';
  *   jobs(id, space_id, state, rank, finished_at, body)  — Job; rank orders a space's queue
  *                                                         (submits count up, requeues count down
  *                                                         so they sort before everything queued)
- *   events(job_id, seq, line)                           — a job's event log
+ *   event_chunks(job_id, first_seq, last_seq, lines)    — a job's event log, a run of consecutive
+ *                                                         events per row (lines joined by "\n",
+ *                                                         which serialised JSON never contains):
+ *                                                         one insert per flush per job, not per token
  *   blobs(id, job_id, created_at, body)                 — BlobMeta; the bytes are files in blobs/
  *                                                         (job_id is the job's, or the session's)
  *   sessions(id, expires_at, body)                      — Session, images included
@@ -26,8 +29,8 @@ CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, space_id TEXT NOT NULL, st
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, rank);
 CREATE INDEX IF NOT EXISTS jobs_by_finish ON jobs(finished_at);
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at);
-CREATE TABLE IF NOT EXISTS events (job_id TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
-  PRIMARY KEY (job_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_chunks (job_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+  lines TEXT NOT NULL, PRIMARY KEY (job_id, first_seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, job_id TEXT, created_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, body TEXT NOT NULL);
@@ -47,6 +50,7 @@ export class SqliteStore {
     // NORMAL in WAL mode survives a process crash (only an OS crash can lose the last commits).
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    this.migrateEventRows();
     const db = this.db;
     this.runInTransaction = db.transaction((fn: () => unknown) => fn());
     this.stmt = {
@@ -64,11 +68,13 @@ export class SqliteStore {
       countFinal: db.prepare("SELECT state, COUNT(*) AS n FROM jobs WHERE state NOT IN ('queued','assigned','running') GROUP BY state"),
       finishedBefore: db.prepare('SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
-      putEvent: db.prepare('INSERT OR REPLACE INTO events (job_id, seq, line) VALUES (?, ?, ?)'),
-      eventsAfter: db.prepare('SELECT seq, line FROM events WHERE job_id = ? AND seq > ? ORDER BY seq'),
-      firstSeq: db.prepare('SELECT MIN(seq) AS s FROM events WHERE job_id = ?'),
-      trimEvents: db.prepare('DELETE FROM events WHERE job_id = ? AND seq < ?'),
-      deleteEvents: db.prepare('DELETE FROM events WHERE job_id = ?'),
+      putChunk: db.prepare('INSERT OR REPLACE INTO event_chunks (job_id, first_seq, last_seq, lines) VALUES (?, ?, ?, ?)'),
+      chunksAfter: db.prepare('SELECT first_seq, lines FROM event_chunks WHERE job_id = ? AND last_seq > ? ORDER BY first_seq'),
+      firstSeq: db.prepare('SELECT MIN(first_seq) AS s FROM event_chunks WHERE job_id = ?'),
+      trimEvents: db.prepare('DELETE FROM event_chunks WHERE job_id = ? AND last_seq < ?'),
+      deleteEvents: db.prepare('DELETE FROM event_chunks WHERE job_id = ?'),
+      straddling: db.prepare('SELECT first_seq, last_seq, lines FROM event_chunks WHERE job_id = ? AND first_seq < ? AND last_seq >= ?'),
+      deleteChunk: db.prepare('DELETE FROM event_chunks WHERE job_id = ? AND first_seq = ?'),
       putBlob: db.prepare('INSERT OR REPLACE INTO blobs (id, job_id, created_at, body) VALUES (?, ?, ?, ?)'),
       getBlob: db.prepare('SELECT body FROM blobs WHERE id = ?'),
       blobsOfJob: db.prepare('SELECT id FROM blobs WHERE job_id = ?'),
@@ -80,6 +86,16 @@ export class SqliteStore {
       allSessions: db.prepare('SELECT body FROM sessions'),
       deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
     };
+  }
+
+  /** Data directories from before chunks kept one row per event: fold them into chunks once. */
+  private migrateEventRows(): void {
+    const old = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").get();
+    if (!old) return;
+    this.db.transaction(() => {
+      this.db.exec('INSERT OR IGNORE INTO event_chunks (job_id, first_seq, last_seq, lines) SELECT job_id, seq, seq, line FROM events');
+      this.db.exec('DROP TABLE events');
+    })();
   }
 
   transaction<T>(fn: () => T): T {
@@ -139,14 +155,40 @@ export class SqliteStore {
     });
   }
 
+  /** Rows in append order; each run of consecutive seqs of one job becomes one chunk. */
   putEvents(rows: Array<[jobId: string, seq: number, line: string]>): void {
-    for (const [jobId, seq, line] of rows) this.stmt.putEvent.run(jobId, seq, line);
+    const runs = new Map<string, { first: number; last: number; lines: string[] }>();
+    const flush = (jobId: string) => {
+      const r = runs.get(jobId)!;
+      this.stmt.putChunk.run(jobId, r.first, r.last, r.lines.join('\n'));
+      runs.delete(jobId);
+    };
+    for (const [jobId, seq, line] of rows) {
+      const run = runs.get(jobId);
+      if (run && run.last + 1 !== seq) flush(jobId);
+      const current = runs.get(jobId);
+      if (current) {
+        current.last = seq;
+        current.lines.push(line);
+      } else runs.set(jobId, { first: seq, last: seq, lines: [line] });
+    }
+    for (const jobId of [...runs.keys()]) flush(jobId);
   }
+  /** Drops events before `keepFromSeq`: whole chunks, and the front of a chunk that straddles it. */
   trimEvents(jobId: string, keepFromSeq: number): void {
     this.stmt.trimEvents.run(jobId, keepFromSeq);
+    const straddling = this.stmt.straddling.get(jobId, keepFromSeq, keepFromSeq) as { first_seq: number; last_seq: number; lines: string } | undefined;
+    if (!straddling) return;
+    const kept = straddling.lines.split('\n').slice(keepFromSeq - straddling.first_seq);
+    this.stmt.deleteChunk.run(jobId, straddling.first_seq);
+    this.stmt.putChunk.run(jobId, keepFromSeq, straddling.last_seq, kept.join('\n'));
   }
   eventsAfter(jobId: string, afterSeq: number): Array<{ seq: number; line: string }> {
-    return this.stmt.eventsAfter.all(jobId, afterSeq) as Array<{ seq: number; line: string }>;
+    const out: Array<{ seq: number; line: string }> = [];
+    for (const chunk of this.stmt.chunksAfter.all(jobId, afterSeq) as Array<{ first_seq: number; lines: string }>) {
+      chunk.lines.split('\n').forEach((line, i) => chunk.first_seq + i > afterSeq && out.push({ seq: chunk.first_seq + i, line }));
+    }
+    return out;
   }
   firstSeq(jobId: string): number | null {
     return (this.stmt.firstSeq.get(jobId) as { s: number | null }).s;

@@ -4,7 +4,7 @@ import { encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { asSpaceportError } from '../../protocol/errors.ts';
-import { WORKER_TYPES, WorkerMessage } from '../../protocol/worker-messages.ts';
+import { WORKER_TYPES, WorkerMessage, asToken } from '../../protocol/worker-messages.ts';
 import { binaryIndexes, storeResultFiles } from '../file-specs.ts';
 import type { ServerContext } from '../server-context.ts';
 import { WorkerSession } from '../worker-session.ts';
@@ -103,7 +103,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
   }
 
   const inbound = handleInbound(ctx, peer, attachments, {
-    decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES),
+    decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES, 'id', asToken),
     expectUploads(msg) {
       const binary = msg.type === 'result' && msg.files ? binaryIndexes(msg.files) : [];
       return binary.length === 0 ? NO_UPLOAD : attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length);
