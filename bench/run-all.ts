@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { dispatchRoundTrip, type RoundTripResult } from './dispatch-round-trip.ts';
 import { quantile, round } from './stats.ts';
-import { crossInstanceTarget, gatewayTarget, rawWsTarget, type Target } from './targets.ts';
+import { crossInstanceTarget, gatewayTarget, rawWsTarget, socketIoTarget, type Target } from './targets.ts';
 import { tokenRelay, type TokenRelayResult } from './token-relay.ts';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } } });
@@ -55,10 +55,10 @@ function table(title: string, header: string[], rows: (string | number)[][]): st
   return [title, ...cells.map(line)].join('\n');
 }
 
-const targets = [await rawWsTarget(), await gatewayTarget(), await crossInstanceTarget()];
+const targets = [await rawWsTarget(), await gatewayTarget(), await crossInstanceTarget(), await socketIoTarget()];
 try {
   const { relay, trip } = await measure(targets);
-  const [raw, single, cross] = targets.map((t) => t.name) as [string, string, string];
+  const [raw, single, cross, sio] = targets.map((t) => t.name) as [string, string, string, string];
   const r = (k: string) => relay.get(k)!;
   const d = (k: string) => trip.get(k)!;
   const compare = (a: string, b: string) => ({
@@ -72,6 +72,8 @@ try {
     { label: `gateway ÷ ${raw}`, key: 'gatewayVsRaw', a: single, b: raw },
     { label: `×2 via Redis ÷ ${raw}`, key: 'crossVsRaw', a: cross, b: raw },
     { label: `×2 via Redis ÷ gateway`, key: 'crossVsGateway', a: cross, b: single },
+    { label: `${sio} ÷ ${raw}`, key: 'socketIoVsRaw', a: sio, b: raw },
+    { label: `gateway ÷ ${sio}`, key: 'gatewayVsSocketIo', a: single, b: sio },
   ];
   const ratios = Object.fromEntries(pairs.map((p) => [p.key, compare(p.a, p.b)])) as Record<string, ReturnType<typeof compare>>;
   const x = (v: number | null) => (v === null ? 'n/a' : `${v}×`);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { startChildServer, startRedisServer, type ChildServer } from './child-server.ts';
 
@@ -96,6 +97,58 @@ export async function rawWsTarget(): Promise<Target> {
       return jsonWorker(await open(`${base}/worker`), onJob);
     },
     client: () => jsonClient(`${base}/client`, (id, prompt) => ({ type: 'submit', id, prompt })),
+    stop: () => server.stop(),
+  };
+}
+
+/** Socket.IO speaks its own framing: its client library plays the same client and worker. */
+export async function socketIoTarget(): Promise<Target> {
+  const server = await startChildServer('bench/servers/socketio-relay.ts', []);
+  const url = `http://127.0.0.1:${server.port}`;
+  const connect = (role: string) =>
+    new Promise<ClientSocket>((resolve, reject) => {
+      const socket = ioClient(url, { transports: ['websocket'], query: { role }, forceNew: true });
+      socket.once('connect', () => resolve(socket));
+      socket.once('connect_error', reject);
+    });
+  return {
+    name: 'Socket.IO relay',
+    cpuMicros: () => server.cpuMicros(),
+    async worker(_slots, onJob) {
+      const socket = await connect('worker');
+      socket.on('job', (msg: { job: number; prompt: string }) =>
+        onJob(msg.job, msg.prompt, {
+          token: (text) => socket.emit('event', { type: 'token', job: msg.job, text }),
+          result: (data) => socket.emit('event', { type: 'result', job: msg.job, data }),
+        }),
+      );
+      return { close: () => socket.close() };
+    },
+    async client() {
+      const socket = await connect('client');
+      const byRequest = new Map<number, { token?: () => void; result: () => void }>();
+      const byJob = new Map<number, { token?: () => void; result: () => void }>();
+      let nextId = 1;
+      socket.on('event', (msg: { type: string; id?: number; job: number }) => {
+        if (msg.type === 'accepted') {
+          byJob.set(msg.job, byRequest.get(msg.id!)!);
+          byRequest.delete(msg.id!);
+        } else if (msg.type === 'token') byJob.get(msg.job)?.token?.();
+        else if (msg.type === 'result') {
+          const on = byJob.get(msg.job);
+          byJob.delete(msg.job);
+          on?.result();
+        }
+      });
+      return {
+        submit(prompt, on) {
+          const id = nextId++;
+          byRequest.set(id, on);
+          socket.emit('submit', { id, prompt });
+        },
+        close: () => socket.close(),
+      };
+    },
     stop: () => server.stop(),
   };
 }

@@ -16,11 +16,11 @@ describe('npm run bench -- --quick', () => {
     await proc.waitFor('Dispatch round trip', 60_000);
     expect(await proc.exited()).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
-    for (const name of ['raw ws relay', 'spaceport gateway', 'gateway ×2 via Redis']) {
+    for (const name of ['raw ws relay', 'spaceport gateway', 'gateway ×2 via Redis', 'Socket.IO relay']) {
       expect(report.results[name].tokenRelay.tokensPerSecond).toBeGreaterThan(0);
       expect(report.results[name].dispatchRoundTrip.p50Micros).toBeGreaterThan(0);
     }
-    expect(Object.keys(report.ratios)).toEqual(['gatewayVsRaw', 'crossVsRaw', 'crossVsGateway']);
+    expect(Object.keys(report.ratios)).toEqual(['gatewayVsRaw', 'crossVsRaw', 'crossVsGateway', 'socketIoVsRaw', 'gatewayVsSocketIo']);
     for (const pair of Object.values(report.ratios) as Array<Record<string, number | null>>) {
       // Latency and throughput ratios always exist; CPU ratios may be n/a (null) on a run this short.
       for (const key of ['relayThroughput', 'roundTripP50', 'roundTripP99']) expect(pair[key]).toBeGreaterThan(0);
