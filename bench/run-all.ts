@@ -7,14 +7,15 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { dispatchRoundTrip, type RoundTripResult } from './dispatch-round-trip.ts';
+import { fanOut, type FanOutResult } from './fan-out.ts';
 import { quantile, round } from './stats.ts';
 import { crossInstanceTarget, gatewayTarget, rawWsTarget, socketIoTarget, type Target } from './targets.ts';
 import { tokenRelay, type TokenRelayResult } from './token-relay.ts';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } } });
 const sizes = args.quick
-  ? { rounds: 1, streams: 2, tokens: 500, jobs: 50 }
-  : { rounds: 3, streams: 4, tokens: 10_000, jobs: 1000 };
+  ? { rounds: 1, streams: 2, tokens: 500, jobs: 50, subscribers: 10, fanTokens: 20 }
+  : { rounds: 3, streams: 4, tokens: 10_000, jobs: 1000, subscribers: 1000, fanTokens: 100 };
 
 /** Median of each numeric field over the rounds: one noisy round does not decide the result. */
 function medianOf<T extends Record<string, number>>(runs: T[]): T {
@@ -25,6 +26,7 @@ function medianOf<T extends Record<string, number>>(runs: T[]): T {
 async function measure(targets: Target[]) {
   const relay = new Map<string, TokenRelayResult[]>();
   const trip = new Map<string, RoundTripResult[]>();
+  const fan = new Map<string, FanOutResult[]>();
   // A short unmeasured pass first: JIT warm-up would otherwise land on whoever goes first.
   for (const t of targets) {
     await tokenRelay(t, { streams: sizes.streams, tokens: Math.ceil(sizes.tokens / 4) });
@@ -35,11 +37,13 @@ async function measure(targets: Target[]) {
     for (const t of targets) {
       relay.set(t.name, [...(relay.get(t.name) ?? []), await tokenRelay(t, sizes)]);
       trip.set(t.name, [...(trip.get(t.name) ?? []), await dispatchRoundTrip(t, sizes.jobs)]);
+      fan.set(t.name, [...(fan.get(t.name) ?? []), await fanOut(t, { subscribers: sizes.subscribers, tokens: sizes.fanTokens })]);
     }
   }
   return {
     relay: new Map([...relay].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as TokenRelayResult])),
     trip: new Map([...trip].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as RoundTripResult])),
+    fan: new Map([...fan].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as FanOutResult])),
   };
 }
 
@@ -57,16 +61,19 @@ function table(title: string, header: string[], rows: (string | number)[][]): st
 
 const targets = [await rawWsTarget(), await gatewayTarget(), await crossInstanceTarget(), await socketIoTarget()];
 try {
-  const { relay, trip } = await measure(targets);
+  const { relay, trip, fan } = await measure(targets);
   const [raw, single, cross, sio] = targets.map((t) => t.name) as [string, string, string, string];
   const r = (k: string) => relay.get(k)!;
   const d = (k: string) => trip.get(k)!;
+  const f = (k: string) => fan.get(k)!;
   const compare = (a: string, b: string) => ({
     relayThroughput: ratio(r(a).tokensPerSecond, r(b).tokensPerSecond),
     relayCpuPerToken: ratio(r(a).serverCpuMicrosPerToken, r(b).serverCpuMicrosPerToken),
     roundTripP50: ratio(d(a).p50Micros, d(b).p50Micros),
     roundTripP99: ratio(d(a).p99Micros, d(b).p99Micros),
     roundTripCpu: ratio(d(a).serverCpuMicros, d(b).serverCpuMicros),
+    fanOutThroughput: ratio(f(a).deliveriesPerSecond, f(b).deliveriesPerSecond),
+    fanOutCpuPerDelivery: ratio(f(a).serverCpuMicrosPerDelivery, f(b).serverCpuMicrosPerDelivery),
   });
   const pairs = [
     { label: `gateway ÷ ${raw}`, key: 'gatewayVsRaw', a: single, b: raw },
@@ -91,10 +98,22 @@ try {
       ...pairs.map((p) => [p.label, x(ratios[p.key]!.roundTripP50), x(ratios[p.key]!.roundTripP99), x(ratios[p.key]!.roundTripCpu)]),
     ]),
   );
+  console.log();
+  console.log(
+    table(`Fan-out: one job's ${sizes.fanTokens} tokens to ${sizes.subscribers} subscribers`, ['target', 'deliveries/s', 'server µs/delivery'], [
+      ...targets.map((t) => [t.name, Math.round(f(t.name).deliveriesPerSecond), round(f(t.name).serverCpuMicrosPerDelivery)]),
+      ...pairs.map((p) => [p.label, x(ratios[p.key]!.fanOutThroughput), x(ratios[p.key]!.fanOutCpuPerDelivery)]),
+    ]),
+  );
   if (args.json) {
-    const results = Object.fromEntries(targets.map((t) => [t.name, { tokenRelay: r(t.name), dispatchRoundTrip: d(t.name) }]));
+    const results = Object.fromEntries(targets.map((t) => [t.name, { tokenRelay: r(t.name), dispatchRoundTrip: d(t.name), fanOut: f(t.name) }]));
     writeFileSync(args.json, JSON.stringify({ node: process.version, cores: cpus().length, sizes, results, ratios }, null, 2));
   }
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
 } finally {
   for (const t of targets) await t.stop();
+  // Client libraries (socket.io-client's reconnect timers) may hold the loop open; the run is over.
+  process.exit(process.exitCode ?? 0);
 }

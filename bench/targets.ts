@@ -25,6 +25,8 @@ export interface Target {
   cpuMicros(): number;
   worker(slots: number, onJob: JobHandler): Promise<{ close(): void }>;
   client(): Promise<BenchClient>;
+  /** A connection that receives every job's events (a topic subscriber), calling `onToken` per token. */
+  subscriber(onToken: () => void): Promise<{ close(): void }>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,25 @@ async function jsonClient(url: string, submitMessage: (id: number, prompt: strin
   };
 }
 
+/** A plain WebSocket subscriber: optionally sends a subscribe message and waits for its ack. */
+async function jsonSubscriber(url: string, subscribe: object | undefined, onToken: () => void, token?: string): Promise<{ close(): void }> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('message', function ready(data) {
+      const text = data.toString();
+      if (text.includes('"hello"') && subscribe) return ws.send(JSON.stringify(subscribe));
+      if (text.includes('"subscribed"') || text.includes('"ack"')) {
+        ws.off('message', ready);
+        resolve();
+      }
+    });
+  });
+  // Only the type is needed per message; a full parse per delivery would measure the benchmark itself.
+  ws.on('message', (data) => data.toString().startsWith('{"type":"token"') && onToken());
+  return { close: () => ws.close() };
+}
+
 function jsonWorker(ws: WebSocket, onJob: JobHandler): { close(): void } {
   ws.on('message', (data) => {
     const msg = JSON.parse(data.toString());
@@ -97,6 +118,7 @@ export async function rawWsTarget(): Promise<Target> {
       return jsonWorker(await open(`${base}/worker`), onJob);
     },
     client: () => jsonClient(`${base}/client`, (id, prompt) => ({ type: 'submit', id, prompt })),
+    subscriber: (onToken) => jsonSubscriber(`${base}/sub`, undefined, onToken),
     stop: () => server.stop(),
   };
 }
@@ -148,6 +170,16 @@ export async function socketIoTarget(): Promise<Target> {
         },
         close: () => socket.close(),
       };
+    },
+    async subscriber(onToken) {
+      // Listen before connecting: the relay says "subscribed" as soon as the socket connects.
+      const socket = ioClient(url, { transports: ['websocket'], query: { role: 'subscriber' }, forceNew: true });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('subscribed', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      socket.on('event', (msg: { type: string }) => msg.type === 'token' && onToken());
+      return { close: () => socket.close() };
     },
     stop: () => server.stop(),
   };
@@ -207,6 +239,7 @@ export async function gatewayTarget(): Promise<Target> {
     cpuMicros: () => server.cpuMicros(),
     worker: (slots, onJob) => gatewayWorker(base, slots, onJob),
     client: () => gatewayClient(base),
+    subscriber: (onToken) => jsonSubscriber(`${base}/v1/ws`, { type: 'subscribe', topic: 'all' }, onToken, ADMIN),
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -228,6 +261,7 @@ export async function crossInstanceTarget(): Promise<Target> {
     cpuMicros: () => first.server.cpuMicros() + second.server.cpuMicros() + redis.cpuMicros(),
     worker: (slots, onJob) => gatewayWorker(first.base, slots, onJob),
     client: () => gatewayClient(second.base),
+    subscriber: (onToken) => jsonSubscriber(`${second.base}/v1/ws`, { type: 'subscribe', topic: 'all' }, onToken, ADMIN),
     async stop() {
       await Promise.all([first.server.stop(), second.server.stop()]);
       await redis.stop();

@@ -9,6 +9,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
 const workers: WebSocket[] = [];
+/** Fan-out subscribers: every event goes to each of them as well (serialised once). */
+const subscribers = new Set<WebSocket>();
 const clientOf = new Map<number, WebSocket>();
 const seqOf = new Map<number, number>();
 let nextJob = 1;
@@ -23,13 +25,21 @@ wss.on('connection', (ws, req) => {
       if (!client) return;
       const seq = (seqOf.get(msg.job) ?? 0) + 1;
       seqOf.set(msg.job, seq);
-      client.send(JSON.stringify({ ...msg, seq }));
+      const line = JSON.stringify({ ...msg, seq });
+      client.send(line);
+      for (const sub of subscribers) sub.send(line);
       if (msg.type === 'result') {
         clientOf.delete(msg.job);
         seqOf.delete(msg.job);
       }
     });
     ws.on('close', () => workers.splice(workers.indexOf(ws), 1));
+    return;
+  }
+  if (req.url === '/sub') {
+    subscribers.add(ws);
+    ws.on('close', () => subscribers.delete(ws));
+    ws.send('{"type":"subscribed"}');
     return;
   }
   ws.on('message', (data) => {

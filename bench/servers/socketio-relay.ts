@@ -23,12 +23,18 @@ io.on('connection', (socket) => {
       const seq = (seqOf.get(msg.job) ?? 0) + 1;
       seqOf.set(msg.job, seq);
       client.emit('event', { ...msg, seq });
+      io.to('subscribers').emit('event', { ...msg, seq });
       if (msg.type === 'result') {
         clientOf.delete(msg.job);
         seqOf.delete(msg.job);
       }
     });
     socket.on('disconnect', () => workers.splice(workers.indexOf(socket), 1));
+    return;
+  }
+  if (socket.handshake.query.role === 'subscriber') {
+    void socket.join('subscribers');
+    socket.emit('subscribed');
     return;
   }
   socket.on('submit', (msg: { id: number; prompt: string }) => {

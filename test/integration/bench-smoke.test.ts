@@ -19,11 +19,12 @@ describe('npm run bench -- --quick', () => {
     for (const name of ['raw ws relay', 'spaceport gateway', 'gateway ×2 via Redis', 'Socket.IO relay']) {
       expect(report.results[name].tokenRelay.tokensPerSecond).toBeGreaterThan(0);
       expect(report.results[name].dispatchRoundTrip.p50Micros).toBeGreaterThan(0);
+      expect(report.results[name].fanOut.deliveriesPerSecond).toBeGreaterThan(0);
     }
     expect(Object.keys(report.ratios)).toEqual(['gatewayVsRaw', 'crossVsRaw', 'crossVsGateway', 'socketIoVsRaw', 'gatewayVsSocketIo']);
     for (const pair of Object.values(report.ratios) as Array<Record<string, number | null>>) {
       // Latency and throughput ratios always exist; CPU ratios may be n/a (null) on a run this short.
-      for (const key of ['relayThroughput', 'roundTripP50', 'roundTripP99']) expect(pair[key]).toBeGreaterThan(0);
+      for (const key of ['relayThroughput', 'roundTripP50', 'roundTripP99', 'fanOutThroughput']) expect(pair[key]).toBeGreaterThan(0);
       for (const value of Object.values(pair)) expect(value === null || Number.isFinite(value)).toBe(true);
     }
     expect(proc.output()).toMatch(/gateway ÷ raw ws relay\s+[\d.]+×/);
