@@ -10,6 +10,8 @@ export interface ChildServer {
   port: number;
   /** CPU time (user + system) the server process has used so far, in microseconds. */
   cpuMicros(): number;
+  /** The server process's resident memory now, in bytes. */
+  rssBytes(): number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startChildServer(file: string, args: string[], env: Record
     child,
     port,
     cpuMicros: () => processCpuMicros(child.pid!),
+    rssBytes: () => processRssBytes(child.pid!),
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -46,7 +49,7 @@ export async function startChildServer(file: string, args: string[], env: Record
 }
 
 /** A throwaway redis-server (in memory only) on a free port, for the cross-instance benchmark. */
-export async function startRedisServer(): Promise<{ url: string; cpuMicros(): number; stop(): Promise<void> }> {
+export async function startRedisServer(): Promise<{ url: string; cpuMicros(): number; rssBytes(): number; stop(): Promise<void> }> {
   const port = await new Promise<number>((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port } = probe.address() as { port: number };
@@ -63,6 +66,7 @@ export async function startRedisServer(): Promise<{ url: string; cpuMicros(): nu
   return {
     url: `redis://127.0.0.1:${port}`,
     cpuMicros: () => processCpuMicros(child.pid!),
+    rssBytes: () => processRssBytes(child.pid!),
     async stop() {
       child.kill('SIGKILL');
       await exited;
@@ -77,6 +81,12 @@ function processCpuMicros(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** VmRSS of a process from /proc (Linux), in bytes. */
+export function processRssBytes(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb ?? 0) * 1024;
 }
 
 /** Linux's USER_HZ, 100 on every mainstream architecture. */

@@ -8,14 +8,15 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { dispatchRoundTrip, type RoundTripResult } from './dispatch-round-trip.ts';
 import { fanOut, type FanOutResult } from './fan-out.ts';
+import { idleConnections, type IdleResult } from './idle-connections.ts';
 import { quantile, round } from './stats.ts';
 import { crossInstanceTarget, gatewayTarget, rawWsTarget, socketIoTarget, type Target } from './targets.ts';
 import { tokenRelay, type TokenRelayResult } from './token-relay.ts';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } } });
 const sizes = args.quick
-  ? { rounds: 1, streams: 2, tokens: 500, jobs: 50, subscribers: 10, fanTokens: 20 }
-  : { rounds: 3, streams: 4, tokens: 10_000, jobs: 1000, subscribers: 1000, fanTokens: 100 };
+  ? { rounds: 1, streams: 2, tokens: 500, jobs: 50, subscribers: 10, fanTokens: 20, idle: 50 }
+  : { rounds: 3, streams: 4, tokens: 10_000, jobs: 1000, subscribers: 1000, fanTokens: 100, idle: 5000 };
 
 /** Median of each numeric field over the rounds: one noisy round does not decide the result. */
 function medianOf<T extends Record<string, number>>(runs: T[]): T {
@@ -27,6 +28,7 @@ async function measure(targets: Target[]) {
   const relay = new Map<string, TokenRelayResult[]>();
   const trip = new Map<string, RoundTripResult[]>();
   const fan = new Map<string, FanOutResult[]>();
+  const idle = new Map<string, IdleResult[]>();
   // A short unmeasured pass first: JIT warm-up would otherwise land on whoever goes first.
   for (const t of targets) {
     await tokenRelay(t, { streams: sizes.streams, tokens: Math.ceil(sizes.tokens / 4) });
@@ -38,12 +40,14 @@ async function measure(targets: Target[]) {
       relay.set(t.name, [...(relay.get(t.name) ?? []), await tokenRelay(t, sizes)]);
       trip.set(t.name, [...(trip.get(t.name) ?? []), await dispatchRoundTrip(t, sizes.jobs)]);
       fan.set(t.name, [...(fan.get(t.name) ?? []), await fanOut(t, { subscribers: sizes.subscribers, tokens: sizes.fanTokens })]);
+      idle.set(t.name, [...(idle.get(t.name) ?? []), await idleConnections(t, sizes.idle)]);
     }
   }
   return {
     relay: new Map([...relay].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as TokenRelayResult])),
     trip: new Map([...trip].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as RoundTripResult])),
     fan: new Map([...fan].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as FanOutResult])),
+    idle: new Map([...idle].map(([k, v]) => [k, medianOf(v as unknown as Record<string, number>[]) as unknown as IdleResult])),
   };
 }
 
@@ -61,11 +65,12 @@ function table(title: string, header: string[], rows: (string | number)[][]): st
 
 const targets = [await rawWsTarget(), await gatewayTarget(), await crossInstanceTarget(), await socketIoTarget()];
 try {
-  const { relay, trip, fan } = await measure(targets);
+  const { relay, trip, fan, idle } = await measure(targets);
   const [raw, single, cross, sio] = targets.map((t) => t.name) as [string, string, string, string];
   const r = (k: string) => relay.get(k)!;
   const d = (k: string) => trip.get(k)!;
   const f = (k: string) => fan.get(k)!;
+  const i = (k: string) => idle.get(k)!;
   const compare = (a: string, b: string) => ({
     relayThroughput: ratio(r(a).tokensPerSecond, r(b).tokensPerSecond),
     relayCpuPerToken: ratio(r(a).serverCpuMicrosPerToken, r(b).serverCpuMicrosPerToken),
@@ -74,6 +79,7 @@ try {
     roundTripCpu: ratio(d(a).serverCpuMicros, d(b).serverCpuMicros),
     fanOutThroughput: ratio(f(a).deliveriesPerSecond, f(b).deliveriesPerSecond),
     fanOutCpuPerDelivery: ratio(f(a).serverCpuMicrosPerDelivery, f(b).serverCpuMicrosPerDelivery),
+    idleRssPerConnection: ratio(i(a).rssBytesPerConnection, i(b).rssBytesPerConnection),
   });
   const pairs = [
     { label: `gateway ÷ ${raw}`, key: 'gatewayVsRaw', a: single, b: raw },
@@ -105,8 +111,15 @@ try {
       ...pairs.map((p) => [p.label, x(ratios[p.key]!.fanOutThroughput), x(ratios[p.key]!.fanOutCpuPerDelivery)]),
     ]),
   );
+  console.log();
+  console.log(
+    table(`Idle authenticated connections: ${sizes.idle}`, ['target', 'server RSS bytes/connection'], [
+      ...targets.map((t) => [t.name, Math.round(i(t.name).rssBytesPerConnection)]),
+      ...pairs.map((p) => [p.label, x(ratios[p.key]!.idleRssPerConnection)]),
+    ]),
+  );
   if (args.json) {
-    const results = Object.fromEntries(targets.map((t) => [t.name, { tokenRelay: r(t.name), dispatchRoundTrip: d(t.name), fanOut: f(t.name) }]));
+    const results = Object.fromEntries(targets.map((t) => [t.name, { tokenRelay: r(t.name), dispatchRoundTrip: d(t.name), fanOut: f(t.name), idle: i(t.name) }]));
     writeFileSync(args.json, JSON.stringify({ node: process.version, cores: cpus().length, sizes, results, ratios }, null, 2));
   }
 } catch (err) {

@@ -25,13 +25,17 @@ export interface Target {
   cpuMicros(): number;
   worker(slots: number, onJob: JobHandler): Promise<{ close(): void }>;
   client(): Promise<BenchClient>;
+  /** Server resident memory (gateway processes only for the multi-process targets), in bytes. */
+  rssBytes(): number;
+  /** An authenticated connection that then does nothing. */
+  idle(): Promise<{ close(): void }>;
   /** A connection that receives every job's events (a topic subscriber), calling `onToken` per token. */
   subscriber(onToken: () => void): Promise<{ close(): void }>;
   stop(): Promise<void>;
 }
 
-function open(url: string): Promise<WebSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+function open(url: string, token?: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, headers: token ? { authorization: `Bearer ${token}` } : {} });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
@@ -119,6 +123,8 @@ export async function rawWsTarget(): Promise<Target> {
     },
     client: () => jsonClient(`${base}/client`, (id, prompt) => ({ type: 'submit', id, prompt })),
     subscriber: (onToken) => jsonSubscriber(`${base}/sub`, undefined, onToken),
+    rssBytes: () => server.rssBytes(),
+    idle: () => open(`${base}/client`),
     stop: () => server.stop(),
   };
 }
@@ -181,6 +187,11 @@ export async function socketIoTarget(): Promise<Target> {
       socket.on('event', (msg: { type: string }) => msg.type === 'token' && onToken());
       return { close: () => socket.close() };
     },
+    rssBytes: () => server.rssBytes(),
+    async idle() {
+      const socket = await connect('client');
+      return { close: () => socket.close() };
+    },
     stop: () => server.stop(),
   };
 }
@@ -240,6 +251,8 @@ export async function gatewayTarget(): Promise<Target> {
     worker: (slots, onJob) => gatewayWorker(base, slots, onJob),
     client: () => gatewayClient(base),
     subscriber: (onToken) => jsonSubscriber(`${base}/v1/ws`, { type: 'subscribe', topic: 'all' }, onToken, ADMIN),
+    rssBytes: () => server.rssBytes(),
+    idle: () => open(`${base}/v1/ws`, ADMIN),
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -262,6 +275,8 @@ export async function crossInstanceTarget(): Promise<Target> {
     worker: (slots, onJob) => gatewayWorker(first.base, slots, onJob),
     client: () => gatewayClient(second.base),
     subscriber: (onToken) => jsonSubscriber(`${second.base}/v1/ws`, { type: 'subscribe', topic: 'all' }, onToken, ADMIN),
+    rssBytes: () => second.server.rssBytes(),
+    idle: () => open(`${second.base}/v1/ws`, ADMIN),
     async stop() {
       await Promise.all([first.server.stop(), second.server.stop()]);
       await redis.stop();
