@@ -66,15 +66,18 @@ export class JobFeeds {
       return null;
     }
     if (range.firstSeq > afterSeq + 1) onGap(range);
-    for (const line of range.lines) {
-      this.emit(jobId, feed, line);
-      const wait = this.room();
-      if (wait) await wait; // live lines keep collecting in feed.buffer meanwhile
-    }
-    const buffered = feed.buffer ?? [];
+    for (const line of range.lines) await this.paced(jobId, feed, line); // live lines collect in feed.buffer meanwhile
+    // Then what arrived live during the replay, paced the same way (a job still streaming can add a
+    // lot), until nothing is waiting; from then on live lines go straight out.
+    while (feed.buffer && feed.buffer.length > 0) await this.paced(jobId, feed, feed.buffer.shift()!);
     feed.buffer = null;
-    for (const line of buffered) this.emit(jobId, feed, line);
     return range;
+  }
+
+  private async paced(jobId: string, feed: Feed, line: string): Promise<void> {
+    this.emit(jobId, feed, line);
+    const wait = this.room();
+    if (wait) await wait;
   }
 
   forget(jobId: string): void {

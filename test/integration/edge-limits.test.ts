@@ -58,6 +58,33 @@ describe('a consumer too slow for its outbound buffer', () => {
   }, 150_000);
 });
 
+describe('a resume that meets a job still streaming', () => {
+  it('paces what arrived live during the replay too, so the resumer is not closed as slow', async () => {
+    const gw = await gateway({ limits: { maxOutboundBytes: MiB } });
+    await gw.createSpace({ name: 'busy', inputs: ['prompt'] });
+    const worker = await gw.worker(['busy']);
+    const first = await gw.client();
+    first.send({ type: 'submit', space: 'busy', prompt: 'flood' });
+    const { job } = await first.wait('accepted', (m) => m.type === 'accepted');
+    await worker.wait('job', (m) => m.type === 'job');
+    first.close();
+    worker.send({ type: 'started', job });
+    const chunk = 'y'.repeat(64 * 1024);
+    // A resumer arrives while the worker is still sending: its replay overlaps the live stream.
+    for (let i = 0; i < 100; i++) worker.send({ type: 'partial', job, data: { i, chunk } });
+    const resumer = await gw.client();
+    resumer.send({ type: 'resume', id: 'r', job, after_seq: 0 });
+    for (let i = 100; i < 300; i++) worker.send({ type: 'partial', job, data: { i, chunk } });
+    worker.send({ type: 'result', job, data: 'done' });
+    await resumer.wait('result', (m) => m.type === 'result' || m.type === 'error', 60_000);
+    expect(resumer.of('error')).toEqual([]);
+    expect(resumer.of('partial', job).map((m) => m.data.i)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(resumer.closed).toBeNull();
+    resumer.close();
+    worker.close();
+  }, 90_000);
+});
+
 describe('idle connections', () => {
   it('closes a connection that exchanges no messages with 4010, but not one that keeps talking', async () => {
     const gw = await gateway({ limits: { idleTimeoutMs: 400, pingIntervalMs: 100 } });
