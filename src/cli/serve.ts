@@ -53,6 +53,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       idleTimeoutMs: numberFromEnv('SPACEPORT_IDLE_TIMEOUT_MS'),
       maxOutboundBytes: numberFromEnv('SPACEPORT_MAX_OUTBOUND_BYTES'),
       messagesPerSecond: numberFromEnv('SPACEPORT_MESSAGES_PER_SECOND'),
+      workerMessagesPerSecond: numberFromEnv('SPACEPORT_WORKER_MESSAGES_PER_SECOND'),
     }),
   });
 

@@ -14,6 +14,9 @@ export interface Limits {
   messagesPerSecond: number;
   /** Burst allowance on top of the rate. @default 1000 */
   messageBurst: number;
+  /** The same for workers, which stream (several jobs of tokens at once). @default 10_000/s, burst 20_000 */
+  workerMessagesPerSecond: number;
+  workerMessageBurst: number;
   /** Close a connection that sent and received nothing for this long (0 = never). @default 600_000 */
   idleTimeoutMs: number;
   /** WebSocket ping interval; a peer that misses a pong is dropped. @default 30_000 */
@@ -66,6 +69,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxOutboundBytes: 8 * MiB,
   messagesPerSecond: 500,
   messageBurst: 1000,
+  workerMessagesPerSecond: 10_000,
+  workerMessageBurst: 20_000,
   idleTimeoutMs: 600_000,
   pingIntervalMs: 30_000,
   maxBlobBytes: 100 * MiB,

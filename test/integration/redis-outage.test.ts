@@ -71,3 +71,24 @@ describe('Redis unavailable for a while', () => {
     client.close();
   }, 20_000);
 });
+
+describe('a worker stream through Redis', () => {
+  it('keeps 2,000 tokens sent back to back in order, numbered without a gap (appends are pipelined)', async () => {
+    redis.thaw();
+    await until('Redis to answer', async () => (await gw.admin('POST', '/v1/admin/spaces', { name: 'burst', inputs: ['prompt'] })).status === 201 || undefined, 10_000);
+    const worker = await gw.worker(['burst']);
+    const client = await gw.client(ADMIN_TOKEN);
+    client.send({ type: 'submit', space: 'burst', prompt: 'burst' });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await worker.wait('job', (m) => m.type === 'job' && m.job === job, 10_000);
+    worker.send({ type: 'started', job });
+    for (let i = 0; i < 2000; i++) worker.send({ type: 'token', job, text: `${i},` });
+    worker.send({ type: 'result', job, data: 'done' });
+    await client.wait('result', (m) => m.type === 'result' && m.job === job, 30_000);
+    const events = client.messages.filter((m) => m.job === job && m.seq);
+    expect(events.map((m) => m.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(client.of('token', job).map((m) => m.text).join('')).toBe(Array.from({ length: 2000 }, (_, i) => `${i},`).join(''));
+    client.close();
+    worker.close();
+  }, 40_000);
+});

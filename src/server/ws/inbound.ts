@@ -10,7 +10,14 @@ export interface InboundHandlers<T> {
   decode(text: string): Decoded<T>;
   /** Runs at once, before the chain: registers the binary parts a message announces (they may arrive before its turn). */
   expectUploads(msg: T): Upload | string;
-  handle(msg: T, upload: Upload): Promise<void>;
+  handle(msg: T, upload: Upload, begun: Promise<void> | undefined): Promise<void>;
+  /**
+   * Optionally starts a message's work at once, on arrival, instead of when its turn comes; `handle`
+   * then gets the started work and still finishes (and reports) in order. For messages whose
+   * effects a networked engine keeps in the order they were issued (a worker's tokens), this
+   * pipelines the engine's round trips instead of paying one per message.
+   */
+  begin?(msg: T): Promise<void> | undefined;
   /**
    * How this protocol reports an error (default: `{type:"error", code, message, id}`). `id` is the
    * message's correlation value when one could be read (`id`, or a dialect's own field).
@@ -51,8 +58,15 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     const upload = handlers.expectUploads(msg);
     if (typeof upload === 'string') return report(new SpaceportError('invalid_message', upload), msg.id);
     upload.catch(() => {}); // surfaced when the chain reaches this message
+    let begun: Promise<void> | undefined;
+    try {
+      begun = handlers.begin?.(msg);
+    } catch (err) {
+      begun = Promise.reject(err);
+    }
+    begun?.catch(() => {}); // likewise
     chain = chain.then(() =>
-      handlers.handle(msg, upload).catch((err) => {
+      handlers.handle(msg, upload, begun).catch((err) => {
         const e = asSpaceportError(err);
         if (e.code === 'internal_error') ctx.log.error({ err, type: msg.type, endpoint: peer.endpoint }, 'message failed');
         report(e, decoded.id ?? msg.id);

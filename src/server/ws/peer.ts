@@ -24,6 +24,8 @@ export class Peer {
   private pollTimer: NodeJS.Timeout | undefined;
   private tokens: number;
   private corked = false;
+  private readonly rate: number;
+  private readonly burst: number;
   private lastRefill = Date.now();
   lastActivity = Date.now();
   alive = true;
@@ -38,7 +40,9 @@ export class Peer {
     private readonly limits: Limits,
     private readonly metrics: Metrics,
   ) {
-    this.tokens = limits.messageBurst;
+    this.rate = role === 'worker' ? limits.workerMessagesPerSecond : limits.messagesPerSecond;
+    this.burst = role === 'worker' ? limits.workerMessageBurst : limits.messageBurst;
+    this.tokens = this.burst;
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -129,11 +133,11 @@ export class Peer {
     if (this.queue.length > 0) this.schedulePump();
   }
 
-  /** Token bucket: `messagesPerSecond` sustained, `messageBurst` at once. */
+  /** Token bucket: `rate` sustained, `burst` at once (clients' limits, or workers' higher ones). */
   allowMessage(): boolean {
     const now = Date.now();
     this.lastActivity = now;
-    this.tokens = Math.min(this.limits.messageBurst, this.tokens + ((now - this.lastRefill) * this.limits.messagesPerSecond) / 1000);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) * this.rate) / 1000);
     this.lastRefill = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;

@@ -71,7 +71,14 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
     }
   }
 
-  async function handle(msg: WorkerMessage, upload: Promise<Array<Buffer | undefined>>): Promise<void> {
+  /** Streaming events start on arrival (see InboundHandlers.begin); they are appended in arrival order. */
+  function begin(msg: WorkerMessage): Promise<void> | undefined {
+    if (msg.type !== 'started' && msg.type !== 'progress' && msg.type !== 'token' && msg.type !== 'partial') return undefined;
+    return handle(msg, NO_UPLOAD, undefined);
+  }
+
+  async function handle(msg: WorkerMessage, upload: Promise<Array<Buffer | undefined>>, begun: Promise<void> | undefined): Promise<void> {
+    if (begun) return begun;
     if (msg.type === 'register') return register(msg);
     const w = session.registered();
     switch (msg.type) {
@@ -109,6 +116,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
       return binary.length === 0 ? NO_UPLOAD : attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length);
     },
     handle,
+    begin,
   });
 
   ws.on('close', (code) => session.closed(code, inbound.afterPending));
