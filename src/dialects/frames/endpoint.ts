@@ -7,7 +7,7 @@ import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
-import { JobFollower } from '../job-follower.ts';
+import { JobFollower, parsed } from '../../server/job-follower.ts';
 import { imageMime } from '../media-types.ts';
 import { FRAMES_TYPES, FRAME_ERROR_CODES, FramesMessage, type FrameErrorCode } from './messages.ts';
 
@@ -76,40 +76,43 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
     described.delete(jobId);
   };
 
-  const follower = new JobFollower(ctx, who, (jobId, event) => {
-    void describe(jobId).then((f) => {
-      if (!f) return;
-      switch (event.type) {
-        case 'queued':
-          return update(jobId, f, 'pending', 0);
-        case 'started':
-          f.startedAt = Date.now();
-          return update(jobId, f, 'processing', 0);
-        case 'progress':
-          return update(jobId, f, 'processing', Math.round(event.progress * 100));
-        case 'result':
-          peer.sendJson({
-            type: 'frame_result',
-            frame_id: f.frameId,
-            job_id: jobId,
-            plugin: f.plugin,
-            status: 'success',
-            result: event.data,
-            processing_time_ms: f.startedAt ? Date.now() - f.startedAt : 0,
-            timestamp: now(),
-          });
-          update(jobId, f, 'completed', 100);
-          return forget(jobId);
-        case 'failed':
-        case 'timed_out':
-        case 'cancelled': {
-          const [code, message] = frameError(event);
-          error(f.frameId, f.plugin, code, message);
-          update(jobId, f, 'failed', 100);
-          return forget(jobId);
+  const follower = new JobFollower(ctx, who, {
+    room: () => peer.room(),
+    onLine: parsed((jobId, event) => {
+      void describe(jobId).then((f) => {
+        if (!f) return;
+        switch (event.type) {
+          case 'queued':
+            return update(jobId, f, 'pending', 0);
+          case 'started':
+            f.startedAt = Date.now();
+            return update(jobId, f, 'processing', 0);
+          case 'progress':
+            return update(jobId, f, 'processing', Math.round(event.progress * 100));
+          case 'result':
+            peer.sendJson({
+              type: 'frame_result',
+              frame_id: f.frameId,
+              job_id: jobId,
+              plugin: f.plugin,
+              status: 'success',
+              result: event.data,
+              processing_time_ms: f.startedAt ? Date.now() - f.startedAt : 0,
+              timestamp: now(),
+            });
+            update(jobId, f, 'completed', 100);
+            return forget(jobId);
+          case 'failed':
+          case 'timed_out':
+          case 'cancelled': {
+            const [code, message] = frameError(event);
+            error(f.frameId, f.plugin, code, message);
+            update(jobId, f, 'failed', 100);
+            return forget(jobId);
+          }
         }
-      }
-    });
+      });
+    }),
   });
 
   const topicJob = async (topic: string): Promise<string | null> => {
@@ -160,7 +163,7 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
           if (jobId) follower.unfollow(jobId);
         } else if (jobId) {
           const job = await ctx.core.jobs.getVisible(who, jobId).catch(() => null);
-          if (job) await follower.follow(jobId);
+          if (job && !follower.following(jobId)) await follower.follow(jobId);
         }
         // An unknown job topic is kept quietly, as the document allows subscribing before a job exists.
       }

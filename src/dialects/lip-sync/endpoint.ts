@@ -8,7 +8,7 @@ import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
-import { JobFollower } from '../job-follower.ts';
+import { JobFollower, parsed } from '../../server/job-follower.ts';
 import { audioMime, decodeBase64, imageMime } from '../media-types.ts';
 import { LIP_SYNC_TYPES, LipSyncMessage, LipSyncOptions, MAX_AUDIO_BYTES, MAX_IMAGE_BYTES, type LipSyncErrorType } from './messages.ts';
 
@@ -46,28 +46,31 @@ function acceptLipSync(ctx: ServerContext, ws: WebSocket, who: Identity): void {
   };
   const progress = (value: number, message: string) => peer.sendJson({ type: 'progress', progress: Math.round(value * 10) / 10, message, timestamp: unixSeconds() });
 
-  const follower = new JobFollower(ctx, who, (jobId, event) => {
-    if (!active || active.jobId !== jobId) return;
-    switch (event.type) {
-      case 'queued':
-        return progress(0, event.position > 0 ? `Waiting in the queue (position ${event.position + 1})` : 'Queued');
-      case 'started':
-        return progress(5, 'Processing started');
-      case 'progress':
-        return progress(5 + event.progress * 90, event.message ?? 'Processing');
-      case 'result':
-        return void deliver(jobId, event).catch((err) => error('internal_error', `The result could not be read: ${(err as Error).message}`));
-      case 'cancelled':
-        active = null;
-        return peer.sendJson({ type: 'cancelled', message: 'Processing cancelled' });
-      case 'failed':
-      case 'timed_out': {
-        active = null;
-        const text = String(event.message ?? event.code);
-        const typed = /^(validation_error|processing_error): (.*)$/s.exec(text);
-        return typed ? error(typed[1] as LipSyncErrorType, typed[2]!) : error('processing_error', text);
+  const follower = new JobFollower(ctx, who, {
+    room: () => peer.room(),
+    onLine: parsed((jobId, event) => {
+      if (!active || active.jobId !== jobId) return;
+      switch (event.type) {
+        case 'queued':
+          return progress(0, event.position > 0 ? `Waiting in the queue (position ${event.position + 1})` : 'Queued');
+        case 'started':
+          return progress(5, 'Processing started');
+        case 'progress':
+          return progress(5 + event.progress * 90, event.message ?? 'Processing');
+        case 'result':
+          return void deliver(jobId, event).catch((err) => error('internal_error', `The result could not be read: ${(err as Error).message}`));
+        case 'cancelled':
+          active = null;
+          return peer.sendJson({ type: 'cancelled', message: 'Processing cancelled' });
+        case 'failed':
+        case 'timed_out': {
+          active = null;
+          const text = String(event.message ?? event.code);
+          const typed = /^(validation_error|processing_error): (.*)$/s.exec(text);
+          return typed ? error(typed[1] as LipSyncErrorType, typed[2]!) : error('processing_error', text);
+        }
       }
-    }
+    }),
   });
 
   async function deliver(jobId: string, event: Record<string, any>): Promise<void> {

@@ -8,7 +8,7 @@ import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
-import { JobFollower } from '../job-follower.ts';
+import { JobFollower, parsed } from '../../server/job-follower.ts';
 import { decodeBase64, imageMime } from '../media-types.ts';
 import { imagePath } from './session-view.ts';
 
@@ -49,25 +49,28 @@ function acceptReconstruct(ctx: ServerContext, ws: WebSocket, sessionId: string,
 
   /** Jobs this socket asked for, and whether each was incremental. */
   const generating = new Map<string, { incremental: boolean }>();
-  const follower = new JobFollower(ctx, who, (jobId, event) => {
-    const g = generating.get(jobId);
-    if (!g) return;
-    switch (event.type) {
-      case 'queued':
-        return peer.sendJson({ type: 'progress', progress: 0, message: event.position > 0 ? `Waiting (position ${event.position + 1})` : 'Queued' });
-      case 'started':
-        return peer.sendJson({ type: 'progress', progress: 0.05, message: 'Processing images' });
-      case 'progress':
-        return peer.sendJson({ type: 'progress', progress: Math.round((0.05 + event.progress * 0.9) * 1000) / 1000, message: event.message ?? 'Processing' });
-      case 'result':
-        generating.delete(jobId);
-        return void deliver(jobId, g.incremental, event).catch((err) => error(`The model could not be read: ${(err as Error).message}`));
-      case 'failed':
-      case 'cancelled':
-      case 'timed_out':
-        generating.delete(jobId);
-        return error(`Generation failed: ${event.message ?? event.reason ?? event.type}`);
-    }
+  const follower = new JobFollower(ctx, who, {
+    room: () => peer.room(),
+    onLine: parsed((jobId, event) => {
+      const g = generating.get(jobId);
+      if (!g) return;
+      switch (event.type) {
+        case 'queued':
+          return peer.sendJson({ type: 'progress', progress: 0, message: event.position > 0 ? `Waiting (position ${event.position + 1})` : 'Queued' });
+        case 'started':
+          return peer.sendJson({ type: 'progress', progress: 0.05, message: 'Processing images' });
+        case 'progress':
+          return peer.sendJson({ type: 'progress', progress: Math.round((0.05 + event.progress * 0.9) * 1000) / 1000, message: event.message ?? 'Processing' });
+        case 'result':
+          generating.delete(jobId);
+          return void deliver(jobId, g.incremental, event).catch((err) => error(`The model could not be read: ${(err as Error).message}`));
+        case 'failed':
+        case 'cancelled':
+        case 'timed_out':
+          generating.delete(jobId);
+          return error(`Generation failed: ${event.message ?? event.reason ?? event.type}`);
+      }
+    }),
   });
 
   async function deliver(jobId: string, incremental: boolean, event: Record<string, any>): Promise<void> {

@@ -7,7 +7,7 @@ import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
-import { JobFollower } from '../job-follower.ts';
+import { JobFollower, parsed } from '../../server/job-follower.ts';
 import { TOKEN_STREAM_TYPES, TokenStreamMessage } from './messages.ts';
 
 /**
@@ -37,38 +37,41 @@ function acceptTokenStream(ctx: ServerContext, ws: WebSocket, who: Identity): vo
   ctx.peers.add(peer);
   const queries = new Map<string, Query>();
 
-  const followers = new JobFollower(ctx, who, (jobId, event) => {
-    const q = queries.get(jobId);
-    if (!q) return;
-    switch (event.type) {
-      case 'queued':
-        // A requeue (worker lost) restarts generation: the client gets the new attempt's tokens
-        // after what it already has, so say so rather than splice two texts silently.
-        if (event.attempt > 0 && q.tokens > 0) sendError(q.sessionId, 'worker_lost', 'The model worker was lost; the answer restarts from the beginning.');
-        return;
-      case 'token':
-        if (q.stream) peer.sendJson({ type: 'token', session_id: q.sessionId, token: event.text, index: q.tokens });
-        else q.text += event.text;
-        q.tokens += 1;
-        return;
-      case 'result': {
-        if (!q.stream) {
-          const text = q.text || String((event.data as { text?: unknown } | null)?.text ?? '');
-          peer.sendJson({ type: 'token', session_id: q.sessionId, token: text, index: 0 });
+  const followers = new JobFollower(ctx, who, {
+    room: () => peer.room(),
+    onLine: parsed((jobId, event) => {
+      const q = queries.get(jobId);
+      if (!q) return;
+      switch (event.type) {
+        case 'queued':
+          // A requeue (worker lost) restarts generation: the client gets the new attempt's tokens
+          // after what it already has, so say so rather than splice two texts silently.
+          if (event.attempt > 0 && q.tokens > 0) sendError(q.sessionId, 'worker_lost', 'The model worker was lost; the answer restarts from the beginning.');
+          return;
+        case 'token':
+          if (q.stream) peer.sendJson({ type: 'token', session_id: q.sessionId, token: event.text, index: q.tokens });
+          else q.text += event.text;
+          q.tokens += 1;
+          return;
+        case 'result': {
+          if (!q.stream) {
+            const text = q.text || String((event.data as { text?: unknown } | null)?.text ?? '');
+            peer.sendJson({ type: 'token', session_id: q.sessionId, token: text, index: 0 });
+          }
+          const duration = Date.now() - q.started;
+          ctx.metrics.wsQueryDuration.observe(duration / 1000);
+          peer.sendJson({ type: 'end', session_id: q.sessionId, total_tokens: q.tokens, duration_ms: duration });
+          queries.delete(jobId);
+          return;
         }
-        const duration = Date.now() - q.started;
-        ctx.metrics.wsQueryDuration.observe(duration / 1000);
-        peer.sendJson({ type: 'end', session_id: q.sessionId, total_tokens: q.tokens, duration_ms: duration });
-        queries.delete(jobId);
-        return;
+        case 'failed':
+        case 'cancelled':
+        case 'timed_out':
+          sendError(q.sessionId, event.type === 'failed' ? event.code : event.type, event.message ?? event.reason ?? event.type);
+          queries.delete(jobId);
+          return;
       }
-      case 'failed':
-      case 'cancelled':
-      case 'timed_out':
-        sendError(q.sessionId, event.type === 'failed' ? event.code : event.type, event.message ?? event.reason ?? event.type);
-        queries.delete(jobId);
-        return;
-    }
+    }),
   });
 
   function sendError(sessionId: string | undefined, code: string, error: string): void {

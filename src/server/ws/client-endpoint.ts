@@ -1,7 +1,6 @@
 import type { WebSocket } from 'ws';
 import { lineType } from '../../core/job-events.ts';
 import { spaceStatus } from '../../core/queue-monitor.ts';
-import type { Subscriber } from '../../core/subscriber-router.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';
 import { encodeFrame } from '../../protocol/binary-frame.ts';
@@ -9,7 +8,7 @@ import { CLIENT_TYPES, ClientMessage } from '../../protocol/client-messages.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { binaryIndexes, toSubmittedFiles } from '../file-specs.ts';
-import { JobFeeds } from '../job-feeds.ts';
+import { JobFollower } from '../job-follower.ts';
 import type { ServerContext } from '../server-context.ts';
 import { Attachments } from './attachments.ts';
 import { NO_UPLOAD, handleInbound } from './inbound.ts';
@@ -25,35 +24,18 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
   const peer = new Peer(ws, 'client', 'client', config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const attachments = new Attachments(UPLOAD_TIMEOUT_MS, config.limits.maxBlobBytes);
-  const feeds = new JobFeeds(
-    (jobId, line) => peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined),
-    () => peer.room(),
-  );
-  const jobTopics = new Set<string>();
-  const spaceTopics = new Set<string>();
-  const subscriber: Subscriber = {
-    identity: who,
-    deliverEvent: (jobId, line) => feeds.onLive(jobId, line),
-    deliverStatus: (line) => peer.send(line),
-  };
-
-  const followJob = async (jobId: string, afterSeq: number) => {
-    core.router.subscribeJob(jobId, subscriber);
-    jobTopics.add(jobId);
-    const range = await feeds.replay(engine, jobId, afterSeq, (r) =>
+  const follower = new JobFollower(ctx, who, {
+    // Progress may be coalesced for a slow reader (only the newest of a job's waiting progress goes).
+    onLine: (jobId, line) => peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined),
+    onStatus: (line) => peer.send(line),
+    room: () => peer.room(),
+    onGap: (jobId, afterSeq, r) =>
       peer.error('resume_gap', `Events ${afterSeq + 1}..${r.firstSeq - 1} of job ${jobId} are no longer kept; replaying from ${r.firstSeq}.`, {
         job: jobId,
         after_seq: afterSeq,
         first_seq: r.firstSeq,
       }),
-    );
-    if (range?.final) unfollow(jobId);
-  };
-  const unfollow = (jobId: string) => {
-    core.router.unsubscribeJob(jobId, subscriber);
-    jobTopics.delete(jobId);
-    feeds.forget(jobId);
-  };
+  });
 
   const sendStatuses = async (only?: string) => {
     const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
@@ -76,7 +58,7 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
           files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
         });
         peer.sendJson({ type: 'accepted', id: msg.id, job: accepted.job.id, space: accepted.job.space, position: accepted.position, eta_ms: accepted.eta_ms });
-        await followJob(accepted.job.id, 0);
+        await follower.follow(accepted.job.id);
         return;
       }
       case 'cancel': {
@@ -92,15 +74,14 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
         if (topic.kind === 'job') {
           await core.jobs.getVisible(who, topic.jobId);
           peer.sendJson({ type: 'ack', id: msg.id, of: msg.type, topic: topicText });
-          await followJob(topic.jobId, msg.after_seq ?? 0);
+          await follower.follow(topic.jobId, msg.after_seq ?? 0);
         } else if (topic.kind === 'space') {
           const space = await core.jobs.requireSpace(topic.name);
-          core.router.subscribeSpace(space.id, subscriber);
-          spaceTopics.add(space.id);
+          follower.watchSpace(space.id);
           peer.sendJson({ type: 'ack', id: msg.id, of: 'subscribe', topic: topicText });
           await sendStatuses(space.id);
         } else {
-          core.router.subscribeAll(subscriber);
+          follower.watchAll(true);
           peer.sendJson({ type: 'ack', id: msg.id, of: 'subscribe', topic: 'all' });
           await sendStatuses();
         }
@@ -109,14 +90,11 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
       case 'unsubscribe': {
         const topic = parseTopic(msg.topic);
         if (!topic) throw new SpaceportError('invalid_message', `unsubscribe: unknown topic "${msg.topic.slice(0, 80)}".`);
-        if (topic.kind === 'job') unfollow(topic.jobId);
-        else if (topic.kind === 'all') core.router.unsubscribeAll(subscriber);
+        if (topic.kind === 'job') follower.unfollow(topic.jobId);
+        else if (topic.kind === 'all') follower.watchAll(false);
         else {
           const space = await engine.getSpace(topic.name);
-          if (space) {
-            core.router.unsubscribeSpace(space.id, subscriber);
-            spaceTopics.delete(space.id);
-          }
+          if (space) follower.unwatchSpace(space.id);
         }
         peer.sendJson({ type: 'ack', id: msg.id, of: 'unsubscribe', topic: msg.topic });
         return;
@@ -144,7 +122,7 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
     },
     handle,
   });
-  ws.on('close', () => core.router.drop(subscriber, jobTopics, spaceTopics));
+  ws.on('close', () => follower.close());
 
   peer.sendJson({
     type: 'hello',

@@ -1,12 +1,31 @@
 import type { SubmitRequest } from '../core/job-service.ts';
+import { isFinalLine } from '../core/job-events.ts';
 import type { Subscriber } from '../core/subscriber-router.ts';
 import type { Identity } from '../core/types.ts';
-import { JobFeeds } from '../server/job-feeds.ts';
-import type { ServerContext } from '../server/server-context.ts';
+import type { EventRange } from '../engine/types.ts';
+import { JobFeeds } from './job-feeds.ts';
+import type { ServerContext } from './server-context.ts';
+
+export interface FollowerOptions {
+  /** Each event line of a followed or watched job, exactly once and in seq order. */
+  onLine(jobId: string, line: string): void;
+  /** space_status lines of watched spaces. */
+  onStatus?(line: string): void;
+  /** The connection's buffer room, so a long replay is paced (see JobFeeds). */
+  room?(): Promise<void> | undefined;
+  /** Events before `range.firstSeq` were asked for but are no longer kept. */
+  onGap?(jobId: string, afterSeq: number, range: EventRange): void;
+}
+
+/** For protocols that want each event as an object rather than its line. */
+export function parsed(onEvent: (jobId: string, event: Record<string, any>) => void): (jobId: string, line: string) => void {
+  return (jobId, line) => onEvent(jobId, JSON.parse(line) as Record<string, any>);
+}
 
 /**
- * What every client-side dialect needs from the core: submit a job and receive its event lines
- * exactly once, in seq order (replay stitched to live), until the final one. One per connection.
+ * One connection's subscriptions to the core, for every client protocol (/v1/ws and the
+ * dialects): follow jobs (replay stitched to live, paced), watch spaces or everything, submit and
+ * follow, and drop it all when the connection closes.
  */
 export class JobFollower {
   private readonly followed = new Set<string>();
@@ -17,14 +36,14 @@ export class JobFollower {
   constructor(
     private readonly ctx: ServerContext,
     who: Identity,
-    onEvent: (jobId: string, event: Record<string, any>) => void,
+    private readonly options: FollowerOptions,
   ) {
     this.feeds = new JobFeeds((jobId, line) => {
-      const event = JSON.parse(line) as Record<string, any>;
-      if (event.type === 'result' || event.type === 'failed' || event.type === 'cancelled' || event.type === 'timed_out') this.unfollow(jobId);
-      onEvent(jobId, event);
-    });
-    this.subscriber = { identity: who, deliverEvent: (jobId, line) => this.feeds.onLive(jobId, line), deliverStatus: () => {} };
+      // A final event ends the job's subscription (its feed stays a while to drop late copies).
+      if (isFinalLine(line)) this.release(jobId);
+      options.onLine(jobId, line);
+    }, options.room);
+    this.subscriber = { identity: who, deliverEvent: (jobId, line) => this.feeds.onLive(jobId, line), deliverStatus: (line) => options.onStatus?.(line) };
   }
 
   /** Submits, lets the caller note the job id (`accepted`), then streams its events from seq 1. */
@@ -35,12 +54,16 @@ export class JobFollower {
     return { jobId: job.job.id, position: job.position };
   }
 
-  /** Streams a job's events from the first (for jobs submitted elsewhere, too). */
+  following(jobId: string): boolean {
+    return this.followed.has(jobId);
+  }
+
+  /** Streams a job's events after `afterSeq` (replayed, then live); following it again replays again. */
   async follow(jobId: string, afterSeq = 0): Promise<void> {
-    if (this.followed.has(jobId)) return;
     this.followed.add(jobId);
     this.ctx.core.router.subscribeJob(jobId, this.subscriber);
-    await this.feeds.replay(this.ctx.engine, jobId, afterSeq, () => {});
+    const range = await this.feeds.replay(this.ctx.engine, jobId, afterSeq, (r) => this.options.onGap?.(jobId, afterSeq, r));
+    if (range?.final) this.release(jobId);
   }
 
   /** Events of every job in a space that this identity may see (space topics). */
@@ -60,7 +83,13 @@ export class JobFollower {
     else this.ctx.core.router.unsubscribeAll(this.subscriber);
   }
 
+  /** Stops following a job the caller no longer wants. */
   unfollow(jobId: string): void {
+    this.release(jobId);
+    this.feeds.forget(jobId);
+  }
+
+  private release(jobId: string): void {
     if (!this.followed.delete(jobId)) return;
     this.ctx.core.router.unsubscribeJob(jobId, this.subscriber);
   }
