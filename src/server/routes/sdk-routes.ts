@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import type { Router } from '../http-router.ts';
+import { lazyBundle } from '../lazy-bundle.ts';
 import type { ServerContext } from '../server-context.ts';
 
 const BROWSER_ENTRY = join(import.meta.dirname, '..', '..', 'sdk', 'browser.ts');
@@ -11,18 +11,10 @@ const BROWSER_ENTRY = join(import.meta.dirname, '..', '..', 'sdk', 'browser.ts')
  * `import { SpaceportClient } from '/sdk/spaceport.js'` with no build step of its own.
  */
 export function sdkRoutes(router: Router, ctx: ServerContext): void {
-  let bundle: Promise<string> | undefined;
-  const bundled = () =>
-    (bundle ??= build({ entryPoints: [BROWSER_ENTRY], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, sourcemap: 'inline', logLevel: 'silent' })
-      .then((out) => out.outputFiles[0]!.text)
-      .catch((err: unknown) => {
-        bundle = undefined; // try again on the next request
-        ctx.log.error({ err }, 'bundling the browser SDK failed');
-        throw err;
-      }));
+  const bundled = lazyBundle({ entryPoints: [BROWSER_ENTRY], sourcemap: 'inline' }, 'the browser SDK', ctx.log);
 
   router.on('GET', '/sdk/spaceport.js', async ({ res }) => {
-    const text = await bundled();
+    const text = (await bundled())[0]!.text;
     res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });
