@@ -9,6 +9,7 @@ import { readJson, sendJson } from '../http-io.ts';
 import type { RequestContext, Router } from '../http-router.ts';
 import { hashPassword, verifyPassword } from '../passwords.ts';
 import type { ServerContext } from '../server-context.ts';
+import { requireAdmin } from './admin-routes.ts';
 
 /** How long a sign-in lasts. */
 const SESSION_MS = 7 * 24 * 3600_000;
@@ -31,10 +32,6 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     if (who.kind === 'anonymous') throw new SpaceportError('unauthorized', 'Sign in first.');
     if (!(await engine.getUser(who.id))) throw new SpaceportError('forbidden', 'Only user accounts have their own API keys (the admin token is not one).');
     return who;
-  };
-  const admin = async (rc: RequestContext) => {
-    const who = await rc.who();
-    if (who.kind !== 'admin') throw new SpaceportError(who.kind === 'anonymous' ? 'unauthorized' : 'forbidden', 'Admins only.');
   };
   const userNamed = async (name: string) => {
     const user = await engine.findUser(name);
@@ -97,18 +94,18 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
   });
 
   router.on('GET', '/v1/admin/users', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     sendJson(rc.res, 200, { users: (await engine.listUsers()).map(publicUser) });
   });
   router.on('POST', '/v1/admin/users', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const input = parseBody(UserCreate, await body(rc));
     const user: UserRecord = { id: newId('user'), username: input.username, password_hash: await hashPassword(input.password), role: input.role ?? 'user', created_at: Date.now() };
     await engine.createUser(user);
     sendJson(rc.res, 201, publicUser(user));
   });
   router.on('PATCH', '/v1/admin/users/:name', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const user = await userNamed(rc.params.name!);
     const input = parseBody(UserUpdate, await body(rc));
     const updated: UserRecord = { ...user, ...(input.role && { role: input.role }), ...(input.password && { password_hash: await hashPassword(input.password) }) };
@@ -116,7 +113,7 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     sendJson(rc.res, 200, publicUser(updated));
   });
   router.on('DELETE', '/v1/admin/users/:name', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const user = await userNamed(rc.params.name!);
     await engine.deleteUser(user.id);
     sendJson(rc.res, 200, { deleted: user.username });

@@ -1,6 +1,5 @@
 import type { JobState } from '../../core/types.ts';
 import { publicJob } from '../../core/types.ts';
-import type { CredentialKind } from '../../engine/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
 import { issueCredential, publicCredential } from '../credentials.ts';
@@ -12,46 +11,47 @@ import { newSpace, updatedSpace } from '../space-input.ts';
 const JOB_STATES = new Set(['queued', 'assigned', 'running', 'completed', 'failed', 'cancelled', 'timed_out']);
 
 /** The admin REST API under /v1/admin: spaces, worker tokens, API keys, workers, jobs. Admin token required. */
+/** Admins only: the admin token, or a signed-in user with the admin role. */
+export async function requireAdmin(rc: RequestContext): Promise<void> {
+  const who = await rc.who();
+  if (who.kind === 'anonymous') throw new SpaceportError('unauthorized', 'The admin API needs the admin token (or an admin’s sign-in).');
+  if (who.kind !== 'admin') throw new SpaceportError('forbidden', 'The admin API needs the admin token (or an admin’s sign-in).');
+}
+
 export function adminRoutes(router: Router, ctx: ServerContext): void {
   const { engine, core, config } = ctx;
 
-  const admin = async (rc: RequestContext) => {
-    const who = await rc.who();
-    if (who.kind === 'anonymous') throw new SpaceportError('unauthorized', 'The admin API needs the admin token.');
-    if (who.kind !== 'admin') throw new SpaceportError('forbidden', 'The admin API needs the admin token.');
-  };
   const body = (rc: RequestContext) => readJson(rc.req, config.limits.maxJsonBodyBytes);
   const spaceNamed = async (name: string) => {
     const space = await engine.getSpace(name);
     if (!space) throw new SpaceportError('space_not_found', `No space is named "${name}".`);
     return space;
   };
-  const createCredential = (kind: CredentialKind, name: string, spaceId: string | null) => issueCredential(engine, kind, name, { spaceId });
 
   router.on('GET', '/v1/admin/spaces', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     sendJson(rc.res, 200, { spaces: await engine.listSpaces() });
   });
   router.on('POST', '/v1/admin/spaces', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const space = newSpace(parseBody(SpaceCreate, await body(rc)));
     await engine.createSpace(space);
     ctx.log.info({ space: space.name }, 'space created');
     sendJson(rc.res, 201, space);
   });
   router.on('GET', '/v1/admin/spaces/:name', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     sendJson(rc.res, 200, await spaceNamed(rc.params.name!));
   });
   router.on('PATCH', '/v1/admin/spaces/:name', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const space = updatedSpace(await spaceNamed(rc.params.name!), parseBody(SpaceUpdate, await body(rc)));
     await engine.updateSpace(space);
     core.monitor.changed(space.id);
     sendJson(rc.res, 200, space);
   });
   router.on('DELETE', '/v1/admin/spaces/:name', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const space = await spaceNamed(rc.params.name!);
     // Jobs of a deleted space end as cancelled (and their workers are told), so none is left dangling.
     for (const state of ['queued', 'assigned', 'running'] as const) {
@@ -64,48 +64,48 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
   });
 
   router.on('POST', '/v1/admin/spaces/:name/worker-tokens', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const space = await spaceNamed(rc.params.name!);
     const input = parseBody(CredentialCreate, (await body(rc)) ?? {});
-    const { secret, record } = await createCredential('worker_token', input.name ?? `${space.name} worker`, space.id);
+    const { secret, record } = await issueCredential(engine, 'worker_token', input.name ?? `${space.name} worker`, { spaceId: space.id });
     sendJson(rc.res, 201, { ...publicCredential(record), space: space.name, token: secret, command: `spaceport worker --host <gateway-url> --spaces ${space.name} --token ${secret}` });
   });
   router.on('GET', '/v1/admin/spaces/:name/worker-tokens', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const space = await spaceNamed(rc.params.name!);
     sendJson(rc.res, 200, { tokens: (await engine.listCredentials('worker_token', space.id)).map(publicCredential) });
   });
   router.on('DELETE', '/v1/admin/spaces/:name/worker-tokens/:id', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     await spaceNamed(rc.params.name!);
     if (!(await engine.revokeCredential(rc.params.id!))) throw new SpaceportError('not_found', `No active worker token has id "${rc.params.id}".`);
     sendJson(rc.res, 200, { revoked: rc.params.id });
   });
 
   router.on('POST', '/v1/admin/api-keys', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const input = parseBody(CredentialCreate, (await body(rc)) ?? {});
-    const { secret, record } = await createCredential('api_key', input.name ?? 'api key', null);
+    const { secret, record } = await issueCredential(engine, 'api_key', input.name ?? 'api key');
     sendJson(rc.res, 201, { ...publicCredential(record), key: secret });
   });
   router.on('GET', '/v1/admin/api-keys', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     sendJson(rc.res, 200, { keys: (await engine.listCredentials('api_key')).map(publicCredential) });
   });
   router.on('DELETE', '/v1/admin/api-keys/:id', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     if (!(await engine.revokeCredential(rc.params.id!))) throw new SpaceportError('not_found', `No active API key has id "${rc.params.id}".`);
     sendJson(rc.res, 200, { revoked: rc.params.id });
   });
 
   router.on('GET', '/v1/admin/workers', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     sendJson(rc.res, 200, { workers: await engine.listWorkers() });
   });
   // Drain (no new jobs), resume, or disconnect a worker, wherever its instance is.
   for (const action of ['drain', 'undrain', 'disconnect'] as const) {
     router.on('POST', `/v1/admin/workers/:id/${action}`, async (rc) => {
-      await admin(rc);
+      await requireAdmin(rc);
       const worker = (await engine.listWorkers()).find((w) => w.id === rc.params.id);
       if (!worker) throw new SpaceportError('not_found', `No connected worker has id "${rc.params.id}".`);
       core.jobs.control({ op: 'worker', worker: worker.id, action });
@@ -114,7 +114,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
   }
 
   router.on('GET', '/v1/admin/jobs', async (rc) => {
-    await admin(rc);
+    await requireAdmin(rc);
     const spaceName = rc.url.searchParams.get('space');
     const state = rc.url.searchParams.get('state');
     if (state !== null && !JOB_STATES.has(state)) throw new SpaceportError('invalid_message', `state must be one of ${[...JOB_STATES].join(', ')}.`);
