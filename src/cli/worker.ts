@@ -62,7 +62,5 @@ export async function worker(flags: WorkerFlags): Promise<void> {
     },
     handler,
   );
-  await running.ready.catch((err: Error) => {
-    throw new Error(err.message);
-  });
+  await running.ready; // a refused registration rejects: main prints it and exits 1
 }

@@ -126,8 +126,7 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
     decode: (text) => decodeMessage(text, FramesMessage, FRAMES_TYPES, 'frame_id'),
     expectUploads: () => NO_UPLOAD,
     reportError: (e, id) => {
-      const code: FrameErrorCode = e.code === 'space_not_found' ? 'PLUGIN_NOT_FOUND' : e.code === 'input_not_accepted' || e.code === 'mime_not_allowed' || e.code === 'input_too_large' ? 'INVALID_IMAGE' : 'PLUGIN_ERROR';
-      error(id === undefined ? undefined : String(id), undefined, code, `${e.code}: ${e.message}`);
+      error(id === undefined ? undefined : String(id), undefined, frameCodeFor(e.code), `${e.code}: ${e.message}`);
     },
     async handle(msg) {
       if (msg.type === 'send_frame') {
@@ -146,7 +145,7 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
           );
         } catch (err) {
           const e = err instanceof SpaceportError ? err : new SpaceportError('internal_error');
-          error(msg.frame_id, msg.plugin, e.code === 'space_not_found' ? 'PLUGIN_NOT_FOUND' : e.code.startsWith('input') || e.code === 'mime_not_allowed' ? 'INVALID_IMAGE' : 'PLUGIN_ERROR', e.message);
+          error(msg.frame_id, msg.plugin, frameCodeFor(e.code), e.message);
         }
         return;
       }
@@ -170,6 +169,13 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
     },
   });
   ws.on('close', () => follower.close());
+}
+
+/** The documented error code for one of ours refusing a frame before any job ran. */
+function frameCodeFor(code: string): FrameErrorCode {
+  if (code === 'space_not_found') return 'PLUGIN_NOT_FOUND';
+  if (code === 'input_not_accepted' || code === 'input_too_large' || code === 'mime_not_allowed') return 'INVALID_IMAGE';
+  return 'PLUGIN_ERROR';
 }
 
 /** The documented error code for a job that ended without a result. */

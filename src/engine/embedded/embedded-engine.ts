@@ -35,8 +35,7 @@ interface ActiveJob {
  */
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
-  const dbFile = join(options.dataDir, 'spaceport.db');
-  const store = new SqliteStore(dbFile);
+  const store = new SqliteStore(join(options.dataDir, 'spaceport.db'));
 
   const blobPath = (id: string) => join(options.dataDir, 'blobs', id);
   const maxEvents = options.maxEventsPerJob ?? 10_000;

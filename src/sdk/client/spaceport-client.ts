@@ -335,8 +335,4 @@ export class SpaceportClient {
     }
   }
 
-  /** For tests and diagnostics: drops the connection as a network failure would (it reconnects). */
-  dropConnection(): void {
-    this.socket?.close(4000, 'dropped');
-  }
 }
