@@ -2,16 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { ProbeReport } from './server-probe.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 
 export interface ChildServer {
   child: ChildProcess;
   port: number;
-  /** CPU time (user + system) the server process has used so far, in microseconds. */
-  cpuMicros(): number;
-  /** The server process's resident memory now, in bytes. */
-  rssBytes(): number;
+  /** The server's own `process.cpuUsage()` and memory, after a full GC when `gc`. */
+  probe(gc?: boolean): Promise<ProbeReport>;
   stop(): Promise<void>;
 }
 
@@ -19,10 +18,17 @@ export interface ChildServer {
 export async function startChildServer(file: string, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under test.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, file), ...args], {
+  const probeModule = join(ROOT, 'bench/server-probe.ts');
+  const child = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', 'tsx', '--import', probeModule, join(ROOT, file), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const pending = new Map<number, (report: ProbeReport) => void>();
+  let nextProbe = 1;
+  child.on('message', (msg: { probe: number; report: ProbeReport }) => {
+    pending.get(msg.probe)?.(msg.report);
+    pending.delete(msg.probe);
   });
   let errors = '';
   child.stderr!.on('data', (d: Buffer) => (errors = (errors + d).slice(-4000)));
@@ -39,8 +45,13 @@ export async function startChildServer(file: string, args: string[], env: Record
   return {
     child,
     port,
-    cpuMicros: () => processCpuMicros(child.pid!),
-    rssBytes: () => processRssBytes(child.pid!),
+    probe(gc = false) {
+      const id = nextProbe++;
+      return new Promise<ProbeReport>((resolve) => {
+        pending.set(id, resolve);
+        child.send({ probe: id, gc });
+      });
+    },
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -74,7 +85,7 @@ export async function startRedisServer(): Promise<{ url: string; cpuMicros(): nu
   };
 }
 
-/** utime + stime of a process from /proc (Linux), in microseconds. */
+/** utime + stime of a process from /proc (Linux), in microseconds (Redis is not ours to probe). */
 function processCpuMicros(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.

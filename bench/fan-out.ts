@@ -1,9 +1,5 @@
-import type { Target } from './targets.ts';
-
-export interface FanOutOptions {
-  subscribers: number;
-  tokens: number;
-}
+import { withServerCpu, type Benchmark } from './benchmark.ts';
+import type { Target } from './targets/target.ts';
 
 export interface FanOutResult {
   deliveriesPerSecond: number;
@@ -13,28 +9,40 @@ export interface FanOutResult {
 
 /**
  * Fan-out: `subscribers` connections each receive every token of one job (a topic subscription),
- * timed from the first token sent until the last subscriber has the last token.
+ * timed from the submit until the last subscriber has the last token.
  */
-export async function fanOut(target: Target, opts: FanOutOptions): Promise<FanOutResult> {
+async function fanOut(target: Target, subscribers: number, tokens: number): Promise<FanOutResult> {
   let delivered = 0;
-  const expected = opts.subscribers * opts.tokens;
+  const expected = subscribers * tokens;
   let done!: () => void;
   const all = new Promise<void>((resolve) => (done = resolve));
   const subs = [];
-  for (let i = 0; i < opts.subscribers; i++) subs.push(await target.subscriber(() => ++delivered === expected && done()));
+  for (let i = 0; i < subscribers; i++) subs.push(await target.subscriber(() => ++delivered === expected && done()));
   const worker = await target.worker(1, (_job, _prompt, reply) => {
-    for (let i = 0; i < opts.tokens; i++) reply.token('tok ');
+    for (let i = 0; i < tokens; i++) reply.token('tok ');
     reply.result({});
   });
   const client = await target.client();
-  const cpuBefore = target.cpuMicros();
-  const started = performance.now();
-  client.submit('fan-out', { result: () => {} });
-  await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`${target.name}: ${delivered} of ${expected} deliveries`)), 120_000))]);
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = target.cpuMicros() - cpuBefore;
+  let seconds = 0;
+  const { cpuMicros } = await withServerCpu(target, async () => {
+    const started = performance.now();
+    client.submit('fan-out', { result: () => {} });
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`${target.name}: ${delivered} of ${expected} deliveries`)), 120_000).unref());
+    await Promise.race([all, timeout]);
+    seconds = (performance.now() - started) / 1000;
+  });
   subs.forEach((s) => s.close());
   client.close();
   worker.close();
-  return { deliveriesPerSecond: expected / seconds, serverCpuMicrosPerDelivery: cpu / expected };
+  return { deliveriesPerSecond: expected / seconds, serverCpuMicrosPerDelivery: cpuMicros / expected };
 }
+
+export const fanOutBenchmark: Benchmark<FanOutResult> = {
+  key: 'fanOut',
+  title: (s) => `Fan-out: one job's ${s.fanTokens} tokens to ${s.subscribers} subscribers`,
+  columns: [
+    ['deliveriesPerSecond', 'deliveries/s'],
+    ['serverCpuMicrosPerDelivery', 'server µs/delivery'],
+  ],
+  run: (t, s) => fanOut(t, s.subscribers, s.fanTokens),
+};

@@ -1,11 +1,5 @@
-import type { Target } from './targets.ts';
-
-export interface TokenRelayOptions {
-  /** Concurrent jobs, each on its own client connection. */
-  streams: number;
-  /** Tokens each job streams. */
-  tokens: number;
-}
+import { withServerCpu, type Benchmark } from './benchmark.ts';
+import type { Target } from './targets/target.ts';
 
 export interface TokenRelayResult {
   tokensPerSecond: number;
@@ -17,32 +11,33 @@ export interface TokenRelayResult {
  * Token relay throughput: `streams` jobs at once, each streaming `tokens` small tokens from one
  * worker as fast as the worker can write them; timed from the first submit to the last result.
  */
-export async function tokenRelay(target: Target, opts: TokenRelayOptions): Promise<TokenRelayResult> {
-  const text = 'tok ';
-  const worker = await target.worker(opts.streams, (_job, _prompt, reply) => {
-    for (let i = 0; i < opts.tokens; i++) reply.token(text);
-    reply.result({ tokens: opts.tokens });
+async function tokenRelay(target: Target, streams: number, tokens: number): Promise<TokenRelayResult> {
+  const worker = await target.worker(streams, (_job, _prompt, reply) => {
+    for (let i = 0; i < tokens; i++) reply.token('tok ');
+    reply.result({ tokens });
   });
-  const clients = await Promise.all(Array.from({ length: opts.streams }, () => target.client()));
-  const cpuBefore = target.cpuMicros();
-  const started = performance.now();
+  const clients = await Promise.all(Array.from({ length: streams }, () => target.client()));
   let received = 0;
-  await Promise.all(
-    clients.map(
-      (client) =>
-        new Promise<void>((resolve) =>
-          client.submit('stream', {
-            token: () => received++,
-            result: resolve,
-          }),
-        ),
-    ),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = target.cpuMicros() - cpuBefore;
-  const expected = opts.streams * opts.tokens;
+  let seconds = 0;
+  const { cpuMicros } = await withServerCpu(target, async () => {
+    const started = performance.now();
+    await Promise.all(clients.map((client) => new Promise<void>((resolve) => client.submit('stream', { token: () => received++, result: () => resolve() }))));
+    seconds = (performance.now() - started) / 1000;
+  });
+  const expected = streams * tokens;
   if (received !== expected) throw new Error(`${target.name}: ${received} of ${expected} tokens arrived`);
   clients.forEach((c) => c.close());
   worker.close();
-  return { tokensPerSecond: expected / seconds, serverCpuMicrosPerToken: cpu / expected };
+  return { tokensPerSecond: expected / seconds, serverCpuMicrosPerToken: cpuMicros / expected };
 }
+
+export const tokenRelayBenchmark: Benchmark<TokenRelayResult> = {
+  key: 'tokenRelay',
+  title: (s) => `Token relay: ${s.streams} streams × ${s.tokens} tokens`,
+  columns: [
+    ['tokensPerSecond', 'tokens/s'],
+    ['serverCpuMicrosPerToken', 'server µs/token'],
+  ],
+  run: (t, s) => tokenRelay(t, s.streams, s.tokens),
+  warmUp: (t, s) => tokenRelay(t, s.streams, Math.ceil(s.tokens / 4)),
+};

@@ -93,6 +93,28 @@ export function runEngineContract(
       await engine.close();
     });
 
+    it('keeps the order and seqs of a burst of streamed events sent without waiting, and of the final after it', async () => {
+      const { engine } = await makeEngine();
+      const s = space('burst');
+      await engine.createSpace(s);
+      const j = job(s);
+      await engine.submitJob(j, 10, queued);
+      await engine.claimJob([s.id], 'w', 1000);
+      const h = { workerId: 'w', attempt: 1 };
+      // As a fast worker's frames arrive: many in one turn of the event loop, the result right behind.
+      const tokens = Array.from({ length: 200 }, (_, i) => engine.appendEvent(j.id, { type: 'token', text: `t${i}` }, h));
+      const stranger = engine.appendEvent(j.id, { type: 'token', text: 'not yours' }, { workerId: 'w2', attempt: 1 });
+      const final = engine.appendEvent(j.id, { type: 'result', data: 'done', files: [] }, h, { data: 'done', files: [] });
+      expect((await Promise.all(tokens)).map((a) => a!.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 2));
+      expect(await stranger).toBeNull();
+      expect((await final)!.seq).toBe(202);
+      const lines = (await engine.readEvents(j.id, 0))!.lines.map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: 202 }, (_, i) => i + 1));
+      expect(lines.slice(1, 201).map((l) => l.text)).toEqual(Array.from({ length: 200 }, (_, i) => `t${i}`));
+      expect(lines[201].type).toBe('result');
+      await engine.close();
+    });
+
     it('ends queued and held jobs with endJob, once', async () => {
       const { engine } = await makeEngine();
       const s = space('end');
@@ -150,6 +172,18 @@ export function runEngineContract(
       off();
       await engine.close();
       await engine.close(); // idempotent
+    });
+
+    it('keeps the publish order across channels', async () => {
+      const { engine } = await makeEngine();
+      const got: string[] = [];
+      const off = engine.subscribe((channel, message) => (channel === 'x' || channel === 'y') && got.push(`${channel}${message}`));
+      const sent = Array.from({ length: 60 }, (_, i) => (i % 7 < 4 ? `x${i}` : `y${i}`));
+      for (const m of sent) engine.publish(m[0]!, m.slice(1));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual(sent);
+      off();
+      await engine.close();
     });
 
     it('keeps users unique by name ignoring case, and revokes their credentials when deleted', async () => {

@@ -7,26 +7,34 @@ import { runTs } from '../helpers/processes.ts';
 const dir = mkdtempSync(join(tmpdir(), 'spaceport-bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// Only that the benchmark runs end to end and reports every ratio: timings are the benchmark's
-// business, not the test suite's (shared machines are noisy).
+const TARGETS = ['raw ws relay', 'spaceport gateway', 'gateway ×2 via Redis', 'Socket.IO relay'];
+const BENCHMARKS = ['tokenRelay', 'dispatchRoundTrip', 'fanOut', 'binaryMedia', 'idle', 'connectStorm', 'longStream'];
+
+// Only that every benchmark runs end to end against every target and reports its ratios: timings
+// are the benchmark's business, not the test suite's (shared machines are noisy).
 describe('npm run bench -- --quick', () => {
-  it('runs the gateway, two gateways via Redis and the raw ws relay, and reports the ratios', async () => {
+  it('runs every benchmark on the gateway, two gateways via Redis, raw ws and Socket.IO, and reports the ratios', async () => {
     const out = join(dir, 'bench.json');
     const proc = runTs('bench/run-all.ts', ['--quick', '--json', out]);
-    await proc.waitFor('Dispatch round trip', 60_000);
     expect(await proc.exited()).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
-    for (const name of ['raw ws relay', 'spaceport gateway', 'gateway ×2 via Redis', 'Socket.IO relay']) {
-      expect(report.results[name].tokenRelay.tokensPerSecond).toBeGreaterThan(0);
-      expect(report.results[name].dispatchRoundTrip.p50Micros).toBeGreaterThan(0);
-      expect(report.results[name].fanOut.deliveriesPerSecond).toBeGreaterThan(0);
+    for (const name of TARGETS) expect(Object.keys(report.results[name]).sort()).toEqual([...BENCHMARKS].sort());
+    // The /ws dialect is measured on the token relay only, against /v1/ws.
+    expect(Object.keys(report.results['gateway /ws dialect'])).toEqual(['tokenRelay']);
+    expect(report.results['gateway /ws dialect'].tokenRelay.tokensPerSecond).toBeGreaterThan(0);
+    for (const name of TARGETS) {
+      const r = report.results[name];
+      expect(r.tokenRelay.tokensPerSecond).toBeGreaterThan(0);
+      expect(r.dispatchRoundTrip.p50Micros).toBeGreaterThan(0);
+      expect(r.fanOut.deliveriesPerSecond).toBeGreaterThan(0);
+      expect(r.binaryMedia.mibPerSecond).toBeGreaterThan(0);
+      expect(r.connectStorm.handshakesPerSecond).toBeGreaterThan(0);
+      for (const bench of Object.values(r) as Array<Record<string, number>>) for (const v of Object.values(bench)) expect(Number.isFinite(v)).toBe(true);
     }
-    expect(Object.keys(report.ratios)).toEqual(['gatewayVsRaw', 'crossVsRaw', 'crossVsGateway', 'socketIoVsRaw', 'gatewayVsSocketIo']);
-    for (const pair of Object.values(report.ratios) as Array<Record<string, number | null>>) {
-      // Latency and throughput ratios always exist; CPU ratios may be n/a (null) on a run this short.
-      for (const key of ['relayThroughput', 'roundTripP50', 'roundTripP99', 'fanOutThroughput']) expect(pair[key]).toBeGreaterThan(0);
-      for (const value of Object.values(pair)) expect(value === null || Number.isFinite(value)).toBe(true);
-    }
-    expect(proc.output()).toMatch(/gateway ÷ raw ws relay\s+[\d.]+×/);
-  }, 90_000);
+    expect(Object.keys(report.ratios).sort()).toEqual(['crossVsGateway', 'crossVsRaw', 'dialectVsGateway', 'gatewayVsRaw', 'gatewayVsSocketIo', 'socketIoVsRaw']);
+    expect(report.ratios.gatewayVsRaw.tokenRelay.tokensPerSecond).toBeGreaterThan(0);
+    expect(report.ratios.gatewayVsRaw.connectStorm.handshakesPerSecond).toBeGreaterThan(0);
+    expect(proc.output()).toMatch(/gateway ÷ raw ws\s+[\d.]+×/);
+    expect(proc.output()).toMatch(/\/ws dialect ÷ \/v1\/ws\s+[\d.]+×/);
+  }, 240_000);
 });

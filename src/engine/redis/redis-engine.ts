@@ -4,8 +4,10 @@ import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { BlobMeta, CredentialRecord, Engine, EventRange, UserRecord } from '../types.ts';
+import { PublishBatches, splitBatch } from './publish-batches.ts';
+import { StreamBatches, STREAMED_TYPES } from './stream-batches.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
-import { ADD_SESSION_IMAGE, APPEND, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, RELEASE, RENEW, SUBMIT } from './scripts.ts';
+import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
@@ -22,14 +24,14 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, RENEW, APPEND, RELEASE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, RENEW, APPEND, APPEND_STREAM, RELEASE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
  * The engine for many gateway instances: everything shared lives in one Redis. State changes are
  * Lua scripts (atomic across instances), event logs are Streams (a client resumes by seq on any
- * instance), and the bus is pub/sub — one PUBLISH per event per channel, whatever the number of
- * subscribers. While Redis is unreachable every call fails at once with `unavailable` (no offline
+ * instance), and the bus is pub/sub — at most one PUBLISH per event (a burst of a job's tokens
+ * shares one script call and one PUBLISH), whatever the number of subscribers. While Redis is unreachable every call fails at once with `unavailable` (no offline
  * queue that would hold a submit nobody acknowledged), and sockets stay up.
  */
 export async function createRedisEngine(options: RedisEngineOptions): Promise<Engine> {
@@ -66,11 +68,20 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       throw new SpaceportError('unavailable', `The job store (Redis) is unavailable: ${message}`);
     }
   };
-  const run = (name: ScriptName, args: Array<string | number>) =>
+  const script = (name: ScriptName, args: Array<string | number>) =>
     redis.evalsha(shas.get(name)!, 0, P, ...args).catch(async (err: Error) => {
       if (!err.message.includes('NOSCRIPT')) throw err; // a restarted Redis forgot the scripts
       return redis.eval(SCRIPTS[name], 0, P, ...args);
     });
+  const streamed = new StreamBatches(async (jobId, holder, lines) => {
+    const first = await script('APPEND_STREAM', [jobId, holder.workerId, holder.attempt, maxEvents, ...lines.flat()]);
+    return first === null ? null : Number(first);
+  });
+  /** Every other script runs after the streamed events gathered so far: they keep their order. */
+  const run = (name: ScriptName, args: Array<string | number>) => {
+    streamed.flush();
+    return script(name, args);
+  };
 
   const instanceId = newId('gw');
   const presence = async () => {
@@ -83,10 +94,12 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const listeners = new Set<(channel: string, message: string) => void>();
   const busPrefix = `${P}bus:`;
   await sub.psubscribe(`${busPrefix}*`);
-  sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
+  sub.on('pmessage', (_pattern: string, channel: string, payload: string) => {
     const local = channel.slice(busPrefix.length);
-    for (const deliver of listeners) deliver(local, message);
+    for (const message of splitBatch(payload)) for (const deliver of listeners) deliver(local, message);
   });
+  // Subscribers resync by seq on resume, so a publish lost with the connection is not an error here.
+  const publisher = new PublishBatches((channel, payload) => void redis.publish(busPrefix + channel, payload).catch(() => {}));
 
   const putSpace = async (space: Space) => void (await run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']));
   const putUser = async (user: UserRecord) =>
@@ -174,6 +187,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     appendEvent: (jobId, event, holder, result) =>
       guard(async () => {
         const [head, tail] = lineAroundSeq(jobId, event);
+        if (holder && STREAMED_TYPES.has(event.type)) return streamed.add(jobId, holder, head, tail);
         const final = FINAL_EVENT_STATE[event.type] ?? '';
         const record = final ? finalRecord(event, result) : { result: '', error: '' };
         const seq = await run('APPEND', [jobId, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now()]);
@@ -334,9 +348,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return meta && bytes ? { meta: JSON.parse(meta) as BlobMeta, bytes } : null;
       }),
 
-    publish(channel, message) {
-      redis.publish(busPrefix + channel, message).catch(() => {}); // subscribers resync by seq on resume
-    },
+    publish: (channel, message) => publisher.publish(channel, message),
     subscribe(deliver) {
       listeners.add(deliver);
       return () => listeners.delete(deliver);
@@ -345,6 +357,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     async close() {
       if (closed) return;
       closed = true;
+      streamed.flush();
+      publisher.flush();
       clearInterval(presenceTimer);
       listeners.clear();
       await redis.del(`${P}instance:${instanceId}`).catch(() => {});

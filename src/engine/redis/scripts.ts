@@ -34,7 +34,8 @@ end
 
 local function append(id, head, tail, maxEvents)
   local seq = redis.call('HINCRBY', P .. 'job:' .. id, 'seq', 1)
-  redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', maxEvents, seq .. '-1', 'l', head .. seq .. tail)
+  -- '~': trimmed a node of entries at a time, not exactly; far cheaper, and a resume reads where the log starts
+  redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', '~', maxEvents, seq .. '-1', 'l', head .. seq .. tail)
   return seq
 end
 
@@ -124,6 +125,22 @@ if ARGV[8] == 'started' and state == 'assigned' then
 end
 if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
 return seq
+`;
+
+/**
+ * A worker's streamed events (tokens, progress, partials) gathered in one tick, for one job held
+ * by one worker. ARGV: P, id, worker, attempt, maxEvents, head1, tail1, head2, tail2, … → the seq
+ * of the first (the rest follow it), or nil when the worker no longer holds the job.
+ */
+export const APPEND_STREAM = `${SHARED}
+local id = ARGV[2]
+if not holds(id, ARGV[3], ARGV[4]) then return nil end
+local first = nil
+for i = 6, #ARGV, 2 do
+  local seq = append(id, ARGV[i], ARGV[i + 1], ARGV[5])
+  first = first or seq
+end
+return first
 `;
 
 /**

@@ -1,0 +1,69 @@
+import type { Target } from './targets/target.ts';
+
+/** Every benchmark's sizes, full or `--quick` (the test suite's smoke run). */
+export interface Sizes {
+  rounds: number;
+  streams: number;
+  tokens: number;
+  jobs: number;
+  subscribers: number;
+  fanTokens: number;
+  idle: number;
+  handshakes: number;
+  mediaStreams: number;
+  mediaJobs: number;
+  mediaBytes: number;
+  longTokens: number;
+}
+
+export const FULL: Sizes = {
+  rounds: 3,
+  streams: 4,
+  tokens: 10_000,
+  jobs: 1000,
+  subscribers: 1000,
+  fanTokens: 100,
+  idle: 5000,
+  handshakes: 2000,
+  mediaStreams: 4,
+  mediaJobs: 32,
+  mediaBytes: 1024 * 1024,
+  longTokens: 20_000,
+};
+
+export const QUICK: Sizes = {
+  rounds: 1,
+  streams: 2,
+  tokens: 500,
+  jobs: 50,
+  subscribers: 10,
+  fanTokens: 20,
+  idle: 50,
+  handshakes: 50,
+  mediaStreams: 2,
+  mediaJobs: 2,
+  mediaBytes: 64 * 1024,
+  longTokens: 400,
+};
+
+/** One measurement: run against each target in turn, its numeric fields compared as ratios. */
+export interface Benchmark<R extends object = Record<string, number>> {
+  key: string;
+  title(sizes: Sizes): string;
+  /** The result's fields in the order printed, with their column labels. */
+  columns: Array<[key: keyof R & string, label: string]>;
+  run(target: Target, sizes: Sizes): Promise<R>;
+  /** False where the figures are judged on their own (a ratio of two near-zero growths says nothing). */
+  ratios?: boolean;
+  /** An unmeasured pass at small sizes, so JIT warm-up does not land on whoever goes first. */
+  warmUp?(target: Target, sizes: Sizes): Promise<unknown>;
+}
+
+/** Server CPU consumed while `work` runs, in microseconds, with the work's own result. */
+export async function withServerCpu<T>(target: Target, work: () => Promise<T>): Promise<{ value: T; cpuMicros: number }> {
+  const before = (await target.probe()).cpuMicros;
+  const value = await work();
+  return { value, cpuMicros: (await target.probe()).cpuMicros - before };
+}
+
+export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));

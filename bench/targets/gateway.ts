@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startChildServer, startRedisServer, type ChildServer } from '../child-server.ts';
+import type { ProbeReport } from '../server-probe.ts';
+import { jsonClient, jsonSubscriber, jsonWorker, open, openGreeted } from './json-peers.ts';
+import type { BenchClient, Closable, JobHandler, Submitted, Target } from './target.ts';
+
+const ADMIN = 'bench-admin-token';
+/** The /ws dialect hands its queries to this space by default, so every benchmark uses it. */
+const SPACE = 'text-generation';
+
+interface GatewayProcess {
+  server: ChildServer;
+  base: string;
+  /** An API key: clients authenticate as a user would, not as the admin. */
+  apiKey: string;
+  stop(): Promise<void>;
+}
+
+async function adminPost(port: number, path: string, body: object): Promise<Record<string, unknown>> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** `spaceport serve` as its own process; the first of a group creates the space and the key. */
+async function gatewayProcess(env: Record<string, string>, setup: { apiKey?: string }): Promise<GatewayProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-bench-'));
+  const server = await startChildServer('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-demo'], {
+    SPACEPORT_ADMIN_TOKEN: ADMIN,
+    LOG_LEVEL: 'warn',
+    // The benchmark itself is the flood; the per-connection rate limits would only measure themselves.
+    SPACEPORT_MESSAGES_PER_SECOND: '100000000',
+    SPACEPORT_WORKER_MESSAGES_PER_SECOND: '100000000',
+    ...env,
+  });
+  let apiKey = setup.apiKey;
+  if (!apiKey) {
+    await adminPost(server.port, '/v1/admin/spaces', { name: SPACE, inputs: ['prompt'], max_queue: 100_000 });
+    apiKey = String((await adminPost(server.port, '/v1/admin/api-keys', { name: 'bench' })).key);
+  }
+  return {
+    server,
+    base: `ws://127.0.0.1:${server.port}`,
+    apiKey,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function gatewayWorker(base: string, slots: number, onJob: JobHandler): Promise<Closable> {
+  const ws = await open(`${base}/v1/worker`);
+  ws.send(JSON.stringify({ type: 'register', token: ADMIN, spaces: [SPACE], slots }));
+  await new Promise<void>((resolve, reject) =>
+    ws.on('message', function registered(data) {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === 'registered') resolve();
+      else if (msg.type === 'error') reject(new Error(msg.message));
+      else return;
+      ws.off('message', registered);
+      const beat = setInterval(() => ws.send('{"type":"heartbeat"}'), msg.heartbeat_ms);
+      ws.once('close', () => clearInterval(beat));
+    }),
+  );
+  const mediaResult = (job: string | number) => ({ type: 'result', job, files: [{ name: 'payload.bin', mime: 'application/octet-stream', binary: true }] });
+  return jsonWorker(
+    ws,
+    (job, prompt, reply) => {
+      ws.send(JSON.stringify({ type: 'started', job }));
+      onJob(job, prompt, reply);
+    },
+    mediaResult,
+  );
+}
+
+const gatewayClient = (g: GatewayProcess) => jsonClient(`${g.base}/v1/ws`, { token: g.apiKey, submitMessage: (id, prompt) => ({ type: 'submit', id, space: SPACE, prompt }) });
+
+function gatewayTargetOf(name: string, workers: GatewayProcess, clients: GatewayProcess, probe: (gc?: boolean) => Promise<ProbeReport>, stop: () => Promise<void>): Target {
+  return {
+    name,
+    probe,
+    worker: (slots, onJob) => gatewayWorker(workers.base, slots, onJob),
+    client: () => gatewayClient(clients),
+    subscriber: (onToken) => jsonSubscriber(`${clients.base}/v1/ws`, { type: 'subscribe', topic: 'all' }, onToken, ADMIN),
+    // Usable once the gateway has said hello (it has authenticated and registered the connection).
+    connect: () => openGreeted(`${clients.base}/v1/ws`, clients.apiKey),
+    stop,
+  };
+}
+
+/** The real gateway (`spaceport serve`, embedded engine on a temp dir) with one space. */
+export async function gatewayTarget(): Promise<Target> {
+  const g = await gatewayProcess({}, {});
+  return gatewayTargetOf('spaceport gateway', g, g, (gc) => g.server.probe(gc), () => g.stop());
+}
+
+/**
+ * Two gateway instances sharing a Redis: workers on the first, clients on the second, so every
+ * token crosses Redis (one PUBLISH per event). Server CPU counts both gateways and Redis; memory
+ * is the clients' instance.
+ */
+export async function crossInstanceTarget(): Promise<Target> {
+  const redis = await startRedisServer();
+  const env = { SPACEPORT_REDIS_URL: redis.url, SPACEPORT_REDIS_PREFIX: `bench${process.pid}:` };
+  const first = await gatewayProcess(env, {});
+  const second = await gatewayProcess(env, { apiKey: first.apiKey });
+  const probe = async (gc?: boolean): Promise<ProbeReport> => {
+    const [a, b] = await Promise.all([first.server.probe(gc), second.server.probe(gc)]);
+    return { ...b, cpuMicros: a.cpuMicros + b.cpuMicros + redis.cpuMicros() };
+  };
+  return gatewayTargetOf('gateway ×2 via Redis', first, second, probe, async () => {
+    await Promise.all([first.stop(), second.stop()]);
+    await redis.stop();
+  });
+}
+
+/**
+ * The token-streaming dialect (`/ws`, shared/seeds/001) on the same kind of gateway: its clients
+ * send `query` and read `token` … `end`. Only for the token relay, where it is held to /v1/ws.
+ */
+export async function tokenStreamDialectTarget(): Promise<Target> {
+  const g = await gatewayProcess({}, {});
+  const base = gatewayTargetOf('gateway /ws dialect', g, g, (gc) => g.server.probe(gc), () => g.stop());
+  return { ...base, only: ['tokenRelay'], client: () => dialectClient(`${g.base}/ws`, g.apiKey) };
+}
+
+async function dialectClient(url: string, apiKey: string): Promise<BenchClient> {
+  const ws = await open(url, apiKey);
+  const bySession = new Map<string, Submitted>();
+  let nextId = 1;
+  ws.on('message', (data) => {
+    // Parsed in full like /v1/ws's client does, so the two clients cost the benchmark alike.
+    const msg = JSON.parse(data.toString());
+    if (msg.type === 'token') bySession.get(msg.session_id)?.token?.();
+    else if (msg.type === 'end') {
+      bySession.get(msg.session_id)?.result();
+      bySession.delete(msg.session_id);
+    } else if (msg.type === 'error') throw new Error(`/ws error: ${data}`);
+  });
+  return {
+    submit(prompt, on) {
+      const session = `s${nextId++}`;
+      bySession.set(session, on);
+      ws.send(JSON.stringify({ type: 'query', session_id: session, query: prompt }));
+    },
+    close: () => ws.close(),
+  };
+}

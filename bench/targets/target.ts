@@ -1,0 +1,48 @@
+import type { ProbeReport } from '../server-probe.ts';
+
+/** What a benchmark worker does with each job it is given. */
+export type JobHandler = (job: string | number, prompt: string, reply: Reply) => void;
+export interface Reply {
+  token(text: string): void;
+  result(data: unknown): void;
+  /** Finishes the job with one binary payload, sent as a binary frame. */
+  media(bytes: Buffer): void;
+}
+
+export interface Submitted {
+  token?: () => void;
+  /** `bytes`: the size of the binary payload the job ended with, when it ended with one. */
+  result: (bytes?: number) => void;
+}
+
+/** A benchmark client: submits jobs and is told of each token and of the result. */
+export interface BenchClient {
+  submit(prompt: string, on: Submitted): void;
+  close(): void;
+}
+
+export interface Closable {
+  close(): void;
+}
+
+/** A server under test, with the means to connect workers and clients speaking its protocol. */
+export interface Target {
+  name: string;
+  /** The benchmarks this target takes part in; all when absent. */
+  only?: string[];
+  /**
+   * CPU used so far by every process on the server side (gateways, Redis), and the memory of the
+   * process clients connect to; after a full GC in the Node processes when `gc`.
+   */
+  probe(gc?: boolean): Promise<ProbeReport>;
+  worker(slots: number, onJob: JobHandler): Promise<Closable>;
+  client(): Promise<BenchClient>;
+  /** An authenticated client connection, resolved once it is usable; it then does nothing. */
+  connect(): Promise<Closable>;
+  /** A connection that receives every job's events (a topic subscriber), calling `onToken` per token. */
+  subscriber(onToken: () => void): Promise<Closable>;
+  stop(): Promise<void>;
+}
+
+/** The bearer token the baselines check, so their connections are authenticated too. */
+export const BASELINE_TOKEN = 'bench-client-token';
