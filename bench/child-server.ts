@@ -19,7 +19,7 @@ export async function startChildServer(file: string, args: string[], env: Record
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under test.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const probeModule = join(ROOT, 'bench/server-probe.ts');
-  const child = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', 'tsx', '--import', probeModule, join(ROOT, file), ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', join(ROOT, 'src/runtime/register.mjs'), '--import', probeModule, join(ROOT, file), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const MAIN = join(import.meta.dirname, '..', 'workers', 'main.ts');
+const REGISTER_TS = join(import.meta.dirname, '..', 'runtime', 'register.mjs');
 const RESTART_DELAY_MS = 2000;
 
 /**
@@ -12,7 +13,7 @@ export function startBuiltinWorkers(gatewayUrl: string, adminToken: string, log:
   let child: ChildProcess | undefined;
   let stopped = false;
   const launch = () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, gatewayUrl, adminToken], {
+    const proc = spawn(process.execPath, ['--import', REGISTER_TS, MAIN, gatewayUrl, adminToken], {
       stdio: ['ignore', 'ignore', 'inherit'],
       // It talks to this very process over loopback; with --tls-cert that certificate may be one
       // Node does not trust (self-signed), and there is no one in between to trust or distrust.

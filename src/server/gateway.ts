@@ -133,7 +133,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     }
     servers.get(endpoint)!.handleUpgrade(req, socket, head, (ws) => {
       // Without an error listener a single malformed frame from a client would crash the process.
-      ws.on('error', (err) => log.debug({ err: err.message, path: url.pathname }, 'socket error'));
+      ws.on('error', socketErrorLogger(log, url.pathname));
       try {
         endpoint.accept(ws, req, url, who);
       } catch (err) {
@@ -211,4 +211,12 @@ function refuseUpgrade(socket: Duplex, code: ErrorCode): void {
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!condition() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * Made outside the upgrade so the listener, which lives as long as the socket, holds only the path:
+ * a closure there would keep the whole upgrade request (headers and all) for the connection's life.
+ */
+function socketErrorLogger(log: Logger, path: string): (err: Error) => void {
+  return (err) => log.debug({ err: err.message, path }, 'socket error');
 }

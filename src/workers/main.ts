@@ -1,7 +1,7 @@
 /**
  * The built-in workers as their own process (so model inference never stalls the gateway's event
  * loop): makes sure each demo space exists, then serves it like any remote worker would.
- * Started by `spaceport serve` unless --no-demo; usage: tsx src/workers/main.ts <gateway-url> <admin-token>
+ * Started by `spaceport serve` unless --no-demo; usage: node --import ./src/runtime/register.mjs src/workers/main.ts <gateway-url> <admin-token>
  */
 import { serve } from '../sdk/worker/serve.ts';
 import { DEMO_SPACES } from './demo-spaces.ts';

@@ -14,11 +14,11 @@ export interface Proc {
 }
 
 /**
- * Runs a TypeScript file of this repo as ONE real node process (tsx as a loader, not its CLI, which
- * would put the script in a grandchild that a SIGKILL would miss), capturing stdout+stderr.
+ * Runs a TypeScript file of this repo as ONE real node process (through src/runtime's loader, as
+ * production runs it; a CLI wrapper would put the script in a grandchild that a SIGKILL would miss), capturing stdout+stderr.
  */
 export function runTs(file: string, args: string[], env: Record<string, string> = {}): Proc {
-  return run(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], env, file);
+  return run(process.execPath, ['--import', join(ROOT, 'src/runtime/register.mjs'), join(ROOT, file), ...args], env, file);
 }
 
 /** `python3 -u …args` (unbuffered) in the repo root, under the machine's python3. */
