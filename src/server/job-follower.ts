@@ -6,6 +6,7 @@ import type { EventRange } from '../engine/types.ts';
 import { JobFeeds } from './job-feeds.ts';
 import type { ServerContext } from './server-context.ts';
 
+/** Called as methods (`options.onLine(…)`), so a class instance may be the options. */
 export interface FollowerOptions {
   /** Each event line of a followed or watched job, exactly once and in seq order. */
   onLine(jobId: string, line: string): void;
@@ -28,22 +29,41 @@ export function parsed(onEvent: (jobId: string, event: Record<string, any>) => v
  * follow, and drop it all when the connection closes.
  */
 export class JobFollower {
-  private readonly followed = new Set<string>();
-  private readonly spaces = new Set<string>();
-  private readonly feeds: JobFeeds;
-  private readonly subscriber: Subscriber;
+  // Made on first use: most connections at rest follow nothing, and every empty Set, Map and
+  // closure is memory held per connection (see docs/benchmarks.md, idle connections).
+  private followedJobs: Set<string> | undefined;
+  private watchedSpaces: Set<string> | undefined;
+  private jobFeeds: JobFeeds | undefined;
+  private routed: Subscriber | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
-    who: Identity,
+    private readonly who: Identity,
     private readonly options: FollowerOptions,
-  ) {
-    this.feeds = new JobFeeds((jobId, line) => {
+  ) {}
+
+  private get followed(): Set<string> {
+    return (this.followedJobs ??= new Set());
+  }
+
+  private get spaces(): Set<string> {
+    return (this.watchedSpaces ??= new Set());
+  }
+
+  private get feeds(): JobFeeds {
+    return (this.jobFeeds ??= new JobFeeds((jobId, line) => {
       // A final event ends the job's subscription (its feed stays a while to drop late copies).
       if (isFinalLine(line)) this.release(jobId);
-      options.onLine(jobId, line);
-    }, options.room);
-    this.subscriber = { identity: who, deliverEvent: (jobId, line) => this.feeds.onLive(jobId, line), deliverStatus: (line) => options.onStatus?.(line) };
+      this.options.onLine(jobId, line);
+    }, this.options.room && (() => this.options.room!())));
+  }
+
+  private get subscriber(): Subscriber {
+    return (this.routed ??= {
+      identity: this.who,
+      deliverEvent: (jobId, line) => this.feeds.onLive(jobId, line),
+      deliverStatus: (line) => this.options.onStatus?.(line),
+    });
   }
 
   /** Submits, lets the caller note the job id (`accepted`), then streams its events from seq 1. */
@@ -55,7 +75,7 @@ export class JobFollower {
   }
 
   following(jobId: string): boolean {
-    return this.followed.has(jobId);
+    return this.followedJobs?.has(jobId) ?? false;
   }
 
   /** Streams a job's events after `afterSeq` (replayed, then live); following it again replays again. */
@@ -86,11 +106,11 @@ export class JobFollower {
   /** Stops following a job the caller no longer wants. */
   unfollow(jobId: string): void {
     this.release(jobId);
-    this.feeds.forget(jobId);
+    this.jobFeeds?.forget(jobId);
   }
 
   private release(jobId: string): void {
-    if (!this.followed.delete(jobId)) return;
+    if (!this.followedJobs?.delete(jobId)) return;
     this.ctx.core.router.unsubscribeJob(jobId, this.subscriber);
   }
 
@@ -100,8 +120,9 @@ export class JobFollower {
 
   /** The connection closed: stop routing its jobs' events here (the jobs themselves go on). */
   close(): void {
-    this.ctx.core.router.drop(this.subscriber, [...this.followed], [...this.spaces]);
-    this.followed.clear();
-    this.spaces.clear();
+    if (!this.routed) return; // never subscribed to anything
+    this.ctx.core.router.drop(this.routed, [...(this.followedJobs ?? [])], [...(this.watchedSpaces ?? [])]);
+    this.followedJobs = undefined;
+    this.watchedSpaces = undefined;
   }
 }

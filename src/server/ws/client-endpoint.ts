@@ -8,10 +8,12 @@ import { CLIENT_TYPES, ClientMessage } from '../../protocol/client-messages.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { binaryIndexes, toSubmittedFiles } from '../file-specs.ts';
-import { JobFollower } from '../job-follower.ts';
+import { JobFollower, type FollowerOptions } from '../job-follower.ts';
+import type { Decoded } from '../../protocol/decode.ts';
+import type { EventRange } from '../../engine/types.ts';
 import type { ServerContext } from '../server-context.ts';
 import { Attachments } from './attachments.ts';
-import { NO_UPLOAD, handleInbound } from './inbound.ts';
+import { NO_UPLOAD, handleInbound, type InboundHandlers } from './inbound.ts';
 import { Peer } from './peer.ts';
 import { newId } from '../../core/ids.ts';
 
@@ -20,33 +22,92 @@ const UPLOAD_TIMEOUT_MS = 60_000;
 
 /** The client protocol on /v1/ws (docs/protocol.md): submit, follow, cancel, subscribe, resume. */
 export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): Peer {
-  const { core, engine, config } = ctx;
-  const peer = new Peer(ws, 'client', 'client', config.limits, ctx.metrics);
+  const peer = new Peer(ws, 'client', 'client', ctx.config.limits, ctx.metrics);
   ctx.peers.add(peer);
-  const attachments = new Attachments(UPLOAD_TIMEOUT_MS, config.limits.maxBlobBytes);
-  const follower = new JobFollower(ctx, who, {
+  const session = new ClientSession(ctx, peer, who);
+  handleInbound(ctx, peer, session.attachments, session);
+  ws.on('close', () => session.close());
+  session.hello();
+  return peer;
+}
+
+/**
+ * One /v1/ws connection. A class rather than closures over the connection: its handlers live on
+ * the prototype, so an idle connection costs one object here, not a dozen functions and their
+ * scopes (see the idle-connections benchmark). It is both the inbound handler and the follower's
+ * sink.
+ */
+class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions {
+  /** Made on the first submit or subscription. */
+  private jobFollower: JobFollower | undefined;
+  readonly attachments: Attachments;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly peer: Peer,
+    private readonly who: Identity,
+  ) {
+    this.attachments = new Attachments(UPLOAD_TIMEOUT_MS, ctx.config.limits.maxBlobBytes);
+  }
+
+  private get follower(): JobFollower {
+    return (this.jobFollower ??= new JobFollower(this.ctx, this.who, this));
+  }
+
+  hello(): void {
+    const { limits } = this.ctx.config;
+    this.peer.sendJson({
+      type: 'hello',
+      connection: newId('conn'),
+      protocol: 1,
+      identity: { kind: this.who.kind, name: this.who.name },
+      limits: { max_message_bytes: limits.clientMaxMessageBytes, max_blob_bytes: limits.maxBlobBytes, messages_per_second: limits.messagesPerSecond },
+    });
+  }
+
+  close(): void {
+    this.jobFollower?.close();
+  }
+
+  // ---- FollowerOptions: what the followed jobs and watched spaces send --------------------------
+
+  onLine(jobId: string, line: string): void {
     // Progress may be coalesced for a slow reader (only the newest of a job's waiting progress goes).
-    onLine: (jobId, line) => peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined),
-    onStatus: (line) => peer.send(line),
-    room: () => peer.room(),
-    onGap: (jobId, afterSeq, r) =>
-      peer.error('resume_gap', `Events ${afterSeq + 1}..${r.firstSeq - 1} of job ${jobId} are no longer kept; replaying from ${r.firstSeq}.`, {
-        job: jobId,
-        after_seq: afterSeq,
-        first_seq: r.firstSeq,
-      }),
-  });
+    this.peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined);
+  }
 
-  const sendStatuses = async (only?: string) => {
-    const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
-    for (const space of spaces) {
-      if (only !== undefined && space.id !== only) continue;
-      const queued = await engine.queuedJobIds(space.id);
-      peer.sendJson({ type: 'space_status', ...spaceStatus(space, workers, queued.length) });
-    }
-  };
+  onStatus(line: string): void {
+    this.peer.send(line);
+  }
 
-  async function handle(msg: ClientMessage, upload: Promise<Array<Buffer | undefined>>): Promise<void> {
+  room(): Promise<void> | undefined {
+    return this.peer.room();
+  }
+
+  onGap(jobId: string, afterSeq: number, r: EventRange): void {
+    this.peer.error('resume_gap', `Events ${afterSeq + 1}..${r.firstSeq - 1} of job ${jobId} are no longer kept; replaying from ${r.firstSeq}.`, {
+      job: jobId,
+      after_seq: afterSeq,
+      first_seq: r.firstSeq,
+    });
+  }
+
+  // ---- InboundHandlers: what the client sends -----------------------------------------------------
+
+  decode(text: string): Decoded<ClientMessage> {
+    return decodeMessage(text, ClientMessage, CLIENT_TYPES);
+  }
+
+  expectUploads(msg: ClientMessage): Promise<Array<Buffer | undefined>> | string {
+    const binary = msg.type === 'submit' && msg.files ? binaryIndexes(msg.files) : [];
+    if (binary.length === 0) return NO_UPLOAD;
+    if (msg.id === undefined) return 'submit: a submit with binary files needs an "id" for the frames to refer to.';
+    return this.attachments.expect(msg.id, binary, (msg as { files: unknown[] }).files.length);
+  }
+
+  async handle(msg: ClientMessage, upload: Promise<Array<Buffer | undefined>>): Promise<void> {
+    const { core, engine, config } = this.ctx;
+    const { peer, who } = this;
     switch (msg.type) {
       case 'submit': {
         const files = msg.files ?? [];
@@ -58,7 +119,7 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
           files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
         });
         peer.sendJson({ type: 'accepted', id: msg.id, job: accepted.job.id, space: accepted.job.space, position: accepted.position, eta_ms: accepted.eta_ms });
-        await follower.follow(accepted.job.id);
+        await this.follower.follow(accepted.job.id);
         return;
       }
       case 'cancel': {
@@ -74,27 +135,27 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
         if (topic.kind === 'job') {
           await core.jobs.getVisible(who, topic.jobId);
           peer.sendJson({ type: 'ack', id: msg.id, of: msg.type, topic: topicText });
-          await follower.follow(topic.jobId, msg.after_seq ?? 0);
+          await this.follower.follow(topic.jobId, msg.after_seq ?? 0);
         } else if (topic.kind === 'space') {
           const space = await core.jobs.requireSpace(topic.name);
-          follower.watchSpace(space.id);
+          this.follower.watchSpace(space.id);
           peer.sendJson({ type: 'ack', id: msg.id, of: 'subscribe', topic: topicText });
-          await sendStatuses(space.id);
+          await this.sendStatuses(space.id);
         } else {
-          follower.watchAll(true);
+          this.follower.watchAll(true);
           peer.sendJson({ type: 'ack', id: msg.id, of: 'subscribe', topic: 'all' });
-          await sendStatuses();
+          await this.sendStatuses();
         }
         return;
       }
       case 'unsubscribe': {
         const topic = parseTopic(msg.topic);
         if (!topic) throw new SpaceportError('invalid_message', `unsubscribe: unknown topic "${msg.topic.slice(0, 80)}".`);
-        if (topic.kind === 'job') follower.unfollow(topic.jobId);
-        else if (topic.kind === 'all') follower.watchAll(false);
+        if (topic.kind === 'job') this.jobFollower?.unfollow(topic.jobId);
+        else if (topic.kind === 'all') this.jobFollower?.watchAll(false);
         else {
           const space = await engine.getSpace(topic.name);
-          if (space) follower.unwatchSpace(space.id);
+          if (space) this.jobFollower?.unwatchSpace(space.id);
         }
         peer.sendJson({ type: 'ack', id: msg.id, of: 'unsubscribe', topic: msg.topic });
         return;
@@ -112,24 +173,13 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
     }
   }
 
-  handleInbound(ctx, peer, attachments, {
-    decode: (text) => decodeMessage(text, ClientMessage, CLIENT_TYPES),
-    expectUploads(msg) {
-      const binary = msg.type === 'submit' && msg.files ? binaryIndexes(msg.files) : [];
-      if (binary.length === 0) return NO_UPLOAD;
-      if (msg.id === undefined) return 'submit: a submit with binary files needs an "id" for the frames to refer to.';
-      return attachments.expect(msg.id, binary, (msg as { files: unknown[] }).files.length);
-    },
-    handle,
-  });
-  ws.on('close', () => follower.close());
-
-  peer.sendJson({
-    type: 'hello',
-    connection: newId('conn'),
-    protocol: 1,
-    identity: { kind: who.kind, name: who.name },
-    limits: { max_message_bytes: config.limits.clientMaxMessageBytes, max_blob_bytes: config.limits.maxBlobBytes, messages_per_second: config.limits.messagesPerSecond },
-  });
-  return peer;
+  private async sendStatuses(only?: string): Promise<void> {
+    const { engine } = this.ctx;
+    const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
+    for (const space of spaces) {
+      if (only !== undefined && space.id !== only) continue;
+      const queued = await engine.queuedJobIds(space.id);
+      this.peer.sendJson({ type: 'space_status', ...spaceStatus(space, workers, queued.length) });
+    }
+  }
 }

@@ -18,7 +18,8 @@ export class PeerRegistry {
 
   add(peer: Peer): void {
     this.peers.add(peer);
-    peer.ws.once('close', () => this.peers.delete(peer));
+    // The peer removes itself on close (a listener here would cost every connection a closure).
+    peer.openPeers = this.peers;
   }
 
   get size(): number {

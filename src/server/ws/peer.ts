@@ -30,6 +30,8 @@ export class Peer {
   lastActivity = Date.now();
   alive = true;
   closed = false;
+  /** The registry's set of open peers, which this peer leaves when its socket closes. */
+  openPeers: Set<Peer> | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -47,6 +49,7 @@ export class Peer {
       this.alive = true;
     });
     ws.on('close', () => {
+      this.openPeers?.delete(this);
       this.closed = true;
       clearTimeout(this.pollTimer);
       this.queue = [];
