@@ -45,6 +45,15 @@ export function isFinalLine(line: string): boolean {
   return lineType(line) in FINAL_EVENT_STATE;
 }
 
+/**
+ * The `text` of a serialised token event as its JSON string literal (quotes and escapes as they
+ * are), read without parsing: text is a token's only field, so the last one (see eventLine).
+ * For dialects that re-wrap each token in their own message.
+ */
+export function tokenTextLiteral(line: string): string {
+  return line.slice(line.indexOf('"text":', 9) + 7, -1);
+}
+
 /** The seq of a serialised event, read without parsing the whole line. */
 export function lineSeq(line: string): number {
   const at = line.indexOf('"seq":') + 6;

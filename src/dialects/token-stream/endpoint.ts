@@ -7,7 +7,8 @@ import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
-import { JobFollower, parsed } from '../../server/job-follower.ts';
+import { lineType, tokenTextLiteral } from '../../core/job-events.ts';
+import { JobFollower } from '../../server/job-follower.ts';
 import { TOKEN_STREAM_TYPES, TokenStreamMessage } from './messages.ts';
 
 /**
@@ -26,6 +27,8 @@ export function tokenStreamEndpoint(ctx: ServerContext): WsEndpoint {
 
 interface Query {
   sessionId: string;
+  /** `"session_id":<the id as JSON>`, made once per query rather than once per token. */
+  sessionField: string;
   started: number;
   tokens: number;
   stream: boolean;
@@ -39,9 +42,16 @@ function acceptTokenStream(ctx: ServerContext, ws: WebSocket, who: Identity): vo
 
   const followers = new JobFollower(ctx, who, {
     room: () => peer.room(),
-    onLine: parsed((jobId, event) => {
+    onLine: (jobId, line) => {
       const q = queries.get(jobId);
       if (!q) return;
+      if (q.stream && lineType(line) === 'token') {
+        // The hot path: the token's text goes from our line to the dialect's without a parse.
+        peer.send(`{"type":"token",${q.sessionField},"token":${tokenTextLiteral(line)},"index":${q.tokens}}`);
+        q.tokens += 1;
+        return;
+      }
+      const event = JSON.parse(line) as Record<string, any>;
       switch (event.type) {
         case 'queued':
           // A requeue (worker lost) restarts generation: the client gets the new attempt's tokens
@@ -71,7 +81,7 @@ function acceptTokenStream(ctx: ServerContext, ws: WebSocket, who: Identity): vo
           queries.delete(jobId);
           return;
       }
-    }),
+    },
   });
 
   function sendError(sessionId: string | undefined, code: string, error: string): void {
@@ -86,7 +96,7 @@ function acceptTokenStream(ctx: ServerContext, ws: WebSocket, who: Identity): vo
     reportError: (e: SpaceportError, id) => sendError(id === undefined ? undefined : String(id), e.code, e.message),
     async handle(msg) {
       if (msg.type === 'ping') return peer.sendJson({ type: 'pong', timestamp: new Date().toISOString() });
-      const query: Query = { sessionId: msg.session_id, started: Date.now(), tokens: 0, stream: msg.stream ?? true, text: '' };
+      const query: Query = { sessionId: msg.session_id, sessionField: `"session_id":${JSON.stringify(msg.session_id)}`, started: Date.now(), tokens: 0, stream: msg.stream ?? true, text: '' };
       await followers.submit(who, { space: ctx.config.dialects.tokenStreamSpace, prompt: msg.query, options: msg.options, files: [] }, (jobId) => queries.set(jobId, query));
     },
   });
