@@ -60,7 +60,12 @@ export class SqliteStore {
       putCredential: db.prepare('INSERT OR REPLACE INTO credentials (id, kind, hash, space_id, body) VALUES (?, ?, ?, ?, ?)'),
       allCredentials: db.prepare('SELECT body FROM credentials'),
       deleteSpaceCredentials: db.prepare('DELETE FROM credentials WHERE space_id = ?'),
-      putJob: db.prepare('INSERT OR REPLACE INTO jobs (id, space_id, state, rank, created_at, finished_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      // An upsert, not INSERT OR REPLACE: a state change then rewrites only the indexes whose
+      // columns changed, instead of deleting and re-inserting the row in all of them.
+      putJob: db.prepare(
+        'INSERT INTO jobs (id, space_id, state, rank, created_at, finished_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT(id) DO UPDATE SET state = excluded.state, rank = excluded.rank, finished_at = excluded.finished_at, body = excluded.body',
+      ),
       getJob: db.prepare('SELECT body FROM jobs WHERE id = ?'),
       activeJobs: db.prepare("SELECT body, rank FROM jobs WHERE state IN ('queued','assigned','running') ORDER BY rank"),
       maxRank: db.prepare('SELECT MAX(ABS(rank)) AS m FROM jobs'),
