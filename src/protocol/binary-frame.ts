@@ -22,12 +22,20 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeFrame(header: FrameHeader, payload: Uint8Array): Uint8Array {
-  const head = encoder.encode(JSON.stringify(header));
-  const frame = new Uint8Array(4 + head.length + payload.length);
-  new DataView(frame.buffer).setUint32(0, head.length);
-  frame.set(head, 4);
-  frame.set(payload, 4 + head.length);
+  const head = frameHead(header);
+  const frame = new Uint8Array(head.length + payload.length);
+  frame.set(head, 0);
+  frame.set(payload, head.length);
   return frame;
+}
+
+/** The part of a frame before its payload (length and header), for senders that send the two apart. */
+export function frameHead(header: FrameHeader): Uint8Array {
+  const json = encoder.encode(JSON.stringify(header));
+  const head = new Uint8Array(4 + json.length);
+  new DataView(head.buffer).setUint32(0, json.length);
+  head.set(json, 4);
+  return head;
 }
 
 /** Returns null for a frame that does not follow the layout. */

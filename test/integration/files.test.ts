@@ -41,6 +41,26 @@ describe('files without base64', () => {
     client.close();
   });
 
+  it('moves large files (sent as two fragments of one message) byte for byte both ways', async () => {
+    const big = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => (i * 31 + (i >> 12)) % 256));
+    const worker = await gw.worker(['vision']);
+    const client = await gw.client();
+    client.send({ type: 'submit', id: 'big', space: 'vision', files: [{ name: 'big.png', mime: 'image/png', binary: true }] });
+    client.sendBinary(encodeFrame({ ref: 'big', index: 0 }, big));
+    const job = await worker.next('job', (m) => m.type === 'job' && m.files[0]?.size === big.length);
+    const toWorker = decodeFrame(await until('the big frame', () => worker.binary.find((f) => decodeFrame(f)?.header.ref === job.job)))!;
+    expect(toWorker.payload.equals(big)).toBe(true);
+    worker.send({ type: 'result', job: job.job, files: [{ name: 'back.bin', mime: 'application/octet-stream', binary: true }] });
+    worker.sendBinary(encodeFrame({ ref: job.job, index: 0 }, toWorker.payload));
+    const result = await client.wait('big result', (m) => m.type === 'result' && m.job === job.job);
+    client.send({ type: 'fetch', id: 'f-big', blob: result.files[0].id });
+    const fetched = decodeFrame(await until('the fetched big frame', () => client.binary.find((f) => decodeFrame(f)?.header.ref === 'f-big')))!;
+    expect(fetched.header).toMatchObject({ ref: 'f-big', size: big.length });
+    expect(fetched.payload.equals(big)).toBe(true);
+    worker.close();
+    client.close();
+  });
+
   it('accepts a blob uploaded over HTTP by id, and inline base64', async () => {
     const worker = await gw.worker(['vision']);
     const up = await fetch(`${gw.url}/v1/blobs?name=b.png`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png });

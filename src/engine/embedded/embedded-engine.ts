@@ -10,6 +10,7 @@ import { SpaceportError } from '../../protocol/errors.ts';
 import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../types.ts';
 import { LocalBus } from './local-bus.ts';
 import { SpaceQueues } from './space-queues.ts';
+import { RecentBlobs } from './recent-blobs.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 export interface EmbeddedEngineOptions extends EngineOptions {
@@ -17,6 +18,8 @@ export interface EmbeddedEngineOptions extends EngineOptions {
   dataDir: string;
   /** How often buffered (non-final) events are written to SQLite. @default 50 */
   flushIntervalMs?: number;
+  /** Memory for the bytes of recently stored blobs, so a fetch right after a result skips the disk. @default 64 MiB */
+  recentBlobBytes?: number;
 }
 
 interface ActiveJob {
@@ -38,6 +41,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const store = new SqliteStore(join(options.dataDir, 'spaceport.db'));
 
   const blobPath = (id: string) => join(options.dataDir, 'blobs', id);
+  const recentBlobs = new RecentBlobs(options.recentBlobBytes ?? 64 * 1024 * 1024);
+  const removeBlob = async (id: string) => {
+    recentBlobs.delete(id);
+    await unlink(blobPath(id)).catch(() => {});
+  };
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const bus = new LocalBus();
 
@@ -293,7 +301,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     async purgeFinishedBefore(before) {
       const ids = store.finishedBefore(before);
       for (const id of ids) {
-        for (const blob of store.deleteJob(id)) await unlink(blobPath(blob)).catch(() => {});
+        for (const blob of store.deleteJob(id)) await removeBlob(blob);
       }
       return ids.length;
     },
@@ -359,7 +367,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
     async deleteSession(id) {
       if (!sessions.delete(id)) return false;
-      for (const blob of store.deleteSession(id)) await unlink(blobPath(blob)).catch(() => {});
+      for (const blob of store.deleteSession(id)) await removeBlob(blob);
       return true;
     },
     async purgeExpiredSessions(now) {
@@ -384,11 +392,12 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       await writeFile(tmp, bytes);
       await rename(tmp, blobPath(meta.id));
       store.putBlob(meta);
+      recentBlobs.put(meta.id, bytes);
     },
     async getBlob(id) {
       const meta = store.getBlob(id);
       if (!meta) return null;
-      const bytes = await readFile(blobPath(id)).catch(() => null);
+      const bytes = recentBlobs.get(id) ?? (await readFile(blobPath(id)).catch(() => null));
       return bytes ? { meta, bytes } : null;
     },
 

@@ -3,7 +3,6 @@ import { lineType } from '../../core/job-events.ts';
 import { spaceStatus } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';
-import { encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLIENT_TYPES, ClientMessage } from '../../protocol/client-messages.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
@@ -164,7 +163,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions {
         const blob = await engine.getBlob(msg.blob);
         if (!blob) throw new SpaceportError('blob_not_found', `No blob has id "${msg.blob}".`);
         const { meta } = blob;
-        peer.send(encodeFrame({ ref: msg.id ?? meta.id, index: 0, blob: meta.id, name: meta.name, mime: meta.mime, size: meta.size }, blob.bytes));
+        peer.sendFrame({ ref: msg.id ?? meta.id, index: 0, blob: meta.id, name: meta.name, mime: meta.mime, size: meta.size }, blob.bytes);
         return;
       }
       case 'ping':

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { encodeFrame, frameHead, type FrameHeader } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { ERRORS, type ErrorCode } from '../../protocol/errors.ts';
 import type { Limits } from '../config.ts';
@@ -7,10 +8,15 @@ import type { Metrics } from '../metrics.ts';
 /** Below this many bytes in ws's own buffer we write straight through; above it we queue (and may coalesce). */
 const HIGH_WATER = 256 * 1024;
 
+/** Payloads above this go out as a fragment after their frame head instead of being copied into one buffer. */
+const FRAGMENT_ABOVE = 64 * 1024;
+
 interface Queued {
   data: string | Uint8Array;
   bytes: number;
   key: string | undefined;
+  /** false for the first fragment of a binary frame sent in two (see sendFrame). */
+  fin: boolean;
 }
 
 /**
@@ -66,9 +72,28 @@ export class Peer {
     this.lastActivity = Date.now();
     this.metrics.messagesOut.inc({ endpoint: this.endpoint });
     this.metrics.wsMessagesSent.inc();
+    this.write(data, coalesceKey, true);
+  }
+
+  /**
+   * A binary frame (protocol/binary-frame.ts). A large payload is not copied behind its header:
+   * the two leave as one WebSocket message in two fragments, which every receiver joins.
+   */
+  sendFrame(header: FrameHeader, payload: Uint8Array): void {
+    if (payload.length <= FRAGMENT_ABOVE) return this.send(encodeFrame(header, payload));
+    if (this.closed) return;
+    this.lastActivity = Date.now();
+    this.metrics.messagesOut.inc({ endpoint: this.endpoint });
+    this.metrics.wsMessagesSent.inc();
+    // Queued or written back to back: nothing can come between the two fragments.
+    this.write(frameHead(header), undefined, false);
+    this.write(payload, undefined, true);
+  }
+
+  private write(data: string | Uint8Array, coalesceKey: string | undefined, fin: boolean): void {
     if (this.queue.length === 0 && this.ws.bufferedAmount < HIGH_WATER) {
       this.cork();
-      this.ws.send(data);
+      this.sendToSocket(data, fin);
       return;
     }
     if (coalesceKey !== undefined) {
@@ -76,7 +101,7 @@ export class Peer {
       if (index >= 0) this.queuedBytes -= this.queue.splice(index, 1)[0]!.bytes;
     }
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    this.queue.push({ data, bytes, key: coalesceKey });
+    this.queue.push({ data, bytes, key: coalesceKey, fin });
     this.queuedBytes += bytes;
     if (this.queuedBytes + this.ws.bufferedAmount > this.limits.maxOutboundBytes) {
       this.sendNow({ type: 'error', code: 'slow_consumer', message: ERRORS.slow_consumer.text });
@@ -101,6 +126,11 @@ export class Peer {
       this.corked = false;
       socket.uncork();
     });
+  }
+
+  private sendToSocket(data: string | Uint8Array, fin: boolean): void {
+    if (fin && typeof data === 'string') this.ws.send(data);
+    else this.ws.send(data, { binary: true, fin });
   }
 
   sendJson(message: object): void {
@@ -131,7 +161,7 @@ export class Peer {
     while (!this.closed && this.queue.length > 0 && this.ws.bufferedAmount < HIGH_WATER) {
       const next = this.queue.shift()!;
       this.queuedBytes -= next.bytes;
-      this.ws.send(next.data);
+      this.sendToSocket(next.data, next.fin);
     }
     if (this.queue.length > 0) this.schedulePump();
   }

@@ -1,6 +1,5 @@
 import type { WebSocket } from 'ws';
 import { publicFile } from '../../core/types.ts';
-import { encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { asSpaceportError } from '../../protocol/errors.ts';
@@ -41,7 +40,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
               deadline: new Date(job.deadline).toISOString(),
               files: files.map((f, index) => ({ index, name: f.file.name, mime: f.file.mime, size: f.file.size, input: f.file.input })),
             });
-            files.forEach((f, index) => peer.send(encodeFrame({ ref: job.id, index }, f.bytes)));
+            files.forEach((f, index) => peer.sendFrame({ ref: job.id, index }, f.bytes));
           },
           sendCancel(jobId, reason) {
             peer.sendJson({ type: 'cancel', job: jobId, reason });
