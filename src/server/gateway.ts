@@ -111,6 +111,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     ? createHttpsServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, (req, res) => void handleRequest(req, res))
     : createHttpServer((req, res) => void handleRequest(req, res));
 
+  // One listener for every socket (a function per socket would be memory held per connection).
+  const logSocketError = (err: Error) => log.debug({ err: err.message }, 'socket error');
   const servers = new Map(endpoints.map((e) => [e, new WebSocketServer({ noServer: true, maxPayload: e.maxPayload, perMessageDeflate: false })]));
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -133,7 +135,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     }
     servers.get(endpoint)!.handleUpgrade(req, socket, head, (ws) => {
       // Without an error listener a single malformed frame from a client would crash the process.
-      ws.on('error', socketErrorLogger(log, url.pathname));
+      ws.on('error', logSocketError);
       try {
         endpoint.accept(ws, req, url, who);
       } catch (err) {
@@ -211,12 +213,4 @@ function refuseUpgrade(socket: Duplex, code: ErrorCode): void {
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!condition() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-}
-
-/**
- * Made outside the upgrade so the listener, which lives as long as the socket, holds only the path:
- * a closure there would keep the whole upgrade request (headers and all) for the connection's life.
- */
-function socketErrorLogger(log: Logger, path: string): (err: Error) => void {
-  return (err) => log.debug({ err: err.message, path }, 'socket error');
 }

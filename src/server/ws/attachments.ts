@@ -68,6 +68,11 @@ export class Attachments {
     }
   }
 
+  /** The connection closed: nothing more will arrive. */
+  close(): void {
+    this.clear();
+  }
+
   clear(): void {
     for (const entry of this.pending?.values() ?? []) clearTimeout(entry.timer);
     this.pending = undefined;

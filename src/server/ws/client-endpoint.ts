@@ -25,7 +25,7 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
   ctx.peers.add(peer);
   const session = new ClientSession(ctx, peer, who);
   handleInbound(ctx, peer, session.attachments, session);
-  ws.on('close', () => session.close());
+  peer.onClose(session);
   session.hello();
   return peer;
 }

@@ -37,9 +37,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   handlers: InboundHandlers<T>,
 ): { afterPending(task: () => Promise<void>): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();
-  const report =
-    handlers.reportError ??
-    ((e: SpaceportError, id: string | number | undefined) => peer.error(e.code, e.message, { ...e.details, ...(id !== undefined && { id }) }));
+  const report = (e: SpaceportError, id: string | number | undefined) => reportTo(peer, handlers, e, id);
   peer.ws.on('message', (data: Buffer, isBinary) => {
     ctx.metrics.messagesIn.inc({ endpoint: peer.endpoint });
     ctx.metrics.wsMessagesReceived.inc();
@@ -73,11 +71,17 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       }),
     );
   });
-  peer.ws.on('close', () => attachments.clear());
+  peer.onClose(attachments);
   return {
     /** Runs `task` once every message received so far has been handled. */
     afterPending: (task) => (chain = chain.then(task)),
   };
+}
+
+/** The protocol's own error report, or ours: `{type:"error", code, message, id}`. */
+function reportTo(peer: Peer, handlers: Pick<InboundHandlers<unknown>, 'reportError'>, e: SpaceportError, id: string | number | undefined): void {
+  if (handlers.reportError) handlers.reportError(e, id);
+  else peer.error(e.code, e.message, { ...e.details, ...(id !== undefined && { id }) });
 }
 
 export const NO_UPLOAD: Upload = Promise.resolve([]);

@@ -38,6 +38,8 @@ export class Peer {
   closed = false;
   /** The registry's set of open peers, which this peer leaves when its socket closes. */
   openPeers: Set<Peer> | undefined;
+  /** Told when the socket closes (one listener here rather than one per part of the connection). */
+  private closers: Array<{ close(): void }> | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -56,6 +58,7 @@ export class Peer {
     });
     ws.on('close', () => {
       this.openPeers?.delete(this);
+      if (this.closers) for (const c of this.closers) c.close();
       this.closed = true;
       clearTimeout(this.pollTimer);
       this.queue = [];
@@ -131,6 +134,11 @@ export class Peer {
   private sendToSocket(data: string | Uint8Array, fin: boolean): void {
     if (fin && typeof data === 'string') this.ws.send(data);
     else this.ws.send(data, { binary: true, fin });
+  }
+
+  /** `part.close()` runs when the socket closes. */
+  onClose(part: { close(): void }): void {
+    (this.closers ??= []).push(part);
   }
 
   sendJson(message: object): void {
