@@ -1,26 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { RecentBlobs } from '../../src/engine/embedded/recent-blobs.ts';
 
-describe('recent blobs kept in memory', () => {
-  it('keeps the newest within the byte budget, drops the oldest first, and forgets deleted ones', () => {
+describe('recent blobs kept in memory until first read', () => {
+  const bytes = (n: number) => Buffer.alloc(n, n);
+
+  it('hands a blob out once, then leaves the next read to the disk', () => {
     const cache = new RecentBlobs(100);
-    const bytes = (n: number) => Buffer.alloc(n, n);
     cache.put('a', bytes(20));
-    cache.put('b', bytes(20));
-    cache.put('c', bytes(20));
-    cache.put('d', bytes(20));
-    cache.put('e', bytes(20));
-    expect(['a', 'b', 'c', 'd', 'e'].map((id) => cache.get(id)?.length)).toEqual([20, 20, 20, 20, 20]);
-    cache.put('f', bytes(20)); // 120 > 100: the oldest goes
-    expect(cache.get('a')).toBeUndefined();
-    expect(cache.get('f')?.length).toBe(20);
+    expect(cache.take('a')?.length).toBe(20);
+    expect(cache.take('a')).toBeUndefined();
+  });
+
+  it('keeps unread blobs within the byte budget, dropping the oldest first, and forgets deleted ones', () => {
+    const cache = new RecentBlobs(100);
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) cache.put(id, bytes(20)); // 120 > 100: a goes
     cache.delete('f');
-    expect(cache.get('f')).toBeUndefined();
-    cache.put('g', bytes(20)); // 80 + 20 = 100: room
+    cache.put('g', bytes(20)); // back to 100: room
     cache.put('h', bytes(20)); // 120: b, now the oldest, goes
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('c')?.length).toBe(20);
+    expect(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => cache.take(id)?.length ?? null)).toEqual([null, null, 20, 20, 20, null, 20, 20]);
     cache.put('huge', bytes(30)); // over a quarter of the budget: never kept
-    expect(cache.get('huge')).toBeUndefined();
+    expect(cache.take('huge')).toBeUndefined();
   });
 });

@@ -18,7 +18,7 @@ export interface EmbeddedEngineOptions extends EngineOptions {
   dataDir: string;
   /** How often buffered (non-final) events are written to SQLite. @default 50 */
   flushIntervalMs?: number;
-  /** Memory for the bytes of recently stored blobs, so a fetch right after a result skips the disk. @default 64 MiB */
+  /** Memory for the bytes of stored blobs not yet read, so a fetch right after a result skips the disk. @default 64 MiB */
   recentBlobBytes?: number;
 }
 
@@ -397,7 +397,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     async getBlob(id) {
       const meta = store.getBlob(id);
       if (!meta) return null;
-      const bytes = recentBlobs.get(id) ?? (await readFile(blobPath(id)).catch(() => null));
+      const bytes = recentBlobs.take(id) ?? (await readFile(blobPath(id)).catch(() => null));
       return bytes ? { meta, bytes } : null;
     },
 

@@ -1,7 +1,8 @@
 /**
- * The bytes of the most recently stored blobs, kept in memory up to a byte budget (oldest out
- * first). A result file is usually fetched right after it is stored — by the client that was
- * waiting for it — and this answers that fetch without reading the file back from disk.
+ * The bytes of recently stored blobs that nobody has read yet, kept in memory up to a byte budget
+ * (oldest out first). A result file is usually fetched right after it is stored — by the client
+ * that was waiting for it — and this answers that first read without going back to disk; the read
+ * also ends the blob's stay here, so memory holds only what is still on its way to someone.
  * The files stay the source of truth; this only ever holds copies of what is on disk.
  */
 export class RecentBlobs {
@@ -22,8 +23,11 @@ export class RecentBlobs {
     }
   }
 
-  get(id: string): Buffer | undefined {
-    return this.blobs.get(id);
+  /** The bytes, if still here; they leave with this read. */
+  take(id: string): Buffer | undefined {
+    const data = this.blobs.get(id);
+    if (data) this.delete(id);
+    return data;
   }
 
   delete(id: string): void {
