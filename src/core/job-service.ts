@@ -96,12 +96,17 @@ export class JobService {
       deadline: now + space.timeout_s * 1000,
     };
     let eta: number | null = null;
-    const appended = await this.engine.submitJob(job, space.max_queue, (position) => {
-      eta = estimate.etaMs(position, slots);
-      return { type: 'queued', position, eta_ms: eta, attempt: 0 };
-    });
+    const appended = await this.engine.submitJob(
+      job,
+      space.max_queue,
+      (position) => {
+        eta = estimate.etaMs(position, slots);
+        return { type: 'queued', position, eta_ms: eta, attempt: 0 };
+      },
+      // Dispatch may begin while the job is being made durable; "accepted" waits for that.
+      () => this.control({ op: 'queued', space: space.id }),
+    );
     this.publish(job.space_id, job.id, who.id, appended.line);
-    this.control({ op: 'queued', space: space.id });
     this.queue.told(space.id, job.id, appended.position);
     this.queue.changed(space.id);
     return { job, position: appended.position, eta_ms: eta, line: appended.line };

@@ -37,8 +37,10 @@ export interface Engine {
    * Persists a new queued job at the tail of its space's queue and appends its first event
    * (built from the job's position; seq 1). MUST throw SpaceportError('queue_full') when the space
    * already has `maxQueue` queued jobs. MUST be durable before it resolves: an accepted job is never lost.
+   * `onQueued` is called once the job can be claimed, which may be before it is durable (so a
+   * worker can start on it while the write completes; nobody is told "accepted" until it resolves).
    */
-  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent): Promise<Appended & { position: number }>;
+  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent, onQueued?: () => void): Promise<Appended & { position: number }>;
   /**
    * Atomically takes the job at the head of the oldest-headed queue among `spaceIds`, sets it
    * `assigned` to `workerId` with attempt+1 and a lease until now+leaseMs, and returns it.

@@ -10,6 +10,7 @@ import { SpaceportError } from '../../protocol/errors.ts';
 import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../types.ts';
 import { LocalBus } from './local-bus.ts';
 import { SpaceQueues } from './space-queues.ts';
+import { GroupCommit } from './group-commit.ts';
 import { RecentBlobs } from './recent-blobs.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
@@ -30,8 +31,9 @@ interface ActiveJob {
 
 /**
  * The default engine: one process, state in memory, everything that must survive a restart in
- * SQLite. A new job is written before it is accepted and a final state with its last events in
- * one transaction before anyone hears of it. What happens in between — assignment, start, a
+ * SQLite. A new job is written before it is accepted — the jobs submitted in one turn of the event
+ * loop share one transaction at its end, and a worker may already be on its way to one meanwhile —
+ * and a final state with its last events in one transaction before anyone hears of it. What happens in between — assignment, start, a
  * requeue, tokens and progress — is batched (flushIntervalMs): a gateway crash requeues every job
  * that was out with a worker anyway, so losing the last few milliseconds of it changes only
  * whether that attempt is counted.
@@ -94,6 +96,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   flushTimer.unref();
 
   const persist = (a: ActiveJob) => store.putJob(a.job, a.rank);
+  const newJobs = new GroupCommit((writes) => store.transaction(writes));
   const copy = (job: Job): Job => ({ ...job });
 
   function append(a: ActiveJob, event: JobEvent): Appended {
@@ -181,20 +184,29 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return true;
     },
 
-    async submitJob(job, maxQueue, firstEvent) {
+    async submitJob(job, maxQueue, firstEvent, onQueued) {
       if (queues.length(job.space_id) >= maxQueue) {
         throw new SpaceportError('queue_full', `Space "${job.space}" already has ${maxQueue} jobs waiting.`);
       }
       const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents) };
       const position = queues.length(job.space_id);
       const appended = append(a, firstEvent(position));
-      pending.pop(); // written below in the same transaction as the job row
-      store.transaction(() => {
-        persist(a);
-        store.putEvents([[job.id, appended.seq, appended.line]]);
-      });
+      pending.pop(); // written by the group commit, in the same transaction as the job row
       active.set(job.id, a);
       queues.insert(job.space_id, job.id, a.rank);
+      onQueued?.();
+      try {
+        await newJobs.commit(() => {
+          persist(a);
+          store.putEvents([[job.id, appended.seq, appended.line]]);
+        });
+      } catch (err) {
+        // Not durable, so not accepted: it must not run either (a worker that took it meanwhile
+        // has its events refused).
+        if (a.job.state === 'queued') queues.remove(job.space_id, job.id);
+        active.delete(job.id);
+        throw err;
+      }
       return { ...appended, position };
     },
 
@@ -408,6 +420,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       if (closed) return;
       closed = true;
       clearInterval(flushTimer);
+      newJobs.commitNow();
       flush();
       bus.clear();
       store.close();

@@ -171,10 +171,11 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return true;
       }),
 
-    submitJob: (job, maxQueue, firstEvent) =>
+    submitJob: (job, maxQueue, firstEvent, onQueued) =>
       guard(async () => {
         const [head, tail] = lineAroundPosition(job.id, firstEvent);
         const position = Number(await run('SUBMIT', [job.id, job.space_id, maxQueue, maxEvents, jobBody(job), job.max_attempts, job.deadline, job.created_at, head, tail]));
+        onQueued?.(); // the script is the write: claimable and durable at once
         return { seq: 1, line: head + position + tail, position };
       }),
     claimJob: (spaceIds, workerId, leaseMs) =>

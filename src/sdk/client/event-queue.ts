@@ -19,6 +19,11 @@ export class EventQueue<T> implements AsyncIterable<T> {
     this.wake();
   }
 
+  /** Everything pushed so far. */
+  get history(): readonly T[] {
+    return this.items;
+  }
+
   get done(): boolean {
     return this.ended;
   }

@@ -54,8 +54,13 @@ export class JobHandle implements AsyncIterable<JobStreamEvent> {
     }
   }
 
-  /** Calls `listener` for every event from now on; returns the function that stops it. */
+  /**
+   * Calls `listener` for every event of the job — those already received first (they can arrive
+   * together with the acceptance, before the caller had a chance to listen), then each as it
+   * comes. Returns the function that stops it.
+   */
   on(listener: Listener): () => void {
+    for (const event of this.queue.history) listener(event);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
