@@ -65,10 +65,13 @@ async function measure(targets: Target[]): Promise<Results> {
       await bounded(`warm-up ${b.key} on ${t.name}`, b.warmUp(t, sizes));
     }
   }
-  // Rounds alternate between targets so a slow spell on the machine hits all of them alike.
+  // Rounds alternate between targets so a slow spell on the machine hits all of them alike, and
+  // each round starts with a different target so none is always first (or always after another).
   for (let r = 0; r < sizes.rounds; r++) {
     for (const b of benchmarks) {
-      for (const t of targets.filter((t) => takesPart(t, b))) {
+      const taking = targets.filter((t) => takesPart(t, b));
+      const order = taking.map((_, i) => taking[(i + r) % taking.length]!);
+      for (const t of order) {
         progress(`round ${r + 1}/${sizes.rounds}: ${b.key} on ${t.name}`);
         const key = `${t.name}\u0000${b.key}`;
         runs.set(key, [...(runs.get(key) ?? []), (await bounded(`${b.key} on ${t.name}`, b.run(t, sizes))) as Record<string, number>]);
