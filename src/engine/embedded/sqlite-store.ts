@@ -27,8 +27,9 @@ CREATE TABLE IF NOT EXISTS credentials (id TEXT PRIMARY KEY, kind TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, space_id TEXT NOT NULL, state TEXT NOT NULL,
   rank REAL NOT NULL, created_at INTEGER NOT NULL, finished_at INTEGER, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, rank);
-CREATE INDEX IF NOT EXISTS jobs_by_finish ON jobs(finished_at);
-CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at);
+DROP INDEX IF EXISTS jobs_by_finish;
+DROP INDEX IF EXISTS jobs_by_created;
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finished_at) WHERE finished_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS event_chunks (job_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
   lines TEXT NOT NULL, PRIMARY KEY (job_id, first_seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, job_id TEXT, created_at INTEGER NOT NULL, body TEXT NOT NULL);
@@ -69,7 +70,7 @@ export class SqliteStore {
       getJob: db.prepare('SELECT body FROM jobs WHERE id = ?'),
       activeJobs: db.prepare("SELECT body, rank FROM jobs WHERE state IN ('queued','assigned','running') ORDER BY rank"),
       maxRank: db.prepare('SELECT MAX(ABS(rank)) AS m FROM jobs'),
-      listJobs: db.prepare('SELECT body FROM jobs WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY created_at DESC LIMIT ?3'),
+      listJobs: db.prepare('SELECT body FROM jobs WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY rowid DESC LIMIT ?3'),
       countFinal: db.prepare("SELECT state, COUNT(*) AS n FROM jobs WHERE state NOT IN ('queued','assigned','running') GROUP BY state"),
       finishedBefore: db.prepare('SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
