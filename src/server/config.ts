@@ -42,6 +42,11 @@ export interface GatewayConfig {
   };
   /** Most events kept per job. @default 10_000 */
   maxEventsPerJob: number;
+  /**
+   * Embedded store: fold SQLite's write-ahead log into the database from a child process this
+   * often, rather than inside a commit (0 = SQLite's own, in-process). @default 0; `spaceport serve`: 200
+   */
+  checkpointIntervalMs: number;
   /** The spaces the documented dialects hand their work to (docs/dialects.md). */
   dialects: DialectSpaces;
   /** Share everything through this Redis (many instances) instead of the embedded store. */
@@ -105,6 +110,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
+    checkpointIntervalMs: options.checkpointIntervalMs ?? 0,
     redis: options.redis,
     dialects: { ...DEFAULT_DIALECT_SPACES, ...options.dialects },
     logLevel: options.logLevel ?? 'info',

@@ -57,7 +57,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     options.engine ??
     (config.redis
       ? await createRedisEngine({ ...config.redis, maxEventsPerJob: config.maxEventsPerJob, warn: (message) => log.warn(message) })
-      : createEmbeddedEngine({ dataDir: config.dataDir, maxEventsPerJob: config.maxEventsPerJob }));
+      : createEmbeddedEngine({ dataDir: config.dataDir, maxEventsPerJob: config.maxEventsPerJob, checkpointIntervalMs: config.checkpointIntervalMs }));
   const core = createCore(engine, config.core, metricsTelemetry(metrics, log));
   const auth = new Authenticator(engine, config.adminToken);
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs);

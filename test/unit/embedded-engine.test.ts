@@ -29,3 +29,28 @@ describe('SQLite event chunks', () => {
     store.close();
   });
 });
+
+describe('the WAL checkpointer process', () => {
+  it('folds commits into the database file from its own process, and ends with the engine', async () => {
+    const { execSync } = await import('node:child_process');
+    const { copyFileSync } = await import('node:fs');
+    const { default: Database } = await import('libsql');
+    const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-checkpoint-'));
+    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30 });
+    const running = () => execSync('ps -eo args').toString().split('\n').filter((l) => l.includes('checkpointer-process.mjs') && l.includes(dataDir)).length;
+    expect(running()).toBe(1);
+    for (let i = 0; i < 50; i++) {
+      await engine.createSpace({ id: `sp_${i}`, name: `space-${i}`, description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 10, open_registration: false, created_at: 0 } as never);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    // The database file alone, without its -wal: with SQLite's automatic checkpoint off in the
+    // gateway, only the checkpointer can have put the spaces there.
+    const copy = join(mkdtempSync(join(tmpdir(), 'spaceport-checkpoint-copy-')), 'copy.db');
+    copyFileSync(join(dataDir, 'spaceport.db'), copy);
+    const db = new Database(copy);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM spaces').get() as { n: number }).n).toBe(50);
+    db.close();
+    await engine.close();
+    expect(running()).toBe(0);
+  });
+});

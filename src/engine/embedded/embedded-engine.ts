@@ -13,12 +13,18 @@ import { SpaceQueues } from './space-queues.ts';
 import { GroupCommit } from './group-commit.ts';
 import { RecentBlobs } from './recent-blobs.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { startWalCheckpointer } from './wal-checkpointer.ts';
 
 export interface EmbeddedEngineOptions extends EngineOptions {
   /** Directory holding spaceport.db and blobs/. Created if missing. */
   dataDir: string;
   /** How often buffered (non-final) events are written to SQLite. @default 50 */
   flushIntervalMs?: number;
+  /**
+   * Checkpoint the WAL from a separate process this often, instead of inside the commits that
+   * cross SQLite's threshold (see wal-checkpointer.ts). 0: SQLite's own. @default 0
+   */
+  checkpointIntervalMs?: number;
   /** Memory for the bytes of stored blobs not yet read, so a fetch right after a result skips the disk. @default 64 MiB */
   recentBlobBytes?: number;
 }
@@ -40,7 +46,10 @@ interface ActiveJob {
  */
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
-  const store = new SqliteStore(join(options.dataDir, 'spaceport.db'));
+  const dbFile = join(options.dataDir, 'spaceport.db');
+  const store = new SqliteStore(dbFile);
+  const checkpointer = options.checkpointIntervalMs ? startWalCheckpointer(dbFile, options.checkpointIntervalMs, () => store.autoCheckpoint(1000)) : undefined;
+  if (checkpointer) store.autoCheckpoint(0);
 
   const blobPath = (id: string) => join(options.dataDir, 'blobs', id);
   const recentBlobs = new RecentBlobs(options.recentBlobBytes ?? 64 * 1024 * 1024);
@@ -423,6 +432,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       newJobs.commitNow();
       flush();
       bus.clear();
+      await checkpointer?.stop();
       store.close();
     },
   } satisfies Engine & ThisType<Engine>;

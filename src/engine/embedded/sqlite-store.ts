@@ -234,6 +234,11 @@ export class SqliteStore {
     });
   }
 
+  /** `pages` = 0 turns SQLite's automatic checkpoint off (another process does it); 1000 is its default. */
+  autoCheckpoint(pages: number): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${pages}`);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
