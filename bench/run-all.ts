@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { FULL, QUICK, type Benchmark } from './benchmark.ts';
+import { FULL, QUICK, settle, type Benchmark } from './benchmark.ts';
 import { binaryMediaBenchmark } from './binary-media.ts';
 import { connectStormBenchmark } from './connect-storm.ts';
 import { roundTripBenchmark } from './dispatch-round-trip.ts';
@@ -73,6 +73,8 @@ async function measure(targets: Target[]): Promise<Results> {
       const order = taking.map((_, i) => taking[(i + r) % taking.length]!);
       for (const t of order) {
         progress(`round ${r + 1}/${sizes.rounds}: ${b.key} on ${t.name}`);
+        // Let the previous run's leftovers (a WAL checkpoint, GC) finish, so they are not billed here.
+        if (!args.quick) await settle(1000);
         const key = `${t.name}\u0000${b.key}`;
         runs.set(key, [...(runs.get(key) ?? []), (await bounded(`${b.key} on ${t.name}`, b.run(t, sizes))) as Record<string, number>]);
       }
