@@ -16,7 +16,7 @@ import { idleConnectionsBenchmark } from './idle-connections.ts';
 import { longStreamBenchmark } from './long-stream.ts';
 import { printReport, ratiosOf, type Results } from './report.ts';
 import { quantile } from './stats.ts';
-import { crossInstanceTarget, gatewayTarget, tokenStreamDialectTarget } from './targets/gateway.ts';
+import { crossInstanceTarget, gatewayTargets } from './targets/gateway.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
 import { socketIoTarget } from './targets/socket-io.ts';
 import type { Target } from './targets/target.ts';
@@ -91,8 +91,9 @@ async function measure(targets: Target[]): Promise<Results> {
 const dialectNeeded = benchmarks.some((b) => b.key === 'tokenRelay');
 const targets: Target[] = [];
 try {
-  targets.push(await rawWsTarget(), await gatewayTarget(), await crossInstanceTarget(), await socketIoTarget());
-  if (dialectNeeded) targets.push(await tokenStreamDialectTarget());
+  const { gateway, dialect } = await gatewayTargets();
+  targets.push(await rawWsTarget(), gateway, await crossInstanceTarget(), await socketIoTarget());
+  if (dialectNeeded) targets.push(dialect);
   const results = await measure(targets);
   const ratios = ratiosOf(results);
   console.log(`Spaceport benchmarks — node ${process.version}, ${cpus().length} cores, ${sizes.rounds} round(s), medians\n`);
