@@ -11,6 +11,8 @@ interface Feed {
 
 /** How long a finished feed is remembered, to drop a late live copy of its final event. */
 const DONE_MEMORY_MS = 30_000;
+/** And at most this many per connection (a burst of jobs followed by silence must not pin them all). */
+const DONE_MEMORY_MAX = 10_000;
 
 /**
  * Delivers each job's events to one consumer exactly once and in seq order: a replay from the log
@@ -18,6 +20,8 @@ const DONE_MEMORY_MS = 30_000;
  */
 export class JobFeeds {
   private readonly feeds = new Map<string, Feed>();
+  /** Finished feeds in the order they finished, forgotten DONE_MEMORY_MS later (no timer per job). */
+  private finished: Array<{ jobId: string; feed: Feed; at: number }> = [];
 
   /**
    * @param send delivers one line to the consumer.
@@ -92,7 +96,19 @@ export class JobFeeds {
     this.send(jobId, line);
     if (isFinalLine(line)) {
       feed.done = true;
-      setTimeout(() => this.feeds.get(jobId) === feed && this.feeds.delete(jobId), DONE_MEMORY_MS).unref();
+      const now = Date.now();
+      this.finished.push({ jobId, feed, at: now });
+      this.forgetFinishedBefore(now - DONE_MEMORY_MS);
     }
+  }
+
+  private forgetFinishedBefore(time: number): void {
+    let n = 0;
+    while (n < this.finished.length && (this.finished[n]!.at <= time || this.finished.length - n > DONE_MEMORY_MAX)) {
+      const { jobId, feed } = this.finished[n]!;
+      if (this.feeds.get(jobId) === feed) this.feeds.delete(jobId);
+      n++;
+    }
+    if (n > 0) this.finished.splice(0, n);
   }
 }
