@@ -60,7 +60,9 @@ describe('a consumer too slow for its outbound buffer', () => {
 
 describe('a resume that meets a job still streaming', () => {
   it('paces what arrived live during the replay too, so the resumer is not closed as slow', async () => {
-    const gw = await gateway({ limits: { maxOutboundBytes: MiB } });
+    // A lease long enough for 19 MB on a loaded machine: one that ran out (1.5 s in the other
+    // tests) would requeue the job and stop the very stream this test is about.
+    const gw = await gateway({ limits: { maxOutboundBytes: MiB }, core: { leaseMs: 60_000 } });
     await gw.createSpace({ name: 'busy', inputs: ['prompt'] });
     const worker = await gw.worker(['busy']);
     const first = await gw.client();
