@@ -17,7 +17,7 @@ export interface TestGateway extends Gateway {
   http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   createSpace(body: Record<string, unknown>): Promise<any>;
   client(token?: string): Promise<WsPeer>;
-  worker(spaces: string[], slots?: number, token?: string): Promise<WsPeer>;
+  worker(spaces: string[], slots?: number, token?: string, opts?: { heartbeats?: boolean }): Promise<WsPeer>;
   stop(): Promise<void>;
 }
 
@@ -63,10 +63,18 @@ export async function testGateway(options: Partial<GatewayOptions> = {}): Promis
       await peer.wait('hello', (m) => m.type === 'hello');
       return peer;
     },
-    async worker(spaces: string[], slots = 1, token = ADMIN_TOKEN) {
+    /**
+     * A raw worker that heartbeats as a real one does (the test lease is 1.5 s, which a loaded
+     * machine can outlast mid-test); `{ heartbeats: false }` for the tests about silent workers.
+     */
+    async worker(spaces: string[], slots = 1, token = ADMIN_TOKEN, opts: { heartbeats?: boolean } = {}) {
       const peer = await WsPeer.open(`${ws}/v1/worker`);
       peer.send({ type: 'register', token, spaces, slots });
-      await peer.wait('registered', (m) => m.type === 'registered' || m.type === 'error');
+      const reply = await peer.wait('registered', (m) => m.type === 'registered' || m.type === 'error');
+      if (reply.type === 'registered' && opts.heartbeats !== false) {
+        const beat = setInterval(() => peer.ws.readyState === peer.ws.OPEN && peer.send({ type: 'heartbeat' }), reply.heartbeat_ms);
+        peer.ws.once('close', () => clearInterval(beat));
+      }
       return peer;
     },
     async stop() {

@@ -70,7 +70,7 @@ describe('slots and lost workers', () => {
 
   it('refuses a stale worker: its lease expired (no heartbeats), the job moved on, its late result is discarded', async () => {
     await gw.createSpace({ name: 'stale', inputs: ['prompt'] });
-    const silent = await gw.worker(['stale']); // never heartbeats
+    const silent = await gw.worker(['stale'], 1, undefined, { heartbeats: false }); // never heartbeats
     const client = await gw.client();
     client.send({ type: 'submit', space: 'stale', prompt: 'p' });
     const accepted = await client.wait('accepted', (m) => m.type === 'accepted');
