@@ -69,11 +69,7 @@ export class Attachments {
   }
 
   /** The connection closed: nothing more will arrive. */
-  close(): void {
-    this.clear();
-  }
-
-  clear(): void {
+  peerClosed(): void {
     for (const entry of this.pending?.values() ?? []) clearTimeout(entry.timer);
     this.pending = undefined;
   }

@@ -4,16 +4,15 @@ import { spaceStatus } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';
 import { CLIENT_TYPES, ClientMessage } from '../../protocol/client-messages.ts';
-import { decodeMessage } from '../../protocol/decode.ts';
+import { decodeMessage, type Decoded } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { binaryIndexes, toSubmittedFiles } from '../file-specs.ts';
 import { JobFollower, type FollowerOptions } from '../job-follower.ts';
-import type { Decoded } from '../../protocol/decode.ts';
 import type { EventRange } from '../../engine/types.ts';
 import type { ServerContext } from '../server-context.ts';
 import { Attachments } from './attachments.ts';
 import { NO_UPLOAD, handleInbound, type InboundHandlers } from './inbound.ts';
-import { Peer } from './peer.ts';
+import { Peer, type PeerCloseListener } from './peer.ts';
 import { newId } from '../../core/ids.ts';
 
 /** How long the binary parts announced by a submit may take to arrive. */
@@ -36,7 +35,7 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
  * scopes (see the idle-connections benchmark). It is both the inbound handler and the follower's
  * sink.
  */
-class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions {
+class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, PeerCloseListener {
   /** Made on the first submit or subscription. */
   private jobFollower: JobFollower | undefined;
   readonly attachments: Attachments;
@@ -64,7 +63,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions {
     });
   }
 
-  close(): void {
+  peerClosed(): void {
     this.jobFollower?.close();
   }
 

@@ -37,24 +37,23 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   handlers: InboundHandlers<T>,
 ): { afterPending(task: () => Promise<void>): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();
-  const report = (e: SpaceportError, id: string | number | undefined) => reportTo(peer, handlers, e, id);
   peer.ws.on('message', (data: Buffer, isBinary) => {
     ctx.metrics.messagesIn.inc({ endpoint: peer.endpoint });
     ctx.metrics.wsMessagesReceived.inc();
-    if (!peer.allowMessage()) return report(new SpaceportError('rate_limited'), undefined);
+    if (!peer.allowMessage()) return reportTo(peer, handlers, new SpaceportError('rate_limited'), undefined);
     if (isBinary) {
       try {
         attachments.accept(data);
       } catch (err) {
-        report(asSpaceportError(err), undefined);
+        reportTo(peer, handlers, asSpaceportError(err), undefined);
       }
       return;
     }
     const decoded = handlers.decode(data.toString('utf8'));
-    if (!decoded.ok) return report(decoded.error, decoded.id);
+    if (!decoded.ok) return reportTo(peer, handlers, decoded.error, decoded.id);
     const msg = decoded.value;
     const upload = handlers.expectUploads(msg);
-    if (typeof upload === 'string') return report(new SpaceportError('invalid_message', upload), msg.id);
+    if (typeof upload === 'string') return reportTo(peer, handlers, new SpaceportError('invalid_message', upload), msg.id);
     upload.catch(() => {}); // surfaced when the chain reaches this message
     let begun: Promise<void> | undefined;
     try {
@@ -67,7 +66,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       handlers.handle(msg, upload, begun).catch((err) => {
         const e = asSpaceportError(err);
         if (e.code === 'internal_error') ctx.log.error({ err, type: msg.type, endpoint: peer.endpoint }, 'message failed');
-        report(e, decoded.id ?? msg.id);
+        reportTo(peer, handlers, e, decoded.id ?? msg.id);
       }),
     );
   });

@@ -1,11 +1,11 @@
 import { CLOSE } from '../../protocol/close-codes.ts';
-import type { Peer } from './peer.ts';
+import type { Peer, PeerCloseListener } from './peer.ts';
 
 /**
  * Every open connection of this gateway, with one timer for all of them (not one per socket):
  * each tick pings, drops peers that missed the previous pong, and closes idle ones.
  */
-export class PeerRegistry {
+export class PeerRegistry implements PeerCloseListener {
   private readonly peers = new Set<Peer>();
   private readonly timer: NodeJS.Timeout;
   /** Every endpoint that has had a connection, for countsByEndpoint. */
@@ -18,8 +18,11 @@ export class PeerRegistry {
 
   add(peer: Peer): void {
     this.peers.add(peer);
-    // The peer removes itself on close (a listener here would cost every connection a closure).
-    peer.openPeers = this.peers;
+    peer.onClose(this);
+  }
+
+  peerClosed(peer: Peer): void {
+    this.peers.delete(peer);
   }
 
   get size(): number {

@@ -8,6 +8,11 @@ import type { Metrics } from '../metrics.ts';
 /** Below this many bytes in ws's own buffer we write straight through; above it we queue (and may coalesce). */
 const HIGH_WATER = 256 * 1024;
 
+/** A part of a connection (or the registry of them) that has something to drop when it closes. */
+export interface PeerCloseListener {
+  peerClosed(peer: Peer): void;
+}
+
 /** Payloads above this go out as a fragment after their frame head instead of being copied into one buffer. */
 const FRAGMENT_ABOVE = 64 * 1024;
 
@@ -36,10 +41,8 @@ export class Peer {
   lastActivity = Date.now();
   alive = true;
   closed = false;
-  /** The registry's set of open peers, which this peer leaves when its socket closes. */
-  openPeers: Set<Peer> | undefined;
   /** Told when the socket closes (one listener here rather than one per part of the connection). */
-  private closers: Array<{ close(): void }> | undefined;
+  private closeListeners: PeerCloseListener[] | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -57,8 +60,7 @@ export class Peer {
       this.alive = true;
     });
     ws.on('close', () => {
-      this.openPeers?.delete(this);
-      if (this.closers) for (const c of this.closers) c.close();
+      if (this.closeListeners) for (const l of this.closeListeners) l.peerClosed(this);
       this.closed = true;
       clearTimeout(this.pollTimer);
       this.queue = [];
@@ -71,11 +73,7 @@ export class Peer {
    * the same key is dropped and this one goes to the back, so order by seq is kept.
    */
   send(data: string | Uint8Array, coalesceKey?: string): void {
-    if (this.closed) return;
-    this.lastActivity = Date.now();
-    this.metrics.messagesOut.inc({ endpoint: this.endpoint });
-    this.metrics.wsMessagesSent.inc();
-    this.write(data, coalesceKey, true);
+    if (this.countOutgoing()) this.write(data, coalesceKey, true);
   }
 
   /**
@@ -84,13 +82,19 @@ export class Peer {
    */
   sendFrame(header: FrameHeader, payload: Uint8Array): void {
     if (payload.length <= FRAGMENT_ABOVE) return this.send(encodeFrame(header, payload));
-    if (this.closed) return;
-    this.lastActivity = Date.now();
-    this.metrics.messagesOut.inc({ endpoint: this.endpoint });
-    this.metrics.wsMessagesSent.inc();
+    if (!this.countOutgoing()) return;
     // Queued or written back to back: nothing can come between the two fragments.
     this.write(frameHead(header), undefined, false);
     this.write(payload, undefined, true);
+  }
+
+  /** Counts one outgoing message; false when the connection is closed and nothing should be sent. */
+  private countOutgoing(): boolean {
+    if (this.closed) return false;
+    this.lastActivity = Date.now();
+    this.metrics.messagesOut.inc({ endpoint: this.endpoint });
+    this.metrics.wsMessagesSent.inc();
+    return true;
   }
 
   private write(data: string | Uint8Array, coalesceKey: string | undefined, fin: boolean): void {
@@ -136,9 +140,9 @@ export class Peer {
     else this.ws.send(data, { binary: true, fin });
   }
 
-  /** `part.close()` runs when the socket closes. */
-  onClose(part: { close(): void }): void {
-    (this.closers ??= []).push(part);
+  /** `listener.peerClosed(this)` runs when the socket closes. */
+  onClose(listener: PeerCloseListener): void {
+    (this.closeListeners ??= []).push(listener);
   }
 
   sendJson(message: object): void {
