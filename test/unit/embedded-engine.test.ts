@@ -54,3 +54,21 @@ describe('the WAL checkpointer process', () => {
     expect(running()).toBe(0);
   });
 });
+
+describe('a checkpointer that cannot start', () => {
+  it('puts SQLite’s own checkpoint back once, and stopping it does not hang', async () => {
+    const { startWalCheckpointer } = await import('../../src/engine/embedded/wal-checkpointer.ts');
+    const real = process.execPath;
+    let lost = 0;
+    Object.defineProperty(process, 'execPath', { value: join(tmpdir(), 'no-such-node'), configurable: true });
+    let checkpointer: ReturnType<typeof startWalCheckpointer>;
+    try {
+      checkpointer = startWalCheckpointer(join(tmpdir(), 'unused.db'), 50, () => lost++);
+    } finally {
+      Object.defineProperty(process, 'execPath', { value: real, configurable: true });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    await checkpointer.stop();
+    expect(lost).toBe(1);
+  });
+});

@@ -19,19 +19,24 @@ export interface WalCheckpointer {
 export function startWalCheckpointer(file: string, intervalMs: number, onLost: () => void): WalCheckpointer {
   const child = spawn(process.execPath, [SCRIPT, file, String(intervalMs)], { stdio: ['pipe', 'ignore', 'inherit'] });
   let stopping = false;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
+  // A child that could not be started emits 'error' and never 'exit': either ends it, once.
+  const ended = new Promise<void>((resolve) => {
+    let over = false;
+    const end = () => {
+      if (over) return;
+      over = true;
       if (!stopping) onLost();
       resolve();
-    }),
-  );
-  child.once('error', () => !stopping && onLost());
+    };
+    child.once('exit', end);
+    child.once('error', end);
+  });
   child.stdin!.on('error', () => {}); // a dead child's pipe: its exit is what we act on
   return {
     async stop() {
       stopping = true;
       child.stdin!.end();
-      await exited;
+      await ended;
     },
   };
 }
