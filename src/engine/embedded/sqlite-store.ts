@@ -153,8 +153,7 @@ export class SqliteStore {
   /** Deletes a job with its events and blob rows; returns the blob ids so the caller removes their files. */
   deleteJob(id: string): string[] {
     return this.transaction(() => {
-      const blobs = (this.stmt.blobsOfJob.all(id) as Array<{ id: string }>).map((r) => r.id);
-      for (const blob of blobs) this.stmt.deleteBlob.run(blob);
+      const blobs = this.deleteBlobRowsOf(id);
       this.stmt.deleteEvents.run(id);
       this.stmt.deleteJob.run(id);
       return blobs;
@@ -171,12 +170,13 @@ export class SqliteStore {
     };
     for (const [jobId, seq, line] of rows) {
       const run = runs.get(jobId);
-      if (run && run.last + 1 !== seq) flush(jobId);
-      const current = runs.get(jobId);
-      if (current) {
-        current.last = seq;
-        current.lines.push(line);
-      } else runs.set(jobId, { first: seq, last: seq, lines: [line] });
+      if (run && run.last + 1 === seq) {
+        run.last = seq;
+        run.lines.push(line);
+        continue;
+      }
+      if (run) flush(jobId); // a gap: the run so far is one chunk, a new one starts here
+      runs.set(jobId, { first: seq, last: seq, lines: [line] });
     }
     for (const jobId of [...runs.keys()]) flush(jobId);
   }
@@ -227,11 +227,17 @@ export class SqliteStore {
   /** Deletes a session and the rows of its image blobs; returns those blob ids for their files. */
   deleteSession(id: string): string[] {
     return this.transaction(() => {
-      const blobs = (this.stmt.blobsOfJob.all(id) as Array<{ id: string }>).map((r) => r.id);
-      for (const blob of blobs) this.stmt.deleteBlob.run(blob);
+      const blobs = this.deleteBlobRowsOf(id);
       this.stmt.deleteSession.run(id);
       return blobs;
     });
+  }
+
+  /** Deletes the blob rows owned by a job or a session; returns their ids (the caller removes the files). */
+  private deleteBlobRowsOf(ownerId: string): string[] {
+    const blobs = (this.stmt.blobsOfJob.all(ownerId) as Array<{ id: string }>).map((r) => r.id);
+    for (const blob of blobs) this.stmt.deleteBlob.run(blob);
+    return blobs;
   }
 
   /** `pages` = 0 turns SQLite's automatic checkpoint off (another process does it); 1000 is its default. */
