@@ -114,10 +114,6 @@ export class JobFollower {
     this.ctx.core.router.unsubscribeJob(jobId, this.subscriber);
   }
 
-  cancel(who: Identity, jobId: string): Promise<unknown> {
-    return this.ctx.core.jobs.cancel(who, jobId);
-  }
-
   /** The connection closed: stop routing its jobs' events here (the jobs themselves go on). */
   close(): void {
     if (!this.routed) return; // never subscribed to anything

@@ -146,13 +146,13 @@ function acceptLipSync(ctx: ServerContext, ws: WebSocket, who: Identity): void {
       if (!active || !active.jobId) return peer.sendJson({ type: 'info', message: 'No active processing to cancel' });
       if (!active.cancelling) {
         active.cancelling = true;
-        await follower.cancel(who, active.jobId);
+        await ctx.core.jobs.cancel(who, active.jobId);
       }
     },
   });
   ws.on('close', () => {
     // Nobody is left to receive the video: stop the work.
-    if (active?.jobId) void follower.cancel(who, active.jobId).catch(() => {});
+    if (active?.jobId) void ctx.core.jobs.cancel(who, active.jobId).catch(() => {});
     follower.close();
   });
 

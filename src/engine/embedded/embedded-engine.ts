@@ -39,10 +39,10 @@ interface ActiveJob {
  * The default engine: one process, state in memory, everything that must survive a restart in
  * SQLite. A new job is written before it is accepted — the jobs submitted in one turn of the event
  * loop share one transaction at its end, and a worker may already be on its way to one meanwhile —
- * and a final state with its last events in one transaction before anyone hears of it. What happens in between — assignment, start, a
- * requeue, tokens and progress — is batched (flushIntervalMs): a gateway crash requeues every job
- * that was out with a worker anyway, so losing the last few milliseconds of it changes only
- * whether that attempt is counted.
+ * and a final state with its last events in one transaction before anyone hears of it. What
+ * happens in between — assignment, start, a requeue, tokens and progress — is batched
+ * (flushIntervalMs): a gateway crash requeues every job that was out with a worker anyway, so
+ * losing the last few milliseconds of it changes only whether that attempt is counted.
  */
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
@@ -358,9 +358,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
 
     async createSession(session) {
-      const copy: Session = { ...session, images: [], job_ids: [] };
-      store.putSession(copy);
-      sessions.set(session.id, copy);
+      const stored: Session = { ...session, images: [], job_ids: [] };
+      store.putSession(stored);
+      sessions.set(session.id, stored);
     },
     async getSession(id) {
       const s = sessions.get(id);

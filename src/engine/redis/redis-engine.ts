@@ -31,8 +31,9 @@ type ScriptName = keyof typeof SCRIPTS;
  * The engine for many gateway instances: everything shared lives in one Redis. State changes are
  * Lua scripts (atomic across instances), event logs are Streams (a client resumes by seq on any
  * instance), and the bus is pub/sub — at most one PUBLISH per event (a burst of a job's tokens
- * shares one script call and one PUBLISH), whatever the number of subscribers. While Redis is unreachable every call fails at once with `unavailable` (no offline
- * queue that would hold a submit nobody acknowledged), and sockets stay up.
+ * shares one script call and one PUBLISH), whatever the number of subscribers. While Redis is
+ * unreachable every call fails at once with `unavailable` (no offline queue that would hold a
+ * submit nobody acknowledged), and sockets stay up.
  */
 export async function createRedisEngine(options: RedisEngineOptions): Promise<Engine> {
   const P = options.prefix ?? 'spaceport:';

@@ -334,5 +334,4 @@ export class SpaceportClient {
       this.endJobs('closed', 'The client was closed before the job finished.');
     }
   }
-
 }
