@@ -7,8 +7,13 @@ import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../../src/protocol/binary-frame.ts';
 import type { BenchClient, Closable, JobHandler, Submitted } from './target.ts';
 
+/** A plain client socket, with the bearer token when there is one. */
+function connecting(url: string, token?: string): WebSocket {
+  return new WebSocket(url, { perMessageDeflate: false, headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
 export function open(url: string, token?: string): Promise<WebSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const ws = connecting(url, token);
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
@@ -17,7 +22,7 @@ export function open(url: string, token?: string): Promise<WebSocket> {
 
 /** Opens a socket and resolves on its first message (a server's greeting, sent right after the upgrade). */
 export function openGreeted(url: string, token?: string): Promise<WebSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const ws = connecting(url, token);
   return new Promise((resolve, reject) => {
     // Listening from the start: the greeting may arrive with the upgrade, before 'open' is handled.
     ws.once('message', () => resolve(ws));
@@ -84,7 +89,7 @@ export async function jsonClient(url: string, opts: JsonClientOptions): Promise<
 
 /** A plain WebSocket subscriber: optionally sends a subscribe message and waits for its ack. */
 export async function jsonSubscriber(url: string, subscribe: object | undefined, onToken: () => void, token?: string): Promise<Closable> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const ws = connecting(url, token);
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject);
     ws.on('message', function ready(data) {
