@@ -15,6 +15,9 @@ export interface DemoSpace {
   handler: () => Handler;
 }
 
+/** Every image-taking demo space accepts the same: any image up to 10 MiB. */
+const IMAGE_INPUT = { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] };
+
 export const DEMO_SPACES: DemoSpace[] = [
   {
     name: 'text-generation',
@@ -26,21 +29,21 @@ export const DEMO_SPACES: DemoSpace[] = [
   {
     name: 'ocr',
     description: 'Reads the text in an image (Tesseract LSTM, English) and returns it with word boxes and confidences.',
-    inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] } },
+    inputs: { image: IMAGE_INPUT },
     slots: 1,
     handler: () => ocrHandler(),
   },
   {
     name: 'motion_detector',
     description: "Compares each frame with the same client's previous one: the fraction of pixels that changed and the box around them.",
-    inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] } },
+    inputs: { image: IMAGE_INPUT },
     slots: 1, // one at a time: each frame is compared with the one before it
     handler: () => motionHandler(),
   },
   {
     name: 'audio-image-to-video',
     description: 'Puts a still image over your audio as an MP4 (ffmpeg, H.264/AAC, 25 fps). The face is not animated: this is not lip-sync.',
-    inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] }, audio: { max_bytes: 50 * 1024 * 1024, mime: ['audio/*'] } },
+    inputs: { image: IMAGE_INPUT, audio: { max_bytes: 50 * 1024 * 1024, mime: ['audio/*'] } },
     timeout_s: 300,
     slots: 1,
     handler: () => stillVideoHandler(),
@@ -48,7 +51,7 @@ export const DEMO_SPACES: DemoSpace[] = [
   {
     name: 'images-to-3d',
     description: 'Turns images into a coloured point cloud (GLB): each image a relief panel, brighter pixels nearer, panels in a circle. A visual, not a reconstruction.',
-    inputs: { image: { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] } },
+    inputs: { image: IMAGE_INPUT },
     slots: 1,
     handler: () => pointCloudHandler(),
   },
