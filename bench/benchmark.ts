@@ -12,6 +12,8 @@ export interface Sizes {
   handshakes: number;
   mediaStreams: number;
   mediaJobs: number;
+  /** Binary payloads per media job (the frames of a short clip). */
+  mediaFrames: number;
   mediaBytes: number;
   longTokens: number;
 }
@@ -26,7 +28,8 @@ export const FULL: Sizes = {
   idle: 5000,
   handshakes: 2000,
   mediaStreams: 4,
-  mediaJobs: 32,
+  mediaJobs: 16,
+  mediaFrames: 4,
   mediaBytes: 1024 * 1024,
   longTokens: 20_000,
 };
@@ -42,6 +45,7 @@ export const QUICK: Sizes = {
   handshakes: 50,
   mediaStreams: 2,
   mediaJobs: 2,
+  mediaFrames: 2,
   mediaBytes: 64 * 1024,
   longTokens: 400,
 };

@@ -15,6 +15,7 @@ export const PAIRS = [
   { key: 'crossVsRaw', label: '×2 via Redis ÷ raw ws', a: 'gateway ×2 via Redis', b: 'raw ws relay' },
   { key: 'crossVsGateway', label: '×2 via Redis ÷ gateway', a: 'gateway ×2 via Redis', b: 'spaceport gateway' },
   { key: 'dialectVsGateway', label: '/ws dialect ÷ /v1/ws', a: 'gateway /ws dialect', b: 'spaceport gateway' },
+  { key: 'storedVsRaw', label: 'stored result ÷ raw ws', a: 'gateway, stored result file', b: 'raw ws relay' },
 ];
 
 export function ratiosOf(results: Results): Ratios {

@@ -38,7 +38,7 @@ wss.on('connection', (ws, req) => {
       if (isBinary) {
         const job = Number(decodeFrame(data)?.header.ref);
         clientOf.get(job)?.send(data, { binary: true });
-        return finish(job);
+        return;
       }
       const msg = JSON.parse(data.toString());
       const client = clientOf.get(msg.job);

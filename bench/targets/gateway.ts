@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildServer, startRedisServer, type ChildServer } from '../child-server.ts';
 import type { ProbeReport } from '../server-probe.ts';
-import { jsonClient, jsonSubscriber, jsonWorker, open, openGreeted } from './json-peers.ts';
+import { jsonClient, jsonSubscriber, jsonWorker, open, openGreeted, type MediaMessages } from './json-peers.ts';
 import type { BenchClient, Closable, JobHandler, Submitted, Target } from './target.ts';
 
 const ADMIN = 'bench-admin-token';
@@ -55,7 +55,21 @@ async function gatewayProcess(env: Record<string, string>, setup: { apiKey?: str
   };
 }
 
-async function gatewayWorker(base: string, slots: number, onJob: JobHandler): Promise<Closable> {
+/**
+ * How a gateway worker hands over a binary payload: as live media (a `partial` event's file, held
+ * in memory for replays, then a plain `result`), or as the result's file (stored, kept for the
+ * retention period like every result).
+ */
+type MediaAs = 'partial' | 'result';
+
+const PAYLOAD_FILE = { name: 'payload.bin', mime: 'application/octet-stream', binary: true };
+
+function mediaMessages(as: MediaAs): (job: string | number, count: number) => MediaMessages {
+  if (as === 'result') return (job, count) => ({ first: { type: 'result', job, files: Array(count).fill(PAYLOAD_FILE) } });
+  return (job) => ({ each: { type: 'partial', job, files: [PAYLOAD_FILE] }, last: { type: 'result', job } });
+}
+
+async function gatewayWorker(base: string, slots: number, onJob: JobHandler, mediaAs: MediaAs): Promise<Closable> {
   const ws = await open(`${base}/v1/worker`);
   ws.send(JSON.stringify({ type: 'register', token: ADMIN, spaces: [SPACE], slots }));
   await new Promise<void>((resolve, reject) =>
@@ -69,24 +83,31 @@ async function gatewayWorker(base: string, slots: number, onJob: JobHandler): Pr
       ws.once('close', () => clearInterval(beat));
     }),
   );
-  const mediaResult = (job: string | number) => ({ type: 'result', job, files: [{ name: 'payload.bin', mime: 'application/octet-stream', binary: true }] });
   return jsonWorker(
     ws,
     (job, prompt, reply) => {
       ws.send(JSON.stringify({ type: 'started', job }));
       onJob(job, prompt, reply);
     },
-    mediaResult,
+    mediaMessages(mediaAs),
   );
 }
 
-const gatewayClient = (g: GatewayProcess) => jsonClient(`${g.base}/v1/ws`, { token: g.apiKey, submitMessage: (id, prompt) => ({ type: 'submit', id, space: SPACE, prompt }) });
+// Files of the job's events come pushed as binary frames right after each event.
+const gatewayClient = (g: GatewayProcess) => jsonClient(`${g.base}/v1/ws`, { token: g.apiKey, submitMessage: (id, prompt) => ({ type: 'submit', id, space: SPACE, prompt, push_files: true }) });
 
-function gatewayTargetOf(name: string, workers: GatewayProcess, clients: GatewayProcess, probe: (gc?: boolean) => Promise<ProbeReport>, stop: () => Promise<void>): Target {
+function gatewayTargetOf(
+  name: string,
+  workers: GatewayProcess,
+  clients: GatewayProcess,
+  probe: (gc?: boolean) => Promise<ProbeReport>,
+  stop: () => Promise<void>,
+  mediaAs: MediaAs = 'partial',
+): Target {
   return {
     name,
     probe,
-    worker: (slots, onJob) => gatewayWorker(workers.base, slots, onJob),
+    worker: (slots, onJob) => gatewayWorker(workers.base, slots, onJob, mediaAs),
     client: () => gatewayClient(clients),
     subscriber: (onToken) => jsonSubscriber(`${clients.base}/v1/ws`, { type: 'subscribe', topic: 'all' }, onToken, ADMIN),
     // Usable once the gateway has said hello (it has authenticated and registered the connection).
@@ -112,6 +133,17 @@ export async function gatewayTargets(): Promise<{ gateway: Target; dialect: Targ
     stop: async () => {}, // the gateway target stops the process
   };
   return { gateway, dialect };
+}
+
+/**
+ * Binary media handed over as the files of the job's result — stored and kept like every result —
+ * rather than as live media. A process of its own: the stored files' memory and disk writes left
+ * the next live-media round on a shared process measurably slower.
+ */
+export async function storedMediaTarget(): Promise<Target> {
+  const g = await gatewayProcess({}, {});
+  const target = gatewayTargetOf('gateway, stored result file', g, g, (gc) => g.server.probe(gc), () => g.stop(), 'result');
+  return { ...target, only: ['binaryMedia', 'mediaMemory'] };
 }
 
 /**

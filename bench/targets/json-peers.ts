@@ -35,39 +35,57 @@ export interface JsonClientOptions {
   submitMessage(id: number, prompt: string): object;
 }
 
+/** The JSON a worker sends around the frames of a job's payloads, where its protocol wants any. */
+export interface MediaMessages {
+  /** Before all the frames (a result announcing them as its files). */
+  first?: object;
+  /** Before each frame (a partial announcing it). */
+  each?: object;
+  /** After all the frames: what ends the job. */
+  last?: object;
+}
+
 /**
  * Submit carries a request id, `accepted` maps it to a job id, and later messages name the job.
- * Events that overtake their `accepted` wait for it. A result that names a stored file is
- * fetched over the socket (the gateway's way); a binary frame whose `ref` is the job or the fetch
- * ends the job with its payload (the raw relay forwards the worker's frame as it is).
+ * Events that overtake their `accepted` wait for it. A binary frame whose `ref` is the job carries
+ * one of its payloads: the raw relay forwards the worker's frames, the gateway pushes the files of
+ * an event right after it (`push_files`). The job ends with its result, or, when the result itself
+ * names files, with the last of their frames; `result` is told the bytes of all its payloads.
  */
 export async function jsonClient(url: string, opts: JsonClientOptions): Promise<BenchClient> {
   const ws = await open(url, opts.token);
   const byRequest = new Map<number, Submitted>();
   const byJob = new Map<string | number, Submitted>();
   const early = new Map<string | number, Array<{ type: string; files?: Array<{ id: string }> }>>();
-  const fetching = new Map<string, Submitted>();
+  /** Bytes of the payloads received so far, per job. */
+  const received = new Map<string | number, number>();
+  /** Jobs whose result named files, and how many of their frames are still to come. */
+  const awaitingFiles = new Map<string | number, { on: Submitted; missing: number }>();
   let nextId = 1;
+  const end = (job: string | number, on: Submitted) => {
+    on.result(received.get(job));
+    received.delete(job);
+  };
   const deliver = (job: string | number, msg: { type: string; files?: Array<{ id: string }> }) => {
     const on = byJob.get(job);
     if (!on) return void early.set(job, [...(early.get(job) ?? []), msg]);
     if (msg.type === 'token') return on.token?.();
     if (msg.type !== 'result') return;
     byJob.delete(job);
-    const file = msg.files?.[0];
-    if (!file) return on.result();
-    const ref = `fetch-${job}`;
-    fetching.set(ref, on);
-    ws.send(JSON.stringify({ type: 'fetch', id: ref, blob: file.id }));
+    if (msg.files?.length) awaitingFiles.set(job, { on, missing: msg.files.length });
+    else end(job, on);
   };
   ws.on('message', (data: Buffer, isBinary) => {
     if (isBinary) {
       const frame = decodeFrame(data)!;
-      const ref = frame.header.ref as string | number;
-      const on = fetching.get(String(ref)) ?? byJob.get(ref);
-      fetching.delete(String(ref));
-      byJob.delete(ref);
-      return on?.result(frame.payload.length);
+      const job = frame.header.ref as string | number;
+      received.set(job, (received.get(job) ?? 0) + frame.payload.length);
+      const awaiting = awaitingFiles.get(job);
+      if (awaiting && --awaiting.missing === 0) {
+        awaitingFiles.delete(job);
+        end(job, awaiting.on);
+      }
+      return;
     }
     const msg = JSON.parse(data.toString());
     if (msg.type === 'accepted') {
@@ -107,10 +125,10 @@ export async function jsonSubscriber(url: string, subscribe: object | undefined,
 }
 
 /**
- * A worker on an open socket. `mediaResult(job)` is the JSON that announces a binary result, if
- * the protocol wants one before the frame (the gateway does; the raw relay needs only the frame).
+ * A worker on an open socket. `media(job, count)` is the JSON its protocol wants around the
+ * frames of a job's `count` binary payloads.
  */
-export function jsonWorker(ws: WebSocket, onJob: JobHandler, mediaResult?: (job: string | number) => object): Closable {
+export function jsonWorker(ws: WebSocket, onJob: JobHandler, media: (job: string | number, count: number) => MediaMessages): Closable {
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
     const msg = JSON.parse(data.toString());
@@ -119,9 +137,14 @@ export function jsonWorker(ws: WebSocket, onJob: JobHandler, mediaResult?: (job:
     onJob(job, msg.prompt, {
       token: (text) => ws.send(JSON.stringify({ type: 'token', job, text })),
       result: (d) => ws.send(JSON.stringify({ type: 'result', job, data: d })),
-      media(bytes) {
-        if (mediaResult) ws.send(JSON.stringify(mediaResult(job)));
-        ws.send(encodeFrame({ ref: job, index: 0 }, bytes), { binary: true });
+      media(payloads) {
+        const { first, each, last } = media(job, payloads.length);
+        if (first) ws.send(JSON.stringify(first));
+        payloads.forEach((bytes, index) => {
+          if (each) ws.send(JSON.stringify(each));
+          ws.send(encodeFrame({ ref: job, index: first ? index : 0 }, bytes), { binary: true });
+        });
+        if (last) ws.send(JSON.stringify(last));
       },
     });
   });

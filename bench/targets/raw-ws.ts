@@ -9,7 +9,7 @@ export async function rawWsTarget(): Promise<Target> {
   return {
     name: 'raw ws relay',
     probe: (gc) => server.probe(gc),
-    worker: async (_slots, onJob) => jsonWorker(await open(`${base}/worker`), onJob),
+    worker: async (_slots, onJob) => jsonWorker(await open(`${base}/worker`), onJob, (job) => ({ last: { type: 'result', job } })),
     client: () => jsonClient(`${base}/client`, { token: BASELINE_TOKEN, submitMessage: (id, prompt) => ({ type: 'submit', id, prompt }) }),
     subscriber: (onToken) => jsonSubscriber(`${base}/sub`, undefined, onToken, BASELINE_TOKEN),
     connect: () => open(`${base}/client`, BASELINE_TOKEN),

@@ -22,7 +22,10 @@ export async function socketIoTarget(): Promise<Target> {
         onJob(msg.job, msg.prompt, {
           token: (text) => socket.emit('event', { type: 'token', job: msg.job, text }),
           result: (data) => socket.emit('event', { type: 'result', job: msg.job, data }),
-          media: (bytes) => socket.emit('event', { type: 'result', job: msg.job, media: bytes }),
+          media(payloads) {
+            for (const bytes of payloads) socket.emit('event', { type: 'media', job: msg.job, media: bytes });
+            socket.emit('event', { type: 'result', job: msg.job });
+          },
         }),
       );
       return { close: () => socket.close() };
@@ -31,16 +34,19 @@ export async function socketIoTarget(): Promise<Target> {
       const socket = await connect('client');
       const byRequest = new Map<number, Submitted>();
       const byJob = new Map<number, Submitted>();
+      const received = new Map<number, number>();
       let nextId = 1;
       socket.on('event', (msg: { type: string; id?: number; job: number; media?: Buffer }) => {
         if (msg.type === 'accepted') {
           byJob.set(msg.job, byRequest.get(msg.id!)!);
           byRequest.delete(msg.id!);
         } else if (msg.type === 'token') byJob.get(msg.job)?.token?.();
+        else if (msg.type === 'media') received.set(msg.job, (received.get(msg.job) ?? 0) + msg.media!.length);
         else if (msg.type === 'result') {
           const on = byJob.get(msg.job);
           byJob.delete(msg.job);
-          on?.result(msg.media?.length);
+          on?.result(received.get(msg.job));
+          received.delete(msg.job);
         }
       });
       return {

@@ -5,13 +5,13 @@ export type JobHandler = (job: string | number, prompt: string, reply: Reply) =>
 export interface Reply {
   token(text: string): void;
   result(data: unknown): void;
-  /** Finishes the job with one binary payload, sent as a binary frame. */
-  media(bytes: Buffer): void;
+  /** Streams binary payloads, each as a binary frame, and finishes the job. */
+  media(payloads: Buffer[]): void;
 }
 
 export interface Submitted {
   token?: () => void;
-  /** `bytes`: the size of the binary payload the job ended with, when it ended with one. */
+  /** `bytes`: the total size of the job's binary payloads, when it had any. */
   result: (bytes?: number) => void;
 }
 

@@ -37,6 +37,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     logLevel: process.env.LOG_LEVEL ?? 'info',
     // The WAL checkpoint in a child process keeps multi-millisecond stalls off the event loop.
     checkpointIntervalMs: numberFromEnv('SPACEPORT_CHECKPOINT_MS') ?? 200,
+    ...defined({ liveMediaMs: numberFromEnv('SPACEPORT_LIVE_MEDIA_MS'), liveMediaBytes: numberFromEnv('SPACEPORT_LIVE_MEDIA_BYTES') }),
     allowedOrigins: flags.allowedOrigin ?? (process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? []),
     ...(flags.tlsCert && flags.tlsKey && { tls: { cert: flags.tlsCert, key: flags.tlsKey } }),
     ...((flags.redis ?? process.env.SPACEPORT_REDIS_URL) && {

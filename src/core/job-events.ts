@@ -9,7 +9,7 @@ export type JobEvent =
   | { type: 'started'; attempt: number; worker: string }
   | { type: 'progress'; progress: number; message?: string }
   | { type: 'token'; text: string }
-  | { type: 'partial'; data: unknown }
+  | { type: 'partial'; data: unknown; files?: Record<string, unknown>[] }
   | { type: 'result'; data: unknown; files: Record<string, unknown>[] }
   | { type: 'failed'; code: string; message: string }
   | { type: 'cancelled'; reason: string }
@@ -43,6 +43,11 @@ export function lineType(line: string): string {
 
 export function isFinalLine(line: string): boolean {
   return lineType(line) in FINAL_EVENT_STATE;
+}
+
+/** Whether a serialised partial or result event names files (which a client may have pushed to it). */
+export function lineHasFiles(line: string): boolean {
+  return line.includes('"files":[{');
 }
 
 /**

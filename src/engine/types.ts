@@ -118,6 +118,13 @@ export interface Engine {
   // ---- Blobs --------------------------------------------------------------------------------
   putBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
   getBlob(id: string): Promise<{ meta: BlobMeta; bytes: Buffer } | null>;
+  /**
+   * Holds a partial event's file (live media) for a while — in memory or with an expiry, never
+   * written to disk. getBlob MUST find it from every instance for at least a moment after (the
+   * followers push it on); once out of the engine's window it MAY answer null. MUST throw
+   * input_too_large for bytes the window could never hold.
+   */
+  putLiveBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
 
   // ---- Bus ----------------------------------------------------------------------------------
   /**
@@ -193,4 +200,6 @@ export interface BlobMeta {
 export interface EngineOptions {
   /** Most events kept per job; older ones are trimmed (a resume before them reports resume_gap). @default 10_000 */
   maxEventsPerJob?: number;
+  /** How long a partial event's file is held for clients that replay it (putLiveBlob). @default 60_000 */
+  liveMediaMs?: number;
 }

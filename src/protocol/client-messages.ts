@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { FileSpec, JobId, RequestId } from './common-schemas.ts';
 
+/** Have the files of the job's partial and result events sent right after each event, as binary frames. */
+const PushFiles = z.boolean().optional();
+
 /** Messages a client sends on /v1/ws. Every one may carry an `id` that replies echo. */
 export const ClientMessage = z.discriminatedUnion('type', [
   z.object({
@@ -10,11 +13,12 @@ export const ClientMessage = z.discriminatedUnion('type', [
     prompt: z.string().optional(),
     options: z.record(z.string(), z.unknown()).optional(),
     files: z.array(FileSpec).max(32).optional(),
+    push_files: PushFiles,
   }),
   z.object({ type: z.literal('cancel'), id: RequestId, job: JobId }),
-  z.object({ type: z.literal('subscribe'), id: RequestId, topic: z.string().min(1).max(128), after_seq: z.number().int().min(0).optional() }),
+  z.object({ type: z.literal('subscribe'), id: RequestId, topic: z.string().min(1).max(128), after_seq: z.number().int().min(0).optional(), push_files: PushFiles }),
   z.object({ type: z.literal('unsubscribe'), id: RequestId, topic: z.string().min(1).max(128) }),
-  z.object({ type: z.literal('resume'), id: RequestId, job: JobId, after_seq: z.number().int().min(0) }),
+  z.object({ type: z.literal('resume'), id: RequestId, job: JobId, after_seq: z.number().int().min(0), push_files: PushFiles }),
   z.object({ type: z.literal('fetch'), id: RequestId, blob: z.string().min(1).max(64) }),
   z.object({ type: z.literal('ping'), id: RequestId }),
 ]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Base64, JobId, Mime, Name } from './common-schemas.ts';
 
-/** A file in a worker's result: inline base64, or a binary frame that follows the message. */
+/** A file in a worker's result or partial: inline base64, or a binary frame that follows the message. */
 const ResultFile = z.union([
   z.object({ name: Name, mime: Mime, data: Base64 }).strict(),
   z.object({ name: Name, mime: Mime, binary: z.literal(true) }).strict(),
@@ -20,7 +20,7 @@ export const WorkerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), job: JobId }),
   z.object({ type: z.literal('progress'), job: JobId, progress: z.number().min(0).max(1), message: z.string().max(1024).optional() }),
   z.object({ type: z.literal('token'), job: JobId, text: z.string() }),
-  z.object({ type: z.literal('partial'), job: JobId, data: z.unknown() }),
+  z.object({ type: z.literal('partial'), job: JobId, data: z.unknown().optional(), files: z.array(ResultFile).max(32).optional() }),
   z.object({ type: z.literal('result'), job: JobId, data: z.unknown().optional(), files: z.array(ResultFile).max(32).optional() }),
   z.object({ type: z.literal('error'), job: JobId, message: z.string().max(4096), code: z.string().max(64).optional() }),
   z.object({ type: z.literal('cancelled'), job: JobId }),

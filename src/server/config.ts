@@ -47,6 +47,13 @@ export interface GatewayConfig {
    * often, rather than inside a commit (0 = SQLite's own, in-process). @default 0; `spaceport serve`: 200
    */
   checkpointIntervalMs: number;
+  /**
+   * Live media — the files of partial events — is held this long for clients that replay it, and
+   * (embedded engine) up to `liveMediaBytes` of memory, newest kept. Never written to disk.
+   * @default 60_000 ms, 64 MiB
+   */
+  liveMediaMs: number;
+  liveMediaBytes: number;
   /** The spaces the documented dialects hand their work to (docs/dialects.md). */
   dialects: DialectSpaces;
   /** Share everything through this Redis (many instances) instead of the embedded store. */
@@ -111,6 +118,8 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
     checkpointIntervalMs: options.checkpointIntervalMs ?? 0,
+    liveMediaMs: options.liveMediaMs ?? 60_000,
+    liveMediaBytes: options.liveMediaBytes ?? 64 * MiB,
     redis: options.redis,
     dialects: { ...DEFAULT_DIALECT_SPACES, ...options.dialects },
     logLevel: options.logLevel ?? 'info',

@@ -29,9 +29,12 @@ export function toSubmittedFiles(specs: readonly FileSpec[], parts: ReadonlyArra
   });
 }
 
-/** A worker's result files (+ binary parts) → blobs owned by the job. */
-export async function storeResultFiles(
-  engine: Engine,
+/**
+ * A worker's result or partial files (+ binary parts) → blobs owned by the job, each stored by
+ * `put`: the engine's putBlob for a result (kept), putLiveBlob for a partial (live media).
+ */
+export async function storeWorkerFiles(
+  put: Engine['putBlob'],
   jobId: string,
   specs: ReadonlyArray<{ name: string; mime: string; data: string } | { name: string; mime: string; binary: true }>,
   parts: ReadonlyArray<Buffer | undefined>,
@@ -42,7 +45,7 @@ export async function storeResultFiles(
     const bytes = 'data' in spec ? decodeInline(spec, maxBytes) : parts[i];
     if (!bytes) throw new SpaceportError('incomplete_upload', `Binary part ${i} did not arrive.`);
     const blob = newId('blob');
-    await engine.putBlob({ id: blob, name: spec.name, mime: spec.mime, size: bytes.length, created_at: Date.now(), job_id: jobId }, bytes);
+    await put({ id: blob, name: spec.name, mime: spec.mime, size: bytes.length, created_at: Date.now(), job_id: jobId }, bytes);
     stored.push({ blob, name: spec.name, mime: spec.mime, size: bytes.length, input: inputKindOf(spec.mime) });
   }
   return stored;

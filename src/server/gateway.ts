@@ -56,8 +56,14 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const engine =
     options.engine ??
     (config.redis
-      ? await createRedisEngine({ ...config.redis, maxEventsPerJob: config.maxEventsPerJob, warn: (message) => log.warn(message) })
-      : createEmbeddedEngine({ dataDir: config.dataDir, maxEventsPerJob: config.maxEventsPerJob, checkpointIntervalMs: config.checkpointIntervalMs }));
+      ? await createRedisEngine({ ...config.redis, maxEventsPerJob: config.maxEventsPerJob, liveMediaMs: config.liveMediaMs, warn: (message) => log.warn(message) })
+      : createEmbeddedEngine({
+          dataDir: config.dataDir,
+          maxEventsPerJob: config.maxEventsPerJob,
+          checkpointIntervalMs: config.checkpointIntervalMs,
+          liveMediaMs: config.liveMediaMs,
+          liveMediaBytes: config.liveMediaBytes,
+        }));
   const core = createCore(engine, config.core, metricsTelemetry(metrics, log));
   const auth = new Authenticator(engine, config.adminToken);
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs);

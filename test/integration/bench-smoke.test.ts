@@ -8,7 +8,7 @@ const dir = mkdtempSync(join(tmpdir(), 'spaceport-bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const TARGETS = ['raw ws relay', 'spaceport gateway', 'gateway ×2 via Redis', 'Socket.IO relay'];
-const BENCHMARKS = ['tokenRelay', 'dispatchRoundTrip', 'fanOut', 'binaryMedia', 'idle', 'connectStorm', 'longStream'];
+const BENCHMARKS = ['tokenRelay', 'dispatchRoundTrip', 'fanOut', 'binaryMedia', 'mediaMemory', 'idle', 'connectStorm', 'longStream'];
 
 // Only that every benchmark runs end to end against every target and reports its ratios: timings
 // are the benchmark's business, not the test suite's (shared machines are noisy).
@@ -22,6 +22,9 @@ describe('npm run bench -- --quick', () => {
     // The /ws dialect is measured on the token relay only, against /v1/ws.
     expect(Object.keys(report.results['gateway /ws dialect'])).toEqual(['tokenRelay']);
     expect(report.results['gateway /ws dialect'].tokenRelay.tokensPerSecond).toBeGreaterThan(0);
+    // Media handed over as stored result files, beside live media, on binary media only.
+    expect(Object.keys(report.results['gateway, stored result file']).sort()).toEqual(['binaryMedia', 'mediaMemory']);
+    expect(report.results['gateway, stored result file'].binaryMedia.mibPerSecond).toBeGreaterThan(0);
     for (const name of TARGETS) {
       const r = report.results[name];
       expect(r.tokenRelay.tokensPerSecond).toBeGreaterThan(0);
@@ -31,7 +34,7 @@ describe('npm run bench -- --quick', () => {
       expect(r.connectStorm.handshakesPerSecond).toBeGreaterThan(0);
       for (const bench of Object.values(r) as Array<Record<string, number>>) for (const v of Object.values(bench)) expect(Number.isFinite(v)).toBe(true);
     }
-    expect(Object.keys(report.ratios).sort()).toEqual(['crossVsGateway', 'crossVsRaw', 'dialectVsGateway', 'gatewayVsRaw', 'gatewayVsSocketIo', 'socketIoVsRaw']);
+    expect(Object.keys(report.ratios).sort()).toEqual(['crossVsGateway', 'crossVsRaw', 'dialectVsGateway', 'gatewayVsRaw', 'gatewayVsSocketIo', 'socketIoVsRaw', 'storedVsRaw']);
     expect(report.ratios.gatewayVsRaw.tokenRelay.tokensPerSecond).toBeGreaterThan(0);
     expect(report.ratios.gatewayVsRaw.connectStorm.handshakesPerSecond).toBeGreaterThan(0);
     expect(proc.output()).toMatch(/gateway ÷ raw ws\s+[\d.]+×/);

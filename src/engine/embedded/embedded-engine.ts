@@ -11,6 +11,7 @@ import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, Engi
 import { LocalBus } from './local-bus.ts';
 import { SpaceQueues } from './space-queues.ts';
 import { GroupCommit } from './group-commit.ts';
+import { LiveBlobs } from './live-blobs.ts';
 import { RecentBlobs } from './recent-blobs.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { startWalCheckpointer } from './wal-checkpointer.ts';
@@ -27,6 +28,8 @@ export interface EmbeddedEngineOptions extends EngineOptions {
   checkpointIntervalMs?: number;
   /** Memory for the bytes of stored blobs not yet read, so a fetch right after a result skips the disk. @default 64 MiB */
   recentBlobBytes?: number;
+  /** Memory for the files of partial events (live media), newest kept. @default 64 MiB */
+  liveMediaBytes?: number;
 }
 
 interface ActiveJob {
@@ -53,6 +56,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   const blobPath = (id: string) => join(options.dataDir, 'blobs', id);
   const recentBlobs = new RecentBlobs(options.recentBlobBytes ?? 64 * 1024 * 1024);
+  const liveBlobs = new LiveBlobs(options.liveMediaBytes ?? 64 * 1024 * 1024, options.liveMediaMs ?? 60_000);
   const removeBlob = async (id: string) => {
     recentBlobs.delete(id);
     await unlink(blobPath(id)).catch(() => {});
@@ -415,7 +419,12 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       store.putBlob(meta);
       recentBlobs.put(meta.id, bytes);
     },
+    async putLiveBlob(meta: BlobMeta, bytes: Buffer) {
+      liveBlobs.put(meta, bytes);
+    },
     async getBlob(id) {
+      const live = liveBlobs.get(id);
+      if (live) return live;
       const meta = store.getBlob(id);
       if (!meta) return null;
       const bytes = recentBlobs.take(id) ?? (await readFile(blobPath(id)).catch(() => null));
@@ -432,6 +441,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       newJobs.commitNow();
       flush();
       bus.clear();
+      liveBlobs.close();
       await checkpointer?.stop();
       store.close();
     },

@@ -16,6 +16,8 @@ export interface RedisEngineOptions {
   maxEventsPerJob?: number;
   /** Largest blob kept in Redis. @default 32 MiB */
   maxBlobBytes?: number;
+  /** How long a partial event's file is held (putLiveBlob). @default 60_000 */
+  liveMediaMs?: number;
   /** How long an instance counts as alive without refreshing its presence. @default 15_000 */
   instanceTtlMs?: number;
   /** A command Redis has not answered in this long fails with `unavailable` (a hung Redis must not hang submits). @default 5000 */
@@ -39,6 +41,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const P = options.prefix ?? 'spaceport:';
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const maxBlob = options.maxBlobBytes ?? 32 * 1024 * 1024;
+  const liveMs = options.liveMediaMs ?? 60_000;
   const ttl = options.instanceTtlMs ?? 15_000;
   const connect = (commandTimeout?: number) =>
     new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 200, 2000), ...(commandTimeout && { commandTimeout }) });
@@ -343,6 +346,12 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const tx = redis.multi().set(`${P}blob:${meta.id}`, bytes).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta));
         if (meta.job_id) tx.sadd(`${P}jobblobs:${meta.job_id}`, meta.id);
         await tx.exec();
+      }),
+    putLiveBlob: (meta: BlobMeta, bytes: Buffer) =>
+      guard(async () => {
+        if (bytes.length > maxBlob) throw new SpaceportError('input_too_large', `Files over ${maxBlob} bytes are not kept with the Redis engine (this one is ${bytes.length}).`);
+        // Both keys expire together; retention never needs to find them.
+        await redis.multi().set(`${P}blob:${meta.id}`, bytes, 'PX', liveMs).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', liveMs).exec();
       }),
     getBlob: (id) =>
       guard(async () => {

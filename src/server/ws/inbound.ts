@@ -4,7 +4,7 @@ import type { ServerContext } from '../server-context.ts';
 import type { Attachments } from './attachments.ts';
 import type { Peer } from './peer.ts';
 
-type Upload = Promise<Array<Buffer | undefined>>;
+export type Upload = Promise<Array<Buffer | undefined>>;
 
 export interface InboundHandlers<T> {
   decode(text: string): Decoded<T>;
@@ -17,7 +17,7 @@ export interface InboundHandlers<T> {
    * effects a networked engine keeps in the order they were issued (a worker's tokens), this
    * pipelines the engine's round trips instead of paying one per message.
    */
-  begin?(msg: T): Promise<void> | undefined;
+  begin?(msg: T, upload: Upload): Promise<void> | undefined;
   /**
    * How this protocol reports an error (default: `{type:"error", code, message, id}`). `id` is the
    * message's correlation value when one could be read (`id`, or a dialect's own field).
@@ -57,7 +57,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     upload.catch(() => {}); // surfaced when the chain reaches this message
     let begun: Promise<void> | undefined;
     try {
-      begun = handlers.begin?.(msg);
+      begun = handlers.begin?.(msg, upload);
     } catch (err) {
       begun = Promise.reject(err);
     }

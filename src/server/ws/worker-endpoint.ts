@@ -4,11 +4,11 @@ import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { asSpaceportError } from '../../protocol/errors.ts';
 import { WORKER_TYPES, WorkerMessage, asToken } from '../../protocol/worker-messages.ts';
-import { binaryIndexes, storeResultFiles } from '../file-specs.ts';
+import { binaryIndexes, storeWorkerFiles } from '../file-specs.ts';
 import type { ServerContext } from '../server-context.ts';
 import { WorkerSession } from '../worker-session.ts';
 import { Attachments } from './attachments.ts';
-import { NO_UPLOAD, handleInbound } from './inbound.ts';
+import { NO_UPLOAD, handleInbound, type Upload } from './inbound.ts';
 import { Peer } from './peer.ts';
 
 const UPLOAD_TIMEOUT_MS = 60_000;
@@ -70,13 +70,27 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
     }
   }
 
-  /** Streaming events start on arrival (see InboundHandlers.begin); they are appended in arrival order. */
-  function begin(msg: WorkerMessage): Promise<void> | undefined {
+  /** The work of the latest streamed message, and how many are waiting for a partial's binary files. */
+  let lastBegun: Promise<void> | undefined;
+  let waiting = 0;
+
+  /**
+   * Streaming events start on arrival (see InboundHandlers.begin), so they reach the engine in
+   * arrival order. A partial with binary files cannot start before its frames are in; from then
+   * until it is appended, the streamed messages after it start only once the one before them is
+   * done, so none overtakes it.
+   */
+  function begin(msg: WorkerMessage, upload: Upload): Promise<void> | undefined {
     if (msg.type !== 'started' && msg.type !== 'progress' && msg.type !== 'token' && msg.type !== 'partial') return undefined;
-    return handle(msg, NO_UPLOAD, undefined);
+    const start = () => handle(msg, upload, undefined);
+    if (upload === NO_UPLOAD && waiting === 0) return (lastBegun = start());
+    waiting += 1;
+    const begun = Promise.all([lastBegun?.catch(() => {}), upload]).then(start);
+    void begun.catch(() => {}).then(() => (waiting -= 1));
+    return (lastBegun = begun);
   }
 
-  async function handle(msg: WorkerMessage, upload: Promise<Array<Buffer | undefined>>, begun: Promise<void> | undefined): Promise<void> {
+  async function handle(msg: WorkerMessage, upload: Upload, begun: Promise<void> | undefined): Promise<void> {
     if (begun) return begun;
     if (msg.type === 'register') return register(msg);
     const w = session.registered();
@@ -96,12 +110,17 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
       case 'token':
         return session.jobEvent(msg.job, async () => ({ event: { type: 'token', text: msg.text }, ends: false }));
       case 'partial':
-        return session.jobEvent(msg.job, async () => ({ event: { type: 'partial', data: msg.data ?? null }, ends: false }));
+        return session.jobEvent(msg.job, async () => {
+          if (!msg.files) return { event: { type: 'partial', data: msg.data ?? null }, ends: false };
+          // Live media: held for replays a while, not stored (LiveBlobs, docs/protocol.md).
+          const files = await storeWorkerFiles((meta, bytes) => engine.putLiveBlob(meta, bytes), msg.job, msg.files, await upload, config.limits.maxBlobBytes);
+          return { event: { type: 'partial', data: msg.data ?? null, files: files.map(publicFile) }, ends: false };
+        });
       case 'error':
         return session.jobEvent(msg.job, async () => ({ event: { type: 'failed', code: 'worker_error', message: msg.message }, ends: true }));
       case 'result':
         return session.jobEvent(msg.job, async () => {
-          const files = await storeResultFiles(engine, msg.job, msg.files ?? [], await upload, config.limits.maxBlobBytes);
+          const files = await storeWorkerFiles((meta, bytes) => engine.putBlob(meta, bytes), msg.job, msg.files ?? [], await upload, config.limits.maxBlobBytes);
           const data = msg.data ?? null;
           return { event: { type: 'result', data, files: files.map(publicFile) }, ends: true, result: { data, files } };
         });
@@ -111,7 +130,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
   const inbound = handleInbound(ctx, peer, attachments, {
     decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES, 'id', asToken),
     expectUploads(msg) {
-      const binary = msg.type === 'result' && msg.files ? binaryIndexes(msg.files) : [];
+      const binary = (msg.type === 'result' || msg.type === 'partial') && msg.files ? binaryIndexes(msg.files) : [];
       return binary.length === 0 ? NO_UPLOAD : attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length);
     },
     handle,
