@@ -162,6 +162,21 @@ export function runEngineContract(
       await engine.close();
     });
 
+    it('holds live blobs (partial files) byte for byte, readable from every instance', async () => {
+      const { engine, reopen, leasesSurviveReopen } = await makeEngine();
+      const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 3) % 256));
+      await engine.putLiveBlob({ id: 'blob_live', name: 'f.jpg', mime: 'image/jpeg', size: bytes.length, created_at: 1, job_id: 'job_x' }, bytes);
+      const held = await engine.getBlob('blob_live');
+      expect(held!.meta).toMatchObject({ id: 'blob_live', name: 'f.jpg', size: 5000 });
+      expect(held!.bytes.equals(bytes)).toBe(true);
+      if (reopen && leasesSurviveReopen) {
+        const other = await reopen();
+        expect((await other.getBlob('blob_live'))!.bytes.equals(bytes)).toBe(true);
+        await other.close();
+      }
+      await engine.close();
+    });
+
     it('delivers bus messages to subscribers in publish order', async () => {
       const { engine } = await makeEngine();
       const got: string[] = [];

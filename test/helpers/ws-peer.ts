@@ -10,13 +10,16 @@ export type Msg = Record<string, any>;
 export class WsPeer {
   readonly messages: Msg[] = [];
   readonly binary: Buffer[] = [];
+  /** Both, in the order they arrived. */
+  readonly received: Array<Msg | Buffer> = [];
   closed: { code: number; reason: string } | null = null;
   private cursor = 0;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) this.binary.push(data);
-      else this.messages.push(JSON.parse(data.toString('utf8')));
+      const item = isBinary ? data : JSON.parse(data.toString('utf8'));
+      (isBinary ? this.binary : this.messages).push(item);
+      this.received.push(item);
     });
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };

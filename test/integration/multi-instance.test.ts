@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeFrame, encodeFrame } from '../../src/protocol/binary-frame.ts';
 import { until } from '../helpers/latch.ts';
 import { startNginx } from '../helpers/nginx.ts';
 import { serveProcess, tokenWorker, type Proc } from '../helpers/processes.ts';
@@ -85,6 +86,35 @@ describe('three gateway instances sharing one Redis', () => {
     submitter.close();
     canceller.close();
     await w.kill('SIGKILL');
+  });
+
+  it('pushes live media from a worker on one instance to a client on another, and replays it on a third', async () => {
+    const [a, b, c] = instances as [typeof instances[0], typeof instances[0], typeof instances[0]];
+    await api(a.url, 'POST', '/v1/admin/spaces', { name: 'media-across', inputs: ['prompt'] });
+    const w = await WsPeer.open(`${ws(a.url)}/v1/worker`);
+    w.send({ type: 'register', token: TOKEN, spaces: ['media-across'], slots: 1 });
+    await w.wait('registered', (m) => m.type === 'registered');
+    await until('instance b to see the worker', async () => (await api(b.url, 'GET', '/v1/spaces/media-across')).body.connected || undefined);
+    const viewer = await client(b.url);
+    viewer.send({ type: 'submit', id: 'm', space: 'media-across', prompt: 'clip', push_files: true });
+    const { job } = await viewer.wait('accepted', (m) => m.type === 'accepted' && m.id === 'm');
+    await w.wait('the job', (m) => m.type === 'job' && m.job === job);
+    const frame = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 13) % 256));
+    w.send({ type: 'partial', job, files: [{ name: 'f.jpg', mime: 'image/jpeg', binary: true }] });
+    w.sendBinary(encodeFrame({ ref: job, index: 0 }, frame));
+    w.send({ type: 'result', job, data: { frames: 1 } });
+    await viewer.wait('result', (m) => m.type === 'result' && m.job === job, 20_000);
+    const pushed = decodeFrame(viewer.binary[0]!)!;
+    expect(pushed.header).toMatchObject({ ref: job, seq: viewer.of('partial', job)[0]!.seq, index: 0, size: frame.length });
+    expect(pushed.payload.equals(frame)).toBe(true);
+
+    const replayer = await client(c.url);
+    replayer.send({ type: 'resume', job, after_seq: 0, push_files: true });
+    await replayer.wait('replayed result', (m) => m.type === 'result' && m.job === job);
+    expect(decodeFrame(replayer.binary[0]!)!.payload.equals(frame)).toBe(true);
+    viewer.close();
+    replayer.close();
+    w.close();
   });
 
   it('runs 1,000 jobs across 3 instances and 6 workers with none lost and none run twice', async () => {

@@ -40,6 +40,26 @@ describe('client SDK + worker SDK', () => {
     client.close();
   });
 
+  it('streams live media: partials with pushed frames arrive with their bytes, in order (pushFiles)', async () => {
+    const client = await sdkClient(gw.url, { token: apiKey });
+    const job = await client.submit('sdk', { prompt: 'frames 5', pushFiles: true });
+    const events = await collect(job);
+    const partials = events.filter((e) => e.type === 'partial');
+    expect(partials.map((p) => p.data)).toEqual([0, 1, 2, 3, 4].map((frame) => ({ frame })));
+    for (const [i, p] of partials.entries()) {
+      expect(p.files).toHaveLength(1);
+      expect(p.files![0]).toMatchObject({ name: `f${i}.raw`, size: 1000 });
+      expect(Buffer.from(p.files![0]!.bytes!).equals(Buffer.alloc(1000, i))).toBe(true);
+    }
+    expect(events.at(-1)).toMatchObject({ type: 'result', data: { frames: 5 } });
+    // Without pushFiles the events name the files and the bytes are fetched on demand.
+    const plain = await collect(await client.submit('sdk', { prompt: 'frames 1' }));
+    const file = plain.find((e) => e.type === 'partial')!.files![0]!;
+    expect(file.bytes).toBeUndefined();
+    expect(Buffer.from((await client.download(file.id)).bytes).equals(Buffer.alloc(1000, 0))).toBe(true);
+    client.close();
+  });
+
   it('streams tokens and progress as an async iterable, in seq order, ending with the result', async () => {
     const client = await sdkClient(gw.url, { token: apiKey });
     const job = await client.submit('sdk', { prompt: 'count 8 5' });

@@ -48,15 +48,17 @@ export class LiveBlobs {
     }
     this.ring ??= Buffer.allocUnsafeSlow(this.budgetBytes);
     this.evictExpired();
+    if (this.blobs.size === 0) this.head = 0;
     if (this.head + bytes.length > this.budgetBytes) {
       // What is left of the last lap, beyond the head, is the oldest there is: it goes, and the head wraps.
       this.evictWhile((b) => b.offset >= this.head);
       this.head = 0;
     }
-    const end = this.head + bytes.length;
-    this.evictWhile((b) => b.offset >= this.head && b.offset < end);
-    bytes.copy(this.ring, this.head);
-    this.blobs.set(meta.id, { meta, offset: this.head, at: this.now(), fresh: bytes });
+    const start = this.head;
+    const end = start + bytes.length;
+    this.evictWhile((b) => b.offset >= start && b.offset < end);
+    bytes.copy(this.ring, start);
+    this.blobs.set(meta.id, { meta, offset: start, at: this.now(), fresh: bytes });
     this.head = end;
     if (this.freshIds.push(meta.id) === 1) setImmediate(() => this.staled());
     this.sweep ??= setTimeout(() => this.swept(), this.maxAgeMs).unref();
@@ -84,7 +86,6 @@ export class LiveBlobs {
       if (!test(blob)) break;
       this.blobs.delete(id);
     }
-    if (this.blobs.size === 0) this.head = 0;
   }
 
   private evictExpired(): void {

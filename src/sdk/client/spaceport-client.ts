@@ -1,7 +1,8 @@
 import { decodeFrame, encodeFrame } from '../../protocol/binary-frame.ts';
 import { Backoff, sleep } from '../backoff.ts';
 import { JobHandle } from './job-handle.ts';
-import { SpaceportError, type JobEvent, type SpaceStatus, type SubmitInput } from './types.ts';
+import { PushedFiles } from './pushed-files.ts';
+import { FINAL_TYPES, SpaceportError, type JobEvent, type SpaceStatus, type SubmitInput } from './types.ts';
 import { browserTransport, type Transport, type WebSocketLike } from './transport.ts';
 
 export interface ClientOptions {
@@ -45,6 +46,9 @@ export class SpaceportClient {
   private readonly pending = new Map<string, Pending>();
   private readonly blobWaiters = new Map<string, (bytes: Uint8Array, header: Record<string, unknown>) => void>();
   private readonly jobs = new Map<string, JobHandle>();
+  /** Jobs whose files come pushed after their events (kept across reconnects). */
+  private readonly pushing = new Set<string>();
+  private readonly pushed = new PushedFiles();
   private readonly topics = new Map<string, Set<TopicListener>>();
   private readonly backoff: Backoff;
   private nextId = 1;
@@ -144,7 +148,7 @@ export class SpaceportClient {
     for (const topic of this.topics.keys()) if (!topic.startsWith('job:')) void this.request({ type: 'subscribe', topic }).catch(() => {});
     for (const job of this.jobs.values()) {
       if (job.finished) continue;
-      this.request({ type: 'resume', job: job.id, after_seq: job.lastSeq }).catch((err: SpaceportError) => {
+      this.request({ type: 'resume', job: job.id, after_seq: job.lastSeq, ...(this.pushing.has(job.id) && { push_files: true }) }).catch((err: SpaceportError) => {
         if (err.code !== 'connection_lost') job.recover({ type: 'lost', job: job.id, code: err.code, message: err.message });
       });
     }
@@ -165,6 +169,7 @@ export class SpaceportClient {
   private onMessage(message: Message): void {
     const id = message.id === undefined || message.id === null ? undefined : String(message.id);
     if (message.type === 'error') {
+      if (this.pushed.gone(message)) return;
       if (message.code === 'resume_gap' && message.job) {
         this.jobs.get(message.job)?.recover({ type: 'gap', job: message.job, after_seq: message.after_seq, first_seq: message.first_seq });
         return;
@@ -189,19 +194,25 @@ export class SpaceportClient {
       return;
     }
     if (typeof message.job === 'string' && typeof message.seq === 'number') {
-      const handle = this.jobs.get(message.job);
-      if (handle) {
-        handle.deliver(message as JobEvent);
-        if (handle.finished) this.jobs.delete(message.job);
-      }
-      this.emitTopic(`job:${message.job}`, message);
-      if (!handle) for (const topic of this.topics.keys()) if (topic === 'all' || topic.startsWith('space:')) this.emitTopic(topic, message);
+      if (this.pushing.has(message.job) && this.pushed.hold(message, (m) => this.onJobEvent(m))) return;
+      this.onJobEvent(message);
     }
+  }
+
+  private onJobEvent(message: Message): void {
+    if (FINAL_TYPES.has(message.type)) this.pushing.delete(message.job);
+    const handle = this.jobs.get(message.job);
+    if (handle) {
+      handle.deliver(message as JobEvent);
+      if (handle.finished) this.jobs.delete(message.job);
+    }
+    this.emitTopic(`job:${message.job}`, message);
+    if (!handle) for (const topic of this.topics.keys()) if (topic === 'all' || topic.startsWith('space:')) this.emitTopic(topic, message);
   }
 
   private onBinary(frame: Uint8Array): void {
     const decoded = decodeFrame(frame);
-    if (!decoded) return;
+    if (!decoded || this.pushed.frame(decoded.header, decoded.payload)) return;
     const key = String(decoded.header.ref);
     const waiter = this.blobWaiters.get(key);
     this.blobWaiters.delete(key);
@@ -240,24 +251,31 @@ export class SpaceportClient {
       ...(input.prompt !== undefined && { prompt: input.prompt }),
       ...(input.options && { options: input.options }),
       ...(specs.length > 0 && { files: specs }),
+      ...(input.pushFiles && { push_files: true }),
     };
     let handle: JobHandle | undefined;
     // The handle must exist before the job's first event is handled, and in Node several frames
     // can be dispatched in one tick, so it is made synchronously on the reply, not after an await.
     await this.request(message, bytes, (reply) => {
       handle = this.track(reply.job, reply.space, reply.position, reply.eta_ms);
+      if (input.pushFiles) this.pushing.add(reply.job);
     });
     return handle!;
   }
 
-  /** Follows a job submitted elsewhere (another page, HTTP), replaying its events after `afterSeq`. */
-  async follow(jobId: string, afterSeq = 0): Promise<JobHandle> {
+  /**
+   * Follows a job submitted elsewhere (another page, HTTP), replaying its events after `afterSeq`;
+   * with `pushFiles`, the files of its partial and result events come with them.
+   */
+  async follow(jobId: string, afterSeq = 0, opts: { pushFiles?: boolean } = {}): Promise<JobHandle> {
     const handle = this.jobs.get(jobId) ?? this.track(jobId, '', null, null);
     handle.lastSeq = Math.max(handle.lastSeq, afterSeq);
+    if (opts.pushFiles) this.pushing.add(jobId);
     try {
-      await this.request({ type: 'resume', job: jobId, after_seq: afterSeq });
+      await this.request({ type: 'resume', job: jobId, after_seq: afterSeq, ...(opts.pushFiles && { push_files: true }) });
     } catch (err) {
       this.jobs.delete(jobId);
+      this.pushing.delete(jobId);
       throw err;
     }
     return handle;

@@ -6,6 +6,8 @@ export interface ResultFile {
   mime: string;
   size: number;
   url: string;
+  /** The bytes, when the job's files are pushed (`pushFiles`) and the file was still held. */
+  bytes?: Uint8Array;
 }
 
 interface EventBase {
@@ -18,7 +20,7 @@ export type JobEvent =
   | (EventBase & { type: 'started'; attempt: number; worker: string })
   | (EventBase & { type: 'progress'; progress: number; message?: string })
   | (EventBase & { type: 'token'; text: string })
-  | (EventBase & { type: 'partial'; data: unknown })
+  | (EventBase & { type: 'partial'; data: unknown; files?: ResultFile[] })
   | (EventBase & { type: 'result'; data: unknown; files: ResultFile[] })
   | (EventBase & { type: 'failed'; code: string; message: string })
   | (EventBase & { type: 'cancelled'; reason: string })
@@ -62,6 +64,8 @@ export interface SubmitInput {
   prompt?: string;
   options?: Record<string, unknown>;
   files?: FileInput[];
+  /** Have the files of partial and result events pushed with them (`files[i].bytes`), no download needed. */
+  pushFiles?: boolean;
 }
 
 /** An error the gateway answered with (docs/errors.md), or the SDK's `connection_lost`/`closed`. */

@@ -55,7 +55,12 @@ export interface JobContext {
   signal: AbortSignal;
   progress(fraction: number, message?: string): void;
   token(text: string): void;
-  partial(data: unknown): void;
+  /**
+   * A partial result: JSON `data`, and optionally files — live media such as a frame of a video
+   * being made — sent as binary frames, relayed to the job's followers and held a while for
+   * replays, never stored (docs/protocol.md, "Live media").
+   */
+  partial(data: unknown, files?: Array<{ name: string; mime: string; data: Uint8Array }>): void;
   /** Adds a file to the result (sent as a binary frame with it). */
   attach(name: string, mime: string, data: Uint8Array): void;
 }
@@ -196,7 +201,11 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
       signal: controller.signal,
       progress: (progress, message) => live() && send({ type: 'progress', job: job.id, progress, ...(message !== undefined && { message }) }),
       token: (text) => live() && send({ type: 'token', job: job.id, text }),
-      partial: (data) => live() && send({ type: 'partial', job: job.id, data }),
+      partial(data, media = []) {
+        if (!live()) return;
+        send({ type: 'partial', job: job.id, ...(data !== undefined && { data }), ...(media.length > 0 && { files: media.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }) });
+        media.forEach((f, index) => socket?.send(encodeFrame({ ref: job.id, index }, f.data)));
+      },
       attach: (name, mime, data) => void files.push({ name, mime, data }),
     };
     send({ type: 'started', job: job.id });
