@@ -1,9 +1,19 @@
-/** Random, unguessable ids: a job or blob id is also the capability to read it. */
+const ID_BYTES = 12;
+/** Random bytes are drawn this many ids at a time: one call to the system's generator per 128 ids instead of one each (a measurable share of a job's CPU). */
+const POOL_IDS = 128;
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+const pool = new Uint8Array(ID_BYTES * POOL_IDS);
+let used = pool.length;
+
+/** Random, unguessable ids (96 bits): a job or blob id is also the capability to read it. */
 export function newId(prefix: string): string {
-  const bytes = new Uint8Array(12);
-  globalThis.crypto.getRandomValues(bytes);
+  if (used === pool.length) {
+    globalThis.crypto.getRandomValues(pool);
+    used = 0;
+  }
   let hex = '';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  for (let i = used; i < used + ID_BYTES; i++) hex += HEX[pool[i]!];
+  used += ID_BYTES;
   return `${prefix}_${hex}`;
 }
 
