@@ -57,7 +57,7 @@ class Job:
 class JobContext:
     """What a handler can do while it runs. Safe to call from the handler's thread."""
 
-    def __init__(self, job_id: str, emit: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, job_id: str, emit: Callable[..., None]) -> None:
         self.job_id = job_id
         self._emit = emit
         self._cancelled = threading.Event()
@@ -78,9 +78,15 @@ class JobContext:
         if not self.cancelled:
             self._emit({"type": "token", "job": self.job_id, "text": text})
 
-    def partial(self, data: Any) -> None:
-        if not self.cancelled:
-            self._emit({"type": "partial", "job": self.job_id, "data": data})
+    def partial(self, data: Any, files: list[tuple[str, str, bytes]] | None = None) -> None:
+        """A partial result; `files` (name, mime, bytes) are live media, relayed as binary frames and not stored."""
+        if self.cancelled:
+            return
+        message: dict[str, Any] = {"type": "partial", "job": self.job_id, "data": data}
+        if not files:
+            return self._emit(message)
+        message["files"] = [{"name": n, "mime": m, "binary": True} for n, m, _ in files]
+        self._emit(message, [encode_frame({"ref": self.job_id, "index": i}, payload) for i, (_, _, payload) in enumerate(files)])
 
     def attach(self, name: str, mime: str, data: bytes) -> None:
         """Adds a file to the result (sent as a binary frame, not base64)."""
@@ -208,17 +214,22 @@ class Worker:
     def _start(self, job: Job, outbox: asyncio.Queue[str | bytes]) -> None:
         loop = asyncio.get_running_loop()
 
-        def emit(message: dict[str, Any]) -> None:
+        def emit(message: dict[str, Any], frames: list[bytes] | None = None) -> None:
             # From the handler's thread or the loop itself; either way in order, through the outbox.
-            text = json.dumps(message)
+            items: list[str | bytes] = [json.dumps(message), *(frames or [])]
+
+            def put() -> None:
+                for item in items:
+                    outbox.put_nowait(item)
+
             try:
                 on_loop = asyncio.get_running_loop() is loop
             except RuntimeError:
                 on_loop = False
             if on_loop:
-                outbox.put_nowait(text)
+                put()
             else:
-                loop.call_soon_threadsafe(outbox.put_nowait, text)
+                loop.call_soon_threadsafe(put)
 
         ctx = JobContext(job.id, emit)
         self.running[job.id] = ctx

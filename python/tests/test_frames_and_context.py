@@ -30,6 +30,17 @@ def test_context_emits_in_order_and_goes_quiet_once_cancelled():
     json.dumps(sent)  # everything emitted is JSON
 
 
+def test_partial_with_files_sends_the_message_then_one_frame_per_file():
+    sent = []
+    ctx = JobContext("job_7", lambda message, frames=None: sent.append((message, frames or [])))
+    ctx.partial({"frame": 3}, [("f3.jpg", "image/jpeg", b"\xff\xd8jpeg")])
+    ctx.partial("no files")
+    (message, frames), (plain, no_frames) = sent
+    assert message == {"type": "partial", "job": "job_7", "data": {"frame": 3}, "files": [{"name": "f3.jpg", "mime": "image/jpeg", "binary": True}]}
+    assert [decode_frame(f) for f in frames] == [({"ref": "job_7", "index": 0}, b"\xff\xd8jpeg")]
+    assert plain == {"type": "partial", "job": "job_7", "data": "no files"} and no_frames == []
+
+
 def test_the_example_app_analyzes_the_prompt():
     out = analyze_prompt({"payload": {"prompt": "the cat and the hat and the bat"}})
     assert out["word_count"] == 8

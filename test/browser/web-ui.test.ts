@@ -139,6 +139,11 @@ describe('web UI in Chromium', () => {
     ]);
     await p.locator('#submit').click();
     await p.locator('#job-state[data-state="completed"]').waitFor();
+    // Each panel's relief map came as live media on the way; the last one is still shown.
+    const relief = p.locator('#partial-result img');
+    await relief.waitFor();
+    expect(await relief.getAttribute('alt')).toBe('relief-2.png');
+    expect(await relief.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(40);
     const canvas = p.locator('canvas.viewer[data-ready="true"]');
     await canvas.waitFor();
     expect(await canvas.getAttribute('data-points')).toBe(String(2 * 40 * 30));

@@ -2,9 +2,9 @@ import type { ResultFile } from '../../src/sdk/browser.ts';
 import { h, bytes } from './dom.ts';
 import { showGlb } from './viewer.ts';
 
-/** A final result shown for what it is: text, image, audio, video, a 3D model, or a download. */
-export function renderResult(data: unknown, files: ResultFile[]): HTMLElement {
-  const box = h('div', { class: 'result', id: 'result' });
+/** A result shown for what it is: text, image, audio, video, a 3D model, or a download (`id`: a partial's is another). */
+export function renderResult(data: unknown, files: ResultFile[], id = 'result'): HTMLElement {
+  const box = h('div', { class: 'result', id });
   const text = typeof data === 'string' ? data : typeof (data as { text?: unknown } | null)?.text === 'string' ? (data as { text: string }).text : null;
   if (text !== null) box.append(h('div', { class: 'output', 'data-kind': 'text' }, text));
   if (data !== null && data !== undefined && typeof data === 'object') {

@@ -7,6 +7,8 @@ const PANEL_ANGLE = Math.PI / 6;
 const RADIUS = 1.5;
 /** How far the brightest pixel stands out of its panel, in panel heights. */
 const RELIEF = 0.25;
+/** Width of the relief map sent as live media after each panel. */
+const PREVIEW_WIDTH = 160;
 
 /**
  * Images → a coloured point cloud (GLB). Not a reconstruction: no depth is estimated from
@@ -14,7 +16,8 @@ const RELIEF = 0.25;
  * further (depth from luminance) — and the panels stand in a circle, image k at k × 30°, facing
  * the middle. Options (from the session): `process_res` (longest side sampled, default 504) and
  * `num_max_points` (default 200,000) bound the work; `first_image` places an incremental batch
- * after the panels already sent, so deltas never overlap.
+ * after the panels already sent, so deltas never overlap. After each panel a partial result carries
+ * its relief map — a greyscale PNG, brighter where points stand further out — as live media.
  */
 export function pointCloudHandler(): Handler {
   return async (job, ctx) => {
@@ -55,6 +58,8 @@ export function pointCloudHandler(): Handler {
         }
       }
       ctx.progress((i + 1) / images.length, `image ${i + 1} of ${images.length}`);
+      const relief = await sharp(raw.data, { raw: { width, height, channels: 3 } }).greyscale().resize({ width: Math.min(PREVIEW_WIDTH, width) }).png().toBuffer();
+      ctx.partial({ relief_map: first + i + 1, of: images.length }, [{ name: `relief-${first + i + 1}.png`, mime: 'image/png', data: relief }]);
       await new Promise((r) => setImmediate(r));
     }
     const glb = pointCloudGlb(new Float32Array(positions), new Float32Array(colors));

@@ -108,9 +108,10 @@ function watch(job: JobHandle, area: HTMLElement, ended: () => void): void {
   const progressText = h('span', { class: 'hint', id: 'job-progress-text' });
   const tokens = h('div', { class: 'output', id: 'tokens', hidden: true });
   const partial = h('pre', { class: 'output', id: 'partial', hidden: true });
+  const partialMedia = h('div', { id: 'partial-media' });
   const outcome = h('div', { id: 'outcome' });
   const cancel = h('button', { type: 'button', id: 'cancel', onclick: () => void job.cancel().catch(() => {}) }, 'Cancel');
-  fill(area, h('h2', {}, 'Job ', h('code', {}, job.id)), state, progress, progressText, h('div', { class: 'row' }, cancel), tokens, partial, outcome);
+  fill(area, h('h2', {}, 'Job ', h('code', {}, job.id)), state, progress, progressText, h('div', { class: 'row' }, cancel), tokens, partial, partialMedia, outcome);
   job.on((e: JobStreamEvent) => {
     if (['result', 'failed', 'timed_out', 'cancelled', 'lost'].includes(e.type)) setTimeout(ended, 0);
     switch (e.type) {
@@ -130,6 +131,8 @@ function watch(job: JobHandle, area: HTMLElement, ended: () => void): void {
         tokens.textContent += e.text;
         return;
       case 'partial':
+        // Live media (a frame, a preview) replaces the previous one; data alone is shown as JSON.
+        if (e.files?.length) return fill(partialMedia, renderResult(e.data, e.files, 'partial-result'));
         partial.hidden = false;
         partial.textContent = JSON.stringify(e.data, null, 2);
         return;
