@@ -25,6 +25,8 @@ export interface Limits {
   maxBlobBytes: number;
   /** Largest JSON body on the REST API. @default 32 MiB */
   maxJsonBodyBytes: number;
+  /** Messages of one connection read but not yet handled before it is no longer read (until half are). @default 2000 */
+  maxInboundBacklog: number;
 }
 
 export interface GatewayConfig {
@@ -87,6 +89,7 @@ export const DEFAULT_LIMITS: Limits = {
   pingIntervalMs: 30_000,
   maxBlobBytes: 100 * MiB,
   maxJsonBodyBytes: 32 * MiB,
+  maxInboundBacklog: 1000,
 };
 
 export const DEFAULT_CORE: GatewayConfig['core'] = {

@@ -87,6 +87,25 @@ describe('a resume that meets a job still streaming', () => {
   }, 90_000);
 });
 
+describe('a sender faster than its messages are handled', () => {
+  it('is not read further past maxInboundBacklog until half is handled, and nothing is lost or reordered', async () => {
+    const gw = await gateway({ limits: { maxInboundBacklog: 8 } });
+    await gw.createSpace({ name: 'burst', inputs: ['prompt'] });
+    const worker = await gw.worker(['burst']);
+    const client = await gw.client();
+    client.send({ type: 'submit', space: 'burst', prompt: 'go' });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await worker.wait('job', (m) => m.type === 'job');
+    // Thousands of messages in a few TCP reads: the socket is paused and resumed many times over.
+    for (let i = 0; i < 3000; i++) worker.send({ type: 'token', job, text: `${i} ` });
+    worker.send({ type: 'result', job, data: 'done' });
+    await client.wait('result', (m) => m.type === 'result' && m.job === job, 20_000);
+    expect(client.of('token', job).map((m) => m.text).join('')).toBe(Array.from({ length: 3000 }, (_, i) => `${i} `).join(''));
+    worker.close();
+    client.close();
+  });
+});
+
 describe('idle connections', () => {
   it('closes a connection that exchanges no messages with 4010, but not one that keeps talking', async () => {
     const gw = await gateway({ limits: { idleTimeoutMs: 400, pingIntervalMs: 100 } });

@@ -37,6 +37,14 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   handlers: InboundHandlers<T>,
 ): { afterPending(task: () => Promise<void>): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();
+  // Messages read but not yet handled. A sender faster than their handling (a worker's tokens
+  // through a Redis round trip) is not read further until the backlog halves: TCP pushes back on
+  // it, and this process's memory — and the garbage collector's work over it — stays bounded.
+  let backlog = 0;
+  const { maxInboundBacklog } = ctx.config.limits;
+  const handled = () => {
+    if (--backlog === maxInboundBacklog >> 1 && peer.ws.isPaused) peer.ws.resume();
+  };
   peer.ws.on('message', (data: Buffer, isBinary) => {
     ctx.metrics.messagesIn.inc({ endpoint: peer.endpoint });
     ctx.metrics.wsMessagesReceived.inc();
@@ -62,8 +70,10 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       begun = Promise.reject(err);
     }
     begun?.catch(() => {}); // likewise
+    if (++backlog === maxInboundBacklog) peer.ws.pause();
     chain = chain.then(() =>
-      handlers.handle(msg, upload, begun).catch((err) => {
+      handlers.handle(msg, upload, begun).then(handled, (err) => {
+        handled();
         const e = asSpaceportError(err);
         if (e.code === 'internal_error') ctx.log.error({ err, type: msg.type, endpoint: peer.endpoint }, 'message failed');
         reportTo(peer, handlers, e, decoded.id ?? msg.id);
