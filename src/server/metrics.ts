@@ -3,16 +3,53 @@ import type { Telemetry } from '../core/telemetry.ts';
 import type { JobState } from '../core/types.ts';
 import type { Logger } from './logger.ts';
 
+/**
+ * Messages in and out by endpoint, as plain numbers the counters read when scraped: two of these
+ * per relayed token, where a prom-client `inc` with labels each was a measurable share of the CPU.
+ */
+class MessageCounts {
+  readonly in = new Map<string, number>();
+  readonly out = new Map<string, number>();
+
+  countIn(endpoint: string): void {
+    this.in.set(endpoint, (this.in.get(endpoint) ?? 0) + 1);
+  }
+
+  countOut(endpoint: string): void {
+    this.out.set(endpoint, (this.out.get(endpoint) ?? 0) + 1);
+  }
+}
+
+/** A counter whose values are read from `counts` at scrape time, by endpoint or (`total`) summed. */
+function countedCounter(registry: client.Registry, name: string, help: string, counts: Map<string, number>, total = false): client.Counter {
+  return new client.Counter({
+    name,
+    help,
+    labelNames: total ? [] : ['endpoint'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (total) this.inc([...counts.values()].reduce((a, b) => a + b, 0));
+      else for (const [endpoint, n] of counts) this.inc({ endpoint }, n);
+    },
+  });
+}
+
 /** Prometheus metrics of one gateway process, on a registry of its own (several gateways can share a process in tests). */
 export function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+  const messages = new MessageCounts();
+  countedCounter(registry, 'spaceport_messages_received_total', 'WebSocket messages received', messages.in);
+  countedCounter(registry, 'spaceport_messages_sent_total', 'WebSocket messages sent', messages.out);
+  // The names the token-streaming service documents (shared/seeds/001), over every WebSocket endpoint.
+  countedCounter(registry, 'websocket_messages_sent_total', 'WebSocket messages sent (all endpoints)', messages.out, true);
+  countedCounter(registry, 'websocket_messages_received_total', 'WebSocket messages received (all endpoints)', messages.in, true);
   return {
     registry,
+    messages,
     connections: new client.Gauge({ name: 'spaceport_connections', help: 'Open WebSocket connections', labelNames: ['endpoint'], registers: [registry] }),
-    messagesIn: new client.Counter({ name: 'spaceport_messages_received_total', help: 'WebSocket messages received', labelNames: ['endpoint'], registers: [registry] }),
-    messagesOut: new client.Counter({ name: 'spaceport_messages_sent_total', help: 'WebSocket messages sent', labelNames: ['endpoint'], registers: [registry] }),
     jobsEnded: new client.Counter({ name: 'spaceport_jobs_ended_total', help: 'Jobs that reached a final state', labelNames: ['space', 'state'], registers: [registry] }),
     jobsByState: new client.Gauge({ name: 'spaceport_jobs', help: 'Jobs currently kept, by state', labelNames: ['state'], registers: [registry] }),
     queueWait: new client.Histogram({ name: 'spaceport_queue_wait_seconds', help: 'Submit to start', labelNames: ['space'], buckets: seconds, registers: [registry] }),
@@ -21,8 +58,6 @@ export function createMetrics() {
     errors: new client.Counter({ name: 'spaceport_errors_total', help: 'Errors reported to clients and workers, by code', labelNames: ['code'], registers: [registry] }),
     // The names the token-streaming service documents (shared/seeds/001), over every WebSocket endpoint.
     wsConnections: new client.Gauge({ name: 'websocket_connections_total', help: 'Active WebSocket connections (all endpoints)', registers: [registry] }),
-    wsMessagesSent: new client.Counter({ name: 'websocket_messages_sent_total', help: 'WebSocket messages sent (all endpoints)', registers: [registry] }),
-    wsMessagesReceived: new client.Counter({ name: 'websocket_messages_received_total', help: 'WebSocket messages received (all endpoints)', registers: [registry] }),
     wsQueryDuration: new client.Histogram({ name: 'websocket_query_duration_seconds', help: 'Query on /ws, from query to end', buckets: seconds, registers: [registry] }),
     wsErrors: new client.Counter({ name: 'websocket_errors_total', help: 'Errors sent on WebSocket endpoints, by type (our error code)', labelNames: ['type'], registers: [registry] }),
   };

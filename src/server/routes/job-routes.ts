@@ -58,7 +58,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     const feeds = new JobFeeds((_job, line) => {
       if (ended) return;
       res.write(`id: ${lineSeq(line)}\nevent: ${lineType(line)}\ndata: ${line}\n\n`);
-      ctx.metrics.messagesOut.inc({ endpoint: 'sse' });
+      ctx.metrics.messages.countOut('sse');
       // A reader that stops reading must not make us buffer without bound.
       if (res.writableLength > config.limits.maxOutboundBytes) res.destroy();
       else if (isFinalLine(line)) end();

@@ -46,8 +46,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     if (--backlog === maxInboundBacklog >> 1 && peer.ws.isPaused) peer.ws.resume();
   };
   peer.ws.on('message', (data: Buffer, isBinary) => {
-    ctx.metrics.messagesIn.inc({ endpoint: peer.endpoint });
-    ctx.metrics.wsMessagesReceived.inc();
+    ctx.metrics.messages.countIn(peer.endpoint);
     if (!peer.allowMessage()) return reportTo(peer, handlers, new SpaceportError('rate_limited'), undefined);
     if (isBinary) {
       try {

@@ -92,8 +92,7 @@ export class Peer {
   private countOutgoing(): boolean {
     if (this.closed) return false;
     this.lastActivity = Date.now();
-    this.metrics.messagesOut.inc({ endpoint: this.endpoint });
-    this.metrics.wsMessagesSent.inc();
+    this.metrics.messages.countOut(this.endpoint);
     return true;
   }
 
