@@ -18,6 +18,7 @@ export interface TestGateway extends Gateway {
   createSpace(body: Record<string, unknown>): Promise<any>;
   client(token?: string): Promise<WsPeer>;
   worker(spaces: string[], slots?: number, token?: string, opts?: { heartbeats?: boolean }): Promise<WsPeer>;
+  heldJob(space: string, prompt?: string): Promise<{ worker: WsPeer; client: WsPeer; job: string }>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +77,15 @@ export async function testGateway(options: Partial<GatewayOptions> = {}): Promis
         peer.ws.once('close', () => clearInterval(beat));
       }
       return peer;
+    },
+    /** A worker of `space` and a client, and a job the client submitted that the worker now holds. */
+    async heldJob(space: string, prompt = 'go') {
+      const worker = await this.worker([space]);
+      const client = await this.client();
+      client.send({ type: 'submit', space, prompt });
+      const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+      await worker.next('job', (m) => m.type === 'job' && m.job === job);
+      return { worker, client, job: job as string };
     },
     async stop() {
       await gateway.close();

@@ -24,11 +24,7 @@ describe('a consumer too slow for its outbound buffer', () => {
   it('is closed with 4008 after a slow_consumer error, and resumes by seq without losing an event', async () => {
     const gw = await gateway({ limits: { maxOutboundBytes: MiB }, maxEventsPerJob: 10_000 });
     await gw.createSpace({ name: 'firehose', inputs: ['prompt'] });
-    const worker = await gw.worker(['firehose']);
-    const slow = await gw.client();
-    slow.send({ type: 'submit', space: 'firehose', prompt: 'flood' });
-    const { job } = await slow.wait('accepted', (m) => m.type === 'accepted');
-    await worker.wait('job', (m) => m.type === 'job');
+    const { worker, client: slow, job } = await gw.heldJob('firehose', 'flood');
     // Stop reading: the kernel buffers fill first, then the gateway's queue for this socket.
     (slow.ws as any)._socket.pause();
     const chunk = 'x'.repeat(64 * 1024);
@@ -91,11 +87,7 @@ describe('a sender faster than its messages are handled', () => {
   it('is not read further past maxInboundBacklog until half is handled, and nothing is lost or reordered', async () => {
     const gw = await gateway({ limits: { maxInboundBacklog: 8 } });
     await gw.createSpace({ name: 'burst', inputs: ['prompt'] });
-    const worker = await gw.worker(['burst']);
-    const client = await gw.client();
-    client.send({ type: 'submit', space: 'burst', prompt: 'go' });
-    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
-    await worker.wait('job', (m) => m.type === 'job');
+    const { worker, client, job } = await gw.heldJob('burst');
     // Thousands of messages in a few TCP reads: the socket is paused and resumed many times over.
     for (let i = 0; i < 3000; i++) worker.send({ type: 'token', job, text: `${i} ` });
     worker.send({ type: 'result', job, data: 'done' });

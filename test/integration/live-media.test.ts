@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../../src/protocol/binary-frame.ts';
 import { testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
@@ -12,6 +12,16 @@ beforeAll(async () => {
   await gw.createSpace({ name: 'video', inputs: ['prompt'] });
 });
 afterAll(() => gw.stop());
+
+/** Every peer a test opens, closed after it (pass or fail: a worker left open would take the next test's job). */
+const opened: WsPeer[] = [];
+afterEach(() => {
+  for (const peer of opened.splice(0)) peer.close();
+});
+async function open<T extends WsPeer>(peer: Promise<T>): Promise<T> {
+  opened.push(await peer);
+  return opened.at(-1) as T;
+}
 
 const frameBytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * seed + 11) % 256));
 
@@ -43,8 +53,8 @@ async function startJob(client: WsPeer, worker: WsPeer, id: string, push = true)
 
 describe('live media: binary partials', () => {
   it('relays each partial file right after its event, byte for byte and in order with the other events', async () => {
-    const worker = await gw.worker(['video']);
-    const client = await gw.client();
+    const worker = await open(gw.worker(['video']));
+    const client = await open(gw.client());
     const job = await startJob(client, worker, 'clip-1');
     const first = frameBytes(5000, 7);
     const second = frameBytes(9000, 13);
@@ -66,13 +76,11 @@ describe('live media: binary partials', () => {
     // Held a while: the url serves it, and a client without push_files sees the event and can fetch.
     const download = await fetch(gw.url + partial.files[0].url);
     expect(Buffer.from(await download.arrayBuffer()).equals(first)).toBe(true);
-    worker.close();
-    client.close();
   });
 
   it('replays the files with the events on resume, and sends none to a client that did not ask', async () => {
-    const worker = await gw.worker(['video']);
-    const submitter = await gw.client();
+    const worker = await open(gw.worker(['video']));
+    const submitter = await open(gw.client());
     const job = await startJob(submitter, worker, 'clip-2', false);
     const bytes = frameBytes(3000, 5);
     sendFrame(worker, job, bytes);
@@ -81,19 +89,16 @@ describe('live media: binary partials', () => {
     expect(submitter.binary).toHaveLength(0);
     expect(submitter.of('partial', job)[0]!.files[0].size).toBe(3000);
 
-    const later = await gw.client();
+    const later = await open(gw.client());
     later.send({ type: 'resume', id: 'r', job, after_seq: 2, push_files: true });
     await later.wait('result', (m) => m.type === 'result' && m.job === job);
     expect(sequence(later, job)).toEqual(['partial:3', 'frame:3:0:3000', 'result:4']);
     expect(decodeFrame(later.binary[0]!)!.payload.equals(bytes)).toBe(true);
-    worker.close();
-    submitter.close();
-    later.close();
   });
 
   it('pushes the files of a result too, after the result event', async () => {
-    const worker = await gw.worker(['video']);
-    const client = await gw.client();
+    const worker = await open(gw.worker(['video']));
+    const client = await open(gw.client());
     const job = await startJob(client, worker, 'clip-3');
     const mp4 = frameBytes(20_000, 3);
     worker.send({ type: 'result', job, files: [{ name: 'clip.mp4', mime: 'video/mp4', binary: true }] });
@@ -101,13 +106,11 @@ describe('live media: binary partials', () => {
     await until('the pushed result file', () => client.binary.find((f) => decodeFrame(f)!.header.ref === job));
     expect(sequence(client, job)).toEqual(['queued:1', 'started:2', 'result:3', 'frame:3:0:20000']);
     expect(decodeFrame(client.binary.at(-1)!)!.payload.equals(mp4)).toBe(true);
-    worker.close();
-    client.close();
   });
 
   it('reports blob_not_found for a file pushed out of the live window, and the event still comes', async () => {
-    const worker = await gw.worker(['video']);
-    const client = await gw.client();
+    const worker = await open(gw.worker(['video']));
+    const client = await open(gw.client());
     const job = await startJob(client, worker, 'clip-4', false);
     // 3 × 30 KB through a 64 KiB window: the first frame is gone by the end.
     for (let i = 1; i <= 3; i++) sendFrame(worker, job, frameBytes(30_000, i));
@@ -116,21 +119,18 @@ describe('live media: binary partials', () => {
     const firstFile = client.of('partial', job)[0]!.files[0];
     expect((await fetch(gw.url + firstFile.url)).status).toBe(404);
 
-    const later = await gw.client();
+    const later = await open(gw.client());
     later.send({ type: 'subscribe', id: 's', topic: `job:${job}`, push_files: true });
     await later.wait('result', (m) => m.type === 'result' && m.job === job);
     const gone = later.of('error').find((m) => m.code === 'blob_not_found')!;
     expect(gone).toMatchObject({ job, seq: 3, index: 0, blob: firstFile.id });
     // The error stands where the frame would have been.
     expect(sequence(later, job)).toEqual(['queued:1', 'started:2', 'partial:3', 'error:3', 'partial:4', 'frame:4:0:30000', 'partial:5', 'frame:5:0:30000', 'result:6']);
-    worker.close();
-    client.close();
-    later.close();
   });
 
   it('refuses a partial file larger than the whole window with input_too_large, and the job goes on', async () => {
-    const worker = await gw.worker(['video']);
-    const client = await gw.client();
+    const worker = await open(gw.worker(['video']));
+    const client = await open(gw.client());
     const job = await startJob(client, worker, 'clip-5');
     sendFrame(worker, job, frameBytes(70_000, 9));
     const refused = await worker.wait('input_too_large', (m) => m.type === 'error' && m.code === 'input_too_large');
@@ -139,7 +139,5 @@ describe('live media: binary partials', () => {
     worker.send({ type: 'result', job });
     await client.wait('result', (m) => m.type === 'result' && m.job === job);
     expect(sequence(client, job)).toEqual(['queued:1', 'started:2', 'partial:3', 'frame:3:0:1000', 'result:4']);
-    worker.close();
-    client.close();
   });
 });

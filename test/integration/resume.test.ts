@@ -44,11 +44,7 @@ describe('reconnect and resume', () => {
   });
 
   it('says so explicitly when the events to resume from are no longer kept', async () => {
-    const worker = await gw.worker(['stream']);
-    const client = await gw.client();
-    client.send({ type: 'submit', space: 'stream', prompt: 'long' });
-    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
-    await worker.next('job', (m) => m.type === 'job');
+    const { worker, client, job } = await gw.heldJob('stream', 'long');
     for (let i = 0; i < 120; i++) worker.send({ type: 'token', job, text: `${i}` });
     worker.send({ type: 'result', job, data: null });
     await client.wait('result', (m) => m.type === 'result');
