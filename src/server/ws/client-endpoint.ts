@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { isFinalLine, lineHasFiles, lineType } from '../../core/job-events.ts';
+import { lineType } from '../../core/job-events.ts';
 import { spaceStatus } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';
@@ -11,6 +11,7 @@ import { JobFollower, type FollowerOptions } from '../job-follower.ts';
 import type { EventRange } from '../../engine/types.ts';
 import type { ServerContext } from '../server-context.ts';
 import { Attachments } from './attachments.ts';
+import { FilePush } from './file-push.ts';
 import { NO_UPLOAD, handleInbound, type InboundHandlers } from './inbound.ts';
 import { Peer, type PeerCloseListener } from './peer.ts';
 import { newId } from '../../core/ids.ts';
@@ -38,10 +39,8 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
 class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, PeerCloseListener {
   /** Made on the first submit or subscription. */
   private jobFollower: JobFollower | undefined;
-  /** Jobs whose files are pushed after their events (`push_files`); made on first use. */
-  private pushing: Set<string> | undefined;
-  /** While a push reads its files, everything sent after it waits here, in order. */
-  private outbox: Promise<void> | undefined;
+  /** Made on the first `push_files`. */
+  private filePush: FilePush | undefined;
   readonly attachments: Attachments;
 
   constructor(
@@ -74,10 +73,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
   // ---- FollowerOptions: what the followed jobs and watched spaces send --------------------------
 
   onLine(jobId: string, line: string): void {
-    const push = this.pushing?.has(jobId) === true && lineHasFiles(line);
-    if (this.pushing && isFinalLine(line)) this.pushing.delete(jobId);
-    if (push) this.inOrder(() => this.sendWithFiles(jobId, line));
-    else if (this.outbox) this.inOrder(() => this.sendLine(jobId, line));
+    if (this.filePush) this.filePush.send(jobId, line);
     else this.sendLine(jobId, line);
   }
 
@@ -86,33 +82,10 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
     this.peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined);
   }
 
-  private inOrder(send: () => void | Promise<void>): void {
-    const sent = (this.outbox ?? Promise.resolve()).then(send).catch((err) => this.ctx.log.error({ err }, 'pushing files failed'));
-    this.outbox = sent;
-    void sent.then(() => {
-      if (this.outbox === sent) this.outbox = undefined;
-    });
-  }
-
-  /**
-   * The event, then each of its files as a binary frame `{ref: job, seq, index, blob, name, mime,
-   * size}`, back to back. A file no longer held (live media past its window) is reported instead.
-   */
-  private async sendWithFiles(jobId: string, line: string): Promise<void> {
-    const event = JSON.parse(line) as { seq: number; files: Array<{ id: string; name: string; mime: string; size: number }> };
-    // A read that fails (a Redis outage) is reported like a missing file: the event itself still goes.
-    const blobs = await Promise.all(event.files.map((f) => this.ctx.engine.getBlob(f.id).catch(() => null)));
-    this.sendLine(jobId, line);
-    event.files.forEach((f, index) => {
-      const blob = blobs[index];
-      if (blob) this.peer.sendFrame({ ref: jobId, seq: event.seq, index, blob: f.id, name: f.name, mime: f.mime, size: f.size }, blob.bytes);
-      else this.peer.error('blob_not_found', `File ${index} of event ${event.seq} of job ${jobId} is no longer held.`, { job: jobId, seq: event.seq, index, blob: f.id });
-    });
-  }
-
   private pushFilesOf(jobId: string, on: boolean | undefined): void {
-    if (on) (this.pushing ??= new Set()).add(jobId);
-    else this.pushing?.delete(jobId);
+    if (!on && !this.filePush) return;
+    this.filePush ??= new FilePush(this.ctx.engine, this.peer, this.ctx.log, (id, line) => this.sendLine(id, line));
+    this.filePush.choose(jobId, on === true);
   }
 
   onStatus(line: string): void {
@@ -194,7 +167,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
         if (!topic) throw new SpaceportError('invalid_message', `unsubscribe: unknown topic "${msg.topic.slice(0, 80)}".`);
         if (topic.kind === 'job') {
           this.jobFollower?.unfollow(topic.jobId);
-          this.pushing?.delete(topic.jobId);
+          this.filePush?.choose(topic.jobId, false);
         } else if (topic.kind === 'all') this.jobFollower?.watchAll(false);
         else {
           const space = await engine.getSpace(topic.name);
