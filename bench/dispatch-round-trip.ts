@@ -40,5 +40,5 @@ export const roundTripBenchmark: Benchmark<RoundTripResult> = {
     ['serverCpuMicros', 'server µs/job'],
   ],
   run: (t, s) => dispatchRoundTrip(t, s.jobs),
-  warmUp: (t, s) => dispatchRoundTrip(t, Math.ceil(s.jobs / 10)),
+  warmUp: (t, s) => dispatchRoundTrip(t, s.jobs),
 };

@@ -59,18 +59,16 @@ function medianOf(runs: Record<string, number>[]): Record<string, number> {
 
 async function measure(targets: Target[]): Promise<Results> {
   const runs = new Map<string, Record<string, number>[]>();
+  // Rounds alternate between targets so a slow spell on the machine hits all of them alike, and
+  // each round starts with a different target so none is always first (or always after another).
+  // A benchmark's rounds all run before the next benchmark's: those that force full GCs (memory)
+  // leave V8's heap limits low for a while, which must not land on another's rounds.
   for (const b of benchmarks) {
     for (const t of targets) {
       if (!takesPart(t, b) || !b.warmUp) continue;
       progress(`warm-up: ${b.key} on ${t.name}`);
       await bounded(`warm-up ${b.key} on ${t.name}`, b.warmUp(t, sizes));
     }
-  }
-  // Rounds alternate between targets so a slow spell on the machine hits all of them alike, and
-  // each round starts with a different target so none is always first (or always after another).
-  // A benchmark's rounds all run before the next benchmark's: those that force full GCs (memory)
-  // leave V8's heap limits low for a while, which must not land on another's rounds.
-  for (const b of benchmarks) {
     for (let r = 0; r < sizes.rounds; r++) {
       const taking = targets.filter((t) => takesPart(t, b));
       const order = taking.map((_, i) => taking[(i + r) % taking.length]!);
