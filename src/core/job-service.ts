@@ -190,15 +190,17 @@ export class JobService {
     const appended = await this.engine.appendEvent(held.id, event, { workerId, attempt: held.attempt }, result);
     if (!appended) return null;
     this.publish(held.spaceId, held.id, held.ownerId, appended.line);
+    // Most events are tokens after the first: nothing more to note, and no await on the way out.
+    if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return appended;
     const space = await this.spaceName(held.spaceId);
     const now = Date.now();
     if (event.type === 'started') {
       held.startedAt = now;
       this.telemetry.jobStarted(space, now - held.createdAt);
-    } else if (event.type === 'token' && !held.sawToken) {
+    } else if (event.type === 'token') {
       held.sawToken = true;
       this.telemetry.firstToken(space, now - held.createdAt);
-    } else if (event.type in FINAL_EVENT_STATE) {
+    } else {
       const runMs = now - (held.startedAt ?? now);
       if (event.type === 'result') this.estimate(held.spaceId).record(runMs);
       this.telemetry.jobEnded(space, FINAL_EVENT_STATE[event.type]!, runMs);

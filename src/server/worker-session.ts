@@ -5,6 +5,13 @@ import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
 import type { ServerContext } from './server-context.ts';
 
+/** An event a worker's message turns into; `ends` when it is final (`result` for a result). */
+export interface BuiltEvent {
+  event: JobEvent;
+  ends: boolean;
+  result?: JobResult;
+}
+
 /** How a registered worker is reached: each protocol (native, dialects) formats jobs its own way. */
 export type WorkerWire = Pick<WorkerLink, 'sendJob' | 'sendCancel' | 'sendDraining' | 'disconnect'>;
 
@@ -73,11 +80,13 @@ export class WorkerSession {
   }
 
   /** Applies an event to a job this worker holds; a job it no longer holds gets stale_lease. */
-  async jobEvent(jobId: string, build: (held: HeldJob) => Promise<{ event: JobEvent; ends: boolean; result?: JobResult }>): Promise<void> {
+  async jobEvent(jobId: string, build: (held: HeldJob) => BuiltEvent | Promise<BuiltEvent>): Promise<void> {
     const w = this.registered();
     const held = w.held.get(jobId);
     if (!held) throw new SpaceportError('stale_lease', `This worker does not hold job ${jobId}.`, { job: jobId });
-    const { event, ends, result } = await build(held);
+    // Built at once for a token (no promise, no wait): only an event with files has to wait for them.
+    const built = build(held);
+    const { event, ends, result } = built instanceof Promise ? await built : built;
     const appended = await this.ctx.core.jobs.workerEvent(held, w.id, event, result);
     if (ends || !appended) await this.ctx.core.dispatcher.freeSlot(w, jobId);
     if (!appended && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${jobId} is no longer held by this worker; the message was discarded.`, { job: jobId });

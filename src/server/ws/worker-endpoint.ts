@@ -104,20 +104,22 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
       case 'cancelled':
         return core.dispatcher.freeSlot(w, msg.job);
       case 'started':
-        return session.jobEvent(msg.job, async (h) => ({ event: { type: 'started', attempt: h.attempt, worker: w.id }, ends: false }));
+        return session.jobEvent(msg.job, (h) => ({ event: { type: 'started', attempt: h.attempt, worker: w.id }, ends: false }));
       case 'progress':
-        return session.jobEvent(msg.job, async () => ({ event: { type: 'progress', progress: msg.progress, ...(msg.message !== undefined && { message: msg.message }) }, ends: false }));
+        return session.jobEvent(msg.job, () => ({ event: { type: 'progress', progress: msg.progress, ...(msg.message !== undefined && { message: msg.message }) }, ends: false }));
       case 'token':
-        return session.jobEvent(msg.job, async () => ({ event: { type: 'token', text: msg.text }, ends: false }));
+        return session.jobEvent(msg.job, () => ({ event: { type: 'token', text: msg.text }, ends: false }));
       case 'partial':
+        // Streamed events are built at once, so each reaches the engine in the turn it begins, in
+        // arrival order; one with files waits for them, and begin() holds back what follows it.
+        if (!msg.files) return session.jobEvent(msg.job, () => ({ event: { type: 'partial', data: msg.data ?? null }, ends: false }));
         return session.jobEvent(msg.job, async () => {
-          if (!msg.files) return { event: { type: 'partial', data: msg.data ?? null }, ends: false };
           // Live media: held for replays a while, not stored (LiveBlobs, docs/protocol.md).
-          const files = await storeWorkerFiles((meta, bytes) => engine.putLiveBlob(meta, bytes), msg.job, msg.files, await upload, config.limits.maxBlobBytes);
+          const files = await storeWorkerFiles((meta, bytes) => engine.putLiveBlob(meta, bytes), msg.job, msg.files!, await upload, config.limits.maxBlobBytes);
           return { event: { type: 'partial', data: msg.data ?? null, files: files.map(publicFile) }, ends: false };
         });
       case 'error':
-        return session.jobEvent(msg.job, async () => ({ event: { type: 'failed', code: 'worker_error', message: msg.message }, ends: true }));
+        return session.jobEvent(msg.job, () => ({ event: { type: 'failed', code: 'worker_error', message: msg.message }, ends: true }));
       case 'result':
         return session.jobEvent(msg.job, async () => {
           const files = await storeWorkerFiles((meta, bytes) => engine.putBlob(meta, bytes), msg.job, msg.files ?? [], await upload, config.limits.maxBlobBytes);
