@@ -78,6 +78,26 @@ describe('live media: binary partials', () => {
     expect(Buffer.from(await download.arrayBuffer()).equals(first)).toBe(true);
   });
 
+  it('keeps a worker’s mixed stream in the order it was sent, files or not', async () => {
+    const worker = await open(gw.worker(['video']));
+    const client = await open(gw.client());
+    const job = await startJob(client, worker, 'clip-mixed');
+    for (let round = 0; round < 20; round++) {
+      worker.send({ type: 'token', job, text: `t${round} ` });
+      worker.send({ type: 'partial', job, data: { round } });
+      worker.send({ type: 'progress', job, progress: round / 20 });
+      if (round % 5 === 0) sendFrame(worker, job, frameBytes(2000 + round, round));
+    }
+    worker.send({ type: 'result', job });
+    await client.wait('result', (m) => m.type === 'result' && m.job === job);
+    const kinds = sequence(client, job).map((s) => s.split(':')[0]);
+    const expected = ['queued', 'started'];
+    for (let round = 0; round < 20; round++) expected.push('token', 'partial', 'progress', ...(round % 5 === 0 ? ['partial', 'frame'] : []));
+    expected.push('result');
+    expect(kinds).toEqual(expected);
+    expect(client.of('token', job).map((m) => m.text).join('')).toBe(Array.from({ length: 20 }, (_, i) => `t${i} `).join(''));
+  });
+
   it('replays the files with the events on resume, and sends none to a client that did not ask', async () => {
     const worker = await open(gw.worker(['video']));
     const submitter = await open(gw.client());
