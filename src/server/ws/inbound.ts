@@ -10,10 +10,10 @@ export interface InboundHandlers<T> {
   decode(text: string): Decoded<T>;
   /** Runs at once, before the chain: registers the binary parts a message announces (they may arrive before its turn). */
   expectUploads(msg: T): Upload | string;
-  handle(msg: T, upload: Upload, begun: Promise<void> | undefined): Promise<void>;
+  handle(msg: T, upload: Upload): Promise<void>;
   /**
-   * Optionally starts a message's work at once, on arrival, instead of when its turn comes; `handle`
-   * then gets the started work and still finishes (and reports) in order. For messages whose
+   * Optionally starts a message's work at once, on arrival, instead of when its turn comes (in
+   * place of `handle`); it still finishes (and reports) in order. For messages whose
    * effects a networked engine keeps in the order they were issued (a worker's tokens), this
    * pipelines the engine's round trips instead of paying one per message.
    */
@@ -61,7 +61,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     const msg = decoded.value;
     const upload = handlers.expectUploads(msg);
     if (typeof upload === 'string') return reportTo(peer, handlers, new SpaceportError('invalid_message', upload), msg.id);
-    upload.catch(() => {}); // surfaced when the chain reaches this message
+    if (upload !== NO_UPLOAD) upload.catch(() => {}); // surfaced when the chain reaches this message
     let begun: Promise<void> | undefined;
     try {
       begun = handlers.begin?.(msg, upload);
@@ -71,7 +71,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     begun?.catch(() => {}); // likewise
     if (++backlog === maxInboundBacklog) peer.ws.pause();
     chain = chain.then(() =>
-      handlers.handle(msg, upload, begun).then(handled, (err) => {
+      (begun ?? handlers.handle(msg, upload)).then(handled, (err) => {
         handled();
         const e = asSpaceportError(err);
         if (e.code === 'internal_error') ctx.log.error({ err, type: msg.type, endpoint: peer.endpoint }, 'message failed');

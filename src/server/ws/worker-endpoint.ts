@@ -82,7 +82,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
    */
   function begin(msg: WorkerMessage, upload: Upload): Promise<void> | undefined {
     if (msg.type !== 'started' && msg.type !== 'progress' && msg.type !== 'token' && msg.type !== 'partial') return undefined;
-    const start = () => handle(msg, upload, undefined);
+    const start = () => handle(msg, upload);
     if (upload === NO_UPLOAD && waiting === 0) return (lastBegun = start());
     waiting += 1;
     const begun = Promise.all([lastBegun?.catch(() => {}), upload]).then(start);
@@ -90,8 +90,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
     return (lastBegun = begun);
   }
 
-  async function handle(msg: WorkerMessage, upload: Upload, begun: Promise<void> | undefined): Promise<void> {
-    if (begun) return begun;
+  async function handle(msg: WorkerMessage, upload: Upload): Promise<void> {
     if (msg.type === 'register') return register(msg);
     const w = session.registered();
     switch (msg.type) {
