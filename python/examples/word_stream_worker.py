@@ -2,8 +2,9 @@
 
     python python/examples/word_stream_worker.py --host http://localhost:8000 --spaces echo --token spw_...
 
-"count N" streams N numbered tokens (a slow job to try cancel on), "fail" raises, and every input
-file comes back reversed as a result file. Replace `handle` with your model call.
+"count N" streams N numbered tokens (a slow job to try cancel on), "frames N" streams N partial
+results each carrying a small frame as live media, "fail" raises, and every input file comes back
+reversed as a result file. Replace `handle` with your model call.
 """
 
 import argparse
@@ -26,6 +27,11 @@ def handle(job, ctx):
             ctx.progress((i + 1) / n, f"{i + 1} of {n}")
             ctx.token(f"t{i} ")
         return {"count": n}
+    if prompt.startswith("frames "):
+        n = int(prompt.split()[1])
+        for i in range(n):
+            ctx.partial({"frame": i}, [(f"frame-{i}.raw", "application/octet-stream", bytes([i]) * 100)])
+        return {"frames": n}
     if prompt == "fail":
         raise RuntimeError("the python model is on fire")
     words = prompt.split()

@@ -82,6 +82,17 @@ describe('python worker SDK (native protocol)', () => {
     client.close();
   });
 
+  it('streams live media: partials whose frames the client gets pushed with them', async () => {
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('py', { prompt: 'frames 3', pushFiles: true });
+    const partials: Array<{ data: unknown; bytes: number[] }> = [];
+    for await (const e of job) if (e.type === 'partial') partials.push({ data: e.data, bytes: [...e.files![0]!.bytes!] });
+    expect(partials.map((p) => p.data)).toEqual([{ frame: 0 }, { frame: 1 }, { frame: 2 }]);
+    expect(partials.map((p) => p.bytes)).toEqual([0, 1, 2].map((i) => Array(100).fill(i)));
+    expect((await job.result()).data).toEqual({ frames: 3 });
+    client.close();
+  });
+
   it('stops a job on cancel and fails a job whose handler raises', async () => {
     const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
     const slow = await client.submit('py', { prompt: 'count 500' });
