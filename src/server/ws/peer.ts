@@ -41,6 +41,8 @@ export class Peer {
   lastActivity = Date.now();
   alive = true;
   closed = false;
+  /** A message's first fragment is on the socket and its last is not yet (see sendFrame). */
+  private midMessage = false;
   /** Told when the socket closes (one listener here rather than one per part of the connection). */
   private closeListeners: PeerCloseListener[] | undefined;
 
@@ -97,7 +99,10 @@ export class Peer {
   }
 
   private write(data: string | Uint8Array, coalesceKey: string | undefined, fin: boolean): void {
-    if (this.queue.length === 0 && this.ws.bufferedAmount < HIGH_WATER) {
+    // The rest of a message whose first fragment is on the socket goes right behind it, whatever
+    // the buffer: anything else sent in between (the slow_consumer error) would be taken by the
+    // receiver as its continuation.
+    if (this.midMessage || (this.queue.length === 0 && this.ws.bufferedAmount < HIGH_WATER)) {
       this.cork();
       this.sendToSocket(data, fin);
       return;
@@ -137,6 +142,7 @@ export class Peer {
   private sendToSocket(data: string | Uint8Array, fin: boolean): void {
     if (fin && typeof data === 'string') this.ws.send(data);
     else this.ws.send(data, { binary: true, fin });
+    this.midMessage = !fin;
   }
 
   /** `listener.peerClosed(this)` runs when the socket closes. */
@@ -169,7 +175,7 @@ export class Peer {
   }
 
   private pump(): void {
-    while (!this.closed && this.queue.length > 0 && this.ws.bufferedAmount < HIGH_WATER) {
+    while (!this.closed && this.queue.length > 0 && (this.midMessage || this.ws.bufferedAmount < HIGH_WATER)) {
       const next = this.queue.shift()!;
       this.queuedBytes -= next.bytes;
       this.sendToSocket(next.data, next.fin);
