@@ -42,6 +42,9 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const maxBlob = options.maxBlobBytes ?? 32 * 1024 * 1024;
   const liveMs = options.liveMediaMs ?? 60_000;
+  const refuseOverMax = (bytes: Buffer) => {
+    if (bytes.length > maxBlob) throw new SpaceportError('input_too_large', `Files over ${maxBlob} bytes are not kept with the Redis engine (this one is ${bytes.length}).`);
+  };
   const ttl = options.instanceTtlMs ?? 15_000;
   const connect = (commandTimeout?: number) =>
     new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 200, 2000), ...(commandTimeout && { commandTimeout }) });
@@ -342,14 +345,14 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 
     putBlob: (meta: BlobMeta, bytes: Buffer) =>
       guard(async () => {
-        if (bytes.length > maxBlob) throw new SpaceportError('input_too_large', `Files over ${maxBlob} bytes are not kept with the Redis engine (this one is ${bytes.length}).`);
+        refuseOverMax(bytes);
         const tx = redis.multi().set(`${P}blob:${meta.id}`, bytes).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta));
         if (meta.job_id) tx.sadd(`${P}jobblobs:${meta.job_id}`, meta.id);
         await tx.exec();
       }),
     putLiveBlob: (meta: BlobMeta, bytes: Buffer) =>
       guard(async () => {
-        if (bytes.length > maxBlob) throw new SpaceportError('input_too_large', `Files over ${maxBlob} bytes are not kept with the Redis engine (this one is ${bytes.length}).`);
+        refuseOverMax(bytes);
         // Both keys expire together; retention never needs to find them.
         await redis.multi().set(`${P}blob:${meta.id}`, bytes, 'PX', liveMs).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', liveMs).exec();
       }),
