@@ -21,6 +21,15 @@ export function runEngineContract(
   const job = (s: Space): Job => ({ id: `job_${++seq}_${Math.random().toString(36).slice(2)}`, space_id: s.id, space: s.name, owner: { kind: 'anonymous', id: 'anonymous', name: 'anonymous' }, state: 'queued', attempt: 0, max_attempts: s.max_attempts, inputs: { files: [] }, created_at: Date.now(), deadline: Date.now() + 60_000 });
   const queued = (position: number): JobEvent => ({ type: 'queued', position, eta_ms: null, attempt: 0 });
   const lost: JobEvent = { type: 'failed', code: 'worker_lost', message: 'lost' };
+  /** A space of its own with one job in it, claimed by worker `w`: the job and its holder. */
+  const heldJob = async (engine: Engine, spaceName: string) => {
+    const s = space(spaceName);
+    await engine.createSpace(s);
+    const j = job(s);
+    await engine.submitJob(j, 10, queued);
+    await engine.claimJob([s.id], 'w', 1000);
+    return { j, h: { workerId: 'w', attempt: 1 } };
+  };
 
   describe(`engine contract: ${name}`, () => {
     it('refuses a duplicate space name (case-sensitive) with space_exists', async () => {
@@ -75,12 +84,7 @@ export function runEngineContract(
 
     it('numbers events from 1, ends jobs on final events, and refuses appends after', async () => {
       const { engine } = await makeEngine();
-      const s = space('events');
-      await engine.createSpace(s);
-      const j = job(s);
-      await engine.submitJob(j, 10, queued);
-      await engine.claimJob([s.id], 'w', 1000);
-      const h = { workerId: 'w', attempt: 1 };
+      const { j, h } = await heldJob(engine, 'events');
       for (const t of ['a', 'b', 'c']) await engine.appendEvent(j.id, { type: 'token', text: t }, h);
       const final = await engine.appendEvent(j.id, { type: 'result', data: 'abc', files: [] }, h, { data: 'abc', files: [] });
       expect(final!.seq).toBe(5);
@@ -95,12 +99,7 @@ export function runEngineContract(
 
     it('keeps the order and seqs of a burst of streamed events sent without waiting, and of the final after it', async () => {
       const { engine } = await makeEngine();
-      const s = space('burst');
-      await engine.createSpace(s);
-      const j = job(s);
-      await engine.submitJob(j, 10, queued);
-      await engine.claimJob([s.id], 'w', 1000);
-      const h = { workerId: 'w', attempt: 1 };
+      const { j, h } = await heldJob(engine, 'burst');
       // As a fast worker's frames arrive: many in one turn of the event loop, the result right behind.
       const tokens = Array.from({ length: 200 }, (_, i) => engine.appendEvent(j.id, { type: 'token', text: `t${i}` }, h));
       const stranger = engine.appendEvent(j.id, { type: 'token', text: 'not yours' }, { workerId: 'w2', attempt: 1 });

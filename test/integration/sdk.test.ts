@@ -20,6 +20,18 @@ afterAll(async () => {
   await gw.stop();
 });
 
+/** On a gateway of the test's own: a raw worker, an SDK client's job that it has started and sent a first token `a` of. */
+async function startedOnRawWorker(gateway: TestGateway, space: string) {
+  await gateway.createSpace({ name: space, inputs: ['prompt'] });
+  const rawWorker = await gateway.worker([space]);
+  const client = await sdkClient(gateway.url, { token: ADMIN_TOKEN });
+  const job = await client.submit(space, { prompt: 'x' });
+  const { job: id } = await rawWorker.wait('job', (m) => m.type === 'job');
+  rawWorker.send({ type: 'started', job: id });
+  rawWorker.send({ type: 'token', job: id, text: 'a' });
+  return { rawWorker, client, job, id: id as string };
+}
+
 const collect = async (events: AsyncIterable<JobStreamEvent>) => {
   const all: JobStreamEvent[] = [];
   for await (const e of events) all.push(e);
@@ -141,13 +153,7 @@ describe('client SDK edge cases', () => {
   it('hands a listener added late the events the job already had, then the rest, each once', async () => {
     const gw2 = await testGateway();
     try {
-      await gw2.createSpace({ name: 'late', inputs: ['prompt'] });
-      const rawWorker = await gw2.worker(['late']);
-      const client = await sdkClient(gw2.url, { token: ADMIN_TOKEN });
-      const job = await client.submit('late', { prompt: 'x' });
-      const { job: id } = await rawWorker.wait('job', (m) => m.type === 'job');
-      rawWorker.send({ type: 'started', job: id });
-      rawWorker.send({ type: 'token', job: id, text: 'a' });
+      const { rawWorker, client, job, id } = await startedOnRawWorker(gw2, 'late');
       for await (const e of job) if (e.type === 'token') break; // both have reached the handle
       const seen: string[] = [];
       job.on((e) => seen.push(e.type));
@@ -163,13 +169,7 @@ describe('client SDK edge cases', () => {
   it('says so with a gap event when events missed during a disconnect are no longer kept', async () => {
     const small = await testGateway({ maxEventsPerJob: 5 });
     try {
-      await small.createSpace({ name: 'tiny-log', inputs: ['prompt'] });
-      const rawWorker = await small.worker(['tiny-log']);
-      const client = await sdkClient(small.url, { token: ADMIN_TOKEN });
-      const job = await client.submit('tiny-log', { prompt: 'x' });
-      const { job: id } = await rawWorker.wait('job', (m) => m.type === 'job');
-      rawWorker.send({ type: 'started', job: id });
-      rawWorker.send({ type: 'token', job: id, text: 'a' });
+      const { rawWorker, client, job, id } = await startedOnRawWorker(small, 'tiny-log');
       await new Promise<void>((resolve) => job.on((e) => e.type === 'token' && resolve()));
       for (const p of small.context.peers.all()) if (p.endpoint === 'client') p.ws.terminate();
       for (let i = 0; i < 20; i++) rawWorker.send({ type: 'token', job: id, text: `m${i}` });
