@@ -1,7 +1,7 @@
 import { SpaceportError } from '../protocol/errors.ts';
 import type { Appended, Engine, LeaseHolder } from '../engine/types.ts';
 import { DurationEstimate } from './eta.ts';
-import { newId } from './ids.ts';
+import { newId, newTimeOrderedId } from './ids.ts';
 import { FINAL_EVENT_STATE, type JobEvent } from './job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
@@ -78,7 +78,7 @@ export class JobService {
   async submit(who: Identity, req: SubmitRequest): Promise<Accepted> {
     const space = await this.requireSpace(req.space);
     if (!maySubmit(space, who)) throw new SpaceportError('unauthorized', `Space "${space.name}" accepts jobs only from signed-in users or API keys.`);
-    const jobId = newId('job');
+    const jobId = newTimeOrderedId('job');
     const files = await this.resolveFiles(space, req, jobId);
     const slots = await this.slotsOf(space.id);
     const estimate = this.estimate(space.id);
