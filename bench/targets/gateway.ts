@@ -122,8 +122,8 @@ function gatewayTargetOf(
  * and read `token` … `end`. Same process, so the dialect is held to `/v1/ws` like for like (as
  * separate processes the two differed by more than the goal's 10% from run to run).
  */
-export async function gatewayTargets(): Promise<{ gateway: Target; dialect: Target }> {
-  const g = await gatewayProcess({}, {});
+export async function gatewayTargets(env: Record<string, string> = {}): Promise<{ gateway: Target; dialect: Target }> {
+  const g = await gatewayProcess(env, {});
   const gateway = gatewayTargetOf('spaceport gateway', g, g, (gc) => g.server.probe(gc), () => g.stop());
   const dialect: Target = {
     ...gateway,

@@ -45,10 +45,17 @@ export interface GatewayConfig {
   /** Most events kept per job. @default 10_000 */
   maxEventsPerJob: number;
   /**
-   * Embedded store: fold SQLite's write-ahead log into the database from a child process this
-   * often, rather than inside a commit (0 = SQLite's own, in-process). @default 0; `spaceport serve`: 200
+   * Embedded store: run the store's own process, which applies the job journal to SQLite and
+   * checkpoints SQLite's write-ahead log this often, off the event loop (0 = both in-process).
+   * @default 0; `spaceport serve`: 200
    */
   checkpointIntervalMs: number;
+  /**
+   * Embedded store: how often a job's in-between events and states join the journal, and the
+   * journal's segment goes to SQLite. Accepted jobs and final results never wait for it.
+   * @default 50
+   */
+  flushIntervalMs: number;
   /**
    * Live media — the files of partial events — is held this long for clients that replay it, and
    * (embedded engine) up to `liveMediaBytes` of memory, newest kept. Never written to disk.
@@ -121,6 +128,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
     checkpointIntervalMs: options.checkpointIntervalMs ?? 0,
+    flushIntervalMs: options.flushIntervalMs ?? 50,
     liveMediaMs: options.liveMediaMs ?? 60_000,
     liveMediaBytes: options.liveMediaBytes ?? 64 * MiB,
     redis: options.redis,

@@ -61,6 +61,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
           dataDir: config.dataDir,
           maxEventsPerJob: config.maxEventsPerJob,
           checkpointIntervalMs: config.checkpointIntervalMs,
+          flushIntervalMs: config.flushIntervalMs,
+          warn: (message) => log.warn(message),
           liveMediaMs: config.liveMediaMs,
           liveMediaBytes: config.liveMediaBytes,
         }));

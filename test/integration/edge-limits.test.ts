@@ -22,7 +22,9 @@ afterAll(async () => {
 
 describe('a consumer too slow for its outbound buffer', () => {
   it('is closed with 4008 after a slow_consumer error, and resumes by seq without losing an event', async () => {
-    const gw = await gateway({ limits: { maxOutboundBytes: MiB }, maxEventsPerJob: 10_000 });
+    // A lease long enough for the flood on a loaded machine: the worker's heartbeats queue behind its
+    // 26 MB on the socket, and a lease that ran out first (1.5 s in the other tests) requeued the job.
+    const gw = await gateway({ limits: { maxOutboundBytes: MiB }, maxEventsPerJob: 10_000, core: { leaseMs: 60_000 } });
     await gw.createSpace({ name: 'firehose', inputs: ['prompt'] });
     const { worker, client: slow, job } = await gw.heldJob('firehose', 'flood');
     // Stop reading: the kernel buffers fill first, then the gateway's queue for this socket.

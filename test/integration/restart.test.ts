@@ -14,8 +14,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function serve(): Promise<{ proc: Proc; url: string }> {
-  const served = await serveProcess(dataDir, TOKEN);
+async function serve(env: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
+  const served = await serveProcess(dataDir, TOKEN, env);
   procs.push(served.proc);
   return served;
 }
@@ -60,6 +60,35 @@ describe('a gateway killed with jobs queued and running', () => {
   });
 });
 
+describe('a gateway killed right after a client saw a result', () => {
+  it('still has the result and every event after a restart (from its job journal)', async () => {
+    // Nothing reaches SQLite for a minute: what the client saw is only in the journal's segment
+    // when the gateway dies.
+    const first = await serve({ SPACEPORT_FLUSH_MS: '60000' });
+    await api(first.url, 'POST', '/v1/admin/spaces', { name: 'journaled', inputs: ['prompt'] });
+    const ws = first.url.replace('http', 'ws');
+    const worker = await WsPeer.open(`${ws}/v1/worker`);
+    worker.send({ type: 'register', token: TOKEN, spaces: ['journaled'], slots: 1 });
+    await worker.wait('registered', (m) => m.type === 'registered');
+    const client = await WsPeer.open(`${ws}/v1/ws`);
+    client.send({ type: 'submit', space: 'journaled', prompt: 'keep me' });
+    const job = (await worker.wait('job', (m) => m.type === 'job')).job;
+    worker.send({ type: 'started', job });
+    worker.send({ type: 'token', job, text: 'kept' });
+    worker.send({ type: 'result', job, data: { answer: 42 } });
+    await client.wait('result', (m) => m.type === 'result');
+    await first.proc.kill('SIGKILL');
+    worker.close();
+
+    const second = await serve();
+    const got = (await api(second.url, 'GET', `/v1/jobs/${job}`)).body;
+    expect(got).toMatchObject({ state: 'completed', attempt: 1, result: { data: { answer: 42 } } });
+    const replay = await WsPeer.open(`${second.url.replace('http', 'ws')}/v1/ws`, { authorization: `Bearer ${TOKEN}` });
+    replay.send({ type: 'subscribe', topic: `job:${job}`, after_seq: 0 });
+    await replay.wait('result', (m) => m.type === 'result');
+    expect(replay.messages.filter((m) => m.job === job).map((m) => [m.type, m.seq])).toEqual([['queued', 1], ['started', 2], ['token', 3], ['result', 4]]);
+  });
+});
 
 describe('SIGTERM', () => {
   it('closes clients with 1001 and workers with 1012, exits 0, and keeps the jobs for the next start', async () => {

@@ -11,25 +11,30 @@ import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, Engi
 import { LocalBus } from './local-bus.ts';
 import { SpaceQueues } from './space-queues.ts';
 import { GroupCommit } from './group-commit.ts';
+import { JobJournal, jobRow, type EventRow } from './job-journal.ts';
+import { applySegment } from './journal-segment.ts';
+import { SegmentApplier } from './segment-applier.ts';
 import { LiveBlobs } from './live-blobs.ts';
 import { RecentBlobs } from './recent-blobs.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import { startWalCheckpointer } from './wal-checkpointer.ts';
 
 export interface EmbeddedEngineOptions extends EngineOptions {
   /** Directory holding spaceport.db and blobs/. Created if missing. */
   dataDir: string;
-  /** How often buffered (non-final) events are written to SQLite. @default 50 */
+  /** How often buffered (non-final) events join the job journal, and the journal's segment goes to SQLite. @default 50 */
   flushIntervalMs?: number;
   /**
-   * Checkpoint the WAL from a separate process this often, instead of inside the commits that
-   * cross SQLite's threshold (see wal-checkpointer.ts). 0: SQLite's own. @default 0
+   * Run the store's own process (store-process.ts), which applies the journal's segments to SQLite
+   * and checkpoints the WAL this often, off the event loop. 0: both happen here (segments at each
+   * flush, the checkpoint inside SQLite's commits). @default 0
    */
   checkpointIntervalMs?: number;
   /** Memory for the bytes of stored blobs not yet read, so a fetch right after a result skips the disk. @default 64 MiB */
   recentBlobBytes?: number;
   /** Memory for the files of partial events (live media), newest kept. @default 64 MiB */
   liveMediaBytes?: number;
+  /** Told of trouble in the background (the journal not reaching SQLite). */
+  warn?: (message: string) => void;
 }
 
 interface ActiveJob {
@@ -39,20 +44,25 @@ interface ActiveJob {
 }
 
 /**
- * The default engine: one process, state in memory, everything that must survive a restart in
- * SQLite. A new job is written before it is accepted — the jobs submitted in one turn of the event
- * loop share one transaction at its end, and a worker may already be on its way to one meanwhile —
- * and a final state with its last events in one transaction before anyone hears of it. What
- * happens in between — assignment, start, a requeue, tokens and progress — is batched
- * (flushIntervalMs): a gateway crash requeues every job that was out with a worker anyway, so
- * losing the last few milliseconds of it changes only whether that attempt is counted.
+ * The default engine: one process, state in memory, everything that must survive a restart on
+ * disk. A new job is durable before it is accepted — the jobs submitted in one turn of the event
+ * loop share one commit to the job journal at its end, and a worker may already be on its way to
+ * one meanwhile — and a final state with its last events is durable in one commit before anyone
+ * hears of it. What happens in between — assignment, start, a requeue, tokens and progress — is
+ * batched (flushIntervalMs): a gateway crash requeues every job that was out with a worker anyway,
+ * so losing the last few milliseconds of it changes only whether that attempt is counted. SQLite
+ * takes the journal a segment at a time (job-journal.ts) and answers the queries memory cannot.
  */
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
   const dbFile = join(options.dataDir, 'spaceport.db');
   const store = new SqliteStore(dbFile);
-  const checkpointer = options.checkpointIntervalMs ? startWalCheckpointer(dbFile, options.checkpointIntervalMs, () => store.autoCheckpoint(1000)) : undefined;
-  if (checkpointer) store.autoCheckpoint(0);
+  const journalDir = join(options.dataDir, 'journal');
+  // Segments a process that died left behind reach SQLite, in order, before anything is read from it.
+  for (const file of JobJournal.segments(journalDir)) applySegment({ file }, store);
+  const journal = new JobJournal(journalDir);
+  const applier = new SegmentApplier(store, dbFile, options.checkpointIntervalMs ?? 0, () => store.autoCheckpoint(1000));
+  if (options.checkpointIntervalMs) store.autoCheckpoint(0);
 
   const blobPath = (id: string) => join(options.dataDir, 'blobs', id);
   const recentBlobs = new RecentBlobs(options.recentBlobBytes ?? 64 * 1024 * 1024);
@@ -82,34 +92,52 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (job.state === 'queued') queues.insert(job.space_id, job.id, rank);
   }
 
-  let pending: Array<[string, number, string]> = [];
+  let pending: EventRow[] = [];
   /** Jobs whose in-between state changes are not on disk yet. */
   const dirty = new Set<ActiveJob>();
-  /** Writes buffered job states and events; the caller provides the transaction. */
+  /** Buffered job states and events, into the journal's commit being gathered. */
   const writePending = () => {
     for (const a of dirty) persist(a);
     dirty.clear();
     if (pending.length === 0) return;
     const rows = pending;
     pending = [];
-    store.putEvents(rows);
+    journal.putEvents(rows);
     const trimmed = new Set<string>();
     for (const [jobId] of rows) {
       const log = active.get(jobId)?.log;
       if (log && log.firstSeq > 1 && !trimmed.has(jobId)) {
         trimmed.add(jobId);
-        store.trimEvents(jobId, log.firstSeq);
+        journal.trimEvents(jobId, log.firstSeq);
       }
     }
   };
-  const flush = () => {
-    if (pending.length > 0 || dirty.size > 0) store.transaction(writePending);
+  /** SQLite has everything journaled so far once this settles. */
+  let applied: Promise<void> = Promise.resolve();
+  /**
+   * The buffered writes join the journal, and its segment goes to SQLite. Resolves once SQLite
+   * has everything written so far. Runs on a timer, and before anything is read from SQLite or
+   * deleted there.
+   */
+  const flush = (): Promise<void> => {
+    if (pending.length > 0 || dirty.size > 0) journal.commit(writePending);
+    const segment = journal.rotate();
+    applied = segment ? applier.apply(segment) : applier.retry();
+    return applied;
   };
-  const flushTimer = setInterval(flush, options.flushIntervalMs ?? 50);
+  let lastWarned = 0;
+  const flushTimer = setInterval(() => {
+    flush().catch((err) => {
+      // Once a failure starts, and then every 10 s while it lasts (it is tried every flush).
+      if (Date.now() - lastWarned < 10_000) return;
+      lastWarned = Date.now();
+      options.warn?.(`The job journal could not be applied to SQLite; it stays on disk and is tried again: ${(err as Error).message}`);
+    });
+  }, options.flushIntervalMs ?? 50);
   flushTimer.unref();
 
-  const persist = (a: ActiveJob) => store.putJob(a.job, a.rank);
-  const newJobs = new GroupCommit((writes) => store.transaction(writes));
+  const persist = (a: ActiveJob) => journal.putJobRow(jobRow(a.job, a.rank));
+  const newJobs = new GroupCommit((writes) => journal.commit(writes));
   const copy = (job: Job): Job => ({ ...job });
 
   function append(a: ActiveJob, event: JobEvent): Appended {
@@ -133,8 +161,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (event.type === 'timed_out') job.error = { code: 'timed_out', message: event.message };
     if (event.type === 'cancelled') job.error = { code: 'cancelled', message: event.reason };
     dirty.delete(a);
-    store.transaction(() => {
-      writePending();
+    const rows = pending.filter((r) => r[0] === job.id);
+    if (rows.length > 0) pending = pending.filter((r) => r[0] !== job.id);
+    journal.commit(() => {
+      if (rows.length > 0) journal.putEvents(rows);
+      if (a.log.firstSeq > 1) journal.trimEvents(job.id, a.log.firstSeq);
       persist(a);
     });
     active.delete(job.id);
@@ -211,7 +242,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       try {
         await newJobs.commit(() => {
           persist(a);
-          store.putEvents([[job.id, appended.seq, appended.line]]);
+          journal.putEvents([[job.id, appended.seq, appended.line]]);
         });
       } catch (err) {
         // Not durable, so not accepted: it must not run either (a worker that took it meanwhile
@@ -280,15 +311,16 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
     async getJob(id) {
       const a = active.get(id);
-      return a ? copy(a.job) : store.getJob(id);
+      if (a) return copy(a.job);
+      await flush();
+      return store.getJob(id);
     },
 
     async readEvents(jobId, afterSeq): Promise<EventRange | null> {
       const a = active.get(jobId);
       if (a) return { lines: a.log.after(afterSeq), firstSeq: a.log.firstSeq, lastSeq: a.log.lastSeq, final: false };
-      const job = store.getJob(jobId);
-      if (!job) return null;
-      flush();
+      await flush();
+      if (!store.getJob(jobId)) return null;
       const rows = store.eventsAfter(jobId, afterSeq);
       const firstSeq = store.firstSeq(jobId) ?? 1;
       const lastSeq = rows.length ? rows[rows.length - 1]!.seq : Math.max(afterSeq, firstSeq - 1);
@@ -312,6 +344,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
 
     async countJobs() {
+      await flush(); // SQLite holds the finished jobs
       const counts: Record<JobState, number> = { queued: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
       for (const { job } of active.values()) counts[job.state] += 1;
       for (const { state, n } of store.countFinal()) counts[state as JobState] = n;
@@ -319,11 +352,12 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
 
     async listJobs({ spaceId, state, limit }) {
-      flush();
+      await flush();
       return store.listJobs(spaceId ?? null, state ?? null, limit).map((j) => active.get(j.id)?.job ?? j);
     },
 
     async purgeFinishedBefore(before) {
+      await flush();
       const ids = store.finishedBefore(before);
       for (const id of ids) {
         for (const blob of store.deleteJob(id)) await removeBlob(blob);
@@ -439,10 +473,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       closed = true;
       clearInterval(flushTimer);
       newJobs.commitNow();
-      flush();
+      await flush().catch(() => {}); // what SQLite could not take stays in the journal for the next start
       bus.clear();
       liveBlobs.close();
-      await checkpointer?.stop();
+      await applier.stop();
+      journal.close();
       store.close();
     },
   } satisfies Engine & ThisType<Engine>;

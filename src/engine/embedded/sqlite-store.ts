@@ -1,6 +1,7 @@
 import Database from 'libsql';
 import type { Job, Session, Space } from '../../core/types.ts';
 import type { BlobMeta, CredentialRecord, UserRecord } from '../types.ts';
+import type { EventRow, JobRow, JobWrites } from './job-journal.ts';
 
 /**
  * The embedded engine's durable half: one SQLite file (WAL) in the data directory.
@@ -40,7 +41,7 @@ CREATE INDEX IF NOT EXISTS blobs_by_job ON blobs(job_id);
 
 type Row = { body: string };
 
-export class SqliteStore {
+export class SqliteStore implements JobWrites {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly runInTransaction: (fn: () => unknown) => unknown;
@@ -50,6 +51,9 @@ export class SqliteStore {
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash (only an OS crash can lose the last commits).
     this.db.pragma('synchronous = NORMAL');
+    // Two processes write this file (the gateway, and its store process applying the journal):
+    // a write that finds the other's transaction open waits for it instead of failing.
+    this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.migrateEventRows();
     const db = this.db;
@@ -128,8 +132,8 @@ export class SqliteStore {
     return (this.stmt.allCredentials.all() as Row[]).map((r) => JSON.parse(r.body) as CredentialRecord);
   }
 
-  putJob(job: Job, rank: number): void {
-    this.stmt.putJob.run(job.id, job.space_id, job.state, rank, job.created_at, job.finished_at ?? null, JSON.stringify(job));
+  putJobRow(row: JobRow): void {
+    this.stmt.putJob.run(row.id, row.space_id, row.state, row.rank, row.created_at, row.finished_at, row.body);
   }
   getJob(id: string): Job | null {
     const row = this.stmt.getJob.get(id) as Row | undefined;
@@ -161,7 +165,7 @@ export class SqliteStore {
   }
 
   /** Rows in append order; each run of consecutive seqs of one job becomes one chunk. */
-  putEvents(rows: Array<[jobId: string, seq: number, line: string]>): void {
+  putEvents(rows: EventRow[]): void {
     const runs = new Map<string, { first: number; last: number; lines: string[] }>();
     const flush = (jobId: string) => {
       const r = runs.get(jobId)!;
@@ -238,6 +242,11 @@ export class SqliteStore {
     const blobs = (this.stmt.blobsOfJob.all(ownerId) as Array<{ id: string }>).map((r) => r.id);
     for (const blob of blobs) this.stmt.deleteBlob.run(blob);
     return blobs;
+  }
+
+  /** Folds the WAL into the database file as far as no reader needs it (the store process, on a timer). */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** `pages` = 0 turns SQLite's automatic checkpoint off (another process does it); 1000 is its default. */

@@ -1,0 +1,152 @@
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job } from '../../core/types.ts';
+import { SegmentWrites, type Segment } from './journal-segment.ts';
+
+/** A job's row as SQLite keeps it: the columns its queries need, and the whole job as JSON. */
+export interface JobRow {
+  id: string;
+  space_id: string;
+  state: string;
+  rank: number;
+  created_at: number;
+  finished_at: number | null;
+  body: string;
+}
+
+export const jobRow = (job: Job, rank: number): JobRow => ({
+  id: job.id,
+  space_id: job.space_id,
+  state: job.state,
+  rank,
+  created_at: job.created_at,
+  finished_at: job.finished_at ?? null,
+  body: JSON.stringify(job),
+});
+
+export type EventRow = [jobId: string, seq: number, line: string];
+
+/** The writes a job's life makes to the store: SQLite takes them, and so does the journal. */
+export interface JobWrites {
+  putJobRow(row: JobRow): void;
+  putEvents(rows: EventRow[]): void;
+  trimEvents(jobId: string, keepFromSeq: number): void;
+}
+
+/**
+ * The embedded engine's commit log. A job accepted, or ended, is durable once its writes are
+ * appended here — one write(2) — and SQLite takes them later, a whole segment of the journal in
+ * one transaction (see journal-segment.ts), from the store's own process when there is one.
+ *
+ * Why: a SQLite commit of one job touched five or so B-tree pages and wrote each to the WAL (two
+ * pwrites a page and a dozen lock calls, ~23 system calls), most of a job's CPU in the gateway,
+ * and all of it on the event loop. The guarantee is the one SQLite gave with `synchronous =
+ * NORMAL`: what was written survives the process dying; an operating-system crash may lose the
+ * last commits.
+ *
+ * The journal is a folder of numbered segments; the newest is being written, the others wait to
+ * be applied and are deleted once SQLite has them. A segment's lines (JSON holds no raw tab or
+ * newline, and ids hold neither):
+ *   J <tab> id <tab> space id <tab> state <tab> rank <tab> created at <tab> finished at|"" <tab> job JSON
+ *   E <tab> job id <tab> seq <tab> event line
+ *   T <tab> job id <tab> seq                     the job's events before seq are dropped
+ *   C                                            end of a commit; lines after the last C are not applied
+ */
+export class JobJournal implements JobWrites {
+  private fd = -1;
+  private segment = 0;
+  /** Bytes in the current segment: where a failed write is cut back to, and whether rotating is worth it. */
+  private size = 0;
+  /** The commit being gathered, as text and as writes; null outside `commit`. */
+  private gathering: { text: string; writes: Array<(to: JobWrites) => void> } | null = null;
+  /** What the current segment holds, folded, for applying it without reading it back. */
+  private writes = new SegmentWrites();
+
+  /** Continues after the highest segment already in `dir` (those are the caller's to apply first). */
+  constructor(private readonly dir: string) {
+    const last = JobJournal.segments(dir).at(-1);
+    this.segment = last ? segmentNumber(last) : 0;
+    this.open();
+  }
+
+  /** The segment files in `dir` (made if missing), oldest first. */
+  static segments(dir: string): string[] {
+    mkdirSync(dir, { recursive: true });
+    const names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && /^\d+\.log$/.test(e.name));
+    return names.map((e) => join(dir, e.name)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
+  }
+
+  /** Runs `writes` (which call this journal's JobWrites methods) and makes them durable together. */
+  commit(writes: () => void): void {
+    const gathering: NonNullable<JobJournal['gathering']> = { text: '', writes: [] };
+    this.gathering = gathering;
+    try {
+      writes();
+    } finally {
+      this.gathering = null;
+    }
+    if (gathering.text === '') return;
+    const bytes = Buffer.from(gathering.text + 'C\n');
+    try {
+      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done);
+    } catch (err) {
+      ftruncateSync(this.fd, this.size); // no torn commit left in front of the next one
+      throw err;
+    }
+    this.size += bytes.length;
+    for (const w of gathering.writes) w(this.writes);
+  }
+
+  putJobRow(r: JobRow): void {
+    this.add(`J\t${r.id}\t${r.space_id}\t${r.state}\t${r.rank}\t${r.created_at}\t${r.finished_at ?? ''}\t${r.body}\n`, (to) => to.putJobRow(r));
+  }
+
+  putEvents(rows: EventRow[]): void {
+    let text = '';
+    for (const [jobId, seq, line] of rows) text += `E\t${jobId}\t${seq}\t${line}\n`;
+    this.add(text, (to) => to.putEvents(rows));
+  }
+
+  trimEvents(jobId: string, keepFromSeq: number): void {
+    this.add(`T\t${jobId}\t${keepFromSeq}\n`, (to) => to.trimEvents(jobId, keepFromSeq));
+  }
+
+  /** Whether the current segment holds commits that SQLite does not have yet. */
+  get holdsCommits(): boolean {
+    return this.size > 0;
+  }
+
+  /** Closes the current segment and starts the next; returns the closed one (for applying), or null if it was empty. */
+  rotate(): Segment | null {
+    if (this.size === 0) return null;
+    const closed = { file: this.file(), writes: this.writes };
+    closeSync(this.fd);
+    this.open();
+    return closed;
+  }
+
+  /** Closes the file; an empty segment is removed (one with commits waits for the next start). */
+  close(): void {
+    closeSync(this.fd);
+    if (this.size === 0) unlinkSync(this.file());
+  }
+
+  private add(text: string, write: (to: JobWrites) => void): void {
+    if (this.gathering === null) throw new Error('JobJournal: writes belong inside commit()');
+    this.gathering.text += text;
+    this.gathering.writes.push(write);
+  }
+
+  private file(): string {
+    return join(this.dir, `${String(this.segment).padStart(8, '0')}.log`);
+  }
+
+  private open(): void {
+    this.segment++;
+    this.fd = openSync(this.file(), 'w');
+    this.size = 0;
+    this.writes = new SegmentWrites();
+  }
+}
+
+const segmentNumber = (file: string) => Number(/(\d+)\.log$/.exec(file)![1]);
