@@ -60,17 +60,22 @@ describe('a gateway killed with jobs queued and running', () => {
   });
 });
 
+/** A new space on the gateway at `url`, a raw worker registered into it with one slot, and a client. */
+async function spaceWithPeers(url: string, space: string): Promise<{ worker: WsPeer; client: WsPeer }> {
+  await api(url, 'POST', '/v1/admin/spaces', { name: space, inputs: ['prompt'] });
+  const ws = url.replace('http', 'ws');
+  const worker = await WsPeer.open(`${ws}/v1/worker`);
+  worker.send({ type: 'register', token: TOKEN, spaces: [space], slots: 1 });
+  await worker.wait('registered', (m) => m.type === 'registered');
+  return { worker, client: await WsPeer.open(`${ws}/v1/ws`) };
+}
+
 describe('a gateway killed right after a client saw a result', () => {
   it('still has the result and every event after a restart (from its job journal)', async () => {
     // Nothing reaches SQLite for a minute: what the client saw is only in the journal's segment
     // when the gateway dies.
     const first = await serve({ SPACEPORT_FLUSH_MS: '60000' });
-    await api(first.url, 'POST', '/v1/admin/spaces', { name: 'journaled', inputs: ['prompt'] });
-    const ws = first.url.replace('http', 'ws');
-    const worker = await WsPeer.open(`${ws}/v1/worker`);
-    worker.send({ type: 'register', token: TOKEN, spaces: ['journaled'], slots: 1 });
-    await worker.wait('registered', (m) => m.type === 'registered');
-    const client = await WsPeer.open(`${ws}/v1/ws`);
+    const { worker, client } = await spaceWithPeers(first.url, 'journaled');
     client.send({ type: 'submit', space: 'journaled', prompt: 'keep me' });
     const job = (await worker.wait('job', (m) => m.type === 'job')).job;
     worker.send({ type: 'started', job });
@@ -93,12 +98,7 @@ describe('a gateway killed right after a client saw a result', () => {
 describe('SIGTERM', () => {
   it('closes clients with 1001 and workers with 1012, exits 0, and keeps the jobs for the next start', async () => {
     const first = await serve();
-    await api(first.url, 'POST', '/v1/admin/spaces', { name: 'graceful', inputs: ['prompt'] });
-    const ws = first.url.replace('http', 'ws');
-    const worker = await WsPeer.open(`${ws}/v1/worker`);
-    worker.send({ type: 'register', token: TOKEN, spaces: ['graceful'], slots: 1 });
-    await worker.wait('registered', (m) => m.type === 'registered');
-    const client = await WsPeer.open(`${ws}/v1/ws`);
+    const { worker, client } = await spaceWithPeers(first.url, 'graceful');
     client.send({ type: 'submit', space: 'graceful', prompt: 'running' });
     client.send({ type: 'submit', space: 'graceful', prompt: 'queued' });
     await until('two accepted', () => client.of('accepted').length === 2 || undefined);
