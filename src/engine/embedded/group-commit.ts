@@ -1,5 +1,5 @@
 /**
- * Writes gathered during one turn of the event loop, committed together in one transaction at its
+ * Writes gathered during one turn of the event loop, made durable together by one commit at its
  * end (setImmediate), each caller resolved once its write is durable. Run at the end of the turn
  * rather than at once, the commit comes after whatever the callers set off before waiting for it —
  * a job handed to a worker leaves on its socket first — and a burst of submits pays for one commit.

@@ -27,6 +27,8 @@ export class SegmentApplier {
   private sent: Waiting[] = [];
   /** Waiting to be applied here, in order (the child is gone, or a segment failed). */
   private backlog: Waiting[] = [];
+  /** Callers of `retry`, told when the backlog next empties or fails. */
+  private retrying: Array<(err?: unknown) => void> = [];
   private stopping = false;
   private exited: Promise<void> = Promise.resolve();
 
@@ -57,14 +59,8 @@ export class SegmentApplier {
   /** Tries a failed segment (and those behind it) again; resolves once none is left waiting. */
   retry(): Promise<void> {
     if (this.backlog.length === 0) return Promise.resolve();
-    const last = this.backlog.at(-1)!;
     return new Promise((resolve, reject) => {
-      const earlier = last.done;
-      last.done = (err) => {
-        earlier(err);
-        if (err === undefined) resolve();
-        else reject(err);
-      };
+      this.retrying.push((err) => (err === undefined ? resolve() : reject(err)));
       this.applyBacklog();
     });
   }
@@ -118,6 +114,7 @@ export class SegmentApplier {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
           // It stays first, the others behind it: the next apply tries them again, in order.
           for (const w of this.backlog) w.done(err);
+          for (const told of this.retrying.splice(0)) told(err);
           return;
         }
         // No file: it was applied and deleted before its answer could come back.
@@ -125,5 +122,6 @@ export class SegmentApplier {
       this.backlog.shift();
       next.done();
     }
+    for (const told of this.retrying.splice(0)) told();
   }
 }

@@ -1,4 +1,4 @@
-// The store's own process (see store-worker.ts): opens the gateway's SQLite file, applies the job
+// The store's own process (see segment-applier.ts): opens the gateway's SQLite file, applies the job
 // journal's segments it is told of, in order, and checkpoints the WAL every few milliseconds, so
 // neither stops the gateway's event loop. Exits when its parent closes its stdin (or dies).
 // Usage: node --import <ts loader> store-process.ts <db file> <checkpoint interval ms>
