@@ -119,6 +119,21 @@ describe('the store process', () => {
     expect(running(dataDir)).toBe(0);
   });
 
+  it('is waited for by every read that needs SQLite, also one that finds nothing new to hand over', async () => {
+    const dataDir = tempDir('store-process-reads');
+    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000 });
+    await engine.createSpace({ id: 'sp_1', name: 'echo', description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 100, open_registration: false, created_at: 0 } as never);
+    await engine.submitJob(job('job_read', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
+    const held = await engine.claimJob(['sp_1'], 'w', 60_000);
+    await engine.appendEvent(held!.id, { type: 'result', data: 'done', files: [] }, { workerId: 'w', attempt: 1 }, { data: 'done', files: [] });
+    // The first read hands the segment to the store process; the second has nothing new to hand
+    // over, and must still wait for that segment rather than read SQLite before it has the job.
+    const [first, second] = await Promise.all([engine.getJob('job_read'), engine.getJob('job_read')]);
+    expect(first).toMatchObject({ state: 'completed' });
+    expect(second).toMatchObject({ state: 'completed' });
+    await engine.close();
+  });
+
   it('that cannot start leaves the segments to the gateway, puts SQLite’s own checkpoint back once, and stops without hanging', async () => {
     const dataDir = tempDir('store-process-missing');
     const store = new SqliteStore(join(dataDir, 'spaceport.db'));

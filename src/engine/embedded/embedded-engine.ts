@@ -122,7 +122,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const flush = (): Promise<void> => {
     if (pending.length > 0 || dirty.size > 0) journal.commit(writePending);
     const segment = journal.rotate();
-    applied = segment ? applier.apply(segment) : applier.retry();
+    // With nothing new, what was handed over last may still be on its way to SQLite.
+    if (segment) applied = applier.apply(segment);
+    else if (applier.blocked) applied = applier.retry();
     return applied;
   };
   let lastWarned = 0;

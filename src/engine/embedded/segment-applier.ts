@@ -56,6 +56,11 @@ export class SegmentApplier {
     });
   }
 
+  /** A segment failed: it and those behind it wait for `retry`. */
+  get blocked(): boolean {
+    return this.backlog.length > 0;
+  }
+
   /** Tries a failed segment (and those behind it) again; resolves once none is left waiting. */
   retry(): Promise<void> {
     if (this.backlog.length === 0) return Promise.resolve();
