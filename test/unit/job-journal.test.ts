@@ -134,6 +134,26 @@ describe('the store process', () => {
     await engine.close();
   });
 
+  it('killed, leaves what it had not answered for, and what comes after, to the gateway, in order', async () => {
+    const dataDir = tempDir('store-process-killed');
+    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000 });
+    await engine.createSpace({ id: 'sp_1', name: 'echo', description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 100, open_registration: false, created_at: 0 } as never);
+    await engine.submitJob(job('job_before', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
+    const pid = Number(execSync('ps -eo pid,args').toString().split('\n').find((l) => l.includes('store-process.ts') && l.includes(dataDir))!.trim().split(' ')[0]);
+    process.kill(pid, 'SIGKILL');
+    // A read hands the segment over (to the child, or here once its death is known) and waits for it.
+    expect(await engine.getJob('job_missing')).toBeNull();
+    await until('the store process gone', () => running(dataDir) === 0);
+    await engine.submitJob(job('job_after', 'queued'), 100, () => ({ type: 'queued', position: 1, eta_ms: null, attempt: 0 }));
+    expect(await engine.listJobs({ limit: 10 })).toHaveLength(2);
+    await engine.close();
+    // Both reached SQLite: a fresh engine over the directory, with nothing left in the journal, has them.
+    expect(readdirSync(join(dataDir, 'journal'))).toEqual([]);
+    const again = createEmbeddedEngine({ dataDir });
+    expect(await again.queuedJobIds('sp_1')).toEqual(['job_before', 'job_after']);
+    await again.close();
+  });
+
   it('that cannot start leaves the segments to the gateway, puts SQLite’s own checkpoint back once, and stops without hanging', async () => {
     const dataDir = tempDir('store-process-missing');
     const store = new SqliteStore(join(dataDir, 'spaceport.db'));

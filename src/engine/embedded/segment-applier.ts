@@ -45,12 +45,14 @@ export class SegmentApplier {
   /** Resolves once SQLite has the segment, and every segment given before it. */
   apply(segment: Segment): Promise<void> {
     return new Promise((resolve, reject) => {
-      const waiting = { segment, done: (err?: unknown) => (err === undefined ? resolve() : reject(err)) };
+      const done = (err?: unknown) => (err === undefined ? resolve() : reject(err));
       if (this.child && this.backlog.length === 0) {
-        this.sent.push(waiting);
+        // The child reads the file; should it fail, so does the fallback here. Not keeping the
+        // writes in memory meanwhile bounds what a slow child costs this process.
+        this.sent.push({ segment: { file: segment.file }, done });
         this.child.stdin!.write(`${segment.file}\n`);
       } else {
-        this.backlog.push(waiting);
+        this.backlog.push({ segment, done });
         this.applyBacklog();
       }
     });
