@@ -22,7 +22,7 @@ describe('SQLite event chunks', () => {
     const store = new SqliteStore(file);
     expect(store.eventsAfter('job_a', 0)).toEqual([{ seq: 1, line: '{"type":"queued"}' }, { seq: 2, line: '{"type":"token"}' }]);
     // Trimming inside a chunk keeps exactly the later events.
-    store.transaction(() => store.putEvents([['job_b', 1, 'a'], ['job_b', 2, 'b'], ['job_b', 3, 'c']]));
+    store.transaction(() => store.putChunk('job_b', 1, 3, 'a\nb\nc'));
     store.trimEvents('job_b', 3);
     expect(store.eventsAfter('job_b', 0)).toEqual([{ seq: 3, line: 'c' }]);
     expect(store.firstSeq('job_b')).toBe(3);

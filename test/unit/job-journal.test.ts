@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/core/types.ts';
 import { createEmbeddedEngine } from '../../src/engine/embedded/embedded-engine.ts';
 import { JobJournal, jobRow } from '../../src/engine/embedded/job-journal.ts';
-import { readSegment, type Segment } from '../../src/engine/embedded/journal-segment.ts';
+import { readSegment, type Segment, type SegmentWrites } from '../../src/engine/embedded/journal-segment.ts';
 import { SegmentApplier } from '../../src/engine/embedded/segment-applier.ts';
 import { SqliteStore } from '../../src/engine/embedded/sqlite-store.ts';
 import { until } from '../helpers/latch.ts';
@@ -16,6 +16,9 @@ const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `spaceport-${name}-
 
 const job = (id: string, state: Job['state'], extra: Partial<Job> = {}): Job =>
   ({ id, space_id: 'sp_1', space: 'echo', owner: { kind: 'admin', id: 'admin', name: 'admin' }, state, attempt: 0, max_attempts: 3, inputs: { prompt: 'hi', files: [], options: {} }, created_at: 1, deadline: 2, ...extra }) as Job;
+
+/** A segment's chunks as [job, first seq, last seq, lines] (how they were gathered does not matter). */
+const chunksOf = (w: SegmentWrites) => w.chunks.map((c) => [c.jobId, c.first, c.last, c.parts.join('\n')]);
 
 /** Writes commits into a journal folder the way the engine does, and returns the closed segment. */
 function segmentOf(dir: string, commits: Array<(j: JobJournal) => void>): string {
@@ -35,15 +38,15 @@ describe('the job journal', () => {
     const file = segmentOf(dir, [(j) => j.putJobRow(jobRow(job('job_a', 'queued'), 1)), (j) => j.putEvents([['job_a', 1, '{"seq":1}']])]);
     const whole = readSegment(readFileSync(file, 'utf8'));
     expect([...whole.jobs.keys()]).toEqual(['job_a']);
-    expect(whole.events).toEqual([['job_a', 1, '{"seq":1}']]);
+    expect(chunksOf(whole)).toEqual([['job_a', 1, 1, '{"seq":1}']]);
     // The same text with a last commit cut short, once inside a line and once before its C.
     const text = readFileSync(file, 'utf8');
     const torn = `${text}J\tjob_b\tsp_1\tqueued\t2\t1\t\t{"id":"job_b"`;
     expect([...readSegment(torn).jobs.keys()]).toEqual(['job_a']);
-    expect([...readSegment(`${text}E\tjob_a\t2\t{"seq":2}\n`).events]).toHaveLength(1);
+    expect(chunksOf(readSegment(`${text}R\tjob_a\t2\t{"seq":2}\n`))).toEqual([['job_a', 1, 1, '{"seq":1}']]);
   });
 
-  it('folds a segment: the last row of each job, every event in order, the highest trim — read back or kept in memory alike', () => {
+  it('folds a segment: the last row of each job, each job\'s events in one chunk while their seqs run on, the highest trim — read back or kept in memory alike', () => {
     const dir = tempDir('journal');
     const { file, writes: kept } = closedSegment(dir, [
       (j) => {
@@ -52,7 +55,7 @@ describe('the job journal', () => {
       },
       (j) => j.putJobRow(jobRow(job('job_b', 'queued'), 2)),
       (j) => {
-        j.putEvents([['job_a', 2, 'a2'], ['job_b', 1, 'b1'], ['job_a', 3, 'a3']]);
+        j.putEvents([['job_a', 2, 'a2'], ['job_b', 1, 'b1'], ['job_a', 3, 'a3'], ['job_b', 5, 'b5']]);
         j.trimEvents('job_a', 2);
         j.trimEvents('job_a', 3);
         j.putJobRow(jobRow(job('job_a', 'completed', { finished_at: 9 }), 1));
@@ -63,10 +66,17 @@ describe('the job journal', () => {
       ['job_a', 'completed', 9, 'completed'],
       ['job_b', 'queued', null, 'queued'],
     ]);
-    expect(w.events.map((e) => e[2])).toEqual(['a1', 'a2', 'b1', 'a3']);
+    // job_a's run goes on across commits; job_b's seqs skip from 1 to 5: two chunks.
+    expect(chunksOf(w)).toEqual([
+      ['job_a', 1, 3, 'a1\na2\na3'],
+      ['job_b', 1, 1, 'b1'],
+      ['job_b', 5, 5, 'b5'],
+    ]);
     expect([...w.trims]).toEqual([['job_a', 3]]);
     // What the gateway applies from memory is what the store process reads from the file.
-    expect(kept).toEqual(w);
+    expect(chunksOf(kept!)).toEqual(chunksOf(w));
+    expect([...kept!.jobs]).toEqual([...w.jobs]);
+    expect([...kept!.trims]).toEqual([...w.trims]);
   });
 
   it('is applied on open when a gateway died before SQLite had it, and nothing is applied twice', async () => {

@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../core/types.ts';
-import { SegmentWrites, type Segment } from './journal-segment.ts';
+import { SegmentWrites, chunkRows, type Segment } from './journal-segment.ts';
 
 /** A job's row as SQLite keeps it: the columns its queries need, and the whole job as JSON. */
 export interface JobRow {
@@ -26,10 +26,17 @@ export const jobRow = (job: Job, rank: number): JobRow => ({
 
 export type EventRow = [jobId: string, seq: number, line: string];
 
-/** The writes a job's life makes to the store: SQLite takes them, and so does the journal. */
+/** The writes a job's life makes: the engine hands them to the journal. */
 export interface JobWrites {
   putJobRow(row: JobRow): void;
   putEvents(rows: EventRow[]): void;
+  trimEvents(jobId: string, keepFromSeq: number): void;
+}
+
+/** What SQLite takes of them: a job's events as chunks (runs of consecutive seqs, lines joined by "\n"). */
+export interface StoreWrites {
+  putJobRow(row: JobRow): void;
+  putChunk(jobId: string, firstSeq: number, lastSeq: number, lines: string): void;
   trimEvents(jobId: string, keepFromSeq: number): void;
 }
 
@@ -48,7 +55,7 @@ export interface JobWrites {
  * be applied and are deleted once SQLite has them. A segment's lines (JSON holds no raw tab or
  * newline, and ids hold neither):
  *   J <tab> id <tab> space id <tab> state <tab> rank <tab> created at <tab> finished at|"" <tab> job JSON
- *   E <tab> job id <tab> seq <tab> event line
+ *   R <tab> job id <tab> first seq <tab> event line <tab> event line …   events of consecutive seqs
  *   T <tab> job id <tab> seq                     the job's events before seq are dropped
  *   C                                            end of a commit; lines after the last C are not applied
  */
@@ -58,7 +65,7 @@ export class JobJournal implements JobWrites {
   /** Bytes in the current segment: where a failed write is cut back to, and whether rotating is worth it. */
   private size = 0;
   /** The commit being gathered, as text and as writes; null outside `commit`. */
-  private gathering: { text: string; writes: Array<(to: JobWrites) => void> } | null = null;
+  private gathering: { text: string; writes: Array<(to: SegmentWrites) => void> } | null = null;
   /** What the current segment holds, folded, for applying it without reading it back. */
   private writes = new SegmentWrites();
 
@@ -102,18 +109,16 @@ export class JobJournal implements JobWrites {
   }
 
   putEvents(rows: EventRow[]): void {
+    const chunks = chunkRows(rows);
     let text = '';
-    for (const [jobId, seq, line] of rows) text += `E\t${jobId}\t${seq}\t${line}\n`;
-    this.add(text, (to) => to.putEvents(rows));
+    for (const c of chunks) text += `R\t${c.jobId}\t${c.first}\t${c.parts.join('\t')}\n`;
+    this.add(text, (to) => {
+      for (const c of chunks) to.putChunk(c);
+    });
   }
 
   trimEvents(jobId: string, keepFromSeq: number): void {
     this.add(`T\t${jobId}\t${keepFromSeq}\n`, (to) => to.trimEvents(jobId, keepFromSeq));
-  }
-
-  /** Whether the current segment holds commits that SQLite does not have yet. */
-  get holdsCommits(): boolean {
-    return this.size > 0;
   }
 
   /** Closes the current segment and starts the next; returns the closed one (for applying), or null if it was empty. */
@@ -131,7 +136,7 @@ export class JobJournal implements JobWrites {
     if (this.size === 0) unlinkSync(this.file());
   }
 
-  private add(text: string, write: (to: JobWrites) => void): void {
+  private add(text: string, write: (to: SegmentWrites) => void): void {
     if (this.gathering === null) throw new Error('JobJournal: writes belong inside commit()');
     this.gathering.text += text;
     this.gathering.writes.push(write);

@@ -1,32 +1,69 @@
 import { readFileSync, unlinkSync } from 'node:fs';
-import type { EventRow, JobRow, JobWrites } from './job-journal.ts';
+import type { EventRow, JobRow, StoreWrites } from './job-journal.ts';
+
+/** A run of one job's events with consecutive seqs: SQLite keeps it as one row, the parts joined by "\n". */
+export interface Chunk {
+  jobId: string;
+  first: number;
+  last: number;
+  /** Event lines, or runs of them already joined by "\n". */
+  parts: string[];
+}
+
+/** Rows in append order, as chunks: one per job, or more where its seqs skip. */
+export function chunkRows(rows: EventRow[]): Chunk[] {
+  const out: Chunk[] = [];
+  const open = new Map<string, Chunk>();
+  for (const [jobId, seq, line] of rows) {
+    const chunk = open.get(jobId);
+    if (chunk && chunk.last + 1 === seq) {
+      chunk.last = seq;
+      chunk.parts.push(line);
+      continue;
+    }
+    const fresh = { jobId, first: seq, last: seq, parts: [line] };
+    open.set(jobId, fresh);
+    out.push(fresh);
+  }
+  return out;
+}
 
 /**
  * What a segment of the job journal asks of SQLite, folded as it is written or read: a job
- * written twice is written once.
+ * written twice is written once, and a job's events in one chunk as far as their seqs run on.
  */
-export class SegmentWrites implements JobWrites {
+export class SegmentWrites {
   /** The last row of each job. */
   readonly jobs = new Map<string, JobRow>();
-  /** Every event, in order (SQLite's putEvents makes each job's consecutive seqs one chunk). */
-  readonly events: EventRow[] = [];
+  /** Every event, in chunks in the order they began. */
+  readonly chunks: Chunk[] = [];
   /** Per job, the highest seq its events are trimmed to. */
   readonly trims = new Map<string, number>();
+  /** Each job's latest chunk, which the next run of its events may continue. */
+  private readonly latest = new Map<string, Chunk>();
 
   putJobRow(row: JobRow): void {
     this.jobs.set(row.id, row);
   }
-  putEvents(rows: EventRow[]): void {
-    for (const row of rows) this.events.push(row);
+  putChunk(chunk: Chunk): void {
+    const prev = this.latest.get(chunk.jobId);
+    if (prev && prev.last + 1 === chunk.first) {
+      prev.last = chunk.last;
+      for (const part of chunk.parts) prev.parts.push(part);
+      return;
+    }
+    const own = { ...chunk, parts: chunk.parts.slice() };
+    this.latest.set(chunk.jobId, own);
+    this.chunks.push(own);
   }
   trimEvents(jobId: string, keepFromSeq: number): void {
     this.trims.set(jobId, Math.max(this.trims.get(jobId) ?? 0, keepFromSeq));
   }
 
-  /** Hands them to the store: rows, then events, then trims (which only ever drop older events). */
-  applyTo(store: JobWrites): void {
+  /** Hands them to the store: rows, then chunks, then trims (which only ever drop older events). */
+  applyTo(store: StoreWrites): void {
     for (const row of this.jobs.values()) store.putJobRow(row);
-    if (this.events.length > 0) store.putEvents(this.events);
+    for (const c of this.chunks) store.putChunk(c.jobId, c.first, c.last, c.parts.join('\n'));
     for (const [jobId, seq] of this.trims) store.trimEvents(jobId, seq);
   }
 }
@@ -59,13 +96,12 @@ export function readSegment(text: string): SegmentWrites {
 }
 
 function take(line: string, out: SegmentWrites): void {
+  if (line[0] === 'R') return takeRun(line, out);
   const f = line.split('\t');
   if (f[0] === 'J') {
     // The body is the last field and JSON has no raw tabs, so split gave it whole.
     const [, id, space_id, state, rank, created, finished, body] = f as [string, string, string, string, string, string, string, string];
     out.putJobRow({ id, space_id, state, rank: Number(rank), created_at: Number(created), finished_at: finished === '' ? null : Number(finished), body });
-  } else if (f[0] === 'E') {
-    out.events.push([f[1]!, Number(f[2]), f[3]!]);
   } else if (f[0] === 'T') {
     out.trimEvents(f[1]!, Number(f[2]));
   } else {
@@ -74,12 +110,27 @@ function take(line: string, out: SegmentWrites): void {
 }
 
 /**
+ * A run of events: its lines hold no raw tab, so the tabs after the third field separate them, and
+ * the chunk's text is the rest with each tab made a newline — no line is taken apart one by one
+ * (a segment of a busy token stream has tens of thousands).
+ */
+function takeRun(line: string, out: SegmentWrites): void {
+  const t1 = line.indexOf('\t', 2);
+  const t2 = line.indexOf('\t', t1 + 1);
+  const first = Number(line.slice(t1 + 1, t2));
+  const events = line.slice(t2 + 1);
+  let count = 1;
+  for (let at = events.indexOf('\t'); at >= 0; at = events.indexOf('\t', at + 1)) count++;
+  out.putChunk({ jobId: line.slice(2, t1), first, last: first + count - 1, parts: [events.replaceAll('\t', '\n')] });
+}
+
+/**
  * Applies a segment in one transaction — from memory when its writes are at hand, else read from
  * its file — then deletes the file. Applying is idempotent (rows are upserts, chunks are keyed by
  * their first seq), so a crash between the commit and the delete only applies it again on the
  * next start.
  */
-export function applySegment(segment: Segment, store: JobWrites & { transaction(fn: () => void): void }): void {
+export function applySegment(segment: Segment, store: StoreWrites & { transaction(fn: () => void): void }): void {
   const writes = segment.writes ?? readSegment(readFileSync(segment.file, 'utf8'));
   store.transaction(() => writes.applyTo(store));
   unlinkSync(segment.file);

@@ -1,7 +1,7 @@
 import Database from 'libsql';
 import type { Job, Session, Space } from '../../core/types.ts';
 import type { BlobMeta, CredentialRecord, UserRecord } from '../types.ts';
-import type { EventRow, JobRow, JobWrites } from './job-journal.ts';
+import type { JobRow, StoreWrites } from './job-journal.ts';
 
 /**
  * The embedded engine's durable half: one SQLite file (WAL) in the data directory.
@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS blobs_by_job ON blobs(job_id);
 
 type Row = { body: string };
 
-export class SqliteStore implements JobWrites {
+export class SqliteStore implements StoreWrites {
   private readonly db: Database.Database;
   private readonly stmt;
   private readonly runInTransaction: (fn: () => unknown) => unknown;
@@ -164,25 +164,9 @@ export class SqliteStore implements JobWrites {
     });
   }
 
-  /** Rows in append order; each run of consecutive seqs of one job becomes one chunk. */
-  putEvents(rows: EventRow[]): void {
-    const runs = new Map<string, { first: number; last: number; lines: string[] }>();
-    const flush = (jobId: string) => {
-      const r = runs.get(jobId)!;
-      this.stmt.putChunk.run(jobId, r.first, r.last, r.lines.join('\n'));
-      runs.delete(jobId);
-    };
-    for (const [jobId, seq, line] of rows) {
-      const run = runs.get(jobId);
-      if (run && run.last + 1 === seq) {
-        run.last = seq;
-        run.lines.push(line);
-        continue;
-      }
-      if (run) flush(jobId); // a gap: the run so far is one chunk, a new one starts here
-      runs.set(jobId, { first: seq, last: seq, lines: [line] });
-    }
-    for (const jobId of [...runs.keys()]) flush(jobId);
+  /** A run of one job's events with consecutive seqs, `lines` joined by "\n". */
+  putChunk(jobId: string, firstSeq: number, lastSeq: number, lines: string): void {
+    this.stmt.putChunk.run(jobId, firstSeq, lastSeq, lines);
   }
   /** Drops events before `keepFromSeq`: whole chunks, and the front of a chunk that straddles it. */
   trimEvents(jobId: string, keepFromSeq: number): void {
