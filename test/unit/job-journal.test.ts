@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
+import { eventLine } from '../../src/core/job-events.ts';
 import type { Job } from '../../src/core/types.ts';
 import { createEmbeddedEngine } from '../../src/engine/embedded/embedded-engine.ts';
 import { JobJournal, jobRow } from '../../src/engine/embedded/job-journal.ts';
@@ -77,6 +78,14 @@ describe('the job journal', () => {
     expect(chunksOf(kept!)).toEqual(chunksOf(w));
     expect([...kept!.jobs]).toEqual([...w.jobs]);
     expect([...kept!.trims]).toEqual([...w.trims]);
+  });
+
+  it('keeps tabs and newlines inside events (JSON escapes them; the format relies on it)', () => {
+    const dir = tempDir('journal');
+    const texts = ['a\tb', 'line\nbreak', '\t\n\r'];
+    const file = segmentOf(dir, [(j) => j.putEvents(texts.map((text, i) => ['job_t', i + 1, eventLine('job_t', i + 1, { type: 'token', text })]))]);
+    const [chunk] = readSegment(readFileSync(file, 'utf8')).chunks;
+    expect(chunk!.parts.join('\n').split('\n').map((l) => JSON.parse(l).text)).toEqual(texts);
   });
 
   it('is applied on open when a gateway died before SQLite had it, and nothing is applied twice', async () => {
