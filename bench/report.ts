@@ -30,7 +30,7 @@ export function ratiosOf(results: Results): Ratios {
   return ratios;
 }
 
-function table(title: string, header: string[], rows: (string | number)[][]): string {
+export function table(title: string, header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows].map((r) => r.map((c) => (typeof c === 'number' ? c.toLocaleString('en-US') : c)));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   const line = (r: string[]) => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
@@ -38,7 +38,7 @@ function table(title: string, header: string[], rows: (string | number)[][]): st
 }
 
 /** Small values keep two decimals; large ones are rounded to whole numbers. */
-const shown = (v: number) => (Math.abs(v) >= 100 ? Math.round(v) : round(v));
+export const shown = (v: number) => (Math.abs(v) >= 100 ? Math.round(v) : round(v));
 
 export function printReport(benchmarks: Benchmark[], sizes: Sizes, targets: Target[], results: Results, ratios: Ratios): void {
   for (const b of benchmarks) {

@@ -8,36 +8,17 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { FULL, QUICK, settle, type Benchmark } from './benchmark.ts';
-import { binaryMediaBenchmark, mediaMemoryBenchmark } from './binary-media.ts';
-import { connectStormBenchmark } from './connect-storm.ts';
-import { roundTripBenchmark } from './dispatch-round-trip.ts';
-import { fanOutBenchmark } from './fan-out.ts';
-import { idleConnectionsBenchmark } from './idle-connections.ts';
-import { longStreamBenchmark } from './long-stream.ts';
+import { ALL, benchmarksNamed } from './benchmarks.ts';
 import { printReport, ratiosOf, type Results } from './report.ts';
 import { quantile } from './stats.ts';
 import { crossInstanceTarget, gatewayTargets, storedMediaTarget } from './targets/gateway.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
 import { socketIoTarget } from './targets/socket-io.ts';
 import type { Target } from './targets/target.ts';
-import { tokenRelayBenchmark } from './token-relay.ts';
-
-const ALL: Benchmark[] = [
-  tokenRelayBenchmark,
-  roundTripBenchmark,
-  fanOutBenchmark,
-  binaryMediaBenchmark,
-  mediaMemoryBenchmark,
-  idleConnectionsBenchmark,
-  connectStormBenchmark,
-  longStreamBenchmark,
-] as unknown as Benchmark[];
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, json: { type: 'string' } } });
 const sizes = args.quick ? QUICK : FULL;
-const only = args.only?.split(',');
-const benchmarks = only ? ALL.filter((b) => only.includes(b.key)) : ALL;
-if (benchmarks.length === 0) throw new Error(`--only: none of ${args.only} (there are ${ALL.map((b) => b.key).join(', ')})`);
+const benchmarks = args.only ? benchmarksNamed(args.only) : ALL;
 
 /** Where the run is, on stderr (stdout is the report). */
 const startedAt = performance.now();

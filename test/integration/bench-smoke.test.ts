@@ -41,3 +41,13 @@ describe('npm run bench -- --quick', () => {
     expect(proc.output()).toMatch(/\/ws dialect ÷ \/v1\/ws\s+[\d.]+×/);
   }, 240_000);
 });
+
+describe('npm run bench:ab -- --quick', () => {
+  it('runs one benchmark on the raw relay and two differently configured gateways, alternating, and reports each against the first', async () => {
+    const proc = runTs('bench/ab.ts', ['--bench', 'tokenRelay', '--quick', '--rounds', '2', 'raw', '{}', '{"SPACEPORT_CHECKPOINT_MS":"0"}']);
+    expect(await proc.exited()).toBe(0);
+    expect(proc.output()).toMatch(/^ {2}\{"SPACEPORT_CHECKPOINT_MS":"0"\} ÷ raw\s+[\d.]+×\s+[\d.]+×$/m);
+    expect(proc.output()).toMatch(/^ {2}\{\} ÷ raw\s+[\d.]+×\s+[\d.]+×$/m);
+    expect(proc.output()).toMatch(/2 alternating round\(s\)/);
+  }, 120_000);
+});

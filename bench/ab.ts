@@ -1,0 +1,61 @@
+/**
+ * A/B: one benchmark, in alternating rounds, between gateway processes that differ only in their
+ * environment (a setting such as SPACEPORT_CHECKPOINT_MS), with the raw ws relay beside them if
+ * asked: medians per variant and each one's ratio to the first. This machine's speed swings by
+ * tens of percent from minute to minute, so a setting is judged by variants measured in the same
+ * minutes, never by two runs taken apart. (A change to the code needs two checkouts instead.)
+ *
+ * Usage: npm run bench:ab -- --bench dispatchRoundTrip [--rounds 6] [--quick] raw '{}' '{"SPACEPORT_CHECKPOINT_MS":"0"}'
+ *   raw    the raw ws relay
+ *   {…}    a gateway process with these environment variables
+ */
+import { parseArgs } from 'node:util';
+import { FULL, QUICK, settle } from './benchmark.ts';
+import { benchmarksNamed } from './benchmarks.ts';
+import { shown, table } from './report.ts';
+import { quantile, round } from './stats.ts';
+import { gatewayTargets } from './targets/gateway.ts';
+import { rawWsTarget } from './targets/raw-ws.ts';
+import type { Target } from './targets/target.ts';
+
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { bench: { type: 'string', default: 'dispatchRoundTrip' }, rounds: { type: 'string', default: '5' }, quick: { type: 'boolean', default: false } },
+});
+const [benchmark] = benchmarksNamed(args.bench);
+const sizes = args.quick ? QUICK : FULL;
+if (positionals.length < 2) throw new Error('give two variants or more: raw, or a JSON object of environment variables for a gateway');
+
+const variants: Array<{ label: string; target: Target }> = [];
+try {
+  for (const spec of positionals) {
+    const target = spec === 'raw' ? await rawWsTarget() : (await gatewayTargets(JSON.parse(spec) as Record<string, string>)).gateway;
+    variants.push({ label: spec, target });
+  }
+  if (benchmark!.warmUp) for (const v of variants) await benchmark!.warmUp(v.target, sizes);
+  const runs = new Map<string, Array<Record<string, number>>>();
+  const rounds = Number(args.rounds);
+  for (let r = 0; r < rounds; r++) {
+    // Each round starts with a different variant, so none is always first (or always after another).
+    for (let i = 0; i < variants.length; i++) {
+      const v = variants[(i + r) % variants.length]!;
+      process.stderr.write(`round ${r + 1}/${rounds}: ${v.label}\n`);
+      if (!args.quick) await settle(500);
+      runs.set(v.label, [...(runs.get(v.label) ?? []), (await benchmark!.run(v.target, sizes)) as Record<string, number>]);
+    }
+  }
+  const medians = variants.map((v) => {
+    const all = runs.get(v.label)!;
+    return { label: v.label, m: Object.fromEntries(Object.keys(all[0]!).map((k) => [k, quantile(all.map((x) => x[k]!), 0.5)])) };
+  });
+  const base = medians[0]!;
+  const rows: (string | number)[][] = medians.map(({ label, m }) => [label, ...benchmark!.columns.map(([k]) => shown(m[k]!))]);
+  for (const { label, m } of medians.slice(1)) {
+    rows.push([`${label} ÷ ${base.label}`, ...benchmark!.columns.map(([k]) => (base.m[k] ? `${round(m[k]! / base.m[k]!)}×` : 'n/a'))]);
+  }
+  console.log(table(`${benchmark!.title(sizes)} — ${rounds} alternating round(s), medians`, ['variant', ...benchmark!.columns.map(([, label]) => label)], rows));
+} finally {
+  for (const v of variants) await v.target.stop();
+  // Client libraries may hold the loop open; the run is over.
+  process.exit(process.exitCode ?? 0);
+}
