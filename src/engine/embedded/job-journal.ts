@@ -95,7 +95,10 @@ export class JobJournal implements JobWrites {
     if (gathering.text === '') return;
     const bytes = Buffer.from(gathering.text + 'C\n');
     try {
-      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done);
+      // At explicit offsets: after a failed write the file is cut back to `size`, and the next
+      // commit must land there, not where the failed write left the file position (a gap of
+      // zero bytes in front of it would make the segment unreadable).
+      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
     } catch (err) {
       ftruncateSync(this.fd, this.size); // no torn commit left in front of the next one
       throw err;
