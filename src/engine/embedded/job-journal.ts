@@ -26,14 +26,7 @@ export const jobRow = (job: Job, rank: number): JobRow => ({
 
 export type EventRow = [jobId: string, seq: number, line: string];
 
-/** The writes a job's life makes: the engine hands them to the journal. */
-export interface JobWrites {
-  putJobRow(row: JobRow): void;
-  putEvents(rows: EventRow[]): void;
-  trimEvents(jobId: string, keepFromSeq: number): void;
-}
-
-/** What SQLite takes of them: a job's events as chunks (runs of consecutive seqs, lines joined by "\n"). */
+/** What SQLite takes of a job's writes: its events as chunks (runs of consecutive seqs, lines joined by "\n"). */
 export interface StoreWrites {
   putJobRow(row: JobRow): void;
   putChunk(jobId: string, firstSeq: number, lastSeq: number, lines: string): void;
@@ -59,7 +52,7 @@ export interface StoreWrites {
  *   T <tab> job id <tab> seq                     the job's events before seq are dropped
  *   C                                            end of a commit; lines after the last C are not applied
  */
-export class JobJournal implements JobWrites {
+export class JobJournal {
   private fd = -1;
   private segment = 0;
   /** Bytes in the current segment: where a failed write is cut back to, and whether rotating is worth it. */
@@ -83,7 +76,7 @@ export class JobJournal implements JobWrites {
     return names.map((e) => join(dir, e.name)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
   }
 
-  /** Runs `writes` (which call this journal's JobWrites methods) and makes them durable together. */
+  /** Runs `writes` (which call putJobRow, putEvents and trimEvents here) and makes them durable together. */
   commit(writes: () => void): void {
     const gathering: NonNullable<JobJournal['gathering']> = { text: '', writes: [] };
     this.gathering = gathering;

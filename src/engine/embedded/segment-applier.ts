@@ -18,8 +18,8 @@ interface Waiting {
  * WAL: a segment is tens of milliseconds of jobs, and applying it on the event loop stalled every
  * round trip that fell in those milliseconds. Without one, or once that process is gone, it
  * applies them here. A segment that fails stays on disk and blocks the ones after it (applying
- * them first could leave a job's older row over its newer one); the next `apply` tries again,
- * and a restart applies whatever is left.
+ * them first could leave a job's older row over its newer one); the next `apply` or `retry` tries
+ * again, and a restart applies whatever is left.
  */
 export class SegmentApplier {
   private child: ChildProcess | null = null;
