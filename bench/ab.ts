@@ -41,7 +41,12 @@ try {
       const v = variants[(i + r) % variants.length]!;
       process.stderr.write(`round ${r + 1}/${rounds}: ${v.label}\n`);
       if (!args.quick) await settle(500);
-      runs.set(v.label, [...(runs.get(v.label) ?? []), (await benchmark!.run(v.target, sizes)) as Record<string, number>]);
+      const own = benchmark!.freshServers && v.target.fresh ? await v.target.fresh() : undefined;
+      try {
+        runs.set(v.label, [...(runs.get(v.label) ?? []), (await benchmark!.run(own ?? v.target, sizes)) as Record<string, number>]);
+      } finally {
+        await own?.stop();
+      }
     }
   }
   const medians = variants.map((v) => {

@@ -59,6 +59,12 @@ export interface Benchmark<R extends object = Record<string, number>> {
   run(target: Target, sizes: Sizes): Promise<R>;
   /** False where the figures are judged on their own (a ratio of two near-zero growths says nothing). */
   ratios?: boolean;
+  /**
+   * Each round on servers started for it (Target.fresh), not on the ones every other benchmark
+   * ran on: for what a process's history decides, such as how much of the memory it freed earlier
+   * it can reuse instead of growing.
+   */
+  freshServers?: boolean;
   /** An unmeasured pass at small sizes, so JIT warm-up does not land on whoever goes first. */
   warmUp?(target: Target, sizes: Sizes): Promise<unknown>;
 }

@@ -34,6 +34,10 @@ export const idleConnectionsBenchmark: Benchmark<IdleResult> = {
     ['rssBytesPerConnection', 'RSS bytes/conn'],
     ['heapBytesPerConnection', 'JS heap bytes/conn'],
   ],
+  // RSS is what a process's history makes it: on servers that had run the other benchmarks the raw
+  // relay's slope ranged from below zero (reusing memory freed earlier) to 8.7 KB per connection;
+  // on servers just started it repeats within a few percent.
+  freshServers: true,
   async run(target, { idle: count }) {
     const open: Closable[] = [];
     // The heap after a full GC before and after; RSS at each step with no GC forced in between

@@ -58,7 +58,12 @@ async function measure(targets: Target[]): Promise<Results> {
         // Let the previous run's leftovers (a WAL checkpoint, GC) finish, so they are not billed here.
         if (!args.quick) await settle(1000);
         const key = `${t.name}\u0000${b.key}`;
-        runs.set(key, [...(runs.get(key) ?? []), (await bounded(`${b.key} on ${t.name}`, b.run(t, sizes))) as Record<string, number>]);
+        const own = b.freshServers && t.fresh ? await t.fresh() : undefined;
+        try {
+          runs.set(key, [...(runs.get(key) ?? []), (await bounded(`${b.key} on ${t.name}`, b.run(own ?? t, sizes))) as Record<string, number>]);
+        } finally {
+          await own?.stop();
+        }
       }
     }
   }

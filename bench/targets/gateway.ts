@@ -102,11 +102,13 @@ function gatewayTargetOf(
   clients: GatewayProcess,
   probe: (gc?: boolean) => Promise<ProbeReport>,
   stop: () => Promise<void>,
+  fresh: () => Promise<Target>,
   mediaAs: MediaAs = 'partial',
 ): Target {
   return {
     name,
     probe,
+    fresh,
     worker: (slots, onJob) => gatewayWorker(workers.base, slots, onJob, mediaAs),
     client: () => gatewayClient(clients),
     subscriber: (onToken) => jsonSubscriber(`${clients.base}/v1/ws`, { type: 'subscribe', topic: 'all' }, onToken, ADMIN),
@@ -124,11 +126,13 @@ function gatewayTargetOf(
  */
 export async function gatewayTargets(env: Record<string, string> = {}): Promise<{ gateway: Target; dialect: Target }> {
   const g = await gatewayProcess(env, {});
-  const gateway = gatewayTargetOf('spaceport gateway', g, g, (gc) => g.server.probe(gc), () => g.stop());
+  const fresh = async () => (await gatewayTargets(env)).gateway;
+  const gateway = gatewayTargetOf('spaceport gateway', g, g, (gc) => g.server.probe(gc), () => g.stop(), fresh);
   const dialect: Target = {
     ...gateway,
     name: 'gateway /ws dialect',
     only: ['tokenRelay'],
+    fresh: undefined, // runs only where the gateway's process is shared
     client: () => dialectClient(`${g.base}/ws`, g.apiKey),
     stop: async () => {}, // the gateway target stops the process
   };
@@ -142,7 +146,7 @@ export async function gatewayTargets(env: Record<string, string> = {}): Promise<
  */
 export async function storedMediaTarget(): Promise<Target> {
   const g = await gatewayProcess({}, {});
-  const target = gatewayTargetOf('gateway, stored result file', g, g, (gc) => g.server.probe(gc), () => g.stop(), 'result');
+  const target = gatewayTargetOf('gateway, stored result file', g, g, (gc) => g.server.probe(gc), () => g.stop(), storedMediaTarget, 'result');
   return { ...target, only: ['binaryMedia', 'mediaMemory'] };
 }
 
@@ -160,10 +164,11 @@ export async function crossInstanceTarget(): Promise<Target> {
     const [a, b] = await Promise.all([first.server.probe(gc), second.server.probe(gc)]);
     return { ...b, cpuMicros: a.cpuMicros + b.cpuMicros + redis.cpuMicros() };
   };
-  return gatewayTargetOf('gateway ×2 via Redis', first, second, probe, async () => {
+  const stop = async () => {
     await Promise.all([first.stop(), second.stop()]);
     await redis.stop();
-  });
+  };
+  return gatewayTargetOf('gateway ×2 via Redis', first, second, probe, stop, crossInstanceTarget);
 }
 
 async function dialectClient(url: string, apiKey: string): Promise<BenchClient> {

@@ -13,6 +13,7 @@ export async function rawWsTarget(): Promise<Target> {
     client: () => jsonClient(`${base}/client`, { token: BASELINE_TOKEN, submitMessage: (id, prompt) => ({ type: 'submit', id, prompt }) }),
     subscriber: (onToken) => jsonSubscriber(`${base}/sub`, undefined, onToken, BASELINE_TOKEN),
     connect: () => open(`${base}/client`, BASELINE_TOKEN),
+    fresh: rawWsTarget,
     stop: () => server.stop(),
   };
 }

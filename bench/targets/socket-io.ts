@@ -16,6 +16,7 @@ export async function socketIoTarget(): Promise<Target> {
   return {
     name: 'Socket.IO relay',
     probe: (gc) => server.probe(gc),
+    fresh: socketIoTarget,
     async worker(_slots, onJob) {
       const socket = await connect('worker');
       socket.on('job', (msg: { job: number; prompt: string }) =>
