@@ -19,8 +19,11 @@ export async function startChildServer(file: string, args: string[], env: Record
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under test.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const probeModule = join(ROOT, 'bench/server-probe.ts');
-  const child = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', join(ROOT, 'src/runtime/register.mjs'), '--import', probeModule, join(ROOT, file), ...args], {
-    cwd: ROOT,
+  // BENCH_CHECKOUT=<dir> in a server's environment runs that checkout of the repo instead (with
+  // its own node_modules, or a link to these): how bench:ab compares two versions of the code.
+  const root = env.BENCH_CHECKOUT ?? ROOT;
+  const child = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', join(root, 'src/runtime/register.mjs'), '--import', probeModule, join(root, file), ...args], {
+    cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

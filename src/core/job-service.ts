@@ -2,6 +2,7 @@ import { SpaceportError } from '../protocol/errors.ts';
 import type { Appended, Engine, LeaseHolder } from '../engine/types.ts';
 import { DurationEstimate } from './eta.ts';
 import { newId, newTimeOrderedId } from './ids.ts';
+import { andThen, type Now } from './now.ts';
 import { FINAL_EVENT_STATE, type JobEvent } from './job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
@@ -186,26 +187,30 @@ export class JobService {
    * Appends an event a worker sent for a job it holds. Returns null when the worker no longer holds
    * the job (the event is discarded and never reaches a client).
    */
-  async workerEvent(held: HeldJob, workerId: string, event: JobEvent, result?: JobResult): Promise<Appended | null> {
-    const appended = await this.engine.appendEvent(held.id, event, { workerId, attempt: held.attempt }, result);
-    if (!appended) return null;
-    this.publish(held.spaceId, held.id, held.ownerId, appended.line);
-    // Most events are tokens after the first: nothing more to note, and no await on the way out.
-    if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return appended;
-    const space = await this.spaceName(held.spaceId);
+  workerEvent(held: HeldJob, workerId: string, event: JobEvent, result?: JobResult): Now<Appended | null> {
+    return andThen(this.engine.appendEvent(held.id, event, { workerId, attempt: held.attempt }, result), (appended) => {
+      if (!appended) return null;
+      this.publish(held.spaceId, held.id, held.ownerId, appended.line);
+      // Most events are tokens after the first: nothing more to note, and nothing to wait for.
+      if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return appended;
+      return this.noteMilestone(held, event).then(() => appended);
+    });
+  }
+
+  /** Telemetry of a job's start, first token and end (and the space's run-time estimate). */
+  private async noteMilestone(held: HeldJob, event: JobEvent): Promise<void> {
+    // Noted before the wait, so the tokens right behind this one see it.
     const now = Date.now();
-    if (event.type === 'started') {
-      held.startedAt = now;
-      this.telemetry.jobStarted(space, now - held.createdAt);
-    } else if (event.type === 'token') {
-      held.sawToken = true;
-      this.telemetry.firstToken(space, now - held.createdAt);
-    } else {
+    if (event.type === 'started') held.startedAt = now;
+    if (event.type === 'token') held.sawToken = true;
+    const space = await this.spaceName(held.spaceId);
+    if (event.type === 'started') this.telemetry.jobStarted(space, now - held.createdAt);
+    else if (event.type === 'token') this.telemetry.firstToken(space, now - held.createdAt);
+    else {
       const runMs = now - (held.startedAt ?? now);
       if (event.type === 'result') this.estimate(held.spaceId).record(runMs);
       this.telemetry.jobEnded(space, FINAL_EVENT_STATE[event.type]!, runMs);
     }
-    return appended;
   }
 
   /** Appends and publishes an event that is not a worker's (queue position updates). */

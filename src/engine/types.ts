@@ -1,4 +1,5 @@
 import type { JobEvent } from '../core/job-events.ts';
+import type { Now } from '../core/now.ts';
 import type { Job, JobResult, JobState, Session, SessionImage, Space, WorkerInfo } from '../core/types.ts';
 
 /**
@@ -54,8 +55,9 @@ export interface Engine {
    * return null unless that worker still holds that attempt (a stale worker's events never reach a
    * client). MUST return null once the job is final. `started` moves assigned → running; a final
    * event (FINAL_EVENT_STATE) ends the job, records `result` or the error, and releases the lease.
+   * May answer at once (the embedded engine does: the hot path of every token).
    */
-  appendEvent(jobId: string, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Promise<Appended | null>;
+  appendEvent(jobId: string, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Now<Appended | null>;
   /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
    * job goes back to the HEAD of its queue and `requeued(position)` is appended; otherwise the job

@@ -1,5 +1,6 @@
 import type { JobEvent } from '../core/job-events.ts';
 import { newId } from '../core/ids.ts';
+import { andThen, type Now } from '../core/now.ts';
 import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
@@ -81,15 +82,35 @@ export class WorkerSession {
 
   /** Applies an event to a job this worker holds; a job it no longer holds gets stale_lease. */
   async jobEvent(jobId: string, build: (held: HeldJob) => BuiltEvent | Promise<BuiltEvent>): Promise<void> {
-    const w = this.registered();
-    const held = w.held.get(jobId);
-    if (!held) throw new SpaceportError('stale_lease', `This worker does not hold job ${jobId}.`, { job: jobId });
-    // Built at once for a token (no promise, no wait): only an event with files has to wait for them.
+    const held = this.holding(jobId);
     const built = build(held);
-    const { event, ends, result } = built instanceof Promise ? await built : built;
-    const appended = await this.ctx.core.jobs.workerEvent(held, w.id, event, result);
-    if (ends || !appended) await this.ctx.core.dispatcher.freeSlot(w, jobId);
-    if (!appended && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${jobId} is no longer held by this worker; the message was discarded.`, { job: jobId });
+    await this.apply(held, built instanceof Promise ? await built : built);
+  }
+
+  /**
+   * The same for a streamed event that is built at once (a token, progress, started): with the
+   * embedded engine it is applied before this returns, with nothing to wait for (the return is
+   * not a promise). Throws `stale_lease` at once, or later in the returned promise.
+   */
+  streamEvent(jobId: string, build: (held: HeldJob) => JobEvent): Now<void> {
+    const held = this.holding(jobId);
+    return this.apply(held, { event: build(held), ends: false });
+  }
+
+  private holding(jobId: string): HeldJob {
+    const held = this.registered().held.get(jobId);
+    if (!held) throw new SpaceportError('stale_lease', `This worker does not hold job ${jobId}.`, { job: jobId });
+    return held;
+  }
+
+  private apply(held: HeldJob, { event, ends, result }: BuiltEvent): Now<void> {
+    const w = this.registered();
+    return andThen(this.ctx.core.jobs.workerEvent(held, w.id, event, result), (appended) => {
+      const discarded = () => {
+        if (!appended && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${held.id} is no longer held by this worker; the message was discarded.`, { job: held.id });
+      };
+      return ends || !appended ? this.ctx.core.dispatcher.freeSlot(w, held.id).then(discarded) : undefined;
+    });
   }
 
   /** The connection closed: held jobs go back to their queues once `pending` messages are handled. */

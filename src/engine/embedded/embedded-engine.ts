@@ -276,7 +276,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       }
     },
 
-    async appendEvent(jobId, event, holder, result) {
+    appendEvent(jobId, event, holder, result) {
       const a = active.get(jobId);
       if (!a || (holder && !holds(a, holder))) return null;
       if (event.type in FINAL_EVENT_STATE) return finish(a, event, result);

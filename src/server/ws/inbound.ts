@@ -15,9 +15,10 @@ export interface InboundHandlers<T> {
    * Optionally starts a message's work at once, on arrival, instead of when its turn comes (in
    * place of `handle`); it still finishes (and reports) in order. For messages whose
    * effects a networked engine keeps in the order they were issued (a worker's tokens), this
-   * pipelines the engine's round trips instead of paying one per message.
+   * pipelines the engine's round trips instead of paying one per message. `DONE`: it was handled
+   * completely, at once, without error — nothing is left to wait for or to report.
    */
-  begin?(msg: T, upload: Upload): Promise<void> | undefined;
+  begin?(msg: T, upload: Upload): Promise<void> | typeof DONE | undefined;
   /**
    * How this protocol reports an error (default: `{type:"error", code, message, id}`). `id` is the
    * message's correlation value when one could be read (`id`, or a dialect's own field).
@@ -62,12 +63,13 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     const upload = handlers.expectUploads(msg);
     if (typeof upload === 'string') return reportTo(peer, handlers, new SpaceportError('invalid_message', upload), msg.id);
     if (upload !== NO_UPLOAD) upload.catch(() => {}); // surfaced when the chain reaches this message
-    let begun: Promise<void> | undefined;
+    let begun: Promise<void> | typeof DONE | undefined;
     try {
       begun = handlers.begin?.(msg, upload);
     } catch (err) {
       begun = Promise.reject(err);
     }
+    if (begun === DONE) return;
     begun?.catch(() => {}); // likewise
     if (++backlog === maxInboundBacklog) peer.ws.pause();
     chain = chain.then(() =>
@@ -93,3 +95,6 @@ function reportTo(peer: Peer, handlers: Pick<InboundHandlers<unknown>, 'reportEr
 }
 
 export const NO_UPLOAD: Upload = Promise.resolve([]);
+
+/** What `begin` returns for a message it handled completely, at once. */
+export const DONE = Symbol('done');

@@ -8,7 +8,8 @@ import { binaryIndexes, storeWorkerFiles } from '../file-specs.ts';
 import type { ServerContext } from '../server-context.ts';
 import { WorkerSession } from '../worker-session.ts';
 import { Attachments } from './attachments.ts';
-import { NO_UPLOAD, handleInbound, type Upload } from './inbound.ts';
+import { DONE, NO_UPLOAD, handleInbound, type Upload } from './inbound.ts';
+import type { Now } from '../../core/now.ts';
 import { Peer } from './peer.ts';
 
 const UPLOAD_TIMEOUT_MS = 60_000;
@@ -80,14 +81,39 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
    * until it is appended, the streamed messages after it start only once the one before them is
    * done, so none overtakes it.
    */
-  function begin(msg: WorkerMessage, upload: Upload): Promise<void> | undefined {
+  function begin(msg: WorkerMessage, upload: Upload): Promise<void> | typeof DONE | undefined {
     if (msg.type !== 'started' && msg.type !== 'progress' && msg.type !== 'token' && msg.type !== 'partial') return undefined;
+    if (upload === NO_UPLOAD && waiting === 0) {
+      const now = streamed(msg, upload);
+      lastBegun = now instanceof Promise ? now : undefined;
+      return lastBegun ?? DONE;
+    }
     const start = () => handle(msg, upload);
-    if (upload === NO_UPLOAD && waiting === 0) return (lastBegun = start());
     waiting += 1;
     const begun = Promise.all([lastBegun?.catch(() => {}), upload]).then(start);
     void begun.catch(() => {}).then(() => (waiting -= 1));
     return (lastBegun = begun);
+  }
+
+  /** A streamed event, applied at once where the engine allows (see WorkerSession.streamEvent). */
+  function streamed(msg: Extract<WorkerMessage, { type: 'started' | 'progress' | 'token' | 'partial' }>, upload: Upload): Now<void> {
+    switch (msg.type) {
+      case 'started':
+        return session.streamEvent(msg.job, (h) => ({ type: 'started', attempt: h.attempt, worker: session.registered().id }));
+      case 'progress':
+        return session.streamEvent(msg.job, () => ({ type: 'progress', progress: msg.progress, ...(msg.message !== undefined && { message: msg.message }) }));
+      case 'token':
+        return session.streamEvent(msg.job, () => ({ type: 'token', text: msg.text }));
+      case 'partial':
+        // Built at once, so each reaches the engine in the turn it begins, in arrival order; one
+        // with files waits for them, and begin() holds back what follows it.
+        if (!msg.files) return session.streamEvent(msg.job, () => ({ type: 'partial', data: msg.data ?? null }));
+        return session.jobEvent(msg.job, async () => {
+          // Live media: held for replays a while, not stored (LiveBlobs, docs/protocol.md).
+          const files = await storeWorkerFiles((meta, bytes) => engine.putLiveBlob(meta, bytes), msg.job, msg.files!, await upload, config.limits.maxBlobBytes);
+          return { event: { type: 'partial', data: msg.data ?? null, files: files.map(publicFile) }, ends: false };
+        });
+    }
   }
 
   async function handle(msg: WorkerMessage, upload: Upload): Promise<void> {
@@ -103,20 +129,10 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
       case 'cancelled':
         return core.dispatcher.freeSlot(w, msg.job);
       case 'started':
-        return session.jobEvent(msg.job, (h) => ({ event: { type: 'started', attempt: h.attempt, worker: w.id }, ends: false }));
       case 'progress':
-        return session.jobEvent(msg.job, () => ({ event: { type: 'progress', progress: msg.progress, ...(msg.message !== undefined && { message: msg.message }) }, ends: false }));
       case 'token':
-        return session.jobEvent(msg.job, () => ({ event: { type: 'token', text: msg.text }, ends: false }));
       case 'partial':
-        // Streamed events are built at once, so each reaches the engine in the turn it begins, in
-        // arrival order; one with files waits for them, and begin() holds back what follows it.
-        if (!msg.files) return session.jobEvent(msg.job, () => ({ event: { type: 'partial', data: msg.data ?? null }, ends: false }));
-        return session.jobEvent(msg.job, async () => {
-          // Live media: held for replays a while, not stored (LiveBlobs, docs/protocol.md).
-          const files = await storeWorkerFiles((meta, bytes) => engine.putLiveBlob(meta, bytes), msg.job, msg.files!, await upload, config.limits.maxBlobBytes);
-          return { event: { type: 'partial', data: msg.data ?? null, files: files.map(publicFile) }, ends: false };
-        });
+        return streamed(msg, upload);
       case 'error':
         return session.jobEvent(msg.job, () => ({ event: { type: 'failed', code: 'worker_error', message: msg.message }, ends: true }));
       case 'result':
