@@ -179,7 +179,7 @@ export function runEngineContract(
     it('delivers bus messages to subscribers in publish order', async () => {
       const { engine } = await makeEngine();
       const got: string[] = [];
-      const off = engine.subscribe((channel, message) => channel === 'test' && got.push(message));
+      const off = engine.subscribe({ message: (channel, message) => void (channel === 'test' && got.push(message)), jobEvent: () => {} });
       for (let i = 0; i < 100; i++) engine.publish('test', String(i));
       await new Promise((r) => setTimeout(r, 50));
       expect(got).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
@@ -191,11 +191,35 @@ export function runEngineContract(
     it('keeps the publish order across channels', async () => {
       const { engine } = await makeEngine();
       const got: string[] = [];
-      const off = engine.subscribe((channel, message) => (channel === 'x' || channel === 'y') && got.push(`${channel}${message}`));
+      const off = engine.subscribe({ message: (channel, message) => void ((channel === 'x' || channel === 'y') && got.push(`${channel}${message}`)), jobEvent: () => {} });
       const sent = Array.from({ length: 60 }, (_, i) => (i % 7 < 4 ? `x${i}` : `y${i}`));
       for (const m of sent) engine.publish(m[0]!, m.slice(1));
       await new Promise((r) => setTimeout(r, 50));
       expect(got).toEqual(sent);
+      off();
+      await engine.close();
+    });
+
+    it('delivers job events with their four fields, in order with the other messages', async () => {
+      const { engine } = await makeEngine();
+      const got: string[] = [];
+      const off = engine.subscribe({
+        message: (channel, message) => void (channel === 'ctl-test' && got.push(`message ${message}`)),
+        jobEvent: (spaceId, jobId, ownerId, line) => void (spaceId.startsWith('space_t') && got.push(`event ${spaceId}|${jobId}|${ownerId}|${line}`)),
+      });
+      const expected: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        if (i % 4 === 3) {
+          engine.publish('ctl-test', `m${i}`);
+          expected.push(`message m${i}`);
+        } else {
+          const line = JSON.stringify({ type: 'token', job: `job_${i}`, seq: i, text: `a\tb "${i}"` });
+          engine.publishEvent(`space_t${i % 2}`, `job_${i}`, `key_${i}`, line);
+          expected.push(`event space_t${i % 2}|job_${i}|key_${i}|${line}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual(expected);
       off();
       await engine.close();
     });

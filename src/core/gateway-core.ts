@@ -43,24 +43,27 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
   const router = new SubscriberRouter();
   const sweeper = new Sweeper(engine, jobs, dispatcher, options, onError);
 
-  const unsubscribe = engine.subscribe((channel, message) => {
-    try {
-      if (channel.startsWith('ev:')) {
-        const t1 = message.indexOf('\t');
-        const t2 = message.indexOf('\t', t1 + 1);
-        const line = message.slice(t2 + 1);
-        router.routeEvent(channel.slice(3), message.slice(0, t1), message.slice(t1 + 1, t2), line, isFinalLine(line));
-      } else if (channel === CHANNEL.control) {
+  const unsubscribe = engine.subscribe({
+    jobEvent(spaceId, jobId, ownerId, line) {
+      try {
+        router.routeEvent(spaceId, jobId, ownerId, line, isFinalLine(line));
+      } catch (err) {
+        onError(err, 'bus');
+      }
+    },
+    message(channel, message) {
+      if (channel !== CHANNEL.control) return;
+      try {
         const control = JSON.parse(message) as ControlMessage;
         if (control.op === 'queued') void dispatcher.kick(control.space);
         else if (control.op === 'cancel') dispatcher.cancelLocal(control.job, control.worker, control.reason);
         else if (control.op === 'lost') dispatcher.forget(control.job, control.worker);
         else if (control.op === 'worker') void dispatcher.adminAction(control.worker, control.action).catch((err) => onError(err, 'worker-action'));
         else if (control.op === 'status') router.routeStatus(control.space, control.line);
+      } catch (err) {
+        onError(err, 'bus');
       }
-    } catch (err) {
-      onError(err, 'bus');
-    }
+    },
   });
   sweeper.start();
 

@@ -220,7 +220,7 @@ export class JobService {
   }
 
   publish(spaceId: string, jobId: string, ownerId: string, line: string): void {
-    this.engine.publish(CHANNEL.events(spaceId), `${jobId}\t${ownerId}\t${line}`);
+    this.engine.publishEvent(spaceId, jobId, ownerId, line);
   }
 
   control(message: ControlMessage): void {

@@ -13,8 +13,6 @@ export function parseTopic(text: string): Topic | null {
 
 /** Bus channels (see Engine.publish). */
 export const CHANNEL = {
-  /** Job event lines of one space: `${jobId}\t${ownerId}\t${line}`. */
-  events: (spaceId: string) => `ev:${spaceId}`,
   /** Control messages between instances: JSON `ControlMessage`. */
   control: 'ctl',
 } as const;

@@ -129,12 +129,15 @@ export interface Engine {
   putLiveBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
 
   // ---- Bus ----------------------------------------------------------------------------------
-  /**
-   * Broadcasts to every gateway instance, this one included, in publish order per channel.
-   * Events of a job travel on `space:<spaceId>` so a delivery costs one publish, not one per subscriber.
-   */
+  /** Broadcasts to every gateway instance, this one included, in publish order (with publishEvent's too). */
   publish(channel: string, message: string): void;
-  subscribe(deliver: (channel: string, message: string) => void): () => void;
+  /**
+   * Broadcasts one event line of a job the same way. One publish per event, never one per
+   * subscriber (each instance fans out to its own); the embedded engine hands the four values to
+   * its listeners as they are, the Redis engine encodes them on the space's channel.
+   */
+  publishEvent(spaceId: string, jobId: string, ownerId: string, line: string): void;
+  subscribe(listener: BusListener): () => void;
 
   /** Flushes what is buffered and releases resources. MUST be idempotent. */
   close(): Promise<void>;
@@ -167,6 +170,14 @@ export interface CredentialRecord {
   expires_at?: number | null;
   created_at: number;
   revoked_at: number | null;
+}
+
+/** What an instance hears on the bus. */
+export interface BusListener {
+  /** An event line of a job (publishEvent). */
+  jobEvent(spaceId: string, jobId: string, ownerId: string, line: string): void;
+  /** Anything else, by channel (the control messages between instances). */
+  message(channel: string, message: string): void;
 }
 
 export interface LeaseHolder {

@@ -468,7 +468,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
 
     publish: (channel, message) => bus.publish(channel, message),
-    subscribe: (deliver) => bus.subscribe(deliver),
+    publishEvent: (spaceId, jobId, ownerId, line) => bus.publishEvent(spaceId, jobId, ownerId, line),
+    subscribe: (listener) => bus.subscribe(listener),
 
     async close() {
       if (closed) return;

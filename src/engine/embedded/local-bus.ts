@@ -1,14 +1,20 @@
-/** The bus of a single gateway process: publish delivers synchronously, in order, to every subscriber. */
+import type { BusListener } from '../types.ts';
+
+/** The bus of a single gateway process: everything is delivered synchronously, in publish order, to every listener. */
 export class LocalBus {
-  private readonly listeners = new Set<(channel: string, message: string) => void>();
+  private readonly listeners = new Set<BusListener>();
 
   publish(channel: string, message: string): void {
-    for (const deliver of this.listeners) deliver(channel, message);
+    for (const l of this.listeners) l.message(channel, message);
   }
 
-  subscribe(deliver: (channel: string, message: string) => void): () => void {
-    this.listeners.add(deliver);
-    return () => this.listeners.delete(deliver);
+  publishEvent(spaceId: string, jobId: string, ownerId: string, line: string): void {
+    for (const l of this.listeners) l.jobEvent(spaceId, jobId, ownerId, line);
+  }
+
+  subscribe(listener: BusListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   clear(): void {

@@ -3,7 +3,8 @@ import { FINAL_EVENT_STATE, type JobEvent } from '../../core/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { BlobMeta, CredentialRecord, Engine, EventRange, UserRecord } from '../types.ts';
+import type { BlobMeta, BusListener, CredentialRecord, Engine, EventRange, UserRecord } from '../types.ts';
+import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
 import { PublishBatches, splitBatch } from './publish-batches.ts';
 import { StreamBatches, STREAMED_TYPES } from './stream-batches.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
@@ -98,12 +99,12 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const presenceTimer = setInterval(() => void presence(), Math.max(100, ttl / 3));
   presenceTimer.unref();
 
-  const listeners = new Set<(channel: string, message: string) => void>();
+  const listeners = new Set<BusListener>();
   const busPrefix = `${P}bus:`;
   await sub.psubscribe(`${busPrefix}*`);
   sub.on('pmessage', (_pattern: string, channel: string, payload: string) => {
     const local = channel.slice(busPrefix.length);
-    for (const message of splitBatch(payload)) for (const deliver of listeners) deliver(local, message);
+    for (const message of splitBatch(payload)) for (const l of listeners) deliver(l, local, message);
   });
   // Subscribers resync by seq on resume, so a publish lost with the connection is not an error here.
   const publisher = new PublishBatches((channel, payload) => void redis.publish(busPrefix + channel, payload).catch(() => {}));
@@ -363,9 +364,10 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
 
     publish: (channel, message) => publisher.publish(channel, message),
-    subscribe(deliver) {
-      listeners.add(deliver);
-      return () => listeners.delete(deliver);
+    publishEvent: (spaceId, jobId, ownerId, line) => publisher.publish(eventChannel(spaceId), encodeEvent(jobId, ownerId, line)),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
 
     async close() {
