@@ -84,6 +84,7 @@ export class Dispatcher {
     if (!job) return false;
     const held: HeldJob = {
       id: job.id,
+      workerId: link.id,
       attempt: job.attempt,
       spaceId: job.space_id,
       ownerId: job.owner.id,

@@ -2,7 +2,7 @@ import { SpaceportError } from '../protocol/errors.ts';
 import type { Appended, Engine, LeaseHolder } from '../engine/types.ts';
 import { DurationEstimate } from './eta.ts';
 import { newId, newTimeOrderedId } from './ids.ts';
-import { andThen, type Now } from './now.ts';
+import type { Now } from './now.ts';
 import { FINAL_EVENT_STATE, type JobEvent } from './job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
@@ -187,14 +187,18 @@ export class JobService {
    * Appends an event a worker sent for a job it holds. Returns null when the worker no longer holds
    * the job (the event is discarded and never reaches a client).
    */
-  workerEvent(held: HeldJob, workerId: string, event: JobEvent, result?: JobResult): Now<Appended | null> {
-    return andThen(this.engine.appendEvent(held.id, event, { workerId, attempt: held.attempt }, result), (appended) => {
-      if (!appended) return null;
-      this.publish(held.spaceId, held.id, held.ownerId, appended.line);
-      // Most events are tokens after the first: nothing more to note, and nothing to wait for.
-      if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return appended;
-      return this.noteMilestone(held, event).then(() => appended);
-    });
+  workerEvent(held: HeldJob, event: JobEvent, result?: JobResult): Now<Appended | null> {
+    const appended = this.engine.appendEvent(held.id, event, held, result);
+    // No closure on the way when the engine answered at once (per token, it is measurable).
+    return appended instanceof Promise ? appended.then((a) => this.appended(held, event, a)) : this.appended(held, event, appended);
+  }
+
+  private appended(held: HeldJob, event: JobEvent, appended: Appended | null): Now<Appended | null> {
+    if (!appended) return null;
+    this.publish(held.spaceId, held.id, held.ownerId, appended.line);
+    // Most events are tokens after the first: nothing more to note, and nothing to wait for.
+    if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return appended;
+    return this.noteMilestone(held, event).then(() => appended);
   }
 
   /** Telemetry of a job's start, first token and end (and the space's run-time estimate). */

@@ -57,8 +57,9 @@ export class SubscriberRouter {
     if (inSpace) {
       for (const sub of inSpace) if (!direct?.has(sub) && seesJobsOf(sub, ownerId)) sub.deliverEvent(jobId, line);
     }
-    for (const sub of this.everything) {
-      if (!direct?.has(sub) && !inSpace?.has(sub) && seesJobsOf(sub, ownerId)) sub.deliverEvent(jobId, line);
+    // Checked first: iterating even an empty Set allocates an iterator, per event.
+    if (this.everything.size > 0) {
+      for (const sub of this.everything) if (!direct?.has(sub) && !inSpace?.has(sub) && seesJobsOf(sub, ownerId)) sub.deliverEvent(jobId, line);
     }
     // Nothing follows a final event: the job topic can go.
     if (final) this.byJob.delete(jobId);

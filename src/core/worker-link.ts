@@ -3,6 +3,8 @@ import type { Job, StoredFile } from './types.ts';
 /** A job a local worker holds, with what the hot path needs to publish its events without a lookup. */
 export interface HeldJob {
   id: string;
+  /** The holder, with `attempt`: the LeaseHolder the engine checks each event against. */
+  workerId: string;
   attempt: number;
   spaceId: string;
   ownerId: string;

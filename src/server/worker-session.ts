@@ -1,9 +1,10 @@
 import type { JobEvent } from '../core/job-events.ts';
 import { newId } from '../core/ids.ts';
-import { andThen, type Now } from '../core/now.ts';
+import type { Now } from '../core/now.ts';
 import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
+import type { Appended } from '../engine/types.ts';
 import type { ServerContext } from './server-context.ts';
 
 /** An event a worker's message turns into; `ends` when it is final (`result` for a result). */
@@ -83,8 +84,8 @@ export class WorkerSession {
   /** Applies an event to a job this worker holds; a job it no longer holds gets stale_lease. */
   async jobEvent(jobId: string, build: (held: HeldJob) => BuiltEvent | Promise<BuiltEvent>): Promise<void> {
     const held = this.holding(jobId);
-    const built = build(held);
-    await this.apply(held, built instanceof Promise ? await built : built);
+    const { event, ends, result } = await build(held);
+    await this.apply(held, event, ends, result);
   }
 
   /**
@@ -94,7 +95,7 @@ export class WorkerSession {
    */
   streamEvent(jobId: string, build: (held: HeldJob) => JobEvent): Now<void> {
     const held = this.holding(jobId);
-    return this.apply(held, { event: build(held), ends: false });
+    return this.apply(held, build(held), false);
   }
 
   private holding(jobId: string): HeldJob {
@@ -103,13 +104,16 @@ export class WorkerSession {
     return held;
   }
 
-  private apply(held: HeldJob, { event, ends, result }: BuiltEvent): Now<void> {
-    const w = this.registered();
-    return andThen(this.ctx.core.jobs.workerEvent(held, w.id, event, result), (appended) => {
-      const discarded = () => {
-        if (!appended && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${held.id} is no longer held by this worker; the message was discarded.`, { job: held.id });
-      };
-      return ends || !appended ? this.ctx.core.dispatcher.freeSlot(w, held.id).then(discarded) : undefined;
+  private apply(held: HeldJob, event: JobEvent, ends: boolean, result?: JobResult): Now<void> {
+    const appended = this.ctx.core.jobs.workerEvent(held, event, result);
+    return appended instanceof Promise ? appended.then((a) => this.applied(held, ends, a)) : this.applied(held, ends, appended);
+  }
+
+  /** After the event: a final one frees the slot; one the job no longer takes frees it too, and is stale. */
+  private applied(held: HeldJob, ends: boolean, appended: Appended | null): Now<void> {
+    if (!ends && appended) return;
+    return this.ctx.core.dispatcher.freeSlot(this.registered(), held.id).then(() => {
+      if (!appended && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${held.id} is no longer held by this worker; the message was discarded.`, { job: held.id });
     });
   }
 
