@@ -97,14 +97,15 @@ export class Dispatcher {
       return false;
     }
     link.held.set(job.id, held);
-    this.jobs.queue.changed(job.space_id);
-    await this.publishPresence(link);
     const files: JobFile[] = [];
     for (const file of job.inputs.files) {
       const blob = await this.engine.getBlob(file.blob);
       if (blob) files.push({ file, bytes: blob.bytes });
     }
     if (!link.closed && link.held.has(job.id)) link.sendJob(job, files);
+    // After the send: the worker can start while the bookkeeping goes on.
+    this.jobs.queue.changed(job.space_id);
+    await this.publishPresence(link);
     return true;
   }
 

@@ -115,7 +115,7 @@ export class JobService {
 
   /** Checks every input against the space, then stores inline bytes as blobs owned by the job. */
   private async resolveFiles(space: Space, req: SubmitRequest, jobId: string): Promise<StoredFile[]> {
-    const described = await Promise.all(
+    const described = req.files.length === 0 ? [] : await Promise.all(
       req.files.map(async (f) => {
         if ('bytes' in f) return { ...f, size: f.bytes.length };
         const blob = await this.engine.getBlob(f.blob);

@@ -123,7 +123,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
     switch (msg.type) {
       case 'submit': {
         const files = msg.files ?? [];
-        const parts = await upload;
+        const parts = upload === NO_UPLOAD ? [] : await upload;
         const accepted = await core.jobs.submit(who, {
           space: msg.space,
           prompt: msg.prompt,

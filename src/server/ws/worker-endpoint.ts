@@ -136,6 +136,11 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
       case 'error':
         return session.jobEvent(msg.job, () => ({ event: { type: 'failed', code: 'worker_error', message: msg.message }, ends: true }));
       case 'result':
+        // Without files there is nothing to wait for (the commonest result: text or JSON).
+        if (!msg.files?.length) {
+          const data = msg.data ?? null;
+          return session.jobEvent(msg.job, () => ({ event: { type: 'result', data, files: [] }, ends: true, result: { data, files: [] } }));
+        }
         return session.jobEvent(msg.job, async () => {
           const files = await storeWorkerFiles((meta, bytes) => engine.putBlob(meta, bytes), msg.job, msg.files ?? [], await upload, config.limits.maxBlobBytes);
           const data = msg.data ?? null;
