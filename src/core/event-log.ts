@@ -1,23 +1,42 @@
+/** Lines are kept in pages: the first small (most jobs have a handful of events), each next one twice the last, up to this. */
+const FIRST_PAGE_BYTES = 256;
+const MAX_PAGE_BYTES = 64 * 1024;
+
+interface Page {
+  bytes: Buffer;
+  /** Where each line ends in `bytes`, after its newline. */
+  ends: number[];
+  /** Index in `ends` of the first line still kept (the ones before it were dropped). */
+  first: number;
+}
+
 /**
- * A job's event log in memory: serialised lines numbered from 1, bounded to `max` entries.
- * When full, the oldest tenth is dropped at once (amortised O(1) per append); a resume from
- * before `firstSeq` must then be told explicitly that events are gone.
+ * A job's event log in memory: serialised lines numbered from 1, bounded to `max` entries. When
+ * full, the oldest tenth is dropped at once (amortised O(1) per append); a resume from before
+ * `firstSeq` must then be told explicitly that events are gone.
+ *
+ * The lines are kept as UTF-8, each followed by a newline, in pages outside the JS heap — not as
+ * strings. A running job holds up to `max` of them; as strings every one outlived V8's young
+ * generation, so each scavenge copied it and then promoted it, which made the garbage collector
+ * the largest cost of a token stream after the sockets. Consecutive lines are consecutive bytes,
+ * so a run of them goes to the job journal as one slice (`runs`).
  */
 export class EventLog {
-  private lines: string[] = [];
-  /** Seq of lines[0]. */
+  private pages: Page[] = [];
+  private count = 0;
+  /** Seq of the first line kept. */
   firstSeq = 1;
 
   constructor(
     private readonly max: number,
     restored: { lines: string[]; firstSeq: number } = { lines: [], firstSeq: 1 },
   ) {
-    this.lines = restored.lines;
     this.firstSeq = restored.firstSeq;
+    for (const line of restored.lines) this.append(line);
   }
 
   get lastSeq(): number {
-    return this.firstSeq + this.lines.length - 1;
+    return this.firstSeq + this.count - 1;
   }
 
   get nextSeq(): number {
@@ -25,17 +44,74 @@ export class EventLog {
   }
 
   append(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.max) {
-      const drop = Math.max(1, Math.floor(this.max / 10));
-      this.lines.splice(0, drop);
-      this.firstSeq += drop;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8; 1 more for the newline.
+    const room = line.length * 3 + 1;
+    let page = this.pages[this.pages.length - 1];
+    const used = page?.ends[page.ends.length - 1] ?? 0;
+    if (!page || page.bytes.length - used < room) {
+      const size = Math.max(room, page ? Math.min(MAX_PAGE_BYTES, page.bytes.length * 2) : FIRST_PAGE_BYTES);
+      page = { bytes: Buffer.allocUnsafeSlow(size), ends: [], first: 0 };
+      this.pages.push(page);
     }
+    let end = page.ends.length === 0 ? 0 : used;
+    end += page.bytes.write(line, end, 'utf8');
+    page.bytes[end++] = 10; // \n
+    page.ends.push(end);
+    this.count++;
+    if (this.count > this.max) this.drop(Math.max(1, Math.floor(this.max / 10)));
   }
 
   /** Lines with seq > afterSeq that are still kept. */
   after(afterSeq: number): string[] {
-    const start = Math.max(0, afterSeq + 1 - this.firstSeq);
-    return start === 0 ? this.lines.slice() : this.lines.slice(start);
+    const lines: string[] = [];
+    for (const { page, from, to } of this.spans(afterSeq + 1)) {
+      for (let i = from; i < to; i++) lines.push(page.bytes.toString('utf8', i === 0 ? 0 : page.ends[i - 1], page.ends[i]! - 1));
+    }
+    return lines;
+  }
+
+  /**
+   * The kept lines from `fromSeq` on, as runs of consecutive lines, each run the bytes of its
+   * lines with a newline after every one (one run per page they span).
+   */
+  runs(fromSeq: number): Array<{ firstSeq: number; count: number; bytes: Buffer }> {
+    const out: Array<{ firstSeq: number; count: number; bytes: Buffer }> = [];
+    let seq = Math.max(fromSeq, this.firstSeq);
+    for (const { page, from, to } of this.spans(fromSeq)) {
+      out.push({ firstSeq: seq, count: to - from, bytes: page.bytes.subarray(from === 0 ? 0 : page.ends[from - 1], page.ends[to - 1]) });
+      seq += to - from;
+    }
+    return out;
+  }
+
+  /** Per page, the indexes [from, to) of the kept lines with seq ≥ fromSeq. */
+  private *spans(fromSeq: number): Generator<{ page: Page; from: number; to: number }> {
+    let skip = Math.max(0, fromSeq - this.firstSeq);
+    for (const page of this.pages) {
+      const kept = page.ends.length - page.first;
+      if (skip >= kept) {
+        skip -= kept;
+        continue;
+      }
+      yield { page, from: page.first + skip, to: page.ends.length };
+      skip = 0;
+    }
+  }
+
+  private drop(n: number): void {
+    this.count -= n;
+    this.firstSeq += n;
+    while (n > 0) {
+      const page = this.pages[0]!;
+      const kept = page.ends.length - page.first;
+      if (n < kept) {
+        page.first += n;
+        return;
+      }
+      n -= kept;
+      // A page emptied of kept lines goes, unless it is the one being written.
+      if (this.pages.length > 1) this.pages.shift();
+      else page.first = page.ends.length;
+    }
   }
 }

@@ -11,7 +11,7 @@ import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, Engi
 import { LocalBus } from './local-bus.ts';
 import { SpaceQueues } from './space-queues.ts';
 import { GroupCommit } from './group-commit.ts';
-import { JobJournal, jobRow, type EventRow } from './job-journal.ts';
+import { JobJournal, jobRow } from './job-journal.ts';
 import { applySegment } from './journal-segment.ts';
 import { SegmentApplier } from './segment-applier.ts';
 import { LiveBlobs } from './live-blobs.ts';
@@ -41,6 +41,8 @@ interface ActiveJob {
   job: Job;
   rank: number;
   log: EventLog;
+  /** The last seq of its log that is in the journal; -1 until the job's first commit (see submitJob). */
+  journaled: number;
 }
 
 /**
@@ -60,7 +62,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const journalDir = join(options.dataDir, 'journal');
   // Segments a process that died left behind reach SQLite, in order, before anything is read from it.
   for (const file of JobJournal.segments(journalDir)) applySegment({ file }, store);
-  const journal = new JobJournal(journalDir);
+  // With the store's own process, segments are read from their files there: nothing to keep here.
+  const journal = new JobJournal(journalDir, !options.checkpointIntervalMs);
   const applier = new SegmentApplier(store, dbFile, options.checkpointIntervalMs ?? 0, () => store.autoCheckpoint(1000));
   if (options.checkpointIntervalMs) store.autoCheckpoint(0);
 
@@ -88,28 +91,32 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const rows = store.eventsAfter(job.id, 0);
     const log = new EventLog(maxEvents, { lines: rows.map((r) => r.line), firstSeq: rows[0]?.seq ?? 1 });
     if (isLeased(job.state)) job.lease_expires = 0;
-    active.set(job.id, { job, rank, log });
+    active.set(job.id, { job, rank, log, journaled: log.lastSeq });
     if (job.state === 'queued') queues.insert(job.space_id, job.id, rank);
   }
 
-  let pending: EventRow[] = [];
   /** Jobs whose in-between state changes are not on disk yet. */
   const dirty = new Set<ActiveJob>();
+  /** Jobs with events not in the journal yet. */
+  const unjournaled = new Set<ActiveJob>();
+  /** A job's events since its last commit, straight from its log, and the trim of those the log let go. */
+  const journalEvents = (a: ActiveJob) => {
+    for (const run of a.log.runs(Math.max(a.journaled, 0) + 1)) journal.putRun(a.job.id, run.firstSeq, run.count, run.bytes);
+    if (a.log.firstSeq > 1) journal.trimEvents(a.job.id, a.log.firstSeq);
+  };
   /** Buffered job states and events, into the journal's commit being gathered. */
   const writePending = () => {
     for (const a of dirty) persist(a);
+    // A job not accepted yet has its first commit to come, with its row (submitJob).
+    for (const a of unjournaled) if (a.journaled >= 0) journalEvents(a);
+  };
+  /** After the commit of writePending is on disk (it throws otherwise, and all is tried again next time). */
+  const pendingWritten = () => {
     dirty.clear();
-    if (pending.length === 0) return;
-    const rows = pending;
-    pending = [];
-    journal.putEvents(rows);
-    const trimmed = new Set<string>();
-    for (const [jobId] of rows) {
-      const log = active.get(jobId)?.log;
-      if (log && log.firstSeq > 1 && !trimmed.has(jobId)) {
-        trimmed.add(jobId);
-        journal.trimEvents(jobId, log.firstSeq);
-      }
+    for (const a of unjournaled) {
+      if (a.journaled < 0) continue;
+      a.journaled = a.log.lastSeq;
+      unjournaled.delete(a);
     }
   };
   /** SQLite has everything journaled so far once this settles. */
@@ -120,7 +127,10 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
    * deleted there.
    */
   const flush = (): Promise<void> => {
-    if (pending.length > 0 || dirty.size > 0) journal.commit(writePending);
+    if (unjournaled.size > 0 || dirty.size > 0) {
+      journal.commit(writePending);
+      pendingWritten();
+    }
     const segment = journal.rotate();
     // With nothing new, what was handed over last may still be on its way to SQLite.
     if (segment) applied = applier.apply(segment);
@@ -146,7 +156,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const seq = a.log.nextSeq;
     const line = eventLine(a.job.id, seq, event);
     a.log.append(line);
-    pending.push([a.job.id, seq, line]);
+    unjournaled.add(a);
     return { seq, line };
   }
 
@@ -163,13 +173,12 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (event.type === 'timed_out') job.error = { code: 'timed_out', message: event.message };
     if (event.type === 'cancelled') job.error = { code: 'cancelled', message: event.reason };
     dirty.delete(a);
-    const rows = pending.filter((r) => r[0] === job.id);
-    if (rows.length > 0) pending = pending.filter((r) => r[0] !== job.id);
     journal.commit(() => {
-      if (rows.length > 0) journal.putEvents(rows);
-      if (a.log.firstSeq > 1) journal.trimEvents(job.id, a.log.firstSeq);
+      journalEvents(a);
       persist(a);
     });
+    a.journaled = a.log.lastSeq;
+    unjournaled.delete(a);
     active.delete(job.id);
     return appended;
   }
@@ -234,17 +243,20 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       if (queues.length(job.space_id) >= maxQueue) {
         throw new SpaceportError('queue_full', `Space "${job.space}" already has ${maxQueue} jobs waiting.`);
       }
-      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents) };
+      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1 };
       const position = queues.length(job.space_id);
       const appended = append(a, firstEvent(position));
-      pending.pop(); // written by the group commit, in the same transaction as the job row
       active.set(job.id, a);
       queues.insert(job.space_id, job.id, a.rank);
       onQueued?.();
       try {
+        // The row and the events so far, in one commit; from then on the job's events are flushed like any.
         await newJobs.commit(() => {
           persist(a);
-          journal.putEvents([[job.id, appended.seq, appended.line]]);
+          journalEvents(a);
+          if (a.journaled >= 0) return; // ended already, in a commit of its own
+          a.journaled = a.log.lastSeq;
+          unjournaled.delete(a);
         });
       } catch (err) {
         // Not durable, so not accepted: it must not run either (a worker that took it meanwhile

@@ -48,22 +48,32 @@ export interface StoreWrites {
  * be applied and are deleted once SQLite has them. A segment's lines (JSON holds no raw tab or
  * newline, and ids hold neither):
  *   J <tab> id <tab> space id <tab> state <tab> rank <tab> created at <tab> finished at|"" <tab> job JSON
- *   R <tab> job id <tab> first seq <tab> event line <tab> event line …   events of consecutive seqs
+ *   E <tab> job id <tab> first seq <tab> count   followed by that many event lines, of consecutive seqs
+ *   R <tab> job id <tab> first seq <tab> event line <tab> event line …   (as earlier versions wrote runs)
  *   T <tab> job id <tab> seq                     the job's events before seq are dropped
  *   C                                            end of a commit; lines after the last C are not applied
+ * An E record's lines are copied from the job's event log as they are kept there (EventLog.runs):
+ * the bytes of a run of events reach the disk without a string being made of them.
  */
 export class JobJournal {
   private fd = -1;
   private segment = 0;
   /** Bytes in the current segment: where a failed write is cut back to, and whether rotating is worth it. */
   private size = 0;
-  /** The commit being gathered, as text and as writes; null outside `commit`. */
-  private gathering: { text: string; writes: Array<(to: SegmentWrites) => void> } | null = null;
-  /** What the current segment holds, folded, for applying it without reading it back. */
+  /** The commit being gathered, as text and bytes and as writes; null outside `commit`. */
+  private gathering: { parts: Array<string | Uint8Array>; writes: Array<(to: SegmentWrites) => void> } | null = null;
+  /** What the current segment holds, folded, for applying it without reading it back (when `fold`). */
   private writes = new SegmentWrites();
 
-  /** Continues after the highest segment already in `dir` (those are the caller's to apply first). */
-  constructor(private readonly dir: string) {
+  /**
+   * Continues after the highest segment already in `dir` (those are the caller's to apply first).
+   * With `fold`, each segment comes with what it holds (rotate), for applying it here; without,
+   * the store's process reads it from its file and nothing is kept.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly fold = true,
+  ) {
     const last = JobJournal.segments(dir).at(-1);
     this.segment = last ? segmentNumber(last) : 0;
     this.open();
@@ -78,15 +88,16 @@ export class JobJournal {
 
   /** Runs `writes` (which call putJobRow, putEvents and trimEvents here) and makes them durable together. */
   commit(writes: () => void): void {
-    const gathering: NonNullable<JobJournal['gathering']> = { text: '', writes: [] };
+    const gathering: NonNullable<JobJournal['gathering']> = { parts: [], writes: [] };
     this.gathering = gathering;
     try {
       writes();
     } finally {
       this.gathering = null;
     }
-    if (gathering.text === '') return;
-    const bytes = Buffer.from(gathering.text + 'C\n');
+    if (gathering.parts.length === 0) return;
+    gathering.parts.push('C\n');
+    const bytes = Buffer.concat(gathering.parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     try {
       // At explicit offsets: after a failed write the file is cut back to `size`, and the next
       // commit must land there, not where the failed write left the file position (a gap of
@@ -97,20 +108,26 @@ export class JobJournal {
       throw err;
     }
     this.size += bytes.length;
-    for (const w of gathering.writes) w(this.writes);
+    if (this.fold) for (const w of gathering.writes) w(this.writes);
   }
 
   putJobRow(r: JobRow): void {
     this.add(`J\t${r.id}\t${r.space_id}\t${r.state}\t${r.rank}\t${r.created_at}\t${r.finished_at ?? ''}\t${r.body}\n`, (to) => to.putJobRow(r));
   }
 
-  putEvents(rows: EventRow[]): void {
-    const chunks = chunkRows(rows);
-    let text = '';
-    for (const c of chunks) text += `R\t${c.jobId}\t${c.first}\t${c.parts.join('\t')}\n`;
-    this.add(text, (to) => {
-      for (const c of chunks) to.putChunk(c);
+  /** `count` events of a job from `firstSeq` on: their lines, each followed by a newline. */
+  putRun(jobId: string, firstSeq: number, count: number, lines: Uint8Array): void {
+    this.add(`E\t${jobId}\t${firstSeq}\t${count}\n`, (to) => {
+      // The lines joined by newlines, as SQLite keeps a chunk: all but the last newline.
+      const text = Buffer.from(lines.buffer, lines.byteOffset, lines.length - 1).toString('utf8');
+      to.putChunk({ jobId, first: firstSeq, last: firstSeq + count - 1, parts: [text] });
     });
+    this.gathering!.parts.push(lines);
+  }
+
+  /** Events given as rows rather than taken from a log (one run per stretch of consecutive seqs). */
+  putEvents(rows: EventRow[]): void {
+    for (const c of chunkRows(rows)) this.putRun(c.jobId, c.first, c.parts.length, Buffer.from(`${c.parts.join('\n')}\n`));
   }
 
   trimEvents(jobId: string, keepFromSeq: number): void {
@@ -120,7 +137,7 @@ export class JobJournal {
   /** Closes the current segment and starts the next; returns the closed one (for applying), or null if it was empty. */
   rotate(): Segment | null {
     if (this.size === 0) return null;
-    const closed = { file: this.file(), writes: this.writes };
+    const closed = this.fold ? { file: this.file(), writes: this.writes } : { file: this.file() };
     closeSync(this.fd);
     this.open();
     return closed;
@@ -134,7 +151,7 @@ export class JobJournal {
 
   private add(text: string, write: (to: SegmentWrites) => void): void {
     if (this.gathering === null) throw new Error('JobJournal: writes belong inside commit()');
-    this.gathering.text += text;
+    this.gathering.parts.push(text);
     this.gathering.writes.push(write);
   }
 

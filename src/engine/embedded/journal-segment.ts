@@ -77,20 +77,29 @@ export interface Segment {
 /** Reads a segment's text (format: job-journal.ts); a commit torn by a crash (no closing C) is left out. */
 export function readSegment(text: string): SegmentWrites {
   const out = new SegmentWrites();
+  /** The records of the commit being read, applied at its C. */
+  let records: Array<(to: SegmentWrites) => void> = [];
   let from = 0;
-  let commitStart = 0;
-  const lines: string[] = [];
   while (from < text.length) {
     const end = text.indexOf('\n', from);
     if (end < 0) break; // a line cut short by a crash
     const line = text.slice(from, end);
     from = end + 1;
-    if (line !== 'C') {
-      lines.push(line);
-      continue;
+    if (line === 'C') {
+      for (const r of records) r(out);
+      records = [];
+    } else if (line[0] === 'E') {
+      // The run's lines follow the header: its chunk is their text, without the last newline.
+      const [, jobId, first, count] = line.split('\t') as [string, string, string, string];
+      let runEnd = from - 1;
+      for (let n = Number(count); n > 0 && runEnd >= 0; n--) runEnd = text.indexOf('\n', runEnd + 1);
+      if (runEnd < 0) break; // cut short by a crash
+      const chunk = { jobId, first: Number(first), last: Number(first) + Number(count) - 1, parts: [text.slice(from, runEnd)] };
+      records.push((to) => to.putChunk(chunk));
+      from = runEnd + 1;
+    } else {
+      records.push((to) => take(line, to));
     }
-    for (let i = commitStart; i < lines.length; i++) take(lines[i]!, out);
-    commitStart = lines.length;
   }
   return out;
 }
@@ -110,7 +119,7 @@ function take(line: string, out: SegmentWrites): void {
 }
 
 /**
- * A run of events: its lines hold no raw tab, so the tabs after the third field separate them, and
+ * A run of events as earlier versions wrote it: its lines hold no raw tab, so the tabs after the third field separate them, and
  * the chunk's text is the rest with each tab made a newline — no line is taken apart one by one
  * (a segment of a busy token stream has tens of thousands).
  */
