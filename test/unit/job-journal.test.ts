@@ -33,10 +33,21 @@ function closedSegment(dir: string, commits: Array<(j: JobJournal) => void>): Se
   return segment;
 }
 
+/** Puts event rows as the engine puts its log's runs: each stretch of one job's consecutive seqs as one run of lines. */
+function putRows(j: JobJournal, rows: Array<[jobId: string, seq: number, line: string]>): void {
+  for (let i = 0; i < rows.length; ) {
+    const [jobId, first] = rows[i]!;
+    let n = 1;
+    while (i + n < rows.length && rows[i + n]![0] === jobId && rows[i + n]![1] === first + n) n++;
+    j.putRun(jobId, first, n, Buffer.from(rows.slice(i, i + n).map((r) => `${r[2]}\n`).join('')));
+    i += n;
+  }
+}
+
 describe('the job journal', () => {
   it('reads back whole commits only: a commit torn by a crash (no closing line) is left out', () => {
     const dir = tempDir('journal');
-    const file = segmentOf(dir, [(j) => j.putJobRow(jobRow(job('job_a', 'queued'), 1)), (j) => j.putEvents([['job_a', 1, '{"seq":1}']])]);
+    const file = segmentOf(dir, [(j) => j.putJobRow(jobRow(job('job_a', 'queued'), 1)), (j) => putRows(j, [['job_a', 1, '{"seq":1}']])]);
     const whole = readSegment(readFileSync(file, 'utf8'));
     expect([...whole.jobs.keys()]).toEqual(['job_a']);
     expect(chunksOf(whole)).toEqual([['job_a', 1, 1, '{"seq":1}']]);
@@ -44,7 +55,11 @@ describe('the job journal', () => {
     const text = readFileSync(file, 'utf8');
     const torn = `${text}J\tjob_b\tsp_1\tqueued\t2\t1\t\t{"id":"job_b"`;
     expect([...readSegment(torn).jobs.keys()]).toEqual(['job_a']);
-    expect(chunksOf(readSegment(`${text}R\tjob_a\t2\t{"seq":2}\n`))).toEqual([['job_a', 1, 1, '{"seq":1}']]);
+    expect(chunksOf(readSegment(`${text}E\tjob_a\t2\t2\n{"seq":2}\n{"seq":3}\n`))).toEqual([['job_a', 1, 1, '{"seq":1}']]);
+    expect(chunksOf(readSegment(`${text}E\tjob_a\t2\t2\n{"seq":2}\n{"seq":3`))).toEqual([['job_a', 1, 1, '{"seq":1}']]);
+    expect(chunksOf(readSegment(`${text}E\tjob_a\t2\t2\n{"seq":2}\n`))).toEqual([['job_a', 1, 1, '{"seq":1}']]);
+    // Runs as earlier versions wrote them (one line, tab-separated) are still read.
+    expect(chunksOf(readSegment(`${text}R\tjob_a\t2\t{"seq":2}\t{"seq":3}\nC\n`))).toEqual([['job_a', 1, 3, '{"seq":1}\n{"seq":2}\n{"seq":3}']]);
   });
 
   it('folds a segment: the last row of each job, each job\'s events in one chunk while their seqs run on, the highest trim — read back or kept in memory alike', () => {
@@ -52,11 +67,11 @@ describe('the job journal', () => {
     const { file, writes: kept } = closedSegment(dir, [
       (j) => {
         j.putJobRow(jobRow(job('job_a', 'queued'), 1));
-        j.putEvents([['job_a', 1, 'a1']]);
+        putRows(j, [['job_a', 1, 'a1']]);
       },
       (j) => j.putJobRow(jobRow(job('job_b', 'queued'), 2)),
       (j) => {
-        j.putEvents([['job_a', 2, 'a2'], ['job_b', 1, 'b1'], ['job_a', 3, 'a3'], ['job_b', 5, 'b5']]);
+        putRows(j, [['job_a', 2, 'a2'], ['job_b', 1, 'b1'], ['job_a', 3, 'a3'], ['job_b', 5, 'b5']]);
         j.trimEvents('job_a', 2);
         j.trimEvents('job_a', 3);
         j.putJobRow(jobRow(job('job_a', 'completed', { finished_at: 9 }), 1));
@@ -89,7 +104,7 @@ describe('the job journal', () => {
     try {
       journal.commit(() => journal.putJobRow(jobRow(job('job_before', 'queued'), 1)));
       const big = 'x'.repeat(64 * 1024);
-      expect(() => journal.commit(() => journal.putEvents([['job_before', 1, JSON.stringify({ big })]]))).toThrow(/ENOSPC/);
+      expect(() => journal.commit(() => putRows(journal, [['job_before', 1, JSON.stringify({ big })]]))).toThrow(/ENOSPC/);
       journal.commit(() => journal.putJobRow(jobRow(job('job_after', 'queued'), 2)));
       const { file } = journal.rotate()!;
       const w = readSegment(readFileSync(file, 'utf8'));
@@ -104,7 +119,7 @@ describe('the job journal', () => {
   it('keeps tabs and newlines inside events (JSON escapes them; the format relies on it)', () => {
     const dir = tempDir('journal');
     const texts = ['a\tb', 'line\nbreak', '\t\n\r'];
-    const file = segmentOf(dir, [(j) => j.putEvents(texts.map((text, i) => ['job_t', i + 1, eventLine('job_t', i + 1, { type: 'token', text })]))]);
+    const file = segmentOf(dir, [(j) => putRows(j, texts.map((text, i) => ['job_t', i + 1, eventLine('job_t', i + 1, { type: 'token', text })]))]);
     const [chunk] = readSegment(readFileSync(file, 'utf8')).chunks;
     expect(chunk!.parts.join('\n').split('\n').map((l) => JSON.parse(l).text)).toEqual(texts);
   });
@@ -113,8 +128,8 @@ describe('the job journal', () => {
     const dataDir = tempDir('journal-crash');
     const journalDir = join(dataDir, 'journal');
     // Two segments as a process that died would leave them: the job accepted, then finished.
-    segmentOf(journalDir, [(j) => { j.putJobRow(jobRow(job('job_x', 'queued'), 1)); j.putEvents([['job_x', 1, '{"type":"queued","seq":1}']]); }]);
-    segmentOf(journalDir, [(j) => { j.putEvents([['job_x', 2, '{"type":"result","seq":2}']]); j.putJobRow(jobRow(job('job_x', 'completed', { finished_at: 5, result: { data: 'kept', files: [] } }), 1)); }]);
+    segmentOf(journalDir, [(j) => { j.putJobRow(jobRow(job('job_x', 'queued'), 1)); putRows(j, [['job_x', 1, '{"type":"queued","seq":1}']]); }]);
+    segmentOf(journalDir, [(j) => { putRows(j, [['job_x', 2, '{"type":"result","seq":2}']]); j.putJobRow(jobRow(job('job_x', 'completed', { finished_at: 5, result: { data: 'kept', files: [] } }), 1)); }]);
     expect(readdirSync(journalDir)).toHaveLength(2);
     const engine = createEmbeddedEngine({ dataDir });
     expect(await engine.getJob('job_x')).toMatchObject({ state: 'completed', result: { data: 'kept' } });

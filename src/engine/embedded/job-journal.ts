@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../core/types.ts';
-import { SegmentWrites, chunkRows, type Segment } from './journal-segment.ts';
+import { SegmentWrites, type Segment } from './journal-segment.ts';
 
 /** A job's row as SQLite keeps it: the columns its queries need, and the whole job as JSON. */
 export interface JobRow {
@@ -23,8 +23,6 @@ export const jobRow = (job: Job, rank: number): JobRow => ({
   finished_at: job.finished_at ?? null,
   body: JSON.stringify(job),
 });
-
-export type EventRow = [jobId: string, seq: number, line: string];
 
 /** What SQLite takes of a job's writes: its events as chunks (runs of consecutive seqs, lines joined by "\n"). */
 export interface StoreWrites {
@@ -86,7 +84,7 @@ export class JobJournal {
     return names.map((e) => join(dir, e.name)).sort((a, b) => segmentNumber(a) - segmentNumber(b));
   }
 
-  /** Runs `writes` (which call putJobRow, putEvents and trimEvents here) and makes them durable together. */
+  /** Runs `writes` (which call putJobRow, putRun and trimEvents here) and makes them durable together. */
   commit(writes: () => void): void {
     const gathering: NonNullable<JobJournal['gathering']> = { parts: [], writes: [] };
     this.gathering = gathering;
@@ -116,18 +114,12 @@ export class JobJournal {
   }
 
   /** `count` events of a job from `firstSeq` on: their lines, each followed by a newline. */
-  putRun(jobId: string, firstSeq: number, count: number, lines: Uint8Array): void {
+  putRun(jobId: string, firstSeq: number, count: number, lines: Buffer): void {
     this.add(`E\t${jobId}\t${firstSeq}\t${count}\n`, (to) => {
       // The lines joined by newlines, as SQLite keeps a chunk: all but the last newline.
-      const text = Buffer.from(lines.buffer, lines.byteOffset, lines.length - 1).toString('utf8');
-      to.putChunk({ jobId, first: firstSeq, last: firstSeq + count - 1, parts: [text] });
+      to.putChunk({ jobId, first: firstSeq, last: firstSeq + count - 1, parts: [lines.toString('utf8', 0, lines.length - 1)] });
     });
     this.gathering!.parts.push(lines);
-  }
-
-  /** Events given as rows rather than taken from a log (one run per stretch of consecutive seqs). */
-  putEvents(rows: EventRow[]): void {
-    for (const c of chunkRows(rows)) this.putRun(c.jobId, c.first, c.parts.length, Buffer.from(`${c.parts.join('\n')}\n`));
   }
 
   trimEvents(jobId: string, keepFromSeq: number): void {

@@ -1,5 +1,5 @@
 import { readFileSync, unlinkSync } from 'node:fs';
-import type { EventRow, JobRow, StoreWrites } from './job-journal.ts';
+import type { JobRow, StoreWrites } from './job-journal.ts';
 
 /** A run of one job's events with consecutive seqs: SQLite keeps it as one row, the parts joined by "\n". */
 export interface Chunk {
@@ -8,24 +8,6 @@ export interface Chunk {
   last: number;
   /** Event lines, or runs of them already joined by "\n". */
   parts: string[];
-}
-
-/** Rows in append order, as chunks: one per job, or more where its seqs skip. */
-export function chunkRows(rows: EventRow[]): Chunk[] {
-  const out: Chunk[] = [];
-  const open = new Map<string, Chunk>();
-  for (const [jobId, seq, line] of rows) {
-    const chunk = open.get(jobId);
-    if (chunk && chunk.last + 1 === seq) {
-      chunk.last = seq;
-      chunk.parts.push(line);
-      continue;
-    }
-    const fresh = { jobId, first: seq, last: seq, parts: [line] };
-    open.set(jobId, fresh);
-    out.push(fresh);
-  }
-  return out;
 }
 
 /**
