@@ -3,14 +3,15 @@
  * environment (a setting such as SPACEPORT_CHECKPOINT_MS), with the raw ws relay beside them if
  * asked: medians per variant and each one's ratio to the first. This machine's speed swings by
  * tens of percent from minute to minute, so a setting is judged by variants measured in the same
- * minutes, never by two runs taken apart. (A change to the code needs two checkouts instead.)
+ * minutes, never by two runs taken apart. A change to the code is judged the same way, with the
+ * commit before it checked out elsewhere and named by BENCH_CHECKOUT in one variant's environment.
  *
  * Usage: npm run bench:ab -- --bench dispatchRoundTrip [--rounds 6] [--quick] raw '{}' '{"SPACEPORT_CHECKPOINT_MS":"0"}'
  *   raw    the raw ws relay
- *   {…}    a gateway process with these environment variables
+ *   {…}    a gateway process with these environment variables ({"BENCH_CHECKOUT":"<dir>"}: from that checkout)
  */
 import { parseArgs } from 'node:util';
-import { FULL, QUICK, settle } from './benchmark.ts';
+import { FULL, QUICK, runOn, settle } from './benchmark.ts';
 import { benchmarksNamed } from './benchmarks.ts';
 import { shown, table } from './report.ts';
 import { quantile, round } from './stats.ts';
@@ -41,12 +42,7 @@ try {
       const v = variants[(i + r) % variants.length]!;
       process.stderr.write(`round ${r + 1}/${rounds}: ${v.label}\n`);
       if (!args.quick) await settle(500);
-      const own = benchmark!.freshServers && v.target.fresh ? await v.target.fresh() : undefined;
-      try {
-        runs.set(v.label, [...(runs.get(v.label) ?? []), (await benchmark!.run(own ?? v.target, sizes)) as Record<string, number>]);
-      } finally {
-        await own?.stop();
-      }
+      runs.set(v.label, [...(runs.get(v.label) ?? []), (await runOn(benchmark!, v.target, sizes)) as Record<string, number>]);
     }
   }
   const medians = variants.map((v) => {

@@ -69,6 +69,16 @@ export interface Benchmark<R extends object = Record<string, number>> {
   warmUp?(target: Target, sizes: Sizes): Promise<unknown>;
 }
 
+/** One run of a benchmark on the target — or on a new one of its kind, stopped after, when the benchmark asks for fresh servers. */
+export async function runOn<R extends object>(benchmark: Benchmark<R>, target: Target, sizes: Sizes): Promise<R> {
+  const own = benchmark.freshServers && target.fresh ? await target.fresh() : undefined;
+  try {
+    return await benchmark.run(own ?? target, sizes);
+  } finally {
+    await own?.stop();
+  }
+}
+
 /** Server CPU consumed while `work` runs, in microseconds, with the work's own result. */
 export async function withServerCpu<T>(target: Target, work: () => Promise<T>): Promise<{ value: T; cpuMicros: number }> {
   const before = (await target.probe()).cpuMicros;

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { FULL, QUICK, settle, type Benchmark } from './benchmark.ts';
+import { FULL, QUICK, runOn, settle, type Benchmark } from './benchmark.ts';
 import { ALL, benchmarksNamed } from './benchmarks.ts';
 import { printReport, ratiosOf, type Results } from './report.ts';
 import { quantile } from './stats.ts';
@@ -58,12 +58,7 @@ async function measure(targets: Target[]): Promise<Results> {
         // Let the previous run's leftovers (a WAL checkpoint, GC) finish, so they are not billed here.
         if (!args.quick) await settle(1000);
         const key = `${t.name}\u0000${b.key}`;
-        const own = b.freshServers && t.fresh ? await t.fresh() : undefined;
-        try {
-          runs.set(key, [...(runs.get(key) ?? []), (await bounded(`${b.key} on ${t.name}`, b.run(own ?? t, sizes))) as Record<string, number>]);
-        } finally {
-          await own?.stop();
-        }
+        runs.set(key, [...(runs.get(key) ?? []), (await bounded(`${b.key} on ${t.name}`, runOn(b, t, sizes))) as Record<string, number>]);
       }
     }
   }
