@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { lineType } from '../../core/job-events.ts';
+import { isFinalLine, lineType } from '../../core/job-events.ts';
 import { spaceStatus } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';
@@ -80,6 +80,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
   private sendLine(jobId: string, line: string): void {
     // Progress may be coalesced for a slow reader (only the newest of a job's waiting progress goes).
     this.peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined);
+    if (isFinalLine(line)) this.peer.flush();
   }
 
   private pushFilesOf(jobId: string, on: boolean | undefined): void {

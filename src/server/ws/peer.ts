@@ -134,9 +134,21 @@ export class Peer {
     this.corked = true;
     socket.cork();
     process.nextTick(() => {
+      if (!this.corked) return; // flushed already
       this.corked = false;
       socket.uncork();
     });
+  }
+
+  /**
+   * Lets what was written so far leave now instead of at the end of the burst: for a message its
+   * receiver is waiting on (a job for its worker, a job's final event), which would otherwise wait
+   * for the bookkeeping the same burst goes on to do.
+   */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    (this.ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
   }
 
   private sendToSocket(data: string | Uint8Array, fin: boolean): void {

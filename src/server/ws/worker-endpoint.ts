@@ -42,6 +42,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
               files: files.map((f, index) => ({ index, name: f.file.name, mime: f.file.mime, size: f.file.size, input: f.file.input })),
             });
             files.forEach((f, index) => peer.sendFrame({ ref: job.id, index }, f.bytes));
+            peer.flush();
           },
           sendCancel(jobId, reason) {
             peer.sendJson({ type: 'cancel', job: jobId, reason });
