@@ -230,6 +230,20 @@ describe('the store process', () => {
     store.close();
   });
 
+  it('runs the store process at the lowest CPU priority, below the event loop it works for', async () => {
+    const dataDir = tempDir('store-process-nice');
+    const store = new SqliteStore(join(dataDir, 'spaceport.db'));
+    const applier = new SegmentApplier(store, join(dataDir, 'spaceport.db'), 50);
+    const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/);
+    const child = children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('store-process'));
+    expect(child).toBeDefined();
+    const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+    const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    expect(nice).toBe(19);
+    await applier.stop();
+    store.close();
+  });
+
   it('fails a segment it cannot read, and keeps every later one waiting behind it, in order', async () => {
     const dataDir = tempDir('store-process-bad');
     const store = new SqliteStore(join(dataDir, 'spaceport.db'));

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { applySegment, type Segment } from './journal-segment.ts';
@@ -82,6 +83,12 @@ export class SegmentApplier {
   private startChild(dbFile: string, intervalMs: number): void {
     const child = spawn(process.execPath, ['--import', LOADER, SCRIPT, dbFile, String(intervalMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
+    // Below the event loop: on a busy machine its work waits for the gateway's, never the reverse.
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, 19);
+    } catch {
+      // Not allowed here: it runs at the gateway's priority.
+    }
     child.stdin!.on('error', () => {}); // a dead child's pipe: its exit is what we act on
     createInterface({ input: child.stdout! }).on('line', (answer) => {
       if (answer === 'applied') return this.sent.shift()?.done();
