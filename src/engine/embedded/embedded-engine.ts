@@ -97,7 +97,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   /** Jobs whose in-between state changes are not on disk yet. */
   const dirty = new Set<ActiveJob>();
-  /** Jobs with events not in the journal yet. */
+  /** Accepted jobs with events not in the journal yet (a job's first commit, in submitJob, takes all it has by then). */
   const unjournaled = new Set<ActiveJob>();
   /** A job's events since its last commit, straight from its log, and the trim of those the log let go. */
   const journalEvents = (a: ActiveJob) => {
@@ -107,17 +107,13 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   /** Buffered job states and events, into the journal's commit being gathered. */
   const writePending = () => {
     for (const a of dirty) persist(a);
-    // A job not accepted yet has its first commit to come, with its row (submitJob).
-    for (const a of unjournaled) if (a.journaled >= 0) journalEvents(a);
+    for (const a of unjournaled) journalEvents(a);
   };
   /** After the commit of writePending is on disk (it throws otherwise, and all is tried again next time). */
   const pendingWritten = () => {
     dirty.clear();
-    for (const a of unjournaled) {
-      if (a.journaled < 0) continue;
-      a.journaled = a.log.lastSeq;
-      unjournaled.delete(a);
-    }
+    for (const a of unjournaled) a.journaled = a.log.lastSeq;
+    unjournaled.clear();
   };
   /** SQLite has everything journaled so far once this settles. */
   let applied: Promise<void> = Promise.resolve();
@@ -156,7 +152,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const seq = a.log.nextSeq;
     const line = eventLine(a.job.id, seq, event);
     a.log.append(line);
-    unjournaled.add(a);
+    if (a.journaled >= 0) unjournaled.add(a);
     return { seq, line };
   }
 
@@ -254,9 +250,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
         await newJobs.commit(() => {
           persist(a);
           journalEvents(a);
-          if (a.journaled >= 0) return; // ended already, in a commit of its own
-          a.journaled = a.log.lastSeq;
-          unjournaled.delete(a);
+          // Unless it ended already, in a commit of its own.
+          if (a.journaled < 0) a.journaled = a.log.lastSeq;
         });
       } catch (err) {
         // Not durable, so not accepted: it must not run either (a worker that took it meanwhile

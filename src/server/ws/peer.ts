@@ -129,7 +129,7 @@ export class Peer {
    */
   private cork(): void {
     if (this.corked) return;
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const socket = this.socket;
     if (!socket) return;
     this.corked = true;
     socket.cork();
@@ -148,7 +148,12 @@ export class Peer {
   flush(): void {
     if (!this.corked) return;
     this.corked = false;
-    (this.ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
+    this.socket?.uncork();
+  }
+
+  /** The TCP socket under the WebSocket (ws keeps it as `_socket`), for corking. */
+  private get socket(): { cork(): void; uncork(): void } | undefined {
+    return (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
   }
 
   private sendToSocket(data: string | Uint8Array, fin: boolean): void {
