@@ -1,9 +1,10 @@
 import type { WebSocket } from 'ws';
-import { encodeFrame, frameHead, type FrameHeader } from '../../protocol/binary-frame.ts';
+import { frameHead, type FrameHeader } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { ERRORS, type ErrorCode } from '../../protocol/errors.ts';
 import type { Limits } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
+import { Outbox, type OutMessage } from './outbox.ts';
 
 /** Below this many bytes in ws's own buffer we write straight through; above it we queue (and may coalesce). */
 const HIGH_WATER = 256 * 1024;
@@ -13,15 +14,10 @@ export interface PeerCloseListener {
   peerClosed(peer: Peer): void;
 }
 
-/** Payloads above this go out as a fragment after their frame head instead of being copied into one buffer. */
-const FRAGMENT_ABOVE = 64 * 1024;
-
 interface Queued {
-  data: string | Uint8Array;
+  data: OutMessage;
   bytes: number;
   key: string | undefined;
-  /** false for the first fragment of a binary frame sent in two (see sendFrame). */
-  fin: boolean;
 }
 
 /**
@@ -34,15 +30,13 @@ export class Peer {
   private queuedBytes = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private tokens: number;
-  private corked = false;
+  private readonly outbox: Outbox;
   private readonly rate: number;
   private readonly burst: number;
   private lastRefill = Date.now();
   lastActivity = Date.now();
   alive = true;
   closed = false;
-  /** A message's first fragment is on the socket and its last is not yet (see sendFrame). */
-  private midMessage = false;
   /** Told when the socket closes (one listener here rather than one per part of the connection). */
   private closeListeners: PeerCloseListener[] | undefined;
 
@@ -58,6 +52,9 @@ export class Peer {
     this.rate = role === 'worker' ? limits.workerMessagesPerSecond : limits.messagesPerSecond;
     this.burst = role === 'worker' ? limits.workerMessageBurst : limits.messageBurst;
     this.tokens = this.burst;
+    // ws keeps the TCP socket as `_socket`; frames are written to it directly (outbox.ts says why).
+    const socket = (ws as unknown as { _socket: ConstructorParameters<typeof Outbox>[0] })._socket;
+    this.outbox = new Outbox(socket, ws);
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -71,23 +68,17 @@ export class Peer {
   }
 
   /**
-   * Sends a text frame. With a `coalesceKey` (progress of one job), a still-queued older frame with
-   * the same key is dropped and this one goes to the back, so order by seq is kept.
+   * Sends a text frame (or a binary one, for bytes). With a `coalesceKey` (progress of one job), a
+   * still-queued older frame with the same key is dropped and this one goes to the back, so order
+   * by seq is kept.
    */
   send(data: string | Uint8Array, coalesceKey?: string): void {
-    if (this.countOutgoing()) this.write(data, coalesceKey, true);
+    if (this.countOutgoing()) this.write(typeof data === 'string' ? data : [data], coalesceKey);
   }
 
-  /**
-   * A binary frame (protocol/binary-frame.ts). A large payload is not copied behind its header:
-   * the two leave as one WebSocket message in two fragments, which every receiver joins.
-   */
+  /** A binary frame (protocol/binary-frame.ts); its header and payload are not copied into one buffer first. */
   sendFrame(header: FrameHeader, payload: Uint8Array): void {
-    if (payload.length <= FRAGMENT_ABOVE) return this.send(encodeFrame(header, payload));
-    if (!this.countOutgoing()) return;
-    // Queued or written back to back: nothing can come between the two fragments.
-    this.write(frameHead(header), undefined, false);
-    this.write(payload, undefined, true);
+    if (this.countOutgoing()) this.write([frameHead(header), payload], undefined);
   }
 
   /** Counts one outgoing message; false when the connection is closed and nothing should be sent. */
@@ -98,23 +89,19 @@ export class Peer {
     return true;
   }
 
-  private write(data: string | Uint8Array, coalesceKey: string | undefined, fin: boolean): void {
-    // The rest of a message whose first fragment is on the socket goes right behind it, whatever
-    // the buffer: anything else sent in between (the slow_consumer error) would be taken by the
-    // receiver as its continuation.
-    if (this.midMessage || (this.queue.length === 0 && this.ws.bufferedAmount < HIGH_WATER)) {
-      this.cork();
-      this.sendToSocket(data, fin);
+  private write(data: OutMessage, coalesceKey: string | undefined): void {
+    if (this.queue.length === 0 && this.outbox.bufferedBytes < HIGH_WATER) {
+      this.outbox.add(data);
       return;
     }
     if (coalesceKey !== undefined) {
       const index = this.queue.findIndex((q) => q.key === coalesceKey);
       if (index >= 0) this.queuedBytes -= this.queue.splice(index, 1)[0]!.bytes;
     }
-    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    this.queue.push({ data, bytes, key: coalesceKey, fin });
+    const bytes = typeof data === 'string' ? data.length : data.reduce((n, p) => n + p.length, 0);
+    this.queue.push({ data, bytes, key: coalesceKey });
     this.queuedBytes += bytes;
-    if (this.queuedBytes + this.ws.bufferedAmount > this.limits.maxOutboundBytes) {
+    if (this.queuedBytes + this.outbox.bufferedBytes > this.limits.maxOutboundBytes) {
       this.sendNow({ type: 'error', code: 'slow_consumer', message: ERRORS.slow_consumer.text });
       this.close(CLOSE.slowConsumer, 'slow_consumer');
       return;
@@ -123,43 +110,12 @@ export class Peer {
   }
 
   /**
-   * Holds the socket's writes until the current burst of work is done, so the frames produced by
-   * one batch of incoming messages (a worker's tokens arrive many per TCP read) leave in one
-   * writev instead of one system call each — measured as the largest cost of the token relay.
-   */
-  private cork(): void {
-    if (this.corked) return;
-    const socket = this.socket;
-    if (!socket) return;
-    this.corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      if (!this.corked) return; // flushed already
-      this.corked = false;
-      socket.uncork();
-    });
-  }
-
-  /**
-   * Lets what was written so far leave now instead of at the end of the burst: for a message its
+   * Lets what was sent so far leave now instead of at the end of the burst: for a message its
    * receiver is waiting on (a job for its worker, a job's final event), which would otherwise wait
    * for the bookkeeping the same burst goes on to do.
    */
   flush(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket?.uncork();
-  }
-
-  /** The TCP socket under the WebSocket (ws keeps it as `_socket`), for corking. */
-  private get socket(): { cork(): void; uncork(): void } | undefined {
-    return (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-  }
-
-  private sendToSocket(data: string | Uint8Array, fin: boolean): void {
-    if (fin && typeof data === 'string') this.ws.send(data);
-    else this.ws.send(data, { binary: true, fin });
-    this.midMessage = !fin;
+    this.outbox.drain();
   }
 
   /** `listener.peerClosed(this)` runs when the socket closes. */
@@ -180,7 +136,9 @@ export class Peer {
 
   /** Bypasses the queue (for the last words before a close). */
   private sendNow(message: object): void {
-    if (!this.closed) this.ws.send(JSON.stringify(message));
+    if (this.closed) return;
+    this.outbox.add(JSON.stringify(message));
+    this.outbox.drain();
   }
 
   private schedulePump(): void {
@@ -192,10 +150,10 @@ export class Peer {
   }
 
   private pump(): void {
-    while (!this.closed && this.queue.length > 0 && (this.midMessage || this.ws.bufferedAmount < HIGH_WATER)) {
+    while (!this.closed && this.queue.length > 0 && this.outbox.bufferedBytes < HIGH_WATER) {
       const next = this.queue.shift()!;
       this.queuedBytes -= next.bytes;
-      this.sendToSocket(next.data, next.fin);
+      this.outbox.add(next.data);
     }
     if (this.queue.length > 0) this.schedulePump();
   }
@@ -219,6 +177,7 @@ export class Peer {
     clearTimeout(this.pollTimer);
     this.queue = [];
     this.queuedBytes = 0;
+    this.outbox.drain(); // what was already sent goes before the close frame
     this.ws.close(code, reason);
   }
 
@@ -235,6 +194,6 @@ export class Peer {
   }
 
   get bufferedBytes(): number {
-    return this.queuedBytes + this.ws.bufferedAmount;
+    return this.queuedBytes + this.outbox.bufferedBytes;
   }
 }
