@@ -58,7 +58,7 @@ describe('a consumer too slow for its outbound buffer', () => {
 
 describe('a resume that meets a job still streaming', () => {
   it('paces what arrived live during the replay too, so the resumer is not closed as slow', async () => {
-    // A lease long enough for 19 MB on a loaded machine: one that ran out (1.5 s in the other
+    // A lease long enough for 25 MB on a loaded machine: one that ran out (1.5 s in the other
     // tests) would requeue the job and stop the very stream this test is about.
     const gw = await gateway({ limits: { maxOutboundBytes: MiB }, core: { leaseMs: 60_000 } });
     await gw.createSpace({ name: 'busy', inputs: ['prompt'] });
@@ -70,15 +70,27 @@ describe('a resume that meets a job still streaming', () => {
     first.close();
     worker.send({ type: 'started', job });
     const chunk = 'y'.repeat(64 * 1024);
-    // A resumer arrives while the worker is still sending: its replay overlaps the live stream.
-    for (let i = 0; i < 100; i++) worker.send({ type: 'partial', job, data: { i, chunk } });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    /** Partials `from`..`to`-1, resolved once the worker's socket has handed them all to the kernel. */
+    const partials = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) worker.send({ type: 'partial', job, data: { i, chunk } });
+      while (worker.ws.bufferedAmount > 0) await sleep(5);
+    };
+    // 12.8 MB: more than the sockets' buffers (the kernel's included) hold, so the replay of it has
+    // to wait for its reader — and this reader is not reading yet.
+    await partials(0, 200);
     const resumer = await gw.client();
+    resumer.ws.pause();
     resumer.send({ type: 'resume', id: 'r', job, after_seq: 0 });
-    for (let i = 100; i < 300; i++) worker.send({ type: 'partial', job, data: { i, chunk } });
+    await sleep(300);
+    // These arrive while the replay waits: live lines held behind it, 12.8 MB more.
+    await partials(200, 400);
     worker.send({ type: 'result', job, data: 'done' });
+    await sleep(300);
+    resumer.ws.resume();
     await resumer.wait('result', (m) => m.type === 'result' || m.type === 'error', 60_000);
     expect(resumer.of('error')).toEqual([]);
-    expect(resumer.of('partial', job).map((m) => m.data.i)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(resumer.of('partial', job).map((m) => m.data.i)).toEqual(Array.from({ length: 400 }, (_, i) => i));
     expect(resumer.closed).toBeNull();
     resumer.close();
     worker.close();

@@ -15,6 +15,8 @@ export type OutMessage = string | Uint8Array[];
 
 interface FrameSocket {
   readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  once(event: 'drain', listener: () => void): unknown;
   write(chunk: Uint8Array): boolean;
   cork(): void;
   uncork(): void;
@@ -22,6 +24,12 @@ interface FrameSocket {
 
 /** Binary parts above this are written after their frame as they are, not copied into the burst's buffer. */
 const COPY_AT_MOST = 64 * 1024;
+/**
+ * A burst this large is written at once rather than at its end: a poll phase can read a great deal
+ * from a fast worker, and holding it all would only add latency and memory (and push the connection
+ * over its high-water mark into the slow path).
+ */
+const WRITE_AT = 32 * 1024;
 const FIN_TEXT = 0x81;
 const FIN_BINARY = 0x82;
 
@@ -61,19 +69,27 @@ export class Outbox {
     private readonly connection: { readonly readyState: number; readonly OPEN: number },
   ) {}
 
-  /** Queues a message for the end of the current burst. */
+  /** Queues a message for the end of the current burst (or writes the burst now, once it is large). */
   add(message: OutMessage): void {
     this.messages.push(message);
     this.pendingBytes += typeof message === 'string' ? message.length : partsLength(message);
+    if (this.pendingBytes >= WRITE_AT) return this.drain();
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(drainLater, this);
+      setImmediate(drainLater, this);
     }
   }
 
   /** Bytes accepted but not yet on the wire: waiting here, and in the socket's own buffer. */
   get bufferedBytes(): number {
     return this.pendingBytes + this.socket.writableLength;
+  }
+
+  /** Calls `then` once the socket has room again: when it has drained, or at once (next turn) if it need not. */
+  whenWritable(then: () => void): void {
+    this.drain();
+    if (this.socket.writableNeedDrain) this.socket.once('drain', then);
+    else setImmediate(then);
   }
 
   /** Writes what is waiting now. */

@@ -28,7 +28,8 @@ interface Queued {
 export class Peer {
   private queue: Queued[] = [];
   private queuedBytes = 0;
-  private pollTimer: NodeJS.Timeout | undefined;
+  /** The queue is waiting for the socket to take more (see schedulePump). */
+  private pumpPending = false;
   private tokens: number;
   private readonly outbox: Outbox;
   private readonly rate: number;
@@ -61,7 +62,6 @@ export class Peer {
     ws.on('close', () => {
       if (this.closeListeners) for (const l of this.closeListeners) l.peerClosed(this);
       this.closed = true;
-      clearTimeout(this.pollTimer);
       this.queue = [];
       this.queuedBytes = 0;
     });
@@ -142,11 +142,12 @@ export class Peer {
   }
 
   private schedulePump(): void {
-    if (this.pollTimer) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined;
+    if (this.pumpPending) return;
+    this.pumpPending = true;
+    this.outbox.whenWritable(() => {
+      this.pumpPending = false;
       this.pump();
-    }, 2);
+    });
   }
 
   private pump(): void {
@@ -174,7 +175,6 @@ export class Peer {
     this.closed = true;
     // Nothing queued can be sent after the close frame; free it now rather than when the peer
     // finally acknowledges (a stalled reader may take ws's whole close timeout to do that).
-    clearTimeout(this.pollTimer);
     this.queue = [];
     this.queuedBytes = 0;
     this.outbox.drain(); // what was already sent goes before the close frame
