@@ -51,11 +51,12 @@ export interface GatewayConfig {
    */
   checkpointIntervalMs: number;
   /**
-   * Embedded store: how often a job's in-between events and states join the journal, and the
-   * journal's segment goes to SQLite. Accepted jobs and final results never wait for it.
-   * @default 50
+   * Embedded store: how often a job's in-between events and states join the journal. Accepted
+   * jobs and final results never wait for it. @default 50
    */
   flushIntervalMs: number;
+  /** Embedded store: how often the journal's segment goes to SQLite (reads that need SQLite do not wait for it). @default 1000 */
+  applyIntervalMs: number;
   /**
    * Live media — the files of partial events — is held this long for clients that replay it, and
    * (embedded engine) up to `liveMediaBytes` of memory, newest kept. Never written to disk.
@@ -129,6 +130,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
     checkpointIntervalMs: options.checkpointIntervalMs ?? 0,
     flushIntervalMs: options.flushIntervalMs ?? 50,
+    applyIntervalMs: options.applyIntervalMs ?? 1000,
     liveMediaMs: options.liveMediaMs ?? 60_000,
     liveMediaBytes: options.liveMediaBytes ?? 64 * MiB,
     redis: options.redis,

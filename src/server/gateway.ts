@@ -62,6 +62,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
           maxEventsPerJob: config.maxEventsPerJob,
           checkpointIntervalMs: config.checkpointIntervalMs,
           flushIntervalMs: config.flushIntervalMs,
+          applyIntervalMs: config.applyIntervalMs,
           warn: (message) => log.warn(message),
           liveMediaMs: config.liveMediaMs,
           liveMediaBytes: config.liveMediaBytes,

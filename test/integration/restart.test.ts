@@ -74,7 +74,7 @@ describe('a gateway killed right after a client saw a result', () => {
   it('still has the result and every event after a restart (from its job journal)', async () => {
     // Nothing reaches SQLite for a minute: what the client saw is only in the journal's segment
     // when the gateway dies.
-    const first = await serve({ SPACEPORT_FLUSH_MS: '60000' });
+    const first = await serve({ SPACEPORT_FLUSH_MS: '60000', SPACEPORT_APPLY_MS: '60000' });
     const { worker, client } = await spaceWithPeers(first.url, 'journaled');
     client.send({ type: 'submit', space: 'journaled', prompt: 'keep me' });
     const job = (await worker.wait('job', (m) => m.type === 'job')).job;

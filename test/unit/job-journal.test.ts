@@ -146,7 +146,7 @@ describe('the store process', () => {
 
   it('applies the journal and checkpoints the WAL from its own process, and ends with the engine', async () => {
     const dataDir = tempDir('store-process');
-    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 20 });
+    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 20, applyIntervalMs: 20 });
     expect(running(dataDir)).toBe(1);
     const space = { id: 'sp_1', name: 'echo', description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 100, open_registration: false, created_at: 0 } as never;
     await engine.createSpace(space);
@@ -174,9 +174,26 @@ describe('the store process', () => {
     expect(running(dataDir)).toBe(0);
   });
 
+  it('takes buffered events into the journal every flush, and the segment to SQLite only every apply', async () => {
+    const dataDir = tempDir('store-process-intervals');
+    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 20, applyIntervalMs: 60_000 });
+    await engine.submitJob(job('job_tokens', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
+    const held = await engine.claimJob(['sp_1'], 'w', 60_000);
+    await engine.appendEvent(held!.id, { type: 'token', text: 'buffered' }, { workerId: 'w', attempt: 1 });
+    // The token is buffered, then journaled by the flush timer, into the one segment still being written.
+    const segment = join(dataDir, 'journal', readdirSync(join(dataDir, 'journal'))[0]!);
+    await until('the token in the journal', () => readFileSync(segment, 'utf8').includes('buffered'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(readdirSync(join(dataDir, 'journal'))).toHaveLength(1);
+    const sqlite = new SqliteStore(join(dataDir, 'spaceport.db'));
+    expect(sqlite.getJob('job_tokens')).toBeNull();
+    sqlite.close();
+    await engine.close();
+  });
+
   it('is waited for by every read that needs SQLite, also one that finds nothing new to hand over', async () => {
     const dataDir = tempDir('store-process-reads');
-    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000 });
+    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000, applyIntervalMs: 60_000 });
     await engine.createSpace({ id: 'sp_1', name: 'echo', description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 100, open_registration: false, created_at: 0 } as never);
     await engine.submitJob(job('job_read', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
     const held = await engine.claimJob(['sp_1'], 'w', 60_000);
@@ -191,7 +208,7 @@ describe('the store process', () => {
 
   it('killed, leaves what it had not answered for, and what comes after, to the gateway, in order', async () => {
     const dataDir = tempDir('store-process-killed');
-    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000 });
+    const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000, applyIntervalMs: 60_000 });
     await engine.createSpace({ id: 'sp_1', name: 'echo', description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 100, open_registration: false, created_at: 0 } as never);
     await engine.submitJob(job('job_before', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
     const pid = Number(execSync('ps -eo pid,args').toString().split('\n').find((l) => l.includes('store-process.ts') && l.includes(dataDir))!.trim().split(' ')[0]);

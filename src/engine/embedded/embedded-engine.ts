@@ -21,8 +21,14 @@ import { SqliteStore } from './sqlite-store.ts';
 export interface EmbeddedEngineOptions extends EngineOptions {
   /** Directory holding spaceport.db and blobs/. Created if missing. */
   dataDir: string;
-  /** How often buffered (non-final) events join the job journal, and the journal's segment goes to SQLite. @default 50 */
+  /** How often buffered (non-final) events and job states join the job journal. @default 50 */
   flushIntervalMs?: number;
+  /**
+   * How often the journal's segment goes to SQLite (and whenever a read needs SQLite). Each time
+   * wakes the store's process for a transaction: every 50 ms, that work on the machine's other core
+   * showed in the dispatch round trip's p99 (docs/benchmarks.md). @default 1000
+   */
+  applyIntervalMs?: number;
   /**
    * Run the store's own process (store-process.ts), which applies the journal's segments to SQLite
    * and checkpoints the WAL this often, off the event loop. 0: both happen here (segments at each
@@ -53,7 +59,8 @@ interface ActiveJob {
  * hears of it. What happens in between — assignment, start, a requeue, tokens and progress — is
  * batched (flushIntervalMs): a gateway crash requeues every job that was out with a worker anyway,
  * so losing the last few milliseconds of it changes only whether that attempt is counted. SQLite
- * takes the journal a segment at a time (job-journal.ts) and answers the queries memory cannot.
+ * takes the journal a segment at a time (job-journal.ts; every applyIntervalMs, and before any
+ * read of it) and answers the queries memory cannot.
  */
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
@@ -115,6 +122,12 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     for (const a of unjournaled) a.journaled = a.log.lastSeq;
     unjournaled.clear();
   };
+  /** The buffered writes join the journal (on a timer, and before a segment is handed over). */
+  const journalPending = () => {
+    if (unjournaled.size === 0 && dirty.size === 0) return;
+    journal.commit(writePending);
+    pendingWritten();
+  };
   /** SQLite has everything journaled so far once this settles. */
   let applied: Promise<void> = Promise.resolve();
   /**
@@ -122,11 +135,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
    * has everything written so far. Runs on a timer, and before anything is read from SQLite or
    * deleted there.
    */
-  const flush = (): Promise<void> => {
-    if (unjournaled.size > 0 || dirty.size > 0) {
-      journal.commit(writePending);
-      pendingWritten();
-    }
+  const flush = async (): Promise<void> => {
+    journalPending();
     const segment = journal.rotate();
     // With nothing new, what was handed over last may still be on its way to SQLite.
     if (segment) applied = applier.apply(segment);
@@ -134,15 +144,24 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     return applied;
   };
   let lastWarned = 0;
-  const flushTimer = setInterval(() => {
-    flush().catch((err) => {
-      // Once a failure starts, and then every 10 s while it lasts (it is tried every flush).
-      if (Date.now() - lastWarned < 10_000) return;
-      lastWarned = Date.now();
-      options.warn?.(`The job journal could not be applied to SQLite; it stays on disk and is tried again: ${(err as Error).message}`);
-    });
+  const warnOnce = (what: string, err: unknown) => {
+    // Once a failure starts, and then every 10 s while it lasts (it is tried each time).
+    if (Date.now() - lastWarned < 10_000) return;
+    lastWarned = Date.now();
+    options.warn?.(`${what}: ${(err as Error).message}`);
+  };
+  const journalTimer = setInterval(() => {
+    try {
+      journalPending();
+    } catch (err) {
+      warnOnce('Buffered job events could not be written to the job journal; they are tried again', err);
+    }
   }, options.flushIntervalMs ?? 50);
-  flushTimer.unref();
+  journalTimer.unref();
+  const applyTimer = setInterval(() => {
+    flush().catch((err) => warnOnce('The job journal could not be applied to SQLite; it stays on disk and is tried again', err));
+  }, options.applyIntervalMs ?? 1000);
+  applyTimer.unref();
 
   const persist = (a: ActiveJob) => journal.putJobRow(jobRow(a.job, a.rank));
   const newJobs = new GroupCommit((writes) => journal.commit(writes));
@@ -481,7 +500,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(flushTimer);
+      clearInterval(journalTimer);
+      clearInterval(applyTimer);
       newJobs.commitNow();
       await flush().catch(() => {}); // what SQLite could not take stays in the journal for the next start
       bus.clear();
