@@ -15,8 +15,6 @@ export type OutMessage = string | Uint8Array[];
 
 interface FrameSocket {
   readonly writableLength: number;
-  readonly writableNeedDrain: boolean;
-  once(event: 'drain', listener: () => void): unknown;
   write(chunk: Uint8Array): boolean;
   cork(): void;
   uncork(): void;
@@ -83,13 +81,6 @@ export class Outbox {
   /** Bytes accepted but not yet on the wire: waiting here, and in the socket's own buffer. */
   get bufferedBytes(): number {
     return this.pendingBytes + this.socket.writableLength;
-  }
-
-  /** Calls `then` once the socket has room again: when it has drained, or at once (next turn) if it need not. */
-  whenWritable(then: () => void): void {
-    this.drain();
-    if (this.socket.writableNeedDrain) this.socket.once('drain', then);
-    else setImmediate(then);
   }
 
   /** Writes what is waiting now. */

@@ -28,8 +28,7 @@ interface Queued {
 export class Peer {
   private queue: Queued[] = [];
   private queuedBytes = 0;
-  /** The queue is waiting for the socket to take more (see schedulePump). */
-  private pumpPending = false;
+  private pollTimer: NodeJS.Timeout | undefined;
   private tokens: number;
   private readonly outbox: Outbox;
   private readonly rate: number;
@@ -62,6 +61,7 @@ export class Peer {
     ws.on('close', () => {
       if (this.closeListeners) for (const l of this.closeListeners) l.peerClosed(this);
       this.closed = true;
+      clearTimeout(this.pollTimer);
       this.queue = [];
       this.queuedBytes = 0;
     });
@@ -142,12 +142,15 @@ export class Peer {
   }
 
   private schedulePump(): void {
-    if (this.pumpPending) return;
-    this.pumpPending = true;
-    this.outbox.whenWritable(() => {
-      this.pumpPending = false;
+    if (this.pollTimer) return;
+    // What waits for the end of the burst goes now, ahead of the queue; then the queue is polled
+    // rather than woken by the socket's 'drain'. Either the other way measured as twice the media
+    // CPU per MiB in A/B runs (docs/benchmarks.md).
+    this.outbox.drain();
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
       this.pump();
-    });
+    }, 2);
   }
 
   private pump(): void {
@@ -175,6 +178,7 @@ export class Peer {
     this.closed = true;
     // Nothing queued can be sent after the close frame; free it now rather than when the peer
     // finally acknowledges (a stalled reader may take ws's whole close timeout to do that).
+    clearTimeout(this.pollTimer);
     this.queue = [];
     this.queuedBytes = 0;
     this.outbox.drain(); // what was already sent goes before the close frame
