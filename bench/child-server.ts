@@ -16,8 +16,9 @@ export interface ChildServer {
 
 /** Starts a TypeScript server of this repo as its own process and waits for its listening line. */
 export async function startChildServer(file: string, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
-  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under test.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers under test; in one
+  // server's environment (a bench:ab variant), it adds node flags to that server only.
+  const nodeArgs = `${process.env.BENCH_NODE_ARGS ?? ''} ${env.BENCH_NODE_ARGS ?? ''}`.split(' ').filter(Boolean);
   const probeModule = join(ROOT, 'bench/server-probe.ts');
   // BENCH_CHECKOUT=<dir> in a server's environment runs that checkout of the repo instead (with
   // its own node_modules, or a link to these): how bench:ab compares two versions of the code.
