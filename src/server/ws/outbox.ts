@@ -1,8 +1,9 @@
 /**
- * The frames a connection sends during one burst of work, framed here and written to its socket
- * at the end of the burst (or at `drain`) as one buffer — one write(2) and one allocation for a
- * burst of a worker's tokens, where `ws.send` makes two stream writes per message (header and
- * payload), each a buffered entry the socket then gathers into a writev.
+ * The frames a connection sends during one turn of the event loop, framed here and written to its
+ * socket as one buffer once the turn's I/O callbacks have run (setImmediate), when 32 KiB wait, or
+ * at `drain` — one write(2) and one allocation for a burst of a worker's tokens, and for a job's
+ * `accepted`, `started` and `result` when they come in one turn; `ws.send` makes two stream
+ * writes per message (header and payload), each a buffered entry the socket gathers into a writev.
  *
  * Server frames are never masked (RFC 6455 §5.1) and the gateway never compresses
  * (perMessageDeflate is off), so a frame is a 2-, 4- or 10-byte header and the payload. `ws` still
@@ -56,7 +57,7 @@ const lengths: number[] = [];
 const partsLength = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
 
 export class Outbox {
-  private messages: OutMessage[] = [];
+  private readonly messages: OutMessage[] = [];
   /** Payload bytes waiting (text counted in UTF-16 units: an estimate, for back-pressure only). */
   pendingBytes = 0;
   private scheduled = false;
@@ -67,7 +68,7 @@ export class Outbox {
     private readonly connection: { readonly readyState: number; readonly OPEN: number },
   ) {}
 
-  /** Queues a message for the end of the current burst (or writes the burst now, once it is large). */
+  /** Queues a message for the end of the turn (or writes what waits now, once it is large). */
   add(message: OutMessage): void {
     this.messages.push(message);
     this.pendingBytes += typeof message === 'string' ? message.length : partsLength(message);

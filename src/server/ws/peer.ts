@@ -110,9 +110,9 @@ export class Peer {
   }
 
   /**
-   * Lets what was sent so far leave now instead of at the end of the burst: for a message its
+   * Lets what was sent so far leave now instead of at the end of the turn: for a message its
    * receiver is waiting on (a job for its worker, a job's final event), which would otherwise wait
-   * for the bookkeeping the same burst goes on to do.
+   * for the bookkeeping the same turn goes on to do.
    */
   flush(): void {
     this.outbox.drain();
@@ -143,7 +143,7 @@ export class Peer {
 
   private schedulePump(): void {
     if (this.pollTimer) return;
-    // What waits for the end of the burst goes now, ahead of the queue; then the queue is polled
+    // What waits for the end of the turn goes now, ahead of the queue; then the queue is polled
     // rather than woken by the socket's 'drain'. Either the other way measured as twice the media
     // CPU per MiB in A/B runs (docs/benchmarks.md).
     this.outbox.drain();
