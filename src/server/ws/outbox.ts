@@ -54,7 +54,8 @@ function writeHeader(to: Buffer, at: number, first: number, length: number): num
 /** Each message's payload length, measured while sizing a drain's buffer (drains never overlap: one list for all). */
 const lengths: number[] = [];
 
-const partsLength = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
+/** A binary message's size; text's is its UTF-8 length (`Buffer.byteLength`), or estimated by its `length`. */
+export const partsLength = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
 
 export class Outbox {
   private readonly messages: OutMessage[] = [];

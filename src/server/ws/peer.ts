@@ -4,9 +4,9 @@ import { CLOSE } from '../../protocol/close-codes.ts';
 import { ERRORS, type ErrorCode } from '../../protocol/errors.ts';
 import type { Limits } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
-import { Outbox, type OutMessage } from './outbox.ts';
+import { Outbox, partsLength, type OutMessage } from './outbox.ts';
 
-/** Below this many bytes in ws's own buffer we write straight through; above it we queue (and may coalesce). */
+/** Below this many bytes waiting in the outbox and the socket we write straight through; above it we queue (and may coalesce). */
 const HIGH_WATER = 256 * 1024;
 
 /** A part of a connection (or the registry of them) that has something to drop when it closes. */
@@ -98,7 +98,7 @@ export class Peer {
       const index = this.queue.findIndex((q) => q.key === coalesceKey);
       if (index >= 0) this.queuedBytes -= this.queue.splice(index, 1)[0]!.bytes;
     }
-    const bytes = typeof data === 'string' ? data.length : data.reduce((n, p) => n + p.length, 0);
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : partsLength(data);
     this.queue.push({ data, bytes, key: coalesceKey });
     this.queuedBytes += bytes;
     if (this.queuedBytes + this.outbox.bufferedBytes > this.limits.maxOutboundBytes) {
