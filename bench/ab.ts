@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { FULL, QUICK, runOn, settle } from './benchmark.ts';
 import { benchmarksNamed } from './benchmarks.ts';
 import { shown, table } from './report.ts';
-import { quantile, round } from './stats.ts';
+import { medianOf, round } from './stats.ts';
 import { gatewayTargets } from './targets/gateway.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
 import type { Target } from './targets/target.ts';
@@ -45,10 +45,7 @@ try {
       runs.set(v.label, [...(runs.get(v.label) ?? []), (await runOn(benchmark!, v.target, sizes)) as Record<string, number>]);
     }
   }
-  const medians = variants.map((v) => {
-    const all = runs.get(v.label)!;
-    return { label: v.label, m: Object.fromEntries(Object.keys(all[0]!).map((k) => [k, quantile(all.map((x) => x[k]!), 0.5)])) };
-  });
+  const medians = variants.map((v) => ({ label: v.label, m: medianOf(runs.get(v.label)!) }));
   const base = medians[0]!;
   const rows: (string | number)[][] = medians.map(({ label, m }) => [label, ...benchmark!.columns.map(([k]) => shown(m[k]!))]);
   for (const { label, m } of medians.slice(1)) {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { FULL, QUICK, runOn, settle, type Benchmark } from './benchmark.ts';
 import { ALL, benchmarksNamed } from './benchmarks.ts';
 import { printReport, ratiosOf, type Results } from './report.ts';
-import { quantile } from './stats.ts';
+import { medianOf } from './stats.ts';
 import { crossInstanceTarget, gatewayTargets, storedMediaTarget } from './targets/gateway.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
 import { socketIoTarget } from './targets/socket-io.ts';
@@ -32,11 +32,6 @@ function bounded<T>(what: string, work: Promise<T>, ms = 180_000): Promise<T> {
 }
 
 const takesPart = (t: Target, b: Benchmark) => !t.only || t.only.includes(b.key);
-
-/** Median of each numeric field over the rounds: one noisy round does not decide the result. */
-function medianOf(runs: Record<string, number>[]): Record<string, number> {
-  return Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, quantile(runs.map((r) => r[k]!), 0.5)]));
-}
 
 async function measure(targets: Target[]): Promise<Results> {
   const runs = new Map<string, Record<string, number>[]>();

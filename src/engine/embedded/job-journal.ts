@@ -106,7 +106,7 @@ export class JobJournal {
       throw err;
     }
     this.size += bytes.length;
-    if (this.fold) for (const w of gathering.writes) w(this.writes);
+    for (const w of gathering.writes) w(this.writes);
   }
 
   putJobRow(r: JobRow): void {
@@ -144,7 +144,8 @@ export class JobJournal {
   private add(text: string, write: (to: SegmentWrites) => void): void {
     if (this.gathering === null) throw new Error('JobJournal: writes belong inside commit()');
     this.gathering.parts.push(text);
-    this.gathering.writes.push(write);
+    // Kept only where the segment is applied from them (fold); the store's process reads the file.
+    if (this.fold) this.gathering.writes.push(write);
   }
 
   private file(): string {
