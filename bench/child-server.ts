@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ProbeReport } from './server-probe.ts';
@@ -36,6 +36,9 @@ export async function startChildServer(file: string, args: string[], env: Record
   });
   let errors = '';
   child.stderr!.on('data', (d: Buffer) => (errors = (errors + d).slice(-4000)));
+  // BENCH_SERVER_LOG=<file>: the servers' own output (with --trace-gc in BENCH_NODE_ARGS, their GCs).
+  const log = env.BENCH_SERVER_LOG ?? process.env.BENCH_SERVER_LOG;
+  if (log) for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (d: Buffer) => appendFileSync(log, d));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
