@@ -83,14 +83,7 @@ async function gatewayWorker(base: string, slots: number, onJob: JobHandler, med
       ws.once('close', () => clearInterval(beat));
     }),
   );
-  return jsonWorker(
-    ws,
-    (job, prompt, reply) => {
-      ws.send(JSON.stringify({ type: 'started', job }));
-      onJob(job, prompt, reply);
-    },
-    mediaMessages(mediaAs),
-  );
+  return jsonWorker(ws, onJob, mediaMessages(mediaAs));
 }
 
 // Files of the job's events come pushed as binary frames right after each event.

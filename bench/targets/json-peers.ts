@@ -134,6 +134,8 @@ export function jsonWorker(ws: WebSocket, onJob: JobHandler, media: (job: string
     const msg = JSON.parse(data.toString());
     if (msg.type !== 'job') return;
     const job: string | number = msg.job;
+    // Every target's worker says it started (the relays forward it like any event): the same messages for all.
+    ws.send(JSON.stringify({ type: 'started', job }));
     onJob(job, msg.prompt, {
       token: (text) => ws.send(JSON.stringify({ type: 'token', job, text })),
       result: (d) => ws.send(JSON.stringify({ type: 'result', job, data: d })),

@@ -19,7 +19,8 @@ export async function socketIoTarget(): Promise<Target> {
     fresh: socketIoTarget,
     async worker(_slots, onJob) {
       const socket = await connect('worker');
-      socket.on('job', (msg: { job: number; prompt: string }) =>
+      socket.on('job', (msg: { job: number; prompt: string }) => {
+        socket.emit('event', { type: 'started', job: msg.job }); // as every target's worker does
         onJob(msg.job, msg.prompt, {
           token: (text) => socket.emit('event', { type: 'token', job: msg.job, text }),
           result: (data) => socket.emit('event', { type: 'result', job: msg.job, data }),
@@ -27,8 +28,8 @@ export async function socketIoTarget(): Promise<Target> {
             for (const bytes of payloads) socket.emit('event', { type: 'media', job: msg.job, media: bytes });
             socket.emit('event', { type: 'result', job: msg.job });
           },
-        }),
-      );
+        });
+      });
       return { close: () => socket.close() };
     },
     async client() {
