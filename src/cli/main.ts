@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { serve } from './serve.ts';
-import { submit } from './submit.ts';
-import { worker } from './worker.ts';
 
-/** argv → config → start. No business logic lives here. */
+/**
+ * argv → config → start. No business logic lives here. Each command's module is loaded when it
+ * runs: a gateway does not carry the worker and client SDKs in its heap, nor a worker the server.
+ */
 const program = new Command();
 program.name('spaceport').description('A real-time gateway for AI inference.');
 
@@ -19,7 +19,7 @@ program
   .option('--redis <url>', 'share state with other instances through this Redis (env SPACEPORT_REDIS_URL)')
   .option('--no-demo', 'do not create the demo spaces or start the built-in workers (env SPACEPORT_DEMO=0)')
   .action(async (flags) => {
-    await serve(flags);
+    await (await import('./serve.ts')).serve(flags);
   });
 
 program
@@ -37,7 +37,7 @@ program
   .option('--api-key <key>', 'API key for --openai (env OPENAI_API_KEY)')
   .option('--json', 'log JSON lines instead of text')
   .action(async (flags) => {
-    await worker(flags);
+    await (await import('./worker.ts')).worker(flags);
   });
 
 program
@@ -51,7 +51,7 @@ program
   .option('--out <dir>', 'where result files are written', '.')
   .option('--json', 'print the result data as one JSON line')
   .action(async (space: string, flags) => {
-    process.exitCode = await submit(space, flags);
+    process.exitCode = await (await import('./submit.ts')).submit(space, flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
