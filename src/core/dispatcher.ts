@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/types.ts';
 import type { JobService } from './job-service.ts';
+import type { Now } from './now.ts';
 import type { Job } from './types.ts';
 import { freeSlots, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
 
@@ -57,30 +58,59 @@ export class Dispatcher {
     link.sendDraining(action === 'drain');
   }
 
-  /** Claims jobs of `spaceId` for local workers with free slots, one per worker per pass to spread load. */
-  async kick(spaceId: string): Promise<void> {
+  /**
+   * Claims jobs of `spaceId` for local workers with free slots, one per worker per pass to spread
+   * load. With an engine that answers at once (the embedded one) it all happens before this
+   * returns — no promise per step on the path from a submit to its worker; with Redis the claims
+   * of a pass go out together.
+   */
+  kick(spaceId: string): Now<void> {
     try {
-      let progressed = true;
-      while (progressed) {
-        progressed = false;
+      for (;;) {
         const ready = [...this.workers.values()].filter((w) => w.spaceIds.includes(spaceId) && freeSlots(w) > 0);
+        if (ready.length === 0) return;
         ready.sort((a, b) => freeSlots(b) - freeSlots(a));
-        const claimed = await Promise.all(ready.map((w) => this.claimFor(w)));
-        progressed = claimed.some(Boolean);
+        const claims = ready.map((w) => this.claimFor(w));
+        if (claims.some((c) => c instanceof Promise)) {
+          return Promise.all(claims).then(
+            (claimed) => (claimed.every(Boolean) ? this.kick(spaceId) : undefined),
+            (err) => this.onError(err, 'dispatch'),
+          );
+        }
+        // A worker that got nothing means the queue ran out: no need to ask again.
+        if (!claims.every(Boolean)) return;
       }
     } catch (err) {
       this.onError(err, 'dispatch');
     }
   }
 
-  private async claimFor(link: WorkerLink): Promise<boolean> {
+  private claimFor(link: WorkerLink): Now<boolean> {
     link.reserved += 1;
-    let job: Job | null;
+    let claim: Now<Job | null>;
     try {
-      job = await this.engine.claimJob(link.spaceIds, link.id, this.options.leaseMs);
-    } finally {
+      claim = this.engine.claimJob(link.spaceIds, link.id, this.options.leaseMs);
+    } catch (err) {
       link.reserved -= 1;
+      throw err;
     }
+    if (claim instanceof Promise) {
+      return claim.then(
+        (job) => {
+          link.reserved -= 1;
+          return this.claimed(link, job);
+        },
+        (err) => {
+          link.reserved -= 1;
+          throw err;
+        },
+      );
+    }
+    link.reserved -= 1;
+    return this.claimed(link, claim);
+  }
+
+  private claimed(link: WorkerLink, job: Job | null): Now<boolean> {
     if (!job) return false;
     const held: HeldJob = {
       id: job.id,
@@ -92,27 +122,38 @@ export class Dispatcher {
       sawToken: false,
       cancelling: false,
     };
-    if (link.closed) {
-      await this.jobs.release(held, { workerId: link.id, attempt: job.attempt }, 'worker disconnected');
-      return false;
-    }
+    if (link.closed) return this.jobs.release(held, { workerId: link.id, attempt: job.attempt }, 'worker disconnected').then(() => false);
     link.held.set(job.id, held);
+    if (job.inputs.files.length > 0) return this.withFiles(job).then((files) => this.send(link, job, files));
+    return this.send(link, job, []);
+  }
+
+  private async withFiles(job: Job): Promise<JobFile[]> {
     const files: JobFile[] = [];
     for (const file of job.inputs.files) {
       const blob = await this.engine.getBlob(file.blob);
       if (blob) files.push({ file, bytes: blob.bytes });
     }
+    return files;
+  }
+
+  private send(link: WorkerLink, job: Job, files: JobFile[]): Now<boolean> {
     if (!link.closed && link.held.has(job.id)) link.sendJob(job, files);
     // After the send: the worker can start while the bookkeeping goes on.
     this.jobs.queue.changed(job.space_id);
-    await this.publishPresence(link);
-    return true;
+    const presence = this.publishPresence(link);
+    return presence instanceof Promise ? presence.then(() => true) : true;
   }
 
   /** The worker finished with a job (result, error, acknowledged cancel, or stale): free its slot. */
-  async freeSlot(link: WorkerLink, jobId: string): Promise<void> {
+  freeSlot(link: WorkerLink, jobId: string): Now<void> {
     if (!link.held.delete(jobId)) return;
-    await this.publishPresence(link);
+    const presence = this.publishPresence(link);
+    if (presence instanceof Promise) return presence.then(() => this.kickAll(link));
+    this.kickAll(link);
+  }
+
+  private kickAll(link: WorkerLink): void {
     for (const spaceId of link.spaceIds) void this.kick(spaceId);
   }
 
@@ -135,7 +176,7 @@ export class Dispatcher {
     if (!link || !held || held.cancelling) return;
     held.cancelling = true;
     link.sendCancel(jobId, reason);
-    setTimeout(() => void this.freeSlot(link, jobId).catch((err) => this.onError(err, 'cancel-grace')), this.options.cancelGraceMs).unref();
+    setTimeout(() => this.freeSlotReporting(link, jobId, 'cancel-grace'), this.options.cancelGraceMs).unref();
   }
 
   /** A lease expired under a worker that is still connected: it no longer holds the job. */
@@ -144,12 +185,22 @@ export class Dispatcher {
     if (!link?.held.has(jobId)) return;
     link.silent = true;
     link.sendCancel(jobId, 'lease expired');
-    void this.freeSlot(link, jobId).catch((err) => this.onError(err, 'forget'));
+    this.freeSlotReporting(link, jobId, 'forget');
   }
 
-  private async publishPresence(link: WorkerLink): Promise<void> {
+  /** freeSlot from a timer or the bus, where a failure has no caller to go to. */
+  private freeSlotReporting(link: WorkerLink, jobId: string, stage: string): void {
+    try {
+      const freed = this.freeSlot(link, jobId);
+      if (freed instanceof Promise) freed.catch((err) => this.onError(err, stage));
+    } catch (err) {
+      this.onError(err, stage);
+    }
+  }
+
+  private publishPresence(link: WorkerLink): Now<void> {
     if (link.closed) return;
-    await this.engine.putWorker({
+    return this.engine.putWorker({
       id: link.id,
       name: link.name,
       space_ids: link.spaceIds,
@@ -160,4 +211,5 @@ export class Dispatcher {
       instance: this.engine.instanceId,
     });
   }
+
 }

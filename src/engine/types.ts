@@ -45,9 +45,10 @@ export interface Engine {
   /**
    * Atomically takes the job at the head of the oldest-headed queue among `spaceIds`, sets it
    * `assigned` to `workerId` with attempt+1 and a lease until now+leaseMs, and returns it.
-   * MUST NOT hand one job to two claims. Returns null when every queue is empty.
+   * MUST NOT hand one job to two claims. Returns null when every queue is empty. May answer at
+   * once (the embedded engine does: a submitted job then reaches its worker without a promise).
    */
-  claimJob(spaceIds: string[], workerId: string, leaseMs: number): Promise<Job | null>;
+  claimJob(spaceIds: string[], workerId: string, leaseMs: number): Now<Job | null>;
   /** Extends the leases of these jobs while `workerId` still holds them; silently skips others. */
   renewLeases(workerId: string, jobIds: string[], leaseMs: number): Promise<void>;
   /**
@@ -113,7 +114,7 @@ export interface Engine {
   purgeExpiredSessions(now: number): Promise<number>;
 
   // ---- Workers (presence, so every instance can report status) ------------------------------
-  putWorker(info: WorkerInfo): Promise<void>;
+  putWorker(info: WorkerInfo): Now<void>;
   removeWorker(id: string): Promise<void>;
   listWorkers(): Promise<WorkerInfo[]>;
 

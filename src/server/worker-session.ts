@@ -112,9 +112,11 @@ export class WorkerSession {
   /** After the event: a final one frees the slot; one the job no longer takes frees it too, and is stale. */
   private applied(held: HeldJob, ends: boolean, appended: Appended | null): Now<void> {
     if (!ends && appended) return;
-    return this.ctx.core.dispatcher.freeSlot(this.registered(), held.id).then(() => {
+    const freed = this.ctx.core.dispatcher.freeSlot(this.registered(), held.id);
+    const after = () => {
       if (!appended && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${held.id} is no longer held by this worker; the message was discarded.`, { job: held.id });
-    });
+    };
+    return freed instanceof Promise ? freed.then(after) : after();
   }
 
   /** The connection closed: held jobs go back to their queues once `pending` messages are handled. */

@@ -282,7 +282,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return { ...appended, position };
     },
 
-    async claimJob(spaceIds, workerId, leaseMs) {
+    claimJob(spaceIds, workerId, leaseMs) {
       const id = queues.takeHead(spaceIds);
       if (id === null) return null;
       const a = active.get(id)!;
@@ -463,7 +463,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return n;
     },
 
-    async putWorker(info: WorkerInfo) {
+    putWorker(info: WorkerInfo) {
       workers.set(info.id, { ...info });
     },
     async removeWorker(id) {
