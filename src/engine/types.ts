@@ -16,7 +16,8 @@ export interface Engine {
 
   // ---- Spaces -------------------------------------------------------------------------------
   listSpaces(): Promise<Space[]>;
-  getSpace(name: string): Promise<Space | null>;
+  /** May answer at once (the embedded engine does). */
+  getSpace(name: string): Now<Space | null>;
   getSpaceById(id: string): Promise<Space | null>;
   /** MUST throw SpaceportError('space_exists') when the name is taken (names are case-sensitive). */
   createSpace(space: Space): Promise<void>;
@@ -72,7 +73,7 @@ export interface Engine {
   endJob(jobId: string, event: JobEvent): Promise<{ before: Job; appended: Appended } | null>;
   getJob(id: string): Promise<Job | null>;
   /** Events with seq > afterSeq, in order; `firstSeq` is the oldest seq still kept. Null for an unknown job. */
-  readEvents(jobId: string, afterSeq: number): Promise<EventRange | null>;
+  readEvents(jobId: string, afterSeq: number): Now<EventRange | null>;
   /** Queued job ids of a space, head first. */
   queuedJobIds(spaceId: string): Promise<string[]>;
   /** Leases past their expiry, for the sweeper to release. */
@@ -116,7 +117,7 @@ export interface Engine {
   // ---- Workers (presence, so every instance can report status) ------------------------------
   putWorker(info: WorkerInfo): Now<void>;
   removeWorker(id: string): Promise<void>;
-  listWorkers(): Promise<WorkerInfo[]>;
+  listWorkers(): Now<WorkerInfo[]>;
 
   // ---- Blobs --------------------------------------------------------------------------------
   putBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;

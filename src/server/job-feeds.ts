@@ -62,7 +62,9 @@ export class JobFeeds {
     this.feeds.set(jobId, feed);
     let range: EventRange | null;
     try {
-      range = await engine.readEvents(jobId, afterSeq);
+      // A running job's events come at once (the embedded engine): no turn waited for them.
+      const read = engine.readEvents(jobId, afterSeq);
+      range = read instanceof Promise ? await read : read;
     } catch (err) {
       this.feeds.delete(jobId);
       throw err;
@@ -72,18 +74,25 @@ export class JobFeeds {
       return null;
     }
     if (range.firstSeq > afterSeq + 1) onGap(range);
-    for (const line of range.lines) await this.paced(jobId, feed, line); // live lines collect in feed.buffer meanwhile
+    // (A wait only where the consumer has no room: most replays are a line or two into an empty buffer.)
+    for (const line of range.lines) {
+      const wait = this.paced(jobId, feed, line); // live lines collect in feed.buffer meanwhile
+      if (wait) await wait;
+    }
     // Then what arrived live during the replay, paced the same way (a job still streaming can add a
     // lot), until nothing is waiting; from then on live lines go straight out.
-    while (feed.buffer && feed.buffer.length > 0) await this.paced(jobId, feed, feed.buffer.shift()!);
+    while (feed.buffer && feed.buffer.length > 0) {
+      const wait = this.paced(jobId, feed, feed.buffer.shift()!);
+      if (wait) await wait;
+    }
     feed.buffer = null;
     return range;
   }
 
-  private async paced(jobId: string, feed: Feed, line: string): Promise<void> {
+  /** Sends a line; then, while the consumer has no room, a promise of when it has (undefined: go on). */
+  private paced(jobId: string, feed: Feed, line: string): Promise<void> | undefined {
     this.emit(jobId, feed, line);
-    const wait = this.room();
-    if (wait) await wait;
+    return this.room();
   }
 
   forget(jobId: string): void {

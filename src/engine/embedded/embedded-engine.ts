@@ -201,6 +201,16 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const holds = (a: ActiveJob | undefined, h: LeaseHolder): a is ActiveJob =>
     !!a && isLeased(a.job.state) && a.job.worker_id === h.workerId && a.job.attempt === h.attempt;
 
+  /** A finished job's events, from SQLite once everything journaled has reached it. */
+  async function readStoredEvents(jobId: string, afterSeq: number): Promise<EventRange | null> {
+    await flush();
+    if (!store.getJob(jobId)) return null;
+    const rows = store.eventsAfter(jobId, afterSeq);
+    const firstSeq = store.firstSeq(jobId) ?? 1;
+    const lastSeq = rows.length ? rows[rows.length - 1]!.seq : Math.max(afterSeq, firstSeq - 1);
+    return { lines: rows.map((r) => r.line), firstSeq, lastSeq, final: true };
+  }
+
   let closed = false;
 
   return {
@@ -209,7 +219,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     async listSpaces() {
       return [...spaces.values()].sort((a, b) => a.name.localeCompare(b.name));
     },
-    async getSpace(name) {
+    getSpace(name) {
       for (const s of spaces.values()) if (s.name === name) return s;
       return null;
     },
@@ -344,15 +354,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return store.getJob(id);
     },
 
-    async readEvents(jobId, afterSeq): Promise<EventRange | null> {
+    readEvents(jobId, afterSeq) {
       const a = active.get(jobId);
+      // A job still running answers from memory, at once; a finished one from SQLite.
       if (a) return { lines: a.log.after(afterSeq), firstSeq: a.log.firstSeq, lastSeq: a.log.lastSeq, final: false };
-      await flush();
-      if (!store.getJob(jobId)) return null;
-      const rows = store.eventsAfter(jobId, afterSeq);
-      const firstSeq = store.firstSeq(jobId) ?? 1;
-      const lastSeq = rows.length ? rows[rows.length - 1]!.seq : Math.max(afterSeq, firstSeq - 1);
-      return { lines: rows.map((r) => r.line), firstSeq, lastSeq, final: true };
+      return readStoredEvents(jobId, afterSeq);
     },
 
     async queuedJobIds(spaceId) {
@@ -469,7 +475,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     async removeWorker(id) {
       workers.delete(id);
     },
-    async listWorkers() {
+    listWorkers() {
       return [...workers.values()];
     },
 
