@@ -215,16 +215,24 @@ export class JobService {
     this.publish(held.spaceId, held.id, held.ownerId, appended.line);
     // Most events are tokens after the first: nothing more to note, and nothing to wait for.
     if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return appended;
-    return this.noteMilestone(held, event).then(() => appended);
-  }
-
-  /** Telemetry of a job's start, first token and end (and the space's run-time estimate). */
-  private async noteMilestone(held: HeldJob, event: JobEvent): Promise<void> {
-    // Noted before the wait, so the tokens right behind this one see it.
+    // Noted before any wait, so the tokens right behind this one see it.
     const now = Date.now();
     if (event.type === 'started') held.startedAt = now;
     if (event.type === 'token') held.sawToken = true;
-    const space = await this.spaceName(held.spaceId);
+    // The space's name is known after its first job: then nothing to wait for.
+    const space = this.spaceNames.get(held.spaceId);
+    if (space !== undefined) {
+      this.noteMilestone(held, event, space, now);
+      return appended;
+    }
+    return this.spaceName(held.spaceId).then((name) => {
+      this.noteMilestone(held, event, name, now);
+      return appended;
+    });
+  }
+
+  /** Telemetry of a job's start, first token and end (and the space's run-time estimate). */
+  private noteMilestone(held: HeldJob, event: JobEvent, space: string, now: number): void {
     if (event.type === 'started') this.telemetry.jobStarted(space, now - held.createdAt);
     else if (event.type === 'token') this.telemetry.firstToken(space, now - held.createdAt);
     else {

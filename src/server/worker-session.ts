@@ -84,8 +84,11 @@ export class WorkerSession {
   /** Applies an event to a job this worker holds; a job it no longer holds gets stale_lease. */
   async jobEvent(jobId: string, build: (held: HeldJob) => BuiltEvent | Promise<BuiltEvent>): Promise<void> {
     const held = this.holding(jobId);
-    const { event, ends, result } = await build(held);
-    await this.apply(held, event, ends, result);
+    const built = build(held);
+    // Waited for only when it is a promise (files to store): a result without files goes out in this turn.
+    const { event, ends, result } = built instanceof Promise ? await built : built;
+    const applied = this.apply(held, event, ends, result);
+    if (applied instanceof Promise) await applied;
   }
 
   /**
