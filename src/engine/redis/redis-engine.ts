@@ -81,10 +81,12 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       if (!err.message.includes('NOSCRIPT')) throw err; // a restarted Redis forgot the scripts
       return redis.eval(SCRIPTS[name], 0, P, ...args);
     });
-  const streamed = new StreamBatches(async (jobId, holder, lines) => {
-    const first = await script('APPEND_STREAM', [jobId, holder.workerId, holder.attempt, maxEvents, ...lines.flat()]);
-    return first === null ? null : Number(first);
-  });
+  const streamed = new StreamBatches((jobId, holder, lines) =>
+    guard(async () => {
+      const first = await script('APPEND_STREAM', [jobId, holder.workerId, holder.attempt, maxEvents, ...lines.flat()]);
+      return first === null ? null : Number(first);
+    }),
+  );
   /** Every other script runs after the streamed events gathered so far: they keep their order. */
   const run = (name: ScriptName, args: Array<string | number>) => {
     streamed.flush();
@@ -193,15 +195,18 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return hash ? jobFromHash(hash) : null;
       }),
     renewLeases: (workerId, jobIds, leaseMs) => guard(async () => void (jobIds.length && (await run('RENEW', [workerId, leaseMs, Date.now(), ...jobIds])))),
-    appendEvent: (jobId, event, holder, result) =>
-      guard(async () => {
-        const [head, tail] = lineAroundSeq(jobId, event);
-        if (holder && STREAMED_TYPES.has(event.type)) return streamed.add(jobId, holder, head, tail);
+    appendEvent: (jobId, event, holder, result) => {
+      const [head, tail] = lineAroundSeq(jobId, event);
+      // A streamed event joins its turn's batch, whose call reports failures as this would: no
+      // async step of its own per token.
+      if (holder && STREAMED_TYPES.has(event.type)) return streamed.add(jobId, holder, head, tail);
+      return guard(async () => {
         const final = FINAL_EVENT_STATE[event.type] ?? '';
         const record = final ? finalRecord(event, result) : { result: '', error: '' };
         const seq = await run('APPEND', [jobId, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now()]);
         return seq === null ? null : { seq: Number(seq), line: head + seq + tail };
-      }),
+      });
+    },
     releaseJob: (jobId, holder, requeued, exhausted) =>
       guard(async () => {
         const [rHead, rTail] = lineAroundSeq(jobId, requeued(0));
