@@ -18,6 +18,9 @@ export async function load(url, context, nextLoad) {
     format: 'esm',
     target: `node${process.versions.node}`,
     sourcemap: 'inline',
+    // Maps for stack traces only: without the TypeScript text inside, each module's source and
+    // Node's source-map cache hold ~1 MB less of a gateway's heap (the files are on disk).
+    sourcesContent: false,
     sourcefile: path,
     tsconfigRaw: TSCONFIG,
   });
