@@ -73,12 +73,11 @@ export class Dispatcher {
         const claims = ready.map((w) => this.claimFor(w));
         if (claims.some((c) => c instanceof Promise)) {
           return Promise.all(claims).then(
-            (claimed) => (claimed.every(Boolean) ? this.kick(spaceId) : undefined),
+            (claimed) => (claimed.some(Boolean) ? this.kick(spaceId) : undefined),
             (err) => this.onError(err, 'dispatch'),
           );
         }
-        // A worker that got nothing means the queue ran out: no need to ask again.
-        if (!claims.every(Boolean)) return;
+        if (!claims.some(Boolean)) return;
       }
     } catch (err) {
       this.onError(err, 'dispatch');
@@ -211,5 +210,4 @@ export class Dispatcher {
       instance: this.engine.instanceId,
     });
   }
-
 }

@@ -43,6 +43,7 @@ const found = (space: Space | null, name: string): Space => {
   return space;
 };
 
+/** Total slots of the workers serving a space, on every instance. */
 const slotsIn = (workers: WorkerInfo[], spaceId: string): number => {
   let slots = 0;
   for (const w of workers) if (w.space_ids.includes(spaceId) && !w.draining) slots += w.slots;
@@ -78,11 +79,6 @@ export class JobService {
     let e = this.estimates.get(spaceId);
     if (!e) this.estimates.set(spaceId, (e = new DurationEstimate()));
     return e;
-  }
-
-  /** Total slots of the workers serving a space, on every instance. */
-  async slotsOf(spaceId: string): Promise<number> {
-    return slotsIn(await this.engine.listWorkers(), spaceId);
   }
 
   async requireSpace(name: string): Promise<Space> {

@@ -72,7 +72,10 @@ export interface Engine {
    */
   endJob(jobId: string, event: JobEvent): Promise<{ before: Job; appended: Appended } | null>;
   getJob(id: string): Promise<Job | null>;
-  /** Events with seq > afterSeq, in order; `firstSeq` is the oldest seq still kept. Null for an unknown job. */
+  /**
+   * Events with seq > afterSeq, in order; `firstSeq` is the oldest seq still kept. Null for an
+   * unknown job. May answer at once (the embedded engine does for a job still running).
+   */
   readEvents(jobId: string, afterSeq: number): Now<EventRange | null>;
   /** Queued job ids of a space, head first. */
   queuedJobIds(spaceId: string): Promise<string[]>;
@@ -115,6 +118,7 @@ export interface Engine {
   purgeExpiredSessions(now: number): Promise<number>;
 
   // ---- Workers (presence, so every instance can report status) ------------------------------
+  /** May answer at once, like listWorkers (the embedded engine does). */
   putWorker(info: WorkerInfo): Now<void>;
   removeWorker(id: string): Promise<void>;
   listWorkers(): Now<WorkerInfo[]>;
