@@ -6,22 +6,28 @@
  * minutes, never by two runs taken apart. A change to the code is judged the same way, with the
  * commit before it checked out elsewhere and named by BENCH_CHECKOUT in one variant's environment.
  *
- * Usage: npm run bench:ab -- --bench dispatchRoundTrip [--rounds 6] [--quick] raw '{}' '{"SPACEPORT_CHECKPOINT_MS":"0"}'
- *   raw    the raw ws relay
- *   {…}    a gateway process with these environment variables ({"BENCH_CHECKOUT":"<dir>"}: from that checkout)
+ * Usage: npm run bench:ab -- --bench dispatchRoundTrip [--rounds 6] [--quick] [--redis] raw '{}' '{"SPACEPORT_CHECKPOINT_MS":"0"}'
+ *   raw      the raw ws relay
+ *   {…}      a gateway process with these environment variables ({"BENCH_CHECKOUT":"<dir>"}: from that checkout)
+ *   --redis  each {…} is two gateways sharing a Redis of their own (workers on one, clients on the other)
  */
 import { parseArgs } from 'node:util';
 import { FULL, QUICK, runOn, settle } from './benchmark.ts';
 import { benchmarksNamed } from './benchmarks.ts';
 import { shown, table } from './report.ts';
 import { medianOf, round } from './stats.ts';
-import { gatewayTargets } from './targets/gateway.ts';
+import { crossInstanceTarget, gatewayTargets } from './targets/gateway.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
 import type { Target } from './targets/target.ts';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
-  options: { bench: { type: 'string', default: 'dispatchRoundTrip' }, rounds: { type: 'string', default: '5' }, quick: { type: 'boolean', default: false } },
+  options: {
+    bench: { type: 'string', default: 'dispatchRoundTrip' },
+    rounds: { type: 'string', default: '5' },
+    quick: { type: 'boolean', default: false },
+    redis: { type: 'boolean', default: false },
+  },
 });
 const [benchmark] = benchmarksNamed(args.bench);
 const sizes = args.quick ? QUICK : FULL;
@@ -30,7 +36,8 @@ if (positionals.length < 2) throw new Error('give two variants or more: raw, or 
 const variants: Array<{ label: string; target: Target }> = [];
 try {
   for (const spec of positionals) {
-    const target = spec === 'raw' ? await rawWsTarget() : (await gatewayTargets(JSON.parse(spec) as Record<string, string>)).gateway;
+    const env = spec === 'raw' ? undefined : (JSON.parse(spec) as Record<string, string>);
+    const target = !env ? await rawWsTarget() : args.redis ? await crossInstanceTarget(env) : (await gatewayTargets(env)).gateway;
     variants.push({ label: spec, target });
   }
   if (benchmark!.warmUp) for (const v of variants) await benchmark!.warmUp(v.target, sizes);

@@ -146,11 +146,11 @@ export async function storedMediaTarget(): Promise<Target> {
 /**
  * Two gateway instances sharing a Redis: workers on the first, clients on the second, so every
  * token crosses Redis (one PUBLISH per event). Server CPU counts both gateways and Redis; memory
- * is the clients' instance.
+ * is the clients' instance. `extra`: environment variables for both gateways (bench:ab's variants).
  */
-export async function crossInstanceTarget(): Promise<Target> {
+export async function crossInstanceTarget(extra: Record<string, string> = {}): Promise<Target> {
   const redis = await startRedisServer();
-  const env = { SPACEPORT_REDIS_URL: redis.url, SPACEPORT_REDIS_PREFIX: `bench${process.pid}:` };
+  const env = { ...extra, SPACEPORT_REDIS_URL: redis.url, SPACEPORT_REDIS_PREFIX: `bench${process.pid}:` };
   const first = await gatewayProcess(env, {});
   const second = await gatewayProcess(env, { apiKey: first.apiKey });
   const probe = async (gc?: boolean): Promise<ProbeReport> => {
@@ -161,7 +161,7 @@ export async function crossInstanceTarget(): Promise<Target> {
     await Promise.all([first.stop(), second.stop()]);
     await redis.stop();
   };
-  return gatewayTargetOf('gateway ×2 via Redis', first, second, probe, stop, crossInstanceTarget);
+  return gatewayTargetOf('gateway ×2 via Redis', first, second, probe, stop, () => crossInstanceTarget(extra));
 }
 
 async function dialectClient(url: string, apiKey: string): Promise<BenchClient> {
