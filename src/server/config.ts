@@ -64,6 +64,12 @@ export interface GatewayConfig {
    */
   liveMediaMs: number;
   liveMediaBytes: number;
+  /**
+   * A young-generation garbage collection is asked for after this many bytes of binary WebSocket
+   * frames, so relayed media is freed before it can set off full collections (young-collector.ts).
+   * 0 turns it off. @default 4 MiB
+   */
+  youngCollectionBytes: number;
   /** The spaces the documented dialects hand their work to (docs/dialects.md). */
   dialects: DialectSpaces;
   /** Share everything through this Redis (many instances) instead of the embedded store. */
@@ -133,6 +139,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     applyIntervalMs: options.applyIntervalMs ?? 1000,
     liveMediaMs: options.liveMediaMs ?? 60_000,
     liveMediaBytes: options.liveMediaBytes ?? 64 * MiB,
+    youngCollectionBytes: options.youngCollectionBytes ?? 4 * MiB,
     redis: options.redis,
     dialects: { ...DEFAULT_DIALECT_SPACES, ...options.dialects },
     logLevel: options.logLevel ?? 'info',

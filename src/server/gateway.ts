@@ -27,6 +27,7 @@ import type { ServerContext } from './server-context.ts';
 import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
 import { acceptWorker } from './ws/worker-endpoint.ts';
+import { YoungCollector } from './young-collector.ts';
 import { dialectEndpoints, dialectRoutes } from '../dialects/dialects.ts';
 
 export interface Gateway {
@@ -70,7 +71,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const core = createCore(engine, config.core, metricsTelemetry(metrics, log));
   const auth = new Authenticator(engine, config.adminToken);
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs);
-  const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, startedAt: Date.now(), shuttingDown: false };
+  const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, youngCollector: new YoungCollector(config.youngCollectionBytes), startedAt: Date.now(), shuttingDown: false };
 
   const router = new Router();
   publicRoutes(router, ctx);

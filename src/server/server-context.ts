@@ -5,6 +5,7 @@ import type { GatewayConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PeerRegistry } from './ws/peer-registry.ts';
+import type { YoungCollector } from './young-collector.ts';
 
 /** What every route and endpoint of one gateway shares. */
 export interface ServerContext {
@@ -15,6 +16,8 @@ export interface ServerContext {
   metrics: Metrics;
   log: Logger;
   peers: PeerRegistry;
+  /** Told of every binary frame received, to free their Buffers young (young-collector.ts). */
+  youngCollector: YoungCollector;
   startedAt: number;
   shuttingDown: boolean;
 }

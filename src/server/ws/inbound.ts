@@ -50,6 +50,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     ctx.metrics.messages.countIn(peer.endpoint);
     if (!peer.allowMessage()) return reportTo(peer, handlers, new SpaceportError('rate_limited'), undefined);
     if (isBinary) {
+      ctx.youngCollector.received(data.length);
       try {
         attachments.accept(data);
       } catch (err) {
