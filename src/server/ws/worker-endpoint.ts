@@ -3,7 +3,7 @@ import { publicFile } from '../../core/types.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { asSpaceportError } from '../../protocol/errors.ts';
-import { WORKER_TYPES, WorkerMessage, asToken } from '../../protocol/worker-messages.ts';
+import { WORKER_TYPES, WorkerMessage, asStreamed } from '../../protocol/worker-messages.ts';
 import { binaryIndexes, storeWorkerFiles } from '../file-specs.ts';
 import type { ServerContext } from '../server-context.ts';
 import { WorkerSession } from '../worker-session.ts';
@@ -151,7 +151,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
   }
 
   const inbound = handleInbound(ctx, peer, attachments, {
-    decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES, 'id', asToken),
+    decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES, 'id', asStreamed),
     expectUploads(msg) {
       const binary = (msg.type === 'result' || msg.type === 'partial') && msg.files ? binaryIndexes(msg.files) : [];
       return binary.length === 0 ? NO_UPLOAD : attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length);
