@@ -1,7 +1,6 @@
 import { settle, withServerCpu, type Benchmark, type Sizes } from './benchmark.ts';
 import type { ProbeReport } from './server-probe.ts';
 import type { BenchClient, Target } from './targets/target.ts';
-import { collectYoungWhileRelaying } from './young-collections.ts';
 
 export interface BinaryMediaResult {
   mibPerSecond: number;
@@ -18,15 +17,6 @@ const SAMPLE_MS = 25;
 
 /** Each client runs `jobs` jobs one after the other; every job streams `bytes` in all. */
 async function stream(target: Target, clients: BenchClient[], jobs: number, bytes: number): Promise<void> {
-  const stop = collectYoungWhileRelaying();
-  try {
-    await streamJobs(target, clients, jobs, bytes);
-  } finally {
-    stop();
-  }
-}
-
-async function streamJobs(target: Target, clients: BenchClient[], jobs: number, bytes: number): Promise<void> {
   await Promise.all(
     clients.map(async (client) => {
       for (let i = 0; i < jobs; i++) {
