@@ -4,8 +4,11 @@ import { INPUT_KINDS } from '../core/types.ts';
 export const RequestId = z.union([z.string().max(128), z.number()]).optional();
 export const FileInputKind = z.enum(INPUT_KINDS.filter((k) => k !== 'prompt') as ['image', 'audio', 'video', 'files']);
 export const Name = z.string().min(1).max(255);
-export const Mime = z.string().min(3).max(255).regex(/^[\w.+-]+\/[\w.+-]+$/, 'expected a MIME type like image/png');
-export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
+/** The patterns are shared with the hand-written checks of hot messages (worker-messages.ts). */
+export const MIME_PATTERN = /^[\w.+-]+\/[\w.+-]+$/;
+export const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
+export const Mime = z.string().min(3).max(255).regex(MIME_PATTERN, 'expected a MIME type like image/png');
+export const Base64 = z.string().regex(BASE64_PATTERN, 'expected base64');
 
 /**
  * A file carried with a message, in one of three ways: inline base64 (`data`), a blob uploaded

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Base64, JobId, Mime, Name } from './common-schemas.ts';
+import { BASE64_PATTERN, Base64, JobId, MIME_PATTERN, Mime, Name } from './common-schemas.ts';
 
 /** A file in a worker's result or partial: inline base64, or a binary frame that follows the message. */
 const ResultFile = z.union([
@@ -33,8 +33,6 @@ export const WORKER_TYPES: ReadonlySet<string> = new Set(WorkerMessage.options.m
 type StreamedMessage = Extract<WorkerMessage, { type: 'token' | 'started' | 'progress' | 'partial' | 'result' }>;
 
 // The schema's rules for these fields (common-schemas.ts), checked by hand below.
-const MIME = /^[\w.+-]+\/[\w.+-]+$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const isJobId = (v: unknown): boolean => typeof v === 'string' && v.length > 0 && v.length <= 64;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -47,9 +45,9 @@ function isResultFile(f: unknown): boolean {
   if (!isObject(f)) return false;
   const { name, mime } = f;
   if (typeof name !== 'string' || name.length === 0 || name.length > 255) return false;
-  if (typeof mime !== 'string' || mime.length < 3 || mime.length > 255 || !MIME.test(mime)) return false;
+  if (typeof mime !== 'string' || mime.length < 3 || mime.length > 255 || !MIME_PATTERN.test(mime)) return false;
   if ('binary' in f) return f.binary === true && hasOnly(f, ['name', 'mime', 'binary']);
-  return typeof f.data === 'string' && BASE64.test(f.data) && hasOnly(f, ['name', 'mime', 'data']);
+  return typeof f.data === 'string' && BASE64_PATTERN.test(f.data) && hasOnly(f, ['name', 'mime', 'data']);
 }
 
 const isResultFiles = (files: unknown): boolean => files === undefined || (Array.isArray(files) && files.length <= 32 && files.every(isResultFile));
