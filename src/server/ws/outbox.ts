@@ -54,7 +54,7 @@ function writeHeader(to: Buffer, at: number, first: number, length: number): num
 /** Each message's payload length, measured while sizing a drain's buffer (drains never overlap: one list for all). */
 const lengths: number[] = [];
 
-/** A binary message's size; text's is its UTF-8 length (`Buffer.byteLength`), or estimated by its `length`. */
+/** A binary message's size: the sum of its parts. */
 export const partsLength = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
 
 export class Outbox {
