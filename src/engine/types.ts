@@ -133,6 +133,17 @@ export interface Engine {
    * input_too_large for bytes the window could never hold.
    */
   putLiveBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
+  /**
+   * Optional, for an engine that holds live media in its own memory (the embedded one): memory for
+   * a live file of `size` bytes about to arrive, lent (lent-bytes.ts) so a worker's frame is read
+   * straight into it; putLiveBlob then keeps it without a copy. Undefined: allocate as usual.
+   */
+  reserveLiveBlob?(size: number): Buffer | undefined;
+  /**
+   * Optional, like reserveLiveBlob: a live file's bytes as held, lent for one socket write (the
+   * pushes of `push_files`) instead of copied; undefined when the file is not held here.
+   */
+  lendLiveBlob?(id: string): { meta: BlobMeta; bytes: Buffer } | undefined;
 
   // ---- Bus ----------------------------------------------------------------------------------
   /** Broadcasts to every gateway instance, this one included, in publish order (with publishEvent's too). */

@@ -43,10 +43,16 @@ export function decodeFrame<T extends Uint8Array>(frame: T): { header: FrameHead
   if (frame.length < 4) return null;
   const length = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(0);
   if (length > MAX_HEADER_BYTES || frame.length < 4 + length) return null;
+  const header = parseFrameHeader(frame.subarray(4, 4 + length));
+  return header && { header, payload: frame.subarray(4 + length) as T };
+}
+
+/** The JSON header of a frame (the bytes after its length); null when it is not one. */
+export function parseFrameHeader(json: Uint8Array): FrameHeader | null {
   try {
-    const header = JSON.parse(decoder.decode(frame.subarray(4, 4 + length))) as FrameHeader;
+    const header = JSON.parse(decoder.decode(json)) as FrameHeader;
     if ((typeof header.ref !== 'string' && typeof header.ref !== 'number') || !Number.isInteger(header.index)) return null;
-    return { header, payload: frame.subarray(4 + length) as T };
+    return header;
   } catch {
     return null;
   }

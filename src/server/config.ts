@@ -67,7 +67,7 @@ export interface GatewayConfig {
   /**
    * A young-generation garbage collection is asked for after this many bytes of binary WebSocket
    * frames, so relayed media is freed before it can set off full collections (young-collector.ts).
-   * 0 turns it off. @default 4 MiB
+   * 0 turns it off. @default 8 MiB
    */
   youngCollectionBytes: number;
   /** The spaces the documented dialects hand their work to (docs/dialects.md). */
@@ -139,7 +139,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     applyIntervalMs: options.applyIntervalMs ?? 1000,
     liveMediaMs: options.liveMediaMs ?? 60_000,
     liveMediaBytes: options.liveMediaBytes ?? 64 * MiB,
-    youngCollectionBytes: options.youngCollectionBytes ?? 4 * MiB,
+    youngCollectionBytes: options.youngCollectionBytes ?? 8 * MiB,
     redis: options.redis,
     dialects: { ...DEFAULT_DIALECT_SPACES, ...options.dialects },
     logLevel: options.logLevel ?? 'info',

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Outbox } from '../../src/server/ws/outbox.ts';
+import { isLent, lend } from '../../src/engine/lent-bytes.ts';
 
 /** A real ws server whose first connection writes through an Outbox, and a real ws client reading it. */
 async function connected(): Promise<{ outbox: Outbox; server: WebSocket; client: WebSocket; received: Array<string | Buffer>; close(): Promise<void> }> {
@@ -73,5 +74,27 @@ describe('Outbox: frames written straight to the socket', () => {
     open.outbox.drain();
     await closed;
     expect(open.received).toEqual(['first']);
+  });
+
+  it('gives borrowed parts back once written (or copied), and those of messages it never sends', async () => {
+    open = await connected();
+    const returned: string[] = [];
+    const borrowed = (name: string, size: number) => lend(Buffer.alloc(size, 1), () => returned.push(name));
+    const big = borrowed('big', 300 * 1024); // written as it is
+    const small = borrowed('small', 100); // copied into the burst's buffer
+    open.outbox.add([Buffer.from([0, 0, 0, 2]), big]);
+    open.outbox.add([small]);
+    open.outbox.drain();
+    expect(returned).toEqual(['small']); // the big one is still the socket's
+    await until(() => returned.length === 2);
+    expect(returned).toEqual(['small', 'big']);
+    expect(isLent(big) || isLent(small)).toBe(false);
+
+    const closed = new Promise((resolve) => open!.client.once('close', resolve));
+    open.server.close(1000, 'bye');
+    open.outbox.add([borrowed('unsent', 200 * 1024)]);
+    open.outbox.drain();
+    expect(returned).toEqual(['small', 'big', 'unsent']);
+    await closed;
   });
 });

@@ -490,6 +490,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     async putLiveBlob(meta: BlobMeta, bytes: Buffer) {
       liveBlobs.put(meta, bytes);
     },
+    reserveLiveBlob: (size) => liveBlobs.reserve(size),
+    lendLiveBlob: (id) => liveBlobs.lend(id),
     async getBlob(id) {
       const live = liveBlobs.get(id);
       if (live) return live;

@@ -24,7 +24,7 @@ export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): 
   const peer = new Peer(ws, 'client', 'client', ctx.config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const session = new ClientSession(ctx, peer, who);
-  handleInbound(ctx, peer, session.attachments, session);
+  handleInbound(ctx, peer, session.attachments, session, { maxPayload: ctx.config.limits.clientMaxMessageBytes });
   peer.onClose(session);
   session.hello();
   return peer;

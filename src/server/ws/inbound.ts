@@ -1,7 +1,8 @@
 import type { Decoded } from '../../protocol/decode.ts';
 import { SpaceportError, asSpaceportError } from '../../protocol/errors.ts';
 import type { ServerContext } from '../server-context.ts';
-import type { Attachments } from './attachments.ts';
+import { MALFORMED_FRAME, type Attachments } from './attachments.ts';
+import { takeLargeFrames, type LargeFrameSink } from './large-frame-intake.ts';
 import type { Peer } from './peer.ts';
 
 export type Upload = Promise<Array<Buffer | undefined>>;
@@ -36,6 +37,8 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   peer: Peer,
   attachments: Attachments,
   handlers: InboundHandlers<T>,
+  /** Given for endpoints that take file frames: their largest message, and large frames are read by a LargeFrameIntake. */
+  largeFrames?: { maxPayload: number },
 ): { afterPending(task: () => Promise<void>): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();
   // Messages read but not yet handled. A sender faster than their handling (a worker's tokens
@@ -82,10 +85,40 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       }),
     );
   });
+  if (largeFrames) takeLargeFrames(peer.ws, LARGE_FRAME_BYTES, largeFrames.maxPayload, largeFrameSink(ctx, peer, attachments, handlers));
   peer.onClose(attachments);
   return {
     /** Runs `task` once every message received so far has been handled. */
     afterPending: (task) => (chain = chain.then(task)),
+  };
+}
+
+/** Binary frames from this size up are read by a LargeFrameIntake; smaller ones mostly fit in one socket read, where ws copies nothing. */
+const LARGE_FRAME_BYTES = 64 * 1024;
+
+/** The same steps as a binary frame from ws (above), for one a LargeFrameIntake reads into the memory given here. */
+function largeFrameSink(ctx: ServerContext, peer: Peer, attachments: Attachments, handlers: Pick<InboundHandlers<unknown>, 'reportError'>): LargeFrameSink {
+  const arrived = () => {
+    ctx.metrics.messages.countIn(peer.endpoint);
+    if (peer.allowMessage()) return true;
+    reportTo(peer, handlers, new SpaceportError('rate_limited'), undefined);
+    return false;
+  };
+  return {
+    open(header, size) {
+      if (!arrived()) return undefined;
+      ctx.youngCollector.received(size);
+      try {
+        return attachments.place(header, size);
+      } catch (err) {
+        reportTo(peer, handlers, asSpaceportError(err), undefined);
+        return undefined;
+      }
+    },
+    filled: (header, payload) => attachments.filled(header, payload),
+    malformed() {
+      if (arrived()) reportTo(peer, handlers, new SpaceportError('unexpected_binary', MALFORMED_FRAME), undefined);
+    },
   };
 }
 

@@ -11,12 +11,14 @@
  * which only ever puts them between whole messages, as the protocol allows for control frames.
  */
 
+import { giveBack, isLent } from '../../engine/lent-bytes.ts';
+
 /** A message: text, or binary in parts that are sent as one frame (a file's header, then its bytes). */
 export type OutMessage = string | Uint8Array[];
 
 interface FrameSocket {
   readonly writableLength: number;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, done?: () => void): boolean;
   cork(): void;
   uncork(): void;
 }
@@ -57,6 +59,11 @@ const lengths: number[] = [];
 /** A binary message's size: the sum of its parts. */
 export const partsLength = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
 
+/** A message that will not be sent: the memory any of its parts borrowed goes back (lent-bytes.ts). */
+export function dropped(message: OutMessage): void {
+  if (typeof message !== 'string') for (const p of message) giveBack(p);
+}
+
 export class Outbox {
   private readonly messages: OutMessage[] = [];
   /** Payload bytes waiting (text counted in UTF-16 units: an estimate, for back-pressure only). */
@@ -92,6 +99,7 @@ export class Outbox {
     if (messages.length === 0) return;
     this.pendingBytes = 0;
     if (this.connection.readyState === this.connection.OPEN) this.write(messages);
+    else for (const m of messages) dropped(m);
     messages.length = 0;
   }
 
@@ -122,6 +130,7 @@ export class Outbox {
         if (p.length <= COPY_AT_MOST) {
           out.set(p, at);
           at += p.length;
+          giveBack(p);
           continue;
         }
         if (!corked) {
@@ -129,7 +138,9 @@ export class Outbox {
           this.socket.cork();
         }
         if (at > from) this.socket.write(out.subarray(from, at));
-        this.socket.write(p);
+        // Borrowed memory (a live-media ring region) goes back once the socket is done with it,
+        // written or failed; Node calls every write's callback, even when the socket is destroyed.
+        this.socket.write(p, isLent(p) ? () => giveBack(p) : undefined);
         from = at;
       }
     }

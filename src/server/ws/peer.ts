@@ -4,7 +4,8 @@ import { CLOSE } from '../../protocol/close-codes.ts';
 import { ERRORS, type ErrorCode } from '../../protocol/errors.ts';
 import type { Limits } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
-import { Outbox, partsLength, type OutMessage } from './outbox.ts';
+import { giveBack } from '../../engine/lent-bytes.ts';
+import { Outbox, dropped, partsLength, type OutMessage } from './outbox.ts';
 
 /** Below this many bytes waiting in the outbox and the socket we write straight through; above it we queue (and may coalesce). */
 const HIGH_WATER = 256 * 1024;
@@ -62,8 +63,7 @@ export class Peer {
       if (this.closeListeners) for (const l of this.closeListeners) l.peerClosed(this);
       this.closed = true;
       clearTimeout(this.pollTimer);
-      this.queue = [];
-      this.queuedBytes = 0;
+      this.dropQueue();
     });
   }
 
@@ -79,6 +79,7 @@ export class Peer {
   /** A binary frame (protocol/binary-frame.ts); its header and payload are not copied into one buffer first. */
   sendFrame(header: FrameHeader, payload: Uint8Array): void {
     if (this.countOutgoing()) this.write([frameHead(header), payload], undefined);
+    else giveBack(payload);
   }
 
   /** Counts one outgoing message; false when the connection is closed and nothing should be sent. */
@@ -96,7 +97,11 @@ export class Peer {
     }
     if (coalesceKey !== undefined) {
       const index = this.queue.findIndex((q) => q.key === coalesceKey);
-      if (index >= 0) this.queuedBytes -= this.queue.splice(index, 1)[0]!.bytes;
+      if (index >= 0) {
+        const [older] = this.queue.splice(index, 1);
+        this.queuedBytes -= older!.bytes;
+        dropped(older!.data);
+      }
     }
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : partsLength(data);
     this.queue.push({ data, bytes, key: coalesceKey });
@@ -141,6 +146,12 @@ export class Peer {
     this.outbox.drain();
   }
 
+  private dropQueue(): void {
+    for (const q of this.queue) dropped(q.data);
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+
   private schedulePump(): void {
     if (this.pollTimer) return;
     // What waits for the end of the turn goes now, ahead of the queue; then the queue is polled
@@ -179,8 +190,7 @@ export class Peer {
     // Nothing queued can be sent after the close frame; free it now rather than when the peer
     // finally acknowledges (a stalled reader may take ws's whole close timeout to do that).
     clearTimeout(this.pollTimer);
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.dropQueue();
     this.outbox.drain(); // what was already sent goes before the close frame
     this.ws.close(code, reason);
   }

@@ -11,6 +11,7 @@ import { Attachments } from './attachments.ts';
 import { DONE, NO_UPLOAD, handleInbound, type Upload } from './inbound.ts';
 import type { Now } from '../../core/now.ts';
 import { Peer } from './peer.ts';
+import { giveBack } from '../../engine/lent-bytes.ts';
 
 const UPLOAD_TIMEOUT_MS = 60_000;
 
@@ -92,7 +93,13 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
     const start = () => handle(msg, upload);
     waiting += 1;
     const begun = Promise.all([lastBegun?.catch(() => {}), upload]).then(start);
-    void begun.catch(() => {}).then(() => (waiting -= 1));
+    void begun
+      .catch(() => {})
+      .then(() => {
+        waiting -= 1;
+        // Memory a part was read into (a ring region) goes back, if the partial did not keep it.
+        void upload.then((parts) => parts.forEach(giveBack), () => {});
+      });
     return (lastBegun = begun);
   }
 
@@ -154,11 +161,14 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
     decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES, 'id', asStreamed),
     expectUploads(msg) {
       const binary = (msg.type === 'result' || msg.type === 'partial') && msg.files ? binaryIndexes(msg.files) : [];
-      return binary.length === 0 ? NO_UPLOAD : attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length);
+      if (binary.length === 0) return NO_UPLOAD;
+      // A partial's files are live media: read straight into the engine's memory for them, where it has some.
+      const memory = msg.type === 'partial' && engine.reserveLiveBlob ? (size: number) => engine.reserveLiveBlob!(size) : undefined;
+      return attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length, memory);
     },
     handle,
     begin,
-  });
+  }, { maxPayload: config.limits.workerMaxMessageBytes });
 
   ws.on('close', (code) => session.closed(code, inbound.afterPending));
   return peer;

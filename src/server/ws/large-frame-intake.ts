@@ -1,0 +1,233 @@
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { MAX_HEADER_BYTES, parseFrameHeader, type FrameHeader } from '../../protocol/binary-frame.ts';
+
+/** bufferutil's native XOR, the one ws masks with: output[offset + i] = source[i] ^ mask[i & 3]. */
+const { mask: xorInto } = createRequire(import.meta.url)('bufferutil') as {
+  mask(source: Uint8Array, mask: Uint8Array, output: Uint8Array, offset: number, length: number): void;
+};
+
+/** Where a large binary frame goes (Attachments, through inbound.ts). */
+export interface LargeFrameSink {
+  /** Memory for the `size` payload bytes after the frame's header (binary-frame.ts); undefined to skip them (the sink said why). */
+  open(header: FrameHeader, size: number): Buffer | undefined;
+  /** The payload is all in the memory `open` gave. */
+  filled(header: FrameHeader, payload: Buffer): void;
+  /** The frame does not start with a header in binary-frame.ts's layout. */
+  malformed(): void;
+}
+
+const enum State {
+  Header,
+  /** A frame for ws: its bytes go on as they come. */
+  Pass,
+  /** Ours: reading its length and JSON header. */
+  Prefix,
+  /** Ours: reading its payload into the sink's memory. */
+  Payload,
+  /** Ours, but refused: read past. */
+  Skip,
+}
+
+/** 2 bytes, up to 8 of length, 4 of mask. */
+const MAX_WS_HEADER = 14;
+
+/**
+ * Reads a connection's large binary frames (our file frames, `minBytes` and up) straight off its
+ * socket, before ws sees them, unmasking each payload into the memory it will live in — for a
+ * partial's file, a region of the live-media ring (LiveBlobs.reserve). Through ws, a megabyte
+ * arrives as sixteen socket reads gathered into a new Buffer, is unmasked in place, and is then
+ * copied into the ring: three passes over it and a large allocation for the garbage collector,
+ * where this makes one pass and none (docs/benchmarks.md).
+ *
+ * Every other frame — text, control, small or fragmented binary, anything malformed or over
+ * `maxPayload` — goes to ws byte for byte and in order, so ws still does the protocol and its
+ * errors. Installed in the turn ws takes the socket (before any of its data is read), as ws's one
+ * 'data' listener is replaced by this one, which hands ws what is its.
+ */
+export class LargeFrameIntake {
+  private state = State.Header;
+  /** The frame header being read; bytes of it from earlier reads are held back from ws until its frame is known. */
+  private readonly head = Buffer.alloc(MAX_WS_HEADER);
+  private headRead = 0;
+  private headSize = 2;
+  /** Payload bytes left in a frame passing to ws. */
+  private remaining = 0;
+  /** Inside a fragmented message: its continuations are ws's. */
+  private fragmented = false;
+  /** A close frame went by: whatever follows is ws's to ignore. */
+  private closing = false;
+  // The frame being read here:
+  /** Its mask rotated by 0..3 bytes, for a read that starts at any payload offset. */
+  private readonly masks = [Buffer.alloc(4), Buffer.alloc(4), Buffer.alloc(4), Buffer.alloc(4)];
+  /** Its payload's length, and how much of it is read. */
+  private length = 0;
+  private payloadRead = 0;
+  private prefix: Buffer | undefined;
+  private prefixSize = 4;
+  private header: FrameHeader | undefined;
+  private target: Buffer | undefined;
+  private targetStart = 0;
+
+  constructor(
+    private readonly toWs: (chunk: Buffer) => void,
+    private readonly minBytes: number,
+    private readonly maxPayload: number,
+    private readonly sink: LargeFrameSink,
+  ) {}
+
+  /** One read from the socket. */
+  read(chunk: Buffer): void {
+    let at = 0;
+    let passFrom = 0; // the bytes of this read from here on are ws's unless taken
+    while (at < chunk.length) {
+      if (this.state === State.Pass) {
+        const n = Math.min(this.remaining, chunk.length - at);
+        at += n;
+        this.remaining -= n;
+        if (this.remaining === 0) this.state = State.Header;
+      } else if (this.state === State.Header) {
+        const frameStart = at;
+        const heldBack = this.headRead;
+        at = this.readHead(chunk, at);
+        if (this.headRead < this.headSize) {
+          // The read ended inside a header: hold it back until the frame is known.
+          this.pass(chunk, passFrom, frameStart);
+          passFrom = chunk.length;
+        } else if (this.startFrame()) {
+          this.pass(chunk, passFrom, frameStart);
+          passFrom = at;
+        } else if (heldBack > 0) {
+          this.toWs(Buffer.from(this.head.subarray(0, heldBack)));
+        }
+      } else {
+        at = this.readOurs(chunk, at);
+        passFrom = at;
+      }
+    }
+    this.pass(chunk, passFrom, chunk.length);
+  }
+
+  private pass(chunk: Buffer, from: number, to: number): void {
+    if (to > from) this.toWs(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
+  }
+
+  private readHead(chunk: Buffer, at: number): number {
+    while (this.headRead < this.headSize && at < chunk.length) {
+      this.head[this.headRead++] = chunk[at++]!;
+      if (this.headRead === 2) {
+        const length7 = this.head[1]! & 0x7f;
+        this.headSize = 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (this.head[1]! & 0x80 ? 4 : 0);
+      }
+    }
+    return at;
+  }
+
+  /** A frame's header is in: true when the frame is ours to read, else it is set to pass to ws. */
+  private startFrame(): boolean {
+    const head = this.head;
+    const fin = (head[0]! & 0x80) !== 0;
+    const rsv = head[0]! & 0x70;
+    const opcode = head[0]! & 0x0f;
+    const masked = (head[1]! & 0x80) !== 0;
+    let length = head[1]! & 0x7f;
+    let maskAt = 2;
+    if (length === 126) {
+      length = head.readUInt16BE(2);
+      maskAt = 4;
+    } else if (length === 127) {
+      length = head.readUInt32BE(2) * 2 ** 32 + head.readUInt32BE(6);
+      maskAt = 10;
+    }
+    this.headRead = 0;
+    this.headSize = 2;
+    const ours = !this.closing && opcode === 0x2 && fin && rsv === 0 && masked && !this.fragmented && length >= this.minBytes && length <= this.maxPayload;
+    if (!ours) {
+      if (opcode === 0x8) this.closing = true;
+      else if (opcode === 0x1 || opcode === 0x2) this.fragmented = !fin;
+      else if (opcode === 0x0 && fin) this.fragmented = false;
+      this.remaining = length;
+      this.state = length > 0 ? State.Pass : State.Header;
+      return false;
+    }
+    for (let r = 0; r < 4; r++) for (let i = 0; i < 4; i++) this.masks[r]![i] = head[maskAt + ((r + i) & 3)]!;
+    this.length = length;
+    this.payloadRead = 0;
+    this.prefixSize = 4;
+    this.prefix ??= Buffer.alloc(4 + MAX_HEADER_BYTES);
+    this.state = State.Prefix;
+    return true;
+  }
+
+  /** Reads the frame being taken: its prefix, then its payload into the sink's memory (or past it). */
+  private readOurs(chunk: Buffer, at: number): number {
+    if (this.state === State.Prefix) {
+      const mask = this.masks[0]!;
+      while (this.payloadRead < this.prefixSize && this.payloadRead < this.length && at < chunk.length) {
+        this.prefix![this.payloadRead] = chunk[at++]! ^ mask[this.payloadRead & 3]!;
+        this.payloadRead += 1;
+      }
+      if (this.payloadRead === this.prefixSize) this.prefixRead();
+    } else {
+      const n = Math.min(this.length - this.payloadRead, chunk.length - at);
+      if (this.state === State.Payload) {
+        xorInto(chunk.subarray(at, at + n), this.masks[this.payloadRead & 3]!, this.target!, this.payloadRead - this.targetStart, n);
+      }
+      this.payloadRead += n;
+      at += n;
+    }
+    if (this.payloadRead === this.length) this.endFrame();
+    return at;
+  }
+
+  /** The prefix so far is in: its length (then the header is read), or the header (then the payload). */
+  private prefixRead(): void {
+    const prefix = this.prefix!;
+    if (this.prefixSize === 4) {
+      const size = prefix.readUInt32BE(0);
+      if (size === 0 || size > MAX_HEADER_BYTES || 4 + size > this.length) return this.refuse();
+      this.prefixSize = 4 + size;
+      return;
+    }
+    const header = parseFrameHeader(prefix.subarray(4, this.prefixSize));
+    if (!header) return this.refuse();
+    const target = this.sink.open(header, this.length - this.prefixSize);
+    if (!target) {
+      this.state = State.Skip;
+      return;
+    }
+    this.header = header;
+    this.target = target;
+    this.targetStart = this.prefixSize;
+    this.state = State.Payload;
+  }
+
+  private refuse(): void {
+    this.sink.malformed();
+    this.state = State.Skip;
+  }
+
+  private endFrame(): void {
+    if (this.state === State.Prefix) this.sink.malformed(); // it ended inside its own header
+    else if (this.state === State.Payload) this.sink.filled(this.header!, this.target!);
+    this.header = undefined;
+    this.target = undefined;
+    this.state = State.Header;
+  }
+}
+
+/**
+ * Puts a LargeFrameIntake in front of ws on this connection's socket. Call it in the turn ws took
+ * the socket. Returns false, leaving everything to ws, if the socket is not as expected.
+ */
+export function takeLargeFrames(ws: WebSocket, minBytes: number, maxPayload: number, sink: LargeFrameSink): boolean {
+  const socket = (ws as unknown as { _socket: Socket | undefined })._socket;
+  const listeners = socket?.listeners('data') ?? [];
+  if (!socket || listeners.length !== 1) return false;
+  const wsOnData = listeners[0] as (this: Socket, chunk: Buffer) => void;
+  const intake = new LargeFrameIntake((chunk) => wsOnData.call(socket, chunk), minBytes, maxPayload, sink);
+  socket.removeListener('data', wsOnData);
+  socket.on('data', (chunk: Buffer) => intake.read(chunk));
+  return true;
+}
