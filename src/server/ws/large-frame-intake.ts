@@ -88,6 +88,10 @@ export class LargeFrameIntake {
         this.remaining -= n;
         if (this.remaining === 0) this.state = State.Header;
       } else if (this.state === State.Header) {
+        if (this.headRead === 0) {
+          at = this.passSmallFrames(chunk, at);
+          if (at === chunk.length) break;
+        }
         const frameStart = at;
         const heldBack = this.headRead;
         at = this.readHead(chunk, at);
@@ -111,6 +115,35 @@ export class LargeFrameIntake {
 
   private pass(chunk: Buffer, from: number, to: number): void {
     if (to > from) this.toWs(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
+  }
+
+  /**
+   * Steps over the whole frames below `minBytes` with 7- or 16-bit lengths at `at` — a worker's
+   * tokens, hundreds to a read — without copying their headers: they are never ours. Stops at
+   * anything else, or a frame that does not end in this read.
+   */
+  private passSmallFrames(chunk: Buffer, at: number): number {
+    while (chunk.length - at >= 2) {
+      const first = chunk[at]!;
+      const second = chunk[at + 1]!;
+      const length7 = second & 0x7f;
+      if (length7 === 127) break;
+      const headSize = (length7 === 126 ? 4 : 2) + (second & 0x80 ? 4 : 0);
+      if (chunk.length - at < headSize) break;
+      const length = length7 === 126 ? chunk.readUInt16BE(at + 2) : length7;
+      if (length >= this.minBytes || chunk.length - at < headSize + length) break;
+      this.noteFrame(first);
+      at += headSize + length;
+    }
+    return at;
+  }
+
+  /** Keeps track of fragmented messages and the close, from a passing frame's first byte. */
+  private noteFrame(first: number): void {
+    const opcode = first & 0x0f;
+    if (opcode === 0x8) this.closing = true;
+    else if (opcode === 0x1 || opcode === 0x2) this.fragmented = (first & 0x80) === 0;
+    else if (opcode === 0x0 && first & 0x80) this.fragmented = false;
   }
 
   private readHead(chunk: Buffer, at: number): number {
@@ -144,9 +177,7 @@ export class LargeFrameIntake {
     this.headSize = 2;
     const ours = !this.closing && opcode === 0x2 && fin && rsv === 0 && masked && !this.fragmented && length >= this.minBytes && length <= this.maxPayload;
     if (!ours) {
-      if (opcode === 0x8) this.closing = true;
-      else if (opcode === 0x1 || opcode === 0x2) this.fragmented = !fin;
-      else if (opcode === 0x0 && fin) this.fragmented = false;
+      this.noteFrame(head[0]!);
       this.remaining = length;
       this.state = length > 0 ? State.Pass : State.Header;
       return false;
