@@ -160,7 +160,7 @@ describe('LargeFrameIntake: large binary frames read off the socket before ws', 
       const toWs: Buffer[] = [];
       let forwarded = 0;
       const got: typeof expected = [];
-      const intake = new LargeFrameIntake((chunk) => (toWs.push(Buffer.from(chunk)), (forwarded += chunk.length)), MIN, MAX, {
+      const intake = new LargeFrameIntake((chunk) => (toWs.push(Buffer.from(chunk)), (forwarded += chunk.length)), undefined, MIN, MAX, {
         open: (_header, size) => Buffer.alloc(size),
         filled: (header, payload) => got.push({ ref: String(header.ref), wsBytesBefore: forwarded, payload }),
         malformed: () => expect.fail('no frame here is malformed'),

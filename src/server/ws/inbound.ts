@@ -3,6 +3,7 @@ import { SpaceportError, asSpaceportError } from '../../protocol/errors.ts';
 import type { ServerContext } from '../server-context.ts';
 import { MALFORMED_FRAME, type Attachments } from './attachments.ts';
 import { takeLargeFrames, type LargeFrameSink } from './large-frame-intake.ts';
+import type { FrameHeader } from '../../protocol/binary-frame.ts';
 import type { Peer } from './peer.ts';
 
 export type Upload = Promise<Array<Buffer | undefined>>;
@@ -85,7 +86,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       }),
     );
   });
-  if (largeFrames) takeLargeFrames(peer.ws, LARGE_FRAME_BYTES, largeFrames.maxPayload, largeFrameSink(ctx, peer, attachments, handlers));
+  if (largeFrames) takeLargeFrames(peer.ws, LARGE_FRAME_BYTES, largeFrames.maxPayload, new FileFrameSink(ctx, peer, attachments, handlers));
   peer.onClose(attachments);
   return {
     /** Runs `task` once every message received so far has been handled. */
@@ -96,30 +97,43 @@ export function handleInbound<T extends { type: string; id?: string | number | u
 /** Binary frames from this size up are read by a LargeFrameIntake; smaller ones mostly fit in one socket read, where ws copies nothing. */
 const LARGE_FRAME_BYTES = 64 * 1024;
 
-/** The same steps as a binary frame from ws (above), for one a LargeFrameIntake reads into the memory given here. */
-function largeFrameSink(ctx: ServerContext, peer: Peer, attachments: Attachments, handlers: Pick<InboundHandlers<unknown>, 'reportError'>): LargeFrameSink {
-  const arrived = () => {
-    ctx.metrics.messages.countIn(peer.endpoint);
-    if (peer.allowMessage()) return true;
-    reportTo(peer, handlers, new SpaceportError('rate_limited'), undefined);
+/**
+ * The same steps as a binary frame from ws (above), for one a LargeFrameIntake reads into the
+ * memory given here. A class, not closures: every connection has one, most never use it.
+ */
+class FileFrameSink implements LargeFrameSink {
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly peer: Peer,
+    private readonly attachments: Attachments,
+    private readonly handlers: Pick<InboundHandlers<unknown>, 'reportError'>,
+  ) {}
+
+  open(header: FrameHeader, size: number): Buffer | undefined {
+    if (!this.arrived()) return undefined;
+    this.ctx.youngCollector.received(size);
+    try {
+      return this.attachments.place(header, size);
+    } catch (err) {
+      reportTo(this.peer, this.handlers, asSpaceportError(err), undefined);
+      return undefined;
+    }
+  }
+
+  filled(header: FrameHeader, payload: Buffer): void {
+    this.attachments.filled(header, payload);
+  }
+
+  malformed(): void {
+    if (this.arrived()) reportTo(this.peer, this.handlers, new SpaceportError('unexpected_binary', MALFORMED_FRAME), undefined);
+  }
+
+  private arrived(): boolean {
+    this.ctx.metrics.messages.countIn(this.peer.endpoint);
+    if (this.peer.allowMessage()) return true;
+    reportTo(this.peer, this.handlers, new SpaceportError('rate_limited'), undefined);
     return false;
-  };
-  return {
-    open(header, size) {
-      if (!arrived()) return undefined;
-      ctx.youngCollector.received(size);
-      try {
-        return attachments.place(header, size);
-      } catch (err) {
-        reportTo(peer, handlers, asSpaceportError(err), undefined);
-        return undefined;
-      }
-    },
-    filled: (header, payload) => attachments.filled(header, payload),
-    malformed() {
-      if (arrived()) reportTo(peer, handlers, new SpaceportError('unexpected_binary', MALFORMED_FRAME), undefined);
-    },
-  };
+  }
 }
 
 /** The protocol's own error report, or ours: `{type:"error", code, message, id}`. */

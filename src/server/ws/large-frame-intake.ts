@@ -30,6 +30,12 @@ const enum State {
   Skip,
 }
 
+/** Four 4-byte views of one small buffer. */
+const rotations = () => {
+  const all = Buffer.alloc(16);
+  return [0, 4, 8, 12].map((at) => all.subarray(at, at + 4));
+};
+
 /** 2 bytes, up to 8 of length, 4 of mask. */
 const MAX_WS_HEADER = 14;
 
@@ -48,8 +54,12 @@ const MAX_WS_HEADER = 14;
  */
 export class LargeFrameIntake {
   private state = State.Header;
-  /** The frame header being read; bytes of it from earlier reads are held back from ws until its frame is known. */
-  private readonly head = Buffer.alloc(MAX_WS_HEADER);
+  /**
+   * The frame header being read, once one has come split across reads (most never do); its bytes
+   * from earlier reads are held back from ws until its frame is known. Allocated when first needed,
+   * like the buffers below: every client connection has an intake, most never use them.
+   */
+  private head: Buffer | undefined;
   private headRead = 0;
   private headSize = 2;
   /** Payload bytes left in a frame passing to ws. */
@@ -60,7 +70,7 @@ export class LargeFrameIntake {
   private closing = false;
   // The frame being read here:
   /** Its mask rotated by 0..3 bytes, for a read that starts at any payload offset. */
-  private readonly masks = [Buffer.alloc(4), Buffer.alloc(4), Buffer.alloc(4), Buffer.alloc(4)];
+  private masks: Buffer[] | undefined;
   /** Its payload's length, and how much of it is read. */
   private length = 0;
   private payloadRead = 0;
@@ -71,7 +81,9 @@ export class LargeFrameIntake {
   private targetStart = 0;
 
   constructor(
-    private readonly toWs: (chunk: Buffer) => void,
+    /** ws's own 'data' listener, and the socket it is called on. */
+    private readonly wsOnData: (this: unknown, chunk: Buffer) => void,
+    private readonly socket: unknown,
     private readonly minBytes: number,
     private readonly maxPayload: number,
     private readonly sink: LargeFrameSink,
@@ -103,7 +115,7 @@ export class LargeFrameIntake {
           this.pass(chunk, passFrom, frameStart);
           passFrom = at;
         } else if (heldBack > 0) {
-          this.toWs(Buffer.from(this.head.subarray(0, heldBack)));
+          this.wsOnData.call(this.socket, Buffer.from(this.head!.subarray(0, heldBack)));
         }
       } else {
         at = this.readOurs(chunk, at);
@@ -114,7 +126,7 @@ export class LargeFrameIntake {
   }
 
   private pass(chunk: Buffer, from: number, to: number): void {
-    if (to > from) this.toWs(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
+    if (to > from) this.wsOnData.call(this.socket, from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
   }
 
   /**
@@ -147,6 +159,7 @@ export class LargeFrameIntake {
   }
 
   private readHead(chunk: Buffer, at: number): number {
+    this.head ??= Buffer.alloc(MAX_WS_HEADER);
     while (this.headRead < this.headSize && at < chunk.length) {
       this.head[this.headRead++] = chunk[at++]!;
       if (this.headRead === 2) {
@@ -159,7 +172,7 @@ export class LargeFrameIntake {
 
   /** A frame's header is in: true when the frame is ours to read, else it is set to pass to ws. */
   private startFrame(): boolean {
-    const head = this.head;
+    const head = this.head!;
     const fin = (head[0]! & 0x80) !== 0;
     const rsv = head[0]! & 0x70;
     const opcode = head[0]! & 0x0f;
@@ -182,7 +195,8 @@ export class LargeFrameIntake {
       this.state = length > 0 ? State.Pass : State.Header;
       return false;
     }
-    for (let r = 0; r < 4; r++) for (let i = 0; i < 4; i++) this.masks[r]![i] = head[maskAt + ((r + i) & 3)]!;
+    const masks = (this.masks ??= rotations());
+    for (let r = 0; r < 4; r++) for (let i = 0; i < 4; i++) masks[r]![i] = head[maskAt + ((r + i) & 3)]!;
     this.length = length;
     this.payloadRead = 0;
     this.prefixSize = 4;
@@ -194,7 +208,7 @@ export class LargeFrameIntake {
   /** Reads the frame being taken: its prefix, then its payload into the sink's memory (or past it). */
   private readOurs(chunk: Buffer, at: number): number {
     if (this.state === State.Prefix) {
-      const mask = this.masks[0]!;
+      const mask = this.masks![0]!;
       while (this.payloadRead < this.prefixSize && this.payloadRead < this.length && at < chunk.length) {
         this.prefix![this.payloadRead] = chunk[at++]! ^ mask[this.payloadRead & 3]!;
         this.payloadRead += 1;
@@ -203,7 +217,7 @@ export class LargeFrameIntake {
     } else {
       const n = Math.min(this.length - this.payloadRead, chunk.length - at);
       if (this.state === State.Payload) {
-        xorInto(chunk.subarray(at, at + n), this.masks[this.payloadRead & 3]!, this.target!, this.payloadRead - this.targetStart, n);
+        xorInto(chunk.subarray(at, at + n), this.masks![this.payloadRead & 3]!, this.target!, this.payloadRead - this.targetStart, n);
       }
       this.payloadRead += n;
       at += n;
@@ -256,9 +270,18 @@ export function takeLargeFrames(ws: WebSocket, minBytes: number, maxPayload: num
   const socket = (ws as unknown as { _socket: Socket | undefined })._socket;
   const listeners = socket?.listeners('data') ?? [];
   if (!socket || listeners.length !== 1) return false;
-  const wsOnData = listeners[0] as (this: Socket, chunk: Buffer) => void;
-  const intake = new LargeFrameIntake((chunk) => wsOnData.call(socket, chunk), minBytes, maxPayload, sink);
+  const wsOnData = listeners[0] as (this: unknown, chunk: Buffer) => void;
+  (socket as IntakeSocket)[INTAKE] = new LargeFrameIntake(wsOnData, socket, minBytes, maxPayload, sink);
   socket.removeListener('data', wsOnData);
-  socket.on('data', (chunk: Buffer) => intake.read(chunk));
+  socket.on('data', intakeOnData);
   return true;
+}
+
+// The intake is kept on its socket (as ws keeps itself), so one listener serves every connection:
+// a closure per connection is heap held by every idle client (docs/benchmarks.md, idle connections).
+const INTAKE = Symbol('largeFrameIntake');
+type IntakeSocket = Socket & { [INTAKE]: LargeFrameIntake };
+
+function intakeOnData(this: IntakeSocket, chunk: Buffer): void {
+  this[INTAKE].read(chunk);
 }
