@@ -4,6 +4,7 @@ import type { ServerContext } from '../server-context.ts';
 import { MALFORMED_FRAME, type Attachments } from './attachments.ts';
 import { takeLargeFrames, type LargeFrameSink } from './large-frame-intake.ts';
 import type { FrameHeader } from '../../protocol/binary-frame.ts';
+import { isLent } from '../../engine/lent-bytes.ts';
 import type { Peer } from './peer.ts';
 
 export type Upload = Promise<Array<Buffer | undefined>>;
@@ -86,7 +87,10 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       }),
     );
   });
-  if (largeFrames) takeLargeFrames(peer.ws, LARGE_FRAME_BYTES, largeFrames.maxPayload, new FileFrameSink(ctx, peer, attachments, handlers));
+  if (largeFrames) {
+    const sink = new FileFrameSink(ctx, peer, attachments, handlers);
+    sink.readsShared = takeLargeFrames(peer.ws, LARGE_FRAME_BYTES, largeFrames.maxPayload, sink) === 'shared';
+  }
   peer.onClose(attachments);
   return {
     /** Runs `task` once every message received so far has been handled. */
@@ -102,6 +106,9 @@ const LARGE_FRAME_BYTES = 64 * 1024;
  * memory given here. A class, not closures: every connection has one, most never use it.
  */
 class FileFrameSink implements LargeFrameSink {
+  /** The socket reads into the shared read buffer: a frame read into the live-media ring allocated nothing. */
+  readsShared = false;
+
   constructor(
     private readonly ctx: ServerContext,
     private readonly peer: Peer,
@@ -111,9 +118,11 @@ class FileFrameSink implements LargeFrameSink {
 
   open(header: FrameHeader, size: number): Buffer | undefined {
     if (!this.arrived()) return undefined;
-    this.ctx.youngCollector.received(size);
     try {
-      return this.attachments.place(header, size);
+      const memory = this.attachments.place(header, size);
+      // Young collections are for Buffers that die young: the socket's own reads, a new part.
+      if (memory && !(this.readsShared && isLent(memory))) this.ctx.youngCollector.received(size);
+      return memory;
     } catch (err) {
       reportTo(this.peer, this.handlers, asSpaceportError(err), undefined);
       return undefined;

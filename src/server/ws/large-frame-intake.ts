@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { MAX_HEADER_BYTES, parseFrameHeader, type FrameHeader } from '../../protocol/binary-frame.ts';
+import { readIntoSharedBuffer } from './shared-read-buffer.ts';
 
 /** bufferutil's native XOR, the one ws masks with: output[offset + i] = source[i] ^ mask[i & 3]. */
 const { mask: xorInto } = createRequire(import.meta.url)('bufferutil') as {
@@ -68,6 +69,8 @@ export class LargeFrameIntake {
   private fragmented = false;
   /** A close frame went by: whatever follows is ws's to ignore. */
   private closing = false;
+  /** The read being handled is in memory the next one overwrites. */
+  private borrowed = false;
   // The frame being read here:
   /** Its mask rotated by 0..3 bytes, for a read that starts at any payload offset. */
   private masks: Buffer[] | undefined;
@@ -89,8 +92,12 @@ export class LargeFrameIntake {
     private readonly sink: LargeFrameSink,
   ) {}
 
-  /** One read from the socket. */
-  read(chunk: Buffer): void {
+  /**
+   * One read from the socket. `borrowed`: the chunk is memory the next read overwrites (a shared
+   * read buffer), so what goes on to ws (which may keep it until a frame is whole) is copied first.
+   */
+  read(chunk: Buffer, borrowed = false): void {
+    this.borrowed = borrowed;
     let at = 0;
     let passFrom = 0; // the bytes of this read from here on are ws's unless taken
     while (at < chunk.length) {
@@ -126,7 +133,9 @@ export class LargeFrameIntake {
   }
 
   private pass(chunk: Buffer, from: number, to: number): void {
-    if (to > from) this.wsOnData.call(this.socket, from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
+    if (to <= from) return;
+    const part = from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to);
+    this.wsOnData.call(this.socket, this.borrowed ? Buffer.from(part) : part);
   }
 
   /**
@@ -263,18 +272,20 @@ export class LargeFrameIntake {
 }
 
 /**
- * Puts a LargeFrameIntake in front of ws on this connection's socket. Call it in the turn ws took
- * the socket. Returns false, leaving everything to ws, if the socket is not as expected.
+ * Puts a LargeFrameIntake in front of ws on this connection's socket, reading into the shared read
+ * buffer where it can (shared-read-buffer.ts). Call it in the turn ws took the socket. Returns
+ * 'shared' or 'own' (the socket still reads into a new Buffer each time), or false, leaving
+ * everything to ws, if the socket is not as expected.
  */
-export function takeLargeFrames(ws: WebSocket, minBytes: number, maxPayload: number, sink: LargeFrameSink): boolean {
+export function takeLargeFrames(ws: WebSocket, minBytes: number, maxPayload: number, sink: LargeFrameSink): 'shared' | 'own' | false {
   const socket = (ws as unknown as { _socket: Socket | undefined })._socket;
   const listeners = socket?.listeners('data') ?? [];
   if (!socket || listeners.length !== 1) return false;
   const wsOnData = listeners[0] as (this: unknown, chunk: Buffer) => void;
   (socket as IntakeSocket)[INTAKE] = new LargeFrameIntake(wsOnData, socket, minBytes, maxPayload, sink);
   socket.removeListener('data', wsOnData);
-  socket.on('data', intakeOnData);
-  return true;
+  socket.on('data', intakeOnData); // reads made before the switch below, or all of them without it
+  return readIntoSharedBuffer(socket, intakeOnSharedRead) ? 'shared' : 'own';
 }
 
 // The intake is kept on its socket (as ws keeps itself), so one listener serves every connection:
@@ -284,4 +295,8 @@ type IntakeSocket = Socket & { [INTAKE]: LargeFrameIntake };
 
 function intakeOnData(this: IntakeSocket, chunk: Buffer): void {
   this[INTAKE].read(chunk);
+}
+
+function intakeOnSharedRead(this: Socket, nread: number, buffer: Buffer): void {
+  (this as IntakeSocket)[INTAKE].read(buffer.subarray(0, nread), true);
 }
