@@ -66,7 +66,8 @@ export interface GatewayConfig {
   liveMediaBytes: number;
   /**
    * A young-generation garbage collection is asked for after this many bytes of binary WebSocket
-   * frames, so relayed media is freed before it can set off full collections (young-collector.ts).
+   * data received into new Buffers, so they are freed before they can set off full collections
+   * (young-collector.ts).
    * 0 turns it off. @default 8 MiB
    */
   youngCollectionBytes: number;

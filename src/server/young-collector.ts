@@ -29,8 +29,10 @@ function exposedCollector(): Collect | undefined {
 }
 
 /**
- * Asks V8 for a young-generation collection after every `everyBytes` of binary frames received,
- * so the Buffers those frames came in are freed while they are still young.
+ * Asks V8 for a young-generation collection after every `everyBytes` of binary data received into
+ * new Buffers (frames `ws` assembled, parts read into a Buffer of their own; not live media read
+ * into the ring through the shared read buffer, which allocates nothing), so those Buffers are
+ * freed while they are still young.
  *
  * Why: V8 counts the Buffer memory allocated since its last full collection against the old
  * generation's limit. A relayed MiB allocates about two (the socket's reads, and the frame ws
@@ -65,7 +67,7 @@ export class YoungCollector {
     return this.collect !== undefined;
   }
 
-  /** Counts one binary frame received. */
+  /** Counts the bytes of one binary frame (or part) received into a new Buffer. */
   received(byteLength: number): void {
     if (!this.collect) return;
     this.bytes += byteLength;
