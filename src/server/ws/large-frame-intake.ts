@@ -19,17 +19,12 @@ export interface LargeFrameSink {
   malformed(): void;
 }
 
-const enum State {
-  Header,
-  /** A frame for ws: its bytes go on as they come. */
-  Pass,
-  /** Ours: reading its length and JSON header. */
-  Prefix,
-  /** Ours: reading its payload into the sink's memory. */
-  Payload,
-  /** Ours, but refused: read past. */
-  Skip,
-}
+/**
+ * Where the intake is in the stream: at a frame's header; passing a frame to ws; or in a frame of
+ * its own — reading its length and JSON header (prefix), its payload into the sink's memory, or
+ * past a payload the sink refused (skip).
+ */
+type State = 'header' | 'pass' | 'prefix' | 'payload' | 'skip';
 
 /** Four 4-byte views of one small buffer. */
 const rotations = () => {
@@ -54,7 +49,7 @@ const MAX_WS_HEADER = 14;
  * 'data' listener is replaced by this one, which hands ws what is its.
  */
 export class LargeFrameIntake {
-  private state = State.Header;
+  private state: State = 'header';
   /**
    * The frame header being read, once one has come split across reads (most never do); its bytes
    * from earlier reads are held back from ws until its frame is known. Allocated when first needed,
@@ -101,12 +96,12 @@ export class LargeFrameIntake {
     let at = 0;
     let passFrom = 0; // the bytes of this read from here on are ws's unless taken
     while (at < chunk.length) {
-      if (this.state === State.Pass) {
+      if (this.state === 'pass') {
         const n = Math.min(this.remaining, chunk.length - at);
         at += n;
         this.remaining -= n;
-        if (this.remaining === 0) this.state = State.Header;
-      } else if (this.state === State.Header) {
+        if (this.remaining === 0) this.state = 'header';
+      } else if (this.state === 'header') {
         if (this.headRead === 0) {
           at = this.passSmallFrames(chunk, at);
           if (at === chunk.length) break;
@@ -201,7 +196,7 @@ export class LargeFrameIntake {
     if (!ours) {
       this.noteFrame(head[0]!);
       this.remaining = length;
-      this.state = length > 0 ? State.Pass : State.Header;
+      this.state = length > 0 ? 'pass' : 'header';
       return false;
     }
     const masks = (this.masks ??= rotations());
@@ -210,13 +205,13 @@ export class LargeFrameIntake {
     this.payloadRead = 0;
     this.prefixSize = 4;
     this.prefix ??= Buffer.alloc(4 + MAX_HEADER_BYTES);
-    this.state = State.Prefix;
+    this.state = 'prefix';
     return true;
   }
 
   /** Reads the frame being taken: its prefix, then its payload into the sink's memory (or past it). */
   private readOurs(chunk: Buffer, at: number): number {
-    if (this.state === State.Prefix) {
+    if (this.state === 'prefix') {
       const mask = this.masks![0]!;
       while (this.payloadRead < this.prefixSize && this.payloadRead < this.length && at < chunk.length) {
         this.prefix![this.payloadRead] = chunk[at++]! ^ mask[this.payloadRead & 3]!;
@@ -225,7 +220,7 @@ export class LargeFrameIntake {
       if (this.payloadRead === this.prefixSize) this.prefixRead();
     } else {
       const n = Math.min(this.length - this.payloadRead, chunk.length - at);
-      if (this.state === State.Payload) {
+      if (this.state === 'payload') {
         xorInto(chunk.subarray(at, at + n), this.masks![this.payloadRead & 3]!, this.target!, this.payloadRead - this.targetStart, n);
       }
       this.payloadRead += n;
@@ -248,26 +243,26 @@ export class LargeFrameIntake {
     if (!header) return this.refuse();
     const target = this.sink.open(header, this.length - this.prefixSize);
     if (!target) {
-      this.state = State.Skip;
+      this.state = 'skip';
       return;
     }
     this.header = header;
     this.target = target;
     this.targetStart = this.prefixSize;
-    this.state = State.Payload;
+    this.state = 'payload';
   }
 
   private refuse(): void {
     this.sink.malformed();
-    this.state = State.Skip;
+    this.state = 'skip';
   }
 
   private endFrame(): void {
-    if (this.state === State.Prefix) this.sink.malformed(); // it ended inside its own header
-    else if (this.state === State.Payload) this.sink.filled(this.header!, this.target!);
+    if (this.state === 'prefix') this.sink.malformed(); // it ended inside its own header
+    else if (this.state === 'payload') this.sink.filled(this.header!, this.target!);
     this.header = undefined;
     this.target = undefined;
-    this.state = State.Header;
+    this.state = 'header';
   }
 }
 
