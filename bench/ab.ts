@@ -12,7 +12,7 @@
  *   --redis  each {…} is two gateways sharing a Redis of their own (workers on one, clients on the other)
  */
 import { parseArgs } from 'node:util';
-import { FULL, QUICK, runOn, settle } from './benchmark.ts';
+import { FULL, QUICK, runOn, settle, warmUp } from './benchmark.ts';
 import { benchmarksNamed } from './benchmarks.ts';
 import { shown, table } from './report.ts';
 import { medianOf, round } from './stats.ts';
@@ -40,7 +40,7 @@ try {
     const target = !env ? await rawWsTarget() : args.redis ? await crossInstanceTarget(env) : (await gatewayTargets(env)).gateway;
     variants.push({ label: spec, target });
   }
-  if (benchmark!.warmUp) for (const v of variants) await benchmark!.warmUp(v.target, sizes);
+  for (const v of variants) await warmUp(benchmark!, v.target, sizes);
   const runs = new Map<string, Array<Record<string, number>>>();
   const rounds = Number(args.rounds);
   for (let r = 0; r < rounds; r++) {

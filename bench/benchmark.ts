@@ -3,6 +3,13 @@ import type { Target } from './targets/target.ts';
 /** Every benchmark's sizes, full or `--quick` (the test suite's smoke run). */
 export interface Sizes {
   rounds: number;
+  /**
+   * Unmeasured passes of a benchmark on each target before its rounds. One was not enough: the
+   * first measured rounds after it ran slow for every target, the gateway's longest (its round
+   * trip's p99 2.4 ms in the first two, 0.55–0.98 ms from the fifth pass on; the raw relay's
+   * 2.1 ms in the first, ~0.5 ms after), as V8 was still compiling what each pass runs.
+   */
+  warmUpPasses: number;
   streams: number;
   tokens: number;
   jobs: number;
@@ -20,6 +27,7 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   rounds: 3,
+  warmUpPasses: 4,
   streams: 4,
   tokens: 10_000,
   jobs: 1000,
@@ -36,6 +44,7 @@ export const FULL: Sizes = {
 
 export const QUICK: Sizes = {
   rounds: 1,
+  warmUpPasses: 1,
   streams: 2,
   tokens: 500,
   jobs: 50,
@@ -65,7 +74,7 @@ export interface Benchmark<R extends object = Record<string, number>> {
    * it can reuse instead of growing.
    */
   freshServers?: boolean;
-  /** An unmeasured pass at small sizes, so JIT warm-up does not land on whoever goes first. */
+  /** An unmeasured pass (run `sizes.warmUpPasses` times), so JIT warm-up does not land on the measured rounds. */
   warmUp?(target: Target, sizes: Sizes): Promise<unknown>;
 }
 
@@ -87,3 +96,9 @@ export async function withServerCpu<T>(target: Target, work: () => Promise<T>): 
 }
 
 export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
+
+/** The benchmark's unmeasured passes on the target (Sizes.warmUpPasses). */
+export async function warmUp<R extends object>(benchmark: Benchmark<R>, target: Target, sizes: Sizes): Promise<void> {
+  if (!benchmark.warmUp) return;
+  for (let pass = 0; pass < sizes.warmUpPasses; pass++) await benchmark.warmUp(target, sizes);
+}

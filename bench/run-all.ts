@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { FULL, QUICK, runOn, settle, type Benchmark } from './benchmark.ts';
+import { FULL, QUICK, runOn, settle, warmUp, type Benchmark } from './benchmark.ts';
 import { ALL, benchmarksNamed } from './benchmarks.ts';
 import { printReport, ratiosOf, type Results } from './report.ts';
 import { medianOf } from './stats.ts';
@@ -43,7 +43,7 @@ async function measure(targets: Target[]): Promise<Results> {
     for (const t of targets) {
       if (!takesPart(t, b) || !b.warmUp) continue;
       progress(`warm-up: ${b.key} on ${t.name}`);
-      await bounded(`warm-up ${b.key} on ${t.name}`, b.warmUp(t, sizes));
+      await bounded(`warm-up ${b.key} on ${t.name}`, warmUp(b, t, sizes));
     }
     for (let r = 0; r < sizes.rounds; r++) {
       const taking = targets.filter((t) => takesPart(t, b));
