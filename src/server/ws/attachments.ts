@@ -9,6 +9,8 @@ export type PartMemory = (size: number) => Buffer | undefined;
 
 interface Pending {
   parts: Array<Buffer | undefined>;
+  /** The part whose frame is being read into it (from `place` until `filled`). */
+  reading: Buffer | undefined;
   missing: number;
   timer: NodeJS.Timeout;
   memory: PartMemory | undefined;
@@ -45,7 +47,7 @@ export class Attachments {
         this.failed(key, entry, new SpaceportError('incomplete_upload', `Only ${total - entry.missing} of ${binaryIndexes.length} binary parts for "${key}" arrived.`));
       }, this.timeoutMs);
       timer.unref();
-      const entry: Pending = { parts, missing: binaryIndexes.length, timer, memory, done: () => resolve(parts), fail: reject };
+      const entry: Pending = { parts, reading: undefined, missing: binaryIndexes.length, timer, memory, done: () => resolve(parts), fail: reject };
       this.pending!.set(key, entry);
     });
   }
@@ -71,6 +73,7 @@ export class Attachments {
     if (!entry) return undefined;
     const memory = entry.memory?.(size) ?? Buffer.allocUnsafe(size);
     entry.parts[header.index] = memory; // taken: a second frame for it is unexpected
+    entry.reading = memory;
     return memory;
   }
 
@@ -82,6 +85,7 @@ export class Attachments {
     // Gone (timed out while it was read), or another upload's under the same key since.
     if (!entry || (held !== undefined && held !== payload)) return giveBack(payload);
     entry.parts[header.index] = payload;
+    entry.reading = undefined;
     entry.missing -= 1;
     if (entry.missing === 0) {
       this.pending!.delete(key);
@@ -92,6 +96,7 @@ export class Attachments {
 
   /** The connection closed: nothing more will arrive. */
   peerClosed(): void {
+    // Every part goes back, one being read included: nothing more will be read into it.
     for (const entry of this.pending?.values() ?? []) {
       clearTimeout(entry.timer);
       entry.parts.forEach(giveBack);
@@ -114,10 +119,15 @@ export class Attachments {
     return entry;
   }
 
+  /**
+   * A part still being read is not given back here: its frame goes on arriving into it, and
+   * `filled` gives it back at the end (the upload is gone by then). Given back now, its memory
+   * could be lent again and overwritten by the rest of the frame.
+   */
   private failed(key: string, entry: Pending, error: SpaceportError): void {
     this.pending?.delete(key);
     clearTimeout(entry.timer);
-    entry.parts.forEach(giveBack);
+    for (const part of entry.parts) if (part !== entry.reading) giveBack(part);
     entry.fail(error);
   }
 }
