@@ -195,6 +195,42 @@ describe('LargeFrameIntake: large binary frames read off the socket before ws', 
     }
   });
 
+  it('reads the rest of a large payload straight into its memory when reading as Node does with a user buffer', () => {
+    // Node's onread contract, played by hand: each read fills the buffer the last callback asked
+    // for (or the shared one) with as many bytes as the "kernel" has, at most its length.
+    const frames = [clientFrame(1, Buffer.from('hi')), clientFrame(2, file('a', 0, 300_000, 1)), clientFrame(9, Buffer.alloc(0)), clientFrame(2, file('b', 1, 70_000, 2)), clientFrame(1, Buffer.from('end'))];
+    const stream = Buffer.concat(frames);
+    for (let seed = 1; seed <= 40; seed++) {
+      const toWs: Buffer[] = [];
+      const got: Array<{ ref: string; payload: Buffer }> = [];
+      const memories: Buffer[] = [];
+      const intake = new LargeFrameIntake((chunk) => toWs.push(chunk), undefined, MIN, MAX, {
+        open: (_header, size) => (memories.push(Buffer.alloc(size)), memories.at(-1)!),
+        filled: (header, payload) => got.push({ ref: String(header.ref), payload }),
+        malformed: () => expect.fail('no frame here is malformed'),
+      });
+      const shared = Buffer.alloc(64 * 1024);
+      let next: Buffer | undefined;
+      let direct = 0;
+      let r = seed;
+      for (let at = 0; at < stream.length; ) {
+        const into = next ?? shared;
+        r = (r * 48271) % 2147483647;
+        const nread = Math.min(into.length, stream.length - at, 1 + (r % 40_000));
+        stream.copy(into, 0, at, at + nread);
+        if (into !== shared) direct += nread;
+        at += nread;
+        next = intake.readShared(nread, into);
+        shared.fill(0xaa); // the next read overwrites it
+      }
+      expect(Buffer.concat(toWs).equals(Buffer.concat([frames[0]!, frames[2]!, frames[4]!]))).toBe(true);
+      expect(got.map((g) => g.ref)).toEqual(['a', 'b']);
+      expect(got[0]!.payload.equals(file('a', 0, 300_000, 1).subarray(-300_000))).toBe(true);
+      expect(got[1]!.payload.equals(file('b', 1, 70_000, 2).subarray(-70_000))).toBe(true);
+      expect(direct).toBeGreaterThan(200_000); // most of the payloads never went through the shared buffer
+    }
+  });
+
   it('reports a large frame that is not a file frame, and leaves oversized ones to ws (which closes with 1009)', async () => {
     const { port, seen } = await server();
     const socket = await rawClient(port);

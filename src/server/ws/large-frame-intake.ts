@@ -2,12 +2,16 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { MAX_HEADER_BYTES, parseFrameHeader, type FrameHeader } from '../../protocol/binary-frame.ts';
-import { readIntoSharedBuffer } from './shared-read-buffer.ts';
+import { readIntoSharedBuffer, readNextInto } from './shared-read-buffer.ts';
 
-/** bufferutil's native XOR, the one ws masks with: output[offset + i] = source[i] ^ mask[i & 3]. */
-const { mask: xorInto } = createRequire(import.meta.url)('bufferutil') as {
+/** bufferutil's native XOR, the one ws masks with: output[offset + i] = source[i] ^ mask[i & 3]; or in place. */
+const { mask: xorInto, unmask: xorInPlace } = createRequire(import.meta.url)('bufferutil') as {
   mask(source: Uint8Array, mask: Uint8Array, output: Uint8Array, offset: number, length: number): void;
+  unmask(buffer: Uint8Array, mask: Uint8Array): void;
 };
+
+/** The rest of a frame's payload at least this large is read by the socket straight into its memory. */
+const DIRECT_READ_BYTES = 16 * 1024;
 
 /** Where a large binary frame goes (Attachments, through inbound.ts). */
 export interface LargeFrameSink {
@@ -77,6 +81,8 @@ export class LargeFrameIntake {
   private header: FrameHeader | undefined;
   private target: Buffer | undefined;
   private targetStart = 0;
+  /** The rest of the payload's memory, when the socket's next read was sent straight into it. */
+  private direct: Buffer | undefined;
 
   constructor(
     /** ws's own 'data' listener, and the socket it is called on. */
@@ -125,6 +131,28 @@ export class LargeFrameIntake {
       }
     }
     this.pass(chunk, passFrom, chunk.length);
+  }
+
+  /**
+   * A read into the shared read buffer, or straight into a frame's memory (`buffer` is then the
+   * view this asked for). Returns the memory the socket's next read should go into, if not the
+   * shared buffer: the rest of a large payload being read, so the kernel copies it where it will
+   * live and it is unmasked there, in cache, with no copy of our own.
+   */
+  readShared(nread: number, buffer: Buffer): Buffer | undefined {
+    if (buffer === this.direct) this.readDirect(nread);
+    else this.read(buffer.subarray(0, nread), true);
+    const left = this.length - this.payloadRead;
+    this.direct = this.state === 'payload' && left >= DIRECT_READ_BYTES ? this.target!.subarray(this.payloadRead - this.targetStart) : undefined;
+    return this.direct;
+  }
+
+  /** `nread` payload bytes the socket read straight into the frame's memory: unmasked where they lie. */
+  private readDirect(nread: number): void {
+    const at = this.payloadRead - this.targetStart;
+    xorInPlace(this.target!.subarray(at, at + nread), this.masks![this.payloadRead & 3]!);
+    this.payloadRead += nread;
+    if (this.payloadRead === this.length) this.endFrame();
   }
 
   private pass(chunk: Buffer, from: number, to: number): void {
@@ -293,5 +321,6 @@ function intakeOnData(this: IntakeSocket, chunk: Buffer): void {
 }
 
 function intakeOnSharedRead(this: Socket, nread: number, buffer: Buffer): void {
-  (this as IntakeSocket)[INTAKE].read(buffer.subarray(0, nread), true);
+  const next = (this as IntakeSocket)[INTAKE].readShared(nread, buffer);
+  if (next) readNextInto(next);
 }

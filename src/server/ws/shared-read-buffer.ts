@@ -38,10 +38,29 @@ function findFields(): OnreadFields | null {
   return found.buffer && found.callback && found.generator ? (found as OnreadFields) : null;
 }
 
+/** Set by a read's callback (readNextInto), taken by Node right after it for that socket's next read. */
+let next: Buffer | undefined;
+
 /**
- * From the next read on, `socket`'s data goes to `onRead` (called on the socket, with a view of the
- * shared buffer valid until it returns) instead of its 'data' event. False, and nothing changed,
- * where that cannot be done safely: unknown fields, TLS, or data already waiting in the stream.
+ * Called from a switched socket's read callback: its next read goes into `buffer` instead of the
+ * shared one (the rest of a large frame, straight where it will live). Only for that one read.
+ */
+export function readNextInto(buffer: Buffer): void {
+  next = buffer;
+}
+
+/** Node asks for the buffer of a socket's next read right after the callback of its last one. */
+function nextRead(): Buffer {
+  const buffer = next ?? shared!;
+  next = undefined;
+  return buffer;
+}
+
+/**
+ * From the next read on, `socket`'s data goes to `onRead` (called on the socket, with the buffer it
+ * was read into: a view of the shared one, valid until it returns, or what readNextInto gave)
+ * instead of its 'data' event. False, and nothing changed, where that cannot be done safely:
+ * unknown fields, TLS, or data already waiting in the stream.
  */
 export function readIntoSharedBuffer(socket: Socket, onRead: (this: Socket, nread: number, buffer: Buffer) => void): boolean {
   fields ??= findFields();
@@ -51,7 +70,7 @@ export function readIntoSharedBuffer(socket: Socket, onRead: (this: Socket, nrea
   const target = socket as unknown as Record<symbol, unknown>;
   target[fields.buffer] = shared;
   target[fields.callback] = onRead;
-  target[fields.generator] = null;
+  target[fields.generator] = nextRead;
   handle.useUserBuffer(shared);
   return true;
 }
