@@ -124,6 +124,19 @@ describe('LiveBlobs (the live media window)', () => {
     expect(blobs.get('e')!.bytes.equals(bytesOf(300, 5))).toBe(true);
   });
 
+  it('copies out a passed reservation it has to hold apart, since its region goes back', () => {
+    const blobs = new LiveBlobs(600, 60_000);
+    const region = blobs.reserve(300)!; // [0, 300)
+    bytesOf(300, 9).copy(region);
+    blobs.put(meta('a', 300), bytesOf(300, 1)); // [300, 600)
+    blobs.put(meta('c', 300), bytesOf(300, 3)); // wraps, skips the reservation, passes it: [300, 600)
+    const c = blobs.lend('c')!.bytes; // pinned: no region left for the reservation's bytes
+    blobs.put(meta('r', 300), region); // held apart
+    blobs.put(meta('d', 300), bytesOf(300, 4)); // back where the reservation was
+    expect(blobs.get('r')!.bytes.equals(bytesOf(300, 9))).toBe(true);
+    giveBack(c);
+  });
+
   it('holds a file apart when every region that would fit it is lent', () => {
     const blobs = new LiveBlobs(300, 60_000);
     blobs.put(meta('a', 150), bytesOf(150, 1));

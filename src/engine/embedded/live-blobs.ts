@@ -133,9 +133,14 @@ export class LiveBlobs {
     this.sweep ??= setTimeout(() => this.swept(), this.maxAgeMs).unref();
   }
 
-  /** Holds bytes outside the ring: every region that would fit them is lent out (a stalled reader), a rare case. */
+  /**
+   * Holds bytes outside the ring: every region that would fit them is lent out (a stalled reader),
+   * a rare case. Bytes that are themselves in the ring (a reservation the head passed) are copied
+   * out, as their region goes back once they are put.
+   */
   private apart(bytes: Buffer): Region {
-    const region: Region = { offset: -1, size: bytes.length, at: this.now(), meta: undefined, own: bytes, evicted: false };
+    const own = bytes.buffer === this.ring?.buffer ? Buffer.from(bytes) : bytes;
+    const region: Region = { offset: -1, size: bytes.length, at: this.now(), meta: undefined, own, evicted: false };
     this.order.push(region);
     return region;
   }
