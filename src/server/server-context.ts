@@ -16,7 +16,7 @@ export interface ServerContext {
   metrics: Metrics;
   log: Logger;
   peers: PeerRegistry;
-  /** Told of every binary frame received, to free their Buffers young (young-collector.ts). */
+  /** Told of the binary data received into new Buffers, to free those young (young-collector.ts). */
   youngCollector: YoungCollector;
   startedAt: number;
   shuttingDown: boolean;

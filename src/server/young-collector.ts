@@ -46,7 +46,7 @@ function exposedCollector(): Collect | undefined {
  * Buffers, so the count never reaches the limit.
  *
  * The collection runs two event-loop turns after the threshold is crossed, once the frame that
- * crossed it has been handed on (pushed to its clients, copied into the live-media ring). Turning
+ * crossed it has been handed on (pushed to its clients, stored). Turning
  * it on also has V8 free dead Buffers during young collections rather than after them
  * (SYNCHRONOUS_SWEEP), process-wide.
  */

@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
  * Node reads each socket into a new 64 KiB Buffer per read unless it is given memory to read into
  * (`onread: { buffer, callback }`), an option it takes only when a socket is made — never for the
  * sockets a server accepts. This switches an accepted socket over, setting the same fields the
- * option sets (found by name on a probe socket made with it) and telling its handle, so a worker
+ * option sets (found on a probe socket made with it) and telling its handle, so a worker
  * streaming megabytes allocates nothing per read: no garbage for V8 to count against its limits
  * and collect (docs/operations.md, "A gateway that relays a lot of media").
  *
