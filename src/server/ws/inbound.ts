@@ -52,8 +52,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     if (--backlog === maxInboundBacklog >> 1 && peer.ws.isPaused) peer.ws.resume();
   };
   peer.ws.on('message', (data: Buffer, isBinary) => {
-    ctx.metrics.messages.countIn(peer.endpoint);
-    if (!peer.allowMessage()) return reportTo(peer, handlers, new SpaceportError('rate_limited'), undefined);
+    if (!arrived(ctx, peer, handlers)) return;
     if (isBinary) {
       ctx.youngCollector.received(data.length);
       try {
@@ -138,11 +137,16 @@ class FileFrameSink implements LargeFrameSink {
   }
 
   private arrived(): boolean {
-    this.ctx.metrics.messages.countIn(this.peer.endpoint);
-    if (this.peer.allowMessage()) return true;
-    reportTo(this.peer, this.handlers, new SpaceportError('rate_limited'), undefined);
-    return false;
+    return arrived(this.ctx, this.peer, this.handlers);
   }
+}
+
+/** A message came in: counted, and let through unless over the connection's rate (then reported). */
+function arrived(ctx: ServerContext, peer: Peer, handlers: Pick<InboundHandlers<unknown>, 'reportError'>): boolean {
+  ctx.metrics.messages.countIn(peer.endpoint);
+  if (peer.allowMessage()) return true;
+  reportTo(peer, handlers, new SpaceportError('rate_limited'), undefined);
+  return false;
 }
 
 /** The protocol's own error report, or ours: `{type:"error", code, message, id}`. */
