@@ -57,6 +57,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       maxOutboundBytes: numberFromEnv('SPACEPORT_MAX_OUTBOUND_BYTES'),
       messagesPerSecond: numberFromEnv('SPACEPORT_MESSAGES_PER_SECOND'),
       workerMessagesPerSecond: numberFromEnv('SPACEPORT_WORKER_MESSAGES_PER_SECOND'),
+      maxInboundBacklog: numberFromEnv('SPACEPORT_MAX_INBOUND_BACKLOG'),
     }),
   });
 

@@ -25,6 +25,9 @@ export const FINAL_EVENT_STATE: Partial<Record<JobEventType, JobState>> = {
   timed_out: 'timed_out',
 };
 
+/** The events a worker streams: many per job, none a milestone but the first token. */
+export const STREAMED_TYPES: ReadonlySet<JobEventType> = new Set(['token', 'progress', 'partial']);
+
 export function isFinalEvent(event: JobEvent): boolean {
   return event.type in FINAL_EVENT_STATE;
 }

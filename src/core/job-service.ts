@@ -3,7 +3,7 @@ import type { Appended, Engine, LeaseHolder } from '../engine/types.ts';
 import { DurationEstimate } from './eta.ts';
 import { newId, newTimeOrderedId } from './ids.ts';
 import type { Now } from './now.ts';
-import { FINAL_EVENT_STATE, type JobEvent } from './job-events.ts';
+import { FINAL_EVENT_STATE, STREAMED_TYPES, type JobEvent } from './job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -197,20 +197,30 @@ export class JobService {
   }
 
   /**
-   * Appends an event a worker sent for a job it holds. Returns null when the worker no longer holds
+   * Appends an event a worker sent for a job it holds. Returns false when the worker no longer holds
    * the job (the event is discarded and never reaches a client).
    */
-  workerEvent(held: HeldJob, event: JobEvent, result?: JobResult): Now<Appended | null> {
+  workerEvent(held: HeldJob, event: JobEvent, result?: JobResult): Now<boolean> {
+    if (this.engine.appendStreamed && STREAMED_TYPES.has(event.type)) {
+      // Appended and published by the engine, one promise per batch; only a job's first token has anything to note after.
+      const kept = this.engine.appendStreamed(held, event, held);
+      return event.type === 'token' && !held.sawToken ? kept.then((k) => k && this.milestone(held, event)) : kept;
+    }
     const appended = this.engine.appendEvent(held.id, event, held, result);
     // No closure on the way when the engine answered at once (per token, it is measurable).
     return appended instanceof Promise ? appended.then((a) => this.appended(held, event, a)) : this.appended(held, event, appended);
   }
 
-  private appended(held: HeldJob, event: JobEvent, appended: Appended | null): Now<Appended | null> {
-    if (!appended) return null;
+  private appended(held: HeldJob, event: JobEvent, appended: Appended | null): Now<boolean> {
+    if (!appended) return false;
     this.publish(held.spaceId, held.id, held.ownerId, appended.line);
+    return this.milestone(held, event);
+  }
+
+  /** Notes a job's start, first token or end (true: the event was kept). */
+  private milestone(held: HeldJob, event: JobEvent): Now<true> {
     // Most events are tokens after the first: nothing more to note, and nothing to wait for.
-    if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return appended;
+    if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return true;
     // Noted before any wait, so the tokens right behind this one see it.
     const now = Date.now();
     if (event.type === 'started') held.startedAt = now;
@@ -219,11 +229,11 @@ export class JobService {
     const space = this.spaceNames.get(held.spaceId);
     if (space !== undefined) {
       this.noteMilestone(held, event, space, now);
-      return appended;
+      return true;
     }
     return this.spaceName(held.spaceId).then((name) => {
       this.noteMilestone(held, event, name, now);
-      return appended;
+      return true as const;
     });
   }
 

@@ -61,6 +61,15 @@ export interface Engine {
    */
   appendEvent(jobId: string, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Now<Appended | null>;
   /**
+   * Optional, for an engine whose every append is a round trip: appends a worker's streamed event
+   * (STREAMED_TYPES) and broadcasts it as publishEvent would, in one step, gathered with the job's
+   * other streamed events of the same turn. The events gathered together share one promise: true
+   * when they were appended, false when the holder no longer held the job (none was). Events of a
+   * job keep their order with everything else appended and published for it. Without it the core
+   * calls appendEvent and then publishEvent.
+   */
+  appendStreamed?(job: StreamedJob, event: JobEvent, holder: LeaseHolder): Promise<boolean>;
+  /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
    * job goes back to the HEAD of its queue and `requeued(position)` is appended; otherwise the job
    * fails with `exhausted`. Returns null if the holder no longer held it.
@@ -195,6 +204,13 @@ export interface BusListener {
   jobEvent(spaceId: string, jobId: string, ownerId: string, line: string): void;
   /** Anything else, by channel (the control messages between instances). */
   message(channel: string, message: string): void;
+}
+
+/** What broadcasting a job's event needs to know of the job. */
+export interface StreamedJob {
+  id: string;
+  spaceId: string;
+  ownerId: string;
 }
 
 export interface LeaseHolder {

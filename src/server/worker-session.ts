@@ -4,7 +4,6 @@ import type { Now } from '../core/now.ts';
 import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
-import type { Appended } from '../engine/types.ts';
 import type { ServerContext } from './server-context.ts';
 
 /** An event a worker's message turns into; `ends` when it is final (`result` for a result). */
@@ -108,16 +107,26 @@ export class WorkerSession {
   }
 
   private apply(held: HeldJob, event: JobEvent, ends: boolean, result?: JobResult): Now<void> {
-    const appended = this.ctx.core.jobs.workerEvent(held, event, result);
-    return appended instanceof Promise ? appended.then((a) => this.applied(held, ends, a)) : this.applied(held, ends, appended);
+    const kept = this.ctx.core.jobs.workerEvent(held, event, result);
+    if (!(kept instanceof Promise)) return this.applied(held, ends, kept);
+    if (ends) return kept.then((k) => this.applied(held, true, k));
+    // Streamed events gathered into one engine call share its promise, and so one continuation.
+    if (kept !== this.lastKept) {
+      this.lastKept = kept;
+      this.lastApplied = kept.then((k) => this.applied(held, false, k));
+    }
+    return this.lastApplied!;
   }
 
+  private lastKept?: Promise<boolean>;
+  private lastApplied?: Promise<void>;
+
   /** After the event: a final one frees the slot; one the job no longer takes frees it too, and is stale. */
-  private applied(held: HeldJob, ends: boolean, appended: Appended | null): Now<void> {
-    if (!ends && appended) return;
+  private applied(held: HeldJob, ends: boolean, kept: boolean): Now<void> {
+    if (!ends && kept) return;
     const freed = this.ctx.core.dispatcher.freeSlot(this.registered(), held.id);
     const after = () => {
-      if (!appended && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${held.id} is no longer held by this worker; the message was discarded.`, { job: held.id });
+      if (!kept && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${held.id} is no longer held by this worker; the message was discarded.`, { job: held.id });
     };
     return freed instanceof Promise ? freed.then(after) : after();
   }

@@ -7,8 +7,9 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   // A ring of 1 MiB that ~14 MB of frames go round many times, and room to queue them all for a
-  // reader that is not reading.
-  gw = await testGateway({ liveMediaBytes: 1024 * 1024, limits: { maxOutboundBytes: 64 * 1024 * 1024 } });
+  // reader that is not reading. The worker's heartbeats queue behind its 14 MB, which a loaded
+  // machine can take longer than the tests' usual 1.5 s lease to read: a longer one here.
+  gw = await testGateway({ liveMediaBytes: 1024 * 1024, limits: { maxOutboundBytes: 64 * 1024 * 1024 }, core: { leaseMs: 20_000 } });
   await gw.createSpace({ name: 'video', inputs: ['prompt'] });
 });
 afterAll(() => gw.stop());

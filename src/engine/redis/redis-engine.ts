@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
-import { FINAL_EVENT_STATE, type JobEvent } from '../../core/job-events.ts';
+import { FINAL_EVENT_STATE, STREAMED_TYPES, type JobEvent } from '../../core/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { BlobMeta, BusListener, CredentialRecord, Engine, EventRange, UserRecord } from '../types.ts';
 import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
 import { PublishBatches, splitBatch } from './publish-batches.ts';
-import { StreamBatches, STREAMED_TYPES } from './stream-batches.ts';
+import { StreamBatches } from './stream-batches.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
@@ -81,17 +81,6 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       if (!err.message.includes('NOSCRIPT')) throw err; // a restarted Redis forgot the scripts
       return redis.eval(SCRIPTS[name], 0, P, ...args);
     });
-  const streamed = new StreamBatches((jobId, holder, lines) =>
-    guard(async () => {
-      const first = await script('APPEND_STREAM', [jobId, holder.workerId, holder.attempt, maxEvents, ...lines.flat()]);
-      return first === null ? null : Number(first);
-    }),
-  );
-  /** Every other script runs after the streamed events gathered so far: they keep their order. */
-  const run = (name: ScriptName, args: Array<string | number>) => {
-    streamed.flush();
-    return script(name, args);
-  };
 
   const instanceId = newId('gw');
   const presence = async () => {
@@ -110,6 +99,21 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   });
   // Subscribers resync by seq on resume, so a publish lost with the connection is not an error here.
   const publisher = new PublishBatches((channel, payload) => void redis.publish(busPrefix + channel, payload).catch(() => {}));
+
+  const streamed = new StreamBatches((job, holder, lines) => {
+    // A publish gathered before these events (a job's `started`, say) leaves first.
+    publisher.flush();
+    return guard(async () => {
+      const channel = busPrefix + eventChannel(job.spaceId);
+      const first = await script('APPEND_STREAM', [job.id, holder.workerId, holder.attempt, maxEvents, channel, encodeEvent(job.id, job.ownerId, ''), ...lines]);
+      return first !== null;
+    });
+  });
+  /** Every other script runs after the streamed events gathered so far: they keep their order. */
+  const run = (name: ScriptName, args: Array<string | number>) => {
+    streamed.flush();
+    return script(name, args);
+  };
 
   const putSpace = async (space: Space) => void (await run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']));
   const putUser = async (user: UserRecord) =>
@@ -197,15 +201,18 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     renewLeases: (workerId, jobIds, leaseMs) => guard(async () => void (jobIds.length && (await run('RENEW', [workerId, leaseMs, Date.now(), ...jobIds])))),
     appendEvent: (jobId, event, holder, result) => {
       const [head, tail] = lineAroundSeq(jobId, event);
-      // A streamed event joins its turn's batch, whose call reports failures as this would: no
-      // async step of its own per token.
-      if (holder && STREAMED_TYPES.has(event.type)) return streamed.add(jobId, holder, head, tail);
       return guard(async () => {
         const final = FINAL_EVENT_STATE[event.type] ?? '';
         const record = final ? finalRecord(event, result) : { result: '', error: '' };
         const seq = await run('APPEND', [jobId, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now()]);
         return seq === null ? null : { seq: Number(seq), line: head + seq + tail };
       });
+    },
+    appendStreamed: (job, event, holder) => {
+      if (!STREAMED_TYPES.has(event.type)) throw new Error(`${event.type} is not a streamed event`);
+      const [head, tail] = lineAroundSeq(job.id, event);
+      // It joins its turn's batch, whose call reports failures as appendEvent would: no async step of its own per token.
+      return streamed.add(job, holder, head, tail);
     },
     releaseJob: (jobId, holder, requeued, exhausted) =>
       guard(async () => {

@@ -48,9 +48,18 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   // it, and this process's memory — and the garbage collector's work over it — stays bounded.
   let backlog = 0;
   const { maxInboundBacklog } = ctx.config.limits;
-  const handled = () => {
-    if (--backlog === maxInboundBacklog >> 1 && peer.ws.isPaused) peer.ws.resume();
+  /** The messages of one link of the chain are handled: count them off, and report each one's error. */
+  const finish = (link: Link, err?: unknown) => {
+    link.open = false;
+    const e = err === undefined ? undefined : asSpaceportError(err);
+    if (e?.code === 'internal_error') ctx.log.error({ err, type: link.type, endpoint: peer.endpoint }, 'message failed');
+    for (const id of link.ids) {
+      if (e) reportTo(peer, handlers, e, id);
+      if (--backlog === maxInboundBacklog >> 1 && peer.ws.isPaused) peer.ws.resume();
+    }
   };
+  /** The last link: messages begun with the same promise (a batch of streamed events) join it. */
+  let last: Link | undefined;
   peer.ws.on('message', (data: Buffer, isBinary) => {
     if (!arrived(ctx, peer, handlers)) return;
     if (isBinary) {
@@ -75,15 +84,20 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       begun = Promise.reject(err);
     }
     if (begun === DONE) return;
-    begun?.catch(() => {}); // likewise
     if (++backlog === maxInboundBacklog) peer.ws.pause();
+    const id = decoded.id ?? msg.id;
+    if (begun && last?.open && last.begun === begun) {
+      last.ids.push(id);
+      return;
+    }
+    begun?.catch(() => {}); // likewise
+    const link: Link = { begun, ids: [id], type: msg.type, open: true };
+    last = link;
     chain = chain.then(() =>
-      (begun ?? handlers.handle(msg, upload)).then(handled, (err) => {
-        handled();
-        const e = asSpaceportError(err);
-        if (e.code === 'internal_error') ctx.log.error({ err, type: msg.type, endpoint: peer.endpoint }, 'message failed');
-        reportTo(peer, handlers, e, decoded.id ?? msg.id);
-      }),
+      (begun ?? handlers.handle(msg, upload)).then(
+        () => finish(link),
+        (err) => finish(link, err),
+      ),
     );
   });
   if (largeFrames) {
@@ -95,6 +109,16 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     /** Runs `task` once every message received so far has been handled. */
     afterPending: (task) => (chain = chain.then(task)),
   };
+}
+
+/** One link of the inbound chain: a message, or consecutive ones begun with one promise. */
+interface Link {
+  begun: Promise<void> | undefined;
+  /** Each message's correlation id, for its error report. */
+  ids: Array<string | number | undefined>;
+  type: string;
+  /** Not yet settled: messages may still join. */
+  open: boolean;
 }
 
 /** Binary frames from this size up are read by a LargeFrameIntake; smaller ones mostly fit in one socket read, where ws copies nothing. */
