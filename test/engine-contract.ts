@@ -7,6 +7,13 @@ import type { Engine } from '../src/engine/types.ts';
  * The contract every engine passes (the MUSTs of src/engine/types.ts). `makeEngine` returns a
  * fresh, isolated engine; `reopen` (when the engine is durable) a new engine over the same storage.
  */
+/** Waits until `done()` holds (bus messages arrive on their own time). */
+async function until(done: () => boolean, timeoutMs = 5000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !done(); await new Promise((r) => setTimeout(r, 5))) {
+    if (Date.now() > deadline) throw new Error('timed out');
+  }
+}
+
 export function runEngineContract(
   name: string,
   makeEngine: () => Promise<{
@@ -111,6 +118,34 @@ export function runEngineContract(
       expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: 202 }, (_, i) => i + 1));
       expect(lines.slice(1, 201).map((l) => l.text)).toEqual(Array.from({ length: 200 }, (_, i) => `t${i}`));
       expect(lines[201].type).toBe('result');
+      await engine.close();
+    });
+
+    it('appends and publishes streamed events in one step where it can, in order with what is published around them', async () => {
+      const { engine } = await makeEngine();
+      if (!engine.appendStreamed) return void (await engine.close()); // optional (the embedded engine answers at once instead)
+      const { j, h } = await heldJob(engine, 'streamed');
+      const got: Array<{ owner: string; line: { seq: number; type: string; text?: string } }> = [];
+      const off = engine.subscribe({ message: () => {}, jobEvent: (_s, jobId, owner, line) => void (jobId === j.id && got.push({ owner, line: JSON.parse(line) })) });
+      const started = await engine.appendEvent(j.id, { type: 'started', attempt: 1, worker: 'w' }, h);
+      engine.publishEvent(j.space_id, j.id, 'owner_1', started!.line);
+      const route = { id: j.id, spaceId: j.space_id, ownerId: 'owner_1' };
+      // In the turn the started event's publish is still gathered: it must leave first.
+      const tokens = Array.from({ length: 200 }, (_, i) => engine.appendStreamed!(route, { type: 'token', text: `t${i}` }, h));
+      const stranger = engine.appendStreamed(route, { type: 'token', text: 'not yours' }, { workerId: 'w2', attempt: 1 });
+      const result = engine.appendEvent(j.id, { type: 'result', data: 'done', files: [] }, h, { data: 'done', files: [] });
+      expect(new Set(tokens).size).toBe(1); // one batch, one promise
+      expect(await Promise.all(tokens)).toEqual(tokens.map(() => true));
+      expect(await stranger).toBe(false);
+      engine.publishEvent(j.space_id, j.id, 'owner_1', (await result)!.line);
+      await until(() => got.length === 202);
+      expect(got.map((g) => g.line.seq)).toEqual(Array.from({ length: 202 }, (_, i) => i + 2));
+      expect(got.slice(1, 201).map((g) => g.line.text)).toEqual(Array.from({ length: 200 }, (_, i) => `t${i}`));
+      expect(got.map((g) => g.owner)).toEqual(got.map(() => 'owner_1'));
+      const logged = (await engine.readEvents(j.id, 0))!.lines.map((l) => JSON.parse(l) as { seq: number; text?: string });
+      expect(logged.map((l) => l.seq)).toEqual(Array.from({ length: 203 }, (_, i) => i + 1));
+      expect(logged.some((l) => l.text === 'not yours')).toBe(false);
+      off();
       await engine.close();
     });
 

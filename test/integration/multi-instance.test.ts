@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../../src/protocol/binary-frame.ts';
 import { until } from '../helpers/latch.ts';
@@ -65,6 +66,35 @@ describe('three gateway instances sharing one Redis', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     peer.close();
     await w.kill('SIGKILL');
+  });
+
+  it("tells a worker stale_lease for each token of a burst once its job was taken from it elsewhere, and passes none on", async () => {
+    const [a, b] = instances as [typeof instances[0], typeof instances[0]];
+    await api(a.url, 'POST', '/v1/admin/spaces', { name: 'taken', inputs: ['prompt'] });
+    const w = await WsPeer.open(`${ws(a.url)}/v1/worker`);
+    w.send({ type: 'register', token: TOKEN, spaces: ['taken'], slots: 1 });
+    await w.wait('registered', (m) => m.type === 'registered');
+    const peer = await client(b.url);
+    peer.send({ type: 'submit', space: 'taken', prompt: 'go' });
+    const { job } = await w.wait('the job', (m) => m.type === 'job');
+    w.send({ type: 'started', job });
+    w.send({ type: 'token', job, text: 'mine' });
+    await peer.wait('the first token', (m) => m.type === 'token' && m.text === 'mine', 20_000);
+    // As if another instance had requeued the job and another worker claimed it.
+    const store = new Redis(redis.url);
+    await store.hset(`${prefix}job:${job}`, 'worker_id', 'worker_elsewhere');
+    store.disconnect();
+    // One TCP write, so one read and one batch.
+    const socket = (w.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    for (let i = 0; i < 5; i++) w.send({ type: 'token', job, text: `late ${i}` });
+    socket.uncork();
+    await until('five stale_lease errors', () => w.of('error').filter((m) => m.code === 'stale_lease' && m.job === job).length === 5 || undefined, 20_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(w.of('error').filter((m) => m.code === 'stale_lease')).toHaveLength(5);
+    expect(peer.of('token').map((m) => m.text)).toEqual(['mine']);
+    peer.close();
+    w.close();
   });
 
   it('cancels from one instance a job whose worker is on another', async () => {
