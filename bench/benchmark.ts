@@ -4,6 +4,12 @@ import type { Target } from './targets/target.ts';
 export interface Sizes {
   rounds: number;
   /**
+   * Rounds of the benchmarks that ask for steadier medians (`steady`): those whose rounds swing
+   * most on this machine while their ratios sit near their goals — the token relays, the round trip
+   * and media, which also take the least time a round.
+   */
+  steadyRounds: number;
+  /**
    * Unmeasured passes of a benchmark on each target before its rounds. One was not enough: the
    * first measured rounds after it ran slow for every target, the gateway's longest (its round
    * trip's p99 2.4 ms in the first two, 0.55–0.98 ms from the fifth pass on; the raw relay's
@@ -27,6 +33,7 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   rounds: 3,
+  steadyRounds: 5,
   warmUpPasses: 4,
   streams: 4,
   tokens: 10_000,
@@ -44,6 +51,7 @@ export const FULL: Sizes = {
 
 export const QUICK: Sizes = {
   rounds: 1,
+  steadyRounds: 1,
   warmUpPasses: 1,
   streams: 2,
   tokens: 500,
@@ -74,6 +82,8 @@ export interface Benchmark<R extends object = Record<string, number>> {
    * it can reuse instead of growing.
    */
   freshServers?: boolean;
+  /** Runs `sizes.steadyRounds` rounds instead of `sizes.rounds`. */
+  steady?: boolean;
   /** An unmeasured pass (run `sizes.warmUpPasses` times), so JIT warm-up does not land on the measured rounds. */
   warmUp?(target: Target, sizes: Sizes): Promise<unknown>;
 }
@@ -94,6 +104,9 @@ export async function withServerCpu<T>(target: Target, work: () => Promise<T>): 
   const value = await work();
   return { value, cpuMicros: (await target.probe()).cpuMicros - before };
 }
+
+/** How many measured rounds the benchmark runs. */
+export const roundsOf = (benchmark: Pick<Benchmark, 'steady'>, sizes: Sizes) => (benchmark.steady ? sizes.steadyRounds : sizes.rounds);
 
 export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 

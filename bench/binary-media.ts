@@ -55,6 +55,7 @@ const mediaTitle = (s: Sizes) => `${s.mediaStreams} streams × ${s.mediaJobs} jo
  */
 export const binaryMediaBenchmark: Benchmark<BinaryMediaResult> = {
   key: 'binaryMedia',
+  steady: true,
   title: (s) => `Binary media: ${mediaTitle(s)}`,
   columns: [
     ['mibPerSecond', 'MiB/s'],

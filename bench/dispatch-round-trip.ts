@@ -33,6 +33,7 @@ async function dispatchRoundTrip(target: Target, jobs: number): Promise<RoundTri
 
 export const roundTripBenchmark: Benchmark<RoundTripResult> = {
   key: 'dispatchRoundTrip',
+  steady: true,
   title: (s) => `Dispatch round trip: ${s.jobs} jobs, one at a time`,
   columns: [
     ['p50Micros', 'p50 µs'],

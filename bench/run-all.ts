@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { FULL, QUICK, runOn, settle, warmUp, type Benchmark } from './benchmark.ts';
+import { FULL, QUICK, roundsOf, runOn, settle, warmUp, type Benchmark } from './benchmark.ts';
 import { ALL, benchmarksNamed } from './benchmarks.ts';
 import { printReport, ratiosOf, type Results } from './report.ts';
 import { medianOf } from './stats.ts';
@@ -45,11 +45,12 @@ async function measure(targets: Target[]): Promise<Results> {
       progress(`warm-up: ${b.key} on ${t.name}`);
       await bounded(`warm-up ${b.key} on ${t.name}`, warmUp(b, t, sizes));
     }
-    for (let r = 0; r < sizes.rounds; r++) {
+    const rounds = roundsOf(b, sizes);
+    for (let r = 0; r < rounds; r++) {
       const taking = targets.filter((t) => takesPart(t, b));
       const order = taking.map((_, i) => taking[(i + r) % taking.length]!);
       for (const t of order) {
-        progress(`round ${r + 1}/${sizes.rounds}: ${b.key} on ${t.name}`);
+        progress(`round ${r + 1}/${rounds}: ${b.key} on ${t.name}`);
         // Let the previous run's leftovers (a WAL checkpoint, GC) finish, so they are not billed here.
         if (!args.quick) await settle(1000);
         const key = `${t.name}\u0000${b.key}`;
@@ -74,7 +75,7 @@ try {
   if (benchmarks.some((b) => b.key === 'binaryMedia' || b.key === 'mediaMemory')) targets.push(await storedMediaTarget());
   const results = await measure(targets);
   const ratios = ratiosOf(results);
-  console.log(`Spaceport benchmarks — node ${process.version}, ${cpus().length} cores, ${sizes.rounds} round(s), medians\n`);
+  console.log(`Spaceport benchmarks — node ${process.version}, ${cpus().length} cores, ${sizes.rounds} round(s) (${sizes.steadyRounds} for ${benchmarks.filter((b) => b.steady).map((b) => b.key).join(', ')}), medians\n`);
   printReport(benchmarks, sizes, targets, results, ratios);
   if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, sizes, results, ratios }, null, 2));
 } catch (err) {

@@ -33,6 +33,7 @@ async function tokenRelay(target: Target, streams: number, tokens: number): Prom
 
 export const tokenRelayBenchmark: Benchmark<TokenRelayResult> = {
   key: 'tokenRelay',
+  steady: true,
   title: (s) => `Token relay: ${s.streams} streams × ${s.tokens} tokens`,
   columns: [
     ['tokensPerSecond', 'tokens/s'],
