@@ -30,7 +30,8 @@ async function adminPost(port: number, path: string, body: object): Promise<Reco
 
 /** `spaceport serve` as its own process; the first of a group creates the space and the key. */
 async function gatewayProcess(env: Record<string, string>, setup: { apiKey?: string }): Promise<GatewayProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-bench-'));
+  // BENCH_DATA_PARENT in a variant's environment: where its data directory goes (another disk, a tmpfs).
+  const dataDir = mkdtempSync(join(env.BENCH_DATA_PARENT ?? tmpdir(), 'spaceport-bench-'));
   const server = await startChildServer('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-demo'], {
     SPACEPORT_ADMIN_TOKEN: ADMIN,
     LOG_LEVEL: 'warn',

@@ -49,9 +49,9 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   let backlog = 0;
   const { maxInboundBacklog } = ctx.config.limits;
   /** The messages of one link of the chain are handled: count them off, and report each one's error. */
-  const finish = (link: Link, err?: unknown) => {
+  const finish = (link: Link, failed = false, err?: unknown) => {
     link.open = false;
-    const e = err === undefined ? undefined : asSpaceportError(err);
+    const e = failed ? asSpaceportError(err) : undefined;
     if (e?.code === 'internal_error') ctx.log.error({ err, type: link.type, endpoint: peer.endpoint }, 'message failed');
     for (const id of link.ids) {
       if (e) reportTo(peer, handlers, e, id);
@@ -96,7 +96,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     chain = chain.then(() =>
       (begun ?? handlers.handle(msg, upload)).then(
         () => finish(link),
-        (err) => finish(link, err),
+        (err) => finish(link, true, err),
       ),
     );
   });
