@@ -149,6 +149,32 @@ export function runEngineContract(
       await engine.close();
     });
 
+    it('tells each queue position once, from any instance, and none once the job left the queue', async () => {
+      const made = await makeEngine();
+      const { engine } = made;
+      const s = space('positions');
+      await engine.createSpace(s);
+      const [first, second] = [job(s), job(s)];
+      await engine.submitJob(first, 10, queued);
+      await engine.submitJob(second, 10, queued); // told position 1
+      const update = (position: number, attempt = 0): JobEvent => ({ type: 'queued', position, eta_ms: null, attempt });
+      expect(await engine.appendEvent(second.id, update(1))).toBeNull(); // what its submit said
+      expect((await engine.appendEvent(second.id, update(0)))!.seq).toBe(2);
+      // Another instance watching the same queue sees the same change: already told.
+      const other = made.reopen && made.leasesSurviveReopen ? await made.reopen() : engine;
+      expect(await other.appendEvent(second.id, update(0))).toBeNull();
+      await engine.claimJob([s.id], 'w', 1000);
+      await engine.claimJob([s.id], 'w', 1000);
+      expect(await engine.appendEvent(second.id, update(0, 1))).toBeNull(); // held now, not queued
+      expect((await engine.readEvents(second.id, 0))!.lines.map((l) => JSON.parse(l).position)).toEqual([1, 0]);
+      // A requeue tells position 0 of its attempt; an update saying the same is skipped.
+      await engine.releaseJob(first.id, { workerId: 'w', attempt: 1 }, (position) => ({ type: 'queued', position, eta_ms: null, attempt: 1, reason: 'lost' }), lost);
+      expect(await engine.appendEvent(first.id, update(0, 1))).toBeNull();
+      expect((await engine.appendEvent(first.id, update(1, 1)))!.seq).toBe(3);
+      if (other !== engine) await other.close();
+      await engine.close();
+    });
+
     it('ends queued and held jobs with endJob, once', async () => {
       const { engine } = await makeEngine();
       const s = space('end');

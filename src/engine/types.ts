@@ -57,6 +57,9 @@ export interface Engine {
    * return null unless that worker still holds that attempt (a stale worker's events never reach a
    * client). MUST return null once the job is final. `started` moves assigned → running; a final
    * event (FINAL_EVENT_STATE) ends the job, records `result` or the error, and releases the lease.
+   * A `queued` event without a holder is a position update: it MUST return null unless the job is
+   * still queued, and when it repeats the attempt and position the job's last queued event told
+   * (at submit, requeue or an earlier update, from any instance), so each change reaches clients once.
    * May answer at once (the embedded engine does: the hot path of every token).
    */
   appendEvent(jobId: string, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Now<Appended | null>;

@@ -49,6 +49,8 @@ interface ActiveJob {
   log: EventLog;
   /** The last seq of its log that is in the journal; -1 until the job's first commit (see submitJob). */
   journaled: number;
+  /** `<attempt>:<position>` of its last queued event, so a position update that repeats it is skipped. */
+  told?: string;
 }
 
 /**
@@ -268,8 +270,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       if (queues.length(job.space_id) >= maxQueue) {
         throw new SpaceportError('queue_full', `Space "${job.space}" already has ${maxQueue} jobs waiting.`);
       }
-      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1 };
       const position = queues.length(job.space_id);
+      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1, told: `0:${position}` };
       const appended = append(a, firstEvent(position));
       active.set(job.id, a);
       queues.insert(job.space_id, job.id, a.rank);
@@ -316,6 +318,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       const a = active.get(jobId);
       if (!a || (holder && !holds(a, holder))) return null;
       if (event.type in FINAL_EVENT_STATE) return finish(a, event, result);
+      if (!holder && event.type === 'queued') {
+        const told = `${event.attempt}:${event.position}`;
+        if (a.job.state !== 'queued' || a.told === told) return null;
+        a.told = told;
+      }
       const appended = append(a, event);
       if (event.type === 'started' && a.job.state === 'assigned') {
         a.job.state = 'running';
@@ -336,6 +343,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.rank = queues.nextHeadRank();
       queues.insert(a.job.space_id, a.job.id, a.rank);
       const appended = append(a, requeued(0));
+      a.told = `${a.job.attempt}:0`;
       dirty.add(a);
       return { ...appended, requeued: true };
     },

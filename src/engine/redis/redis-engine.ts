@@ -204,7 +204,9 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       return guard(async () => {
         const final = FINAL_EVENT_STATE[event.type] ?? '';
         const record = final ? finalRecord(event, result) : { result: '', error: '' };
-        const seq = await run('APPEND', [jobId, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now()]);
+        // A position update (the queue monitor's; no holder) is told once, whichever instance sees the change first.
+        const told = !holder && event.type === 'queued' ? `${event.attempt}:${event.position}` : '';
+        const seq = await run('APPEND', [jobId, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), told]);
         return seq === null ? null : { seq: Number(seq), line: head + seq + tail };
       });
     },

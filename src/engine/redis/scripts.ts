@@ -4,7 +4,8 @@
  *
  * Keys, all under the instance-independent prefix P (ARGV[1]):
  *   P job:<id>      HASH  body (immutable job JSON), state, attempt, max_attempts, space_id, rank,
- *                         worker_id, lease_expires, started_at, finished_at, result, error, seq
+ *                         worker_id, lease_expires, started_at, finished_at, result, error, seq,
+ *                         told (the `<attempt>:<position>` its last queued event gave)
  *   P log:<id>      STREAM the job's event log; entry id `<seq>-1`, field `l` = the event line
  *   P q:<spaceId>   ZSET  queued job ids by rank (submits count up, requeues count down: head)
  *   P rank          counter for ranks
@@ -64,7 +65,7 @@ local q = P .. 'q:' .. space
 local position = redis.call('ZCARD', q)
 if position >= tonumber(ARGV[4]) then return redis.error_reply('queue_full') end
 local rank = redis.call('INCR', P .. 'rank')
-redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'seq', 1)
+redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'seq', 1, 'told', '0:' .. position)
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', ARGV[10] .. position .. ARGV[11])
 redis.call('ZADD', q, rank, id)
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
@@ -110,7 +111,8 @@ return 0
 
 /**
  * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
- * finalState ('' = not final), resultJson, errorJson, now → seq, or nil when refused.
+ * finalState ('' = not final), resultJson, errorJson, now, told ('<attempt>:<position>' for a
+ * queue position update, else '') → seq, or nil when refused.
  */
 export const APPEND = `${SHARED}
 local id = ARGV[2]
@@ -118,6 +120,12 @@ local job = P .. 'job:' .. id
 local state = redis.call('HGET', job, 'state')
 if not state or FINAL[state] then return nil end
 if ARGV[3] ~= '' and not holds(id, ARGV[3], ARGV[4]) then return nil end
+-- A position update: only while queued, and only when it tells something new (every instance
+-- watches the queue; the first to see a change tells it, the others find it told).
+if ARGV[13] ~= '' then
+  if state ~= 'queued' or redis.call('HGET', job, 'told') == ARGV[13] then return nil end
+  redis.call('HSET', job, 'told', ARGV[13])
+end
 local seq = append(id, ARGV[6], ARGV[7], ARGV[5])
 if ARGV[8] == 'started' and state == 'assigned' then
   redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[12])
@@ -168,7 +176,7 @@ if tonumber(f[1]) >= tonumber(f[2]) then
   return { seq, 0 }
 end
 local rank = -redis.call('INCR', P .. 'rank')
-redis.call('HSET', job, 'state', 'queued', 'rank', rank)
+redis.call('HSET', job, 'state', 'queued', 'rank', rank, 'told', f[1] .. ':0')
 redis.call('HDEL', job, 'worker_id', 'lease_expires', 'started_at')
 redis.call('ZREM', P .. 'leases', id)
 redis.call('ZADD', P .. 'q:' .. f[3], rank, id)
