@@ -107,7 +107,10 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   peer.onClose(attachments);
   return {
     /** Runs `task` once every message received so far has been handled. */
-    afterPending: (task) => (chain = chain.then(task)),
+    afterPending: (task) => {
+      last = undefined; // a message after this must not join a link before the task
+      return (chain = chain.then(task));
+    },
   };
 }
 
