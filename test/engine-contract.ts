@@ -149,6 +149,23 @@ export function runEngineContract(
       await engine.close();
     });
 
+    it('moves a job to running with a `started` appended in one step with the tokens behind it, all published in order', async () => {
+      const { engine } = await makeEngine();
+      if (!engine.appendStreamed) return void (await engine.close());
+      const { j, h } = await heldJob(engine, 'started-streamed');
+      const got: number[] = [];
+      const off = engine.subscribe({ message: () => {}, jobEvent: (_s, jobId, _o, line) => void (jobId === j.id && got.push(JSON.parse(line).seq)) });
+      const route = { id: j.id, spaceId: j.space_id, ownerId: 'owner_1' };
+      // As a worker sends them: started and its first tokens in one read.
+      const kept = [engine.appendStreamed(route, { type: 'started', attempt: 1, worker: 'w' }, h), ...Array.from({ length: 50 }, (_, i) => engine.appendStreamed!(route, { type: 'token', text: `t${i}` }, h))];
+      expect(await Promise.all(kept)).toEqual(kept.map(() => true));
+      expect(await engine.getJob(j.id)).toMatchObject({ state: 'running' });
+      await until(() => got.length === 51);
+      expect(got).toEqual(Array.from({ length: 51 }, (_, i) => i + 2));
+      off();
+      await engine.close();
+    });
+
     it('tells each queue position once, from any instance, and none once the job left the queue', async () => {
       const made = await makeEngine();
       const { engine } = made;

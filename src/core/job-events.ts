@@ -25,8 +25,12 @@ export const FINAL_EVENT_STATE: Partial<Record<JobEventType, JobState>> = {
   timed_out: 'timed_out',
 };
 
-/** The events a worker streams: many per job, none a milestone but the first token. */
-export const STREAMED_TYPES: ReadonlySet<JobEventType> = new Set(['token', 'progress', 'partial']);
+/**
+ * A worker's events before its job's end: `started`, then many tokens, progress and partials. An
+ * engine that can append and publish them in one step (Engine.appendStreamed) gets all of them, so
+ * none is published out of seq order by a caller still waiting for an earlier one's answer.
+ */
+export const STREAMED_TYPES: ReadonlySet<JobEventType> = new Set(['started', 'token', 'progress', 'partial']);
 
 export function isFinalEvent(event: JobEvent): boolean {
   return event.type in FINAL_EVENT_STATE;

@@ -202,9 +202,9 @@ export class JobService {
    */
   workerEvent(held: HeldJob, event: JobEvent, result?: JobResult): Now<boolean> {
     if (this.engine.appendStreamed && STREAMED_TYPES.has(event.type)) {
-      // Appended and published by the engine, one promise per batch; only a job's first token has anything to note after.
+      // Appended and published by the engine, one promise per batch; only `started` and a job's first token have anything to note after.
       const kept = this.engine.appendStreamed(held, event, held);
-      return event.type === 'token' && !held.sawToken ? kept.then((k) => k && this.milestone(held, event)) : kept;
+      return event.type === 'started' || (event.type === 'token' && !held.sawToken) ? kept.then((k) => k && this.milestone(held, event)) : kept;
     }
     const appended = this.engine.appendEvent(held.id, event, held, result);
     // No closure on the way when the engine answered at once (per token, it is measurable).

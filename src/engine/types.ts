@@ -64,12 +64,14 @@ export interface Engine {
    */
   appendEvent(jobId: string, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Now<Appended | null>;
   /**
-   * Optional, for an engine whose every append is a round trip: appends a worker's streamed event
-   * (STREAMED_TYPES) and broadcasts it as publishEvent would, in one step, gathered with the job's
-   * other streamed events of the same turn. The events gathered together share one promise: true
-   * when they were appended, false when the holder no longer held the job (none was). Events of a
-   * job keep their order with everything else appended and published for it. Without it the core
-   * calls appendEvent and then publishEvent.
+   * Optional, for an engine whose every append is a round trip: appends a worker's event before its
+   * job's end (STREAMED_TYPES: `started` moves assigned → running as in appendEvent) and
+   * broadcasts it as publishEvent would, in one step, gathered with the job's other such events of
+   * the same turn. The events gathered together share one promise: true when they were appended,
+   * false when the holder no longer held the job (none was). The core sends every such event
+   * through it: an event appended with appendEvent is published by the core after the answer, and
+   * a batch sent before that answer would overtake it on the bus. Without it the core calls
+   * appendEvent and then publishEvent.
    */
   appendStreamed?(job: StreamedJob, event: JobEvent, holder: LeaseHolder): Promise<boolean>;
   /**

@@ -105,7 +105,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     publisher.flush();
     return guard(async () => {
       const channel = busPrefix + eventChannel(job.spaceId);
-      const first = await script('APPEND_STREAM', [job.id, holder.workerId, holder.attempt, maxEvents, channel, encodeEvent(job.id, job.ownerId, ''), ...lines]);
+      const first = await script('APPEND_STREAM', [job.id, holder.workerId, holder.attempt, maxEvents, channel, encodeEvent(job.id, job.ownerId, ''), Date.now(), ...lines]);
       return first !== null;
     });
   });
@@ -211,7 +211,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       });
     },
     appendStreamed: (job, event, holder) => {
-      if (!STREAMED_TYPES.has(event.type)) throw new Error(`${event.type} is not a streamed event`);
+      if (!STREAMED_TYPES.has(event.type)) throw new Error(`${event.type} ends a job: appendEvent appends it`);
       const [head, tail] = lineAroundSeq(job.id, event);
       // It joins its turn's batch, whose call reports failures as appendEvent would: no async step of its own per token.
       return streamed.add(job, holder, head, tail);

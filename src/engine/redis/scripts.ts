@@ -136,26 +136,33 @@ return seq
 `;
 
 /**
- * A worker's streamed events (tokens, progress, partials) gathered in one tick, for one job held
- * by one worker, appended and published in one step: one PUBLISH of `prefix .. line` for each,
- * joined by newlines (the bus's batch format). ARGV: P, id, worker, attempt, maxEvents, channel,
- * prefix, head1, tail1, head2, tail2, … → the seq of the first, or nil (nothing appended or
+ * A worker's events before its job's end (started, tokens, progress, partials) gathered in one
+ * tick, for one job held by one worker, appended and published in one step: one PUBLISH of
+ * `prefix .. line` for each, joined by newlines (the bus's batch format); a `started` moves the job
+ * from assigned to running, as APPEND does. ARGV: P, id, worker, attempt, maxEvents, channel,
+ * prefix, now, head1, tail1, head2, tail2, … → the seq of the first, or nil (nothing appended or
  * published) when the worker no longer holds the job.
  */
 export const APPEND_STREAM = `${SHARED}
 local id = ARGV[2]
 if not holds(id, ARGV[3], ARGV[4]) then return nil end
-local n = (#ARGV - 7) / 2
-local seq = redis.call('HINCRBY', P .. 'job:' .. id, 'seq', n) - n
+local job = P .. 'job:' .. id
+local n = (#ARGV - 8) / 2
+local seq = redis.call('HINCRBY', job, 'seq', n) - n
 local first = seq + 1
 local log = P .. 'log:' .. id
 local messages = {}
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   seq = seq + 1
   local line = ARGV[i] .. seq .. ARGV[i + 1]
   -- '~' as in append()
   redis.call('XADD', log, 'MAXLEN', '~', ARGV[5], seq .. '-1', 'l', line)
   messages[#messages + 1] = ARGV[7] .. line
+  -- An event line starts with its type (job-events.ts, eventLine).
+  if string.sub(ARGV[i], 1, 17) == '{"type":"started"' and redis.call('HGET', job, 'state') == 'assigned' then
+    redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[8])
+    count('assigned', 'running')
+  end
 end
 redis.call('PUBLISH', ARGV[6], table.concat(messages, '\\n'))
 return first
