@@ -50,6 +50,9 @@ const slotsIn = (workers: WorkerInfo[], spaceId: string): number => {
   return slots;
 };
 
+/** An event worth noting in telemetry: a job's start, its first token, its end. */
+const isMilestone = (held: HeldJob, event: JobEvent): boolean => (event.type === 'token' ? !held.sawToken : event.type === 'started' || event.type in FINAL_EVENT_STATE);
+
 /** A submit with no files: only the prompt is checked against the space. */
 const noFiles = (space: Space, req: SubmitRequest): StoredFile[] => {
   checkInputs(space, req.prompt, []);
@@ -202,9 +205,9 @@ export class JobService {
    */
   workerEvent(held: HeldJob, event: JobEvent, result?: JobResult): Now<boolean> {
     if (this.engine.appendStreamed && STREAMED_TYPES.has(event.type)) {
-      // Appended and published by the engine, one promise per batch; only `started` and a job's first token have anything to note after.
+      // Appended and published by the engine, one promise per batch; a continuation only for a milestone.
       const kept = this.engine.appendStreamed(held, event, held);
-      return event.type === 'started' || (event.type === 'token' && !held.sawToken) ? kept.then((k) => k && this.milestone(held, event)) : kept;
+      return isMilestone(held, event) ? kept.then((k) => k && this.milestone(held, event)) : kept;
     }
     const appended = this.engine.appendEvent(held.id, event, held, result);
     // No closure on the way when the engine answered at once (per token, it is measurable).
@@ -220,7 +223,7 @@ export class JobService {
   /** Notes a job's start, first token or end (true: the event was kept). */
   private milestone(held: HeldJob, event: JobEvent): Now<true> {
     // Most events are tokens after the first: nothing more to note, and nothing to wait for.
-    if (event.type === 'token' ? held.sawToken : event.type !== 'started' && !(event.type in FINAL_EVENT_STATE)) return true;
+    if (!isMilestone(held, event)) return true;
     // Noted before any wait, so the tokens right behind this one see it.
     const now = Date.now();
     if (event.type === 'started') held.startedAt = now;
