@@ -32,6 +32,14 @@ export const FINAL_EVENT_STATE: Partial<Record<JobEventType, JobState>> = {
  */
 export const STREAMED_TYPES: ReadonlySet<JobEventType> = new Set(['started', 'token', 'progress', 'partial']);
 
+/**
+ * What a `queued` event tells — `<attempt>:<position>` — so an engine can skip a position update
+ * that repeats the last one told (Engine.appendEvent); undefined for any other event.
+ */
+export function toldPosition(event: JobEvent): string | undefined {
+  return event.type === 'queued' ? `${event.attempt}:${event.position}` : undefined;
+}
+
 export function isFinalEvent(event: JobEvent): boolean {
   return event.type in FINAL_EVENT_STATE;
 }

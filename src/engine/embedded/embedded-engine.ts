@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventLog } from '../../core/event-log.ts';
-import { FINAL_EVENT_STATE, eventLine, type JobEvent } from '../../core/job-events.ts';
+import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../core/job-events.ts';
 import { isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, Session, WorkerInfo } from '../../core/types.ts';
@@ -271,8 +271,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
         throw new SpaceportError('queue_full', `Space "${job.space}" already has ${maxQueue} jobs waiting.`);
       }
       const position = queues.length(job.space_id);
-      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1, told: `0:${position}` };
-      const appended = append(a, firstEvent(position));
+      const first = firstEvent(position);
+      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1, told: toldPosition(first) };
+      const appended = append(a, first);
       active.set(job.id, a);
       queues.insert(job.space_id, job.id, a.rank);
       onQueued?.();
@@ -318,8 +319,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       const a = active.get(jobId);
       if (!a || (holder && !holds(a, holder))) return null;
       if (event.type in FINAL_EVENT_STATE) return finish(a, event, result);
-      if (!holder && event.type === 'queued') {
-        const told = `${event.attempt}:${event.position}`;
+      const told = holder ? undefined : toldPosition(event); // a position update
+      if (told !== undefined) {
         if (a.job.state !== 'queued' || a.told === told) return null;
         a.told = told;
       }
@@ -342,8 +343,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       delete a.job.started_at;
       a.rank = queues.nextHeadRank();
       queues.insert(a.job.space_id, a.job.id, a.rank);
-      const appended = append(a, requeued(0));
-      a.told = `${a.job.attempt}:0`;
+      const requeue = requeued(0);
+      const appended = append(a, requeue);
+      a.told = toldPosition(requeue);
       dirty.add(a);
       return { ...appended, requeued: true };
     },

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { FINAL_EVENT_STATE, STREAMED_TYPES, type JobEvent } from '../../core/job-events.ts';
+import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition, type JobEvent } from '../../core/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
@@ -205,7 +205,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const final = FINAL_EVENT_STATE[event.type] ?? '';
         const record = final ? finalRecord(event, result) : { result: '', error: '' };
         // A position update (the queue monitor's; no holder) is told once, whichever instance sees the change first.
-        const told = !holder && event.type === 'queued' ? `${event.attempt}:${event.position}` : '';
+        const told = (!holder && toldPosition(event)) || '';
         const seq = await run('APPEND', [jobId, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), told]);
         return seq === null ? null : { seq: Number(seq), line: head + seq + tail };
       });
