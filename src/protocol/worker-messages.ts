@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BASE64_PATTERN, Base64, JobId, MIME_PATTERN, Mime, Name } from './common-schemas.ts';
+import { hasOnly, isJobId, isObject } from './hand-checks.ts';
 
 /** A file in a worker's result or partial: inline base64, or a binary frame that follows the message. */
 const ResultFile = z.union([
@@ -32,14 +33,6 @@ export const WORKER_TYPES: ReadonlySet<string> = new Set(WorkerMessage.options.m
 
 type StreamedMessage = Extract<WorkerMessage, { type: 'token' | 'started' | 'progress' | 'partial' | 'result' }>;
 
-// The schema's rules for these fields (common-schemas.ts), checked by hand below.
-const isJobId = (v: unknown): boolean => typeof v === 'string' && v.length > 0 && v.length <= 64;
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function hasOnly(v: Record<string, unknown>, keys: readonly string[]): boolean {
-  for (const key in v) if (!keys.includes(key)) return false;
-  return true;
-}
 
 function isResultFile(f: unknown): boolean {
   if (!isObject(f)) return false;

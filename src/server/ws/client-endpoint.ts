@@ -3,7 +3,7 @@ import { isFinalLine, lineType } from '../../core/job-events.ts';
 import { spaceStatus } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';
-import { CLIENT_TYPES, ClientMessage } from '../../protocol/client-messages.ts';
+import { CLIENT_TYPES, ClientMessage, asPlainSubmit } from '../../protocol/client-messages.ts';
 import { decodeMessage, type Decoded } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { binaryIndexes, toSubmittedFiles } from '../file-specs.ts';
@@ -108,7 +108,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
   // ---- InboundHandlers: what the client sends -----------------------------------------------------
 
   decode(text: string): Decoded<ClientMessage> {
-    return decodeMessage(text, ClientMessage, CLIENT_TYPES);
+    return decodeMessage(text, ClientMessage, CLIENT_TYPES, 'id', asPlainSubmit);
   }
 
   expectUploads(msg: ClientMessage): Promise<Array<Buffer | undefined>> | string {
