@@ -184,7 +184,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (job.state === 'queued') queues.remove(job.space_id, job.id);
     job.state = FINAL_EVENT_STATE[event.type]!;
     job.finished_at = Date.now();
-    delete job.lease_expires;
+    // Cleared, not deleted: a delete turns the object into a slow dictionary, and this one is
+    // serialised (the journal) and copied (reads) from here on.
+    job.lease_expires = undefined;
     if (event.type === 'result') job.result = result ?? { data: event.data, files: [] };
     if (event.type === 'failed') job.error = { code: event.code, message: event.message };
     if (event.type === 'timed_out') job.error = { code: 'timed_out', message: event.message };
