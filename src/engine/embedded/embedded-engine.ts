@@ -340,9 +340,10 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       if (!holds(a, holder)) return null;
       if (a.job.attempt >= a.job.max_attempts) return { ...finish(a, exhausted), requeued: false };
       a.job.state = 'queued';
-      delete a.job.worker_id;
-      delete a.job.lease_expires;
-      delete a.job.started_at;
+      // Cleared, not deleted (see finish).
+      a.job.worker_id = undefined;
+      a.job.lease_expires = undefined;
+      a.job.started_at = undefined;
       a.rank = queues.nextHeadRank();
       queues.insert(a.job.space_id, a.job.id, a.rank);
       const requeue = requeued(0);
