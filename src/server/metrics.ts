@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import type { Telemetry } from '../core/telemetry.ts';
+import { CountingHistogram } from './counting-histogram.ts';
 import type { JobState } from '../core/types.ts';
 import type { Logger } from './logger.ts';
 
@@ -35,6 +36,29 @@ function countedCounter(registry: client.Registry, name: string, help: string, c
   });
 }
 
+/** Jobs ended by space and state, counted in a Map and read by the counter when scraped (as MessageCounts). */
+function endedCounter(registry: client.Registry): { add(space: string, state: JobState): void } {
+  const ended = new Map<string, { space: string; state: JobState; n: number }>();
+  new client.Counter({
+    name: 'spaceport_jobs_ended_total',
+    help: 'Jobs that reached a final state',
+    labelNames: ['space', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { space, state, n } of ended.values()) this.inc({ space, state }, n);
+    },
+  });
+  return {
+    add(space, state) {
+      const key = `${space}\u0000${state}`;
+      const counted = ended.get(key);
+      if (counted) counted.n += 1;
+      else ended.set(key, { space, state, n: 1 });
+    },
+  };
+}
+
 /** Prometheus metrics of one gateway process, on a registry of its own (several gateways can share a process in tests). */
 export function createMetrics() {
   const registry = new client.Registry();
@@ -50,15 +74,15 @@ export function createMetrics() {
     registry,
     messages,
     connections: new client.Gauge({ name: 'spaceport_connections', help: 'Open WebSocket connections', labelNames: ['endpoint'], registers: [registry] }),
-    jobsEnded: new client.Counter({ name: 'spaceport_jobs_ended_total', help: 'Jobs that reached a final state', labelNames: ['space', 'state'], registers: [registry] }),
+    jobsEnded: endedCounter(registry),
     jobsByState: new client.Gauge({ name: 'spaceport_jobs', help: 'Jobs currently kept, by state', labelNames: ['state'], registers: [registry] }),
-    queueWait: new client.Histogram({ name: 'spaceport_queue_wait_seconds', help: 'Submit to start', labelNames: ['space'], buckets: seconds, registers: [registry] }),
-    jobDuration: new client.Histogram({ name: 'spaceport_job_duration_seconds', help: 'Start to final state', labelNames: ['space', 'state'], buckets: seconds, registers: [registry] }),
-    firstToken: new client.Histogram({ name: 'spaceport_time_to_first_token_seconds', help: 'Submit to first token', labelNames: ['space'], buckets: seconds, registers: [registry] }),
+    queueWait: new CountingHistogram(registry, 'spaceport_queue_wait_seconds', 'Submit to start', ['space'], seconds),
+    jobDuration: new CountingHistogram(registry, 'spaceport_job_duration_seconds', 'Start to final state', ['space', 'state'], seconds),
+    firstToken: new CountingHistogram(registry, 'spaceport_time_to_first_token_seconds', 'Submit to first token', ['space'], seconds),
     errors: new client.Counter({ name: 'spaceport_errors_total', help: 'Errors reported to clients and workers, by code', labelNames: ['code'], registers: [registry] }),
     // The names the token-streaming service documents (shared/seeds/001), over every WebSocket endpoint.
     wsConnections: new client.Gauge({ name: 'websocket_connections_total', help: 'Active WebSocket connections (all endpoints)', registers: [registry] }),
-    wsQueryDuration: new client.Histogram({ name: 'websocket_query_duration_seconds', help: 'Query on /ws, from query to end', buckets: seconds, registers: [registry] }),
+    wsQueryDuration: new CountingHistogram(registry, 'websocket_query_duration_seconds', 'Query on /ws, from query to end', [], seconds),
     wsErrors: new client.Counter({ name: 'websocket_errors_total', help: 'Errors sent on WebSocket endpoints, by type (our error code)', labelNames: ['type'], registers: [registry] }),
   };
 }
@@ -67,11 +91,11 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 export function metricsTelemetry(metrics: Metrics, log: Logger): Telemetry {
   return {
-    jobStarted: (space, ms) => metrics.queueWait.observe({ space }, ms / 1000),
-    firstToken: (space, ms) => metrics.firstToken.observe({ space }, ms / 1000),
+    jobStarted: (space, ms) => metrics.queueWait.observe(ms / 1000, space),
+    firstToken: (space, ms) => metrics.firstToken.observe(ms / 1000, space),
     jobEnded: (space: string, state: JobState, runMs: number | null) => {
-      metrics.jobsEnded.inc({ space, state });
-      if (runMs !== null) metrics.jobDuration.observe({ space, state }, runMs / 1000);
+      metrics.jobsEnded.add(space, state);
+      if (runMs !== null) metrics.jobDuration.observe(runMs / 1000, space, state);
     },
     backgroundError: (err, stage) => log.error({ err, stage }, 'background task failed'),
   };
