@@ -33,11 +33,12 @@ export class CountingHistogram {
 
   /** One observation of `value`, for the label values `a` (and `b`), in `labelNames` order. */
   observe(value: number, a = '', b = ''): void {
-    const key = this.labelNames.length < 2 ? a : `${a}\u0000${b}`;
+    const labelled = this.labelNames.length;
+    const key = labelled === 0 ? '' : labelled === 1 ? a : `${a}\u0000${b}`;
     let s = this.series.get(key);
     if (!s) {
       const labels: Record<string, string> = {};
-      [a, b].slice(0, this.labelNames.length).forEach((v, i) => (labels[this.labelNames[i]!] = v));
+      [a, b].slice(0, labelled).forEach((v, i) => (labels[this.labelNames[i]!] = v));
       this.series.set(key, (s = { labels, counts: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 }));
     }
     let i = 0;
