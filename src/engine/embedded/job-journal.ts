@@ -62,8 +62,6 @@ export class JobJournal {
   private gathering: { parts: Array<string | Uint8Array>; writes: Array<(to: SegmentWrites) => void> } | null = null;
   /** What the current segment holds, folded, for applying it without reading it back (when `fold`). */
   private writes = new SegmentWrites();
-  /** Where commits are assembled (see assemble). */
-  private scratch = Buffer.allocUnsafeSlow(16 * 1024);
 
   /**
    * Continues after the highest segment already in `dir` (those are the caller's to apply first).
@@ -97,17 +95,17 @@ export class JobJournal {
     }
     if (gathering.parts.length === 0) return;
     gathering.parts.push('C\n');
-    const { bytes, length } = this.assemble(gathering.parts);
+    const bytes = Buffer.concat(gathering.parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     try {
       // At explicit offsets: after a failed write the file is cut back to `size`, and the next
       // commit must land there, not where the failed write left the file position (a gap of
       // zero bytes in front of it would make the segment unreadable).
-      for (let done = 0; done < length; ) done += writeSync(this.fd, bytes, done, length - done, this.size + done);
+      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
     } catch (err) {
       ftruncateSync(this.fd, this.size); // no torn commit left in front of the next one
       throw err;
     }
-    this.size += length;
+    this.size += bytes.length;
     for (const w of gathering.writes) w(this.writes);
   }
 
@@ -143,27 +141,6 @@ export class JobJournal {
     if (this.size === 0) unlinkSync(this.file());
   }
 
-  /**
-   * A commit's parts laid end to end in one reused buffer: text encoded straight into it, bytes
-   * copied — no Buffer per part and none for the whole (a commit is written and done with before
-   * the next one begins). One unusually large commit does not keep its buffer.
-   */
-  private assemble(parts: Array<string | Uint8Array>): { bytes: Buffer; length: number } {
-    let most = 0; // UTF-8 takes at most 3 bytes per UTF-16 code unit
-    for (const p of parts) most += typeof p === 'string' ? p.length * 3 : p.length;
-    const bytes = most <= this.scratch.length ? this.scratch : Buffer.allocUnsafeSlow(most);
-    if (most <= KEPT_SCRATCH_BYTES && bytes !== this.scratch) this.scratch = bytes;
-    let length = 0;
-    for (const p of parts) {
-      if (typeof p === 'string') length += bytes.write(p, length, 'utf8');
-      else {
-        bytes.set(p, length);
-        length += p.length;
-      }
-    }
-    return { bytes, length };
-  }
-
   private add(text: string, write: (to: SegmentWrites) => void): void {
     if (this.gathering === null) throw new Error('JobJournal: writes belong inside commit()');
     this.gathering.parts.push(text);
@@ -182,8 +159,5 @@ export class JobJournal {
     this.writes = new SegmentWrites();
   }
 }
-
-/** A commit buffer up to this size is kept for the next commits; a larger one is made for its commit alone. */
-const KEPT_SCRATCH_BYTES = 1024 * 1024;
 
 const segmentNumber = (file: string) => Number(/(\d+)\.log$/.exec(file)![1]);
