@@ -33,7 +33,6 @@ export const WORKER_TYPES: ReadonlySet<string> = new Set(WorkerMessage.options.m
 
 type StreamedMessage = Extract<WorkerMessage, { type: 'token' | 'started' | 'progress' | 'partial' | 'result' }>;
 
-
 function isResultFile(f: unknown): boolean {
   if (!isObject(f)) return false;
   const { name, mime } = f;

@@ -21,42 +21,39 @@ class MessageCounts {
   }
 }
 
-/** A counter whose values are read from `counts` at scrape time, by endpoint or (`total`) summed. */
-function countedCounter(registry: client.Registry, name: string, help: string, counts: Map<string, number>, total = false): client.Counter {
+type Labels = Record<string, string>;
+
+/** A counter whose values are read at scrape time (`read`: each label set and its count). */
+function countedCounter(registry: client.Registry, name: string, help: string, labelNames: string[], read: () => Iterable<[Labels, number]>): client.Counter {
   return new client.Counter({
     name,
     help,
-    labelNames: total ? [] : ['endpoint'],
+    labelNames,
     registers: [registry],
     collect() {
       this.reset();
-      if (total) this.inc([...counts.values()].reduce((a, b) => a + b, 0));
-      else for (const [endpoint, n] of counts) this.inc({ endpoint }, n);
+      for (const [labels, n] of read()) this.inc(labels, n);
     },
   });
 }
 
-/** Jobs ended by space and state, counted in a Map and read by the counter when scraped (as MessageCounts). */
-function endedCounter(registry: client.Registry): { add(space: string, state: JobState): void } {
-  const ended = new Map<string, { space: string; state: JobState; n: number }>();
-  new client.Counter({
-    name: 'spaceport_jobs_ended_total',
-    help: 'Jobs that reached a final state',
-    labelNames: ['space', 'state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { space, state, n } of ended.values()) this.inc({ space, state }, n);
-    },
-  });
-  return {
-    add(space, state) {
-      const key = `${space}\u0000${state}`;
-      const counted = ended.get(key);
-      if (counted) counted.n += 1;
-      else ended.set(key, { space, state, n: 1 });
-    },
-  };
+const byEndpoint = (counts: Map<string, number>) => () => [...counts].map(([endpoint, n]): [Labels, number] => [{ endpoint }, n]);
+const summed = (counts: Map<string, number>) => (): Array<[Labels, number]> => [[{}, [...counts.values()].reduce((a, b) => a + b, 0)]];
+
+/** Jobs ended, by space and state, as plain numbers their counter reads when scraped (as MessageCounts). */
+class EndedCounts {
+  private readonly ended = new Map<string, { labels: { space: string; state: JobState }; n: number }>();
+
+  add(space: string, state: JobState): void {
+    const key = `${space}\u0000${state}`;
+    const counted = this.ended.get(key);
+    if (counted) counted.n += 1;
+    else this.ended.set(key, { labels: { space, state }, n: 1 });
+  }
+
+  series(): Array<[Labels, number]> {
+    return [...this.ended.values()].map(({ labels, n }) => [labels, n]);
+  }
 }
 
 /** Prometheus metrics of one gateway process, on a registry of its own (several gateways can share a process in tests). */
@@ -65,16 +62,18 @@ export function createMetrics() {
   client.collectDefaultMetrics({ register: registry });
   const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
   const messages = new MessageCounts();
-  countedCounter(registry, 'spaceport_messages_received_total', 'WebSocket messages received', messages.in);
-  countedCounter(registry, 'spaceport_messages_sent_total', 'WebSocket messages sent', messages.out);
+  const jobsEnded = new EndedCounts();
+  countedCounter(registry, 'spaceport_messages_received_total', 'WebSocket messages received', ['endpoint'], byEndpoint(messages.in));
+  countedCounter(registry, 'spaceport_messages_sent_total', 'WebSocket messages sent', ['endpoint'], byEndpoint(messages.out));
+  countedCounter(registry, 'spaceport_jobs_ended_total', 'Jobs that reached a final state', ['space', 'state'], () => jobsEnded.series());
   // The names the token-streaming service documents (shared/seeds/001), over every WebSocket endpoint.
-  countedCounter(registry, 'websocket_messages_sent_total', 'WebSocket messages sent (all endpoints)', messages.out, true);
-  countedCounter(registry, 'websocket_messages_received_total', 'WebSocket messages received (all endpoints)', messages.in, true);
+  countedCounter(registry, 'websocket_messages_sent_total', 'WebSocket messages sent (all endpoints)', [], summed(messages.out));
+  countedCounter(registry, 'websocket_messages_received_total', 'WebSocket messages received (all endpoints)', [], summed(messages.in));
   return {
     registry,
     messages,
     connections: new client.Gauge({ name: 'spaceport_connections', help: 'Open WebSocket connections', labelNames: ['endpoint'], registers: [registry] }),
-    jobsEnded: endedCounter(registry),
+    jobsEnded,
     jobsByState: new client.Gauge({ name: 'spaceport_jobs', help: 'Jobs currently kept, by state', labelNames: ['state'], registers: [registry] }),
     queueWait: new CountingHistogram(registry, 'spaceport_queue_wait_seconds', 'Submit to start', ['space'], seconds),
     jobDuration: new CountingHistogram(registry, 'spaceport_job_duration_seconds', 'Start to final state', ['space', 'state'], seconds),
