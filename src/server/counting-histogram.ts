@@ -1,5 +1,8 @@
 import type client from 'prom-client';
 
+/** One line of the exposition, as prom-client's registry takes it. */
+type Sample = { labels: Record<string, string | number>; value: number; metricName: string };
+
 interface Series {
   labels: Record<string, string>;
   /** Observations per bucket (not cumulative), the last one past every bound. */
@@ -49,8 +52,8 @@ export class CountingHistogram {
   }
 
   /** What prom-client's registry formats: cumulative buckets, then +Inf, sum and count, per series. */
-  get(): { name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> } {
-    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
+  get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] } {
+    const values: Sample[] = [];
     for (const s of this.series.values()) {
       let below = 0;
       this.bounds.forEach((le, i) => {
