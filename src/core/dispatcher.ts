@@ -137,7 +137,18 @@ export class Dispatcher {
   }
 
   private send(link: WorkerLink, job: Job, files: JobFile[]): Now<boolean> {
-    if (!link.closed && link.held.has(job.id)) link.sendJob(job, files);
+    if (!link.closed && link.held.has(job.id)) {
+      try {
+        link.sendJob(job, files);
+      } catch (err) {
+        // A job that cannot be sent (its protocol cannot write it) fails alone and frees the slot,
+        // rather than holding it until its lease runs out and coming back to fail the same way.
+        this.onError(err, 'dispatch');
+        link.held.delete(job.id);
+        const failed = { type: 'failed', code: 'internal_error', message: 'The job could not be sent to a worker.' } as const;
+        this.jobs.end(job.id, failed).catch((e: unknown) => this.onError(e, 'dispatch'));
+      }
+    }
     // After the send: the worker can start while the bookkeeping goes on.
     this.jobs.queue.changed(job.space_id);
     const presence = this.publishPresence(link);
@@ -176,6 +187,11 @@ export class Dispatcher {
     held.cancelling = true;
     link.sendCancel(jobId, reason);
     setTimeout(() => this.freeSlotReporting(link, jobId, 'cancel-grace'), this.options.cancelGraceMs).unref();
+  }
+
+  /** A job that was not accepted after all: a local worker that took it is told to stop, as for a cancel. */
+  withdraw(jobId: string): void {
+    for (const link of this.workers.values()) if (link.held.has(jobId)) this.cancelLocal(jobId, link.id, 'not accepted');
   }
 
   /** A lease expired under a worker that is still connected: it no longer holds the job. */

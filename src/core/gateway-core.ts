@@ -58,6 +58,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
         if (control.op === 'queued') void dispatcher.kick(control.space);
         else if (control.op === 'cancel') dispatcher.cancelLocal(control.job, control.worker, control.reason);
         else if (control.op === 'lost') dispatcher.forget(control.job, control.worker);
+        else if (control.op === 'withdrawn') dispatcher.withdraw(control.job);
         else if (control.op === 'worker') void dispatcher.adminAction(control.worker, control.action).catch((err) => onError(err, 'worker-action'));
         else if (control.op === 'status') router.routeStatus(control.space, control.line);
       } catch (err) {

@@ -5,6 +5,7 @@ import { newId, newTimeOrderedId } from './ids.ts';
 import type { Now } from './now.ts';
 import { FINAL_EVENT_STATE, STREAMED_TYPES, type JobEvent } from './job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
+import { mediaMismatch } from './media-signatures.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
 import { CHANNEL, type ControlMessage } from './topics.ts';
@@ -58,6 +59,13 @@ const noFiles = (space: Space, req: SubmitRequest): StoredFile[] => {
   checkInputs(space, req.prompt, []);
   return [];
 };
+
+/** Image, audio and video inputs must be what their MIME type says (`files` are taken as they are). */
+function checkMedia(kind: Exclude<InputKind, 'prompt'>, file: { name: string; mime: string; bytes: Buffer }): void {
+  if (kind === 'files') return;
+  const problem = mediaMismatch(kind, file.mime, file.bytes);
+  if (problem) throw new SpaceportError('input_not_accepted', `${file.name} is not accepted as ${kind} input: ${problem}.`);
+}
 
 /** Who may see a job: admins, its owner, and (for anonymous jobs) whoever holds its unguessable id. */
 export function maySee(who: Identity, job: Job): boolean {
@@ -113,7 +121,8 @@ export class JobService {
       deadline: now + space.timeout_s * 1000,
     };
     let eta: number | null = null;
-    const appended = await this.engine.submitJob(
+    let dispatched = false;
+    const submitted = this.engine.submitJob(
       job,
       space.max_queue,
       (position) => {
@@ -121,30 +130,42 @@ export class JobService {
         return { type: 'queued', position, eta_ms: eta, attempt: 0 };
       },
       // Dispatch may begin while the job is being made durable; "accepted" waits for that.
-      () => this.control({ op: 'queued', space: space.id }),
+      () => {
+        dispatched = true;
+        this.control({ op: 'queued', space: space.id });
+      },
     );
+    // A job that could not be made durable was not accepted: a worker that took it meanwhile stops.
+    const appended = await submitted.catch((err: unknown) => {
+      if (dispatched) this.control({ op: 'withdrawn', job: job.id });
+      throw err;
+    });
     this.publish(job.space_id, job.id, who.id, appended.line);
     this.queue.told(space.id, job.id, appended.position);
     this.queue.changed(space.id);
     return { job, position: appended.position, eta_ms: eta, line: appended.line };
   }
 
-  /** Checks every input against the space, then stores inline bytes as blobs owned by the job. */
+  /**
+   * Checks every input against the space — kind, MIME type and size, then that media are what
+   * they are declared to be (by their bytes) — and stores inline bytes as blobs owned by the job.
+   */
   private async resolveFiles(space: Space, req: SubmitRequest, jobId: string): Promise<StoredFile[]> {
     const described = await Promise.all(
       req.files.map(async (f) => {
-        if ('bytes' in f) return { ...f, size: f.bytes.length };
+        if ('bytes' in f) return { ...f, size: f.bytes.length, blob: undefined };
         const blob = await this.engine.getBlob(f.blob);
         if (!blob) throw new SpaceportError('blob_not_found', `No blob has id "${f.blob}".`);
-        return { name: f.name ?? blob.meta.name, mime: f.mime ?? blob.meta.mime, input: f.input, size: blob.meta.size, blob: f.blob };
+        return { name: f.name ?? blob.meta.name, mime: f.mime ?? blob.meta.mime, input: f.input, size: blob.meta.size, blob: f.blob, bytes: blob.bytes };
       }),
     );
     checkInputs(space, req.prompt, described);
+    for (const f of described) checkMedia(f.input ?? inputKindOf(f.mime), f);
     const stored: StoredFile[] = [];
     for (const f of described) {
       const input = f.input ?? inputKindOf(f.mime);
-      let blob = 'blob' in f ? f.blob : undefined;
-      if (blob === undefined && 'bytes' in f) {
+      let blob = f.blob;
+      if (blob === undefined) {
         blob = newId('blob');
         await this.engine.putBlob({ id: blob, name: f.name, mime: f.mime, size: f.size, created_at: Date.now(), job_id: jobId }, f.bytes);
       }

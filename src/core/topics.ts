@@ -24,6 +24,8 @@ export type ControlMessage =
   | { op: 'cancel'; job: string; worker: string; reason: string }
   /** An admin drains, resumes or disconnects a worker: the instance serving it acts. */
   | { op: 'worker'; worker: string; action: 'drain' | 'undrain' | 'disconnect' }
+  /** A job was not accepted after all (it could not be stored): a worker that took it meanwhile stops. */
+  | { op: 'withdrawn'; job: string }
   /** A lease ran out: the instance serving that worker stops counting the job against its slots. */
   | { op: 'lost'; job: string; worker: string }
   /** A space's status changed (workers, slots, queue): the line goes to its subscribers. */

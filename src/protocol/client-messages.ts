@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FileSpec, JobId, RequestId } from './common-schemas.ts';
 import { hasOnly, isObject, isRequestId } from './hand-checks.ts';
+import { OPTIONS_BOUNDS, Options, jsonBoundsProblem } from './json-bounds.ts';
 
 /** Have the files of the job's partial and result events sent right after each event, as binary frames. */
 const PushFiles = z.boolean().optional();
@@ -12,7 +13,7 @@ export const ClientMessage = z.discriminatedUnion('type', [
     id: RequestId,
     space: z.string().min(1).max(64),
     prompt: z.string().optional(),
-    options: z.record(z.string(), z.unknown()).optional(),
+    options: Options.optional(),
     files: z.array(FileSpec).max(32).optional(),
     push_files: PushFiles,
   }),
@@ -40,7 +41,7 @@ export function asPlainSubmit(value: unknown): PlainSubmit | null {
   const { space, prompt, options, push_files: pushFiles } = value;
   if (typeof space !== 'string' || space.length === 0 || space.length > 64) return null;
   if (prompt !== undefined && typeof prompt !== 'string') return null;
-  if (options !== undefined && !isObject(options)) return null;
+  if (options !== undefined && (!isObject(options) || jsonBoundsProblem(options, OPTIONS_BOUNDS) !== null)) return null;
   if (pushFiles !== undefined && typeof pushFiles !== 'boolean') return null;
   return hasOnly(value, SUBMIT_KEYS) ? (value as PlainSubmit) : null;
 }

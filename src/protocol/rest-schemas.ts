@@ -3,6 +3,7 @@ import { SPACE_NAME_PATTERN } from '../core/space-rules.ts';
 import { INPUT_KINDS } from '../core/types.ts';
 import { FileSpec } from './common-schemas.ts';
 import { SpaceportError } from './errors.ts';
+import { Options } from './json-bounds.ts';
 
 const MimePattern = z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/, 'expected a MIME type like image/png or image/*');
 
@@ -46,7 +47,7 @@ export const CredentialCreate = z.object({ name: z.string().min(1).max(128).opti
 export const JobSubmit = z.object({
   space: z.string().min(1).max(64),
   prompt: z.string().optional(),
-  options: z.record(z.string(), z.unknown()).optional(),
+  options: Options.optional(),
   files: z.array(FileSpec).max(32).optional(),
 }).strict();
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BASE64_PATTERN, Base64, JobId, MIME_PATTERN, Mime, Name } from './common-schemas.ts';
 import { hasOnly, isJobId, isObject } from './hand-checks.ts';
+import { RESULT_DATA_BOUNDS, ResultData, jsonBoundsProblem } from './json-bounds.ts';
 
 /** A file in a worker's result or partial: inline base64, or a binary frame that follows the message. */
 const ResultFile = z.union([
@@ -21,8 +22,8 @@ export const WorkerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), job: JobId }),
   z.object({ type: z.literal('progress'), job: JobId, progress: z.number().min(0).max(1), message: z.string().max(1024).optional() }),
   z.object({ type: z.literal('token'), job: JobId, text: z.string() }),
-  z.object({ type: z.literal('partial'), job: JobId, data: z.unknown().optional(), files: z.array(ResultFile).max(32).optional() }),
-  z.object({ type: z.literal('result'), job: JobId, data: z.unknown().optional(), files: z.array(ResultFile).max(32).optional() }),
+  z.object({ type: z.literal('partial'), job: JobId, data: ResultData.optional(), files: z.array(ResultFile).max(32).optional() }),
+  z.object({ type: z.literal('result'), job: JobId, data: ResultData.optional(), files: z.array(ResultFile).max(32).optional() }),
   z.object({ type: z.literal('error'), job: JobId, message: z.string().max(4096), code: z.string().max(64).optional() }),
   z.object({ type: z.literal('cancelled'), job: JobId }),
   z.object({ type: z.literal('drain'), draining: z.boolean().default(true) }),
@@ -67,6 +68,7 @@ export function asStreamed(value: unknown): StreamedMessage | null {
     }
     case 'partial':
     case 'result':
+      if (value.data !== undefined && jsonBoundsProblem(value.data, RESULT_DATA_BOUNDS) !== null) return null;
       return isResultFiles(value.files) && hasOnly(value, ['type', 'job', 'data', 'files']) ? (value as StreamedMessage) : null;
     default:
       return null;

@@ -4,6 +4,7 @@ import { inputKindOf } from '../core/space-rules.ts';
 import type { StoredFile } from '../core/types.ts';
 import type { Engine } from '../engine/types.ts';
 import type { FileSpec } from '../protocol/common-schemas.ts';
+import { decodeStrictBase64 } from '../protocol/base64.ts';
 import { SpaceportError } from '../protocol/errors.ts';
 
 type AnyFileSpec = FileSpec | { name: string; mime: string; data: string } | { name: string; mime: string; binary: true };
@@ -16,7 +17,9 @@ export function binaryIndexes(specs: readonly AnyFileSpec[]): number[] {
 function decodeInline(spec: { name: string; data: string }, maxBytes: number): Buffer {
   // base64 is 4 chars per 3 bytes: reject before allocating when it cannot fit.
   if (spec.data.length * 0.75 > maxBytes + 2) throw new SpaceportError('input_too_large', `${spec.name} is larger than ${maxBytes} bytes.`);
-  return Buffer.from(spec.data, 'base64');
+  const bytes = decodeStrictBase64(spec.data);
+  if (!bytes) throw new SpaceportError('invalid_message', `${spec.name}: data is not canonical base64 (padded, RFC 4648 alphabet).`);
+  return bytes;
 }
 
 /** Client file specs (+ the binary parts that arrived) → what the job service takes. */

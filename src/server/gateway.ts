@@ -100,7 +100,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   ];
 
   const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
+    const url = requestUrl(req);
+    if (!url) return sendError(res, new SpaceportError('invalid_message', 'The request target is not a valid path.'));
     try {
       if (!originAllowed(config, req)) throw new SpaceportError('origin_not_allowed');
       if (allowCors(req, res)) return;
@@ -131,7 +132,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   });
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway');
+    const url = requestUrl(req);
+    if (!url) return refuseUpgrade(socket, 'invalid_message');
     const endpoint = endpoints.find((e) => (typeof e.path === 'string' ? e.path === url.pathname : e.path.test(url.pathname)));
     if (!endpoint) return refuseUpgrade(socket, 'not_found');
     if (ctx.shuttingDown) return refuseUpgrade(socket, 'shutting_down');
@@ -186,6 +188,15 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
         await engine.close();
       })()),
   };
+}
+
+/** The request's URL, or null for a target no URL can be made of ("//", "http://["). */
+function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://gateway');
+  } catch {
+    return null;
+  }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

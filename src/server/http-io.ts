@@ -1,5 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SpaceportError } from '../protocol/errors.ts';
+import { BODY_BOUNDS, jsonBoundsProblem } from '../protocol/json-bounds.ts';
+
+/** A path segment with its %-escapes decoded; a malformed escape is the caller's error (400), not ours. */
+export function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new SpaceportError('invalid_message', 'The path has a malformed %-escape.');
+  }
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -36,9 +46,13 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8') || 'null');
+    value = JSON.parse(body.toString('utf8') || 'null');
   } catch {
     throw new SpaceportError('invalid_json', 'The request body is not valid JSON.');
   }
+  const problem = jsonBoundsProblem(value, BODY_BOUNDS);
+  if (problem) throw new SpaceportError('invalid_message', `The request body is ${problem}.`);
+  return value;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity } from '../core/types.ts';
+import { decodePathPart } from './http-io.ts';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -47,7 +48,7 @@ function matchParts(parts: string[], segments: string[]): Record<string, string>
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
     const segment = segments[i]!;
-    if (part.startsWith(':')) params[part.slice(1)] = decodeURIComponent(segment);
+    if (part.startsWith(':')) params[part.slice(1)] = decodePathPart(segment);
     else if (part !== segment) return null;
   }
   return params;

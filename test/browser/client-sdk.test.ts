@@ -41,15 +41,15 @@ describe('client SDK in Chromium', () => {
   it('submits a Blob as a binary frame and gets the result file back', async () => {
     const out = await page.evaluate(async () => {
       const w = globalThis as any;
-      const bytes = new Uint8Array([10, 20, 30, 40]);
+      const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 10, 20, 30, 40]); // PNG's signature first
       const job = await w.client.submit('browser', { prompt: 'pic', files: [{ name: 'p.png', mime: 'image/png', data: new Blob([bytes]) }] });
       const { data, files } = await job.result();
       const file = await w.client.download(files[0].id);
       return { data, name: file.name, bytes: Array.from(file.bytes as Uint8Array) };
     });
-    expect(out.data).toEqual({ echo: 'pic', user: 'browser-tests', files: [{ name: 'p.png', size: 4, input: 'image' }] });
+    expect(out.data).toEqual({ echo: 'pic', user: 'browser-tests', files: [{ name: 'p.png', size: 12, input: 'image' }] });
     expect(out.name).toBe('reversed-p.png');
-    expect(out.bytes).toEqual([40, 30, 20, 10]);
+    expect(out.bytes).toEqual([40, 30, 20, 10, 0x0a, 0x1a, 0x0a, 0x0d, 0x47, 0x4e, 0x50, 0x89]);
   });
 
   it('streams tokens with for-await and cancels a job', async () => {

@@ -4,7 +4,9 @@ import { testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 
 let gw: TestGateway;
-const png = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256));
+/** PNG's signature, which the gateway checks an image input by, then bytes of every value. */
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const png = Buffer.concat([PNG_SIGNATURE, Buffer.from(Array.from({ length: 2992 }, (_, i) => (i * 7) % 256))]);
 
 beforeAll(async () => {
   gw = await testGateway();
@@ -42,7 +44,7 @@ describe('files without base64', () => {
   });
 
   it('moves large files (sent as two fragments of one message) byte for byte both ways', async () => {
-    const big = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => (i * 31 + (i >> 12)) % 256));
+    const big = Buffer.concat([PNG_SIGNATURE, Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 9 }, (_, i) => (i * 31 + (i >> 12)) % 256))]);
     const worker = await gw.worker(['vision']);
     const client = await gw.client();
     client.send({ type: 'submit', id: 'big', space: 'vision', files: [{ name: 'big.png', mime: 'image/png', binary: true }] });

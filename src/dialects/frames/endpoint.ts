@@ -2,13 +2,15 @@ import type { WebSocket } from 'ws';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
+import { OPTIONS_BOUNDS, jsonBoundsProblem } from '../../protocol/json-bounds.ts';
 import type { WsEndpoint } from '../../server/gateway.ts';
+import { decodePathPart } from '../../server/http-io.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
 import { JobFollower, parsed } from '../../server/job-follower.ts';
-import { imageMime } from '../media-types.ts';
+import { decodeBase64, imageMime } from '../media-types.ts';
 import { FRAMES_TYPES, FRAME_ERROR_CODES, FramesMessage, type FrameErrorCode } from './messages.ts';
 
 /** Under this many bytes nothing is an image worth sending to a plugin. */
@@ -29,9 +31,10 @@ export function framesEndpoint(ctx: ServerContext): WsEndpoint {
     maxPayload: ctx.config.limits.clientMaxMessageBytes,
     authenticate: async (req, url) => {
       if (RESERVED.has(url.pathname.slice(4))) throw new SpaceportError('not_found');
+      decodePathPart(url.pathname.slice(4)); // a malformed client id is refused before the upgrade
       return ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true);
     },
-    accept: (ws, _req, url, who) => acceptFrames(ctx, ws, decodeURIComponent(url.pathname.slice(4)), who!),
+    accept: (ws, _req, url, who) => acceptFrames(ctx, ws, decodePathPart(url.pathname.slice(4)), who!),
   };
 }
 
@@ -132,7 +135,10 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
       if (msg.type === 'send_frame') {
         const options = msg.options ?? {};
         if (typeof options !== 'object' || options === null || Array.isArray(options)) return error(msg.frame_id, msg.plugin, 'INVALID_OPTIONS', 'options must be a JSON object');
-        const bytes = Buffer.from(msg.image_data, 'base64');
+        const problem = jsonBoundsProblem(options, OPTIONS_BOUNDS);
+        if (problem) return error(msg.frame_id, msg.plugin, 'INVALID_OPTIONS', `options are ${problem}`);
+        const bytes = decodeBase64(msg.image_data);
+        if (!bytes) return error(msg.frame_id, msg.plugin, 'INVALID_IMAGE', 'image_data is not valid base64');
         const mime = imageMime(bytes);
         if (bytes.length < MIN_IMAGE_BYTES || !mime) return error(msg.frame_id, msg.plugin, 'INVALID_IMAGE', bytes.length < MIN_IMAGE_BYTES ? `Image too small (${bytes.length} bytes)` : 'Image format not supported or corrupted (PNG, JPEG, WebP, GIF or BMP expected)');
         if (!(await ctx.engine.getSpace(msg.plugin))) return error(msg.frame_id, msg.plugin, 'PLUGIN_NOT_FOUND', `Plugin "${msg.plugin}" does not exist (GET /v1/plugins lists them).`);

@@ -4,6 +4,7 @@ import type { Identity } from '../../core/types.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import type { WsEndpoint } from '../../server/gateway.ts';
+import { decodePathPart } from '../../server/http-io.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
@@ -31,8 +32,11 @@ export function reconstructEndpoint(ctx: ServerContext): WsEndpoint {
   return {
     path: PATH,
     maxPayload: 16 * 1024 * 1024, // a 10 MB image in base64, plus room
-    authenticate: (req, url) => ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true),
-    accept: (ws, _req, url, who) => acceptReconstruct(ctx, ws, decodeURIComponent(PATH.exec(url.pathname)![1]!), who!),
+    authenticate: async (req, url) => {
+      decodePathPart(PATH.exec(url.pathname)![1]!); // a malformed session id is refused before the upgrade
+      return ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true);
+    },
+    accept: (ws, _req, url, who) => acceptReconstruct(ctx, ws, decodePathPart(PATH.exec(url.pathname)![1]!), who!),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Options } from '../../protocol/json-bounds.ts';
 
 /** What a client sends on /ws in the token-streaming dialect (shared/seeds/001). */
 export const TokenStreamMessage = z.discriminatedUnion('type', [
@@ -8,7 +9,7 @@ export const TokenStreamMessage = z.discriminatedUnion('type', [
     query: z.string().min(1).max(64 * 1024),
     stream: z.boolean().optional(),
     // Ours, optional: generation options passed to the model (max_tokens, temperature, top_k).
-    options: z.record(z.string(), z.unknown()).optional(),
+    options: Options.optional(),
   }),
   z.object({ type: z.literal('ping') }),
 ]);

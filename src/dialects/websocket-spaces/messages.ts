@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ResultData } from '../../protocol/json-bounds.ts';
 
 /**
  * What a remote app sends in the WebSocket Spaces dialect (shared/seeds/000): `register` with a
@@ -12,7 +13,7 @@ export const RemoteAppMessage = z.discriminatedUnion('type', [
     request_id: z.string().min(1).max(64),
     username: z.string().optional(),
     status: z.string().optional(),
-    result: z.unknown().optional(),
+    result: ResultData.optional(),
   }),
   z.object({ type: z.literal('inference_error'), request_id: z.string().min(1).max(64), status: z.string().optional(), error: z.string().max(10_000).optional() }),
 ]);

@@ -115,7 +115,15 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   };
   /** Buffered job states and events, into the journal's commit being gathered. */
   const writePending = () => {
-    for (const a of dirty) persist(a);
+    for (const a of dirty) {
+      // A job whose row cannot be written (nothing the edge lets in should do that) is left out
+      // and reported, not retried forever in front of every other job's writes.
+      const err = journal.attempt(() => persist(a));
+      if (err !== undefined) {
+        dirty.delete(a);
+        options.warn?.(`Job ${a.job.id} could not be written to the job journal: ${(err as Error).message}`);
+      }
+    }
     for (const a of unjournaled) journalEvents(a);
   };
   /** After the commit of writePending is on disk (it throws otherwise, and all is tried again next time). */
@@ -166,7 +174,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   applyTimer.unref();
 
   const persist = (a: ActiveJob) => journal.putJobRow(jobRow(a.job, a.rank));
-  const newJobs = new GroupCommit((writes) => journal.commit(writes));
+  const newJobs = new GroupCommit(journal);
   const copy = (job: Job): Job => ({ ...job });
 
   function append(a: ActiveJob, event: JobEvent): Appended {

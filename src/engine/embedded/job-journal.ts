@@ -109,6 +109,26 @@ export class JobJournal {
     for (const w of gathering.writes) w(this.writes);
   }
 
+  /**
+   * Inside `commit`: runs one record's writes so that, if they throw, none of them joins the
+   * commit and the others do — one job the journal cannot write fails alone (its caller gets the
+   * error) instead of failing every job committed beside it. Returns what it threw, if anything.
+   */
+  attempt(write: () => void): unknown {
+    const gathering = this.gathering;
+    if (gathering === null) throw new Error('JobJournal: writes belong inside commit()');
+    const parts = gathering.parts.length;
+    const writes = gathering.writes.length;
+    try {
+      write();
+      return undefined;
+    } catch (err) {
+      gathering.parts.length = parts;
+      gathering.writes.length = writes;
+      return err ?? new Error('a journal write threw');
+    }
+  }
+
   putJobRow(r: JobRow): void {
     this.add(`J\t${r.id}\t${r.space_id}\t${r.state}\t${r.rank}\t${r.created_at}\t${r.finished_at ?? ''}\t${r.body}\n`, (to) => to.putJobRow(r));
   }
