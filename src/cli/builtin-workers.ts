@@ -13,11 +13,12 @@ export function startBuiltinWorkers(gatewayUrl: string, adminToken: string, log:
   let child: ChildProcess | undefined;
   let stopped = false;
   const launch = () => {
-    const proc = spawn(process.execPath, ['--import', REGISTER_TS, MAIN, gatewayUrl, adminToken], {
+    const proc = spawn(process.execPath, ['--import', REGISTER_TS, MAIN, gatewayUrl], {
       stdio: ['ignore', 'ignore', 'inherit'],
       // It talks to this very process over loopback; with --tls-cert that certificate may be one
       // Node does not trust (self-signed), and there is no one in between to trust or distrust.
-      env: { ...process.env, ...(gatewayUrl.startsWith('https:') && { NODE_TLS_REJECT_UNAUTHORIZED: '0' }) },
+      // The token goes in the environment: a command line is visible to every local user.
+      env: { ...process.env, SPACEPORT_TOKEN: adminToken, ...(gatewayUrl.startsWith('https:') && { NODE_TLS_REJECT_UNAUTHORIZED: '0' }) },
     });
     child = proc;
     proc.on('exit', (code, signal) => {

@@ -16,6 +16,7 @@ program
   .option('--tls-cert <file>', 'serve HTTPS/WSS with this certificate (PEM)')
   .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
   .option('--allowed-origin <origin...>', 'browser origins allowed to connect (default: any)')
+  .option('--trusted-proxy <address...>', 'reverse proxies whose X-Forwarded-For names the client (env SPACEPORT_TRUSTED_PROXIES)')
   .option('--redis <url>', 'share state with other instances through this Redis (env SPACEPORT_REDIS_URL)')
   .option('--no-demo', 'do not create the demo spaces or start the built-in workers (env SPACEPORT_DEMO=0)')
   .action(async (flags) => {

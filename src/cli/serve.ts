@@ -10,6 +10,7 @@ export interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   allowedOrigin?: string[];
+  trustedProxy?: string[];
   redis?: string;
   /** Commander's `--no-demo`: false turns the built-in workers and demo spaces off. */
   demo: boolean;
@@ -39,6 +40,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
     checkpointIntervalMs: numberFromEnv('SPACEPORT_CHECKPOINT_MS') ?? 200,
     ...defined({ flushIntervalMs: numberFromEnv('SPACEPORT_FLUSH_MS'), applyIntervalMs: numberFromEnv('SPACEPORT_APPLY_MS'), liveMediaMs: numberFromEnv('SPACEPORT_LIVE_MEDIA_MS'), liveMediaBytes: numberFromEnv('SPACEPORT_LIVE_MEDIA_BYTES'), youngCollectionBytes: numberFromEnv('SPACEPORT_YOUNG_GC_BYTES') }),
     allowedOrigins: flags.allowedOrigin ?? (process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? []),
+    trustedProxies: flags.trustedProxy ?? (process.env.SPACEPORT_TRUSTED_PROXIES?.split(',').filter(Boolean) ?? []),
+    signIn: defined({
+      userFailures: numberFromEnv('SPACEPORT_SIGNIN_USER_FAILURES'),
+      addressFailures: numberFromEnv('SPACEPORT_SIGNIN_ADDRESS_FAILURES'),
+      baseDelayMs: numberFromEnv('SPACEPORT_SIGNIN_DELAY_MS'),
+      maxDelayMs: numberFromEnv('SPACEPORT_SIGNIN_MAX_DELAY_MS'),
+    }),
     ...(flags.tlsCert && flags.tlsKey && { tls: { cert: flags.tlsCert, key: flags.tlsKey } }),
     ...((flags.redis ?? process.env.SPACEPORT_REDIS_URL) && {
       redis: { url: (flags.redis ?? process.env.SPACEPORT_REDIS_URL)!, prefix: process.env.SPACEPORT_REDIS_PREFIX || undefined, maxBlobBytes: numberFromEnv('SPACEPORT_REDIS_MAX_BLOB_BYTES'), commandTimeoutMs: numberFromEnv('SPACEPORT_REDIS_TIMEOUT_MS') },

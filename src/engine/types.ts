@@ -199,6 +199,11 @@ export interface CredentialRecord {
   user_id?: string | null;
   /** Sign-in sessions end; keys and tokens last until revoked. */
   expires_at?: number | null;
+  /**
+   * The built-in admin's sign-ins: a fingerprint of the admin token they were made with. Once the
+   * gateway runs with another admin token, they no longer sign anyone in.
+   */
+  admin_token?: string | null;
   created_at: number;
   revoked_at: number | null;
 }

@@ -73,6 +73,11 @@ export class Authenticator {
     return sameSecret(token, this.adminToken);
   }
 
+  /** What the built-in admin's sign-ins are bound to: the current admin token, hashed (never stored itself). */
+  get adminFingerprint(): string {
+    return hashSecret(`admin sign-in:${this.adminToken}`).slice(0, 32);
+  }
+
   /** No token → anonymous; a token that matches nothing → unauthorized (never silently anonymous). */
   async identify(token: string | undefined): Promise<Identity> {
     if (token === undefined || token === '') return ANONYMOUS;
@@ -83,7 +88,8 @@ export class Authenticator {
       if (record.user_id) return (await this.userIdentity(record.user_id, 'key')) ?? unauthorized();
       return { kind: 'key', id: record.id, name: record.name };
     }
-    if (record?.kind === 'web_session' && record.user_id && (record.expires_at ?? Infinity) > Date.now()) {
+    const current = record?.admin_token === undefined || record.admin_token === null || record.admin_token === this.adminFingerprint;
+    if (record?.kind === 'web_session' && record.user_id && current && (record.expires_at ?? Infinity) > Date.now()) {
       return (await this.userIdentity(record.user_id, 'user')) ?? unauthorized();
     }
     return unauthorized();

@@ -37,6 +37,12 @@ export interface GatewayConfig {
   adminToken: string;
   /** Origins allowed to open WebSockets and call the API from a browser; empty = any. */
   allowedOrigins: string[];
+  /**
+   * Reverse proxies (exact addresses) whose X-Forwarded-For names the client, for budgets and
+   * sign-in throttling; anyone else's header is ignored. @default []
+   */
+  trustedProxies: string[];
+  signIn: SignInLimits;
   limits: Limits;
   core: CoreOptions & {
     /** How often workers are asked to send heartbeats (must be well under leaseMs). @default 10_000 */
@@ -78,6 +84,20 @@ export interface GatewayConfig {
   logLevel: string;
 }
 
+/**
+ * Failed sign-ins before a username or a client address must wait, and how the wait grows: it
+ * doubles with each further failure from `baseDelayMs` up to `maxDelayMs`.
+ * @default 5 per username, 20 per address, 1 s, 15 min
+ */
+export interface SignInLimits {
+  userFailures: number;
+  addressFailures: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_SIGN_IN: SignInLimits = { userFailures: 5, addressFailures: 20, baseDelayMs: 1000, maxDelayMs: 900_000 };
+
 export interface DialectSpaces {
   /** /ws queries (token streaming). @default 'text-generation' */
   tokenStreamSpace: string;
@@ -116,7 +136,8 @@ export const DEFAULT_CORE: GatewayConfig['core'] = {
   statusIntervalMs: 250,
 };
 
-export type GatewayOptions = Partial<Omit<GatewayConfig, 'limits' | 'core' | 'dialects'>> & {
+export type GatewayOptions = Partial<Omit<GatewayConfig, 'limits' | 'core' | 'dialects' | 'signIn'>> & {
+  signIn?: Partial<SignInLimits>;
   dialects?: Partial<DialectSpaces>;
   adminToken: string;
   dataDir: string;
@@ -132,6 +153,8 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     tls: options.tls,
     adminToken: options.adminToken,
     allowedOrigins: options.allowedOrigins ?? [],
+    trustedProxies: options.trustedProxies ?? [],
+    signIn: { ...DEFAULT_SIGN_IN, ...options.signIn },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,

@@ -13,7 +13,7 @@ export async function issueCredential(
   engine: Engine,
   kind: CredentialKind,
   name: string,
-  owner: { spaceId?: string | null; userId?: string | null; expiresAt?: number | null } = {},
+  owner: { spaceId?: string | null; userId?: string | null; expiresAt?: number | null; adminToken?: string } = {},
 ): Promise<{ secret: string; record: CredentialRecord }> {
   const secret = newSecret(PREFIX[kind].secret);
   const record: CredentialRecord = {
@@ -25,6 +25,7 @@ export async function issueCredential(
     space_id: owner.spaceId ?? null,
     user_id: owner.userId ?? null,
     expires_at: owner.expiresAt ?? null,
+    ...(owner.adminToken !== undefined && { admin_token: owner.adminToken }),
     created_at: Date.now(),
     revoked_at: null,
   };

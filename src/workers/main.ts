@@ -1,12 +1,15 @@
 /**
  * The built-in workers as their own process (so model inference never stalls the gateway's event
  * loop): makes sure each demo space exists, then serves it like any remote worker would.
- * Started by `spaceport serve` unless --no-demo; usage: node --import ./src/runtime/register.mjs src/workers/main.ts <gateway-url> <admin-token>
+ * Started by `spaceport serve` unless --no-demo; usage: SPACEPORT_TOKEN=<admin-token> node --import ./src/runtime/register.mjs src/workers/main.ts <gateway-url>
+ * (the token in the environment, never on the command line, where every local user's `ps` shows it)
  */
 import { serve } from '../sdk/worker/serve.ts';
 import { DEMO_SPACES } from './demo-spaces.ts';
 
-const [host, token] = process.argv.slice(2) as [string, string];
+const host = process.argv[2]!;
+const token = process.env.SPACEPORT_TOKEN;
+if (!host || !token) throw new Error('usage: SPACEPORT_TOKEN=<admin-token> src/workers/main.ts <gateway-url>');
 
 for (const space of DEMO_SPACES) {
   const res = await fetch(`${host}/v1/admin/spaces`, {

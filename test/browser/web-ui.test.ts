@@ -65,10 +65,10 @@ describe('web UI in Chromium', () => {
     await p.locator('#token-space').selectOption('studio');
     await p.locator('#create-token').click();
     const command = (await p.locator('#worker-command').textContent())!;
-    expect(command).toMatch(new RegExp(`^spaceport worker --host ${gw.url.replace(/\./g, '\\.')} --spaces studio --token spw_`));
+    expect(command).toMatch(new RegExp(`^SPACEPORT_TOKEN=spw_\\S+ spaceport worker --host ${gw.url.replace(/\./g, '\\.')} --spaces studio$`));
     // Run exactly the shown command (through this checkout's CLI), choosing what the worker runs.
-    const args = command.split(' ').slice(2);
-    const worker = runTs('src/cli/main.ts', ['worker', ...args, '--handler', 'test/fixtures/progress-handler.mjs']);
+    const [assignment, , , ...args] = command.split(' ');
+    const worker = runTs('src/cli/main.ts', ['worker', ...args, '--handler', 'test/fixtures/progress-handler.mjs'], { SPACEPORT_TOKEN: assignment!.slice('SPACEPORT_TOKEN='.length) });
     procs.push(worker);
     await worker.waitFor('registered as');
     await p.locator('#admin-workers td', { hasText: 'studio' }).waitFor();

@@ -8,7 +8,7 @@ import { runTs, type Proc } from './processes.ts';
  */
 export async function gatewayWithBuiltinWorkers(spaces: string[]): Promise<{ gw: TestGateway; stop(): Promise<void> }> {
   const gw = await testGateway();
-  const workers: Proc = runTs('src/workers/main.ts', [gw.url, ADMIN_TOKEN]);
+  const workers: Proc = runTs('src/workers/main.ts', [gw.url], { SPACEPORT_TOKEN: ADMIN_TOKEN });
   await workers.waitFor('"event":"builtin-workers"', 30_000);
   for (const name of spaces) await until(`a worker for ${name}`, async () => (await gw.http('GET', `/v1/spaces/${name}`)).body.connected || undefined, 20_000);
   return {

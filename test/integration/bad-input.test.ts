@@ -102,7 +102,8 @@ describe('credentials and the worker endpoint', () => {
   it('registers a worker with a space token, and refuses a bad token, another space, or an unknown space', async () => {
     const token = await gw.admin('POST', '/v1/admin/spaces/text/worker-tokens', { name: 'gpu-1' });
     expect(token.status).toBe(201);
-    expect(token.body.command).toContain(`--token ${token.body.token}`);
+    expect(token.body.command).toMatch(new RegExp(`^SPACEPORT_TOKEN=${token.body.token} spaceport worker `));
+    expect(token.body.command).not.toContain('--token');
     const ok = await gw.worker(['text'], 1, token.body.token);
     expect(ok.messages[0]).toMatchObject({ type: 'registered', spaces: [{ name: 'text' }] });
 

@@ -3,7 +3,9 @@ import { publicJob, type Identity } from '../../core/types.ts';
 import type { UserRecord } from '../../engine/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, LoginRequest, UserCreate, UserUpdate, parseBody } from '../../protocol/rest-schemas.ts';
-import { SESSION_COOKIE, hashSecret, sessionCookie } from '../auth.ts';
+import { SESSION_COOKIE, cookieOriginAllowed, hashSecret, sessionCookie } from '../auth.ts';
+import { clientAddress } from '../client-address.ts';
+import { LoginThrottle } from '../login-throttle.ts';
 import { issueCredential, publicCredential } from '../credentials.ts';
 import { readJson, sendJson } from '../http-io.ts';
 import type { RequestContext, Router } from '../http-router.ts';
@@ -13,6 +15,9 @@ import { requireAdmin } from './admin-routes.ts';
 
 /** How long a sign-in lasts. */
 const SESSION_MS = 7 * 24 * 3600_000;
+
+/** The built-in admin's username. */
+const ADMIN_NAME = 'admin';
 
 const publicUser = (u: UserRecord) => ({ id: u.id, username: u.username, role: u.role, created_at: new Date(u.created_at).toISOString() });
 
@@ -39,19 +44,53 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     return user;
   };
 
+  const { signIn } = config;
+  const perUser = new LoginThrottle({ freeFailures: signIn.userFailures, baseDelayMs: signIn.baseDelayMs, maxDelayMs: signIn.maxDelayMs });
+  const perAddress = new LoginThrottle({ freeFailures: signIn.addressFailures, baseDelayMs: signIn.baseDelayMs, maxDelayMs: signIn.maxDelayMs });
+
   router.on('POST', '/v1/auth/login', async (rc) => {
     const { username, password } = parseBody(LoginRequest, await body(rc));
-    let user = await engine.findUser(username);
-    if (!user && username === 'admin' && ctx.auth.isAdminToken(password)) {
-      user = { id: newId('user'), username: 'admin', password_hash: await hashPassword(password), role: 'admin', created_at: Date.now() };
-      await engine.createUser(user);
+    const name = username.toLowerCase();
+    const address = clientAddress(rc.req, config.trustedProxies);
+    const now = Date.now();
+    const waitMs = Math.max(perUser.waitMs(name, now), perAddress.waitMs(address, now));
+    if (waitMs > 0) {
+      rc.res.setHeader('retry-after', String(Math.ceil(waitMs / 1000)));
+      throw new SpaceportError('rate_limited', `Too many failed sign-ins; try again in ${Math.ceil(waitMs / 1000)} s.`);
     }
-    if (!user || !(await verifyPassword(password, user.password_hash))) throw new SpaceportError('bad_credentials');
-    const { secret } = await issueCredential(engine, 'web_session', `sign-in of ${user.username}`, { userId: user.id, expiresAt: Date.now() + SESSION_MS });
+    const user = name === ADMIN_NAME ? await adminSignIn(password) : await checkPassword(name, password);
+    if (!user) {
+      perUser.failed(name, Date.now());
+      perAddress.failed(address, Date.now());
+      throw new SpaceportError('bad_credentials');
+    }
+    perUser.succeeded(name);
+    const bound = name === ADMIN_NAME ? { adminToken: ctx.auth.adminFingerprint } : {};
+    const { secret } = await issueCredential(engine, 'web_session', `sign-in of ${user.username}`, { userId: user.id, expiresAt: Date.now() + SESSION_MS, ...bound });
     rc.res.setHeader('set-cookie', cookie(secret, SESSION_MS / 1000));
     sendJson(rc.res, 200, { user: publicUser(user) });
   });
+  /** A user whose password this is, or null; an unknown name costs a hash all the same (passwords.ts). */
+  const checkPassword = async (name: string, password: string): Promise<UserRecord | null> => {
+    const user = await engine.findUser(name);
+    return (await verifyPassword(password, user?.password_hash ?? null)) ? user : null;
+  };
+  /**
+   * The built-in admin signs in with the admin token as its password — always the current one, not
+   * a hash kept from an earlier token — and its account is made on its first sign-in.
+   */
+  const adminSignIn = async (password: string): Promise<UserRecord | null> => {
+    await verifyPassword(password, null); // hashed either way, so the admin's name times like any other
+    if (!ctx.auth.isAdminToken(password)) return null;
+    const existing = await engine.findUser(ADMIN_NAME);
+    if (existing) return existing;
+    const user: UserRecord = { id: newId('user'), username: ADMIN_NAME, password_hash: 'token', role: 'admin', created_at: Date.now() };
+    await engine.createUser(user);
+    return user;
+  };
   router.on('POST', '/v1/auth/logout', async (rc) => {
+    // A cookie goes with every request, whichever page made it: only our own pages may sign out.
+    if (!cookieOriginAllowed(rc.req, config.allowedOrigins)) throw new SpaceportError('origin_not_allowed', 'Sign-out must come from an allowed origin.');
     const secret = sessionCookie(rc.req);
     const record = secret ? await engine.findCredential(hashSecret(secret)) : null;
     if (record?.kind === 'web_session') await engine.revokeCredential(record.id);
@@ -100,6 +139,7 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
   router.on('POST', '/v1/admin/users', async (rc) => {
     await requireAdmin(rc);
     const input = parseBody(UserCreate, await body(rc));
+    if (input.username.toLowerCase() === ADMIN_NAME) throw new SpaceportError('user_exists', `"${ADMIN_NAME}" is the built-in admin, who signs in with the admin token.`);
     const user: UserRecord = { id: newId('user'), username: input.username, password_hash: await hashPassword(input.password), role: input.role ?? 'user', created_at: Date.now() };
     await engine.createUser(user);
     sendJson(rc.res, 201, publicUser(user));
