@@ -97,6 +97,10 @@ Handler = Callable[[Job, JobContext], Union[Any, Awaitable[Any]]]
 Log = Callable[[str], None]
 
 
+# The gateway's close code for a connection whose credential was revoked (docs/errors.md).
+CREDENTIAL_REVOKED = 4003
+
+
 class RegistrationRefused(Exception):
     pass
 
@@ -133,6 +137,9 @@ class Worker:
             except (ConnectionClosed, HandshakeError, OSError) as err:
                 if self._stopping:
                     break
+                if isinstance(err, ConnectionClosed) and err.code == CREDENTIAL_REVOKED:
+                    # The token was revoked: reconnecting with it cannot succeed.
+                    raise RegistrationRefused(f"credential revoked ({err.code})") from err
                 wait = min(10.0, delay) * random.uniform(0.8, 1.2)
                 self.log(f"connection lost ({err}); reconnecting in {wait:.1f} s")
                 await asyncio.sleep(wait)

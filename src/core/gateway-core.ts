@@ -29,7 +29,11 @@ export interface GatewayCore {
  * Wires the core services to an engine: bus messages become deliveries to local subscribers and
  * kicks/cancels for local workers. Everything here is transport-free; server/ adds the sockets.
  */
-export function createCore(engine: Engine, options: CoreOptions, telemetry: Telemetry): GatewayCore {
+/**
+ * `serverControl` is given the control messages that are the server's to act on (revoked
+ * credentials close sockets; the core has none).
+ */
+export function createCore(engine: Engine, options: CoreOptions, telemetry: Telemetry, serverControl?: (control: ControlMessage) => void): GatewayCore {
   const onError = (err: unknown, stage: string) => telemetry.backgroundError(err, stage);
   let monitor: QueueMonitor | undefined;
   const hooks: QueueHooks = {
@@ -61,6 +65,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
         else if (control.op === 'withdrawn') dispatcher.withdraw(control.job);
         else if (control.op === 'worker') void dispatcher.adminAction(control.worker, control.action).catch((err) => onError(err, 'worker-action'));
         else if (control.op === 'status') router.routeStatus(control.space, control.line);
+        else serverControl?.(control);
       } catch (err) {
         onError(err, 'bus');
       }

@@ -12,6 +12,11 @@ export const CLOSE = {
   serviceRestart: 1012,
   /** Authentication failed (bad or missing token for an endpoint that requires one). */
   unauthorized: 4001,
+  /**
+   * The credential the connection was opened with was revoked: an API key revoked, a sign-out, the
+   * user deleted or their role changed, a worker token revoked. Do not reconnect with it.
+   */
+  credentialRevoked: 4003,
   /** The registration named a space that does not exist, or the token may not serve it. */
   registrationFailed: 4004,
   /** The client could not keep up: its outbound buffer passed the limit. Resume by seq. */

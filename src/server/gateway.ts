@@ -10,7 +10,8 @@ import { createEmbeddedEngine } from '../engine/embedded/embedded-engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { CLOSE } from '../protocol/close-codes.ts';
 import { ERRORS, SpaceportError, asSpaceportError, type ErrorCode } from '../protocol/errors.ts';
-import { Authenticator, presentedToken } from './auth.ts';
+import { Authenticator, hashSecret, presentedToken, sessionCookie } from './auth.ts';
+import { CredentialWatch } from './credential-watch.ts';
 import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.ts';
 import { sendError } from './http-io.ts';
 import { Router } from './http-router.ts';
@@ -68,10 +69,13 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
           liveMediaMs: config.liveMediaMs,
           liveMediaBytes: config.liveMediaBytes,
         }));
-  const core = createCore(engine, config.core, metricsTelemetry(metrics, log));
+  const credentials = new CredentialWatch();
+  const core = createCore(engine, config.core, metricsTelemetry(metrics, log), (control) => {
+    if (control.op === 'revoked') credentials.revoked(control);
+  });
   const auth = new Authenticator(engine, config.adminToken);
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs);
-  const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, youngCollector: new YoungCollector(config.youngCollectionBytes), startedAt: Date.now(), shuttingDown: false };
+  const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, youngCollector: new YoungCollector(config.youngCollectionBytes), credentials, startedAt: Date.now(), shuttingDown: false };
 
   const router = new Router();
   publicRoutes(router, ctx);
@@ -148,6 +152,9 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     servers.get(endpoint)!.handleUpgrade(req, socket, head, (ws) => {
       // Without an error listener a single malformed frame from a client would crash the process.
       ws.on('error', logSocketError);
+      // Watched for its whole life: a revoked key or a sign-out closes it (credential-watch.ts).
+      const secret = presentedToken(req, url) ?? sessionCookie(req);
+      if (who && who.kind !== 'anonymous') credentials.watch(ws, { hash: secret ? hashSecret(secret) : undefined, userId: who.id });
       try {
         endpoint.accept(ws, req, url, who);
       } catch (err) {

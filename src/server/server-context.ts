@@ -1,6 +1,7 @@
 import type { GatewayCore } from '../core/gateway-core.ts';
 import type { Engine } from '../engine/types.ts';
 import type { Authenticator } from './auth.ts';
+import type { CredentialWatch } from './credential-watch.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -18,6 +19,8 @@ export interface ServerContext {
   peers: PeerRegistry;
   /** Told of the binary data received into new Buffers, to free those young (young-collector.ts). */
   youngCollector: YoungCollector;
+  /** The sockets opened with credentials, closed when those are revoked. */
+  credentials: CredentialWatch;
   startedAt: number;
   shuttingDown: boolean;
 }

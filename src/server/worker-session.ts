@@ -4,6 +4,8 @@ import type { Now } from '../core/now.ts';
 import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
+import type { WebSocket } from 'ws';
+import { hashSecret } from './auth.ts';
 import type { ServerContext } from './server-context.ts';
 
 /** An event a worker's message turns into; `ends` when it is final (`result` for a result). */
@@ -31,7 +33,11 @@ export interface Registration {
 export class WorkerSession {
   link: WorkerLink | null = null;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    /** The connection, watched for its token's revocation once registered. */
+    private readonly ws: WebSocket,
+  ) {}
 
   /**
    * Checks the token against every space and joins the dispatcher. Throws `unauthorized`,
@@ -69,6 +75,7 @@ export class WorkerSession {
       ...wire,
     };
     this.link = link;
+    if (reg.token !== undefined) this.ctx.credentials.watch(this.ws, { hash: hashSecret(reg.token) });
     announce(link, spaces);
     this.ctx.log.info({ worker: id, name: link.name, spaces: reg.spaces, slots: reg.slots }, 'worker registered');
     await core.dispatcher.addWorker(link);

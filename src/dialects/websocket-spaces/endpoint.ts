@@ -33,7 +33,7 @@ function acceptRemoteApp(ctx: ServerContext, ws: WebSocket, queryToken: string |
   const { core, config } = ctx;
   const peer = new Peer(ws, 'websocket-spaces', 'worker', config.limits, ctx.metrics);
   ctx.peers.add(peer);
-  const session = new WorkerSession(ctx);
+  const session = new WorkerSession(ctx, ws);
   let renew: NodeJS.Timeout | undefined;
 
   async function handle(msg: RemoteAppMessage): Promise<void> {

@@ -1,4 +1,5 @@
 import { decodeFrame, encodeFrame } from '../../protocol/binary-frame.ts';
+import { CLOSE } from '../../protocol/close-codes.ts';
 import { Backoff, sleep } from '../backoff.ts';
 import { JobHandle } from './job-handle.ts';
 import { PushedFiles } from './pushed-files.ts';
@@ -102,17 +103,22 @@ export class SpaceportClient {
         if (this.socket === socket) this.socket = undefined;
         this.failPending();
         if (!greeted) reject(new SpaceportError('connect_failed', `Could not connect to ${this.wsUrl}/v1/ws (close ${event.code}${event.reason ? `: ${event.reason}` : ''}).`));
-        else this.onDrop();
+        else this.onDrop(event.code);
       };
     });
   }
 
-  /** The open connection went away: reconnect with backoff, unless closed on purpose. */
-  private onDrop(): void {
-    if (this.userClosed || this.options.reconnect === false) {
+  /**
+   * The open connection went away: reconnect with backoff, unless closed on purpose — or because
+   * the credential it was opened with was revoked (4003), which no retry with it can mend.
+   */
+  private onDrop(code: number): void {
+    const revoked = code === CLOSE.credentialRevoked;
+    if (this.userClosed || this.options.reconnect === false || revoked) {
       this.ready = undefined;
       this.setState('closed');
-      this.endJobs('closed', 'The connection closed before the job finished.');
+      if (revoked) this.endJobs('credential_revoked', 'The credential this client connected with was revoked.');
+      else this.endJobs('closed', 'The connection closed before the job finished.');
       return;
     }
     this.ready = this.reconnect();

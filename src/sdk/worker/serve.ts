@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../../protocol/binary-frame.ts';
+import { CLOSE } from '../../protocol/close-codes.ts';
 import { Backoff, sleep } from '../backoff.ts';
 
 export interface WorkerOptions {
@@ -175,8 +176,8 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
       if (socket === ws) socket = undefined;
       for (const r of running.values()) r.controller.abort(new Error('connection to the gateway lost'));
       if (stopped) return;
-      // A refused registration (bad token 4001, unknown space 4004) will not fix itself.
-      if (code === 4001 || code === 4004) {
+      // A refused registration (bad token 4001, unknown space 4004) or a revoked token (4003) will not fix itself.
+      if (code === CLOSE.unauthorized || code === CLOSE.registrationFailed || code === CLOSE.credentialRevoked) {
         stopped = true;
         const err = new Error(`registration refused (${code}): ${reason.toString() || 'see the gateway error'}`);
         log({ type: 'error', message: err.message });

@@ -5,6 +5,7 @@ import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, LoginRequest, UserCreate, UserUpdate, parseBody } from '../../protocol/rest-schemas.ts';
 import { SESSION_COOKIE, cookieOriginAllowed, hashSecret, sessionCookie } from '../auth.ts';
 import { clientAddress } from '../client-address.ts';
+import { announceRevocation } from '../credential-watch.ts';
 import { LoginThrottle } from '../login-throttle.ts';
 import { issueCredential, publicCredential } from '../credentials.ts';
 import { readJson, sendJson } from '../http-io.ts';
@@ -93,7 +94,7 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     if (!cookieOriginAllowed(rc.req, config.allowedOrigins)) throw new SpaceportError('origin_not_allowed', 'Sign-out must come from an allowed origin.');
     const secret = sessionCookie(rc.req);
     const record = secret ? await engine.findCredential(hashSecret(secret)) : null;
-    if (record?.kind === 'web_session') await engine.revokeCredential(record.id);
+    if (record?.kind === 'web_session' && (await engine.revokeCredential(record.id))) announceRevocation(ctx, { hashes: [record.hash] });
     rc.res.setHeader('set-cookie', cookie('', 0));
     sendJson(rc.res, 200, { signed_out: true });
   });
@@ -129,6 +130,7 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     const who = await signedInUser(rc);
     const key = (await engine.listCredentials('api_key')).find((k) => k.id === rc.params.id && k.user_id === who.id);
     if (!key || !(await engine.revokeCredential(key.id))) throw new SpaceportError('not_found', `You have no active API key with id "${rc.params.id}".`);
+    announceRevocation(ctx, { hashes: [key.hash] });
     sendJson(rc.res, 200, { revoked: key.id });
   });
 
@@ -150,12 +152,15 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     const input = parseBody(UserUpdate, await body(rc));
     const updated: UserRecord = { ...user, ...(input.role && { role: input.role }), ...(input.password && { password_hash: await hashPassword(input.password) }) };
     await engine.updateUser(updated);
+    // Sockets opened as this user act with the role they had then: a changed role closes them.
+    if (updated.role !== user.role) announceRevocation(ctx, { hashes: [], user: user.id });
     sendJson(rc.res, 200, publicUser(updated));
   });
   router.on('DELETE', '/v1/admin/users/:name', async (rc) => {
     await requireAdmin(rc);
     const user = await userNamed(rc.params.name!);
     await engine.deleteUser(user.id);
+    announceRevocation(ctx, { hashes: [], user: user.id });
     sendJson(rc.res, 200, { deleted: user.username });
   });
 }

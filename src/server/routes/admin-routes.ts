@@ -2,6 +2,8 @@ import type { JobState } from '../../core/types.ts';
 import { publicJob } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
+import type { CredentialRecord } from '../../engine/types.ts';
+import { announceRevocation } from '../credential-watch.ts';
 import { issueCredential, publicCredential } from '../credentials.ts';
 import { readJson, sendJson } from '../http-io.ts';
 import type { RequestContext, Router } from '../http-router.ts';
@@ -10,7 +12,6 @@ import { newSpace, updatedSpace } from '../space-input.ts';
 
 const JOB_STATES = new Set(['queued', 'assigned', 'running', 'completed', 'failed', 'cancelled', 'timed_out']);
 
-/** The admin REST API under /v1/admin: spaces, worker tokens, API keys, workers, jobs. Admin token required. */
 /** Admins only: the admin token, or a signed-in user with the admin role. */
 export async function requireAdmin(rc: RequestContext): Promise<void> {
   const who = await rc.who();
@@ -18,6 +19,7 @@ export async function requireAdmin(rc: RequestContext): Promise<void> {
   if (who.kind !== 'admin') throw new SpaceportError('forbidden', 'The admin API needs the admin token (or an admin’s sign-in).');
 }
 
+/** The admin REST API under /v1/admin: spaces, worker tokens, API keys, workers, jobs. Admin token required. */
 export function adminRoutes(router: Router, ctx: ServerContext): void {
   const { engine, core, config } = ctx;
 
@@ -26,6 +28,13 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     const space = await engine.getSpace(name);
     if (!space) throw new SpaceportError('space_not_found', `No space is named "${name}".`);
     return space;
+  };
+
+  /** Revokes one of `records` by id, and closes the sockets opened with it on every instance. */
+  const revoke = async (records: CredentialRecord[], id: string, what: string) => {
+    const record = records.find((c) => c.id === id);
+    if (!record || !(await engine.revokeCredential(id))) throw new SpaceportError('not_found', `No active ${what} has id "${id}".`);
+    announceRevocation(ctx, { hashes: [record.hash] });
   };
 
   router.on('GET', '/v1/admin/spaces', async (rc) => {
@@ -77,8 +86,8 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
   });
   router.on('DELETE', '/v1/admin/spaces/:name/worker-tokens/:id', async (rc) => {
     await requireAdmin(rc);
-    await spaceNamed(rc.params.name!);
-    if (!(await engine.revokeCredential(rc.params.id!))) throw new SpaceportError('not_found', `No active worker token has id "${rc.params.id}".`);
+    const space = await spaceNamed(rc.params.name!);
+    await revoke(await engine.listCredentials('worker_token', space.id), rc.params.id!, 'worker token');
     sendJson(rc.res, 200, { revoked: rc.params.id });
   });
 
@@ -94,7 +103,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
   });
   router.on('DELETE', '/v1/admin/api-keys/:id', async (rc) => {
     await requireAdmin(rc);
-    if (!(await engine.revokeCredential(rc.params.id!))) throw new SpaceportError('not_found', `No active API key has id "${rc.params.id}".`);
+    await revoke(await engine.listCredentials('api_key'), rc.params.id!, 'API key');
     sendJson(rc.res, 200, { revoked: rc.params.id });
   });
 

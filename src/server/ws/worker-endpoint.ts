@@ -23,7 +23,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
   const peer = new Peer(ws, 'worker', 'worker', config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const attachments = new Attachments(UPLOAD_TIMEOUT_MS, config.limits.maxBlobBytes);
-  const session = new WorkerSession(ctx);
+  const session = new WorkerSession(ctx, ws);
 
   async function register(msg: Registration): Promise<void> {
     try {
