@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/types.ts';
+import { DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { Dispatcher, type DispatchOptions } from './dispatcher.ts';
 import { isFinalLine } from './job-events.ts';
 import { JobService, type QueueHooks } from './job-service.ts';
@@ -12,6 +13,8 @@ import { CHANNEL, type ControlMessage } from './topics.ts';
 export interface CoreOptions extends DispatchOptions, SweepOptions {
   /** Queue positions and space status are pushed at most this often per space. @default 250 */
   statusIntervalMs: number;
+  /** What one caller may hold at once. @default DEFAULT_BUDGETS */
+  budgets?: Budgets;
 }
 
 export interface GatewayCore {
@@ -40,8 +43,9 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
     changed: (spaceId) => monitor?.changed(spaceId),
     told: (spaceId, jobId, position) => monitor?.told(spaceId, jobId, position),
   };
-  const jobs = new JobService(engine, telemetry, hooks);
-  const sessions = new SessionService(engine, jobs);
+  const budgets = options.budgets ?? DEFAULT_BUDGETS;
+  const jobs = new JobService(engine, telemetry, hooks, budgets);
+  const sessions = new SessionService(engine, jobs, budgets);
   monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError);
   const dispatcher = new Dispatcher(engine, jobs, options, onError);
   const router = new SubscriberRouter();

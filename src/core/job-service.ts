@@ -1,5 +1,6 @@
 import { SpaceportError } from '../protocol/errors.ts';
 import type { Appended, Engine, LeaseHolder } from '../engine/types.ts';
+import { budgetKey, DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { DurationEstimate } from './eta.ts';
 import { newId, newTimeOrderedId } from './ids.ts';
 import type { Now } from './now.ts';
@@ -84,6 +85,7 @@ export class JobService {
     private readonly telemetry: Telemetry,
     /** Told when a space's queue or workers changed, so positions and status get pushed. */
     readonly queue: QueueHooks,
+    private readonly budgets: Budgets = DEFAULT_BUDGETS,
   ) {}
 
   estimate(spaceId: string): DurationEstimate {
@@ -122,6 +124,8 @@ export class JobService {
     };
     let eta: number | null = null;
     let dispatched = false;
+    const key = budgetKey(who);
+    const quota = key === null ? undefined : { key, max: this.budgets.jobsPerSpace };
     const submitted = this.engine.submitJob(
       job,
       space.max_queue,
@@ -134,6 +138,7 @@ export class JobService {
         dispatched = true;
         this.control({ op: 'queued', space: space.id });
       },
+      quota,
     );
     // A job that could not be made durable was not accepted: a worker that took it meanwhile stops.
     const appended = await submitted.catch((err: unknown) => {

@@ -2,6 +2,7 @@ import type { Engine } from '../engine/types.ts';
 import { SpaceportError } from '../protocol/errors.ts';
 import { newId } from './ids.ts';
 import type { Accepted, JobService } from './job-service.ts';
+import { budgetKey, DEFAULT_BUDGETS, overBudget, type Budgets } from './budgets.ts';
 import { maySubmit } from './space-rules.ts';
 import type { Identity, Session, SessionImage } from './types.ts';
 
@@ -17,19 +18,25 @@ export interface SessionRequest {
 
 /**
  * Sessions: inputs gathered over many messages, then sealed into ordinary jobs of their space.
- * A session is visible to its owner and admins; an anonymous one to whoever holds its id, like an
- * anonymous job. Expired sessions count as gone (the sweeper deletes them and their images).
+ * A session is visible to its owner and admins only. Expired sessions count as gone (the sweeper deletes them and their images).
  */
 export class SessionService {
   constructor(
     private readonly engine: Engine,
     private readonly jobs: JobService,
+    private readonly budgets: Budgets = DEFAULT_BUDGETS,
   ) {}
 
   async create(who: Identity, req: SessionRequest): Promise<Session> {
     const space = await this.jobs.requireSpace(req.space);
     if (!maySubmit(space, who)) throw new SpaceportError('unauthorized', `Space "${space.name}" accepts work only from signed-in users or API keys.`);
     const now = Date.now();
+    const key = budgetKey(who);
+    if (key !== null) {
+      // Counted from the store every instance shares; two creates racing on two instances may both pass.
+      const open = (await this.engine.listSessions()).filter((s) => s.expires_at > now && budgetKey(s.owner) === key).length;
+      if (open >= this.budgets.sessions) throw overBudget('open sessions', this.budgets.sessions);
+    }
     const session: Session = {
       id: newId('sess'),
       space_id: space.id,
@@ -56,7 +63,7 @@ export class SessionService {
 
   async list(who: Identity): Promise<Session[]> {
     const now = Date.now();
-    // Listing shows the caller's own sessions (admins: all); anonymous callers see anonymous ones.
+    // Listing shows the caller's own sessions (admins: all); an anonymous caller, the ones it made.
     return (await this.engine.listSessions()).filter((s) => s.expires_at > now && (who.kind === 'admin' || s.owner.id === who.id));
   }
 
@@ -101,6 +108,7 @@ export class SessionService {
   }
 }
 
+/** A session is its creator's (and the admins'): anonymous callers are told apart (core/types.ts Identity). */
 export function maySeeSession(who: Identity, session: Session): boolean {
-  return who.kind === 'admin' || session.owner.id === who.id || session.owner.kind === 'anonymous';
+  return who.kind === 'admin' || session.owner.id === who.id;
 }

@@ -55,10 +55,15 @@ export interface JobResult {
 /** Who did something: an admin, the holder of an API key, a signed-in user, or nobody in particular. */
 export interface Identity {
   kind: 'admin' | 'key' | 'user' | 'anonymous';
-  /** Stable id used for ownership checks ('anonymous' for anonymous callers). */
+  /**
+   * Stable id used for ownership checks. Anonymous callers are told apart: by their signed visitor
+   * cookie (browsers), else by client address.
+   */
   id: string;
   /** Display name recorded on jobs and delivered to workers. */
   name: string;
+  /** Anonymous callers: the key their budgets count under, by client address (core/budgets.ts). */
+  budget?: string;
 }
 
 export interface Job {

@@ -41,8 +41,10 @@ export interface Engine {
    * already has `maxQueue` queued jobs. MUST be durable before it resolves: an accepted job is never lost.
    * `onQueued` is called once the job can be claimed, which may be before it is durable (so a
    * worker can start on it while the write completes; nobody is told "accepted" until it resolves).
+   * With `quota`, MUST also throw SpaceportError('quota_exceeded') — atomically with the insert, on
+   * every instance — when `quota.max` unfinished jobs of the space already carry `quota.key`.
    */
-  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent, onQueued?: () => void): Promise<Appended & { position: number }>;
+  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent, onQueued?: () => void, quota?: JobQuota): Promise<Appended & { position: number }>;
   /**
    * Atomically takes the job at the head of the oldest-headed queue among `spaceIds`, sets it
    * `assigned` to `workerId` with attempt+1 and a lease until now+leaseMs, and returns it.
@@ -183,6 +185,12 @@ export interface UserRecord {
   password_hash: string;
   role: 'admin' | 'user';
   created_at: number;
+}
+
+/** A budget on a submit: at most `max` unfinished jobs of the space under `key` (core/budgets.ts). */
+export interface JobQuota {
+  key: string;
+  max: number;
 }
 
 export interface CredentialRecord {

@@ -26,6 +26,7 @@ export const ERRORS = {
   mime_not_allowed: { status: 415, text: 'This space does not accept that MIME type.' },
   input_too_large: { status: 413, text: 'An input is larger than the space allows.' },
   queue_full: { status: 503, text: 'The space queue is full; try again later.' },
+  quota_exceeded: { status: 429, text: 'You hold as many of these as one caller may (jobs in a space, sessions, connections or stored uploads).' },
   // Jobs
   job_not_found: { status: 404, text: 'No job has that id (or it is past retention).' },
   job_finished: { status: 409, text: 'The job has already finished.' },

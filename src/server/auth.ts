@@ -3,6 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Identity } from '../core/types.ts';
 import type { CredentialRecord, Engine } from '../engine/types.ts';
 import { SpaceportError } from '../protocol/errors.ts';
+import { cookieValue } from './cookies.ts';
+import type { Visitors } from './visitors.ts';
 
 export const ANONYMOUS: Identity = { kind: 'anonymous', id: 'anonymous', name: 'anonymous' };
 export const ADMIN: Identity = { kind: 'admin', id: 'admin', name: 'admin' };
@@ -44,17 +46,12 @@ export const SESSION_COOKIE = 'spaceport_session';
 
 /** The sign-in session cookie's value, if the request carries one. */
 export function sessionCookie(req: IncomingMessage): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined; // a mangled cookie is no session, not an error of ours
-      }
-    }
+  const value = cookieValue(req, SESSION_COOKIE);
+  try {
+    return value === undefined ? undefined : decodeURIComponent(value);
+  } catch {
+    return undefined; // a mangled cookie is no session, not an error of ours
   }
-  return undefined;
 }
 
 /** Who a request is, and whether the browser's cookie (rather than an explicit token) said so. */
@@ -67,6 +64,8 @@ export class Authenticator {
   constructor(
     private readonly engine: Engine,
     private readonly adminToken: string,
+    /** Tells anonymous callers apart; without it every one is ANONYMOUS. */
+    private readonly visitors?: Visitors,
   ) {}
 
   isAdminToken(token: string): boolean {
@@ -100,9 +99,9 @@ export class Authenticator {
     const token = presentedToken(req, url);
     if (token) return { who: await this.identify(token), viaCookie: false };
     const cookie = sessionCookie(req);
-    if (!cookie) return { who: ANONYMOUS, viaCookie: false };
-    const who = await this.identify(cookie).catch(() => ANONYMOUS);
-    return { who, viaCookie: who !== ANONYMOUS };
+    const who = cookie ? await this.identify(cookie).catch(() => ANONYMOUS) : ANONYMOUS;
+    if (who !== ANONYMOUS) return { who, viaCookie: true };
+    return { who: this.visitors?.identity(req) ?? ANONYMOUS, viaCookie: false };
   }
 
   /**

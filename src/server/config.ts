@@ -1,3 +1,4 @@
+import { DEFAULT_BUDGETS, type Budgets } from '../core/budgets.ts';
 import type { CoreOptions } from '../core/gateway-core.ts';
 
 /** Limits of the network edge. Every one is an option with a documented default (docs/operations.md). */
@@ -43,6 +44,8 @@ export interface GatewayConfig {
    */
   trustedProxies: string[];
   signIn: SignInLimits;
+  /** What one caller (user, API key, anonymous client address) may hold at once (core/budgets.ts). */
+  budgets: Budgets;
   limits: Limits;
   core: CoreOptions & {
     /** How often workers are asked to send heartbeats (must be well under leaseMs). @default 10_000 */
@@ -136,8 +139,9 @@ export const DEFAULT_CORE: GatewayConfig['core'] = {
   statusIntervalMs: 250,
 };
 
-export type GatewayOptions = Partial<Omit<GatewayConfig, 'limits' | 'core' | 'dialects' | 'signIn'>> & {
+export type GatewayOptions = Partial<Omit<GatewayConfig, 'limits' | 'core' | 'dialects' | 'signIn' | 'budgets'>> & {
   signIn?: Partial<SignInLimits>;
+  budgets?: Partial<Budgets>;
   dialects?: Partial<DialectSpaces>;
   adminToken: string;
   dataDir: string;
@@ -155,6 +159,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     allowedOrigins: options.allowedOrigins ?? [],
     trustedProxies: options.trustedProxies ?? [],
     signIn: { ...DEFAULT_SIGN_IN, ...options.signIn },
+    budgets: { ...DEFAULT_BUDGETS, ...options.budgets },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,

@@ -12,6 +12,9 @@ import { CLOSE } from '../protocol/close-codes.ts';
 import { ERRORS, SpaceportError, asSpaceportError, type ErrorCode } from '../protocol/errors.ts';
 import { Authenticator, hashSecret, presentedToken, sessionCookie } from './auth.ts';
 import { CredentialWatch } from './credential-watch.ts';
+import { ConnectionBudget } from './connection-budget.ts';
+import { Visitors } from './visitors.ts';
+import { budgetKey } from '../core/budgets.ts';
 import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.ts';
 import { sendError } from './http-io.ts';
 import { Router } from './http-router.ts';
@@ -70,10 +73,12 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
           liveMediaBytes: config.liveMediaBytes,
         }));
   const credentials = new CredentialWatch();
-  const core = createCore(engine, config.core, metricsTelemetry(metrics, log), (control) => {
+  const core = createCore(engine, { ...config.core, budgets: config.budgets }, metricsTelemetry(metrics, log), (control) => {
     if (control.op === 'revoked') credentials.revoked(control);
   });
-  const auth = new Authenticator(engine, config.adminToken);
+  const visitors = new Visitors(config.adminToken, config.trustedProxies, config.tls !== undefined);
+  const auth = new Authenticator(engine, config.adminToken, visitors);
+  const connections = new ConnectionBudget(config.budgets.connections);
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs);
   const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, youngCollector: new YoungCollector(config.youngCollectionBytes), credentials, startedAt: Date.now(), shuttingDown: false };
 
@@ -109,6 +114,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     try {
       if (!originAllowed(config, req)) throw new SpaceportError('origin_not_allowed');
       if (allowCors(req, res)) return;
+      // A browser loading a page becomes a visitor of its own (visitors.ts).
+      if (req.method === 'GET' && req.headers.accept?.includes('text/html')) visitors.greet(req, res);
       const match = router.match(req.method ?? 'GET', url.pathname);
       if (match === null) throw new SpaceportError('not_found', `No route for ${req.method} ${url.pathname}.`);
       if (match === 'method') throw new SpaceportError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}.`);
@@ -149,7 +156,12 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     } catch (err) {
       return refuseUpgrade(socket, asSpaceportError(err).code);
     }
+    const budget = who ? budgetKey(who) : null;
+    if (connections.full(budget)) return refuseUpgrade(socket, 'quota_exceeded');
     servers.get(endpoint)!.handleUpgrade(req, socket, head, (ws) => {
+      // Counted once the socket exists (a handshake ws refuses never calls back, so never leaks a count).
+      connections.opened(budget);
+      ws.once('close', () => connections.closed(budget));
       // Without an error listener a single malformed frame from a client would crash the process.
       ws.on('error', logSocketError);
       // Watched for its whole life: a revoked key or a sign-out closes it (credential-watch.ts).

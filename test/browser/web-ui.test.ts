@@ -227,8 +227,11 @@ describe('web UI in Chromium', () => {
     expect(await p.locator('#log').textContent()).toContain('result');
     await shot(p, 'websocket-test');
 
-    const session = (await (await fetch(`${gw.url}/ws/session/create?max_images=5`, { method: 'POST' })).json()) as { session_id: string };
-    const uploader = await WsPeer.open(`${gw.ws}/ws/reconstruct/${session.session_id}`);
+    // A session is its creator's alone: made and filled here as this browser (its visitor cookie).
+    const visitor = (await p.context().cookies()).find((c) => c.name === 'spaceport_visitor')!;
+    const asBrowser = { cookie: `${visitor.name}=${visitor.value}` };
+    const session = (await (await fetch(`${gw.url}/ws/session/create?max_images=5`, { method: 'POST', headers: asBrowser })).json()) as { session_id: string };
+    const uploader = await WsPeer.open(`${gw.ws}/ws/reconstruct/${session.session_id}`, asBrowser);
     uploader.send({ type: 'image', data: (await textPng('A')).toString('base64'), filename: 'first.png' });
     await uploader.wait('ack', (m) => m.type === 'ack');
     uploader.close();

@@ -3,12 +3,14 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventLog } from '../../core/event-log.ts';
 import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../core/job-events.ts';
+import { budgetKey, overBudget } from '../../core/budgets.ts';
 import { isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, Session, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../types.ts';
 import { LocalBus } from './local-bus.ts';
+import { OwnedJobs, budgetOf } from './owned-jobs.ts';
 import { SpaceQueues } from './space-queues.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobJournal, jobRow } from './job-journal.ts';
@@ -51,6 +53,8 @@ interface ActiveJob {
   journaled: number;
   /** `<attempt>:<position>` of its last queued event, so a position update that repeats it is skipped. */
   told?: string;
+  /** The budget it counts against until it ends (owned-jobs.ts), if any. */
+  budget?: string;
 }
 
 /**
@@ -93,6 +97,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const workers = new Map<string, WorkerInfo>();
   const active = new Map<string, ActiveJob>();
   const queues = new SpaceQueues(store.maxRank());
+  const owned = new OwnedJobs();
+  /** The job no longer counts against its caller's budget (it ended, or was never accepted). */
+  const unown = (a: ActiveJob) => {
+    if (a.budget !== undefined) owned.release(a.budget, a.job.id);
+  };
 
   // Restore: queued jobs re-enter their queues; jobs that were held by a worker get an expired
   // lease, so the ordinary lease sweep requeues them (counting the attempt) on the first tick.
@@ -100,7 +109,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const rows = store.eventsAfter(job.id, 0);
     const log = new EventLog(maxEvents, { lines: rows.map((r) => r.line), firstSeq: rows[0]?.seq ?? 1 });
     if (isLeased(job.state)) job.lease_expires = 0;
-    active.set(job.id, { job, rank, log, journaled: log.lastSeq });
+    // Counted against its caller's budget again (the same key the job service gives a submit).
+    const key = budgetKey(job.owner);
+    const budget = key === null ? undefined : budgetOf(job.space_id, key);
+    if (budget !== undefined) owned.restore(budget, job.id);
+    active.set(job.id, { job, rank, log, journaled: log.lastSeq, budget });
     if (job.state === 'queued') queues.insert(job.space_id, job.id, rank);
   }
 
@@ -207,6 +220,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     a.journaled = a.log.lastSeq;
     unjournaled.delete(a);
     active.delete(job.id);
+    unown(a);
     return appended;
   }
 
@@ -276,13 +290,15 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return true;
     },
 
-    async submitJob(job, maxQueue, firstEvent, onQueued) {
+    async submitJob(job, maxQueue, firstEvent, onQueued, quota) {
       if (queues.length(job.space_id) >= maxQueue) {
         throw new SpaceportError('queue_full', `Space "${job.space}" already has ${maxQueue} jobs waiting.`);
       }
+      const budget = quota && budgetOf(job.space_id, quota.key);
+      if (budget !== undefined && !owned.take(budget, job.id, quota!.max)) throw overBudget(`unfinished jobs in space "${job.space}"`, quota!.max);
       const position = queues.length(job.space_id);
       const first = firstEvent(position);
-      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1, told: toldPosition(first) };
+      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1, told: toldPosition(first), budget };
       const appended = append(a, first);
       active.set(job.id, a);
       queues.insert(job.space_id, job.id, a.rank);
@@ -300,6 +316,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
         // has its events refused).
         if (a.job.state === 'queued') queues.remove(job.space_id, job.id);
         active.delete(job.id);
+        unown(a);
         throw err;
       }
       return { ...appended, position };

@@ -185,10 +185,11 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return true;
       }),
 
-    submitJob: (job, maxQueue, firstEvent, onQueued) =>
+    submitJob: (job, maxQueue, firstEvent, onQueued, quota) =>
       guard(async () => {
         const [head, tail] = lineAroundPosition(job.id, firstEvent);
-        const position = Number(await run('SUBMIT', [job.id, job.space_id, maxQueue, maxEvents, jobBody(job), job.max_attempts, job.deadline, job.created_at, head, tail]));
+        const budget = quota ? [quota.key, quota.max] : ['', 0];
+        const position = Number(await run('SUBMIT', [job.id, job.space_id, maxQueue, maxEvents, jobBody(job), job.max_attempts, job.deadline, job.created_at, head, tail, ...budget]));
         onQueued?.(); // the script is the write: claimable and durable at once
         return { seq: 1, line: head + position + tail, position };
       }),
@@ -400,6 +401,6 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 }
 
 const FINAL_STATES: Record<string, true> = { completed: true, failed: true, cancelled: true, timed_out: true };
-const SCRIPT_ERRORS = { queue_full: true, space_exists: true, user_exists: true, session_not_found: true, session_closed: true, session_full: true } as const;
+const SCRIPT_ERRORS = { queue_full: true, quota_exceeded: true, space_exists: true, user_exists: true, session_not_found: true, session_closed: true, session_full: true } as const;
 
 const SESSION_FIELDS = ['status', 'expires_at', 'max_images', 'generated_through', 'images', 'job_ids'] as const;

@@ -18,6 +18,7 @@
  *   P session-images:<id> / session-jobs:<id>  LISTs of image JSON / job ids
  *   P sessions      ZSET  session ids by expiry
  *   P jobblobs:<id> SET   blob ids owned by a job or a session
+ *   P owned:<spaceId>:<budget key> SET  a caller's jobs in a space, for their budget (ended ones pruned lazily)
  *
  * Event lines are built by the caller with the seq (and, for the first event, the queue position)
  * left out: the script joins `head .. number .. tail`, so it never parses JSON.
@@ -58,12 +59,30 @@ local function holds(id, worker, attempt)
 end
 `;
 
-/** ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail → position */
+/**
+ * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
+ * quotaKey ('' for none), quotaMax → position. The caller's unfinished jobs of the space are kept in
+ * P owned:<space>:<key> (a SET); ended ones are pruned only when it looks full, so a submit under
+ * its budget costs one SCARD.
+ */
 export const SUBMIT = `${SHARED}
 local id, space = ARGV[2], ARGV[3]
 local q = P .. 'q:' .. space
 local position = redis.call('ZCARD', q)
 if position >= tonumber(ARGV[4]) then return redis.error_reply('queue_full') end
+if ARGV[12] ~= '' then
+  local owned, max = P .. 'owned:' .. space .. ':' .. ARGV[12], tonumber(ARGV[13])
+  if redis.call('SCARD', owned) >= max then
+    for _, member in ipairs(redis.call('SMEMBERS', owned)) do
+      local state = redis.call('HGET', P .. 'job:' .. member, 'state')
+      if not state or FINAL[state] then redis.call('SREM', owned, member) end
+    end
+    if redis.call('SCARD', owned) >= max then return redis.error_reply('quota_exceeded') end
+  end
+  redis.call('SADD', owned, id)
+  -- No job outlives its deadline (at most a day): a set untouched for two days holds none that count.
+  redis.call('EXPIRE', owned, 172800)
+end
 local rank = redis.call('INCR', P .. 'rank')
 redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'seq', 1, 'told', '0:' .. position)
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', ARGV[10] .. position .. ARGV[11])

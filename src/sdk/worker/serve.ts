@@ -43,8 +43,13 @@ export interface WorkerJob {
   id: string;
   space: string;
   attempt: number;
-  /** Who submitted it. */
+  /** Who submitted it (a name to show). */
   user: string;
+  /**
+   * Who submitted it, as an opaque id that stays the same across their jobs and differs between
+   * callers — anonymous ones included (a visitor, else a client address): key per-caller state by it.
+   */
+  owner: string;
   prompt: string | null;
   options: Record<string, unknown>;
   files: WorkerFile[];
@@ -148,6 +153,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
             space: msg.space,
             attempt: msg.attempt,
             user: msg.user,
+            owner: msg.owner ?? msg.user,
             prompt: msg.prompt,
             options: msg.options ?? {},
             deadline: new Date(msg.deadline),

@@ -37,6 +37,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
               space: job.space,
               attempt: job.attempt,
               user: job.owner.name,
+              owner: job.owner.id,
               prompt: job.inputs.prompt ?? null,
               options: job.inputs.options ?? {},
               deadline: new Date(job.deadline).toISOString(),

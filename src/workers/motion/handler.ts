@@ -18,7 +18,8 @@ interface Frame {
  * a pixel has changed when its brightness moved by more than `threshold` (0–1, default 0.1) of the
  * full range. The result is the changed fraction, whether it passes `min_fraction` (default
  * 0.005), and the bounding box of the change in the original frame's pixels. The first frame of a
- * client has nothing to compare with. Clients are told apart by `options.client_id`, else by user.
+ * client has nothing to compare with. Clients are told apart by who submitted (`owner`, which tells
+ * anonymous visitors apart too) and, within that, `options.client_id` (the frames dialect's path).
  */
 export function motionHandler(): Handler {
   const previous = new Map<string, Frame>();
@@ -31,7 +32,7 @@ export function motionHandler(): Handler {
     const meta = await sharp(image).metadata();
     const { data, info } = await sharp(image).greyscale().resize({ width: Math.min(WIDTH, meta.width!) }).raw().toBuffer({ resolveWithObject: true });
     const frame: Frame = { width: info.width, height: info.height, pixels: data };
-    const client = String(job.options.client_id ?? job.user);
+    const client = `${job.owner}\n${String(job.options.client_id ?? '')}`;
     const before = previous.get(client);
     previous.delete(client);
     previous.set(client, frame);

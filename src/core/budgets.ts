@@ -1,0 +1,32 @@
+import { SpaceportError } from '../protocol/errors.ts';
+import type { Identity } from './types.ts';
+
+/**
+ * What one identity may hold at once, so no single caller can take a space, the session store or
+ * the gateway's sockets from everyone else. An identity is a user, an API key, or — for anonymous
+ * callers — their client address (Identity.budget): a script that drops its cookies is still
+ * itself. The admin is not budgeted. docs/security.md lists each with its setting.
+ */
+export interface Budgets {
+  /** Unfinished jobs (queued, assigned or running) of one identity in one space. @default 100 */
+  jobsPerSpace: number;
+  /** Open (unexpired) sessions of one identity. @default 10 */
+  sessions: number;
+  /** Open WebSocket connections of one identity, per gateway instance. @default 64 */
+  connections: number;
+  /** Bytes of uploads (POST /v1/blobs) of one identity that no job has taken yet. @default 1 GiB */
+  uploadBytes: number;
+}
+
+export const DEFAULT_BUDGETS: Budgets = { jobsPerSpace: 100, sessions: 10, connections: 64, uploadBytes: 1024 ** 3 };
+
+/** The key an identity's budgets are counted under, or null for the admin (not budgeted). */
+export function budgetKey(who: Identity): string | null {
+  if (who.kind === 'admin') return null;
+  return who.budget ?? who.id;
+}
+
+/** The refusal when a budget is spent: its own code, so callers can tell it from a full queue. */
+export function overBudget(what: string, max: number): SpaceportError {
+  return new SpaceportError('quota_exceeded', `You already have ${max} ${what}, as many as one caller may; wait for some to finish.`);
+}
