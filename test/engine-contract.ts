@@ -48,6 +48,26 @@ export function runEngineContract(
       await engine.close();
     });
 
+    it('refuses a submit past its budget with quota_exceeded, per key and per space; a job that ends frees its place', async () => {
+      const { engine } = await makeEngine();
+      const [s, t] = [space('budget-a'), space('budget-b')];
+      await engine.createSpace(s);
+      await engine.createSpace(t);
+      const quota = { key: 'caller-1', max: 2 };
+      const mine = [job(s), job(s)];
+      for (const j of mine) await engine.submitJob(j, 100, queued, undefined, quota);
+      await expect(engine.submitJob(job(s), 100, queued, undefined, quota)).rejects.toMatchObject({ code: 'quota_exceeded' });
+      await engine.submitJob(job(s), 100, queued, undefined, { key: 'caller-2', max: 2 }); // another caller
+      await engine.submitJob(job(t), 100, queued, undefined, quota); // another space
+      await engine.submitJob(job(s), 100, queued); // no budget: the admin
+      await engine.claimJob([s.id], 'w', 1000); // held still counts
+      await expect(engine.submitJob(job(s), 100, queued, undefined, quota)).rejects.toMatchObject({ code: 'quota_exceeded' });
+      await engine.endJob(mine[1]!.id, { type: 'cancelled', reason: 'test' });
+      await engine.submitJob(job(s), 100, queued, undefined, quota);
+      await expect(engine.submitJob(job(s), 100, queued, undefined, quota)).rejects.toMatchObject({ code: 'quota_exceeded' });
+      await engine.close();
+    });
+
     it('queues FIFO, refuses past max_queue, and never hands one job to two claims', async () => {
       const { engine } = await makeEngine();
       const s = space('fifo');

@@ -15,8 +15,10 @@ const start = (page: Page, i: number): number => (i === 0 ? 0 : page.ends[i - 1]
 
 /**
  * A job's event log in memory: serialised lines numbered from 1, bounded to `max` entries. When
- * full, the oldest tenth is dropped at once (amortised O(1) per append); a resume from before
- * `firstSeq` must then be told explicitly that events are gone.
+ * full, the oldest tenth is forgotten at once (amortised O(1) per append): `keptFrom` moves on, and
+ * a resume from before it must be told explicitly that events are gone. Memory is bounded in bytes
+ * too (`shed`): the owner may let go of the oldest pages it has stored elsewhere, so `firstSeq`
+ * (the first line held here) can be later than `keptFrom` (the first one that exists at all).
  *
  * The lines are kept as UTF-8, each followed by a newline, in pages outside the JS heap — not as
  * strings. A running job holds up to `max` of them; as strings every one outlived V8's young
@@ -26,15 +28,21 @@ const start = (page: Page, i: number): number => (i === 0 ? 0 : page.ends[i - 1]
  */
 export class EventLog {
   private pages: Page[] = [];
+  /** Lines held here. */
   private count = 0;
-  /** Seq of the first line kept. */
+  /** Seq of the first line held here. */
   firstSeq = 1;
+  /** Seq of the first line not forgotten (`max` bounds how many are kept, here or elsewhere). */
+  keptFrom = 1;
+  /** Bytes of the pages held. */
+  bytes = 0;
 
   constructor(
     private readonly max: number,
     restored: { lines: string[]; firstSeq: number } = { lines: [], firstSeq: 1 },
   ) {
     this.firstSeq = restored.firstSeq;
+    this.keptFrom = restored.firstSeq;
     for (const line of restored.lines) this.append(line);
   }
 
@@ -55,13 +63,34 @@ export class EventLog {
       const size = Math.max(room, page ? Math.min(MAX_PAGE_BYTES, page.bytes.length * 2) : FIRST_PAGE_BYTES);
       page = { bytes: Buffer.allocUnsafeSlow(size), ends: [], first: 0 };
       this.pages.push(page);
+      this.bytes += size;
     }
     let end = page.ends.length === 0 ? 0 : used;
     end += page.bytes.write(line, end, 'utf8');
     page.bytes[end++] = 10; // \n
     page.ends.push(end);
     this.count++;
-    if (this.count > this.max) this.drop(Math.max(1, Math.floor(this.max / 10)));
+    if (this.lastSeq - this.keptFrom + 1 > this.max) this.forget(Math.max(1, Math.floor(this.max / 10)));
+  }
+
+  /**
+   * Lets go of the oldest whole pages, holding no line after `throughSeq` (what the owner has
+   * stored elsewhere), until the pages held fit in `maxBytes` — or only the page being written is
+   * left. Returns whether anything went.
+   */
+  shed(maxBytes: number, throughSeq: number): boolean {
+    let shed = false;
+    while (this.bytes > maxBytes && this.pages.length > 1) {
+      const page = this.pages[0]!;
+      const kept = page.ends.length - page.first;
+      if (this.firstSeq + kept - 1 > throughSeq) break;
+      this.pages.shift();
+      this.bytes -= page.bytes.length;
+      this.count -= kept;
+      this.firstSeq += kept;
+      shed = true;
+    }
+    return shed;
   }
 
   /** Lines with seq > afterSeq that are still kept. */
@@ -101,6 +130,12 @@ export class EventLog {
     }
   }
 
+  /** The oldest `n` lines are gone for good: from here, and the owner trims them from its store. */
+  private forget(n: number): void {
+    this.keptFrom += n;
+    if (this.firstSeq < this.keptFrom) this.drop(this.keptFrom - this.firstSeq);
+  }
+
   private drop(n: number): void {
     this.count -= n;
     this.firstSeq += n;
@@ -113,8 +148,10 @@ export class EventLog {
       }
       n -= kept;
       // A page emptied of kept lines goes, unless it is the one being written.
-      if (this.pages.length > 1) this.pages.shift();
-      else page.first = page.ends.length;
+      if (this.pages.length > 1) {
+        this.pages.shift();
+        this.bytes -= page.bytes.length;
+      } else page.first = page.ends.length;
     }
   }
 }

@@ -6,7 +6,7 @@ import { newId, newTimeOrderedId } from './ids.ts';
 import type { Now } from './now.ts';
 import { FINAL_EVENT_STATE, STREAMED_TYPES, type JobEvent } from './job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
-import { mediaMismatch } from './media-signatures.ts';
+import { checkMedia } from './media-signatures.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
 import { CHANNEL, type ControlMessage } from './topics.ts';
@@ -60,13 +60,6 @@ const noFiles = (space: Space, req: SubmitRequest): StoredFile[] => {
   checkInputs(space, req.prompt, []);
   return [];
 };
-
-/** Image, audio and video inputs must be what their MIME type says (`files` are taken as they are). */
-function checkMedia(kind: Exclude<InputKind, 'prompt'>, file: { name: string; mime: string; bytes: Buffer }): void {
-  if (kind === 'files') return;
-  const problem = mediaMismatch(kind, file.mime, file.bytes);
-  if (problem) throw new SpaceportError('input_not_accepted', `${file.name} is not accepted as ${kind} input: ${problem}.`);
-}
 
 /** Who may see a job: admins, its owner, and (for anonymous jobs) whoever holds its unguessable id. */
 export function maySee(who: Identity, job: Job): boolean {

@@ -1,3 +1,4 @@
+import { SpaceportError } from '../protocol/errors.ts';
 import type { InputKind } from './types.ts';
 
 type MediaKind = Exclude<InputKind, 'prompt' | 'files'>;
@@ -136,4 +137,11 @@ export function mimeOfMedia(kind: MediaKind, bytes: Uint8Array): string | null {
   if (found === 'isobmff' && kind !== 'video') return kind === 'audio' ? 'audio/mp4' : 'image/heic';
   if ((found === 'ogg' || found === 'ebml') && kind === 'audio') return found === 'ogg' ? 'audio/ogg' : 'audio/webm';
   return format.mime;
+}
+
+/** Image, audio and video inputs must be what their MIME type says (`files` are taken as they are). */
+export function checkMedia(kind: Exclude<InputKind, 'prompt'>, file: { name: string; mime: string; bytes: Uint8Array }): void {
+  if (kind === 'files') return;
+  const problem = mediaMismatch(kind, file.mime, file.bytes);
+  if (problem) throw new SpaceportError('input_not_accepted', `${file.name} is not accepted as ${kind} input: ${problem}.`);
 }

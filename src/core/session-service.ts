@@ -3,7 +3,8 @@ import { SpaceportError } from '../protocol/errors.ts';
 import { newId } from './ids.ts';
 import type { Accepted, JobService } from './job-service.ts';
 import { budgetKey, DEFAULT_BUDGETS, overBudget, type Budgets } from './budgets.ts';
-import { maySubmit } from './space-rules.ts';
+import { checkMedia } from './media-signatures.ts';
+import { checkInputs, maySubmit } from './space-rules.ts';
 import type { Identity, Session, SessionImage } from './types.ts';
 
 /** How long a session lives unless its creator says otherwise: the reconstruction document's hour. */
@@ -69,7 +70,11 @@ export class SessionService {
 
   /** Stores the image as a blob owned by the session and appends it; returns it with the new count. */
   async addImage(who: Identity, id: string, file: { name: string; mime: string; bytes: Buffer }): Promise<{ image: SessionImage; count: number }> {
-    await this.get(who, id);
+    const session = await this.get(who, id);
+    // Checked as it arrives, as a submit's files are — not only once the session is sealed into a job.
+    const space = await this.jobs.requireSpace(session.space);
+    checkInputs(space, undefined, [{ name: file.name, mime: file.mime, size: file.bytes.length, input: 'image' }]);
+    checkMedia('image', file);
     const image: SessionImage = { blob: newId('blob'), name: file.name, mime: file.mime, size: file.bytes.length, added_at: Date.now() };
     await this.engine.putBlob({ id: image.blob, name: file.name, mime: file.mime, size: image.size, created_at: image.added_at, job_id: id }, file.bytes);
     const count = await this.engine.addSessionImage(id, image, Date.now());

@@ -54,6 +54,11 @@ export interface GatewayConfig {
   /** Most events kept per job. @default 10_000 */
   maxEventsPerJob: number;
   /**
+   * Embedded store: memory for one running job's event log; older events are read back from
+   * SQLite when a client resumes from before them. @default 8 MiB
+   */
+  maxEventBytesPerJob: number;
+  /**
    * Embedded store: run the store's own process, which applies the job journal to SQLite and
    * checkpoints SQLite's write-ahead log this often, off the event loop (0 = both in-process).
    * @default 0; `spaceport serve`: 200
@@ -163,6 +168,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
+    maxEventBytesPerJob: options.maxEventBytesPerJob ?? 8 * MiB,
     checkpointIntervalMs: options.checkpointIntervalMs ?? 0,
     flushIntervalMs: options.flushIntervalMs ?? 50,
     applyIntervalMs: options.applyIntervalMs ?? 1000,

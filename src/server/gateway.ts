@@ -65,6 +65,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       : createEmbeddedEngine({
           dataDir: config.dataDir,
           maxEventsPerJob: config.maxEventsPerJob,
+          maxEventBytesPerJob: config.maxEventBytesPerJob,
           checkpointIntervalMs: config.checkpointIntervalMs,
           flushIntervalMs: config.flushIntervalMs,
           applyIntervalMs: config.applyIntervalMs,

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { until } from '../helpers/latch.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
-import { serveProcess, tokenWorker, type Proc } from '../helpers/processes.ts';
+import { runTs, serveProcess, tokenWorker, type Proc } from '../helpers/processes.ts';
 
 const TOKEN = 'restart-admin-token';
 const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-restart-'));
@@ -12,6 +12,10 @@ const procs: Proc[] = [];
 afterAll(async () => {
   for (const p of procs) await p.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
+});
+// One gateway per data directory (the second is refused): each test starts after the last one's are gone.
+beforeEach(async () => {
+  for (const p of procs.splice(0)) await p.kill('SIGKILL');
 });
 
 async function serve(env: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
@@ -116,5 +120,17 @@ describe('SIGTERM', () => {
     const states = await Promise.all(jobs.map(async (id) => (await api(second.url, 'GET', `/v1/jobs/${id}`)).body));
     // The running job went back to the queue (its worker left); neither was lost.
     expect(states.map((s) => s.state)).toEqual(['queued', 'queued']);
+  });
+});
+
+describe('one gateway per data directory', () => {
+  it('refuses a second process on the same directory with a clear message, and lets one start after the first is killed', async () => {
+    const first = await serve();
+    const second = runTs('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-demo'], { SPACEPORT_ADMIN_TOKEN: TOKEN });
+    expect(await second.exited()).not.toBe(0);
+    expect(second.output()).toContain(`is in use by another Spaceport process (pid ${first.proc.child.pid})`);
+    await first.proc.kill('SIGKILL'); // its lock stays behind, naming a pid that no longer runs
+    const third = await serve();
+    expect((await api(third.url, 'GET', '/health', undefined)).status).toBe(200);
   });
 });

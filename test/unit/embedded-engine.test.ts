@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedEngine } from '../../src/engine/embedded/embedded-engine.ts';
 import { describe, expect, it } from 'vitest';
+import type { Job, Space } from '../../src/core/types.ts';
 import { runEngineContract } from '../engine-contract.ts';
 
 runEngineContract('embedded (memory + SQLite)', async () => {
@@ -30,3 +31,33 @@ describe('SQLite event chunks', () => {
   });
 });
 
+
+describe('a running job’s event log past its memory', () => {
+  it('lets go of the oldest events once journaled, and a resume from before them reads them back from SQLite', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-shed-'));
+    const engine = createEmbeddedEngine({ dataDir, maxEventBytesPerJob: 256 * 1024 });
+    try {
+      const s: Space = { id: 'space_shed', name: 'shed', description: '', inputs: { prompt: { max_bytes: 100, mime: [] } }, timeout_s: 60, max_queue: 10, max_attempts: 2, access: 'public', created_at: 1, updated_at: 1 };
+      await engine.createSpace(s);
+      const j: Job = { id: 'job_shed', space_id: s.id, space: s.name, owner: { kind: 'anonymous', id: 'a', name: 'anonymous' }, state: 'queued', attempt: 0, max_attempts: 2, inputs: { files: [] }, created_at: Date.now(), deadline: Date.now() + 60_000 };
+      await engine.submitJob(j, 10, (position) => ({ type: 'queued', position, eta_ms: null, attempt: 0 }));
+      await engine.claimJob([s.id], 'w', 60_000);
+      const holder = { workerId: 'w', attempt: 1 };
+      const text = (i: number) => `${i}:${'x'.repeat(32 * 1024)}`;
+      for (let i = 0; i < 64; i++) engine.appendEvent(j.id, { type: 'token', text: text(i) }, holder); // 2 MiB in all
+      // The newest are held: answered at once, from memory.
+      const recent = engine.readEvents(j.id, 63);
+      expect(recent).not.toBeInstanceOf(Promise);
+      // The oldest were let go of: read back from SQLite, every one once, in order.
+      const all = engine.readEvents(j.id, 0);
+      expect(all).toBeInstanceOf(Promise);
+      const range = (await all)!;
+      expect(range.firstSeq).toBe(1);
+      expect(range.lines.map((l) => JSON.parse(l).seq)).toEqual(Array.from({ length: 65 }, (_, i) => i + 1));
+      expect(range.lines.slice(1).map((l) => JSON.parse(l).text)).toEqual(Array.from({ length: 64 }, (_, i) => text(i)));
+    } finally {
+      await engine.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, Session, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../types.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { LocalBus } from './local-bus.ts';
 import { OwnedJobs, budgetOf } from './owned-jobs.ts';
 import { SpaceQueues } from './space-queues.ts';
@@ -41,6 +42,11 @@ export interface EmbeddedEngineOptions extends EngineOptions {
   recentBlobBytes?: number;
   /** Memory for the files of partial events (live media), newest kept. @default 64 MiB */
   liveMediaBytes?: number;
+  /**
+   * Memory for one running job's event log. Past it the oldest events, once in the journal, are
+   * let go and read back from SQLite when a client resumes from before them. @default 8 MiB
+   */
+  maxEventBytesPerJob?: number;
   /** Told of trouble in the background (the journal not reaching SQLite). */
   warn?: (message: string) => void;
 }
@@ -70,6 +76,7 @@ interface ActiveJob {
  */
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
+  const unlock = lockDataDir(options.dataDir);
   const dbFile = join(options.dataDir, 'spaceport.db');
   const store = new SqliteStore(dbFile);
   const journalDir = join(options.dataDir, 'journal');
@@ -88,6 +95,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     await unlink(blobPath(id)).catch(() => {});
   };
   const maxEvents = options.maxEventsPerJob ?? 10_000;
+  const maxEventBytes = options.maxEventBytesPerJob ?? 8 * 1024 * 1024;
   const bus = new LocalBus();
 
   const spaces = new Map(store.allSpaces().map((s) => [s.id, s]));
@@ -108,6 +116,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   for (const { job, rank } of store.activeJobs()) {
     const rows = store.eventsAfter(job.id, 0);
     const log = new EventLog(maxEvents, { lines: rows.map((r) => r.line), firstSeq: rows[0]?.seq ?? 1 });
+    log.shed(maxEventBytes, log.lastSeq); // all of them are stored already
     if (isLeased(job.state)) job.lease_expires = 0;
     // Counted against its caller's budget again (the same key the job service gives a submit).
     const key = budgetKey(job.owner);
@@ -124,7 +133,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   /** A job's events since its last commit, straight from its log, and the trim of those the log let go. */
   const journalEvents = (a: ActiveJob) => {
     for (const run of a.log.runs(Math.max(a.journaled, 0) + 1)) journal.putRun(a.job.id, run.firstSeq, run.count, run.bytes);
-    if (a.log.firstSeq > 1) journal.trimEvents(a.job.id, a.log.firstSeq);
+    // What the log forgot (its count bound), not what it let go of to save memory: that is stored.
+    if (a.log.keptFrom > 1) journal.trimEvents(a.job.id, a.log.keptFrom);
   };
   /** Buffered job states and events, into the journal's commit being gathered. */
   const writePending = () => {
@@ -195,7 +205,19 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const line = eventLine(a.job.id, seq, event);
     a.log.append(line);
     if (a.journaled >= 0) unjournaled.add(a);
+    if (a.log.bytes > maxEventBytes) shed(a);
     return { seq, line };
+  }
+
+  /** A job's log past its memory: its events join the journal now, and the oldest pages go (see readEvents). */
+  function shed(a: ActiveJob): void {
+    if (a.journaled < 0) return; // not accepted yet: nothing of it is stored
+    try {
+      if (a.journaled < a.log.lastSeq) journalPending();
+    } catch (err) {
+      warnOnce('Buffered job events could not be written to the job journal; they are tried again', err);
+    }
+    a.log.shed(maxEventBytes, a.journaled);
   }
 
   /** Ends a job: state, outcome and its last events hit the disk in one transaction. */
@@ -235,6 +257,16 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const firstSeq = store.firstSeq(jobId) ?? 1;
     const lastSeq = rows.length ? rows[rows.length - 1]!.seq : Math.max(afterSeq, firstSeq - 1);
     return { lines: rows.map((r) => r.line), firstSeq, lastSeq, final: true };
+  }
+
+  /** A running job's events from before the ones it holds in memory: SQLite's, then memory's after them. */
+  async function readShedEvents(a: ActiveJob, afterSeq: number): Promise<EventRange> {
+    await flush();
+    const rows = store.eventsAfter(a.job.id, afterSeq);
+    const storedThrough = rows.length ? rows[rows.length - 1]!.seq : afterSeq;
+    const lines = rows.map((r) => r.line);
+    for (const line of a.log.after(Math.max(storedThrough, a.log.firstSeq - 1))) lines.push(line);
+    return { lines, firstSeq: store.firstSeq(a.job.id) ?? a.log.keptFrom, lastSeq: a.log.lastSeq, final: false };
   }
 
   let closed = false;
@@ -394,8 +426,10 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
     readEvents(jobId, afterSeq) {
       const a = active.get(jobId);
-      // A job still running answers from memory, at once; a finished one from SQLite.
-      if (a) return { lines: a.log.after(afterSeq), firstSeq: a.log.firstSeq, lastSeq: a.log.lastSeq, final: false };
+      // A job still running answers from memory, at once (unless the events asked for were let go
+      // of to save memory: those come from SQLite); a finished one from SQLite.
+      if (a && afterSeq + 1 >= a.log.firstSeq) return { lines: a.log.after(afterSeq), firstSeq: a.log.keptFrom, lastSeq: a.log.lastSeq, final: false };
+      if (a) return readShedEvents(a, afterSeq);
       return readStoredEvents(jobId, afterSeq);
     },
 
@@ -555,6 +589,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       await applier.stop();
       journal.close();
       store.close();
+      unlock();
     },
   } satisfies Engine & ThisType<Engine>;
 }
