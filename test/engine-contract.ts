@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../src/core/job-events.ts';
 import type { Job, Session, Space } from '../src/core/types.ts';
@@ -66,6 +69,37 @@ export function runEngineContract(
       await engine.submitJob(job(s), 100, queued, undefined, quota);
       await expect(engine.submitJob(job(s), 100, queued, undefined, quota)).rejects.toMatchObject({ code: 'quota_exceeded' });
       await engine.close();
+    });
+
+    it('keeps uploads from their files, counts them per owner until a job claims them, and purges the unclaimed', async () => {
+      const { engine } = await makeEngine();
+      const dir = mkdtempSync(join(tmpdir(), 'spaceport-uploads-'));
+      try {
+        const put = async (id: string, text: string, createdAt: number) => {
+          const file = join(dir, `${id}.part`);
+          writeFileSync(file, text);
+          await engine.putUpload({ id, name: `${id}.txt`, mime: 'text/plain', size: text.length, created_at: createdAt, job_id: null, owner: 'owner-1' }, file);
+          expect(existsSync(file)).toBe(false); // the engine took the file over
+        };
+        const id = (n: string) => `blob_${n}_${Math.random().toString(36).slice(2)}`;
+        const [kept, dropped] = [id('kept'), id('dropped')];
+        await put(kept, 'claimed by a job', 1000);
+        await put(dropped, 'nobody wants me', 1000);
+        expect(await engine.uploadedBytes('owner-1')).toBe('claimed by a job'.length + 'nobody wants me'.length);
+        expect(await engine.uploadedBytes('owner-2')).toBe(0);
+        expect((await engine.getBlob(kept))!.bytes.toString()).toBe('claimed by a job');
+        await engine.claimUpload(kept, 'job_1');
+        await engine.claimUpload(kept, 'job_2'); // already a job's: nothing changes
+        expect(await engine.uploadedBytes('owner-1')).toBe('nobody wants me'.length);
+        expect((await engine.getBlob(kept))!.meta.job_id).toBe('job_1');
+        expect(await engine.purgeUploadsBefore(2000)).toBe(1);
+        expect(await engine.getBlob(dropped)).toBeNull();
+        expect(await engine.getBlob(kept)).not.toBeNull();
+        expect(await engine.uploadedBytes('owner-1')).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        await engine.close();
+      }
     });
 
     it('queues FIFO, refuses past max_queue, and never hands one job to two claims', async () => {

@@ -56,6 +56,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       heartbeatMs: numberFromEnv('SPACEPORT_HEARTBEAT_MS'),
       sweepIntervalMs: numberFromEnv('SPACEPORT_SWEEP_MS'),
       retentionMs: numberFromEnv('SPACEPORT_RETENTION_MS'),
+      uploadRetentionMs: numberFromEnv('SPACEPORT_UPLOAD_RETENTION_MS'),
       cancelGraceMs: numberFromEnv('SPACEPORT_CANCEL_GRACE_MS'),
     }),
     limits: defined({
@@ -66,6 +67,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
       messagesPerSecond: numberFromEnv('SPACEPORT_MESSAGES_PER_SECOND'),
       workerMessagesPerSecond: numberFromEnv('SPACEPORT_WORKER_MESSAGES_PER_SECOND'),
       maxInboundBacklog: numberFromEnv('SPACEPORT_MAX_INBOUND_BACKLOG'),
+      maxUploadBytesInFlight: numberFromEnv('SPACEPORT_MAX_UPLOAD_IN_FLIGHT'),
+    }),
+    budgets: defined({
+      jobsPerSpace: numberFromEnv('SPACEPORT_BUDGET_JOBS'),
+      sessions: numberFromEnv('SPACEPORT_BUDGET_SESSIONS'),
+      connections: numberFromEnv('SPACEPORT_BUDGET_CONNECTIONS'),
+      uploadBytes: numberFromEnv('SPACEPORT_BUDGET_UPLOAD_BYTES'),
     }),
   });
 

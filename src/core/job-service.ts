@@ -138,6 +138,8 @@ export class JobService {
       if (dispatched) this.control({ op: 'withdrawn', job: job.id });
       throw err;
     });
+    // Uploads it names are the job's from now on: kept and deleted with it, no longer the caller's to store.
+    for (const f of req.files) if ('blob' in f) await this.engine.claimUpload(f.blob, job.id);
     this.publish(job.space_id, job.id, who.id, appended.line);
     this.queue.told(space.id, job.id, appended.position);
     this.queue.changed(space.id);

@@ -7,6 +7,8 @@ export interface SweepOptions {
   sweepIntervalMs: number;
   /** How long finished jobs, their events and their blobs are kept. @default 86_400_000 (24 h) */
   retentionMs: number;
+  /** How long an upload (POST /v1/blobs) no job has used is kept. @default 3_600_000 (1 h) */
+  uploadRetentionMs?: number;
 }
 
 /**
@@ -48,9 +50,10 @@ export class Sweeper {
         await this.jobs.end(job.id, { type: 'timed_out', message: `The job did not finish within ${Math.round((job.deadline - job.created_at) / 1000)} s.` });
       }
       await this.engine.purgeExpiredSessions(now);
-      if (now - this.lastPurge > Math.min(60_000, this.options.retentionMs)) {
+      if (now - this.lastPurge > Math.min(60_000, this.options.retentionMs, this.options.uploadRetentionMs ?? 3600_000)) {
         this.lastPurge = now;
         await this.engine.purgeFinishedBefore(now - this.options.retentionMs);
+        await this.engine.purgeUploadsBefore(now - (this.options.uploadRetentionMs ?? 3600_000));
       }
       for (const space of await this.engine.listSpaces()) await this.dispatcher.kick(space.id);
     } catch (err) {

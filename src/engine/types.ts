@@ -141,6 +141,18 @@ export interface Engine {
 
   // ---- Blobs --------------------------------------------------------------------------------
   putBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
+  /**
+   * Stores an upload (meta.job_id null, meta.owner set) from `file`, which the engine takes over:
+   * moved where it can be, else read and removed. Until a job claims it, it counts in
+   * uploadedBytes(owner) and is purged by purgeUploadsBefore.
+   */
+  putUpload(meta: BlobMeta, file: string): Promise<void>;
+  /** The job `jobId` uses upload `id`: it is the job's from now on (deleted with it). MUST do nothing to a blob a job has already. */
+  claimUpload(id: string, jobId: string): Promise<void>;
+  /** Bytes of `owner`'s uploads that no job has claimed. */
+  uploadedBytes(owner: string): Promise<number>;
+  /** Deletes the uploads no job claimed that were stored before `before`; returns how many. */
+  purgeUploadsBefore(before: number): Promise<number>;
   getBlob(id: string): Promise<{ meta: BlobMeta; bytes: Buffer } | null>;
   /**
    * Holds a partial event's file (live media) for a while — in memory or with an expiry, never
@@ -259,6 +271,8 @@ export interface BlobMeta {
   created_at: number;
   /** The job the blob belongs to (input or result), so retention can delete it with the job. */
   job_id: string | null;
+  /** An upload (POST /v1/blobs): the budget key of who stored it, until a job claims it. */
+  owner?: string | null;
 }
 
 export interface EngineOptions {

@@ -50,6 +50,7 @@ export const ERRORS = {
   too_many_connections: { status: 503, text: 'The gateway is at its connection limit.' },
   slow_consumer: { status: 503, text: 'The connection fell too far behind its outbound buffer.' },
   shutting_down: { status: 503, text: 'The gateway is shutting down.' },
+  busy: { status: 503, text: 'The gateway is receiving as much as it takes at once; retry shortly.' },
   unavailable: { status: 503, text: 'The job store is unreachable right now; nothing was accepted. Retry shortly.' },
   not_found: { status: 404, text: 'No such route.' },
   method_not_allowed: { status: 405, text: 'That method is not allowed on this route.' },

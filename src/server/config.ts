@@ -26,6 +26,8 @@ export interface Limits {
   maxBlobBytes: number;
   /** Largest JSON body on the REST API. @default 32 MiB */
   maxJsonBodyBytes: number;
+  /** Bytes of uploads (POST /v1/blobs) being received at once, by the whole gateway; more get `busy`. @default 512 MiB */
+  maxUploadBytesInFlight: number;
   /** Messages of one connection read but not yet handled before it is no longer read (until half are). @default 2000 */
   maxInboundBacklog: number;
 }
@@ -132,6 +134,7 @@ export const DEFAULT_LIMITS: Limits = {
   pingIntervalMs: 30_000,
   maxBlobBytes: 100 * MiB,
   maxJsonBodyBytes: 32 * MiB,
+  maxUploadBytesInFlight: 512 * MiB,
   maxInboundBacklog: 1000,
 };
 
@@ -141,6 +144,7 @@ export const DEFAULT_CORE: GatewayConfig['core'] = {
   cancelGraceMs: 10_000,
   sweepIntervalMs: 1000,
   retentionMs: 24 * 3600_000,
+  uploadRetentionMs: 3600_000,
   statusIntervalMs: 250,
 };
 

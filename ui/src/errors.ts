@@ -7,6 +7,7 @@ const MESSAGES: Record<string, string> = {
   mime_not_allowed: 'This space does not accept that file type.',
   input_too_large: 'A file or the prompt is larger than this space allows.',
   queue_full: 'The queue of this space is full. Try again in a little while.',
+  busy: 'The gateway is receiving a lot right now. Try again in a moment.',
   quota_exceeded: 'You already have as many jobs, sessions, connections or uploads here as one person may. Wait for some to finish.',
   timed_out: 'The job took longer than this space allows and was stopped.',
   worker_lost: 'The machine running the job went away too many times; the job was given up.',

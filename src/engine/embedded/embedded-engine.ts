@@ -20,6 +20,7 @@ import { SegmentApplier } from './segment-applier.ts';
 import { LiveBlobs } from './live-blobs.ts';
 import { RecentBlobs } from './recent-blobs.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { UploadLedger } from './upload-ledger.ts';
 
 export interface EmbeddedEngineOptions extends EngineOptions {
   /** Directory holding spaceport.db and blobs/. Created if missing. */
@@ -94,6 +95,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     recentBlobs.delete(id);
     await unlink(blobPath(id)).catch(() => {});
   };
+  const uploads = new UploadLedger();
+  for (const meta of store.unclaimedBlobs()) uploads.add(meta);
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const maxEventBytes = options.maxEventBytesPerJob ?? 8 * 1024 * 1024;
   const bus = new LocalBus();
@@ -558,6 +561,29 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       await rename(tmp, blobPath(meta.id));
       store.putBlob(meta);
       recentBlobs.put(meta.id, bytes);
+    },
+    async putUpload(meta: BlobMeta, file: string) {
+      // The upload was streamed to a file in the data directory: moved in, never read into memory.
+      await rename(file, blobPath(meta.id));
+      store.putBlob(meta);
+      uploads.add(meta);
+    },
+    async claimUpload(id, jobId) {
+      if (!uploads.remove(id)) return;
+      const meta = store.getBlob(id);
+      if (meta && meta.job_id === null) store.putBlob({ ...meta, job_id: jobId });
+    },
+    async uploadedBytes(owner) {
+      return uploads.bytes(owner);
+    },
+    async purgeUploadsBefore(before) {
+      const ids = uploads.storedBefore(before);
+      for (const id of ids) {
+        uploads.remove(id);
+        store.deleteBlob(id);
+        await removeBlob(id);
+      }
+      return ids.length;
     },
     async putLiveBlob(meta: BlobMeta, bytes: Buffer) {
       liveBlobs.put(meta, bytes);

@@ -89,6 +89,7 @@ export class SqliteStore implements StoreWrites {
       getBlob: db.prepare('SELECT body FROM blobs WHERE id = ?'),
       blobsOfJob: db.prepare('SELECT id FROM blobs WHERE job_id = ?'),
       deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
+      unclaimedBlobs: db.prepare('SELECT body FROM blobs WHERE job_id IS NULL'),
       putUser: db.prepare('INSERT OR REPLACE INTO users (id, username, body) VALUES (?, ?, ?)'),
       allUsers: db.prepare('SELECT body FROM users'),
       deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
@@ -194,6 +195,13 @@ export class SqliteStore implements StoreWrites {
   getBlob(id: string): BlobMeta | null {
     const row = this.stmt.getBlob.get(id) as Row | undefined;
     return row ? (JSON.parse(row.body) as BlobMeta) : null;
+  }
+  /** Uploads no job has claimed (read once, at start). */
+  unclaimedBlobs(): BlobMeta[] {
+    return (this.stmt.unclaimedBlobs.all() as Row[]).map((r) => JSON.parse(r.body) as BlobMeta);
+  }
+  deleteBlob(id: string): void {
+    this.stmt.deleteBlob.run(id);
   }
 
   putUser(user: UserRecord): void {

@@ -7,6 +7,7 @@ import type { BlobMeta, BusListener, CredentialRecord, Engine, EventRange, UserR
 import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
 import { PublishBatches, splitBatch } from './publish-batches.ts';
 import { StreamBatches } from './stream-batches.ts';
+import { redisUploads } from './redis-uploads.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
@@ -366,6 +367,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         if (meta.job_id) tx.sadd(`${P}jobblobs:${meta.job_id}`, meta.id);
         await tx.exec();
       }),
+    ...redisUploads(redis, P, guard, refuseOverMax),
     putLiveBlob: (meta: BlobMeta, bytes: Buffer) =>
       guard(async () => {
         refuseOverMax(bytes);

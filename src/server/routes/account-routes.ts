@@ -29,7 +29,8 @@ const publicUser = (u: UserRecord) => ({ id: u.id, username: u.username, role: u
  */
 export function accountRoutes(router: Router, ctx: ServerContext): void {
   const { engine, config } = ctx;
-  const body = (rc: RequestContext) => readJson(rc.req, config.limits.maxJsonBodyBytes);
+  // Sign-in, users and keys are a few fields: an anonymous sign-in may not make the gateway read megabytes.
+  const body = (rc: RequestContext) => readJson(rc.req, Math.min(64 * 1024, config.limits.maxJsonBodyBytes));
   const cookie = (value: string, maxAgeS: number) =>
     `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${config.tls ? '; Secure' : ''}`;
 

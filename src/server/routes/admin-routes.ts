@@ -23,7 +23,7 @@ export async function requireAdmin(rc: RequestContext): Promise<void> {
 export function adminRoutes(router: Router, ctx: ServerContext): void {
   const { engine, core, config } = ctx;
 
-  const body = (rc: RequestContext) => readJson(rc.req, config.limits.maxJsonBodyBytes);
+  const body = (rc: RequestContext) => readJson(rc.req, Math.min(1024 * 1024, config.limits.maxJsonBodyBytes));
   const spaceNamed = async (name: string) => {
     const space = await engine.getSpace(name);
     if (!space) throw new SpaceportError('space_not_found', `No space is named "${name}".`);

@@ -1,23 +1,53 @@
 import { newId } from '../../core/ids.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import { readBody, sendJson } from '../http-io.ts';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { budgetKey } from '../../core/budgets.ts';
+import { sendJson } from '../http-io.ts';
+import { InFlightBytes, receiveToFile } from '../upload-intake.ts';
 import type { Router } from '../http-router.ts';
 import type { ServerContext } from '../server-context.ts';
 
 /** Binary upload and download without base64. A blob id is unguessable and is the capability to read it. */
 export function blobRoutes(router: Router, ctx: ServerContext): void {
   const { engine, config } = ctx;
+  const inFlight = new InFlightBytes(config.limits.maxUploadBytesInFlight);
+  const uploadsDir = join(config.dataDir, 'uploads');
+  mkdirSync(uploadsDir, { recursive: true });
+  removeAbandoned(uploadsDir);
 
+  /**
+   * An upload streams to a file in the data directory and is moved into the store from there: at
+   * most a chunk of it is ever in memory. It counts against the gateway's bytes in flight while it
+   * arrives, and against its caller's budget of stored uploads until a job claims it; one no job
+   * claims is deleted after uploadRetentionMs.
+   */
   router.on('POST', '/v1/blobs', async (rc) => {
-    await rc.who(); // a bad token is refused even though anonymous uploads are allowed
-    const bytes = await readBody(rc.req, config.limits.maxBlobBytes).catch((err: SpaceportError) => {
-      throw err.code === 'message_too_large' ? new SpaceportError('input_too_large', `The blob is larger than ${config.limits.maxBlobBytes} bytes.`) : err;
-    });
-    const mime = (rc.req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
-    const name = rc.url.searchParams.get('name') ?? 'upload';
-    const id = newId('blob');
-    await engine.putBlob({ id, name, mime, size: bytes.length, created_at: Date.now(), job_id: null }, bytes);
-    sendJson(rc.res, 201, { id, name, mime, size: bytes.length, url: `/v1/blobs/${id}` });
+    const who = await rc.who(); // a bad token is refused even though anonymous uploads are allowed
+    const limit = config.limits.maxBlobBytes;
+    const declared = Number(rc.req.headers['content-length'] ?? Number.NaN);
+    if (declared > limit) throw new SpaceportError('input_too_large', `The blob is ${declared} bytes; the limit is ${limit}.`);
+    const owner = budgetKey(who);
+    const budget = config.budgets.uploadBytes;
+    const overBudget = async (size: number) => owner !== null && (await engine.uploadedBytes(owner)) + size > budget;
+    if (await overBudget(Number.isFinite(declared) ? declared : 0)) throw storedTooMuch(budget);
+    const reserved = Number.isFinite(declared) ? declared : limit;
+    if (!inFlight.take(reserved)) throw new SpaceportError('busy', 'The gateway is receiving as many uploads as it takes at once; retry shortly.');
+    try {
+      const id = newId('blob');
+      const { file, size } = await receiveToFile(rc.req, uploadsDir, id, limit);
+      if (await overBudget(size)) {
+        await unlink(file).catch(() => {});
+        throw storedTooMuch(budget);
+      }
+      const mime = (rc.req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim();
+      const name = rc.url.searchParams.get('name') ?? 'upload';
+      await engine.putUpload({ id, name, mime, size, created_at: Date.now(), job_id: null, owner }, file);
+      sendJson(rc.res, 201, { id, name, mime, size, url: `/v1/blobs/${id}` });
+    } finally {
+      inFlight.give(reserved);
+    }
   });
 
   router.on('GET', '/v1/blobs/:id', async (rc) => {
@@ -31,4 +61,18 @@ export function blobRoutes(router: Router, ctx: ServerContext): void {
     });
     rc.res.end(rc.req.method === 'HEAD' ? undefined : blob.bytes);
   });
+}
+
+const storedTooMuch = (budget: number) =>
+  new SpaceportError('quota_exceeded', `Your uploads that no job has used yet would pass ${budget} bytes, the most one caller may store; use them in a job, or wait for them to expire.`);
+
+/** Parts of uploads a process that died was receiving (an hour old: no live upload takes that long to arrive). */
+function removeAbandoned(dir: string): void {
+  const before = Date.now() - 3600_000;
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    try {
+      if (name.endsWith('.part') && statSync(file).mtimeMs < before) unlinkSync(file);
+    } catch {}
+  }
 }
