@@ -38,6 +38,9 @@ async function gatewayProcess(env: Record<string, string>, setup: { apiKey?: str
     // The benchmark itself is the flood; the per-connection rate limits would only measure themselves.
     SPACEPORT_MESSAGES_PER_SECOND: '100000000',
     SPACEPORT_WORKER_MESSAGES_PER_SECOND: '100000000',
+    // Likewise the per-caller budgets: thousands of connections and jobs come from one API key here.
+    SPACEPORT_BUDGET_CONNECTIONS: '100000000',
+    SPACEPORT_BUDGET_JOBS: '100000000',
     ...env,
   });
   let apiKey = setup.apiKey;

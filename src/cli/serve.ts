@@ -73,6 +73,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       jobsPerSpace: numberFromEnv('SPACEPORT_BUDGET_JOBS'),
       sessions: numberFromEnv('SPACEPORT_BUDGET_SESSIONS'),
       connections: numberFromEnv('SPACEPORT_BUDGET_CONNECTIONS'),
+      anonymousConnections: numberFromEnv('SPACEPORT_BUDGET_ANONYMOUS_CONNECTIONS'),
       uploadBytes: numberFromEnv('SPACEPORT_BUDGET_UPLOAD_BYTES'),
     }),
   });

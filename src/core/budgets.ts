@@ -12,13 +12,15 @@ export interface Budgets {
   jobsPerSpace: number;
   /** Open (unexpired) sessions of one identity. @default 10 */
   sessions: number;
-  /** Open WebSocket connections of one identity, per gateway instance. @default 64 */
+  /** Open WebSocket connections of one user or API key (a service may hold many). @default 1000 */
   connections: number;
+  /** Open WebSocket connections of one anonymous client address. @default 64 */
+  anonymousConnections: number;
   /** Bytes of uploads (POST /v1/blobs) of one identity that no job has taken yet. @default 1 GiB */
   uploadBytes: number;
 }
 
-export const DEFAULT_BUDGETS: Budgets = { jobsPerSpace: 100, sessions: 10, connections: 64, uploadBytes: 1024 ** 3 };
+export const DEFAULT_BUDGETS: Budgets = { jobsPerSpace: 100, sessions: 10, connections: 1000, anonymousConnections: 64, uploadBytes: 1024 ** 3 };
 
 /** The key an identity's budgets are counted under, or null for the admin (not budgeted). */
 export function budgetKey(who: Identity): string | null {

@@ -28,7 +28,7 @@ export type ControlMessage =
   | { op: 'withdrawn'; job: string }
   /** A lease ran out: the instance serving that worker stops counting the job against its slots. */
   | { op: 'lost'; job: string; worker: string }
-  /** Credentials stopped being valid (by secret hash, or all of a user's): sockets opened with them close. */
-  | { op: 'revoked'; hashes: string[]; user?: string }
+  /** Credentials stopped being valid (by the hashes of their secrets): sockets opened with them close. */
+  | { op: 'revoked'; hashes: string[] }
   /** A space's status changed (workers, slots, queue): the line goes to its subscribers. */
   | { op: 'status'; space: string; line: string };

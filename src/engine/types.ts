@@ -147,6 +147,11 @@ export interface Engine {
    * uploadedBytes(owner) and is purged by purgeUploadsBefore.
    */
   putUpload(meta: BlobMeta, file: string): Promise<void>;
+  /**
+   * Optional: connections counted across the instances sharing this engine (Redis). Without it
+   * every instance counts its own (the embedded engine has one instance).
+   */
+  readonly connectionCounts?: ConnectionCounts;
   /** The job `jobId` uses upload `id`: it is the job's from now on (deleted with it). MUST do nothing to a blob a job has already. */
   claimUpload(id: string, jobId: string): Promise<void>;
   /** Bytes of `owner`'s uploads that no job has claimed. */
@@ -197,6 +202,17 @@ export interface UserRecord {
   password_hash: string;
   role: 'admin' | 'user';
   created_at: number;
+}
+
+/**
+ * Open connections per budget key on every instance of a shared engine (Engine.connectionCounts).
+ * `opened` and `closed` count this instance's and MUST NOT throw (a count that fails to reach the
+ * store is lost, not raised); `count` answers for the instances alive.
+ */
+export interface ConnectionCounts {
+  opened(budget: string): void;
+  closed(budget: string): void;
+  count(budget: string): Promise<number>;
 }
 
 /** A budget on a submit: at most `max` unfinished jobs of the space under `key` (core/budgets.ts). */

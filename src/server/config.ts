@@ -26,7 +26,7 @@ export interface Limits {
   maxBlobBytes: number;
   /** Largest JSON body on the REST API. @default 32 MiB */
   maxJsonBodyBytes: number;
-  /** Bytes of uploads (POST /v1/blobs) being received at once, by the whole gateway; more get `busy`. @default 512 MiB */
+  /** Bytes of uploads (POST /v1/blobs) and job submits (POST /v1/jobs) being received at once, by the whole gateway; more get `busy`. @default 512 MiB */
   maxUploadBytesInFlight: number;
   /** Messages of one connection read but not yet handled before it is no longer read (until half are). @default 2000 */
   maxInboundBacklog: number;

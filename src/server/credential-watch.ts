@@ -2,16 +2,9 @@ import type { WebSocket } from 'ws';
 import { CLOSE } from '../protocol/close-codes.ts';
 import type { ServerContext } from './server-context.ts';
 
-/** What an open socket was opened with: the presented secret's hash, and the user it acts as. */
-export interface SocketCredential {
-  hash?: string | undefined;
-  userId?: string | undefined;
-}
-
-/** Credentials that stopped being valid: by their hashes, or every one of a user. */
+/** Credentials that stopped being valid, by the hashes of their secrets. */
 export interface Revocation {
   hashes: string[];
-  user?: string | undefined;
 }
 
 /**
@@ -19,23 +12,28 @@ export interface Revocation {
  * opened with one is watched, and when a revocation arrives (a key revoked, a sign-out, a user
  * deleted or demoted, a worker token revoked — from any instance, over the bus) the sockets
  * opened with it are closed with CLOSE.credentialRevoked, which tells SDKs not to retry with it.
+ * Sockets are filed in one bucket per credential, which thousands of one service's sockets share;
+ * the owner of a socket keeps the bucket `watch` returns and gives it to `forget` when it closes.
  */
 export class CredentialWatch {
-  private readonly watched = new Map<WebSocket, SocketCredential>();
+  private readonly byHash = new Map<string, Bucket>();
 
-  watch(ws: WebSocket, credential: SocketCredential): void {
-    if (credential.hash === undefined && credential.userId === undefined) return;
-    if (!this.watched.has(ws)) ws.once('close', () => this.watched.delete(ws));
-    this.watched.set(ws, { ...this.watched.get(ws), ...credential });
+  watch(ws: WebSocket, hash: string): Bucket {
+    let bucket = this.byHash.get(hash);
+    if (!bucket) this.byHash.set(hash, (bucket = new Bucket(hash)));
+    bucket.add(ws);
+    return bucket;
+  }
+
+  forget(ws: WebSocket, bucket: Bucket): void {
+    if (bucket.delete(ws) && bucket.size === 0 && this.byHash.get(bucket.hash) === bucket) this.byHash.delete(bucket.hash);
   }
 
   /** Closes the sockets a revocation names; returns how many. */
   revoked(r: Revocation): number {
-    const hashes = new Set(r.hashes);
     let closed = 0;
-    for (const [ws, c] of this.watched) {
-      if ((c.hash !== undefined && hashes.has(c.hash)) || (r.user !== undefined && c.userId === r.user)) {
-        this.watched.delete(ws);
+    for (const hash of r.hashes) {
+      for (const ws of this.byHash.get(hash) ?? []) {
         ws.close(CLOSE.credentialRevoked, 'credential revoked');
         closed++;
       }
@@ -44,7 +42,14 @@ export class CredentialWatch {
   }
 }
 
+/** The sockets opened with one credential, knowing its hash. */
+export class Bucket extends Set<WebSocket> {
+  constructor(readonly hash: string) {
+    super();
+  }
+}
+
 /** Tells every instance (this one included) that credentials stopped being valid: their sockets close. */
 export function announceRevocation(ctx: Pick<ServerContext, 'core'>, r: Revocation): void {
-  ctx.core.jobs.control({ op: 'revoked', hashes: r.hashes, ...(r.user !== undefined && { user: r.user }) });
+  if (r.hashes.length > 0) ctx.core.jobs.control({ op: 'revoked', hashes: r.hashes });
 }

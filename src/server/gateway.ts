@@ -11,9 +11,10 @@ import type { Engine } from '../engine/types.ts';
 import { CLOSE } from '../protocol/close-codes.ts';
 import { ERRORS, SpaceportError, asSpaceportError, type ErrorCode } from '../protocol/errors.ts';
 import { Authenticator, hashSecret, presentedToken, sessionCookie } from './auth.ts';
-import { CredentialWatch } from './credential-watch.ts';
+import { CredentialWatch, type Bucket } from './credential-watch.ts';
 import { ConnectionBudget } from './connection-budget.ts';
 import { Visitors } from './visitors.ts';
+import { InFlightBytes } from './upload-intake.ts';
 import { budgetKey } from '../core/budgets.ts';
 import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.ts';
 import { sendError } from './http-io.ts';
@@ -79,9 +80,9 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   });
   const visitors = new Visitors(config.adminToken, config.trustedProxies, config.tls !== undefined);
   const auth = new Authenticator(engine, config.adminToken, visitors);
-  const connections = new ConnectionBudget(config.budgets.connections);
-  const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs);
-  const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, youngCollector: new YoungCollector(config.youngCollectionBytes), credentials, startedAt: Date.now(), shuttingDown: false };
+  const connections = new ConnectionBudget(engine.connectionCounts);
+  const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs, (peer) => untrack(peer.ws));
+  const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, youngCollector: new YoungCollector(config.youngCollectionBytes), credentials, bodiesInFlight: new InFlightBytes(config.limits.maxUploadBytesInFlight), startedAt: Date.now(), shuttingDown: false };
 
   const router = new Router();
   publicRoutes(router, ctx);
@@ -158,23 +159,41 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       return refuseUpgrade(socket, asSpaceportError(err).code);
     }
     const budget = who ? budgetKey(who) : null;
-    if (connections.full(budget)) return refuseUpgrade(socket, 'quota_exceeded');
+    const maxConnections = who?.kind === 'anonymous' ? config.budgets.anonymousConnections : config.budgets.connections;
+    if (await connections.full(budget, maxConnections)) return refuseUpgrade(socket, 'quota_exceeded');
     servers.get(endpoint)!.handleUpgrade(req, socket, head, (ws) => {
-      // Counted once the socket exists (a handshake ws refuses never calls back, so never leaks a count).
-      connections.opened(budget);
-      ws.once('close', () => connections.closed(budget));
       // Without an error listener a single malformed frame from a client would crash the process.
       ws.on('error', logSocketError);
-      // Watched for its whole life: a revoked key or a sign-out closes it (credential-watch.ts).
-      const secret = presentedToken(req, url) ?? sessionCookie(req);
-      if (who && who.kind !== 'anonymous') credentials.watch(ws, { hash: secret ? hashSecret(secret) : undefined, userId: who.id });
+      // Counted once the socket exists (a handshake ws refuses never calls back, so never leaks a
+      // count), and watched for its whole life: a revoked key or a sign-out closes it.
+      const secret = who && who.kind !== 'anonymous' ? (presentedToken(req, url) ?? sessionCookie(req)) : undefined;
+      if (budget !== null || secret) track(ws, budget, secret === undefined ? undefined : hashSecret(secret));
       try {
         endpoint.accept(ws, req, url, who);
       } catch (err) {
         log.error({ err }, 'accepting a socket failed');
+        untrack(ws);
         ws.close(1011, 'internal_error');
       }
     });
+  }
+
+  /**
+   * Counts and watches an accepted socket until it closes (the peer registry says when), with a
+   * small record each: a close listener made inside `upgrade` kept that call's whole scope — the
+   * request and its headers — alive as long as the socket, 2 KB a connection (measured).
+   */
+  const tracked = new Map<WebSocket, { budget: string | null; bucket: Bucket | undefined }>();
+  function track(ws: WebSocket, budget: string | null, credentialHash: string | undefined): void {
+    connections.opened(budget);
+    tracked.set(ws, { budget, bucket: credentialHash === undefined ? undefined : credentials.watch(ws, credentialHash) });
+  }
+  function untrack(ws: WebSocket): void {
+    const t = tracked.get(ws);
+    if (!t) return;
+    tracked.delete(ws);
+    connections.closed(t.budget);
+    if (t.bucket) credentials.forget(ws, t.bucket);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import type { CredentialWatch } from './credential-watch.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { InFlightBytes } from './upload-intake.ts';
 import type { PeerRegistry } from './ws/peer-registry.ts';
 import type { YoungCollector } from './young-collector.ts';
 
@@ -19,6 +20,8 @@ export interface ServerContext {
   peers: PeerRegistry;
   /** Told of the binary data received into new Buffers, to free those young (young-collector.ts). */
   youngCollector: YoungCollector;
+  /** Bytes of large request bodies being received at once (upload-intake.ts). */
+  bodiesInFlight: InFlightBytes;
   /** The sockets opened with credentials, closed when those are revoked. */
   credentials: CredentialWatch;
   startedAt: number;

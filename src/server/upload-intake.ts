@@ -6,24 +6,30 @@ import { join } from 'node:path';
 import { SpaceportError } from '../protocol/errors.ts';
 
 /**
- * Bytes of request bodies being received by the whole gateway at once. An upload reserves what it
- * declares (Content-Length, or the largest it may be) before a byte is read, and one that would
- * pass the budget is refused with `busy` — so a handful of huge uploads cannot take the machine's
- * memory or disk from everyone else, however they are timed.
+ * Bytes of large request bodies (uploads, job submits) being received by the whole gateway at
+ * once. A request reserves what it declares (Content-Length, or the largest it may be) before a
+ * byte is read, and one that would pass the budget is refused with `busy` — so a handful of huge
+ * bodies cannot take the machine's memory or disk from everyone else, however they are timed.
  */
 export class InFlightBytes {
   private used = 0;
 
   constructor(private readonly max: number) {}
 
-  take(n: number): boolean {
-    if (this.used + n > this.max) return false;
+  /**
+   * Runs `receive` with the bytes a request declares (`Content-Length`, else `limit`) reserved,
+   * or refuses it with `busy` when they would pass the budget.
+   */
+  async during<T>(req: IncomingMessage, limit: number, receive: () => Promise<T>): Promise<T> {
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    const n = Number.isFinite(declared) ? Math.min(declared, limit) : limit;
+    if (this.used + n > this.max) throw new SpaceportError('busy', 'The gateway is receiving as many bytes at once as it takes; retry shortly.');
     this.used += n;
-    return true;
-  }
-
-  give(n: number): void {
-    this.used -= n;
+    try {
+      return await receive();
+    } finally {
+      this.used -= n;
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
 import type { WebSocket } from 'ws';
 import { hashSecret } from './auth.ts';
+import type { Bucket } from './credential-watch.ts';
 import type { ServerContext } from './server-context.ts';
 
 /** An event a worker's message turns into; `ends` when it is final (`result` for a result). */
@@ -75,12 +76,15 @@ export class WorkerSession {
       ...wire,
     };
     this.link = link;
-    if (reg.token !== undefined) this.ctx.credentials.watch(this.ws, { hash: hashSecret(reg.token) });
+    if (reg.token !== undefined) this.watched = this.ctx.credentials.watch(this.ws, hashSecret(reg.token));
     announce(link, spaces);
     this.ctx.log.info({ worker: id, name: link.name, spaces: reg.spaces, slots: reg.slots }, 'worker registered');
     await core.dispatcher.addWorker(link);
     return link;
   }
+
+  /** Where its token is watched for revocation, until the connection closes. */
+  private watched: Bucket | undefined;
 
   registered(): WorkerLink {
     if (!this.link) throw new SpaceportError('not_registered');
@@ -140,6 +144,7 @@ export class WorkerSession {
 
   /** The connection closed: held jobs go back to their queues once `pending` messages are handled. */
   closed(code: number, pending: (task: () => Promise<void>) => Promise<void>): void {
+    if (this.watched) this.ctx.credentials.forget(this.ws, this.watched);
     const w = this.link;
     if (!w) return;
     this.ctx.log.info({ worker: w.id, code, running: w.held.size }, 'worker disconnected');

@@ -8,7 +8,7 @@ import { WsPeer } from '../helpers/ws-peer.ts';
  * nobody else notices. Anonymous callers count by client address, told apart through a trusted
  * proxy's X-Forwarded-For; through Redis a budget holds across instances.
  */
-const BUDGETS = { jobsPerSpace: 3, sessions: 2, connections: 4 };
+const BUDGETS = { jobsPerSpace: 3, sessions: 2, anonymousConnections: 4 };
 
 /** An anonymous client on /v1/ws as seen through the trusted proxy, from `address`. */
 const from = (gw: TestGateway, address: string) => WsPeer.open(`${gw.ws}/v1/ws`, { 'x-forwarded-for': address });
@@ -74,10 +74,11 @@ describe.each(['embedded', 'redis'] as const)('budgets (%s engine)', (engine) =>
     expect((await create('203.0.113.2')).status).toBe(200);
   });
 
-  it('caps open connections per caller (per instance), refused before the upgrade with 429', async () => {
+  it('caps open connections per caller, on every instance, refused before the upgrade with 429', async () => {
     const open: WsPeer[] = [];
-    for (let i = 0; i < 4; i++) open.push(await from(gw, '192.0.2.50'));
+    for (let i = 0; i < 4; i++) open.push(await from(i % 2 ? other : gw, '192.0.2.50'));
     await expect(from(gw, '192.0.2.50')).rejects.toThrow(/429/);
+    await expect(from(other, '192.0.2.50')).rejects.toThrow(/429/);
     const stranger = await from(gw, '192.0.2.51');
     open[0]!.close();
     await open[0]!.waitClosed();

@@ -117,3 +117,17 @@ describe('python worker SDK (native protocol)', () => {
     client.close();
   });
 });
+
+describe('python worker SDK and a revoked token', () => {
+  it('stops for good when its worker token is revoked (close 4003), instead of reconnecting with it', async () => {
+    await gw.createSpace({ name: 'py-revoked', inputs: ['prompt'] });
+    const token = (await gw.admin('POST', '/v1/admin/spaces/py-revoked/worker-tokens', {})).body;
+    // The token in the environment, as the admin panel shows it: not on the command line.
+    const worker = track(runPython(['python/examples/word_stream_worker.py', '--host', gw.url, '--spaces', 'py-revoked'], { SPACEPORT_TOKEN: token.token }));
+    await worker.waitFor(/registered as \S+ with 1 slot\(s\): py-revoked/);
+    expect((await gw.admin('DELETE', `/v1/admin/spaces/py-revoked/worker-tokens/${token.id}`)).status).toBe(200);
+    expect(await worker.exited()).not.toBe(0);
+    expect(worker.output()).toContain('credential revoked (4003)');
+    expect(worker.output()).not.toMatch(/reconnecting/);
+  });
+});

@@ -7,6 +7,7 @@ import type { BlobMeta, BusListener, CredentialRecord, Engine, EventRange, UserR
 import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
 import { PublishBatches, splitBatch } from './publish-batches.ts';
 import { StreamBatches } from './stream-batches.ts';
+import { redisConnectionCounts } from './redis-connections.ts';
 import { redisUploads } from './redis-uploads.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, RELEASE, RENEW, SUBMIT } from './scripts.ts';
@@ -368,6 +369,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         await tx.exec();
       }),
     ...redisUploads(redis, P, guard, refuseOverMax),
+    connectionCounts: redisConnectionCounts(redis, P, instanceId),
     putLiveBlob: (meta: BlobMeta, bytes: Buffer) =>
       guard(async () => {
         refuseOverMax(bytes);

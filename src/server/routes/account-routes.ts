@@ -40,6 +40,11 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     if (!(await engine.getUser(who.id))) throw new SpaceportError('forbidden', 'Only user accounts have their own API keys (the admin token is not one).');
     return who;
   };
+  /** The hashes of a user's keys and sign-ins: what their sockets were opened with. */
+  const credentialsOf = async (userId: string) => {
+    const all = [...(await engine.listCredentials('api_key')), ...(await engine.listCredentials('web_session'))];
+    return all.filter((c) => c.user_id === userId && c.revoked_at === null).map((c) => c.hash);
+  };
   const userNamed = async (name: string) => {
     const user = await engine.findUser(name);
     if (!user) throw new SpaceportError('user_not_found', `No user is named "${name}".`);
@@ -152,16 +157,18 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     const user = await userNamed(rc.params.name!);
     const input = parseBody(UserUpdate, await body(rc));
     const updated: UserRecord = { ...user, ...(input.role && { role: input.role }), ...(input.password && { password_hash: await hashPassword(input.password) }) };
+    const hashes = await credentialsOf(user.id);
     await engine.updateUser(updated);
     // Sockets opened as this user act with the role they had then: a changed role closes them.
-    if (updated.role !== user.role) announceRevocation(ctx, { hashes: [], user: user.id });
+    if (updated.role !== user.role) announceRevocation(ctx, { hashes });
     sendJson(rc.res, 200, publicUser(updated));
   });
   router.on('DELETE', '/v1/admin/users/:name', async (rc) => {
     await requireAdmin(rc);
     const user = await userNamed(rc.params.name!);
+    const hashes = await credentialsOf(user.id);
     await engine.deleteUser(user.id);
-    announceRevocation(ctx, { hashes: [], user: user.id });
+    announceRevocation(ctx, { hashes });
     sendJson(rc.res, 200, { deleted: user.username });
   });
 }

@@ -5,14 +5,13 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { budgetKey } from '../../core/budgets.ts';
 import { sendJson } from '../http-io.ts';
-import { InFlightBytes, receiveToFile } from '../upload-intake.ts';
+import { receiveToFile } from '../upload-intake.ts';
 import type { Router } from '../http-router.ts';
 import type { ServerContext } from '../server-context.ts';
 
 /** Binary upload and download without base64. A blob id is unguessable and is the capability to read it. */
 export function blobRoutes(router: Router, ctx: ServerContext): void {
   const { engine, config } = ctx;
-  const inFlight = new InFlightBytes(config.limits.maxUploadBytesInFlight);
   const uploadsDir = join(config.dataDir, 'uploads');
   mkdirSync(uploadsDir, { recursive: true });
   removeAbandoned(uploadsDir);
@@ -32,9 +31,7 @@ export function blobRoutes(router: Router, ctx: ServerContext): void {
     const budget = config.budgets.uploadBytes;
     const overBudget = async (size: number) => owner !== null && (await engine.uploadedBytes(owner)) + size > budget;
     if (await overBudget(Number.isFinite(declared) ? declared : 0)) throw storedTooMuch(budget);
-    const reserved = Number.isFinite(declared) ? declared : limit;
-    if (!inFlight.take(reserved)) throw new SpaceportError('busy', 'The gateway is receiving as many uploads as it takes at once; retry shortly.');
-    try {
+    await ctx.bodiesInFlight.during(rc.req, limit, async () => {
       const id = newId('blob');
       const { file, size } = await receiveToFile(rc.req, uploadsDir, id, limit);
       if (await overBudget(size)) {
@@ -45,9 +42,7 @@ export function blobRoutes(router: Router, ctx: ServerContext): void {
       const name = rc.url.searchParams.get('name') ?? 'upload';
       await engine.putUpload({ id, name, mime, size, created_at: Date.now(), job_id: null, owner }, file);
       sendJson(rc.res, 201, { id, name, mime, size, url: `/v1/blobs/${id}` });
-    } finally {
-      inFlight.give(reserved);
-    }
+    });
   });
 
   router.on('GET', '/v1/blobs/:id', async (rc) => {

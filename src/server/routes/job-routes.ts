@@ -17,7 +17,8 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
 
   router.on('POST', '/v1/jobs', async (rc) => {
     const who = await rc.who();
-    const body = parseBody(JobSubmit, await readJson(rc.req, config.limits.maxJsonBodyBytes));
+    const limit = config.limits.maxJsonBodyBytes;
+    const body = parseBody(JobSubmit, await ctx.bodiesInFlight.during(rc.req, limit, () => readJson(rc.req, limit)));
     if (body.files?.some((f) => 'binary' in f)) throw new SpaceportError('invalid_message', 'files: binary parts are for WebSocket; over HTTP upload to /v1/blobs and pass { blob }.');
     const accepted = await core.jobs.submit(who, { space: body.space, prompt: body.prompt, options: body.options, files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes) });
     const id = accepted.job.id;

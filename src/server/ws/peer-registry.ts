@@ -11,7 +11,12 @@ export class PeerRegistry implements PeerCloseListener {
   /** Every endpoint that has had a connection, for countsByEndpoint. */
   private readonly seen = new Map<string, number>([['client', 0], ['worker', 0]]);
 
-  constructor(pingIntervalMs: number, private readonly idleTimeoutMs: number) {
+  constructor(
+    pingIntervalMs: number,
+    private readonly idleTimeoutMs: number,
+    /** Told of every peer that closed (one listener for all of them, not one per socket). */
+    private readonly onClosed?: (peer: Peer) => void,
+  ) {
     this.timer = setInterval(() => this.tick(), pingIntervalMs);
     this.timer.unref();
   }
@@ -23,6 +28,7 @@ export class PeerRegistry implements PeerCloseListener {
 
   peerClosed(peer: Peer): void {
     this.peers.delete(peer);
+    this.onClosed?.(peer);
   }
 
   get size(): number {
