@@ -20,6 +20,12 @@ export function presentedToken(req: IncomingMessage, url: URL): string | undefin
   return url.searchParams.get('token') ?? undefined;
 }
 
+/** The hash of the secret a request presents (a token, else the sign-in cookie), if any. */
+export function presentedSecretHash(req: IncomingMessage, url: URL): string | undefined {
+  const secret = presentedToken(req, url) ?? sessionCookie(req);
+  return secret ? hashSecret(secret) : undefined;
+}
+
 /** No Origin (not a browser) passes; else the allowlist decides, or with none, the gateway's own host. */
 export function cookieOriginAllowed(req: IncomingMessage, allowedOrigins: string[]): boolean {
   const origin = req.headers.origin;

@@ -1,6 +1,10 @@
-import type { WebSocket } from 'ws';
 import { CLOSE } from '../protocol/close-codes.ts';
 import type { ServerContext } from './server-context.ts';
+
+/** A connection that can be closed: a WebSocket, or (with a small adapter) an event stream. */
+export interface Closable {
+  close(code: number, reason: string): void;
+}
 
 /** Credentials that stopped being valid, by the hashes of their secrets. */
 export interface Revocation {
@@ -8,8 +12,8 @@ export interface Revocation {
 }
 
 /**
- * Credentials are checked for the whole life of a socket, not only when it opens: each socket
- * opened with one is watched, and when a revocation arrives (a key revoked, a sign-out, a user
+ * Credentials are checked for the whole life of a connection, not only when it opens: each
+ * WebSocket (and Server-Sent Events stream) opened with one is watched, and when a revocation arrives (a key revoked, a sign-out, a user
  * deleted or demoted, a worker token revoked — from any instance, over the bus) the sockets
  * opened with it are closed with CLOSE.credentialRevoked, which tells SDKs not to retry with it.
  * Sockets are filed in one bucket per credential, which thousands of one service's sockets share;
@@ -18,14 +22,14 @@ export interface Revocation {
 export class CredentialWatch {
   private readonly byHash = new Map<string, Bucket>();
 
-  watch(ws: WebSocket, hash: string): Bucket {
+  watch(ws: Closable, hash: string): Bucket {
     let bucket = this.byHash.get(hash);
     if (!bucket) this.byHash.set(hash, (bucket = new Bucket(hash)));
     bucket.add(ws);
     return bucket;
   }
 
-  forget(ws: WebSocket, bucket: Bucket): void {
+  forget(ws: Closable, bucket: Bucket): void {
     if (bucket.delete(ws) && bucket.size === 0 && this.byHash.get(bucket.hash) === bucket) this.byHash.delete(bucket.hash);
   }
 
@@ -42,8 +46,8 @@ export class CredentialWatch {
   }
 }
 
-/** The sockets opened with one credential, knowing its hash. */
-export class Bucket extends Set<WebSocket> {
+/** The connections opened with one credential, knowing its hash. */
+export class Bucket extends Set<Closable> {
   constructor(readonly hash: string) {
     super();
   }

@@ -10,7 +10,7 @@ import { createEmbeddedEngine } from '../engine/embedded/embedded-engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { CLOSE } from '../protocol/close-codes.ts';
 import { ERRORS, SpaceportError, asSpaceportError, type ErrorCode } from '../protocol/errors.ts';
-import { Authenticator, hashSecret, presentedToken, sessionCookie } from './auth.ts';
+import { Authenticator, presentedSecretHash, presentedToken } from './auth.ts';
 import { CredentialWatch, type Bucket } from './credential-watch.ts';
 import { ConnectionBudget } from './connection-budget.ts';
 import { Visitors } from './visitors.ts';
@@ -166,8 +166,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       ws.on('error', logSocketError);
       // Counted once the socket exists (a handshake ws refuses never calls back, so never leaks a
       // count), and watched for its whole life: a revoked key or a sign-out closes it.
-      const secret = who && who.kind !== 'anonymous' ? (presentedToken(req, url) ?? sessionCookie(req)) : undefined;
-      if (budget !== null || secret) track(ws, budget, secret === undefined ? undefined : hashSecret(secret));
+      const credential = who && who.kind !== 'anonymous' ? presentedSecretHash(req, url) : undefined;
+      if (budget !== null || credential) track(ws, budget, credential);
       try {
         endpoint.accept(ws, req, url, who);
       } catch (err) {

@@ -84,6 +84,22 @@ describe('credentials checked for their whole life', () => {
     client.close();
   });
 
+  it('an event stream (SSE) opened with a key ends when the key is revoked', async () => {
+    const key = (await gw.admin('POST', '/v1/admin/api-keys', { name: 'sse' })).body;
+    const auth = { authorization: `Bearer ${key.key}` };
+    const { job } = (await gw.http('POST', '/v1/jobs', { space: 'text', prompt: 'waits' }, auth)).body;
+    const res = await fetch(`${gw.url}/v1/jobs/${job}/events`, { headers: auth });
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('retry:');
+    await gw.admin('DELETE', `/v1/admin/api-keys/${key.id}`);
+    // Read to the end: the gateway ends the stream (queued events may come first).
+    const ended = (async () => {
+      for (;;) if ((await reader.read()).done) return true;
+    })();
+    expect(await Promise.race([ended, new Promise((r) => setTimeout(() => r(false), WITHIN_A_SECOND))])).toBe(true);
+  });
+
   it('the client SDK does not reconnect with a revoked credential: its jobs end with credential_revoked', async () => {
     const key = (await gw.admin('POST', '/v1/admin/api-keys', { name: 'sdk' })).body;
     const states: string[] = [];

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,16 @@ describe('spaceport serve (what npm start runs)', () => {
       return DEMO.every((name) => list.find((s) => s.space === name)?.connected) || undefined;
     }, 60_000);
     expect((await spaces(url)).map((s) => s.space).sort()).toEqual(DEMO);
+    // The built-in workers got the admin token in their environment: no command line shows it.
+    const commandLines = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    });
+    expect(commandLines.some((c) => c.includes('src/workers/main.ts'))).toBe(true);
+    expect(commandLines.filter((c) => c.includes('demo-admin'))).toEqual([]);
   }, 90_000);
 
   it('with --no-demo starts bare', async () => {

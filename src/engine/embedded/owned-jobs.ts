@@ -17,9 +17,7 @@ export class OwnedJobs {
 
   /** Counts a job restored at start, whatever the budget says now. */
   restore(budget: string, jobId: string): void {
-    let jobs = this.byBudget.get(budget);
-    if (!jobs) this.byBudget.set(budget, (jobs = new Set()));
-    jobs.add(jobId);
+    this.take(budget, jobId, Number.POSITIVE_INFINITY);
   }
 
   release(budget: string, jobId: string): void {

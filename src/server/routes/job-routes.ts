@@ -3,6 +3,7 @@ import type { Subscriber } from '../../core/subscriber-router.ts';
 import { publicJob } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { JobSubmit, parseBody } from '../../protocol/rest-schemas.ts';
+import { presentedSecretHash } from '../auth.ts';
 import { toSubmittedFiles } from '../file-specs.ts';
 import { readJson, sendJson } from '../http-io.ts';
 import type { Handler, Router } from '../http-router.ts';
@@ -54,8 +55,13 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
       ended = true;
       clearInterval(keepalive);
       core.router.unsubscribeJob(jobId, subscriber);
+      if (watched) ctx.credentials.forget(stream, watched);
       res.end();
     };
+    // A stream opened with a key or a sign-in ends when that credential is revoked, like a socket.
+    const stream = { close: end };
+    const credential = who.kind === 'anonymous' ? undefined : presentedSecretHash(rc.req, rc.url);
+    const watched = credential === undefined ? undefined : ctx.credentials.watch(stream, credential);
     const feeds = new JobFeeds((_job, line) => {
       if (ended) return;
       res.write(`id: ${lineSeq(line)}\nevent: ${lineType(line)}\ndata: ${line}\n\n`);
