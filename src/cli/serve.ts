@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DIALECTS } from '../dialects/dialects.ts';
 import { startGateway } from '../server/gateway.ts';
 import { loadAdminToken } from './admin-token.ts';
 import { startBuiltinWorkers } from './builtin-workers.ts';
@@ -31,6 +32,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const admin = loadAdminToken(dataDir, process.env.SPACEPORT_ADMIN_TOKEN);
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together.');
   const gateway = await startGateway({
+    speaks: DIALECTS,
     port: Number(flags.port),
     host: flags.host,
     dataDir,

@@ -17,9 +17,6 @@ export const DEFAULT_MAX_BYTES: Record<InputKind, number> = {
   files: 25 * 1024 * 1024,
 };
 
-/** Space names appear in paths and topics: keep them to a safe, readable alphabet. */
-export const SPACE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
 /** The input kind a file counts as when the caller does not say: by the top level of its MIME type. */
 export function inputKindOf(mime: string): Exclude<InputKind, 'prompt'> {
   if (mime.startsWith('image/')) return 'image';

@@ -1,7 +1,8 @@
 /** The nouns of Spaceport (see shared/DESIGN.md). Plain data: persisted as JSON by every engine. */
 
-export const INPUT_KINDS = ['prompt', 'image', 'audio', 'video', 'files'] as const;
-export type InputKind = (typeof INPUT_KINDS)[number];
+import type { InputKind } from '../protocol/vocabulary.ts';
+
+export { INPUT_KINDS, type InputKind } from '../protocol/vocabulary.ts';
 
 /** What a space accepts for one kind of input. `mime` entries may end in `/*`; an empty list allows any type. */
 export interface InputRule {

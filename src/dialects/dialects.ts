@@ -1,6 +1,4 @@
-import type { WsEndpoint } from '../server/gateway.ts';
-import type { Router } from '../server/http-router.ts';
-import type { ServerContext } from '../server/server-context.ts';
+import type { Dialect } from '../server/dialect.ts';
 import { framesEndpoint } from './frames/endpoint.ts';
 import { framesRoutes } from './frames/routes.ts';
 import { lipSyncEndpoint } from './lip-sync/endpoint.ts';
@@ -12,16 +10,13 @@ import { websocketSpacesEndpoint } from './websocket-spaces/endpoint.ts';
 
 /**
  * The documented APIs Spaceport also speaks (shared/seeds, docs/dialects.md), each a thin
- * translation onto the same core. Their WebSocket endpoints, in addition to /v1/ws and /v1/worker.
+ * translation onto the same core, in the order their endpoints are matched: exact paths before
+ * the /ws/{client_id} pattern of the frames dialect. The CLI hands this list to the gateway.
  */
-/** Their HTTP routes (pages, REST). */
-export function dialectRoutes(router: Router, ctx: ServerContext): void {
-  framesRoutes(router, ctx);
-  lipSyncRoutes(router, ctx);
-  reconstructRoutes(router, ctx);
-}
-
-export function dialectEndpoints(ctx: ServerContext): WsEndpoint[] {
-  // Exact paths before the /ws/{client_id} pattern of the frames dialect.
-  return [websocketSpacesEndpoint(ctx), tokenStreamEndpoint(ctx), lipSyncEndpoint(ctx), reconstructEndpoint(ctx), framesEndpoint(ctx)];
-}
+export const DIALECTS: readonly Dialect[] = [
+  { name: 'websocket-spaces', endpoints: (ctx) => [websocketSpacesEndpoint(ctx)] },
+  { name: 'token-stream', endpoints: (ctx) => [tokenStreamEndpoint(ctx)] },
+  { name: 'lip-sync', endpoints: (ctx) => [lipSyncEndpoint(ctx)], routes: lipSyncRoutes },
+  { name: 'reconstruct', endpoints: (ctx) => [reconstructEndpoint(ctx)], routes: reconstructRoutes },
+  { name: 'frames', endpoints: (ctx) => [framesEndpoint(ctx)], routes: framesRoutes },
+];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { INPUT_KINDS } from '../core/types.ts';
+import { INPUT_KINDS } from './vocabulary.ts';
 
 export const RequestId = z.union([z.string().max(128), z.number()]).optional();
 export const FileInputKind = z.enum(INPUT_KINDS.filter((k) => k !== 'prompt') as ['image', 'audio', 'video', 'files']);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { SPACE_NAME_PATTERN } from '../core/space-rules.ts';
-import { INPUT_KINDS } from '../core/types.ts';
+import { INPUT_KINDS, SPACE_NAME_PATTERN } from './vocabulary.ts';
 import { FileSpec } from './common-schemas.ts';
 import { SpaceportError } from './errors.ts';
 import { Options } from './json-bounds.ts';

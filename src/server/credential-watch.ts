@@ -1,5 +1,5 @@
 import { CLOSE } from '../protocol/close-codes.ts';
-import type { ServerContext } from './server-context.ts';
+import type { GatewayCore } from '../core/gateway-core.ts';
 
 /** A connection that can be closed: a WebSocket, or (with a small adapter) an event stream. */
 export interface Closable {
@@ -54,6 +54,6 @@ export class Bucket extends Set<Closable> {
 }
 
 /** Tells every instance (this one included) that credentials stopped being valid: their sockets close. */
-export function announceRevocation(ctx: Pick<ServerContext, 'core'>, r: Revocation): void {
+export function announceRevocation(ctx: { core: GatewayCore }, r: Revocation): void {
   if (r.hashes.length > 0) ctx.core.jobs.control({ op: 'revoked', hashes: r.hashes });
 }

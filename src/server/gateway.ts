@@ -14,6 +14,7 @@ import { Authenticator, presentedSecretHash, presentedToken } from './auth.ts';
 import { CredentialWatch, type Bucket } from './credential-watch.ts';
 import { ConnectionBudget } from './connection-budget.ts';
 import { Visitors } from './visitors.ts';
+import type { Dialect, WsEndpoint } from './dialect.ts';
 import { InFlightBytes } from './upload-intake.ts';
 import { budgetKey } from '../core/budgets.ts';
 import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.ts';
@@ -33,7 +34,6 @@ import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
 import { acceptWorker } from './ws/worker-endpoint.ts';
 import { YoungCollector } from './young-collector.ts';
-import { dialectEndpoints, dialectRoutes } from '../dialects/dialects.ts';
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -45,16 +45,10 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** A WebSocket endpoint: the path it lives at and what it does with an accepted socket. */
-export interface WsEndpoint {
-  path: string | RegExp;
-  maxPayload: number;
-  /** Resolve who is connecting before the upgrade completes (throw to refuse with that code). */
-  authenticate(req: IncomingMessage, url: URL): Promise<Identity | undefined>;
-  accept(ws: WebSocket, req: IncomingMessage, url: URL, who: Identity | undefined): void;
-}
+export type { WsEndpoint } from './dialect.ts';
 
-export async function startGateway(options: GatewayOptions & { engine?: Engine; logger?: Logger }): Promise<Gateway> {
+/** `speaks`: the documented protocols of other products it serves too (the CLI passes src/dialects' list). */
+export async function startGateway(options: GatewayOptions & { engine?: Engine; logger?: Logger; speaks?: readonly Dialect[] }): Promise<Gateway> {
   const config = resolveConfig(options);
   const log = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
@@ -91,7 +85,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   jobRoutes(router, ctx);
   blobRoutes(router, ctx);
   sdkRoutes(router, ctx);
-  dialectRoutes(router, ctx);
+  for (const dialect of options.speaks ?? []) dialect.routes?.(router, ctx);
   uiRoutes(router, ctx);
 
   const endpoints: WsEndpoint[] = [
@@ -107,7 +101,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       authenticate: async () => undefined, // the worker token comes with `register`
       accept: (ws, req, url) => acceptWorker(ctx, ws, presentedToken(req, url)),
     },
-    ...dialectEndpoints(ctx),
+    ...(options.speaks ?? []).flatMap((dialect) => dialect.endpoints?.(ctx) ?? []),
   ];
 
   const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DIALECTS } from '../../src/dialects/dialects.ts';
 import { startGateway, type Gateway } from '../../src/server/gateway.ts';
 import type { GatewayOptions } from '../../src/server/config.ts';
 import { WsPeer } from './ws-peer.ts';
@@ -26,6 +27,7 @@ export interface TestGateway extends Gateway {
 export async function testGateway(options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'spaceport-test-'));
   const gateway = await startGateway({
+    speaks: DIALECTS, // as `spaceport serve` does
     port: 0,
     host: '127.0.0.1',
     adminToken: ADMIN_TOKEN,

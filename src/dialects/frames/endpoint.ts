@@ -3,7 +3,7 @@ import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { OPTIONS_BOUNDS, jsonBoundsProblem } from '../../protocol/json-bounds.ts';
-import type { WsEndpoint } from '../../server/gateway.ts';
+import type { WsEndpoint } from '../../server/dialect.ts';
 import { decodePathPart } from '../../server/http-io.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';

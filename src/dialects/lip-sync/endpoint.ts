@@ -3,7 +3,7 @@ import { newId } from '../../core/ids.ts';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { WsEndpoint } from '../../server/gateway.ts';
+import type { WsEndpoint } from '../../server/dialect.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';

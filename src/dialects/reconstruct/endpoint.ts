@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Identity } from '../../core/types.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
-import type { WsEndpoint } from '../../server/gateway.ts';
+import type { WsEndpoint } from '../../server/dialect.ts';
 import { decodePathPart } from '../../server/http-io.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import type { SpaceportError } from '../../protocol/errors.ts';
-import type { WsEndpoint } from '../../server/gateway.ts';
+import type { WsEndpoint } from '../../server/dialect.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';

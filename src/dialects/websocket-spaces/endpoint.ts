@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { asSpaceportError } from '../../protocol/errors.ts';
-import type { WsEndpoint } from '../../server/gateway.ts';
+import type { WsEndpoint } from '../../server/dialect.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';

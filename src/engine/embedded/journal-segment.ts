@@ -1,5 +1,5 @@
 import { readFileSync, unlinkSync } from 'node:fs';
-import type { JobRow, StoreWrites } from './job-journal.ts';
+import type { JobRow, StoreWrites } from './journal-records.ts';
 
 /** A run of one job's events with consecutive seqs: SQLite keeps it as one row, the parts joined by "\n". */
 export interface Chunk {

@@ -1,7 +1,7 @@
 import Database from 'libsql';
 import type { Job, Session, Space } from '../../core/types.ts';
 import type { BlobMeta, CredentialRecord, UserRecord } from '../types.ts';
-import type { JobRow, StoreWrites } from './job-journal.ts';
+import type { JobRow, StoreWrites } from './journal-records.ts';
 
 /**
  * The embedded engine's durable half: one SQLite file (WAL) in the data directory.

@@ -1,7 +1,7 @@
 import { api, ApiError } from '../api.ts';
 import { h, fill, bytes } from '../dom.ts';
 import { explain } from '../errors.ts';
-import { navigate, type Page } from '../main.ts';
+import { navigate, type Page } from '../navigation.ts';
 import { whoAmI } from '../session.ts';
 
 const KINDS = ['prompt', 'image', 'audio', 'video', 'files'] as const;

@@ -1,6 +1,6 @@
 import { api, type SpaceInfo } from '../api.ts';
 import { h, fill } from '../dom.ts';
-import type { Page } from '../main.ts';
+import type { Page } from '../navigation.ts';
 import { sdk } from '../session.ts';
 
 function statusLine(s: SpaceInfo): HTMLElement {

@@ -1,6 +1,6 @@
 import { api, ApiError } from '../api.ts';
 import { h, fill } from '../dom.ts';
-import { navigate, type Page } from '../main.ts';
+import { navigate, type Page } from '../navigation.ts';
 import { explain } from '../errors.ts';
 import { resetIdentity } from '../session.ts';
 

@@ -2,7 +2,7 @@ import type { JobHandle, JobStreamEvent, SpaceStatus } from '../../../src/sdk/br
 import { api, ApiError, type SpaceInfo } from '../api.ts';
 import { h, fill, bytes } from '../dom.ts';
 import { explain } from '../errors.ts';
-import type { Page } from '../main.ts';
+import type { Page } from '../navigation.ts';
 import { renderResult } from '../result.ts';
 import { sdk, whoAmI } from '../session.ts';
 

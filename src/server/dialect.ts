@@ -1,0 +1,27 @@
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { Identity } from '../core/types.ts';
+import type { Router } from './http-router.ts';
+import type { ServerContext } from './server-context.ts';
+
+/** A WebSocket endpoint: the path it lives at and what it does with an accepted socket. */
+export interface WsEndpoint {
+  path: string | RegExp;
+  maxPayload: number;
+  /** Resolve who is connecting before the upgrade completes (throw to refuse with that code). */
+  authenticate(req: IncomingMessage, url: URL): Promise<Identity | undefined>;
+  accept(ws: WebSocket, req: IncomingMessage, url: URL, who: Identity | undefined): void;
+}
+
+/**
+ * A documented protocol of another product served on the same core (src/dialects/, one folder
+ * each): its HTTP routes and its WebSocket endpoints, added beside the native ones. The gateway
+ * knows dialects only through this: the CLI hands it the list, so a new dialect is new files and
+ * one line where the list is made.
+ */
+export interface Dialect {
+  name: string;
+  routes?(router: Router, ctx: ServerContext): void;
+  /** Matched in the order of the dialects list, after the native endpoints: exact paths before patterns. */
+  endpoints?(ctx: ServerContext): WsEndpoint[];
+}
