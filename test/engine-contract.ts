@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../src/core/job-events.ts';
 import type { Job, Session, Space } from '../src/core/types.ts';
-import type { Engine } from '../src/engine/types.ts';
+import type { Engine } from '../src/core/engine-port.ts';
 
 /**
- * The contract every engine passes (the MUSTs of src/engine/types.ts). `makeEngine` returns a
+ * The contract every engine passes (the MUSTs of src/core/engine-port.ts). `makeEngine` returns a
  * fresh, isolated engine; `reopen` (when the engine is durable) a new engine over the same storage.
  */
 /** Waits until `done()` holds (bus messages arrive on their own time). */

@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/types.ts';
+import type { Engine } from './engine-port.ts';
 import { DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { Dispatcher, type DispatchOptions } from './dispatcher.ts';
 import { isFinalLine } from './job-events.ts';

@@ -1,5 +1,5 @@
 import { SpaceportError } from '../protocol/errors.ts';
-import type { Appended, Engine, LeaseHolder } from '../engine/types.ts';
+import type { Appended, Engine, LeaseHolder } from './engine-port.ts';
 import { budgetKey, DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { DurationEstimate } from './eta.ts';
 import { newId, newTimeOrderedId } from './ids.ts';

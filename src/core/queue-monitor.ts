@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/types.ts';
+import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { Space, WorkerInfo } from './types.ts';
 

@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/types.ts';
+import type { Engine } from './engine-port.ts';
 import { SpaceportError } from '../protocol/errors.ts';
 import { newId } from './ids.ts';
 import type { Accepted, JobService } from './job-service.ts';

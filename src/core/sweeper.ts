@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/types.ts';
+import type { Engine } from './engine-port.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { JobService } from './job-service.ts';
 

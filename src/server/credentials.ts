@@ -1,5 +1,5 @@
 import { newId, newSecret } from '../core/ids.ts';
-import type { CredentialKind, CredentialRecord, Engine } from '../engine/types.ts';
+import type { CredentialKind, CredentialRecord, Engine } from '../core/engine-port.ts';
 import { hashSecret } from './auth.ts';
 
 const PREFIX: Record<CredentialKind, { secret: string; id: string }> = {

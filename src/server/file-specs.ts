@@ -2,7 +2,7 @@ import { newId } from '../core/ids.ts';
 import type { SubmittedFile } from '../core/job-service.ts';
 import { inputKindOf } from '../core/space-rules.ts';
 import type { StoredFile } from '../core/types.ts';
-import type { Engine } from '../engine/types.ts';
+import type { Engine } from '../core/engine-port.ts';
 import type { FileSpec } from '../protocol/common-schemas.ts';
 import { decodeStrictBase64 } from '../protocol/base64.ts';
 import { SpaceportError } from '../protocol/errors.ts';

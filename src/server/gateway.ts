@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createCore } from '../core/gateway-core.ts';
 import type { Identity } from '../core/types.ts';
 import { createEmbeddedEngine } from '../engine/embedded/embedded-engine.ts';
-import type { Engine } from '../engine/types.ts';
+import type { Engine } from '../core/engine-port.ts';
 import { CLOSE } from '../protocol/close-codes.ts';
 import { ERRORS, SpaceportError, asSpaceportError, type ErrorCode } from '../protocol/errors.ts';
 import { Authenticator, presentedSecretHash, presentedToken } from './auth.ts';

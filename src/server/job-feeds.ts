@@ -1,5 +1,5 @@
 import { isFinalLine, lineSeq } from '../core/job-events.ts';
-import type { Engine, EventRange } from '../engine/types.ts';
+import type { Engine, EventRange } from '../core/engine-port.ts';
 
 interface Feed {
   lastSeq: number;

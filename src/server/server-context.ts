@@ -1,5 +1,5 @@
 import type { GatewayCore } from '../core/gateway-core.ts';
-import type { Engine } from '../engine/types.ts';
+import type { Engine } from '../core/engine-port.ts';
 import type { Authenticator } from './auth.ts';
 import type { CredentialWatch } from './credential-watch.ts';
 import type { GatewayConfig } from './config.ts';

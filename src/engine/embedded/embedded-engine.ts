@@ -8,7 +8,7 @@ import { isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, Session, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../types.ts';
+import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../../core/engine-port.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { LocalBus } from './local-bus.ts';
 import { OwnedJobs, budgetOf } from './owned-jobs.ts';

@@ -1,4 +1,4 @@
-import type { BlobMeta } from '../types.ts';
+import type { BlobMeta } from '../../core/engine-port.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { giveBack, lend } from '../lent-bytes.ts';
 

@@ -1,4 +1,4 @@
-import type { BusListener } from '../types.ts';
+import type { BusListener } from '../../core/engine-port.ts';
 
 /** The bus of a single gateway process: everything is delivered synchronously, in publish order, to every listener. */
 export class LocalBus {

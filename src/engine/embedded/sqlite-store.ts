@@ -1,6 +1,6 @@
 import Database from 'libsql';
 import type { Job, Session, Space } from '../../core/types.ts';
-import type { BlobMeta, CredentialRecord, UserRecord } from '../types.ts';
+import type { BlobMeta, CredentialRecord, UserRecord } from '../../core/engine-port.ts';
 import type { JobRow, StoreWrites } from './journal-records.ts';
 
 /**

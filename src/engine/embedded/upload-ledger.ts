@@ -1,4 +1,4 @@
-import type { BlobMeta } from '../types.ts';
+import type { BlobMeta } from '../../core/engine-port.ts';
 
 /**
  * The uploads no job has claimed yet — their owner, size and age — kept in memory (rebuilt from

@@ -1,4 +1,4 @@
-import type { BusListener } from '../types.ts';
+import type { BusListener } from '../../core/engine-port.ts';
 
 /**
  * Job events on the Redis bus: on their space's channel `ev:<space id>`, each message

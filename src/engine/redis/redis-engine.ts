@@ -3,7 +3,7 @@ import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition, type JobEvent } from '
 import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { BlobMeta, BusListener, CredentialRecord, Engine, EventRange, UserRecord } from '../types.ts';
+import type { BlobMeta, BusListener, CredentialRecord, Engine, EventRange, UserRecord } from '../../core/engine-port.ts';
 import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
 import { PublishBatches, splitBatch } from './publish-batches.ts';
 import { StreamBatches } from './stream-batches.ts';

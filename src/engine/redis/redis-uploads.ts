@@ -1,6 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
-import type { BlobMeta, Engine } from '../types.ts';
+import type { BlobMeta, Engine } from '../../core/engine-port.ts';
 
 /**
  * Uploads in Redis, stored like every blob (P blob:<id>, P blobmeta:<id>) and, until a job claims

@@ -1,4 +1,4 @@
-import type { LeaseHolder, StreamedJob } from '../types.ts';
+import type { LeaseHolder, StreamedJob } from '../../core/engine-port.ts';
 
 interface Batch {
   job: StreamedJob;

@@ -2,7 +2,7 @@ import type { JobState } from '../../core/types.ts';
 import { publicJob } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
-import type { CredentialRecord } from '../../engine/types.ts';
+import type { CredentialRecord } from '../../core/engine-port.ts';
 import { announceRevocation } from '../credential-watch.ts';
 import { issueCredential, publicCredential } from '../credentials.ts';
 import { readJson, sendJson } from '../http-io.ts';

@@ -1,5 +1,5 @@
 import { isFinalLine, lineHasFiles } from '../../core/job-events.ts';
-import type { Engine } from '../../engine/types.ts';
+import type { Engine } from '../../core/engine-port.ts';
 import type { Logger } from '../logger.ts';
 import type { Peer } from './peer.ts';
 

@@ -1,6 +1,6 @@
-import type { JobEvent } from '../core/job-events.ts';
-import type { Now } from '../core/now.ts';
-import type { Job, JobResult, JobState, Session, SessionImage, Space, WorkerInfo } from '../core/types.ts';
+import type { JobEvent } from './job-events.ts';
+import type { Now } from './now.ts';
+import type { Job, JobResult, JobState, Session, SessionImage, Space, WorkerInfo } from './types.ts';
 
 /**
  * The storage and bus contract every engine implements (embedded: memory + SQLite; redis: many
