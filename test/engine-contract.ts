@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { JobEvent } from '../src/core/job-events.ts';
+import type { JobEvent } from '../src/protocol/job-events.ts';
 import type { Job, Session, Space } from '../src/core/types.ts';
 import type { Engine } from '../src/core/engine-port.ts';
 

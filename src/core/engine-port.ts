@@ -1,4 +1,4 @@
-import type { JobEvent } from './job-events.ts';
+import type { JobEvent } from '../protocol/job-events.ts';
 import type { Now } from './now.ts';
 import type { Job, JobResult, JobState, Session, SessionImage, Space, WorkerInfo } from './types.ts';
 

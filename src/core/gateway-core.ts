@@ -1,7 +1,7 @@
 import type { Engine } from './engine-port.ts';
 import { DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { Dispatcher, type DispatchOptions } from './dispatcher.ts';
-import { isFinalLine } from './job-events.ts';
+import { isFinalLine } from '../protocol/job-events.ts';
 import { JobService, type QueueHooks } from './job-service.ts';
 import { QueueMonitor } from './queue-monitor.ts';
 import { SessionService } from './session-service.ts';

@@ -4,7 +4,7 @@ import { budgetKey, DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { DurationEstimate } from './eta.ts';
 import { newId, newTimeOrderedId } from './ids.ts';
 import type { Now } from './now.ts';
-import { FINAL_EVENT_STATE, STREAMED_TYPES, type JobEvent } from './job-events.ts';
+import { FINAL_EVENT_STATE, STREAMED_TYPES, type JobEvent } from '../protocol/job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { checkMedia } from './media-signatures.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';

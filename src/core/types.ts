@@ -1,6 +1,6 @@
 /** The nouns of Spaceport (see shared/DESIGN.md). Plain data: persisted as JSON by every engine. */
 
-import type { InputKind } from '../protocol/vocabulary.ts';
+import type { InputKind, JobState } from '../protocol/vocabulary.ts';
 
 export { INPUT_KINDS, type InputKind } from '../protocol/vocabulary.ts';
 
@@ -31,7 +31,7 @@ export interface Space {
   updated_at: number;
 }
 
-export type JobState = 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+export type { JobState } from '../protocol/vocabulary.ts';
 
 /** A file attached to a job or a result; the bytes live in the blob store under `blob`. */
 export interface StoredFile {

@@ -1,4 +1,4 @@
-import { isFinalLine, lineSeq } from '../core/job-events.ts';
+import { isFinalLine, lineSeq } from '../protocol/job-events.ts';
 import type { Engine, EventRange } from '../core/engine-port.ts';
 
 interface Feed {

@@ -1,5 +1,5 @@
 import type { SubmitRequest } from '../core/job-service.ts';
-import { isFinalLine } from '../core/job-events.ts';
+import { isFinalLine } from '../protocol/job-events.ts';
 import type { Subscriber } from '../core/subscriber-router.ts';
 import type { Identity } from '../core/types.ts';
 import type { EventRange } from '../core/engine-port.ts';

@@ -1,4 +1,4 @@
-import type { JobEvent } from '../core/job-events.ts';
+import type { JobEvent } from '../protocol/job-events.ts';
 import { newId } from '../core/ids.ts';
 import type { Now } from '../core/now.ts';
 import type { JobResult, Space } from '../core/types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FINAL_EVENT_STATE, eventLine, isFinalLine, lineType, type JobEvent } from '../../src/core/job-events.ts';
+import { FINAL_EVENT_STATE, eventLine, isFinalLine, lineType, type JobEvent } from '../../src/protocol/job-events.ts';
 
 const EVENTS: JobEvent[] = [
   { type: 'queued', position: 0, eta_ms: null, attempt: 0 },

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { eventLine } from '../../src/core/job-events.ts';
+import { eventLine } from '../../src/protocol/job-events.ts';
 import { JobFeeds } from '../../src/server/job-feeds.ts';
 
 const result = (job: string, seq: number) => eventLine(job, seq, { type: 'result', data: null, files: [] });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
-import { eventLine } from '../../src/core/job-events.ts';
+import { eventLine } from '../../src/protocol/job-events.ts';
 import type { Job } from '../../src/core/types.ts';
 import { createEmbeddedEngine } from '../../src/engine/embedded/embedded-engine.ts';
 import { JobJournal } from '../../src/engine/embedded/job-journal.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventLine, tokenTextLiteral } from '../../src/core/job-events.ts';
+import { eventLine, tokenTextLiteral } from '../../src/protocol/job-events.ts';
 import { WorkerMessage, asStreamed } from '../../src/protocol/worker-messages.ts';
 import { expectSameAsSchema } from '../helpers/fast-path.ts';
 

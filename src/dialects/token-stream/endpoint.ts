@@ -7,7 +7,7 @@ import type { ServerContext } from '../../server/server-context.ts';
 import { Attachments } from '../../server/ws/attachments.ts';
 import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
-import { lineType, tokenTextLiteral } from '../../core/job-events.ts';
+import { lineType, tokenTextLiteral } from '../../protocol/job-events.ts';
 import { JobFollower } from '../../server/job-follower.ts';
 import { TOKEN_STREAM_TYPES, TokenStreamMessage } from './messages.ts';
 

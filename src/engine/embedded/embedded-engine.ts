@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventLog } from '../../core/event-log.ts';
-import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../core/job-events.ts';
+import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
 import { budgetKey, overBudget } from '../../core/budgets.ts';
 import { isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';

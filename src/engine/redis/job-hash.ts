@@ -1,4 +1,4 @@
-import { eventLine, type JobEvent } from '../../core/job-events.ts';
+import { eventLine, type JobEvent } from '../../protocol/job-events.ts';
 import type { Job, JobState } from '../../core/types.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition, type JobEvent } from '../../core/job-events.ts';
+import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';

@@ -1,3 +1,5 @@
+import { FINAL_EVENT_STATE } from '../../protocol/job-events.ts';
+
 /** What the client SDK sees on the wire (docs/protocol.md), typed for callers. */
 
 export interface ResultFile {
@@ -37,7 +39,8 @@ export type RecoveryEvent =
 
 export type JobStreamEvent = JobEvent | RecoveryEvent;
 
-export const FINAL_TYPES: ReadonlySet<string> = new Set(['result', 'failed', 'cancelled', 'timed_out', 'lost']);
+/** The events after which a job's stream has nothing more: the gateway's final events, and the SDK's `lost`. */
+export const FINAL_TYPES: ReadonlySet<string> = new Set([...Object.keys(FINAL_EVENT_STATE), 'lost']);
 
 export interface SpaceStatus {
   type: 'space_status';

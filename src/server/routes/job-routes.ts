@@ -1,4 +1,4 @@
-import { isFinalLine, lineSeq, lineType } from '../../core/job-events.ts';
+import { isFinalLine, lineSeq, lineType } from '../../protocol/job-events.ts';
 import type { Subscriber } from '../../core/subscriber-router.ts';
 import { publicJob } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { isFinalLine, lineType } from '../../core/job-events.ts';
+import { isFinalLine, lineType } from '../../protocol/job-events.ts';
 import { spaceStatus } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';

@@ -1,4 +1,4 @@
-import { isFinalLine, lineHasFiles } from '../../core/job-events.ts';
+import { isFinalLine, lineHasFiles } from '../../protocol/job-events.ts';
 import type { Engine } from '../../core/engine-port.ts';
 import type { Logger } from '../logger.ts';
 import type { Peer } from './peer.ts';

@@ -1,4 +1,4 @@
-import type { JobState } from './types.ts';
+import type { JobState } from './vocabulary.ts';
 
 /**
  * The events of a job's log. On the wire each is one JSON object `{ type, job, seq, ...fields }`,
