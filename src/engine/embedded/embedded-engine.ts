@@ -1,29 +1,27 @@
 import { mkdirSync } from 'node:fs';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventLog } from '../../core/event-log.ts';
 import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
 import { budgetKey, overBudget } from '../../core/budgets.ts';
 import { isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
-import type { Job, JobResult, JobState, Session, WorkerInfo } from '../../core/types.ts';
+import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { Appended, BlobMeta, CredentialKind, CredentialRecord, Engine, EngineOptions, EventRange, LeaseHolder } from '../../core/engine-port.ts';
+import type { Appended, Engine, EngineOptions, EventRange, LeaseHolder } from '../../core/engine-port.ts';
+import { BufferedWrites, type ActiveJob } from './buffered-writes.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import { embeddedBlobs, type BlobOptions } from './embedded-blobs.ts';
+import { embeddedRecords } from './embedded-records.ts';
 import { LocalBus } from './local-bus.ts';
 import { OwnedJobs, budgetOf } from './owned-jobs.ts';
 import { SpaceQueues } from './space-queues.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobJournal } from './job-journal.ts';
-import { jobRow } from './journal-records.ts';
 import { applySegment } from './journal-segment.ts';
 import { SegmentApplier } from './segment-applier.ts';
-import { LiveBlobs } from './live-blobs.ts';
-import { RecentBlobs } from './recent-blobs.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import { UploadLedger } from './upload-ledger.ts';
 
-export interface EmbeddedEngineOptions extends EngineOptions {
+export interface EmbeddedEngineOptions extends EngineOptions, BlobOptions {
   /** Directory holding spaceport.db and blobs/. Created if missing. */
   dataDir: string;
   /** How often buffered (non-final) events and job states join the job journal. @default 50 */
@@ -40,10 +38,6 @@ export interface EmbeddedEngineOptions extends EngineOptions {
    * flush, the checkpoint inside SQLite's commits). @default 0
    */
   checkpointIntervalMs?: number;
-  /** Memory for the bytes of stored blobs not yet read, so a fetch right after a result skips the disk. @default 64 MiB */
-  recentBlobBytes?: number;
-  /** Memory for the files of partial events (live media), newest kept. @default 64 MiB */
-  liveMediaBytes?: number;
   /**
    * Memory for one running job's event log. Past it the oldest events, once in the journal, are
    * let go and read back from SQLite when a client resumes from before them. @default 8 MiB
@@ -53,17 +47,6 @@ export interface EmbeddedEngineOptions extends EngineOptions {
   warn?: (message: string) => void;
 }
 
-interface ActiveJob {
-  job: Job;
-  rank: number;
-  log: EventLog;
-  /** The last seq of its log that is in the journal; -1 until the job's first commit (see submitJob). */
-  journaled: number;
-  /** `<attempt>:<position>` of its last queued event, so a position update that repeats it is skipped. */
-  told?: string;
-  /** The budget it counts against until it ends (owned-jobs.ts), if any. */
-  budget?: string;
-}
 
 /**
  * The default engine: one process, state in memory, everything that must survive a restart on
@@ -89,26 +72,15 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const applier = new SegmentApplier(store, dbFile, options.checkpointIntervalMs ?? 0, () => store.autoCheckpoint(1000));
   if (options.checkpointIntervalMs) store.autoCheckpoint(0);
 
-  const blobPath = (id: string) => join(options.dataDir, 'blobs', id);
-  const recentBlobs = new RecentBlobs(options.recentBlobBytes ?? 64 * 1024 * 1024);
-  const liveBlobs = new LiveBlobs(options.liveMediaBytes ?? 64 * 1024 * 1024, options.liveMediaMs ?? 60_000);
-  const removeBlob = async (id: string) => {
-    recentBlobs.delete(id);
-    await unlink(blobPath(id)).catch(() => {});
-  };
-  const uploads = new UploadLedger();
-  for (const meta of store.unclaimedBlobs()) uploads.add(meta);
+  const { close: closeBlobs, removeBlob, ...blobs } = embeddedBlobs(options.dataDir, store, options);
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const maxEventBytes = options.maxEventBytesPerJob ?? 8 * 1024 * 1024;
   const bus = new LocalBus();
 
-  const spaces = new Map(store.allSpaces().map((s) => [s.id, s]));
-  const sessions = new Map(store.allSessions().map((s) => [s.id, s]));
-  const users = new Map(store.allUsers().map((u) => [u.id, u]));
-  const credentials = new Map(store.allCredentials().map((c) => [c.id, c]));
   const workers = new Map<string, WorkerInfo>();
   const active = new Map<string, ActiveJob>();
   const queues = new SpaceQueues(store.maxRank());
+  const records = embeddedRecords(store, (spaceId) => queues.dropSpace(spaceId), removeBlob);
   const owned = new OwnedJobs();
   /** The job no longer counts against its caller's budget (it ended, or was never accepted). */
   const unown = (a: ActiveJob) => {
@@ -130,77 +102,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (job.state === 'queued') queues.insert(job.space_id, job.id, rank);
   }
 
-  /** Jobs whose in-between state changes are not on disk yet. */
-  const dirty = new Set<ActiveJob>();
-  /** Accepted jobs with events not in the journal yet (a job's first commit, in submitJob, takes all it has by then). */
-  const unjournaled = new Set<ActiveJob>();
-  /** A job's events since its last commit, straight from its log, and the trim of those the log let go. */
-  const journalEvents = (a: ActiveJob) => {
-    for (const run of a.log.runs(Math.max(a.journaled, 0) + 1)) journal.putRun(a.job.id, run.firstSeq, run.count, run.bytes);
-    // What the log forgot (its count bound), not what it let go of to save memory: that is stored.
-    if (a.log.keptFrom > 1) journal.trimEvents(a.job.id, a.log.keptFrom);
-  };
-  /** Buffered job states and events, into the journal's commit being gathered. */
-  const writePending = () => {
-    for (const a of dirty) {
-      // A job whose row cannot be written (nothing the edge lets in should do that) is left out
-      // and reported, not retried forever in front of every other job's writes.
-      const err = journal.attempt(() => persist(a));
-      if (err !== undefined) {
-        dirty.delete(a);
-        options.warn?.(`Job ${a.job.id} could not be written to the job journal: ${(err as Error).message}`);
-      }
-    }
-    for (const a of unjournaled) journalEvents(a);
-  };
-  /** After the commit of writePending is on disk (it throws otherwise, and all is tried again next time). */
-  const pendingWritten = () => {
-    dirty.clear();
-    for (const a of unjournaled) a.journaled = a.log.lastSeq;
-    unjournaled.clear();
-  };
-  /** The buffered writes join the journal (on a timer, and before a segment is handed over). */
-  const journalPending = () => {
-    if (unjournaled.size === 0 && dirty.size === 0) return;
-    journal.commit(writePending);
-    pendingWritten();
-  };
-  /** SQLite has everything journaled so far once this settles. */
-  let applied: Promise<void> = Promise.resolve();
-  /**
-   * The buffered writes join the journal, and its segment goes to SQLite. Resolves once SQLite
-   * has everything written so far. Runs on a timer, and before anything is read from SQLite or
-   * deleted there.
-   */
-  const flush = async (): Promise<void> => {
-    journalPending();
-    const segment = journal.rotate();
-    // With nothing new, what was handed over last may still be on its way to SQLite.
-    if (segment) applied = applier.apply(segment);
-    else if (applier.blocked) applied = applier.retry();
-    return applied;
-  };
-  let lastWarned = 0;
-  const warnOnce = (what: string, err: unknown) => {
-    // Once a failure starts, and then every 10 s while it lasts (it is tried each time).
-    if (Date.now() - lastWarned < 10_000) return;
-    lastWarned = Date.now();
-    options.warn?.(`${what}: ${(err as Error).message}`);
-  };
-  const journalTimer = setInterval(() => {
-    try {
-      journalPending();
-    } catch (err) {
-      warnOnce('Buffered job events could not be written to the job journal; they are tried again', err);
-    }
-  }, options.flushIntervalMs ?? 50);
-  journalTimer.unref();
-  const applyTimer = setInterval(() => {
-    flush().catch((err) => warnOnce('The job journal could not be applied to SQLite; it stays on disk and is tried again', err));
-  }, options.applyIntervalMs ?? 1000);
-  applyTimer.unref();
-
-  const persist = (a: ActiveJob) => journal.putJobRow(jobRow(a.job, a.rank));
+  const writes = new BufferedWrites(journal, applier, { flushMs: options.flushIntervalMs ?? 50, applyMs: options.applyIntervalMs ?? 1000 }, options.warn);
+  const { dirty, unjournaled } = writes;
+  const flush = () => writes.flush();
   const newJobs = new GroupCommit(journal);
   const copy = (job: Job): Job => ({ ...job });
 
@@ -217,9 +121,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   function shed(a: ActiveJob): void {
     if (a.journaled < 0) return; // not accepted yet: nothing of it is stored
     try {
-      if (a.journaled < a.log.lastSeq) journalPending();
+      if (a.journaled < a.log.lastSeq) writes.journalPending();
     } catch (err) {
-      warnOnce('Buffered job events could not be written to the job journal; they are tried again', err);
+      writes.warnOnce('Buffered job events could not be written to the job journal; they are tried again', err);
     }
     a.log.shed(maxEventBytes, a.journaled);
   }
@@ -240,8 +144,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (event.type === 'cancelled') job.error = { code: 'cancelled', message: event.reason };
     dirty.delete(a);
     journal.commit(() => {
-      journalEvents(a);
-      persist(a);
+      writes.journalEvents(a);
+      writes.persist(a);
     });
     a.journaled = a.log.lastSeq;
     unjournaled.delete(a);
@@ -277,54 +181,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   return {
     instanceId: newId('gw'),
-
-    async listSpaces() {
-      return [...spaces.values()].sort((a, b) => a.name.localeCompare(b.name));
-    },
-    getSpace(name) {
-      for (const s of spaces.values()) if (s.name === name) return s;
-      return null;
-    },
-    async getSpaceById(id) {
-      return spaces.get(id) ?? null;
-    },
-    async createSpace(space) {
-      if (await this.getSpace(space.name)) throw new SpaceportError('space_exists', `A space named "${space.name}" already exists.`);
-      store.putSpace(space);
-      spaces.set(space.id, space);
-    },
-    async updateSpace(space) {
-      const other = await this.getSpace(space.name);
-      if (other && other.id !== space.id) throw new SpaceportError('space_exists', `A space named "${space.name}" already exists.`);
-      store.putSpace(space);
-      spaces.set(space.id, space);
-    },
-    async deleteSpace(id) {
-      store.deleteSpace(id);
-      spaces.delete(id);
-      queues.dropSpace(id);
-      for (const [cid, c] of credentials) if (c.space_id === id) credentials.delete(cid);
-    },
-
-    async createCredential(record) {
-      store.putCredential(record);
-      credentials.set(record.id, record);
-    },
-    async listCredentials(kind: CredentialKind, spaceId?: string) {
-      return [...credentials.values()].filter((c) => c.kind === kind && (spaceId === undefined || c.space_id === spaceId));
-    },
-    async findCredential(hash) {
-      for (const c of credentials.values()) if (c.hash === hash && c.revoked_at === null) return c;
-      return null;
-    },
-    async revokeCredential(id) {
-      const c = credentials.get(id);
-      if (!c || c.revoked_at !== null) return false;
-      const revoked: CredentialRecord = { ...c, revoked_at: Date.now() };
-      store.putCredential(revoked);
-      credentials.set(id, revoked);
-      return true;
-    },
+    ...records,
+    ...blobs,
 
     async submitJob(job, maxQueue, firstEvent, onQueued, quota) {
       if (queues.length(job.space_id) >= maxQueue) {
@@ -342,8 +200,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       try {
         // The row and the events so far, in one commit; from then on the job's events are flushed like any.
         await newJobs.commit(() => {
-          persist(a);
-          journalEvents(a);
+          writes.persist(a);
+          writes.journalEvents(a);
           // Unless it ended already, in a commit of its own.
           if (a.journaled < 0) a.journaled = a.log.lastSeq;
         });
@@ -475,76 +333,6 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return ids.length;
     },
 
-    async createUser(user) {
-      if (await this.findUser(user.username)) throw new SpaceportError('user_exists', `A user named "${user.username}" already exists.`);
-      store.putUser(user);
-      users.set(user.id, { ...user });
-    },
-    async getUser(id) {
-      const u = users.get(id);
-      return u ? { ...u } : null;
-    },
-    async findUser(username) {
-      const wanted = username.toLowerCase();
-      for (const u of users.values()) if (u.username.toLowerCase() === wanted) return { ...u };
-      return null;
-    },
-    async listUsers() {
-      return [...users.values()].map((u) => ({ ...u })).sort((a, b) => a.username.localeCompare(b.username));
-    },
-    async updateUser(user) {
-      const other = await this.findUser(user.username);
-      if (other && other.id !== user.id) throw new SpaceportError('user_exists', `A user named "${user.username}" already exists.`);
-      store.putUser(user);
-      users.set(user.id, { ...user });
-    },
-    async deleteUser(id) {
-      if (!users.delete(id)) return false;
-      store.deleteUser(id);
-      for (const c of credentials.values()) if (c.user_id === id && c.revoked_at === null) await this.revokeCredential(c.id);
-      return true;
-    },
-
-    async createSession(session) {
-      const stored: Session = { ...session, images: [], job_ids: [] };
-      store.putSession(stored);
-      sessions.set(session.id, stored);
-    },
-    async getSession(id) {
-      const s = sessions.get(id);
-      return s ? structuredClone(s) : null;
-    },
-    async listSessions() {
-      return [...sessions.values()].map((s) => structuredClone(s));
-    },
-    async addSessionImage(id, image, now) {
-      const s = sessions.get(id);
-      if (!s || s.expires_at <= now) throw new SpaceportError('session_not_found', `No session has id "${id}".`);
-      if (s.status !== 'open') throw new SpaceportError('session_closed');
-      if (s.images.length >= s.max_images) throw new SpaceportError('session_full', `Session ${id} already has ${s.max_images} images.`);
-      s.images.push(image);
-      store.putSession(s);
-      return s.images.length;
-    },
-    async updateSession(id, patch) {
-      const s = sessions.get(id);
-      if (!s) throw new SpaceportError('session_not_found', `No session has id "${id}".`);
-      if (patch.status) s.status = patch.status;
-      if (patch.generated_through !== undefined) s.generated_through = patch.generated_through;
-      if (patch.job_id) s.job_ids.push(patch.job_id);
-      store.putSession(s);
-    },
-    async deleteSession(id) {
-      if (!sessions.delete(id)) return false;
-      for (const blob of store.deleteSession(id)) await removeBlob(blob);
-      return true;
-    },
-    async purgeExpiredSessions(now) {
-      let n = 0;
-      for (const s of [...sessions.values()]) if (s.expires_at <= now && (await this.deleteSession(s.id))) n++;
-      return n;
-    },
-
     putWorker(info: WorkerInfo) {
       workers.set(info.id, { ...info });
     },
@@ -555,51 +343,6 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return [...workers.values()];
     },
 
-    async putBlob(meta: BlobMeta, bytes: Buffer) {
-      // Write then rename, so a crash never leaves a half-written blob under its id.
-      const tmp = `${blobPath(meta.id)}.tmp`;
-      await writeFile(tmp, bytes);
-      await rename(tmp, blobPath(meta.id));
-      store.putBlob(meta);
-      recentBlobs.put(meta.id, bytes);
-    },
-    async putUpload(meta: BlobMeta, file: string) {
-      // The upload was streamed to a file in the data directory: moved in, never read into memory.
-      await rename(file, blobPath(meta.id));
-      store.putBlob(meta);
-      uploads.add(meta);
-    },
-    async claimUpload(id, jobId) {
-      if (!uploads.remove(id)) return;
-      const meta = store.getBlob(id);
-      if (meta && meta.job_id === null) store.putBlob({ ...meta, job_id: jobId });
-    },
-    async uploadedBytes(owner) {
-      return uploads.bytes(owner);
-    },
-    async purgeUploadsBefore(before) {
-      const ids = uploads.storedBefore(before);
-      for (const id of ids) {
-        uploads.remove(id);
-        store.deleteBlob(id);
-        await removeBlob(id);
-      }
-      return ids.length;
-    },
-    async putLiveBlob(meta: BlobMeta, bytes: Buffer) {
-      liveBlobs.put(meta, bytes);
-    },
-    reserveLiveBlob: (size) => liveBlobs.reserve(size),
-    lendLiveBlob: (id) => liveBlobs.lend(id),
-    async getBlob(id) {
-      const live = liveBlobs.get(id);
-      if (live) return live;
-      const meta = store.getBlob(id);
-      if (!meta) return null;
-      const bytes = recentBlobs.take(id) ?? (await readFile(blobPath(id)).catch(() => null));
-      return bytes ? { meta, bytes } : null;
-    },
-
     publish: (channel, message) => bus.publish(channel, message),
     publishEvent: (spaceId, jobId, ownerId, line) => bus.publishEvent(spaceId, jobId, ownerId, line),
     subscribe: (listener) => bus.subscribe(listener),
@@ -607,12 +350,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(journalTimer);
-      clearInterval(applyTimer);
+      writes.stop();
       newJobs.commitNow();
       await flush().catch(() => {}); // what SQLite could not take stays in the journal for the next start
       bus.clear();
-      liveBlobs.close();
+      closeBlobs();
       await applier.stop();
       journal.close();
       store.close();

@@ -1,13 +1,14 @@
 import { Redis } from 'ioredis';
 import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
-import type { Job, JobState, Session, SessionImage, Space, WorkerInfo } from '../../core/types.ts';
+import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { BlobMeta, BusListener, CredentialRecord, Engine, EventRange, UserRecord } from '../../core/engine-port.ts';
 import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
 import { PublishBatches, splitBatch } from './publish-batches.ts';
 import { StreamBatches } from './stream-batches.ts';
 import { redisConnectionCounts } from './redis-connections.ts';
+import { redisSessions } from './redis-sessions.ts';
 import { redisUploads } from './redis-uploads.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, RELEASE, RENEW, SUBMIT } from './scripts.ts';
@@ -121,19 +122,6 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const putUser = async (user: UserRecord) =>
     void (await run('PUT_NAMED', ['users', 'user-names', user.id, user.username.toLowerCase(), JSON.stringify(user), 'user_exists', 'username', '1']));
   const getJob = async (id: string) => jobFromHash(await redis.hgetall(`${P}job:${id}`));
-  const loadSession = async (id: string): Promise<Session | null> => {
-    const [hash, images, jobs] = await Promise.all([redis.hgetall(`${P}session:${id}`), redis.lrange(`${P}session-images:${id}`, 0, -1), redis.lrange(`${P}session-jobs:${id}`, 0, -1)]);
-    if (!hash.body) return null;
-    return {
-      ...(JSON.parse(hash.body) as Omit<Session, (typeof SESSION_FIELDS)[number]>),
-      status: hash.status as Session['status'],
-      expires_at: Number(hash.expires_at),
-      max_images: Number(hash.max_images),
-      generated_through: Number(hash.generated_through),
-      images: images.map((i) => JSON.parse(i) as SessionImage),
-      job_ids: jobs,
-    };
-  };
   let closed = false;
 
   const engine: Engine = {
@@ -313,39 +301,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return true;
       }),
 
-    createSession: (session) =>
-      guard(async () => {
-        const body: Record<string, unknown> = { ...session };
-        for (const f of SESSION_FIELDS) delete body[f];
-        await redis
-          .multi()
-          .hset(`${P}session:${session.id}`, { body: JSON.stringify(body), status: session.status, expires_at: session.expires_at, max_images: session.max_images, generated_through: session.generated_through })
-          .zadd(`${P}sessions`, session.expires_at, session.id)
-          .exec();
-      }),
-    getSession: (id) => guard(() => loadSession(id)),
-    listSessions: () =>
-      guard(async () => {
-        const ids = await redis.zrange(`${P}sessions`, '0', '-1');
-        return (await Promise.all(ids.map(loadSession))).filter((s): s is Session => s !== null);
-      }),
-    addSessionImage: (id, image, now) => guard(async () => Number(await run('ADD_SESSION_IMAGE', [id, JSON.stringify(image), now]))),
-    updateSession: (id, patch) =>
-      guard(async () => {
-        if (!(await redis.exists(`${P}session:${id}`))) throw new SpaceportError('session_not_found', `No session has id "${id}".`);
-        const tx = redis.multi();
-        if (patch.status) tx.hset(`${P}session:${id}`, 'status', patch.status);
-        if (patch.generated_through !== undefined) tx.hset(`${P}session:${id}`, 'generated_through', patch.generated_through);
-        if (patch.job_id) tx.rpush(`${P}session-jobs:${id}`, patch.job_id);
-        await tx.exec();
-      }),
-    deleteSession: (id) => guard(async () => Number(await run('DELETE_SESSION', [id])) === 1),
-    purgeExpiredSessions: (now) =>
-      guard(async () => {
-        let n = 0;
-        for (const id of await redis.zrangebyscore(`${P}sessions`, '-inf', String(now))) if (Number(await run('DELETE_SESSION', [id])) === 1) n++;
-        return n;
-      }),
+    ...redisSessions(redis, P, guard, run),
 
     putWorker: (info: WorkerInfo) => guard(async () => void (await redis.hset(`${P}workers`, info.id, JSON.stringify(info)))),
     removeWorker: (id) => guard(async () => void (await redis.hdel(`${P}workers`, id))),
@@ -407,4 +363,3 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 const FINAL_STATES: Record<string, true> = { completed: true, failed: true, cancelled: true, timed_out: true };
 const SCRIPT_ERRORS = { queue_full: true, quota_exceeded: true, space_exists: true, user_exists: true, session_not_found: true, session_closed: true, session_full: true } as const;
 
-const SESSION_FIELDS = ['status', 'expires_at', 'max_images', 'generated_through', 'images', 'job_ids'] as const;
