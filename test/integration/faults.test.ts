@@ -60,7 +60,14 @@ describe('slots and lost workers', () => {
     expect(result.data.worker).toBe('rescuer');
     const job = await gw.http('GET', `/v1/jobs/${accepted.job}`);
     expect(job.body).toMatchObject({ state: 'completed', attempt: 2 });
-    await until('no stray result', async () => true);
+    // The job's own log, replayed from its start (the stream ends after its final event), holds
+    // exactly one result and no other end: no second holder's events were appended.
+    const replay = await (await fetch(`${gw.url}/v1/jobs/${accepted.job}/events`)).text();
+    expect(replay.match(/^event: result$/gm)).toHaveLength(1);
+    expect(replay.match(/^event: (failed|cancelled|timed_out)$/gm)).toBeNull();
+    // And the client heard it once: everything published before its ping's answer has reached it.
+    client.send({ type: 'ping', id: 'fence' });
+    await client.wait('the fence', (m) => m.type === 'pong' && m.id === 'fence');
     expect(client.of('result')).toHaveLength(1);
     const seqs = client.messages.filter((m) => m.job === accepted.job && m.seq).map((m) => m.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));

@@ -1,0 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Every temporary file and folder a run makes — data directories, journals, sockets of spawned
+ * gateways — goes under one folder of its own (TMPDIR, which the test files and every process
+ * they start inherit), removed when the run ends, whatever each test did or failed to clean.
+ */
+export default function setup(): () => void {
+  const root = mkdtempSync(join(tmpdir(), 'spaceport-tests-'));
+  process.env.TMPDIR = root;
+  return () => rmSync(root, { recursive: true, force: true });
+}
