@@ -133,11 +133,14 @@ export class JobService {
       },
       quota,
     );
-    // A job that could not be made durable was not accepted: a worker that took it meanwhile stops.
-    const appended = await submitted.catch((err: unknown) => {
+    let appended: Awaited<typeof submitted>;
+    try {
+      appended = await submitted;
+    } catch (err) {
+      // A job that could not be made durable was not accepted: a worker that took it meanwhile stops.
       if (dispatched) this.control({ op: 'withdrawn', job: job.id });
       throw err;
-    });
+    }
     // Uploads it names are the job's from now on: kept and deleted with it, no longer the caller's to store.
     for (const f of req.files) if ('blob' in f) await this.engine.claimUpload(f.blob, job.id);
     this.publish(job.space_id, job.id, who.id, appended.line);
