@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { canTransition } from '../src/core/job-state.ts';
 import type { JobEvent } from '../src/protocol/job-events.ts';
 import type { Job, Session, Space } from '../src/core/types.ts';
 import type { Engine } from '../src/core/engine-port.ts';
@@ -140,6 +141,59 @@ export function runEngineContract(
       const exhausted = await engine.releaseJob(a.id, { workerId: 'w2', attempt: 2 }, queued, lost);
       expect(exhausted).toMatchObject({ requeued: false });
       expect(await engine.getJob(a.id)).toMatchObject({ state: 'failed', error: { code: 'worker_lost' } });
+      await engine.close();
+    });
+
+    it('moves jobs only along the state machine, and a finished job no further', async () => {
+      const { engine } = await makeEngine();
+      const s = space('machine');
+      await engine.createSpace(s);
+      const stateOf = async (id: string) => (await engine.getJob(id))!.state;
+      /** The states a job passes through, each step checked against core/job-state.ts. */
+      const walk = async (id: string, steps: Array<() => Promise<unknown>>) => {
+        const seen = [await stateOf(id)];
+        for (const step of steps) {
+          await step();
+          const now = await stateOf(id);
+          expect(canTransition(seen.at(-1)!, now), `${seen.at(-1)} → ${now}`).toBe(true);
+          seen.push(now);
+        }
+        return seen;
+      };
+      const a = job(s);
+      await engine.submitJob(a, 10, queued);
+      const w1 = { workerId: 'w1', attempt: 1 };
+      const w2 = { workerId: 'w2', attempt: 2 };
+      expect(
+        await walk(a.id, [
+          async () => engine.claimJob([s.id], 'w1', 60_000),
+          async () => engine.appendEvent(a.id, { type: 'started', attempt: 1, worker: 'w1' }, w1),
+          () => engine.releaseJob(a.id, w1, (p) => ({ ...queued(p), attempt: 1 }), lost),
+          async () => engine.claimJob([s.id], 'w2', 60_000),
+          async () => engine.appendEvent(a.id, { type: 'result', data: 1, files: [] }, w2, { data: 1, files: [] }),
+        ]),
+      ).toEqual(['queued', 'assigned', 'running', 'queued', 'assigned', 'completed']);
+      // Finished: nothing moves it, and nothing claims it.
+      expect(await engine.appendEvent(a.id, { type: 'failed', code: 'x', message: 'late' }, w2)).toBeNull();
+      expect(await engine.endJob(a.id, { type: 'cancelled', reason: 'late' })).toBeNull();
+      expect(await engine.releaseJob(a.id, w2, queued, lost)).toBeNull();
+      expect(await engine.claimJob([s.id], 'w3', 60_000)).toBeNull();
+      expect(await stateOf(a.id)).toBe('completed');
+      // The other ends: a queued job cancelled, a held one timed out, a running one failed by its worker.
+      const [b, c, d] = [job(s), job(s), job(s)];
+      await engine.submitJob(b, 10, queued);
+      expect(await walk(b.id, [() => engine.endJob(b.id, { type: 'cancelled', reason: 'test' })])).toEqual(['queued', 'cancelled']);
+      await engine.submitJob(c, 10, queued);
+      await engine.submitJob(d, 10, queued);
+      expect(await walk(c.id, [async () => engine.claimJob([s.id], 'w4', 60_000), () => engine.endJob(c.id, { type: 'timed_out', message: 'test' })])).toEqual(['queued', 'assigned', 'timed_out']);
+      const w5 = { workerId: 'w5', attempt: 1 };
+      expect(
+        await walk(d.id, [
+          async () => engine.claimJob([s.id], 'w5', 60_000),
+          async () => engine.appendEvent(d.id, { type: 'started', attempt: 1, worker: 'w5' }, w5),
+          async () => engine.appendEvent(d.id, { type: 'failed', code: 'worker_error', message: 'test' }, w5),
+        ]),
+      ).toEqual(['queued', 'assigned', 'running', 'failed']);
       await engine.close();
     });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EventLog } from '../../core/event-log.ts';
 import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
 import { budgetKey, overBudget } from '../../core/budgets.ts';
-import { isLeased } from '../../core/job-state.ts';
+import { canTransition, isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
@@ -107,6 +107,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const flush = () => writes.flush();
   const newJobs = new GroupCommit(journal);
   const copy = (job: Job): Job => ({ ...job });
+  /** Every change of a job's state goes through core's state machine (a step outside it is a bug of ours, not input). */
+  const moveTo = (a: ActiveJob, to: JobState) => {
+    if (!canTransition(a.job.state, to)) throw new Error(`job ${a.job.id}: ${a.job.state} → ${to} is not a step of the job state machine`);
+    a.job.state = to;
+  };
 
   function append(a: ActiveJob, event: JobEvent): Appended {
     const seq = a.log.nextSeq;
@@ -133,7 +138,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const appended = append(a, event);
     const job = a.job;
     if (job.state === 'queued') queues.remove(job.space_id, job.id);
-    job.state = FINAL_EVENT_STATE[event.type]!;
+    moveTo(a, FINAL_EVENT_STATE[event.type]!);
     job.finished_at = Date.now();
     // Cleared, not deleted: a delete turns the object into a slow dictionary, and this one is
     // serialised (the journal) and copied (reads) from here on.
@@ -220,7 +225,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       const id = queues.takeHead(spaceIds);
       if (id === null) return null;
       const a = active.get(id)!;
-      a.job.state = 'assigned';
+      moveTo(a, 'assigned');
       a.job.attempt += 1;
       a.job.worker_id = workerId;
       a.job.lease_expires = Date.now() + leaseMs;
@@ -247,7 +252,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       }
       const appended = append(a, event);
       if (event.type === 'started' && a.job.state === 'assigned') {
-        a.job.state = 'running';
+        moveTo(a, 'running');
         a.job.started_at = Date.now();
         dirty.add(a);
       }
@@ -258,7 +263,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       const a = active.get(jobId);
       if (!holds(a, holder)) return null;
       if (a.job.attempt >= a.job.max_attempts) return { ...finish(a, exhausted), requeued: false };
-      a.job.state = 'queued';
+      moveTo(a, 'queued');
       // Cleared, not deleted (see finish).
       a.job.worker_id = undefined;
       a.job.lease_expires = undefined;
