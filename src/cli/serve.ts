@@ -40,7 +40,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     logLevel: process.env.LOG_LEVEL ?? 'info',
     // The store's own process keeps SQLite's multi-millisecond writes off the event loop.
     checkpointIntervalMs: numberFromEnv('SPACEPORT_CHECKPOINT_MS') ?? 200,
-    ...defined({ flushIntervalMs: numberFromEnv('SPACEPORT_FLUSH_MS'), applyIntervalMs: numberFromEnv('SPACEPORT_APPLY_MS'), liveMediaMs: numberFromEnv('SPACEPORT_LIVE_MEDIA_MS'), liveMediaBytes: numberFromEnv('SPACEPORT_LIVE_MEDIA_BYTES'), maxEventBytesPerJob: numberFromEnv('SPACEPORT_MAX_EVENT_BYTES'), youngCollectionBytes: numberFromEnv('SPACEPORT_YOUNG_GC_BYTES') }),
+    // The process is ours: young collections for binary frames on (a library user opts in).
+    youngCollectionBytes: numberFromEnv('SPACEPORT_YOUNG_GC_BYTES') ?? 8 * 1024 * 1024,
+    ...defined({ flushIntervalMs: numberFromEnv('SPACEPORT_FLUSH_MS'), applyIntervalMs: numberFromEnv('SPACEPORT_APPLY_MS'), liveMediaMs: numberFromEnv('SPACEPORT_LIVE_MEDIA_MS'), liveMediaBytes: numberFromEnv('SPACEPORT_LIVE_MEDIA_BYTES'), maxEventBytesPerJob: numberFromEnv('SPACEPORT_MAX_EVENT_BYTES') }),
     allowedOrigins: flags.allowedOrigin ?? (process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? []),
     trustedProxies: flags.trustedProxy ?? (process.env.SPACEPORT_TRUSTED_PROXIES?.split(',').filter(Boolean) ?? []),
     signIn: defined({

@@ -83,8 +83,8 @@ export interface GatewayConfig {
   /**
    * A young-generation garbage collection is asked for after this many bytes of binary WebSocket
    * data received into new Buffers, so they are freed before they can set off full collections
-   * (young-collector.ts).
-   * 0 turns it off. @default 8 MiB
+   * (young-collector.ts). It changes V8 flags for the whole process, so a program that starts a
+   * gateway opts in: 0 (off) unless set; `spaceport serve` sets 8 MiB. @default 0
    */
   youngCollectionBytes: number;
   /** The spaces the documented dialects hand their work to (docs/dialects.md). */
@@ -178,7 +178,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     applyIntervalMs: options.applyIntervalMs ?? 1000,
     liveMediaMs: options.liveMediaMs ?? 60_000,
     liveMediaBytes: options.liveMediaBytes ?? 64 * MiB,
-    youngCollectionBytes: options.youngCollectionBytes ?? 8 * MiB,
+    youngCollectionBytes: options.youngCollectionBytes ?? 0,
     redis: options.redis,
     dialects: { ...DEFAULT_DIALECT_SPACES, ...options.dialects },
     logLevel: options.logLevel ?? 'info',
