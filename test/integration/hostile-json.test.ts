@@ -92,6 +92,17 @@ describe.each(['embedded', 'redis'] as const)('hostile JSON on every entry point
     ws.close();
   });
 
+  it('/ws/lip-sync process options: validation_error, and the socket keeps answering', async () => {
+    const ws = await WsPeer.open(`${gw.ws}/ws/lip-sync`);
+    await ws.wait('greeting', (m) => m.type === 'connection');
+    const error = await refused(ws, `{"type":"process","audio_base64":"AAAA","image_base64":"${png}","options":{"model_type":${DEEP}}}`, (m) => m.type === 'error', {
+      send: { type: 'ping' },
+      pong: (m) => m.type === 'pong',
+    });
+    expect(error.error_type).toBe('validation_error');
+    ws.close();
+  });
+
   it('a worker’s result and partial data, native and remote app: refused, the job still held and then finished', async () => {
     const { worker, client, job } = await gw.heldJob('text');
     for (const type of ['partial', 'result']) {
