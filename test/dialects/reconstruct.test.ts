@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 import { runPython } from '../helpers/processes.ts';
+import { until } from '../helpers/latch.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 // Driven as shared/seeds/004 shows: POST /ws/session/create with query parameters, then a socket
@@ -112,8 +113,8 @@ describe('reconstruct dialect (sessions + /ws/reconstruct/{session_id})', () => 
     ws.send({ type: 'image', data: (await image(9, 9, 9)).toString('base64') });
     ws.send({ type: 'image', data: (await image(9, 9, 9)).toString('base64') });
     expect((await ws.wait('full', (m) => m.type === 'error')).message).toMatch(/already has 1 images/);
-    await new Promise((r) => setTimeout(r, 1300));
-    expect((await gw.http('GET', `/ws/session/${session.session_id}`)).status).toBe(404);
+    // Its second runs out: from then on it is gone (asked until it is, not after a guessed sleep).
+    await until('the session to expire', async () => (await gw.http('GET', `/ws/session/${session.session_id}`)).status === 404 || undefined, 5000);
     ws.close();
   });
 
