@@ -1,5 +1,4 @@
 import { settle, type Benchmark } from './benchmark.ts';
-import type { Target } from './targets/target.ts';
 
 export interface LongStreamResult {
   /** JS heap growth (after a full GC) per token over the first half of the stream, in bytes. */

@@ -75,7 +75,12 @@ try {
   if (benchmarks.some((b) => b.key === 'binaryMedia' || b.key === 'mediaMemory')) targets.push(await storedMediaTarget());
   const results = await measure(targets);
   const ratios = ratiosOf(results);
-  console.log(`Spaceport benchmarks — node ${process.version}, ${cpus().length} cores, ${sizes.rounds} round(s) (${sizes.steadyRounds} for ${benchmarks.filter((b) => b.steady).map((b) => b.key).join(', ')}), medians\n`);
+  console.log(
+    `Spaceport benchmarks — node ${process.version}, ${cpus().length} cores, ${sizes.rounds} round(s) (${sizes.steadyRounds} for ${benchmarks
+      .filter((b) => b.steady)
+      .map((b) => b.key)
+      .join(', ')}), medians\n`,
+  );
   printReport(benchmarks, sizes, targets, results, ratios);
   if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, sizes, results, ratios }, null, 2));
 } catch (err) {

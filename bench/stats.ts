@@ -12,5 +12,13 @@ export function round(value: number, digits = 2): number {
 
 /** Median of each numeric field over the rounds: one noisy round does not decide the result. */
 export function medianOf(runs: Record<string, number>[]): Record<string, number> {
-  return Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, quantile(runs.map((r) => r[k]!), 0.5)]));
+  return Object.fromEntries(
+    Object.keys(runs[0]!).map((k) => [
+      k,
+      quantile(
+        runs.map((r) => r[k]!),
+        0.5,
+      ),
+    ]),
+  );
 }

@@ -27,9 +27,31 @@ export function runEngineContract(
     leasesSurviveReopen?: boolean;
   }>,
 ): void {
-  const space = (n: string): Space => ({ id: `space_${n}`, name: n, description: '', inputs: { prompt: { max_bytes: 100, mime: [] } }, timeout_s: 60, max_queue: 3, max_attempts: 2, access: 'public', created_at: 1, updated_at: 1 });
+  const space = (n: string): Space => ({
+    id: `space_${n}`,
+    name: n,
+    description: '',
+    inputs: { prompt: { max_bytes: 100, mime: [] } },
+    timeout_s: 60,
+    max_queue: 3,
+    max_attempts: 2,
+    access: 'public',
+    created_at: 1,
+    updated_at: 1,
+  });
   let seq = 0;
-  const job = (s: Space): Job => ({ id: `job_${++seq}_${Math.random().toString(36).slice(2)}`, space_id: s.id, space: s.name, owner: { kind: 'anonymous', id: 'anonymous', name: 'anonymous' }, state: 'queued', attempt: 0, max_attempts: s.max_attempts, inputs: { files: [] }, created_at: Date.now(), deadline: Date.now() + 60_000 });
+  const job = (s: Space): Job => ({
+    id: `job_${++seq}_${Math.random().toString(36).slice(2)}`,
+    space_id: s.id,
+    space: s.name,
+    owner: { kind: 'anonymous', id: 'anonymous', name: 'anonymous' },
+    state: 'queued',
+    attempt: 0,
+    max_attempts: s.max_attempts,
+    inputs: { files: [] },
+    created_at: Date.now(),
+    deadline: Date.now() + 60_000,
+  });
   const queued = (position: number): JobEvent => ({ type: 'queued', position, eta_ms: null, attempt: 0 });
   const lost: JobEvent = { type: 'failed', code: 'worker_lost', message: 'lost' };
   /** A space of its own with one job in it, claimed by worker `w`: the job and its holder. */
@@ -234,7 +256,10 @@ export function runEngineContract(
       if (!engine.appendStreamed) return void (await engine.close()); // optional (the embedded engine answers at once instead)
       const { j, h } = await heldJob(engine, 'streamed');
       const got: Array<{ owner: string; line: { seq: number; type: string; text?: string } }> = [];
-      const off = engine.subscribe({ message: () => {}, jobEvent: (_s, jobId, owner, line) => void (jobId === j.id && got.push({ owner, line: JSON.parse(line) })) });
+      const off = engine.subscribe({
+        message: () => {},
+        jobEvent: (_s, jobId, owner, line) => void (jobId === j.id && got.push({ owner, line: JSON.parse(line) })),
+      });
       const started = await engine.appendEvent(j.id, { type: 'started', attempt: 1, worker: 'w' }, h);
       engine.publishEvent(j.space_id, j.id, 'owner_1', started!.line);
       const route = { id: j.id, spaceId: j.space_id, ownerId: 'owner_1' };
@@ -265,7 +290,10 @@ export function runEngineContract(
       const off = engine.subscribe({ message: () => {}, jobEvent: (_s, jobId, _o, line) => void (jobId === j.id && got.push(JSON.parse(line).seq)) });
       const route = { id: j.id, spaceId: j.space_id, ownerId: 'owner_1' };
       // As a worker sends them: started and its first tokens in one read.
-      const kept = [engine.appendStreamed(route, { type: 'started', attempt: 1, worker: 'w' }, h), ...Array.from({ length: 50 }, (_, i) => engine.appendStreamed!(route, { type: 'token', text: `t${i}` }, h))];
+      const kept = [
+        engine.appendStreamed(route, { type: 'started', attempt: 1, worker: 'w' }, h),
+        ...Array.from({ length: 50 }, (_, i) => engine.appendStreamed!(route, { type: 'token', text: `t${i}` }, h)),
+      ];
       expect(await Promise.all(kept)).toEqual(kept.map(() => true));
       expect(await engine.getJob(j.id)).toMatchObject({ state: 'running' });
       await until(() => got.length === 51);
@@ -377,7 +405,10 @@ export function runEngineContract(
     it('keeps the publish order across channels', async () => {
       const { engine } = await makeEngine();
       const got: string[] = [];
-      const off = engine.subscribe({ message: (channel, message) => void ((channel === 'x' || channel === 'y') && got.push(`${channel}${message}`)), jobEvent: () => {} });
+      const off = engine.subscribe({
+        message: (channel, message) => void ((channel === 'x' || channel === 'y') && got.push(`${channel}${message}`)),
+        jobEvent: () => {},
+      });
       const sent = Array.from({ length: 60 }, (_, i) => (i % 7 < 4 ? `x${i}` : `y${i}`));
       for (const m of sent) engine.publish(m[0]!, m.slice(1));
       await new Promise((r) => setTimeout(r, 50));
@@ -420,7 +451,17 @@ export function runEngineContract(
       expect(await engine.findUser('ada')).toBeNull();
       expect(await engine.getUser(user.id)).toMatchObject({ username: 'Ada2', role: 'admin' });
       expect((await engine.listUsers()).map((u) => u.id)).toContain(user.id);
-      await engine.createCredential({ id: 'key_u', kind: 'api_key', name: 'script', hash: `h_${user.id}`, hint: 'x', space_id: null, user_id: user.id, created_at: 1, revoked_at: null });
+      await engine.createCredential({
+        id: 'key_u',
+        kind: 'api_key',
+        name: 'script',
+        hash: `h_${user.id}`,
+        hint: 'x',
+        space_id: null,
+        user_id: user.id,
+        created_at: 1,
+        revoked_at: null,
+      });
       expect(await engine.findCredential(`h_${user.id}`)).toMatchObject({ user_id: user.id });
       expect(await engine.deleteUser(user.id)).toBe(true);
       expect(await engine.getUser(user.id)).toBeNull();
@@ -433,15 +474,34 @@ export function runEngineContract(
       const { engine } = await makeEngine();
       const now = Date.now();
       const session: Session = {
-        id: `sess_${Math.random().toString(36).slice(2)}`, space_id: 'space_x', space: 'x', owner: { kind: 'anonymous', id: 'anonymous', name: 'anonymous' },
-        status: 'open', created_at: now, expires_at: now + 60_000, max_images: 2, options: { process_res: 256 }, images: [], generated_through: 0, job_ids: [],
+        id: `sess_${Math.random().toString(36).slice(2)}`,
+        space_id: 'space_x',
+        space: 'x',
+        owner: { kind: 'anonymous', id: 'anonymous', name: 'anonymous' },
+        status: 'open',
+        created_at: now,
+        expires_at: now + 60_000,
+        max_images: 2,
+        options: { process_res: 256 },
+        images: [],
+        generated_through: 0,
+        job_ids: [],
       };
       await engine.createSession(session);
       const image = (n: number) => ({ blob: `blob_s${n}`, name: `${n}.png`, mime: 'image/png', size: 10, added_at: now });
       await engine.putBlob({ id: 'blob_s1', name: '1.png', mime: 'image/png', size: 3, created_at: now, job_id: session.id }, Buffer.from('abc'));
       // Two appends at once must not both slip past the limit with a third.
-      const counts = await Promise.allSettled([engine.addSessionImage(session.id, image(1), now), engine.addSessionImage(session.id, image(2), now), engine.addSessionImage(session.id, image(3), now)]);
-      expect(counts.filter((c) => c.status === 'fulfilled').map((c) => (c as PromiseFulfilledResult<number>).value).sort()).toEqual([1, 2]);
+      const counts = await Promise.allSettled([
+        engine.addSessionImage(session.id, image(1), now),
+        engine.addSessionImage(session.id, image(2), now),
+        engine.addSessionImage(session.id, image(3), now),
+      ]);
+      expect(
+        counts
+          .filter((c) => c.status === 'fulfilled')
+          .map((c) => (c as PromiseFulfilledResult<number>).value)
+          .sort(),
+      ).toEqual([1, 2]);
       expect(counts.find((c) => c.status === 'rejected')).toMatchObject({ reason: { code: 'session_full' } });
       await engine.updateSession(session.id, { generated_through: 2, job_id: 'job_a' });
       await engine.updateSession(session.id, { status: 'finalized', job_id: 'job_b' });

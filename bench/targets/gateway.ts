@@ -124,7 +124,14 @@ function gatewayTargetOf(
 export async function gatewayTargets(env: Record<string, string> = {}): Promise<{ gateway: Target; dialect: Target }> {
   const g = await gatewayProcess(env, {});
   const fresh = async () => (await gatewayTargets(env)).gateway;
-  const gateway = gatewayTargetOf('spaceport gateway', g, g, (gc) => g.server.probe(gc), () => g.stop(), fresh);
+  const gateway = gatewayTargetOf(
+    'spaceport gateway',
+    g,
+    g,
+    (gc) => g.server.probe(gc),
+    () => g.stop(),
+    fresh,
+  );
   const dialect: Target = {
     ...gateway,
     name: 'gateway /ws dialect',
@@ -143,7 +150,15 @@ export async function gatewayTargets(env: Record<string, string> = {}): Promise<
  */
 export async function storedMediaTarget(): Promise<Target> {
   const g = await gatewayProcess({}, {});
-  const target = gatewayTargetOf('gateway, stored result file', g, g, (gc) => g.server.probe(gc), () => g.stop(), storedMediaTarget, 'result');
+  const target = gatewayTargetOf(
+    'gateway, stored result file',
+    g,
+    g,
+    (gc) => g.server.probe(gc),
+    () => g.stop(),
+    storedMediaTarget,
+    'result',
+  );
   return { ...target, only: ['binaryMedia', 'mediaMemory'] };
 }
 

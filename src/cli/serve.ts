@@ -42,9 +42,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
     checkpointIntervalMs: numberFromEnv('SPACEPORT_CHECKPOINT_MS') ?? 200,
     // The process is ours: young collections for binary frames on (a library user opts in).
     youngCollectionBytes: numberFromEnv('SPACEPORT_YOUNG_GC_BYTES') ?? 8 * 1024 * 1024,
-    ...defined({ flushIntervalMs: numberFromEnv('SPACEPORT_FLUSH_MS'), applyIntervalMs: numberFromEnv('SPACEPORT_APPLY_MS'), liveMediaMs: numberFromEnv('SPACEPORT_LIVE_MEDIA_MS'), liveMediaBytes: numberFromEnv('SPACEPORT_LIVE_MEDIA_BYTES'), maxEventBytesPerJob: numberFromEnv('SPACEPORT_MAX_EVENT_BYTES') }),
-    allowedOrigins: flags.allowedOrigin ?? (process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? []),
-    trustedProxies: flags.trustedProxy ?? (process.env.SPACEPORT_TRUSTED_PROXIES?.split(',').filter(Boolean) ?? []),
+    ...defined({
+      flushIntervalMs: numberFromEnv('SPACEPORT_FLUSH_MS'),
+      applyIntervalMs: numberFromEnv('SPACEPORT_APPLY_MS'),
+      liveMediaMs: numberFromEnv('SPACEPORT_LIVE_MEDIA_MS'),
+      liveMediaBytes: numberFromEnv('SPACEPORT_LIVE_MEDIA_BYTES'),
+      maxEventBytesPerJob: numberFromEnv('SPACEPORT_MAX_EVENT_BYTES'),
+    }),
+    allowedOrigins: flags.allowedOrigin ?? process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? [],
+    trustedProxies: flags.trustedProxy ?? process.env.SPACEPORT_TRUSTED_PROXIES?.split(',').filter(Boolean) ?? [],
     signIn: defined({
       userFailures: numberFromEnv('SPACEPORT_SIGNIN_USER_FAILURES'),
       addressFailures: numberFromEnv('SPACEPORT_SIGNIN_ADDRESS_FAILURES'),
@@ -53,7 +59,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
     }),
     ...(flags.tlsCert && flags.tlsKey && { tls: { cert: flags.tlsCert, key: flags.tlsKey } }),
     ...((flags.redis ?? process.env.SPACEPORT_REDIS_URL) && {
-      redis: { url: (flags.redis ?? process.env.SPACEPORT_REDIS_URL)!, prefix: process.env.SPACEPORT_REDIS_PREFIX || undefined, maxBlobBytes: numberFromEnv('SPACEPORT_REDIS_MAX_BLOB_BYTES'), commandTimeoutMs: numberFromEnv('SPACEPORT_REDIS_TIMEOUT_MS') },
+      redis: {
+        url: (flags.redis ?? process.env.SPACEPORT_REDIS_URL)!,
+        prefix: process.env.SPACEPORT_REDIS_PREFIX || undefined,
+        maxBlobBytes: numberFromEnv('SPACEPORT_REDIS_MAX_BLOB_BYTES'),
+        commandTimeoutMs: numberFromEnv('SPACEPORT_REDIS_TIMEOUT_MS'),
+      },
     }),
     core: defined({
       leaseMs: numberFromEnv('SPACEPORT_LEASE_MS'),
@@ -106,13 +117,15 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     out.write(`\n${signal}: shutting down (closing sockets, saving state)\n`);
-    stopWorkers().then(() => gateway.close()).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        out.write(`shutdown failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
+    stopWorkers()
+      .then(() => gateway.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          out.write(`shutdown failed: ${String(err)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -54,7 +54,10 @@ export async function worker(flags: WorkerFlags): Promise<void> {
   const running = serve(
     {
       host: flags.host,
-      spaces: flags.spaces.split(',').map((s) => s.trim()).filter(Boolean),
+      spaces: flags.spaces
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       token,
       slots: Number(flags.slots),
       ...(flags.name && { name: flags.name }),

@@ -206,12 +206,11 @@ export class JobService {
 
   /** A worker lost a job (disconnect, silence): requeue at the head, or fail after max attempts. */
   async release(held: Pick<HeldJob, 'id' | 'spaceId' | 'ownerId'>, holder: LeaseHolder, why: string): Promise<void> {
-    const out = await this.engine.releaseJob(
-      held.id,
-      holder,
-      (position) => ({ type: 'queued', position, eta_ms: null, attempt: holder.attempt, reason: why }),
-      { type: 'failed', code: 'worker_lost', message: `The job was lost by its worker ${holder.attempt} time(s) (${why}); the space allows ${holder.attempt}.` },
-    );
+    const out = await this.engine.releaseJob(held.id, holder, (position) => ({ type: 'queued', position, eta_ms: null, attempt: holder.attempt, reason: why }), {
+      type: 'failed',
+      code: 'worker_lost',
+      message: `The job was lost by its worker ${holder.attempt} time(s) (${why}); the space allows ${holder.attempt}.`,
+    });
     if (!out) return;
     this.publish(held.spaceId, held.id, held.ownerId, out.line);
     if (out.requeued) {

@@ -7,10 +7,7 @@ import { Options } from './json-bounds.ts';
 const MimePattern = z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/, 'expected a MIME type like image/png or image/*');
 
 /** One input kind: `true` enables it with defaults; an object sets its size cap and MIME types. */
-const InputRuleInput = z.union([
-  z.boolean(),
-  z.object({ max_bytes: z.number().int().positive().optional(), mime: z.array(MimePattern).max(64).optional() }).strict(),
-]);
+const InputRuleInput = z.union([z.boolean(), z.object({ max_bytes: z.number().int().positive().optional(), mime: z.array(MimePattern).max(64).optional() }).strict()]);
 
 const InputsInput = z.union([
   z.array(z.enum(INPUT_KINDS)).max(INPUT_KINDS.length),
@@ -43,12 +40,14 @@ export const UserUpdate = z.object({ password: Password.optional(), role: z.enum
 
 export const CredentialCreate = z.object({ name: z.string().min(1).max(128).optional() }).strict();
 
-export const JobSubmit = z.object({
-  space: z.string().min(1).max(64),
-  prompt: z.string().optional(),
-  options: Options.optional(),
-  files: z.array(FileSpec).max(32).optional(),
-}).strict();
+export const JobSubmit = z
+  .object({
+    space: z.string().min(1).max(64),
+    prompt: z.string().optional(),
+    options: Options.optional(),
+    files: z.array(FileSpec).max(32).optional(),
+  })
+  .strict();
 
 /** Parses a REST body, turning the first issue into an invalid_message error. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {

@@ -4,10 +4,7 @@ import { hasOnly, isJobId, isObject } from './hand-checks.ts';
 import { RESULT_DATA_BOUNDS, ResultData, jsonBoundsProblem } from './json-bounds.ts';
 
 /** A file in a worker's result or partial: inline base64, or a binary frame that follows the message. */
-const ResultFile = z.union([
-  z.object({ name: Name, mime: Mime, data: Base64 }).strict(),
-  z.object({ name: Name, mime: Mime, binary: z.literal(true) }).strict(),
-]);
+const ResultFile = z.union([z.object({ name: Name, mime: Mime, data: Base64 }).strict(), z.object({ name: Name, mime: Mime, binary: z.literal(true) }).strict()]);
 
 /** Messages a worker sends on /v1/worker. */
 export const WorkerMessage = z.discriminatedUnion('type', [

@@ -14,7 +14,10 @@ export function clientAddress(req: IncomingMessage, trustedProxies: readonly str
   const peer = plain(req.socket.remoteAddress ?? 'unknown');
   if (trustedProxies.length === 0 || !trustedProxies.includes(peer)) return peer;
   const forwarded = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').map((h) => plain(h.trim())).filter(Boolean);
+  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
+    .split(',')
+    .map((h) => plain(h.trim()))
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) if (!trustedProxies.includes(hops[i]!)) return hops[i]!;
   return hops[0] ?? peer;
 }

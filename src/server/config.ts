@@ -117,7 +117,11 @@ export interface DialectSpaces {
   reconstructSpace: string;
 }
 
-export const DEFAULT_DIALECT_SPACES: DialectSpaces = { tokenStreamSpace: 'text-generation', lipSyncSpace: 'audio-image-to-video', reconstructSpace: 'images-to-3d' };
+export const DEFAULT_DIALECT_SPACES: DialectSpaces = {
+  tokenStreamSpace: 'text-generation',
+  lipSyncSpace: 'audio-image-to-video',
+  reconstructSpace: 'images-to-3d',
+};
 
 export const MiB = 1024 * 1024;
 

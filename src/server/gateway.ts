@@ -56,7 +56,12 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     options.engine ??
     (config.redis
       ? // Loaded only when asked for: ioredis and the engine are ~2.4 MB of heap the embedded engine never uses.
-        await (await import('../engine/redis/redis-engine.ts')).createRedisEngine({ ...config.redis, maxEventsPerJob: config.maxEventsPerJob, liveMediaMs: config.liveMediaMs, warn: (message) => log.warn(message) })
+        await (await import('../engine/redis/redis-engine.ts')).createRedisEngine({
+          ...config.redis,
+          maxEventsPerJob: config.maxEventsPerJob,
+          liveMediaMs: config.liveMediaMs,
+          warn: (message) => log.warn(message),
+        })
       : createEmbeddedEngine({
           dataDir: config.dataDir,
           maxEventsPerJob: config.maxEventsPerJob,
@@ -76,7 +81,20 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const auth = new Authenticator(engine, config.adminToken, visitors);
   const connections = new ConnectionBudget(engine.connectionCounts);
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs, (peer) => untrack(peer.ws));
-  const ctx: ServerContext = { config, core, engine, auth, metrics, log, peers, youngCollector: new YoungCollector(config.youngCollectionBytes), credentials, bodiesInFlight: new InFlightBytes(config.limits.maxUploadBytesInFlight), startedAt: Date.now(), shuttingDown: false };
+  const ctx: ServerContext = {
+    config,
+    core,
+    engine,
+    auth,
+    metrics,
+    log,
+    peers,
+    youngCollector: new YoungCollector(config.youngCollectionBytes),
+    credentials,
+    bodiesInFlight: new InFlightBytes(config.limits.maxUploadBytesInFlight),
+    startedAt: Date.now(),
+    shuttingDown: false,
+  };
 
   const router = new Router();
   publicRoutes(router, ctx);
@@ -116,7 +134,13 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       if (match === null) throw new SpaceportError('not_found', `No route for ${req.method} ${url.pathname}.`);
       if (match === 'method') throw new SpaceportError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}.`);
       let who: Promise<Identity> | undefined;
-      await match.handler({ req, res, url, params: match.params, who: () => (who ??= auth.identifyBrowser(req, url, config.allowedOrigins, !SAFE_METHODS.has(req.method ?? 'GET'))) });
+      await match.handler({
+        req,
+        res,
+        url,
+        params: match.params,
+        who: () => (who ??= auth.identifyBrowser(req, url, config.allowedOrigins, !SAFE_METHODS.has(req.method ?? 'GET'))),
+      });
     } catch (err) {
       const e = asSpaceportError(err);
       if (e.code === 'internal_error') log.error({ err, method: req.method, path: url.pathname }, 'request failed');

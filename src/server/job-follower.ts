@@ -51,11 +51,14 @@ export class JobFollower {
   }
 
   private get feeds(): JobFeeds {
-    return (this.jobFeeds ??= new JobFeeds((jobId, line) => {
-      // A final event ends the job's subscription (its feed stays a while to drop late copies).
-      if (isFinalLine(line)) this.release(jobId);
-      this.options.onLine(jobId, line);
-    }, this.options.room && (() => this.options.room!())));
+    return (this.jobFeeds ??= new JobFeeds(
+      (jobId, line) => {
+        // A final event ends the job's subscription (its feed stays a while to drop late copies).
+        if (isFinalLine(line)) this.release(jobId);
+        this.options.onLine(jobId, line);
+      },
+      this.options.room && (() => this.options.room!()),
+    ));
   }
 
   private get subscriber(): Subscriber {

@@ -78,11 +78,21 @@ export function createMetrics() {
     queueWait: new CountingHistogram(registry, 'spaceport_queue_wait_seconds', 'Submit to start', ['space'], seconds),
     jobDuration: new CountingHistogram(registry, 'spaceport_job_duration_seconds', 'Start to final state', ['space', 'state'], seconds),
     firstToken: new CountingHistogram(registry, 'spaceport_time_to_first_token_seconds', 'Submit to first token', ['space'], seconds),
-    errors: new client.Counter({ name: 'spaceport_errors_total', help: 'Errors reported to clients and workers, by code', labelNames: ['code'], registers: [registry] }),
+    errors: new client.Counter({
+      name: 'spaceport_errors_total',
+      help: 'Errors reported to clients and workers, by code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     // The names the token-streaming service documents (shared/seeds/001), over every WebSocket endpoint.
     wsConnections: new client.Gauge({ name: 'websocket_connections_total', help: 'Active WebSocket connections (all endpoints)', registers: [registry] }),
     wsQueryDuration: new CountingHistogram(registry, 'websocket_query_duration_seconds', 'Query on /ws, from query to end', [], seconds),
-    wsErrors: new client.Counter({ name: 'websocket_errors_total', help: 'Errors sent on WebSocket endpoints, by type (our error code)', labelNames: ['type'], registers: [registry] }),
+    wsErrors: new client.Counter({
+      name: 'websocket_errors_total',
+      help: 'Errors sent on WebSocket endpoints, by type (our error code)',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
   };
 }
 

@@ -18,10 +18,7 @@ for (const space of DEMO_SPACES) {
     body: JSON.stringify({ name: space.name, description: space.description, inputs: space.inputs, ...(space.timeout_s && { timeout_s: space.timeout_s }) }),
   });
   if (res.status !== 201 && res.status !== 409) throw new Error(`creating demo space ${space.name}: ${res.status} ${await res.text()}`);
-  serve(
-    { host, spaces: [space.name], token, slots: space.slots, name: `builtin:${space.name}`, handleSignals: false, drainTimeoutMs: 5000 },
-    space.handler(),
-  );
+  serve({ host, spaces: [space.name], token, slots: space.slots, name: `builtin:${space.name}`, handleSignals: false, drainTimeoutMs: 5000 }, space.handler());
 }
 process.stdout.write(`${JSON.stringify({ event: 'builtin-workers', spaces: DEMO_SPACES.map((s) => s.name) })}\n`);
 

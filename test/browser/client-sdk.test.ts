@@ -23,13 +23,16 @@ beforeAll(async () => {
   await page.goto(`${gw.url}/health`);
   // A string, so vitest's transform does not rewrite the page's dynamic import.
   await page.evaluate("import('/sdk/spaceport.js').then((sdk) => { window.sdk = sdk; })");
-  await page.evaluate(async ({ token }) => {
-    const w = globalThis as any;
-    const sdk = w.sdk;
-    w.states = [];
-    w.client = new sdk.SpaceportClient({ url: w.location.origin, token, reconnect: { minMs: 50, maxMs: 400 }, onState: (s: string) => w.states.push(s) });
-    await w.client.connect();
-  }, { token: apiKey });
+  await page.evaluate(
+    async ({ token }) => {
+      const w = globalThis as any;
+      const sdk = w.sdk;
+      w.states = [];
+      w.client = new sdk.SpaceportClient({ url: w.location.origin, token, reconnect: { minMs: 50, maxMs: 400 }, onState: (s: string) => w.states.push(s) });
+      await w.client.connect();
+    },
+    { token: apiKey },
+  );
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -61,7 +64,10 @@ describe('client SDK in Chromium', () => {
       const hang = await w.client.submit('browser', { prompt: 'hang' });
       await new Promise<void>((resolve) => hang.on((e: any) => e.type === 'started' && resolve()));
       await hang.cancel();
-      const cancelled = await hang.result().then(() => 'completed', (e: any) => e.code);
+      const cancelled = await hang.result().then(
+        () => 'completed',
+        (e: any) => e.code,
+      );
       return { tokens, cancelled };
     });
     expect(out.tokens).toEqual(['t0 ', 't1 ', 't2 ', 't3 ', 't4 ']);

@@ -12,7 +12,7 @@ import { runTs, type Proc } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 /** Screenshots of each page, for people to look at (CI prints this path). */
-export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
+const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
 
 let gw: TestGateway;
 let stop: () => Promise<void>;
@@ -48,7 +48,13 @@ async function signIn(p: Page, username: string, password: string): Promise<void
 const shot = (p: Page, name: string) => p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
 const textPng = (text: string) =>
-  sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="720" height="160"><rect width="100%" height="100%" fill="white"/><text x="24" y="100" font-family="DejaVu Sans" font-size="52" fill="black">${text}</text></svg>`)).png().toBuffer();
+  sharp(
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="720" height="160"><rect width="100%" height="100%" fill="white"/><text x="24" y="100" font-family="DejaVu Sans" font-size="52" fill="black">${text}</text></svg>`,
+    ),
+  )
+    .png()
+    .toBuffer();
 
 describe('web UI in Chromium', () => {
   it('admin: signs in, creates a space with prompt and image, makes a worker token, starts a worker with the shown command, sees it connected', async () => {
@@ -68,7 +74,9 @@ describe('web UI in Chromium', () => {
     expect(command).toMatch(new RegExp(`^SPACEPORT_TOKEN=spw_\\S+ spaceport worker --host ${gw.url.replace(/\./g, '\\.')} --spaces studio$`));
     // Run exactly the shown command (through this checkout's CLI), choosing what the worker runs.
     const [assignment, , , ...args] = command.split(' ');
-    const worker = runTs('src/cli/main.ts', ['worker', ...args, '--handler', 'test/fixtures/progress-handler.mjs'], { SPACEPORT_TOKEN: assignment!.slice('SPACEPORT_TOKEN='.length) });
+    const worker = runTs('src/cli/main.ts', ['worker', ...args, '--handler', 'test/fixtures/progress-handler.mjs'], {
+      SPACEPORT_TOKEN: assignment!.slice('SPACEPORT_TOKEN='.length),
+    });
     procs.push(worker);
     await worker.waitFor('registered as');
     await p.locator('#admin-workers td', { hasText: 'studio' }).waitFor();
@@ -132,7 +140,10 @@ describe('web UI in Chromium', () => {
     const p = await page();
     await p.goto(`${gw.url}/s/images-to-3d`);
     await p.locator('#space-status[data-status="connected"]').waitFor();
-    const tile = (r: number, g: number, b: number) => sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } }).png().toBuffer();
+    const tile = (r: number, g: number, b: number) =>
+      sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } })
+        .png()
+        .toBuffer();
     await p.locator('#file-image').setInputFiles([
       { name: 'a.png', mimeType: 'image/png', buffer: await tile(220, 40, 40) },
       { name: 'b.png', mimeType: 'image/png', buffer: await tile(40, 40, 220) },
@@ -193,11 +204,12 @@ describe('web UI in Chromium', () => {
     // The same user, from the gateway's own page, is welcome.
     await p.goto(`${gw.url}/`);
     const own = await p.evaluate(
-      (url) => new Promise<string>((resolve) => {
-        const ws = new WebSocket(url);
-        ws.onmessage = (e) => resolve(JSON.parse(e.data).identity?.name);
-        ws.onerror = () => resolve('refused');
-      }),
+      (url) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.onmessage = (e) => resolve(JSON.parse(e.data).identity?.name);
+          ws.onerror = () => resolve('refused');
+        }),
       `${gw.ws}/v1/ws`,
     );
     expect(own).toBe('grace');
@@ -215,8 +227,18 @@ describe('web UI in Chromium', () => {
 
     await p.goto(`${gw.url}/websocket-test`);
     const wav = Buffer.alloc(44 + 16_000 * 2);
-    wav.write('RIFF', 0); wav.writeUInt32LE(36 + 32_000, 4); wav.write('WAVEfmt ', 8); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22);
-    wav.writeUInt32LE(16_000, 24); wav.writeUInt32LE(32_000, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write('data', 36); wav.writeUInt32LE(32_000, 40);
+    wav.write('RIFF', 0);
+    wav.writeUInt32LE(36 + 32_000, 4);
+    wav.write('WAVEfmt ', 8);
+    wav.writeUInt32LE(16, 16);
+    wav.writeUInt16LE(1, 20);
+    wav.writeUInt16LE(1, 22);
+    wav.writeUInt32LE(16_000, 24);
+    wav.writeUInt32LE(32_000, 28);
+    wav.writeUInt16LE(2, 32);
+    wav.writeUInt16LE(16, 34);
+    wav.write('data', 36);
+    wav.writeUInt32LE(32_000, 40);
     await p.locator('#audio').setInputFiles({ name: 'tone.wav', mimeType: 'audio/wav', buffer: wav });
     await p.locator('#image').setInputFiles({ name: 'face.png', mimeType: 'image/png', buffer: await textPng(':-)') });
     await p.getByRole('button', { name: 'Connect' }).click();
@@ -250,7 +272,9 @@ describe('web UI in Chromium', () => {
     await p.goto(`${gw.url}/s/studio`);
     // No sideways scrolling, and every form control has a label.
     expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
-    const unlabeled = await p.evaluate(() => Array.from(document.querySelectorAll('input, textarea, select')).filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).length);
+    const unlabeled = await p.evaluate(
+      () => Array.from(document.querySelectorAll('input, textarea, select')).filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).length,
+    );
     expect(unlabeled).toBe(0);
     // Tab reaches the prompt, and focus is visible there.
     await p.keyboard.press('Tab');

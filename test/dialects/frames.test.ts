@@ -35,7 +35,13 @@ const b64 = (b: Buffer) => b.toString('base64');
 describe('frames dialect (/ws/{client_id})', () => {
   it('runs OCR on a frame: job_update pending → processing → completed, and frame_result with the text', async () => {
     const ws = await frames('client_ocr');
-    ws.send({ type: 'send_frame', frame_id: 'frame_001', image_data: b64(await textImage('Spaceport reads 2048')), plugin: 'ocr', options: { threshold: 0.3 } });
+    ws.send({
+      type: 'send_frame',
+      frame_id: 'frame_001',
+      image_data: b64(await textImage('Spaceport reads 2048')),
+      plugin: 'ocr',
+      options: { threshold: 0.3 },
+    });
     const result = await ws.wait('frame_result', (m) => m.type === 'frame_result', 30_000);
     expect(result).toMatchObject({ type: 'frame_result', frame_id: 'frame_001', plugin: 'ocr', status: 'success' });
     expect(result.job_id).toMatch(/^job_/);

@@ -44,7 +44,10 @@ function wav(seconds: number): Buffer {
   return out;
 }
 
-const face = () => sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 160, b: 120 } } }).jpeg().toBuffer();
+const face = () =>
+  sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 160, b: 120 } } })
+    .jpeg()
+    .toBuffer();
 
 async function lipSync(): Promise<WsPeer> {
   const ws = await WsPeer.open(`${gw.ws}/ws/lip-sync`);
@@ -57,7 +60,13 @@ function probe(video: Buffer): { duration: number; codec: string; width: number;
   writeFileSync(file, video);
   const info = JSON.parse(execFileSync(FFPROBE, ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', file], { encoding: 'utf8' }));
   const v = info.streams.find((s: { codec_type: string }) => s.codec_type === 'video');
-  return { duration: Number(info.format.duration), codec: v.codec_name, width: v.width, height: v.height, audio: info.streams.some((s: { codec_type: string }) => s.codec_type === 'audio') };
+  return {
+    duration: Number(info.format.duration),
+    codec: v.codec_name,
+    width: v.width,
+    height: v.height,
+    audio: info.streams.some((s: { codec_type: string }) => s.codec_type === 'audio'),
+  };
 }
 
 describe('lip-sync dialect (/ws/lip-sync)', () => {
@@ -66,7 +75,12 @@ describe('lip-sync dialect (/ws/lip-sync)', () => {
     expect(ws.of('connection')[0]).toMatchObject({ type: 'connection', status: 'connected' });
     expect(ws.of('connection')[0]!.client_id).toBeTruthy();
     expect(typeof ws.of('connection')[0]!.message).toBe('string');
-    ws.send({ type: 'process', audio_base64: wav(2).toString('base64'), image_base64: (await face()).toString('base64'), options: { model_type: 'nota_wav2lip', resize_factor: 2 } });
+    ws.send({
+      type: 'process',
+      audio_base64: wav(2).toString('base64'),
+      image_base64: (await face()).toString('base64'),
+      options: { model_type: 'nota_wav2lip', resize_factor: 2 },
+    });
     const result = await ws.wait('result', (m) => m.type === 'result' || m.type === 'error', 60_000);
     expect(result.type).toBe('result');
     for (const field of ['job_id', 'video_base64', 'video_size', 'processing_time', 'model_used', 'inference_fps', 'frames_processed', 'timestamp']) expect(result).toHaveProperty(field);

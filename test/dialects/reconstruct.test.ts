@@ -20,7 +20,13 @@ afterAll(async () => {
 
 /** A 64×48 gradient image in one hue. */
 const image = (r: number, g: number, b: number) =>
-  sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><defs><linearGradient id="g"><stop offset="0" stop-color="black"/><stop offset="1" stop-color="rgb(${r},${g},${b})"/></linearGradient></defs><rect width="64" height="48" fill="url(#g)"/></svg>`)).png().toBuffer();
+  sharp(
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><defs><linearGradient id="g"><stop offset="0" stop-color="black"/><stop offset="1" stop-color="rgb(${r},${g},${b})"/></linearGradient></defs><rect width="64" height="48" fill="url(#g)"/></svg>`,
+    ),
+  )
+    .png()
+    .toBuffer();
 
 /** Reads a GLB: its glTF JSON and the point count of its first primitive. */
 function readGlb(glb: Buffer): { json: any; points: number } {
@@ -119,7 +125,10 @@ describe('reconstruct dialect (sessions + /ws/reconstruct/{session_id})', () => 
   });
 
   it('answers CORS so the document page can call it from another origin, and serves the dashboard', async () => {
-    const preflight = await fetch(`${gw.url}/ws/session/create`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8080', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${gw.url}/ws/session/create`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:8080', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
     const created = await fetch(`${gw.url}/ws/session/create`, { method: 'POST', headers: { origin: 'http://localhost:8080' } });
     expect(created.headers.get('access-control-allow-origin')).toBe('http://localhost:8080');
@@ -130,7 +139,12 @@ describe('reconstruct dialect (sessions + /ws/reconstruct/{session_id})', () => 
   it('works from a Python client shaped like the document example', async () => {
     const dir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/spaceport-recon-`);
     const { writeFileSync } = await import('node:fs');
-    for (const [i, rgb] of [[200, 50, 50], [50, 200, 50], [50, 50, 200]].entries()) writeFileSync(`${dir}/img${i + 1}.png`, await image(...(rgb as [number, number, number])));
+    for (const [i, rgb] of [
+      [200, 50, 50],
+      [50, 200, 50],
+      [50, 50, 200],
+    ].entries())
+      writeFileSync(`${dir}/img${i + 1}.png`, await image(...(rgb as [number, number, number])));
     const client = runPython(['test/fixtures/python/reconstruct_client.py', gw.url, dir]);
     expect(await client.exited()).toBe(0);
     expect(client.output()).toMatch(/Saved output\.glb \(\d+ bytes\)/);

@@ -55,8 +55,16 @@ describe('token-streaming dialect (/ws)', () => {
     ws.send({ type: 'query', session_id: 'a', query: 'Emma', options: { max_tokens: 20 } });
     ws.send({ type: 'query', session_id: 'b', query: 'Anne', options: { max_tokens: 30 } });
     await ws.wait('two ends', (m) => m.type === 'end' && ws.of('end').length === 2, 30_000);
-    for (const [id, n] of [['a', 20], ['b', 30]] as const) {
-      expect(ws.of('token').filter((t) => t.session_id === id).map((t) => t.index)).toEqual(Array.from({ length: n }, (_, i) => i));
+    for (const [id, n] of [
+      ['a', 20],
+      ['b', 30],
+    ] as const) {
+      expect(
+        ws
+          .of('token')
+          .filter((t) => t.session_id === id)
+          .map((t) => t.index),
+      ).toEqual(Array.from({ length: n }, (_, i) => i));
       expect(ws.of('end').find((e) => e.session_id === id)!.total_tokens).toBe(n);
     }
     ws.close();

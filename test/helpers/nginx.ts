@@ -27,7 +27,15 @@ export async function startNginx(upstreamPorts: number[]): Promise<{ url: string
   let out = '';
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
-  await until(`nginx to listen (${out})`, async () => (await fetch(`${url}/health`).then((r) => r.status > 0, () => false)) || undefined, 10_000);
+  await until(
+    `nginx to listen (${out})`,
+    async () =>
+      (await fetch(`${url}/health`).then(
+        (r) => r.status > 0,
+        () => false,
+      )) || undefined,
+    10_000,
+  );
   return {
     url,
     async stop() {

@@ -37,10 +37,14 @@ function run(command: string, args: string[], env: Record<string, string>, file:
     output: () => out,
     exited: () => exited.then(() => child.exitCode ?? -1),
     async waitFor(text, timeoutMs = 20_000) {
-      return until(`${file} to print ${text}`, () => {
-        const m = typeof text === 'string' ? (out.includes(text) ? text : null) : out.match(text)?.[0];
-        return m ?? undefined;
-      }, timeoutMs);
+      return until(
+        `${file} to print ${text}`,
+        () => {
+          const m = typeof text === 'string' ? (out.includes(text) ? text : null) : out.match(text)?.[0];
+          return m ?? undefined;
+        },
+        timeoutMs,
+      );
     },
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -51,11 +55,17 @@ function run(command: string, args: string[], env: Record<string, string>, file:
 
 export function tokenWorker(wsUrl: string, space: string, token: string, opts: { slots?: number; tokens?: number; delay?: number; name?: string } = {}): Proc {
   return runTs('test/fixtures/token-worker.ts', [
-    wsUrl, space, token,
-    '--slots', String(opts.slots ?? 1),
-    '--tokens', String(opts.tokens ?? 5),
-    '--delay', String(opts.delay ?? 50),
-    '--name', opts.name ?? 'w',
+    wsUrl,
+    space,
+    token,
+    '--slots',
+    String(opts.slots ?? 1),
+    '--tokens',
+    String(opts.tokens ?? 5),
+    '--delay',
+    String(opts.delay ?? 50),
+    '--name',
+    opts.name ?? 'w',
   ]);
 }
 

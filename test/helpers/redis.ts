@@ -34,7 +34,9 @@ export async function startRedis(persistentDir?: string): Promise<TestRedis> {
   let child: ReturnType<typeof spawn> | undefined;
   const persistence = persistentDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', persistentDir] : ['--appendonly', 'no'];
   const launch = async () => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = proc;
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));

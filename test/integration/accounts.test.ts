@@ -14,7 +14,11 @@ afterAll(() => gw.stop());
 
 /** Signs in and returns the session cookie (name=value). */
 async function signIn(username: string, password: string): Promise<string> {
-  const res = await fetch(`${gw.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`${gw.url}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   expect(res.status).toBe(200);
   const setCookie = res.headers.get('set-cookie')!;
   expect(setCookie).toMatch(/HttpOnly/);

@@ -82,7 +82,14 @@ describe.each(['embedded', 'redis'] as const)('budgets (%s engine)', (engine) =>
     const stranger = await from(gw, '192.0.2.51');
     open[0]!.close();
     await open[0]!.waitClosed();
-    await expect.poll(async () => from(gw, '192.0.2.50').then((p) => (open.push(p), true), () => false)).toBe(true);
+    await expect
+      .poll(async () =>
+        from(gw, '192.0.2.50').then(
+          (p) => (open.push(p), true),
+          () => false,
+        ),
+      )
+      .toBe(true);
     for (const p of [...open, stranger]) p.close();
   });
 });

@@ -31,7 +31,12 @@ async function cliWorker(space: string, ...mode: string[]): Promise<Proc> {
 describe('spaceport worker --exec', () => {
   it('runs the command per job: job JSON on stdin, stdout lines stream as tokens, a final JSON line is the result', async () => {
     const script = join(dir, 'words.py');
-    writeFileSync(script, ['import json, sys', 'job = json.load(sys.stdin)', 'words = job["prompt"].split()', 'for w in words: print(w, flush=True)', 'print(json.dumps({"words": len(words), "user": job["user"]}))'].join('\n'));
+    writeFileSync(
+      script,
+      ['import json, sys', 'job = json.load(sys.stdin)', 'words = job["prompt"].split()', 'for w in words: print(w, flush=True)', 'print(json.dumps({"words": len(words), "user": job["user"]}))'].join(
+        '\n',
+      ),
+    );
     const worker = await cliWorker('exec-words', '--exec', `python3 ${script}`);
     const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
     const job = await client.submit('exec-words', { prompt: 'one two three' });
@@ -44,7 +49,7 @@ describe('spaceport worker --exec', () => {
   });
 
   it('fails the job with the end of stderr when the command exits non-zero, and gives input files as paths', async () => {
-    await cliWorker('exec-fail', '--exec', 'python3 -c "import json,sys; j=json.load(sys.stdin); print(open(j[\'files\'][0][\'path\']).read()); sys.exit(\'bad input: \' + j[\'files\'][0][\'name\'])"');
+    await cliWorker('exec-fail', '--exec', "python3 -c \"import json,sys; j=json.load(sys.stdin); print(open(j['files'][0]['path']).read()); sys.exit('bad input: ' + j['files'][0]['name'])\"");
     const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
     const job = await client.submit('exec-fail', { files: [{ name: 'notes.txt', mime: 'text/plain', data: Buffer.from('file contents') }] });
     const tokens: string[] = [];
@@ -97,7 +102,15 @@ describe('spaceport worker --openai', () => {
     expect(tokens).toEqual(['blue', ' green', ' red']);
     expect((await job.result()).data).toEqual({ text: 'blue green red', model: 'tiny-test', finish_reason: 'stop' });
     const sent = JSON.parse((await upstream.waitFor(/request [^\n]+/)).slice(8));
-    expect(sent).toMatchObject({ model: 'tiny-test', stream: true, temperature: 0.5, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'red green blue' }] });
+    expect(sent).toMatchObject({
+      model: 'tiny-test',
+      stream: true,
+      temperature: 0.5,
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'red green blue' },
+      ],
+    });
     client.close();
   });
 });

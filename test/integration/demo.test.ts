@@ -26,19 +26,25 @@ const spaces = async (url: string) => ((await (await fetch(`${url}/v1/spaces`)).
 describe('spaceport serve (what npm start runs)', () => {
   it('creates the demo spaces and serves each with a built-in worker', async () => {
     const url = await serve({ SPACEPORT_DEMO: '1' });
-    await until('every demo space to have its worker', async () => {
-      const list = await spaces(url);
-      return DEMO.every((name) => list.find((s) => s.space === name)?.connected) || undefined;
-    }, 60_000);
+    await until(
+      'every demo space to have its worker',
+      async () => {
+        const list = await spaces(url);
+        return DEMO.every((name) => list.find((s) => s.space === name)?.connected) || undefined;
+      },
+      60_000,
+    );
     expect((await spaces(url)).map((s) => s.space).sort()).toEqual(DEMO);
     // The built-in workers got the admin token in their environment: no command line shows it.
-    const commandLines = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        return '';
-      }
-    });
+    const commandLines = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      });
     expect(commandLines.some((c) => c.includes('src/workers/main.ts'))).toBe(true);
     expect(commandLines.filter((c) => c.includes('demo-admin'))).toEqual([]);
   }, 90_000);

@@ -106,7 +106,12 @@ describe('a sender faster than its messages are handled', () => {
     for (let i = 0; i < 3000; i++) worker.send({ type: 'token', job, text: `${i} ` });
     worker.send({ type: 'result', job, data: 'done' });
     await client.wait('result', (m) => m.type === 'result' && m.job === job, 20_000);
-    expect(client.of('token', job).map((m) => m.text).join('')).toBe(Array.from({ length: 3000 }, (_, i) => `${i} `).join(''));
+    expect(
+      client
+        .of('token', job)
+        .map((m) => m.text)
+        .join(''),
+    ).toBe(Array.from({ length: 3000 }, (_, i) => `${i} `).join(''));
     worker.close();
     client.close();
   });
@@ -189,7 +194,9 @@ describe('TLS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spaceport-tls-'));
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], {
+      stdio: 'ignore',
+    });
     const ca = readFileSync(cert);
     const gw = await gateway({ tls: { cert, key } });
     expect(gw.url.startsWith('https://')).toBe(true);
@@ -233,7 +240,13 @@ describe('GET /metrics', () => {
     const res = await fetch(`${gw.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    const value = (series: string) => Number(text.split('\n').find((l) => l.startsWith(series + ' '))?.slice(series.length + 1));
+    const value = (series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(series + ' '))
+          ?.slice(series.length + 1),
+      );
     expect(value('spaceport_connections{endpoint="client"}')).toBe(1);
     expect(value('spaceport_connections{endpoint="worker"}')).toBe(1);
     expect(value('spaceport_messages_received_total{endpoint="client"}')).toBe(2);

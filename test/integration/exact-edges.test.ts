@@ -14,8 +14,12 @@ const script = Buffer.from('#!/bin/sh\nrm -rf / --no-preserve-root\n'.repeat(4))
 beforeAll(async () => {
   gw = await testGateway();
   await gw.createSpace({ name: 'pics', inputs: ['image', 'prompt', 'files'] });
-  png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } }).png().toBuffer();
-  jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+  png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } })
+    .png()
+    .toBuffer();
+  jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } })
+    .jpeg()
+    .toBuffer();
 });
 afterAll(() => gw.stop());
 

@@ -24,10 +24,13 @@ describe('slots and lost workers', () => {
         running[i]!.add(msg.job);
         peak[i] = Math.max(peak[i]!, running[i]!.size);
         w.send({ type: 'started', job: msg.job });
-        setTimeout(() => {
-          running[i]!.delete(msg.job);
-          w.send({ type: 'result', job: msg.job, data: { by: i } });
-        }, 40 + Math.random() * 40);
+        setTimeout(
+          () => {
+            running[i]!.delete(msg.job);
+            w.send({ type: 'result', job: msg.job, data: { by: i } });
+          },
+          40 + Math.random() * 40,
+        );
       });
     });
     const client = await gw.client();

@@ -69,7 +69,10 @@ describe('files without base64', () => {
     expect(up.status).toBe(201);
     const blob = (await up.json()) as { id: string; size: number };
     expect(blob.size).toBe(png.length);
-    const res = await gw.http('POST', '/v1/jobs', { space: 'vision', files: [{ blob: blob.id }, { name: 'c.png', mime: 'image/png', data: png.toString('base64') }] });
+    const res = await gw.http('POST', '/v1/jobs', {
+      space: 'vision',
+      files: [{ blob: blob.id }, { name: 'c.png', mime: 'image/png', data: png.toString('base64') }],
+    });
     expect(res.status).toBe(202);
     const job = await worker.next('job', (m) => m.type === 'job');
     expect(job.files.map((f: any) => f.name)).toEqual(['b.png', 'c.png']);

@@ -30,7 +30,11 @@ describe.each(['embedded', 'redis'] as const)('hostile JSON on every entry point
     await gw.createSpace({ name: 'text', inputs: ['prompt'], open_registration: true });
     await gw.createSpace({ name: 'pics', inputs: ['image'] });
     await gw.createSpace({ name: 'text-generation', inputs: ['prompt'] });
-    png = (await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).png().toBuffer()).toString('base64');
+    png = (
+      await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer()
+    ).toString('base64');
   });
   afterAll(() => gw?.stop());
 
@@ -187,7 +191,10 @@ describe('a submit whose commit fails after a worker took it (embedded engine, d
       const first = await client.wait('first accepted', (m) => m.type === 'accepted');
       // The journal's next segment is /dev/full: every write to it fails as on a full disk.
       const dir = join(gw.dataDir, 'journal');
-      const current = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f)).sort().at(-1)!;
+      const current = readdirSync(dir)
+        .filter((f) => /^\d+\.log$/.test(f))
+        .sort()
+        .at(-1)!;
       symlinkSync('/dev/full', join(dir, `${String(Number.parseInt(current, 10) + 1).padStart(8, '0')}.log`));
       expect((await gw.admin('GET', '/v1/admin/jobs')).status).toBe(200); // a read rotates the journal onto it
       const worker = await gw.worker(['text'], 2);

@@ -31,7 +31,12 @@ describe('a job end to end', () => {
     const events = client.messages.filter((m) => m.job === accepted.job && typeof m.seq === 'number');
     expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'token', 'token', 'token', 'progress', 'result']);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(events.filter((e) => e.type === 'token').map((e) => e.text).join('')).toBe('hello world');
+    expect(
+      events
+        .filter((e) => e.type === 'token')
+        .map((e) => e.text)
+        .join(''),
+    ).toBe('hello world');
 
     const state = await gw.http('GET', `/v1/jobs/${accepted.job}`);
     expect(state.body).toMatchObject({ state: 'completed', attempt: 1, result: { data: { text: 'hello world' } } });

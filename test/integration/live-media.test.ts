@@ -95,7 +95,12 @@ describe('live media: binary partials', () => {
     for (let round = 0; round < 20; round++) expected.push('token', 'partial', 'progress', ...(round % 5 === 0 ? ['partial', 'frame'] : []));
     expected.push('result');
     expect(kinds).toEqual(expected);
-    expect(client.of('token', job).map((m) => m.text).join('')).toBe(Array.from({ length: 20 }, (_, i) => `t${i} `).join(''));
+    expect(
+      client
+        .of('token', job)
+        .map((m) => m.text)
+        .join(''),
+    ).toBe(Array.from({ length: 20 }, (_, i) => `t${i} `).join(''));
   });
 
   it('replays the files with the events on resume, and sends none to a client that did not ask', async () => {

@@ -112,14 +112,20 @@ describe('session images', () => {
       const ws = await WsPeer.open(`${small.ws}/ws/reconstruct/${session.session_id}`);
       await ws.wait('connected', (m) => m.type === 'connected');
       const noise = randomBytes(64 * 64 * 3); // does not compress: a PNG of it is over 12 KB
-      const big = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+      const big = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } })
+        .png()
+        .toBuffer();
       expect(big.length).toBeGreaterThan(4096);
       ws.send({ type: 'image', data: big.toString('base64') });
       expect((await ws.wait('refused', (m) => m.type === 'error')).message).toMatch(/allows 4096/);
-      const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).jpeg().toBuffer();
+      const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+        .jpeg()
+        .toBuffer();
       ws.send({ type: 'image', data: jpeg.toString('base64') });
       await ws.wait('refused again', (m) => m.type === 'error' && /does not accept image\/jpeg/.test(m.message));
-      const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
+      const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+        .png()
+        .toBuffer();
       ws.send({ type: 'image', data: tiny.toString('base64') });
       expect(await ws.wait('ack', (m) => m.type === 'ack')).toMatchObject({ num_images: 1 });
       ws.close();

@@ -27,7 +27,11 @@ async function instance(): Promise<{ proc: Proc; url: string; port: number }> {
 }
 const ws = (url: string) => url.replace('http', 'ws');
 const api = (url: string, method: string, path: string, body?: unknown) =>
-  fetch(url + path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 function worker(url: string, space: string, opts: Parameters<typeof tokenWorker>[3] = {}): Proc {
   const w = tokenWorker(ws(url), space, TOKEN, opts);
   procs.push(w);
@@ -51,7 +55,7 @@ afterAll(async () => {
 
 describe('three gateway instances sharing one Redis', () => {
   it('serves a job submitted on one instance with a worker on another, tokens in order', async () => {
-    const [a, b, c] = instances as [typeof instances[0], typeof instances[0], typeof instances[0]];
+    const [a, b, c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
     expect((await api(a.url, 'POST', '/v1/admin/spaces', { name: 'shared', inputs: ['prompt'] })).status).toBe(201);
     // Every instance sees the space and, once it registers, the worker on b.
     const w = worker(b.url, 'shared', { tokens: 20, delay: 5, name: 'on-b' });
@@ -68,8 +72,8 @@ describe('three gateway instances sharing one Redis', () => {
     await w.kill('SIGKILL');
   });
 
-  it("tells a worker stale_lease for each token of a burst once its job was taken from it elsewhere, and passes none on", async () => {
-    const [a, b] = instances as [typeof instances[0], typeof instances[0]];
+  it('tells a worker stale_lease for each token of a burst once its job was taken from it elsewhere, and passes none on', async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
     await api(a.url, 'POST', '/v1/admin/spaces', { name: 'taken', inputs: ['prompt'] });
     const w = await WsPeer.open(`${ws(a.url)}/v1/worker`);
     w.send({ type: 'register', token: TOKEN, spaces: ['taken'], slots: 1 });
@@ -98,7 +102,7 @@ describe('three gateway instances sharing one Redis', () => {
   });
 
   it('cancels from one instance a job whose worker is on another', async () => {
-    const [a, b] = instances as [typeof instances[0], typeof instances[0]];
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
     await api(a.url, 'POST', '/v1/admin/spaces', { name: 'cancel-across', inputs: ['prompt'] });
     const w = worker(b.url, 'cancel-across', { tokens: 500, delay: 20, name: 'slow' });
     await w.waitFor('registered');
@@ -119,7 +123,7 @@ describe('three gateway instances sharing one Redis', () => {
   });
 
   it('pushes live media from a worker on one instance to a client on another, and replays it on a third', async () => {
-    const [a, b, c] = instances as [typeof instances[0], typeof instances[0], typeof instances[0]];
+    const [a, b, c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
     await api(a.url, 'POST', '/v1/admin/spaces', { name: 'media-across', inputs: ['prompt'] });
     const w = await WsPeer.open(`${ws(a.url)}/v1/worker`);
     w.send({ type: 'register', token: TOKEN, spaces: ['media-across'], slots: 1 });
@@ -175,7 +179,7 @@ describe('three gateway instances sharing one Redis', () => {
 describe('losing an instance', () => {
   it('requeues the job of a worker whose instance died; a worker on another instance finishes it, one result', async () => {
     const doomed = await instance();
-    const [a] = instances as [typeof instances[0]];
+    const [a] = instances as [(typeof instances)[0]];
     await api(a.url, 'POST', '/v1/admin/spaces', { name: 'survive', inputs: ['prompt'] });
     const onDoomed = worker(doomed.url, 'survive', { tokens: 200, delay: 20, name: 'doomed' });
     await onDoomed.waitFor('registered');

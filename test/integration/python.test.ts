@@ -49,7 +49,7 @@ describe('python/example_websocket_app.py (WebSocket Spaces dialect)', () => {
     for (let i = 1; i < times.length; i++) expect(Date.parse(times[i].started_at)).toBeGreaterThanOrEqual(Date.parse(times[i - 1].finished_at));
     client.close();
     await app.kill('SIGKILL');
-    await until('the space to show no worker', async () => ((await gw.http('GET', '/v1/spaces/MySpace')).body.connected === false) || undefined);
+    await until('the space to show no worker', async () => (await gw.http('GET', '/v1/spaces/MySpace')).body.connected === false || undefined);
   });
 
   it('is refused without a token on a space that requires one, and exits 1', async () => {
@@ -72,7 +72,10 @@ describe('python worker SDK (native protocol)', () => {
 
   it('streams tokens and returns files sent as binary frames', async () => {
     const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
-    const job = await client.submit('py', { prompt: 'hello from node', files: [{ name: 'x.bin', mime: 'application/octet-stream', data: Buffer.from([9, 8, 7]) }] });
+    const job = await client.submit('py', {
+      prompt: 'hello from node',
+      files: [{ name: 'x.bin', mime: 'application/octet-stream', data: Buffer.from([9, 8, 7]) }],
+    });
     const tokens: string[] = [];
     for await (const t of job.tokens()) tokens.push(t);
     expect(tokens).toEqual(['hello ', 'from ', 'node ']);

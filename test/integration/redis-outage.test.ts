@@ -43,10 +43,14 @@ describe('Redis unavailable for a while', () => {
 
     await redis.restart();
     // The job accepted before the outage is still there (append-only file) and still the worker's.
-    await until('submits to work again', async () => {
-      const res = await gw.http('POST', '/v1/jobs', { space: 'steady', prompt: 'after' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
-      return res.status === 202 || undefined;
-    }, 15_000);
+    await until(
+      'submits to work again',
+      async () => {
+        const res = await gw.http('POST', '/v1/jobs', { space: 'steady', prompt: 'after' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+        return res.status === 202 || undefined;
+      },
+      15_000,
+    );
     worker.send({ type: 'heartbeat' });
     worker.send({ type: 'result', job: job1.job, data: 'survived' });
     const result = await client.wait('result of the earlier job', (m) => m.type === 'result' && m.job === before.job, 10_000);
@@ -64,10 +68,14 @@ describe('Redis unavailable for a while', () => {
     expect(refused.code).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(4000); // bounded by the 500 ms timeout, not hanging
     redis.thaw();
-    await until('submits to work after the thaw', async () => {
-      const res = await gw.http('POST', '/v1/jobs', { space: 'steady', prompt: 'y' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
-      return res.status === 202 || undefined;
-    }, 10_000);
+    await until(
+      'submits to work after the thaw',
+      async () => {
+        const res = await gw.http('POST', '/v1/jobs', { space: 'steady', prompt: 'y' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+        return res.status === 202 || undefined;
+      },
+      10_000,
+    );
     client.close();
   }, 20_000);
 });
@@ -87,7 +95,12 @@ describe('a worker stream through Redis', () => {
     await client.wait('result', (m) => m.type === 'result' && m.job === job, 30_000);
     const events = client.messages.filter((m) => m.job === job && m.seq);
     expect(events.map((m) => m.seq)).toEqual(events.map((_, i) => i + 1));
-    expect(client.of('token', job).map((m) => m.text).join('')).toBe(Array.from({ length: 2000 }, (_, i) => `${i},`).join(''));
+    expect(
+      client
+        .of('token', job)
+        .map((m) => m.text)
+        .join(''),
+    ).toBe(Array.from({ length: 2000 }, (_, i) => `${i},`).join(''));
     client.close();
     worker.close();
   }, 40_000);

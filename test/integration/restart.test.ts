@@ -25,7 +25,11 @@ async function serve(env: Record<string, string> = {}): Promise<{ proc: Proc; ur
 }
 
 const api = (url: string, method: string, path: string, body?: unknown) =>
-  fetch(url + path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
 describe('a gateway killed with jobs queued and running', () => {
   it('loses none of them: after a restart they all complete', async () => {
@@ -95,7 +99,12 @@ describe('a gateway killed right after a client saw a result', () => {
     const replay = await WsPeer.open(`${second.url.replace('http', 'ws')}/v1/ws`, { authorization: `Bearer ${TOKEN}` });
     replay.send({ type: 'subscribe', topic: `job:${job}`, after_seq: 0 });
     await replay.wait('result', (m) => m.type === 'result');
-    expect(replay.messages.filter((m) => m.job === job).map((m) => [m.type, m.seq])).toEqual([['queued', 1], ['started', 2], ['token', 3], ['result', 4]]);
+    expect(replay.messages.filter((m) => m.job === job).map((m) => [m.type, m.seq])).toEqual([
+      ['queued', 1],
+      ['started', 2],
+      ['token', 3],
+      ['result', 4],
+    ]);
   });
 });
 

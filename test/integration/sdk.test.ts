@@ -79,7 +79,12 @@ describe('client SDK + worker SDK', () => {
     const events = await collect(job);
     const seqs = events.map((e) => ('seq' in e ? e.seq : -1));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    expect(events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text).join('')).toBe('t0 t1 t2 t3 t4 t5 t6 t7 ');
+    expect(
+      events
+        .filter((e) => e.type === 'token')
+        .map((e) => (e as { text: string }).text)
+        .join(''),
+    ).toBe('t0 t1 t2 t3 t4 t5 t6 t7 ');
     expect(events.some((e) => e.type === 'progress')).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'result', data: { count: 8 } });
     client.close();

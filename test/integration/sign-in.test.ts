@@ -8,7 +8,11 @@ import { until } from '../helpers/latch.ts';
 
 /** A sign-in as a browser makes it: the status, the Retry-After header and the session cookie. */
 async function login(gw: TestGateway, username: string, password: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${gw.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`${gw.url}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ username, password }),
+  });
   const body = (await res.json()) as any;
   return { status: res.status, body, retryAfter: res.headers.get('retry-after'), cookie: res.headers.get('set-cookie')?.split(';')[0] };
 }
@@ -34,7 +38,10 @@ describe('sign-in resists abuse', () => {
   });
 
   it('counts failures per client address too, from a trusted proxy’s X-Forwarded-For', async () => {
-    const strict = await testGateway({ signIn: { userFailures: 1000, addressFailures: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 }, trustedProxies: ['127.0.0.1'] });
+    const strict = await testGateway({
+      signIn: { userFailures: 1000, addressFailures: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+      trustedProxies: ['127.0.0.1'],
+    });
     try {
       const from = (address: string) => ({ 'x-forwarded-for': `203.0.113.9, ${address}` });
       for (let i = 0; i < 3; i++) expect((await login(strict, `nobody-${i}`, 'x', from('198.51.100.1'))).status).toBe(401);

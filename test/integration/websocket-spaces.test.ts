@@ -26,7 +26,12 @@ describe('WebSocket Spaces dialect (/websocket-spaces)', () => {
     expect(reg.space_id).toMatch(/^space_/);
 
     const client = await gw.client(ADMIN_TOKEN);
-    client.send({ type: 'submit', space: 'Remote', prompt: 'describe this', files: [{ name: 'a.txt', mime: 'text/plain', data: Buffer.from('hi').toString('base64') }] });
+    client.send({
+      type: 'submit',
+      space: 'Remote',
+      prompt: 'describe this',
+      files: [{ name: 'a.txt', mime: 'text/plain', data: Buffer.from('hi').toString('base64') }],
+    });
     const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
     const request = await app.wait('inference_request', (m) => m.type === 'inference_request');
     expect(request).toMatchObject({ request_id: job, username: 'admin', payload: { prompt: 'describe this' } });

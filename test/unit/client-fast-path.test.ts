@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { ClientMessage, asPlainSubmit } from '../../src/protocol/client-messages.ts';
 import { expectSameAsSchema } from '../helpers/fast-path.ts';
 

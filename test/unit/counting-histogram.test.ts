@@ -27,7 +27,10 @@ describe('CountingHistogram', () => {
       expect(await ours.metrics()).toBe(await theirs.metrics());
       // The JSON form too, but for prom-client's empty exemplar fields.
       const plain = (metrics: Awaited<ReturnType<client.Registry['getMetricsAsJSON']>>) =>
-        metrics.map((m) => ({ ...m, values: m.values.map((v) => ({ labels: v.labels, value: v.value, metricName: (v as { metricName?: string }).metricName })) }));
+        metrics.map((m) => ({
+          ...m,
+          values: m.values.map((v) => ({ labels: v.labels, value: v.value, metricName: (v as { metricName?: string }).metricName })),
+        }));
       expect(plain(await ours.getMetricsAsJSON())).toEqual(plain(await theirs.getMetricsAsJSON()));
     }
   });

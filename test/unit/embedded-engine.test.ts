@@ -21,7 +21,10 @@ describe('SQLite event chunks', () => {
     old.exec(`INSERT INTO events VALUES ('job_a', 1, '{"type":"queued"}'), ('job_a', 2, '{"type":"token"}')`);
     old.close();
     const store = new SqliteStore(file);
-    expect(store.eventsAfter('job_a', 0)).toEqual([{ seq: 1, line: '{"type":"queued"}' }, { seq: 2, line: '{"type":"token"}' }]);
+    expect(store.eventsAfter('job_a', 0)).toEqual([
+      { seq: 1, line: '{"type":"queued"}' },
+      { seq: 2, line: '{"type":"token"}' },
+    ]);
     // Trimming inside a chunk keeps exactly the later events.
     store.transaction(() => store.putChunk('job_b', 1, 3, 'a\nb\nc'));
     store.trimEvents('job_b', 3);
@@ -31,15 +34,36 @@ describe('SQLite event chunks', () => {
   });
 });
 
-
 describe('a running job’s event log past its memory', () => {
   it('lets go of the oldest events once journaled, and a resume from before them reads them back from SQLite', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-shed-'));
     const engine = createEmbeddedEngine({ dataDir, maxEventBytesPerJob: 256 * 1024 });
     try {
-      const s: Space = { id: 'space_shed', name: 'shed', description: '', inputs: { prompt: { max_bytes: 100, mime: [] } }, timeout_s: 60, max_queue: 10, max_attempts: 2, access: 'public', created_at: 1, updated_at: 1 };
+      const s: Space = {
+        id: 'space_shed',
+        name: 'shed',
+        description: '',
+        inputs: { prompt: { max_bytes: 100, mime: [] } },
+        timeout_s: 60,
+        max_queue: 10,
+        max_attempts: 2,
+        access: 'public',
+        created_at: 1,
+        updated_at: 1,
+      };
       await engine.createSpace(s);
-      const j: Job = { id: 'job_shed', space_id: s.id, space: s.name, owner: { kind: 'anonymous', id: 'a', name: 'anonymous' }, state: 'queued', attempt: 0, max_attempts: 2, inputs: { files: [] }, created_at: Date.now(), deadline: Date.now() + 60_000 };
+      const j: Job = {
+        id: 'job_shed',
+        space_id: s.id,
+        space: s.name,
+        owner: { kind: 'anonymous', id: 'a', name: 'anonymous' },
+        state: 'queued',
+        attempt: 0,
+        max_attempts: 2,
+        inputs: { files: [] },
+        created_at: Date.now(),
+        deadline: Date.now() + 60_000,
+      };
       await engine.submitJob(j, 10, (position) => ({ type: 'queued', position, eta_ms: null, attempt: 0 }));
       await engine.claimJob([s.id], 'w', 60_000);
       const holder = { workerId: 'w', attempt: 1 };

@@ -22,7 +22,10 @@ function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of [...sources('src'), ...sources('ui/src')]) {
     const text = readFileSync(join(ROOT, file), 'utf8');
-    graph.set(file, [...text.matchAll(IMPORT)].map((m) => relative(ROOT, resolve(ROOT, dirname(file), m[1]!))));
+    graph.set(
+      file,
+      [...text.matchAll(IMPORT)].map((m) => relative(ROOT, resolve(ROOT, dirname(file), m[1]!))),
+    );
   }
   return graph;
 }
@@ -64,7 +67,9 @@ describe('import rules', () => {
   });
 
   it('nothing imports dialects/ but the CLI', () => {
-    const intruders = [...graph].flatMap(([file, imports]) => (layer(file) !== 'cli' && layer(file) !== 'dialects' ? imports.filter((t) => layer(t) === 'dialects').map((t) => `${file} -> ${t}`) : []));
+    const intruders = [...graph].flatMap(([file, imports]) =>
+      layer(file) !== 'cli' && layer(file) !== 'dialects' ? imports.filter((t) => layer(t) === 'dialects').map((t) => `${file} -> ${t}`) : [],
+    );
     expect(intruders).toEqual([]);
   });
 

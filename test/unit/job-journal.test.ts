@@ -17,7 +17,19 @@ import { until } from '../helpers/latch.ts';
 const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `spaceport-${name}-`));
 
 const job = (id: string, state: Job['state'], extra: Partial<Job> = {}): Job =>
-  ({ id, space_id: 'sp_1', space: 'echo', owner: { kind: 'admin', id: 'admin', name: 'admin' }, state, attempt: 0, max_attempts: 3, inputs: { prompt: 'hi', files: [], options: {} }, created_at: 1, deadline: 2, ...extra }) as Job;
+  ({
+    id,
+    space_id: 'sp_1',
+    space: 'echo',
+    owner: { kind: 'admin', id: 'admin', name: 'admin' },
+    state,
+    attempt: 0,
+    max_attempts: 3,
+    inputs: { prompt: 'hi', files: [], options: {} },
+    created_at: 1,
+    deadline: 2,
+    ...extra,
+  }) as Job;
 
 /** A segment's chunks as [job, first seq, last seq, lines] (how they were gathered does not matter). */
 const chunksOf = (w: SegmentWrites) => w.chunks.map((c) => [c.jobId, c.first, c.last, c.parts.join('\n')]);
@@ -40,7 +52,17 @@ function putRows(j: JobJournal, rows: Array<[jobId: string, seq: number, line: s
     const [jobId, first] = rows[i]!;
     let n = 1;
     while (i + n < rows.length && rows[i + n]![0] === jobId && rows[i + n]![1] === first + n) n++;
-    j.putRun(jobId, first, n, Buffer.from(rows.slice(i, i + n).map((r) => `${r[2]}\n`).join('')));
+    j.putRun(
+      jobId,
+      first,
+      n,
+      Buffer.from(
+        rows
+          .slice(i, i + n)
+          .map((r) => `${r[2]}\n`)
+          .join(''),
+      ),
+    );
     i += n;
   }
 }
@@ -63,7 +85,7 @@ describe('the job journal', () => {
     expect(chunksOf(readSegment(`${text}R\tjob_a\t2\t{"seq":2}\t{"seq":3}\nC\n`))).toEqual([['job_a', 1, 3, '{"seq":1}\n{"seq":2}\n{"seq":3}']]);
   });
 
-  it('folds a segment: the last row of each job, each job\'s events in one chunk while their seqs run on, the highest trim — read back or kept in memory alike', () => {
+  it("folds a segment: the last row of each job, each job's events in one chunk while their seqs run on, the highest trim — read back or kept in memory alike", () => {
     const dir = tempDir('journal');
     const { file, writes: kept } = closedSegment(dir, [
       (j) => {
@@ -72,7 +94,12 @@ describe('the job journal', () => {
       },
       (j) => j.putJobRow(jobRow(job('job_b', 'queued'), 2)),
       (j) => {
-        putRows(j, [['job_a', 2, 'a2'], ['job_b', 1, 'b1'], ['job_a', 3, 'a3'], ['job_b', 5, 'b5']]);
+        putRows(j, [
+          ['job_a', 2, 'a2'],
+          ['job_b', 1, 'b1'],
+          ['job_a', 3, 'a3'],
+          ['job_b', 5, 'b5'],
+        ]);
         j.trimEvents('job_a', 2);
         j.trimEvents('job_a', 3);
         j.putJobRow(jobRow(job('job_a', 'completed', { finished_at: 9 }), 1));
@@ -120,17 +147,38 @@ describe('the job journal', () => {
   it('keeps tabs and newlines inside events (JSON escapes them; the format relies on it)', () => {
     const dir = tempDir('journal');
     const texts = ['a\tb', 'line\nbreak', '\t\n\r'];
-    const file = segmentOf(dir, [(j) => putRows(j, texts.map((text, i) => ['job_t', i + 1, eventLine('job_t', i + 1, { type: 'token', text })]))]);
+    const file = segmentOf(dir, [
+      (j) =>
+        putRows(
+          j,
+          texts.map((text, i) => ['job_t', i + 1, eventLine('job_t', i + 1, { type: 'token', text })]),
+        ),
+    ]);
     const [chunk] = readSegment(readFileSync(file, 'utf8')).chunks;
-    expect(chunk!.parts.join('\n').split('\n').map((l) => JSON.parse(l).text)).toEqual(texts);
+    expect(
+      chunk!.parts
+        .join('\n')
+        .split('\n')
+        .map((l) => JSON.parse(l).text),
+    ).toEqual(texts);
   });
 
   it('is applied on open when a gateway died before SQLite had it, and nothing is applied twice', async () => {
     const dataDir = tempDir('journal-crash');
     const journalDir = join(dataDir, 'journal');
     // Two segments as a process that died would leave them: the job accepted, then finished.
-    segmentOf(journalDir, [(j) => { j.putJobRow(jobRow(job('job_x', 'queued'), 1)); putRows(j, [['job_x', 1, '{"type":"queued","seq":1}']]); }]);
-    segmentOf(journalDir, [(j) => { putRows(j, [['job_x', 2, '{"type":"result","seq":2}']]); j.putJobRow(jobRow(job('job_x', 'completed', { finished_at: 5, result: { data: 'kept', files: [] } }), 1)); }]);
+    segmentOf(journalDir, [
+      (j) => {
+        j.putJobRow(jobRow(job('job_x', 'queued'), 1));
+        putRows(j, [['job_x', 1, '{"type":"queued","seq":1}']]);
+      },
+    ]);
+    segmentOf(journalDir, [
+      (j) => {
+        putRows(j, [['job_x', 2, '{"type":"result","seq":2}']]);
+        j.putJobRow(jobRow(job('job_x', 'completed', { finished_at: 5, result: { data: 'kept', files: [] } }), 1));
+      },
+    ]);
     expect(readdirSync(journalDir)).toHaveLength(2);
     const engine = createEmbeddedEngine({ dataDir });
     expect(await engine.getJob('job_x')).toMatchObject({ state: 'completed', result: { data: 'kept' } });
@@ -143,13 +191,27 @@ describe('the job journal', () => {
 
 describe('the store process', () => {
   const running = (dataDir: string) =>
-    execSync('ps -eo args').toString().split('\n').filter((l) => l.includes('store-process.ts') && l.includes(dataDir)).length;
+    execSync('ps -eo args')
+      .toString()
+      .split('\n')
+      .filter((l) => l.includes('store-process.ts') && l.includes(dataDir)).length;
 
   it('applies the journal and checkpoints the WAL from its own process, and ends with the engine', async () => {
     const dataDir = tempDir('store-process');
     const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 20, applyIntervalMs: 20 });
     expect(running(dataDir)).toBe(1);
-    const space = { id: 'sp_1', name: 'echo', description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 100, open_registration: false, created_at: 0 } as never;
+    const space = {
+      id: 'sp_1',
+      name: 'echo',
+      description: '',
+      inputs: { prompt: {} },
+      access: 'public',
+      timeout_s: 60,
+      max_attempts: 3,
+      max_queue: 100,
+      open_registration: false,
+      created_at: 0,
+    } as never;
     await engine.createSpace(space);
     const jobs = Array.from({ length: 20 }, (_, i) => job(`job_${String(i).padStart(3, '0')}`, 'queued'));
     for (const j of jobs) await engine.submitJob(j, 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
@@ -195,7 +257,18 @@ describe('the store process', () => {
   it('is waited for by every read that needs SQLite, also one that finds nothing new to hand over', async () => {
     const dataDir = tempDir('store-process-reads');
     const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000, applyIntervalMs: 60_000 });
-    await engine.createSpace({ id: 'sp_1', name: 'echo', description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 100, open_registration: false, created_at: 0 } as never);
+    await engine.createSpace({
+      id: 'sp_1',
+      name: 'echo',
+      description: '',
+      inputs: { prompt: {} },
+      access: 'public',
+      timeout_s: 60,
+      max_attempts: 3,
+      max_queue: 100,
+      open_registration: false,
+      created_at: 0,
+    } as never);
     await engine.submitJob(job('job_read', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
     const held = await engine.claimJob(['sp_1'], 'w', 60_000);
     await engine.appendEvent(held!.id, { type: 'result', data: 'done', files: [] }, { workerId: 'w', attempt: 1 }, { data: 'done', files: [] });
@@ -210,9 +283,27 @@ describe('the store process', () => {
   it('killed, leaves what it had not answered for, and what comes after, to the gateway, in order', async () => {
     const dataDir = tempDir('store-process-killed');
     const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000, applyIntervalMs: 60_000 });
-    await engine.createSpace({ id: 'sp_1', name: 'echo', description: '', inputs: { prompt: {} }, access: 'public', timeout_s: 60, max_attempts: 3, max_queue: 100, open_registration: false, created_at: 0 } as never);
+    await engine.createSpace({
+      id: 'sp_1',
+      name: 'echo',
+      description: '',
+      inputs: { prompt: {} },
+      access: 'public',
+      timeout_s: 60,
+      max_attempts: 3,
+      max_queue: 100,
+      open_registration: false,
+      created_at: 0,
+    } as never);
     await engine.submitJob(job('job_before', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
-    const pid = Number(execSync('ps -eo pid,args').toString().split('\n').find((l) => l.includes('store-process.ts') && l.includes(dataDir))!.trim().split(' ')[0]);
+    const pid = Number(
+      execSync('ps -eo pid,args')
+        .toString()
+        .split('\n')
+        .find((l) => l.includes('store-process.ts') && l.includes(dataDir))!
+        .trim()
+        .split(' ')[0],
+    );
     process.kill(pid, 'SIGKILL');
     // A read hands the segment over (to the child, or here once its death is known) and waits for it.
     expect(await engine.getJob('job_missing')).toBeNull();

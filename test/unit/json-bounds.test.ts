@@ -23,7 +23,12 @@ describe('jsonBoundsProblem', () => {
     expect(jsonBoundsProblem({ text: 'x'.repeat(60_000) }, OPTIONS_BOUNDS)).toBeNull();
     expect(jsonBoundsProblem({ text: 'x'.repeat(70_000) }, OPTIONS_BOUNDS)).toMatch(/larger than 65536/);
     expect(jsonBoundsProblem({ ['k'.repeat(70_000)]: 1 }, OPTIONS_BOUNDS)).toMatch(/larger/);
-    expect(jsonBoundsProblem(Array.from({ length: 10_000 }, () => 1), OPTIONS_BOUNDS)).toMatch(/larger/);
+    expect(
+      jsonBoundsProblem(
+        Array.from({ length: 10_000 }, () => 1),
+        OPTIONS_BOUNDS,
+      ),
+    ).toMatch(/larger/);
     expect(jsonBoundsProblem('x'.repeat(17 * 1024 * 1024), RESULT_DATA_BOUNDS)).toMatch(/larger/);
     expect(jsonBoundsProblem(42, RESULT_DATA_BOUNDS)).toBeNull();
   });

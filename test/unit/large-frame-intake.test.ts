@@ -198,7 +198,13 @@ describe('LargeFrameIntake: large binary frames read off the socket before ws', 
   it('reads the rest of a large payload straight into its memory when reading as Node does with a user buffer', () => {
     // Node's onread contract, played by hand: each read fills the buffer the last callback asked
     // for (or the shared one) with as many bytes as the "kernel" has, at most its length.
-    const frames = [clientFrame(1, Buffer.from('hi')), clientFrame(2, file('a', 0, 300_000, 1)), clientFrame(9, Buffer.alloc(0)), clientFrame(2, file('b', 1, 70_000, 2)), clientFrame(1, Buffer.from('end'))];
+    const frames = [
+      clientFrame(1, Buffer.from('hi')),
+      clientFrame(2, file('a', 0, 300_000, 1)),
+      clientFrame(9, Buffer.alloc(0)),
+      clientFrame(2, file('b', 1, 70_000, 2)),
+      clientFrame(1, Buffer.from('end')),
+    ];
     const stream = Buffer.concat(frames);
     for (let seed = 1; seed <= 40; seed++) {
       const toWs: Buffer[] = [];

@@ -68,7 +68,7 @@ describe('LiveBlobs (the live media window)', () => {
     // A seeded walk over many laps of a small ring: after every step, each file held reads back
     // intact, and each view still lent holds exactly what it was lent with.
     let seed = start;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     const blobs = new LiveBlobs(ring, 60_000);
     const originals = new Map<string, Buffer>();
     const lent: Array<{ view: Buffer; expected: Buffer }> = [];
@@ -88,7 +88,8 @@ describe('LiveBlobs (the live media window)', () => {
         }
       } else if (op < 6 && reserved.length > 0) {
         const r = reserved.splice(random(reserved.length), 1)[0]!;
-        if (random(4) === 0) giveBack(r.view); // its upload failed
+        if (random(4) === 0)
+          giveBack(r.view); // its upload failed
         else {
           blobs.put(meta(r.id, r.bytes.length), r.view);
           originals.set(r.id, r.bytes);
@@ -103,7 +104,8 @@ describe('LiveBlobs (the live media window)', () => {
       }
       for (const [k, original] of originals) {
         const got = blobs.get(k);
-        if (!got) originals.delete(k); // evicted: it never comes back
+        if (!got)
+          originals.delete(k); // evicted: it never comes back
         else if (!got.bytes.equals(original)) expect.fail(`${k} changed while held (step ${step})`);
       }
       if (lent.some((l) => !l.view.equals(l.expected))) expect.fail(`a lent view was overwritten (step ${step})`);

@@ -37,14 +37,18 @@ describe('media signatures, on files real encoders wrote', () => {
     ['ebml', 'video', 'video/webm', () => ffmpeg('v.webm', [...clip, '-c:v', 'libvpx', '-b:v', '100k'])],
     ['avi', 'video', 'video/x-msvideo', () => ffmpeg('v.avi', clip)],
     ['mpegts', 'video', 'video/mp2t', () => ffmpeg('v.ts', clip)],
-  ] as const)('%s as %s (%s)', async (format, kind, mime, make) => {
-    const bytes = await make();
-    expect(sniffFormat(bytes)).toBe(format);
-    expect(mediaMismatch(kind, mime, bytes)).toBeNull();
-    // The same bytes under a label of another format, or as another kind, are refused.
-    expect(mediaMismatch(kind, kind === 'image' && format !== 'png' ? 'image/png' : kind === 'image' ? 'image/jpeg' : `${kind}/ogg`, bytes)).toMatch(/declared/);
-    if (kind === 'image') expect(mediaMismatch('audio', 'audio/wav', bytes)).toMatch(/not audio/);
-  }, 20_000);
+  ] as const)(
+    '%s as %s (%s)',
+    async (format, kind, mime, make) => {
+      const bytes = await make();
+      expect(sniffFormat(bytes)).toBe(format);
+      expect(mediaMismatch(kind, mime, bytes)).toBeNull();
+      // The same bytes under a label of another format, or as another kind, are refused.
+      expect(mediaMismatch(kind, kind === 'image' && format !== 'png' ? 'image/png' : kind === 'image' ? 'image/jpeg' : `${kind}/ogg`, bytes)).toMatch(/declared/);
+      if (kind === 'image') expect(mediaMismatch('audio', 'audio/wav', bytes)).toMatch(/not audio/);
+    },
+    20_000,
+  );
 
   it('refuses text dressed as media, and takes an SVG document as an image', () => {
     const script = Buffer.from('#!/bin/sh\necho hi\n');

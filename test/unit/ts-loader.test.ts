@@ -13,7 +13,23 @@ describe('the TypeScript loader (src/runtime)', () => {
   it('runs a .ts file with its types stripped, and an error thrown in it names the .ts file, line and column', async () => {
     const file = join(dir, 'thrower.ts');
     // Types and blank lines before the throw: the transformed JavaScript has it on another line.
-    writeFileSync(file, ['interface Box {', '  size: number;', '}', '', 'const box: Box = { size: 3 };', '', 'function open(b: Box): never {', '  throw new Error(`box of ${b.size}`);', '}', 'open(box);', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'interface Box {',
+        '  size: number;',
+        '}',
+        '',
+        'const box: Box = { size: 3 };',
+        '',
+        'function open(b: Box): never {',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the file written holds a template literal
+        '  throw new Error(`box of ${b.size}`);',
+        '}',
+        'open(box);',
+        '',
+      ].join('\n'),
+    );
     const failed = await promisify(execFile)(process.execPath, ['--import', REGISTER, file]).then(
       () => null,
       (err: { stderr: string }) => err,

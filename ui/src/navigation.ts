@@ -42,17 +42,19 @@ async function renderNav(): Promise<void> {
     h('a', { href: '/' }, 'Spaces'),
     me.kind === 'admin' && h('a', { href: '/admin' }, 'Admin'),
     h('a', { href: '/dashboard' }, 'Sessions'),
-    me.kind === 'anonymous'
-      ? h('a', { href: '/signin' }, 'Sign in')
-      : h('a', { href: '/account' }, me.name),
+    me.kind === 'anonymous' ? h('a', { href: '/signin' }, 'Sign in') : h('a', { href: '/account' }, me.name),
     me.kind !== 'anonymous' &&
-      h('button', {
-        type: 'button',
-        onclick: async () => {
-          await api('POST', '/v1/auth/logout');
-          resetIdentity();
-          await navigate('/');
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: async () => {
+            await api('POST', '/v1/auth/logout');
+            resetIdentity();
+            await navigate('/');
+          },
         },
-      }, 'Sign out'),
+        'Sign out',
+      ),
   );
 }

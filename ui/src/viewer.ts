@@ -3,11 +3,7 @@
  * when a result needs it, so the rest of the UI stays small.
  */
 export async function showGlb(container: HTMLElement, url: string): Promise<void> {
-  const [THREE, { GLTFLoader }, { OrbitControls }] = await Promise.all([
-    import('three'),
-    import('three/examples/jsm/loaders/GLTFLoader.js'),
-    import('three/examples/jsm/controls/OrbitControls.js'),
-  ]);
+  const [THREE, { GLTFLoader }, { OrbitControls }] = await Promise.all([import('three'), import('three/examples/jsm/loaders/GLTFLoader.js'), import('three/examples/jsm/controls/OrbitControls.js')]);
   const canvas = document.createElement('canvas');
   canvas.className = 'viewer';
   canvas.setAttribute('aria-label', '3D model viewer: drag to orbit, scroll to zoom');
@@ -23,8 +19,8 @@ export async function showGlb(container: HTMLElement, url: string): Promise<void
   const gltf = await new GLTFLoader().loadAsync(url);
   // Points come with their own colours; give them a visible size.
   gltf.scene.traverse((o) => {
-    if ((o as { isPoints?: boolean }).isPoints) ((o as unknown as { material: { size: number; sizeAttenuation: boolean } }).material).size = 2;
-    if ((o as { isPoints?: boolean }).isPoints) ((o as unknown as { material: { sizeAttenuation: boolean } }).material).sizeAttenuation = false;
+    if ((o as { isPoints?: boolean }).isPoints) (o as unknown as { material: { size: number; sizeAttenuation: boolean } }).material.size = 2;
+    if ((o as { isPoints?: boolean }).isPoints) (o as unknown as { material: { sizeAttenuation: boolean } }).material.sizeAttenuation = false;
   });
   scene.add(gltf.scene);
   const box = new THREE.Box3().setFromObject(gltf.scene);

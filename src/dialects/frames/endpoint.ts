@@ -54,7 +54,14 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
     peer.sendJson({ type: 'job_update', job_id: jobId, status, frame_id: f.frameId, plugin: f.plugin, progress_percent: percent, timestamp: now() });
   const error = (frameId: string | undefined, plugin: string | undefined, code: FrameErrorCode, message: string) => {
     ctx.metrics.wsErrors.inc({ type: code });
-    peer.sendJson({ type: 'error', ...(frameId !== undefined && { frame_id: frameId }), ...(plugin !== undefined && { plugin }), error_code: code, message, timestamp: now() });
+    peer.sendJson({
+      type: 'error',
+      ...(frameId !== undefined && { frame_id: frameId }),
+      ...(plugin !== undefined && { plugin }),
+      error_code: code,
+      message,
+      timestamp: now(),
+    });
   };
 
   /**
@@ -67,9 +74,7 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
     let found = described.get(jobId);
     if (!found) {
       const own = frames.get(jobId);
-      found = own
-        ? Promise.resolve(own)
-        : ctx.engine.getJob(jobId).then((job) => (job ? { frameId: String(job.inputs.options?.frame_id ?? jobId), plugin: job.space } : null));
+      found = own ? Promise.resolve(own) : ctx.engine.getJob(jobId).then((job) => (job ? { frameId: String(job.inputs.options?.frame_id ?? jobId), plugin: job.space } : null));
       described.set(jobId, found);
     }
     return found;
@@ -140,13 +145,23 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
         const bytes = decodeBase64(msg.image_data);
         if (!bytes) return error(msg.frame_id, msg.plugin, 'INVALID_IMAGE', 'image_data is not valid base64');
         const mime = imageMime(bytes);
-        if (bytes.length < MIN_IMAGE_BYTES || !mime) return error(msg.frame_id, msg.plugin, 'INVALID_IMAGE', bytes.length < MIN_IMAGE_BYTES ? `Image too small (${bytes.length} bytes)` : 'Image format not supported or corrupted (PNG, JPEG, WebP, GIF or BMP expected)');
+        if (bytes.length < MIN_IMAGE_BYTES || !mime)
+          return error(
+            msg.frame_id,
+            msg.plugin,
+            'INVALID_IMAGE',
+            bytes.length < MIN_IMAGE_BYTES ? `Image too small (${bytes.length} bytes)` : 'Image format not supported or corrupted (PNG, JPEG, WebP, GIF or BMP expected)',
+          );
         if (!(await ctx.engine.getSpace(msg.plugin))) return error(msg.frame_id, msg.plugin, 'PLUGIN_NOT_FOUND', `Plugin "${msg.plugin}" does not exist (GET /v1/plugins lists them).`);
         const f: FrameJob = { frameId: msg.frame_id, plugin: msg.plugin };
         try {
           await follower.submit(
             who,
-            { space: msg.plugin, options: { ...(options as Record<string, unknown>), frame_id: msg.frame_id, client_id: clientId }, files: [{ name: `${msg.frame_id}`, mime, input: 'image', bytes }] },
+            {
+              space: msg.plugin,
+              options: { ...(options as Record<string, unknown>), frame_id: msg.frame_id, client_id: clientId },
+              files: [{ name: `${msg.frame_id}`, mime, input: 'image', bytes }],
+            },
             (jobId) => frames.set(jobId, f),
           );
         } catch (err) {

@@ -11,7 +11,13 @@ export function framesRoutes(router: Router, ctx: ServerContext): void {
     for (const space of spaces) {
       if (!space.inputs.image) continue;
       const status = spaceStatus(space, workers, (await ctx.engine.queuedJobIds(space.id)).length);
-      plugins.push({ name: space.name, description: space.description, available: status.connected, workers: status.workers, queue_length: status.queue_length });
+      plugins.push({
+        name: space.name,
+        description: space.description,
+        available: status.connected,
+        workers: status.workers,
+        queue_length: status.queue_length,
+      });
     }
     sendJson(res, 200, { plugins });
   });

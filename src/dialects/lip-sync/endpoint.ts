@@ -143,7 +143,7 @@ function acceptLipSync(ctx: ServerContext, ws: WebSocket, who: Identity): void {
     async handle(msg) {
       if (msg.type === 'ping') return peer.sendJson({ type: 'pong', timestamp: unixSeconds() });
       if (msg.type === 'process') return process(msg);
-      if (!active || !active.jobId) return peer.sendJson({ type: 'info', message: 'No active processing to cancel' });
+      if (!active?.jobId) return peer.sendJson({ type: 'info', message: 'No active processing to cancel' });
       if (!active.cancelling) {
         active.cancelling = true;
         await ctx.core.jobs.cancel(who, active.jobId);
@@ -156,5 +156,10 @@ function acceptLipSync(ctx: ServerContext, ws: WebSocket, who: Identity): void {
     follower.close();
   });
 
-  peer.sendJson({ type: 'connection', status: 'connected', client_id: clientId, message: 'Connected to the Spaceport lip-sync API (audio + image → MP4; the built-in worker does not animate lips)' });
+  peer.sendJson({
+    type: 'connection',
+    status: 'connected',
+    client_id: clientId,
+    message: 'Connected to the Spaceport lip-sync API (audio + image → MP4; the built-in worker does not animate lips)',
+  });
 }

@@ -8,7 +8,11 @@ export function lipSyncRoutes(router: Router, ctx: ServerContext): void {
   router.on('GET', '/ws/health', async ({ res }) => {
     const space = await ctx.engine.getSpace(ctx.config.dialects.lipSyncSpace);
     const [workers, assigned, running] = space
-      ? await Promise.all([ctx.engine.listWorkers(), ctx.engine.listJobs({ spaceId: space.id, state: 'assigned', limit: 10_000 }), ctx.engine.listJobs({ spaceId: space.id, state: 'running', limit: 10_000 })])
+      ? await Promise.all([
+          ctx.engine.listWorkers(),
+          ctx.engine.listJobs({ spaceId: space.id, state: 'assigned', limit: 10_000 }),
+          ctx.engine.listJobs({ spaceId: space.id, state: 'running', limit: 10_000 }),
+        ])
       : [[], [], []];
     sendJson(res, ctx.shuttingDown ? 503 : 200, {
       status: ctx.shuttingDown ? 'shutting_down' : 'healthy',

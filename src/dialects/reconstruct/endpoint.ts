@@ -82,7 +82,12 @@ function acceptReconstruct(ctx: ServerContext, ws: WebSocket, sessionId: string,
     const blob = file ? await ctx.engine.getBlob(file.id) : null;
     if (!blob) return error('The worker returned no model.');
     peer.sendJson({ type: 'progress', progress: 1, message: 'Done' });
-    peer.sendJson({ type: incremental ? 'delta' : 'complete', job_id: jobId, glb_base64: blob.bytes.toString('base64'), metadata: { ...(event.data as object), glb_size_bytes: blob.bytes.length } });
+    peer.sendJson({
+      type: incremental ? 'delta' : 'complete',
+      job_id: jobId,
+      glb_base64: blob.bytes.toString('base64'),
+      metadata: { ...(event.data as object), glb_size_bytes: blob.bytes.length },
+    });
   }
 
   handleInbound(ctx, peer, new Attachments(1000, 0), {
@@ -118,7 +123,12 @@ function acceptReconstruct(ctx: ServerContext, ws: WebSocket, sessionId: string,
       error(`Session not found: ${sessionId} (it may have expired; create a new one with POST /ws/session/create)`);
       return peer.close(CLOSE.registrationFailed, 'session_not_found');
     }
-    peer.sendJson({ type: 'connected', session_id: sessionId, num_images: session.images.length, max_images: session.max_images, message: 'Connected: send images, then generate' });
+    peer.sendJson({
+      type: 'connected',
+      session_id: sessionId,
+      num_images: session.images.length,
+      max_images: session.max_images,
+      message: 'Connected: send images, then generate',
+    });
   });
 }
-

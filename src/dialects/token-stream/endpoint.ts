@@ -96,7 +96,14 @@ function acceptTokenStream(ctx: ServerContext, ws: WebSocket, who: Identity): vo
     reportError: (e: SpaceportError, id) => sendError(id === undefined ? undefined : String(id), e.code, e.message),
     async handle(msg) {
       if (msg.type === 'ping') return peer.sendJson({ type: 'pong', timestamp: new Date().toISOString() });
-      const query: Query = { sessionId: msg.session_id, sessionField: `"session_id":${JSON.stringify(msg.session_id)}`, started: Date.now(), tokens: 0, stream: msg.stream ?? true, text: '' };
+      const query: Query = {
+        sessionId: msg.session_id,
+        sessionField: `"session_id":${JSON.stringify(msg.session_id)}`,
+        started: Date.now(),
+        tokens: 0,
+        stream: msg.stream ?? true,
+        text: '',
+      };
       await followers.submit(who, { space: ctx.config.dialects.tokenStreamSpace, prompt: msg.query, options: msg.options, files: [] }, (jobId) => queries.set(jobId, query));
     },
   });

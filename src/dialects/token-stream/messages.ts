@@ -6,7 +6,10 @@ export const TokenStreamMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('query'),
     session_id: z.string().min(1).max(128),
-    query: z.string().min(1).max(64 * 1024),
+    query: z
+      .string()
+      .min(1)
+      .max(64 * 1024),
     stream: z.boolean().optional(),
     // Ours, optional: generation options passed to the model (max_tokens, temperature, top_k).
     options: Options.optional(),

@@ -25,7 +25,7 @@ export function websocketSpacesEndpoint(ctx: ServerContext): WsEndpoint {
     path: WEBSOCKET_SPACES_PATH,
     maxPayload: ctx.config.limits.workerMaxMessageBytes,
     authenticate: async () => undefined,
-    accept: (ws, req, url) => acceptRemoteApp(ctx, ws, url.searchParams.get('token') ?? undefined),
+    accept: (ws, _req, url) => acceptRemoteApp(ctx, ws, url.searchParams.get('token') ?? undefined),
   };
 }
 
@@ -51,12 +51,18 @@ function acceptRemoteApp(ctx: ServerContext, ws: WebSocket, queryToken: string |
                   prompt: job.inputs.prompt ?? '',
                   timestamp: new Date(job.created_at).toISOString(),
                   ...(job.inputs.options && { options: job.inputs.options }),
-                  ...(files.length > 0 && { files: files.map((f) => ({ name: f.file.name, mime: f.file.mime, size: f.file.size, input: f.file.input, data: f.bytes.toString('base64') })) }),
+                  ...(files.length > 0 && {
+                    files: files.map((f) => ({
+                      name: f.file.name,
+                      mime: f.file.mime,
+                      size: f.file.size,
+                      input: f.file.input,
+                      data: f.bytes.toString('base64'),
+                    })),
+                  }),
                 },
               });
-              void session
-                .jobEvent(job.id, async (held) => ({ event: { type: 'started', attempt: held.attempt, worker: session.link!.id }, ends: false }))
-                .catch(() => {}); // a cancel may have won the race; nothing to report
+              void session.jobEvent(job.id, async (held) => ({ event: { type: 'started', attempt: held.attempt, worker: session.link!.id }, ends: false })).catch(() => {}); // a cancel may have won the race; nothing to report
             },
             sendCancel(jobId, reason) {
               peer.sendJson({ type: 'inference_cancelled', request_id: jobId, reason });
@@ -86,7 +92,10 @@ function acceptRemoteApp(ctx: ServerContext, ws: WebSocket, queryToken: string |
       const data = msg.result ?? null;
       return session.jobEvent(msg.request_id, async () => ({ event: { type: 'result', data, files: [] }, ends: true, result: { data, files: [] } }));
     }
-    return session.jobEvent(msg.request_id, async () => ({ event: { type: 'failed', code: 'worker_error', message: msg.error ?? 'The remote app reported an error.' }, ends: true }));
+    return session.jobEvent(msg.request_id, async () => ({
+      event: { type: 'failed', code: 'worker_error', message: msg.error ?? 'The remote app reported an error.' },
+      ends: true,
+    }));
   }
 
   const inbound = handleInbound(ctx, peer, new Attachments(1000, 0), {

@@ -15,7 +15,12 @@ export const RemoteAppMessage = z.discriminatedUnion('type', [
     status: z.string().optional(),
     result: ResultData.optional(),
   }),
-  z.object({ type: z.literal('inference_error'), request_id: z.string().min(1).max(64), status: z.string().optional(), error: z.string().max(10_000).optional() }),
+  z.object({
+    type: z.literal('inference_error'),
+    request_id: z.string().min(1).max(64),
+    status: z.string().optional(),
+    error: z.string().max(10_000).optional(),
+  }),
 ]);
 export type RemoteAppMessage = z.infer<typeof RemoteAppMessage>;
 export const REMOTE_APP_TYPES: ReadonlySet<string> = new Set(RemoteAppMessage.options.map((o) => o.shape.type.value));

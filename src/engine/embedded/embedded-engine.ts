@@ -47,7 +47,6 @@ export interface EmbeddedEngineOptions extends EngineOptions, BlobOptions {
   warn?: (message: string) => void;
 }
 
-
 /**
  * The default engine: one process, state in memory, everything that must survive a restart on
  * disk. A new job is durable before it is accepted — the jobs submitted in one turn of the event
@@ -159,8 +158,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     return appended;
   }
 
-  const holds = (a: ActiveJob | undefined, h: LeaseHolder): a is ActiveJob =>
-    !!a && isLeased(a.job.state) && a.job.worker_id === h.workerId && a.job.attempt === h.attempt;
+  const holds = (a: ActiveJob | undefined, h: LeaseHolder): a is ActiveJob => !!a && isLeased(a.job.state) && a.job.worker_id === h.workerId && a.job.attempt === h.attempt;
 
   /** A finished job's events, from SQLite once everything journaled has reached it. */
   async function readStoredEvents(jobId: string, afterSeq: number): Promise<EventRange | null> {
@@ -367,4 +365,3 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
   } satisfies Engine & ThisType<Engine>;
 }
-

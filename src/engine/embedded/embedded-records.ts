@@ -5,10 +5,29 @@ import type { SqliteStore } from './sqlite-store.ts';
 
 type Records = Pick<
   Engine,
-  | 'listSpaces' | 'getSpace' | 'getSpaceById' | 'createSpace' | 'updateSpace' | 'deleteSpace'
-  | 'createCredential' | 'listCredentials' | 'findCredential' | 'revokeCredential'
-  | 'createUser' | 'getUser' | 'findUser' | 'listUsers' | 'updateUser' | 'deleteUser'
-  | 'createSession' | 'getSession' | 'listSessions' | 'addSessionImage' | 'updateSession' | 'deleteSession' | 'purgeExpiredSessions'
+  | 'listSpaces'
+  | 'getSpace'
+  | 'getSpaceById'
+  | 'createSpace'
+  | 'updateSpace'
+  | 'deleteSpace'
+  | 'createCredential'
+  | 'listCredentials'
+  | 'findCredential'
+  | 'revokeCredential'
+  | 'createUser'
+  | 'getUser'
+  | 'findUser'
+  | 'listUsers'
+  | 'updateUser'
+  | 'deleteUser'
+  | 'createSession'
+  | 'getSession'
+  | 'listSessions'
+  | 'addSessionImage'
+  | 'updateSession'
+  | 'deleteSession'
+  | 'purgeExpiredSessions'
 >;
 
 /**

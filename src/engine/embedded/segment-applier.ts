@@ -76,7 +76,7 @@ export class SegmentApplier {
   /** Stops the child once it has answered for every segment sent to it. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.child?.stdin!.end();
+    this.child?.stdin?.end();
     await this.exited;
   }
 

@@ -25,7 +25,12 @@ export class SpaceQueues {
     if (!queue) this.queues.set(spaceId, (queue = []));
     if (queue.length === 0 || queue[queue.length - 1]!.rank < rank) queue.push({ id, rank });
     else if (queue[0]!.rank > rank) queue.unshift({ id, rank });
-    else queue.splice(queue.findIndex((e) => e.rank > rank), 0, { id, rank });
+    else
+      queue.splice(
+        queue.findIndex((e) => e.rank > rank),
+        0,
+        { id, rank },
+      );
   }
 
   remove(spaceId: string, id: string): void {

@@ -144,7 +144,7 @@ export class SqliteStore implements StoreWrites {
     return (this.stmt.activeJobs.all() as Array<Row & { rank: number }>).map((r) => ({ job: JSON.parse(r.body) as Job, rank: r.rank }));
   }
   maxRank(): number {
-    return ((this.stmt.maxRank.get() as { m: number | null }).m ?? 0);
+    return (this.stmt.maxRank.get() as { m: number | null }).m ?? 0;
   }
   listJobs(spaceId: string | null, state: string | null, limit: number): Job[] {
     return (this.stmt.listJobs.all(spaceId, state, limit) as Row[]).map((r) => JSON.parse(r.body) as Job);

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
+import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
@@ -8,6 +8,7 @@ import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
 import { PublishBatches, splitBatch } from './publish-batches.ts';
 import { StreamBatches } from './stream-batches.ts';
 import { redisConnectionCounts } from './redis-connections.ts';
+import { redisCredentials } from './redis-credentials.ts';
 import { redisSessions } from './redis-sessions.ts';
 import { redisUploads } from './redis-uploads.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
@@ -51,7 +52,13 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   };
   const ttl = options.instanceTtlMs ?? 15_000;
   const connect = (commandTimeout?: number) =>
-    new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 200, 2000), ...(commandTimeout && { commandTimeout }) });
+    new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+      retryStrategy: (n) => Math.min(n * 200, 2000),
+      ...(commandTimeout && { commandTimeout }),
+    });
   const redis = connect(options.commandTimeoutMs ?? 5000);
   const sub = connect();
   // Errors surface on each call as `unavailable`; the connection objects' own reports would only repeat them.
@@ -119,15 +126,19 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   };
 
   const putSpace = async (space: Space) => void (await run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']));
-  const putUser = async (user: UserRecord) =>
-    void (await run('PUT_NAMED', ['users', 'user-names', user.id, user.username.toLowerCase(), JSON.stringify(user), 'user_exists', 'username', '1']));
+  const putUser = async (user: UserRecord) => void (await run('PUT_NAMED', ['users', 'user-names', user.id, user.username.toLowerCase(), JSON.stringify(user), 'user_exists', 'username', '1']));
   const getJob = async (id: string) => jobFromHash(await redis.hgetall(`${P}job:${id}`));
   let closed = false;
 
   const engine: Engine = {
     instanceId,
 
-    listSpaces: () => guard(async () => Object.values(await redis.hgetall(`${P}spaces`)).map((s) => JSON.parse(s) as Space).sort((a, b) => a.name.localeCompare(b.name))),
+    listSpaces: () =>
+      guard(async () =>
+        Object.values(await redis.hgetall(`${P}spaces`))
+          .map((s) => JSON.parse(s) as Space)
+          .sort((a, b) => a.name.localeCompare(b.name)),
+      ),
     getSpace: (name) =>
       guard(async () => {
         const id = await redis.hget(`${P}space-names`, name);
@@ -149,31 +160,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         await tx.exec();
       }),
 
-    createCredential: (record) =>
-      guard(async () => {
-        await redis.multi().hset(`${P}credentials`, record.id, JSON.stringify(record)).hset(`${P}credential-hashes`, record.hash, record.id).exec();
-      }),
-    listCredentials: (kind, spaceId) =>
-      guard(async () =>
-        Object.values(await redis.hgetall(`${P}credentials`))
-          .map((c) => JSON.parse(c) as CredentialRecord)
-          .filter((c) => c.kind === kind && (spaceId === undefined || c.space_id === spaceId)),
-      ),
-    findCredential: (hash) =>
-      guard(async () => {
-        const id = await redis.hget(`${P}credential-hashes`, hash);
-        const json = id ? await redis.hget(`${P}credentials`, id) : null;
-        const record = json ? (JSON.parse(json) as CredentialRecord) : null;
-        return record && record.revoked_at === null ? record : null;
-      }),
-    revokeCredential: (id) =>
-      guard(async () => {
-        const json = await redis.hget(`${P}credentials`, id);
-        const record = json ? (JSON.parse(json) as CredentialRecord) : null;
-        if (!record || record.revoked_at !== null) return false;
-        await redis.multi().hset(`${P}credentials`, id, JSON.stringify({ ...record, revoked_at: Date.now() })).hdel(`${P}credential-hashes`, record.hash).exec();
-        return true;
-      }),
+    ...redisCredentials(redis, P, guard),
 
     submitJob: (job, maxQueue, firstEvent, onQueued, quota) =>
       guard(async () => {
@@ -211,7 +198,19 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       guard(async () => {
         const [rHead, rTail] = lineAroundSeq(jobId, requeued(0));
         const [xHead, xTail] = lineAroundSeq(jobId, exhausted);
-        const out = (await run('RELEASE', [jobId, holder.workerId, holder.attempt, maxEvents, rHead, rTail, xHead, xTail, FINAL_EVENT_STATE[exhausted.type]!, finalRecord(exhausted).error, Date.now()])) as [number, number] | null;
+        const out = (await run('RELEASE', [
+          jobId,
+          holder.workerId,
+          holder.attempt,
+          maxEvents,
+          rHead,
+          rTail,
+          xHead,
+          xTail,
+          FINAL_EVENT_STATE[exhausted.type]!,
+          finalRecord(exhausted).error,
+          Date.now(),
+        ])) as [number, number] | null;
         if (!out) return null;
         const requeuedNow = Number(out[1]) === 1;
         return { seq: Number(out[0]), line: requeuedNow ? rHead + out[0] + rTail : xHead + out[0] + xTail, requeued: requeuedNow };
@@ -230,7 +229,13 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const log = `${P}log:${jobId}`;
         // One transaction, so `final` and the lines agree (a result appended in between would
         // otherwise be replayed as not final and then arrive again live).
-        const replies = (await redis.multi().hmget(`${P}job:${jobId}`, 'state', 'seq').xrange(log, '-', '+', 'COUNT', 1).xrange(log, `${afterSeq + 1}-0`, '+').exec()) ?? [];
+        const replies =
+          (await redis
+            .multi()
+            .hmget(`${P}job:${jobId}`, 'state', 'seq')
+            .xrange(log, '-', '+', 'COUNT', 1)
+            .xrange(log, `${afterSeq + 1}-0`, '+')
+            .exec()) ?? [];
         const [state, lastSeq] = replies[0]![1] as Array<string | null>;
         if (!state) return null;
         const first = replies[1]![1] as Array<[string, string[]]>;
@@ -289,7 +294,12 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const id = await redis.hget(`${P}user-names`, username.toLowerCase());
         return id ? engine.getUser(id) : null;
       }),
-    listUsers: () => guard(async () => Object.values(await redis.hgetall(`${P}users`)).map((u) => JSON.parse(u) as UserRecord).sort((a, b) => a.username.localeCompare(b.username))),
+    listUsers: () =>
+      guard(async () =>
+        Object.values(await redis.hgetall(`${P}users`))
+          .map((u) => JSON.parse(u) as UserRecord)
+          .sort((a, b) => a.username.localeCompare(b.username)),
+      ),
     deleteUser: (id) =>
       guard(async () => {
         const user = await engine.getUser(id);
@@ -361,5 +371,12 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 }
 
 const FINAL_STATES: Record<string, true> = { completed: true, failed: true, cancelled: true, timed_out: true };
-const SCRIPT_ERRORS = { queue_full: true, quota_exceeded: true, space_exists: true, user_exists: true, session_not_found: true, session_closed: true, session_full: true } as const;
-
+const SCRIPT_ERRORS = {
+  queue_full: true,
+  quota_exceeded: true,
+  space_exists: true,
+  user_exists: true,
+  session_not_found: true,
+  session_closed: true,
+  session_full: true,
+} as const;

@@ -40,7 +40,13 @@ export function redisSessions(
         for (const f of SESSION_FIELDS) delete body[f];
         await redis
           .multi()
-          .hset(`${P}session:${session.id}`, { body: JSON.stringify(body), status: session.status, expires_at: session.expires_at, max_images: session.max_images, generated_through: session.generated_through })
+          .hset(`${P}session:${session.id}`, {
+            body: JSON.stringify(body),
+            status: session.status,
+            expires_at: session.expires_at,
+            max_images: session.max_images,
+            generated_through: session.generated_through,
+          })
           .zadd(`${P}sessions`, session.expires_at, session.id)
           .exec();
       }),

@@ -33,9 +33,7 @@ export type JobEvent =
  * events `after_seq+1 .. first_seq-1` are gone and the stream continues from `first_seq`; `lost`
  * means the job could not be recovered at all and its stream ends.
  */
-export type RecoveryEvent =
-  | { type: 'gap'; job: string; after_seq: number; first_seq: number }
-  | { type: 'lost'; job: string; code: string; message: string };
+export type RecoveryEvent = { type: 'gap'; job: string; after_seq: number; first_seq: number } | { type: 'lost'; job: string; code: string; message: string };
 
 export type JobStreamEvent = JobEvent | RecoveryEvent;
 

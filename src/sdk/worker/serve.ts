@@ -210,7 +210,12 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
       token: (text) => live() && send({ type: 'token', job: job.id, text }),
       partial(data, media = []) {
         if (!live()) return;
-        send({ type: 'partial', job: job.id, ...(data !== undefined && { data }), ...(media.length > 0 && { files: media.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }) });
+        send({
+          type: 'partial',
+          job: job.id,
+          ...(data !== undefined && { data }),
+          ...(media.length > 0 && { files: media.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
+        });
         media.forEach((f, index) => socket?.send(encodeFrame({ ref: job.id, index }, f.data)));
       },
       attach: (name, mime, data) => void files.push({ name, mime, data }),
@@ -221,7 +226,12 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
         const data = await handler(job, ctx);
         if (state.cancelled) return finish('cancelled');
         if (controller.signal.aborted) return; // the connection is gone; the gateway requeued the job
-        send({ type: 'result', job: job.id, ...(data !== undefined && { data }), ...(files.length > 0 && { files: files.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }) });
+        send({
+          type: 'result',
+          job: job.id,
+          ...(data !== undefined && { data }),
+          ...(files.length > 0 && { files: files.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
+        });
         files.forEach((f, index) => socket?.send(encodeFrame({ ref: job.id, index }, f.data)));
         finish('result');
       } catch (err) {

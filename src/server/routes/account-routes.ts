@@ -31,8 +31,7 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
   const { engine, config } = ctx;
   // Sign-in, users and keys are a few fields: an anonymous sign-in may not make the gateway read megabytes.
   const body = (rc: RequestContext) => readJson(rc.req, Math.min(64 * 1024, config.limits.maxJsonBodyBytes));
-  const cookie = (value: string, maxAgeS: number) =>
-    `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${config.tls ? '; Secure' : ''}`;
+  const cookie = (value: string, maxAgeS: number) => `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${config.tls ? '; Secure' : ''}`;
 
   const signedInUser = async (rc: RequestContext): Promise<Identity> => {
     const who = await rc.who();
@@ -73,7 +72,11 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     }
     perUser.succeeded(name);
     const bound = name === ADMIN_NAME ? { adminToken: ctx.auth.adminFingerprint } : {};
-    const { secret } = await issueCredential(engine, 'web_session', `sign-in of ${user.username}`, { userId: user.id, expiresAt: Date.now() + SESSION_MS, ...bound });
+    const { secret } = await issueCredential(engine, 'web_session', `sign-in of ${user.username}`, {
+      userId: user.id,
+      expiresAt: Date.now() + SESSION_MS,
+      ...bound,
+    });
     rc.res.setHeader('set-cookie', cookie(secret, SESSION_MS / 1000));
     sendJson(rc.res, 200, { user: publicUser(user) });
   });
@@ -118,7 +121,12 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     const space = spaceName ? await ctx.core.jobs.requireSpace(spaceName) : null;
     const limit = Math.min(100, Math.max(1, Number(rc.url.searchParams.get('limit') ?? 20) || 20));
     const recent = await engine.listJobs({ ...(space && { spaceId: space.id }), limit: 2000 });
-    sendJson(rc.res, 200, { jobs: recent.filter((j) => j.owner.id === who.id).slice(0, limit).map((j) => ({ ...publicJob(j), prompt: j.inputs.prompt?.slice(0, 80) ?? null })) });
+    sendJson(rc.res, 200, {
+      jobs: recent
+        .filter((j) => j.owner.id === who.id)
+        .slice(0, limit)
+        .map((j) => ({ ...publicJob(j), prompt: j.inputs.prompt?.slice(0, 80) ?? null })),
+    });
   });
 
   router.on('GET', '/v1/me/api-keys', async (rc) => {
@@ -148,7 +156,13 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     await requireAdmin(rc);
     const input = parseBody(UserCreate, await body(rc));
     if (input.username.toLowerCase() === ADMIN_NAME) throw new SpaceportError('user_exists', `"${ADMIN_NAME}" is the built-in admin, who signs in with the admin token.`);
-    const user: UserRecord = { id: newId('user'), username: input.username, password_hash: await hashPassword(input.password), role: input.role ?? 'user', created_at: Date.now() };
+    const user: UserRecord = {
+      id: newId('user'),
+      username: input.username,
+      password_hash: await hashPassword(input.password),
+      role: input.role ?? 'user',
+      created_at: Date.now(),
+    };
     await engine.createUser(user);
     sendJson(rc.res, 201, publicUser(user));
   });
@@ -156,7 +170,11 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     await requireAdmin(rc);
     const user = await userNamed(rc.params.name!);
     const input = parseBody(UserUpdate, await body(rc));
-    const updated: UserRecord = { ...user, ...(input.role && { role: input.role }), ...(input.password && { password_hash: await hashPassword(input.password) }) };
+    const updated: UserRecord = {
+      ...user,
+      ...(input.role && { role: input.role }),
+      ...(input.password && { password_hash: await hashPassword(input.password) }),
+    };
     const hashes = await credentialsOf(user.id);
     await engine.updateUser(updated);
     // Sockets opened as this user act with the role they had then: a changed role closes them.

@@ -77,7 +77,12 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     const space = await spaceNamed(rc.params.name!);
     const input = parseBody(CredentialCreate, (await body(rc)) ?? {});
     const { secret, record } = await issueCredential(engine, 'worker_token', input.name ?? `${space.name} worker`, { spaceId: space.id });
-    sendJson(rc.res, 201, { ...publicCredential(record), space: space.name, token: secret, command: `SPACEPORT_TOKEN=${secret} spaceport worker --host <gateway-url> --spaces ${space.name}` });
+    sendJson(rc.res, 201, {
+      ...publicCredential(record),
+      space: space.name,
+      token: secret,
+      command: `SPACEPORT_TOKEN=${secret} spaceport worker --host <gateway-url> --spaces ${space.name}`,
+    });
   });
   router.on('GET', '/v1/admin/spaces/:name/worker-tokens', async (rc) => {
     await requireAdmin(rc);

@@ -21,9 +21,22 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     const limit = config.limits.maxJsonBodyBytes;
     const body = parseBody(JobSubmit, await ctx.bodiesInFlight.during(rc.req, limit, () => readJson(rc.req, limit)));
     if (body.files?.some((f) => 'binary' in f)) throw new SpaceportError('invalid_message', 'files: binary parts are for WebSocket; over HTTP upload to /v1/blobs and pass { blob }.');
-    const accepted = await core.jobs.submit(who, { space: body.space, prompt: body.prompt, options: body.options, files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes) });
+    const accepted = await core.jobs.submit(who, {
+      space: body.space,
+      prompt: body.prompt,
+      options: body.options,
+      files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes),
+    });
     const id = accepted.job.id;
-    sendJson(rc.res, 202, { job: id, space: accepted.job.space, state: 'queued', position: accepted.position, eta_ms: accepted.eta_ms, url: `/v1/jobs/${id}`, events_url: `/v1/jobs/${id}/events` });
+    sendJson(rc.res, 202, {
+      job: id,
+      space: accepted.job.space,
+      state: 'queued',
+      position: accepted.position,
+      eta_ms: accepted.eta_ms,
+      url: `/v1/jobs/${id}`,
+      events_url: `/v1/jobs/${id}/events`,
+    });
   });
 
   router.on('GET', '/v1/jobs/:id', async (rc) => {
@@ -47,7 +60,12 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     await core.jobs.getVisible(who, jobId);
     const afterSeq = Number(rc.req.headers['last-event-id'] ?? rc.url.searchParams.get('after') ?? 0) || 0;
     const { res } = rc;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 1000\n\n');
     let ended = false;
     const end = () => {
@@ -62,21 +80,26 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     const stream = { close: end };
     const credential = who.kind === 'anonymous' ? undefined : presentedSecretHash(rc.req, rc.url);
     const watched = credential === undefined ? undefined : ctx.credentials.watch(stream, credential);
-    const feeds = new JobFeeds((_job, line) => {
-      if (ended) return;
-      res.write(`id: ${lineSeq(line)}\nevent: ${lineType(line)}\ndata: ${line}\n\n`);
-      ctx.metrics.messages.countOut('sse');
-      // A reader that stops reading must not make us buffer without bound.
-      if (res.writableLength > config.limits.maxOutboundBytes) res.destroy();
-      else if (isFinalLine(line)) end();
-    }, () => (res.writableLength > config.limits.maxOutboundBytes / 2 && !ended ? new Promise((resolve) => res.once('drain', resolve).once('close', resolve)) : undefined));
+    const feeds = new JobFeeds(
+      (_job, line) => {
+        if (ended) return;
+        res.write(`id: ${lineSeq(line)}\nevent: ${lineType(line)}\ndata: ${line}\n\n`);
+        ctx.metrics.messages.countOut('sse');
+        // A reader that stops reading must not make us buffer without bound.
+        if (res.writableLength > config.limits.maxOutboundBytes) res.destroy();
+        else if (isFinalLine(line)) end();
+      },
+      () => (res.writableLength > config.limits.maxOutboundBytes / 2 && !ended ? new Promise((resolve) => res.once('drain', resolve).once('close', resolve)) : undefined),
+    );
     const subscriber: Subscriber = { identity: who, deliverEvent: (id, line) => feeds.onLive(id, line), deliverStatus: () => {} };
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
     keepalive.unref();
     rc.req.on('close', end);
     core.router.subscribeJob(jobId, subscriber);
     await feeds.replay(engine, jobId, afterSeq, (range) => {
-      res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'resume_gap', job: jobId, after_seq: afterSeq, first_seq: range.firstSeq, message: 'Some events before the requested seq are no longer kept.' })}\n\n`);
+      res.write(
+        `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'resume_gap', job: jobId, after_seq: afterSeq, first_seq: range.firstSeq, message: 'Some events before the requested seq are no longer kept.' })}\n\n`,
+      );
     });
   });
 }

@@ -25,7 +25,11 @@ export function uiRoutes(router: Router, ctx: ServerContext): void {
     const name = params.file!;
     const body = name === 'style.css' ? css : (await bundled()).find((f) => f.path === `/ui/${name}`)?.contents;
     if (!body) throw new SpaceportError('not_found', `No UI file ${name}.`);
-    res.writeHead(200, { 'content-type': TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-cache' });
+    res.writeHead(200, {
+      'content-type': TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream',
+      'content-length': body.length,
+      'cache-control': 'no-cache',
+    });
     res.end(body);
   });
 }

@@ -55,7 +55,13 @@ export class FilePush {
     event.files.forEach((f, index) => {
       const blob = blobs[index];
       if (blob) this.peer.sendFrame({ ref: jobId, seq: event.seq, index, blob: f.id, name: f.name, mime: f.mime, size: f.size }, blob.bytes);
-      else this.peer.error('blob_not_found', `File ${index} of event ${event.seq} of job ${jobId} is no longer held.`, { job: jobId, seq: event.seq, index, blob: f.id });
+      else
+        this.peer.error('blob_not_found', `File ${index} of event ${event.seq} of job ${jobId} is no longer held.`, {
+          job: jobId,
+          seq: event.seq,
+          index,
+          blob: f.id,
+        });
     });
   }
 }

@@ -286,7 +286,8 @@ export class LargeFrameIntake {
   }
 
   private endFrame(): void {
-    if (this.state === 'prefix') this.sink.malformed(); // it ended inside its own header
+    if (this.state === 'prefix')
+      this.sink.malformed(); // it ended inside its own header
     else if (this.state === 'payload') this.sink.filled(this.header!, this.target!);
     this.header = undefined;
     this.target = undefined;

@@ -9,7 +9,10 @@ export class PeerRegistry implements PeerCloseListener {
   private readonly peers = new Set<Peer>();
   private readonly timer: NodeJS.Timeout;
   /** Every endpoint that has had a connection, for countsByEndpoint. */
-  private readonly seen = new Map<string, number>([['client', 0], ['worker', 0]]);
+  private readonly seen = new Map<string, number>([
+    ['client', 0],
+    ['worker', 0],
+  ]);
 
   constructor(
     pingIntervalMs: number,

@@ -99,7 +99,10 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
       .then(() => {
         waiting -= 1;
         // Memory a part was read into (a ring region) goes back, if the partial did not keep it.
-        void upload.then((parts) => parts.forEach(giveBack), () => {});
+        void upload.then(
+          (parts) => parts.forEach(giveBack),
+          () => {},
+        );
       });
     return (lastBegun = begun);
   }
@@ -158,18 +161,24 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
     }
   }
 
-  const inbound = handleInbound(ctx, peer, attachments, {
-    decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES, 'id', asStreamed),
-    expectUploads(msg) {
-      const binary = (msg.type === 'result' || msg.type === 'partial') && msg.files ? binaryIndexes(msg.files) : [];
-      if (binary.length === 0) return NO_UPLOAD;
-      // A partial's files are live media: read straight into the engine's memory for them, where it has some.
-      const memory = msg.type === 'partial' && engine.reserveLiveBlob ? (size: number) => engine.reserveLiveBlob!(size) : undefined;
-      return attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length, memory);
+  const inbound = handleInbound(
+    ctx,
+    peer,
+    attachments,
+    {
+      decode: (text) => decodeMessage(text, WorkerMessage, WORKER_TYPES, 'id', asStreamed),
+      expectUploads(msg) {
+        const binary = (msg.type === 'result' || msg.type === 'partial') && msg.files ? binaryIndexes(msg.files) : [];
+        if (binary.length === 0) return NO_UPLOAD;
+        // A partial's files are live media: read straight into the engine's memory for them, where it has some.
+        const memory = msg.type === 'partial' && engine.reserveLiveBlob ? (size: number) => engine.reserveLiveBlob!(size) : undefined;
+        return attachments.expect((msg as { job: string }).job, binary, (msg as { files: unknown[] }).files.length, memory);
+      },
+      handle,
+      begin,
     },
-    handle,
-    begin,
-  }, { maxPayload: config.limits.workerMaxMessageBytes });
+    { maxPayload: config.limits.workerMaxMessageBytes },
+  );
 
   ws.on('close', (code) => session.closed(code, inbound.afterPending));
   return peer;

@@ -30,7 +30,11 @@ export function motionHandler(): Handler {
     if (typeof minFraction !== 'number' || minFraction < 0 || minFraction > 1) throw new Error('INVALID_OPTIONS: min_fraction must be a number from 0 to 1');
     const image = await imageOf(job);
     const meta = await sharp(image).metadata();
-    const { data, info } = await sharp(image).greyscale().resize({ width: Math.min(WIDTH, meta.width!) }).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(image)
+      .greyscale()
+      .resize({ width: Math.min(WIDTH, meta.width!) })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const frame: Frame = { width: info.width, height: info.height, pixels: data };
     const client = `${job.owner}\n${String(job.options.client_id ?? '')}`;
     const before = previous.get(client);
@@ -42,7 +46,10 @@ export function motionHandler(): Handler {
     }
     const limit = threshold * 255;
     let changed = 0;
-    let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+    let x0 = Infinity,
+      y0 = Infinity,
+      x1 = -1,
+      y1 = -1;
     for (let y = 0; y < frame.height; y++) {
       for (let x = 0; x < frame.width; x++) {
         const i = y * frame.width + x;
@@ -58,6 +65,13 @@ export function motionHandler(): Handler {
     const fraction = changed / (frame.width * frame.height);
     const scale = meta.width! / frame.width;
     const bbox = changed ? { x: Math.floor(x0 * scale), y: Math.floor(y0 * scale), width: Math.ceil((x1 - x0 + 1) * scale), height: Math.ceil((y1 - y0 + 1) * scale) } : null;
-    return { motion_detected: fraction >= minFraction, changed_fraction: Math.round(fraction * 10000) / 10000, bbox, first_frame: false, width: meta.width, height: meta.height };
+    return {
+      motion_detected: fraction >= minFraction,
+      changed_fraction: Math.round(fraction * 10000) / 10000,
+      bbox,
+      first_frame: false,
+      width: meta.width,
+      height: meta.height,
+    };
   };
 }

@@ -24,7 +24,11 @@ export function ocrHandler(): Handler {
     const words = (data.blocks ?? [])
       .flatMap((b) => b.paragraphs.flatMap((p) => p.lines.flatMap((l) => l.words)))
       .filter((w) => w.confidence / 100 >= threshold)
-      .map((w) => ({ text: w.text, confidence: round(w.confidence / 100), bbox: { x: w.bbox.x0, y: w.bbox.y0, width: w.bbox.x1 - w.bbox.x0, height: w.bbox.y1 - w.bbox.y0 } }));
+      .map((w) => ({
+        text: w.text,
+        confidence: round(w.confidence / 100),
+        bbox: { x: w.bbox.x0, y: w.bbox.y0, width: w.bbox.x1 - w.bbox.x0, height: w.bbox.y1 - w.bbox.y0 },
+      }));
     const text = threshold > 0 ? words.map((w) => w.text).join(' ') : data.text.trim();
     return { text, confidence: round(data.confidence / 100), words };
   };

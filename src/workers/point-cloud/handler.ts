@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import type { Handler } from '../../sdk/worker/serve.ts';
 import { pointCloudGlb } from './glb.ts';
 
@@ -31,7 +31,7 @@ export function pointCloudHandler(): Handler {
     const colors: number[] = [];
     for (const [i, file] of images.entries()) {
       if (ctx.signal.aborted) return undefined;
-      let raw;
+      let raw: { data: Buffer; info: OutputInfo };
       try {
         raw = await sharp(file.data).removeAlpha().resize({ width: res, height: res, fit: 'inside', withoutEnlargement: true }).raw().toBuffer({ resolveWithObject: true });
       } catch {
@@ -58,7 +58,11 @@ export function pointCloudHandler(): Handler {
         }
       }
       ctx.progress((i + 1) / images.length, `image ${i + 1} of ${images.length}`);
-      const relief = await sharp(raw.data, { raw: { width, height, channels: 3 } }).greyscale().resize({ width: Math.min(PREVIEW_WIDTH, width) }).png().toBuffer();
+      const relief = await sharp(raw.data, { raw: { width, height, channels: 3 } })
+        .greyscale()
+        .resize({ width: Math.min(PREVIEW_WIDTH, width) })
+        .png()
+        .toBuffer();
       ctx.partial({ relief_map: first + i + 1, of: images.length }, [{ name: `relief-${first + i + 1}.png`, mime: 'image/png', data: relief }]);
       await new Promise((r) => setImmediate(r));
     }

@@ -18,12 +18,18 @@ interface Header {
 }
 
 interface Layer {
-  ln1w: Float32Array; ln1b: Float32Array;
-  qkvW: Float32Array; qkvB: Float32Array;
-  projW: Float32Array; projB: Float32Array;
-  ln2w: Float32Array; ln2b: Float32Array;
-  fc1W: Float32Array; fc1B: Float32Array;
-  fc2W: Float32Array; fc2B: Float32Array;
+  ln1w: Float32Array;
+  ln1b: Float32Array;
+  qkvW: Float32Array;
+  qkvB: Float32Array;
+  projW: Float32Array;
+  projB: Float32Array;
+  ln2w: Float32Array;
+  ln2b: Float32Array;
+  fc1W: Float32Array;
+  fc1B: Float32Array;
+  fc2W: Float32Array;
+  fc2B: Float32Array;
 }
 
 export const MODEL_DIR = join(import.meta.dirname, '..', '..', '..', 'models', 'charlm');
@@ -59,12 +65,18 @@ export class CharModel {
     this.layers = Array.from({ length: header.layers }, (_, i) => {
       const p = `blocks.${i}.`;
       return {
-        ln1w: t(`${p}ln1.weight`), ln1b: t(`${p}ln1.bias`),
-        qkvW: t(`${p}qkv.weight`), qkvB: t(`${p}qkv.bias`),
-        projW: t(`${p}proj.weight`), projB: t(`${p}proj.bias`),
-        ln2w: t(`${p}ln2.weight`), ln2b: t(`${p}ln2.bias`),
-        fc1W: t(`${p}fc1.weight`), fc1B: t(`${p}fc1.bias`),
-        fc2W: t(`${p}fc2.weight`), fc2B: t(`${p}fc2.bias`),
+        ln1w: t(`${p}ln1.weight`),
+        ln1b: t(`${p}ln1.bias`),
+        qkvW: t(`${p}qkv.weight`),
+        qkvB: t(`${p}qkv.bias`),
+        projW: t(`${p}proj.weight`),
+        projB: t(`${p}proj.bias`),
+        ln2w: t(`${p}ln2.weight`),
+        ln2b: t(`${p}ln2.bias`),
+        fc1W: t(`${p}fc1.weight`),
+        fc1B: t(`${p}fc1.bias`),
+        fc2W: t(`${p}fc2.weight`),
+        fc2B: t(`${p}fc2.bias`),
       };
     });
     this.lnFw = t('ln_f.weight');

@@ -18,21 +18,53 @@ export const accountPage: Page = async (main) => {
       keys,
       list.length === 0
         ? h('p', { class: 'muted' }, 'No keys.')
-        : h('table', {}, h('tbody', {}, ...list.map((k) => h('tr', {}, h('td', {}, k.name), h('td', {}, h('code', {}, `${k.hint}…`)), h('td', {}, new Date(k.created_at).toLocaleDateString()), h('td', {}, h('button', { type: 'button', onclick: async () => (await api('DELETE', `/v1/me/api-keys/${k.id}`), refresh()) }, 'Revoke')))))),
+        : h(
+            'table',
+            {},
+            h(
+              'tbody',
+              {},
+              ...list.map((k) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, k.name),
+                  h('td', {}, h('code', {}, `${k.hint}…`)),
+                  h('td', {}, new Date(k.created_at).toLocaleDateString()),
+                  h('td', {}, h('button', { type: 'button', onclick: async () => (await api('DELETE', `/v1/me/api-keys/${k.id}`), refresh()) }, 'Revoke')),
+                ),
+              ),
+            ),
+          ),
     );
   };
-  const create = h('form', {
-    onsubmit: async (e: Event) => {
-      e.preventDefault();
-      try {
-        const key = await api<{ key: string }>('POST', '/v1/me/api-keys', { ...(name.value && { name: name.value }) });
-        fill(shown, h('p', { class: 'notice' }, 'Copy this key now; it will not be shown again:'), h('p', { class: 'secret' }, key.key));
-        await refresh();
-      } catch (err) {
-        fill(shown, h('p', { class: 'error' }, err instanceof ApiError ? explain(err.code, err.message) : String(err)));
-      }
+  const create = h(
+    'form',
+    {
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        try {
+          const key = await api<{ key: string }>('POST', '/v1/me/api-keys', { ...(name.value && { name: name.value }) });
+          fill(shown, h('p', { class: 'notice' }, 'Copy this key now; it will not be shown again:'), h('p', { class: 'secret' }, key.key));
+          await refresh();
+        } catch (err) {
+          fill(shown, h('p', { class: 'error' }, err instanceof ApiError ? explain(err.code, err.message) : String(err)));
+        }
+      },
     },
-  }, h('label', { for: 'key-name' }, 'New key name'), name, h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Create API key')));
-  fill(main, h('h1', {}, me.name), h('p', { class: 'muted' }, me.user ? `Account role: ${me.user.role}` : `Signed in as ${me.kind}`), h('h2', {}, 'API keys'), h('p', { class: 'hint' }, 'Use a key as "Authorization: Bearer <key>" from scripts and SDKs; it acts as you.'), keys, me.user ? create : null, shown);
+    h('label', { for: 'key-name' }, 'New key name'),
+    name,
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Create API key')),
+  );
+  fill(
+    main,
+    h('h1', {}, me.name),
+    h('p', { class: 'muted' }, me.user ? `Account role: ${me.user.role}` : `Signed in as ${me.kind}`),
+    h('h2', {}, 'API keys'),
+    h('p', { class: 'hint' }, 'Use a key as "Authorization: Bearer <key>" from scripts and SDKs; it acts as you.'),
+    keys,
+    me.user ? create : null,
+    shown,
+  );
   await refresh();
 };

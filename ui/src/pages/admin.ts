@@ -1,25 +1,8 @@
-import { api, ApiError } from '../api.ts';
+import { api } from '../api.ts';
 import { h, fill, bytes } from '../dom.ts';
-import { explain } from '../errors.ts';
 import { navigate, type Page } from '../navigation.ts';
 import { whoAmI } from '../session.ts';
-
-const KINDS = ['prompt', 'image', 'audio', 'video', 'files'] as const;
-const DEFAULT_MB: Record<(typeof KINDS)[number], number> = { prompt: 0.0625, image: 10, audio: 25, video: 100, files: 25 };
-
-interface AdminSpace {
-  id: string;
-  name: string;
-  description: string;
-  inputs: Partial<Record<(typeof KINDS)[number], { max_bytes: number; mime: string[] }>>;
-  timeout_s: number;
-  max_queue: number;
-  max_attempts: number;
-  access: 'public' | 'users';
-  open_registration?: boolean;
-}
-
-const failure = (err: unknown) => h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? explain(err.code, err.message) : String(err));
+import { type AdminSpace, failure, spaceForm } from './admin-space-form.ts';
 
 /** The admin panel: spaces, worker tokens, workers, queue and jobs, users. Admins only. */
 export const adminPage: Page = async (main) => {
@@ -64,10 +47,30 @@ export const adminPage: Page = async (main) => {
               'tr',
               { 'data-space': s.name },
               h('td', {}, h('a', { href: `/s/${encodeURIComponent(s.name)}` }, s.name)),
-              h('td', {}, Object.entries(s.inputs).map(([k, r]) => `${k} ≤ ${bytes(r!.max_bytes)}`).join(', ')),
+              h(
+                'td',
+                {},
+                Object.entries(s.inputs)
+                  .map(([k, r]) => `${k} ≤ ${bytes(r!.max_bytes)}`)
+                  .join(', '),
+              ),
               h('td', {}, s.access + (s.open_registration ? ', open registration' : '')),
               h('td', {}, `${s.timeout_s} s`),
-              h('td', {}, h('button', { type: 'button', onclick: () => spaceForm(editor, s, refreshSpaces) }, 'Edit'), ' ', h('button', { type: 'button', onclick: async () => confirm(`Delete ${s.name}? Its unfinished jobs are cancelled.`) && (await api('DELETE', `/v1/admin/spaces/${encodeURIComponent(s.name)}`), await refreshSpaces()) }, 'Delete')),
+              h(
+                'td',
+                {},
+                h('button', { type: 'button', onclick: () => spaceForm(editor, s, refreshSpaces) }, 'Edit'),
+                ' ',
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    onclick: async () =>
+                      confirm(`Delete ${s.name}? Its unfinished jobs are cancelled.`) && (await api('DELETE', `/v1/admin/spaces/${encodeURIComponent(s.name)}`), await refreshSpaces()),
+                  },
+                  'Delete',
+                ),
+              ),
             ),
           ),
         ),
@@ -86,65 +89,6 @@ export const adminPage: Page = async (main) => {
   return () => clearInterval(timer);
 };
 
-/** Create or edit a space: name, description, input toggles with limits and MIME types, timeouts, access. */
-function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () => Promise<void>): void {
-  const name = h('input', { type: 'text', id: 'space-name', required: true, value: space?.name ?? '' });
-  const description = h('textarea', { id: 'space-description', rows: 2 });
-  description.value = space?.description ?? '';
-  const toggles = KINDS.map((kind) => {
-    const rule = space?.inputs[kind];
-    const on = h('input', { type: 'checkbox', id: `input-${kind}`, checked: space ? !!rule : kind === 'prompt' });
-    const mb = h('input', { type: 'number', id: `limit-${kind}`, min: 0.001, step: 'any', value: rule ? rule.max_bytes / 1024 / 1024 : DEFAULT_MB[kind], 'aria-label': `${kind} size limit in MB` });
-    const mime = h('input', { type: 'text', id: `mime-${kind}`, value: rule?.mime.join(', ') ?? '', placeholder: kind === 'prompt' ? '' : `${kind === 'files' ? 'any' : kind + '/*'}`, 'aria-label': `${kind} MIME types` });
-    if (kind === 'prompt') mime.disabled = true;
-    return { kind, on, mb, mime, row: h('tr', {}, h('td', {}, h('label', {}, on, ` ${kind}`)), h('td', {}, mb), h('td', {}, mime)) };
-  });
-  const timeout = h('input', { type: 'number', id: 'space-timeout', min: 1, value: space?.timeout_s ?? 120 });
-  const maxQueue = h('input', { type: 'number', id: 'space-max-queue', min: 1, value: space?.max_queue ?? 1000 });
-  const attempts = h('input', { type: 'number', id: 'space-attempts', min: 1, value: space?.max_attempts ?? 3 });
-  const access = h('select', { id: 'space-access' }, h('option', { value: 'public' }, 'public'), h('option', { value: 'users' }, 'signed-in users only'));
-  access.value = space?.access ?? 'public';
-  const open = h('input', { type: 'checkbox', id: 'space-open', checked: space?.open_registration ?? false });
-  const message = h('div');
-  const form = h(
-    'form',
-    {
-      onsubmit: async (e: Event) => {
-        e.preventDefault();
-        const inputs: Record<string, { max_bytes: number; mime?: string[] }> = {};
-        for (const t of toggles) {
-          if (!t.on.checked) continue;
-          const mime = t.mime.value.split(',').map((m) => m.trim()).filter(Boolean);
-          inputs[t.kind] = { max_bytes: Math.round(Number(t.mb.value) * 1024 * 1024), ...(mime.length && { mime }) };
-        }
-        const body = { name: name.value, description: description.value, inputs, timeout_s: Number(timeout.value), max_queue: Number(maxQueue.value), max_attempts: Number(attempts.value), access: access.value, open_registration: open.checked };
-        try {
-          await api(space ? 'PATCH' : 'POST', space ? `/v1/admin/spaces/${encodeURIComponent(space.name)}` : '/v1/admin/spaces', body);
-          fill(box);
-          await done();
-        } catch (err) {
-          fill(message, failure(err));
-        }
-      },
-    },
-    h('fieldset', {}, h('legend', {}, space ? `Edit ${space.name}` : 'New space'),
-      h('label', { for: 'space-name' }, 'Name'), name,
-      h('label', { for: 'space-description' }, 'Description'), description,
-      h('p', { class: 'hint' }, 'Inputs people may send, with a size limit (MB) and allowed MIME types (comma-separated; empty = any):'),
-      h('table', {}, h('tbody', {}, ...toggles.map((t) => t.row))),
-      h('div', { class: 'inputs' },
-        h('label', { for: 'space-timeout' }, 'Timeout (s)', timeout),
-        h('label', { for: 'space-max-queue' }, 'Max queue', maxQueue),
-        h('label', { for: 'space-attempts' }, 'Max attempts', attempts),
-        h('label', { for: 'space-access' }, 'Access', access)),
-      h('label', {}, open, ' Workers may register without a token (open registration)'),
-      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'save-space' }, space ? 'Save' : 'Create space'), h('button', { type: 'button', onclick: () => fill(box) }, 'Cancel')),
-      message),
-  );
-  fill(box, form);
-  name.focus();
-}
-
 /** Worker tokens per space: create (shown once, with the command that starts a worker), list, revoke. */
 async function tokens(box: HTMLElement, spaces: AdminSpace[]): Promise<void> {
   const pick = h('select', { id: 'token-space', 'aria-label': 'Space' }, ...spaces.map((s) => h('option', { value: s.name }, s.name)));
@@ -152,26 +96,71 @@ async function tokens(box: HTMLElement, spaces: AdminSpace[]): Promise<void> {
   const list = h('div');
   const refresh = async () => {
     if (!pick.value) return fill(list);
-    const { tokens } = await api<{ tokens: Array<{ id: string; name: string; hint: string; revoked: boolean; created_at: string }> }>('GET', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens`);
+    const { tokens } = await api<{ tokens: Array<{ id: string; name: string; hint: string; revoked: boolean; created_at: string }> }>(
+      'GET',
+      `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens`,
+    );
     const active = tokens.filter((t) => !t.revoked);
-    fill(list, active.length === 0 ? h('p', { class: 'muted' }, 'No tokens for this space.') : h('table', {}, h('tbody', {}, ...active.map((t) => h('tr', {}, h('td', {}, t.name), h('td', {}, h('code', {}, `${t.hint}…`)), h('td', {}, new Date(t.created_at).toLocaleString()), h('td', {}, h('button', { type: 'button', onclick: async () => (await api('DELETE', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens/${t.id}`), refresh()) }, 'Revoke')))))));
+    fill(
+      list,
+      active.length === 0
+        ? h('p', { class: 'muted' }, 'No tokens for this space.')
+        : h(
+            'table',
+            {},
+            h(
+              'tbody',
+              {},
+              ...active.map((t) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, t.name),
+                  h('td', {}, h('code', {}, `${t.hint}…`)),
+                  h('td', {}, new Date(t.created_at).toLocaleString()),
+                  h(
+                    'td',
+                    {},
+                    h(
+                      'button',
+                      {
+                        type: 'button',
+                        onclick: async () => (await api('DELETE', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens/${t.id}`), refresh()),
+                      },
+                      'Revoke',
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          ),
+    );
   };
   pick.addEventListener('change', () => void refresh());
-  const create = h('button', {
-    type: 'button',
-    id: 'create-token',
-    class: 'primary',
-    onclick: async () => {
-      try {
-        const t = await api<{ token: string; command: string }>('POST', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens`, {});
-        const command = t.command.replace('<gateway-url>', location.origin);
-        fill(shown, h('p', { class: 'notice' }, 'Copy the token now; it will not be shown again. Start a worker with:'), h('p', { class: 'secret', id: 'worker-command' }, command), h('p', { class: 'hint' }, 'Add --exec "your command", --handler ./file.js or --openai URL --model NAME to choose what it runs.'));
-        await refresh();
-      } catch (err) {
-        fill(shown, failure(err));
-      }
+  const create = h(
+    'button',
+    {
+      type: 'button',
+      id: 'create-token',
+      class: 'primary',
+      onclick: async () => {
+        try {
+          const t = await api<{ token: string; command: string }>('POST', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens`, {});
+          const command = t.command.replace('<gateway-url>', location.origin);
+          fill(
+            shown,
+            h('p', { class: 'notice' }, 'Copy the token now; it will not be shown again. Start a worker with:'),
+            h('p', { class: 'secret', id: 'worker-command' }, command),
+            h('p', { class: 'hint' }, 'Add --exec "your command", --handler ./file.js or --openai URL --model NAME to choose what it runs.'),
+          );
+          await refresh();
+        } catch (err) {
+          fill(shown, failure(err));
+        }
+      },
     },
-  }, 'Create token');
+    'Create token',
+  );
   fill(box, spaces.length === 0 ? h('p', { class: 'muted' }, 'Create a space first.') : h('div', { class: 'row' }, pick, create), shown, list);
   await refresh();
 }
@@ -191,14 +180,33 @@ async function workers(box: HTMLElement): Promise<void> {
     box,
     list.length === 0
       ? h('p', { class: 'muted' }, 'No workers connected.')
-      : h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Worker'), h('th', {}, 'Spaces'), h('th', {}, 'Slots'), h('th', {}, 'Running'), h('th', {}, 'Up'), h('th', {}, ''))),
-          h('tbody', {}, ...list.map((w) => h('tr', { 'data-worker': w.id },
-            h('td', {}, w.name, w.draining ? h('span', { class: 'hint' }, ' (draining)') : null),
-            h('td', {}, w.space_ids.map(spaceName).join(', ')),
-            h('td', {}, w.slots),
-            h('td', {}, w.running),
-            h('td', {}, `${Math.round((Date.now() - w.connected_at) / 1000)} s`),
-            h('td', {}, h('button', { type: 'button', onclick: act(w.id, w.draining ? 'undrain' : 'drain') }, w.draining ? 'Resume' : 'Drain'), ' ', h('button', { type: 'button', onclick: act(w.id, 'disconnect') }, 'Disconnect')))))),
+      : h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, h('th', {}, 'Worker'), h('th', {}, 'Spaces'), h('th', {}, 'Slots'), h('th', {}, 'Running'), h('th', {}, 'Up'), h('th', {}, ''))),
+          h(
+            'tbody',
+            {},
+            ...list.map((w) =>
+              h(
+                'tr',
+                { 'data-worker': w.id },
+                h('td', {}, w.name, w.draining ? h('span', { class: 'hint' }, ' (draining)') : null),
+                h('td', {}, w.space_ids.map(spaceName).join(', ')),
+                h('td', {}, w.slots),
+                h('td', {}, w.running),
+                h('td', {}, `${Math.round((Date.now() - w.connected_at) / 1000)} s`),
+                h(
+                  'td',
+                  {},
+                  h('button', { type: 'button', onclick: act(w.id, w.draining ? 'undrain' : 'drain') }, w.draining ? 'Resume' : 'Drain'),
+                  ' ',
+                  h('button', { type: 'button', onclick: act(w.id, 'disconnect') }, 'Disconnect'),
+                ),
+              ),
+            ),
+          ),
+        ),
   );
 }
 
@@ -209,14 +217,33 @@ async function jobs(box: HTMLElement): Promise<void> {
     box,
     list.length === 0
       ? h('p', { class: 'muted' }, 'No jobs yet.')
-      : h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Job'), h('th', {}, 'Space'), h('th', {}, 'State'), h('th', {}, 'Who'), h('th', {}, 'Created'), h('th', {}, ''))),
-          h('tbody', {}, ...list.map((j) => h('tr', { 'data-job': j.id },
-            h('td', {}, h('code', {}, j.id.slice(0, 16))),
-            h('td', {}, j.space),
-            h('td', {}, j.state),
-            h('td', {}, j.owner),
-            h('td', {}, new Date(j.created_at).toLocaleTimeString()),
-            h('td', {}, ['queued', 'assigned', 'running'].includes(j.state) ? h('button', { type: 'button', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/cancel`), jobs(box)) }, 'Cancel') : null))))),
+      : h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, h('th', {}, 'Job'), h('th', {}, 'Space'), h('th', {}, 'State'), h('th', {}, 'Who'), h('th', {}, 'Created'), h('th', {}, ''))),
+          h(
+            'tbody',
+            {},
+            ...list.map((j) =>
+              h(
+                'tr',
+                { 'data-job': j.id },
+                h('td', {}, h('code', {}, j.id.slice(0, 16))),
+                h('td', {}, j.space),
+                h('td', {}, j.state),
+                h('td', {}, j.owner),
+                h('td', {}, new Date(j.created_at).toLocaleTimeString()),
+                h(
+                  'td',
+                  {},
+                  ['queued', 'assigned', 'running'].includes(j.state)
+                    ? h('button', { type: 'button', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/cancel`), jobs(box)) }, 'Cancel')
+                    : null,
+                ),
+              ),
+            ),
+          ),
+        ),
   );
 }
 
@@ -229,21 +256,71 @@ async function users(box: HTMLElement): Promise<void> {
   const message = h('div');
   fill(
     box,
-    h('table', {}, h('tbody', {}, ...list.map((u) => h('tr', { 'data-user': u.username },
-      h('td', {}, u.username),
-      h('td', {}, u.role),
-      h('td', {}, new Date(u.created_at).toLocaleDateString()),
-      h('td', {}, h('button', { type: 'button', onclick: async () => (await api('PATCH', `/v1/admin/users/${encodeURIComponent(u.username)}`, { role: u.role === 'admin' ? 'user' : 'admin' }), users(box)) }, u.role === 'admin' ? 'Make user' : 'Make admin'), ' ', h('button', { type: 'button', onclick: async () => confirm(`Delete ${u.username}?`) && (await api('DELETE', `/v1/admin/users/${encodeURIComponent(u.username)}`), users(box)) }, 'Delete')))))),
-    h('form', {
-      onsubmit: async (e: Event) => {
-        e.preventDefault();
-        try {
-          await api('POST', '/v1/admin/users', { username: username.value, password: password.value, role: role.value });
-          await users(box);
-        } catch (err) {
-          fill(message, failure(err));
-        }
+    h(
+      'table',
+      {},
+      h(
+        'tbody',
+        {},
+        ...list.map((u) =>
+          h(
+            'tr',
+            { 'data-user': u.username },
+            h('td', {}, u.username),
+            h('td', {}, u.role),
+            h('td', {}, new Date(u.created_at).toLocaleDateString()),
+            h(
+              'td',
+              {},
+              h(
+                'button',
+                {
+                  type: 'button',
+                  onclick: async () => (await api('PATCH', `/v1/admin/users/${encodeURIComponent(u.username)}`, { role: u.role === 'admin' ? 'user' : 'admin' }), users(box)),
+                },
+                u.role === 'admin' ? 'Make user' : 'Make admin',
+              ),
+              ' ',
+              h(
+                'button',
+                {
+                  type: 'button',
+                  onclick: async () => confirm(`Delete ${u.username}?`) && (await api('DELETE', `/v1/admin/users/${encodeURIComponent(u.username)}`), users(box)),
+                },
+                'Delete',
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+    h(
+      'form',
+      {
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          try {
+            await api('POST', '/v1/admin/users', { username: username.value, password: password.value, role: role.value });
+            await users(box);
+          } catch (err) {
+            fill(message, failure(err));
+          }
+        },
       },
-    }, h('fieldset', {}, h('legend', {}, 'New user'), h('div', { class: 'inputs' }, h('label', { for: 'new-username' }, 'Username', username), h('label', { for: 'new-password' }, 'Password (8+ characters)', password), h('label', { for: 'new-role' }, 'Role', role)), h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'create-user' }, 'Create user')), message)),
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, 'New user'),
+        h(
+          'div',
+          { class: 'inputs' },
+          h('label', { for: 'new-username' }, 'Username', username),
+          h('label', { for: 'new-password' }, 'Password (8+ characters)', password),
+          h('label', { for: 'new-role' }, 'Role', role),
+        ),
+        h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'create-user' }, 'Create user')),
+        message,
+      ),
+    ),
   );
 }

@@ -46,25 +46,29 @@ function streamPanel(spaces: SpaceInfo[]): HTMLElement | null {
   query.value = 'It is a truth universally acknowledged';
   const out = h('div', { class: 'output', id: 'stream-output', 'aria-live': 'polite' });
   const note = h('p', { class: 'muted', id: 'stream-status' });
-  const send = h('button', {
-    class: 'primary',
-    type: 'button',
-    onclick: () => {
-      const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
-      out.textContent = query.value;
-      note.textContent = 'streaming…';
-      ws.onopen = () => ws.send(JSON.stringify({ type: 'query', session_id: crypto.randomUUID(), query: query.value, stream: true, options: { max_tokens: 240 } }));
-      ws.onmessage = (e) => {
-        const msg = JSON.parse(e.data);
-        if (msg.type === 'token') out.textContent += msg.token;
-        if (msg.type === 'end') {
-          note.textContent = `${msg.total_tokens} tokens in ${msg.duration_ms} ms`;
-          ws.close();
-        }
-        if (msg.type === 'error') note.textContent = `error ${msg.code}: ${msg.error}`;
-      };
+  const send = h(
+    'button',
+    {
+      class: 'primary',
+      type: 'button',
+      onclick: () => {
+        const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+        out.textContent = query.value;
+        note.textContent = 'streaming…';
+        ws.onopen = () => ws.send(JSON.stringify({ type: 'query', session_id: crypto.randomUUID(), query: query.value, stream: true, options: { max_tokens: 240 } }));
+        ws.onmessage = (e) => {
+          const msg = JSON.parse(e.data);
+          if (msg.type === 'token') out.textContent += msg.token;
+          if (msg.type === 'end') {
+            note.textContent = `${msg.total_tokens} tokens in ${msg.duration_ms} ms`;
+            ws.close();
+          }
+          if (msg.type === 'error') note.textContent = `error ${msg.code}: ${msg.error}`;
+        };
+      },
     },
-  }, 'Stream');
+    'Stream',
+  );
   return h(
     'section',
     { 'aria-labelledby': 'stream-title' },

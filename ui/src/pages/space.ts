@@ -32,7 +32,12 @@ export const spacePage: Page = async (main, { name }) => {
   const status = h('p', { class: 'status', id: 'space-status', 'aria-live': 'polite' });
   const submit = h('button', { class: 'primary', type: 'submit', id: 'submit' }, 'Submit');
   const showStatus = (s: { connected: boolean; workers: number; queue_length: number }) => {
-    fill(status, h('span', { class: `dot${s.connected ? ' on' : ''}`, 'aria-hidden': 'true' }), s.connected ? `Connected · ${s.workers} worker${s.workers === 1 ? '' : 's'}` : 'Not connected — submitting is possible once a worker connects', ` · ${s.queue_length} queued`);
+    fill(
+      status,
+      h('span', { class: `dot${s.connected ? ' on' : ''}`, 'aria-hidden': 'true' }),
+      s.connected ? `Connected · ${s.workers} worker${s.workers === 1 ? '' : 's'}` : 'Not connected — submitting is possible once a worker connects',
+      ` · ${s.queue_length} queued`,
+    );
     status.dataset.status = s.connected ? 'connected' : 'disconnected';
     submit.disabled = !s.connected;
   };
@@ -49,8 +54,21 @@ export const spacePage: Page = async (main, { name }) => {
   for (const kind of FILE_KINDS) {
     const rule = info.inputs[kind];
     if (!rule) continue;
-    const input = h('input', { type: 'file', id: `file-${kind}`, multiple: kind === 'files' || kind === 'image', ...(rule.mime.length && { accept: rule.mime.join(',') }) });
-    form.append(h('label', { for: `file-${kind}` }, `${kind[0]!.toUpperCase()}${kind.slice(1)} `, h('span', { class: 'hint' }, `(up to ${bytes(rule.max_bytes)} each${rule.mime.length ? `; ${rule.mime.join(', ')}` : ''})`)), input);
+    const input = h('input', {
+      type: 'file',
+      id: `file-${kind}`,
+      multiple: kind === 'files' || kind === 'image',
+      ...(rule.mime.length && { accept: rule.mime.join(',') }),
+    });
+    form.append(
+      h(
+        'label',
+        { for: `file-${kind}` },
+        `${kind[0]!.toUpperCase()}${kind.slice(1)} `,
+        h('span', { class: 'hint' }, `(up to ${bytes(rule.max_bytes)} each${rule.mime.length ? `; ${rule.mime.join(', ')}` : ''})`),
+      ),
+      input,
+    );
     fields.push(() => {
       const files = [...(input.files ?? [])];
       const big = files.find((f) => f.size > rule.max_bytes);
@@ -61,7 +79,15 @@ export const spacePage: Page = async (main, { name }) => {
   const formError = h('p', { class: 'error', role: 'alert', id: 'form-error' });
   form.append(h('div', { class: 'row' }, submit), formError);
   if (info.access === 'users' && me.kind === 'anonymous') {
-    form.prepend(h('p', { class: 'notice', id: 'sign-in-needed' }, 'This space is open to signed-in users only. ', h('a', { href: `/signin?next=/s/${encodeURIComponent(info.space)}` }, 'Sign in'), ' to submit.'));
+    form.prepend(
+      h(
+        'p',
+        { class: 'notice', id: 'sign-in-needed' },
+        'This space is open to signed-in users only. ',
+        h('a', { href: `/signin?next=/s/${encodeURIComponent(info.space)}` }, 'Sign in'),
+        ' to submit.',
+      ),
+    );
     submit.disabled = true;
   }
 
@@ -167,14 +193,32 @@ async function drawHistory(list: HTMLElement, space: string): Promise<void> {
   const me = await whoAmI();
   const mine: HistoryEntry[] =
     me.kind === 'anonymous'
-      ? history().filter((e) => e.space === space).slice(0, 10)
-      : (await api<{ jobs: Array<{ id: string; created_at: string; prompt: string | null }> }>('GET', `/v1/me/jobs?space=${encodeURIComponent(space)}&limit=10`)).jobs.map((j) => ({ id: j.id, space, at: Date.parse(j.created_at), ...(j.prompt && { prompt: j.prompt }) }));
+      ? history()
+          .filter((e) => e.space === space)
+          .slice(0, 10)
+      : (await api<{ jobs: Array<{ id: string; created_at: string; prompt: string | null }> }>('GET', `/v1/me/jobs?space=${encodeURIComponent(space)}&limit=10`)).jobs.map((j) => ({
+          id: j.id,
+          space,
+          at: Date.parse(j.created_at),
+          ...(j.prompt && { prompt: j.prompt }),
+        }));
   if (mine.length === 0) return fill(list, h('p', { class: 'muted' }, 'Nothing yet.'));
   const rows = await Promise.all(
     mine.map(async (e) => {
-      const job = await api<{ state: string; result: { data: unknown; files: Array<{ id: string; name: string; mime: string; size: number; url: string }> } | null; error: { code: string } | null }>('GET', `/v1/jobs/${e.id}`).catch(() => null);
+      const job = await api<{
+        state: string;
+        result: { data: unknown; files: Array<{ id: string; name: string; mime: string; size: number; url: string }> } | null;
+        error: { code: string } | null;
+      }>('GET', `/v1/jobs/${e.id}`).catch(() => null);
       const show = h('button', { type: 'button', onclick: () => job?.result && row.after(h('tr', {}, h('td', { colspan: 4 }, renderResult(job.result.data, job.result.files)))) }, 'Show result');
-      const row = h('tr', {}, h('td', {}, new Date(e.at).toLocaleString()), h('td', {}, e.prompt ?? ''), h('td', {}, job ? job.state : 'expired'), h('td', {}, job?.result ? show : job?.error ? explain(job.error.code) : ''));
+      const row = h(
+        'tr',
+        {},
+        h('td', {}, new Date(e.at).toLocaleString()),
+        h('td', {}, e.prompt ?? ''),
+        h('td', {}, job ? job.state : 'expired'),
+        h('td', {}, job?.result ? show : job?.error ? explain(job.error.code) : ''),
+      );
       return row;
     }),
   );
