@@ -88,6 +88,7 @@ describe.each(['embedded', 'redis'] as const)('budgets (%s engine)', (engine) =>
           (p) => (open.push(p), true),
           () => false,
         ),
+        { timeout: 10_000 },
       )
       .toBe(true);
     for (const p of [...open, stranger]) p.close();

@@ -166,7 +166,7 @@ describe('a record the journal cannot write fails alone (embedded engine, past t
       }
       const ids = accepted.map((a) => a.job.id);
       for (const id of ids) {
-        await expect.poll(async () => (await gw.admin('GET', `/v1/jobs/${id}`)).body.state).toBe('completed');
+        await expect.poll(async () => (await gw.admin('GET', `/v1/jobs/${id}`)).body.state, { timeout: 10_000 }).toBe('completed');
       }
       expect((await gw.http('GET', '/health')).status).toBe(200);
       expect((await gw.admin('GET', '/v1/admin/jobs')).status).toBe(200);
