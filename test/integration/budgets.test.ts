@@ -83,11 +83,12 @@ describe.each(['embedded', 'redis'] as const)('budgets (%s engine)', (engine) =>
     open[0]!.close();
     await open[0]!.waitClosed();
     await expect
-      .poll(async () =>
-        from(gw, '192.0.2.50').then(
-          (p) => (open.push(p), true),
-          () => false,
-        ),
+      .poll(
+        async () =>
+          from(gw, '192.0.2.50').then(
+            (p) => (open.push(p), true),
+            () => false,
+          ),
         { timeout: 10_000 },
       )
       .toBe(true);
