@@ -31,6 +31,20 @@ const job = (id: string, state: Job['state'], extra: Partial<Job> = {}): Job =>
     ...extra,
   }) as Job;
 
+/** The space the store-process tests queue their jobs in (the jobs above name it as `sp_1`). */
+const ECHO_SPACE = {
+  id: 'sp_1',
+  name: 'echo',
+  description: '',
+  inputs: { prompt: {} },
+  access: 'public',
+  timeout_s: 60,
+  max_attempts: 3,
+  max_queue: 100,
+  open_registration: false,
+  created_at: 0,
+} as never;
+
 /** A segment's chunks as [job, first seq, last seq, lines] (how they were gathered does not matter). */
 const chunksOf = (w: SegmentWrites) => w.chunks.map((c) => [c.jobId, c.first, c.last, c.parts.join('\n')]);
 
@@ -200,19 +214,7 @@ describe('the store process', () => {
     const dataDir = tempDir('store-process');
     const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 20, applyIntervalMs: 20 });
     expect(running(dataDir)).toBe(1);
-    const space = {
-      id: 'sp_1',
-      name: 'echo',
-      description: '',
-      inputs: { prompt: {} },
-      access: 'public',
-      timeout_s: 60,
-      max_attempts: 3,
-      max_queue: 100,
-      open_registration: false,
-      created_at: 0,
-    } as never;
-    await engine.createSpace(space);
+    await engine.createSpace(ECHO_SPACE);
     const jobs = Array.from({ length: 20 }, (_, i) => job(`job_${String(i).padStart(3, '0')}`, 'queued'));
     for (const j of jobs) await engine.submitJob(j, 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
     // The database file alone, without its -wal: only the store process writes job rows to SQLite
@@ -257,18 +259,7 @@ describe('the store process', () => {
   it('is waited for by every read that needs SQLite, also one that finds nothing new to hand over', async () => {
     const dataDir = tempDir('store-process-reads');
     const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000, applyIntervalMs: 60_000 });
-    await engine.createSpace({
-      id: 'sp_1',
-      name: 'echo',
-      description: '',
-      inputs: { prompt: {} },
-      access: 'public',
-      timeout_s: 60,
-      max_attempts: 3,
-      max_queue: 100,
-      open_registration: false,
-      created_at: 0,
-    } as never);
+    await engine.createSpace(ECHO_SPACE);
     await engine.submitJob(job('job_read', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
     const held = await engine.claimJob(['sp_1'], 'w', 60_000);
     await engine.appendEvent(held!.id, { type: 'result', data: 'done', files: [] }, { workerId: 'w', attempt: 1 }, { data: 'done', files: [] });
@@ -283,18 +274,7 @@ describe('the store process', () => {
   it('killed, leaves what it had not answered for, and what comes after, to the gateway, in order', async () => {
     const dataDir = tempDir('store-process-killed');
     const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 60_000, applyIntervalMs: 60_000 });
-    await engine.createSpace({
-      id: 'sp_1',
-      name: 'echo',
-      description: '',
-      inputs: { prompt: {} },
-      access: 'public',
-      timeout_s: 60,
-      max_attempts: 3,
-      max_queue: 100,
-      open_registration: false,
-      created_at: 0,
-    } as never);
+    await engine.createSpace(ECHO_SPACE);
     await engine.submitJob(job('job_before', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
     const pid = Number(
       execSync('ps -eo pid,args')
