@@ -58,14 +58,15 @@ export function redisUploads(
       }),
     purgeUploadsBefore: (before) =>
       guard(async () => {
-        const ids = await redis.zrangebyscore(`${P}uploads`, '-inf', `(${before}`);
-        for (const id of ids) {
+        let purged = 0;
+        for (const id of await redis.zrangebyscore(`${P}uploads`, '-inf', `(${before}`)) {
           const meta = await metaOf(id);
           // Claimed since it was listed: the job has it now.
           if (meta && meta.job_id !== null) continue;
           await redis.multi().del(`${P}blob:${id}`, `${P}blobmeta:${id}`).zrem(`${P}uploads`, id).hdel(ownerKey(meta?.owner), id).exec();
+          purged++;
         }
-        return ids.length;
+        return purged;
       }),
   };
 }
