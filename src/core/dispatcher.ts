@@ -146,7 +146,7 @@ export class Dispatcher {
         this.onError(err, 'dispatch');
         link.held.delete(job.id);
         const failed = { type: 'failed', code: 'internal_error', message: 'The job could not be sent to a worker.' } as const;
-        this.jobs.end(job.id, failed).catch((e: unknown) => this.onError(e, 'dispatch'));
+        this.jobs.end(job, failed).catch((e: unknown) => this.onError(e, 'dispatch'));
       }
     }
     // After the send: the worker can start while the bookkeeping goes on.

@@ -1,10 +1,11 @@
 import { SpaceportError } from '../protocol/errors.ts';
-import type { Appended, Engine, LeaseHolder } from './engine-port.ts';
+import type { Engine } from './engine-port.ts';
+import { refOf, type LeaseHolder } from './ports/jobs.ts';
 import { budgetKey, DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { DurationEstimate } from './eta.ts';
 import { newId, newTimeOrderedId } from './ids.ts';
 import type { Now } from './now.ts';
-import { FINAL_EVENT_STATE, STREAMED_TYPES, type JobEvent } from '../protocol/job-events.ts';
+import { FINAL_EVENT_STATE, type JobEvent } from '../protocol/job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { checkMedia } from './media-signatures.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
@@ -68,7 +69,7 @@ export function maySee(who: Identity, job: Job): boolean {
 
 /**
  * The rules of a job's life above the engine: submit checks, cancels, timeouts, lost leases, and
- * publishing every appended event on the bus (one publish per event, on its space's channel).
+ * what a job's milestones tell telemetry. The engine publishes every event it appends.
  */
 export class JobService {
   private readonly estimates = new Map<string, DurationEstimate>();
@@ -143,7 +144,6 @@ export class JobService {
     }
     // Uploads it names are the job's from now on: kept and deleted with it, no longer the caller's to store.
     for (const f of req.files) if ('blob' in f) await this.engine.claimUpload(f.blob, job.id);
-    this.publish(job.space_id, job.id, who.id, appended.line);
     this.queue.told(space.id, job.id, appended.position);
     this.queue.changed(space.id);
     return { job, position: appended.position, eta_ms: eta, line: appended.line };
@@ -186,16 +186,14 @@ export class JobService {
   async cancel(who: Identity, jobId: string): Promise<Job> {
     const job = await this.getVisible(who, jobId);
     if (isFinal(job.state)) throw new SpaceportError('job_finished', `Job ${jobId} already ended as ${job.state}.`);
-    await this.end(jobId, { type: 'cancelled', reason: `cancelled by ${who.name}` });
+    await this.end(job, { type: 'cancelled', reason: `cancelled by ${who.name}` });
     return (await this.engine.getJob(jobId)) ?? job;
   }
 
   /** Ends a job as cancelled or timed_out, and tells the worker holding it to stop. */
-  async end(jobId: string, event: JobEvent): Promise<boolean> {
-    const ended = await this.engine.endJob(jobId, event);
-    if (!ended) return false;
-    const { before, appended } = ended;
-    this.publish(before.space_id, before.id, before.owner.id, appended.line);
+  async end(job: Job, event: JobEvent): Promise<boolean> {
+    const before = await this.engine.endJob(refOf(job), event);
+    if (!before) return false;
     this.reportEnd(before, FINAL_EVENT_STATE[event.type]!);
     if (isLeased(before.state) && before.worker_id) {
       this.control({ op: 'cancel', job: before.id, worker: before.worker_id, reason: event.type });
@@ -206,13 +204,12 @@ export class JobService {
 
   /** A worker lost a job (disconnect, silence): requeue at the head, or fail after max attempts. */
   async release(held: Pick<HeldJob, 'id' | 'spaceId' | 'ownerId'>, holder: LeaseHolder, why: string): Promise<void> {
-    const out = await this.engine.releaseJob(held.id, holder, (position) => ({ type: 'queued', position, eta_ms: null, attempt: holder.attempt, reason: why }), {
+    const out = await this.engine.releaseJob(held, holder, (position) => ({ type: 'queued', position, eta_ms: null, attempt: holder.attempt, reason: why }), {
       type: 'failed',
       code: 'worker_lost',
       message: `The job was lost by its worker ${holder.attempt} time(s) (${why}); the space allows ${holder.attempt}.`,
     });
     if (!out) return;
-    this.publish(held.spaceId, held.id, held.ownerId, out.line);
     if (out.requeued) {
       this.queue.told(held.spaceId, held.id, 0);
       this.control({ op: 'queued', space: held.spaceId });
@@ -227,20 +224,11 @@ export class JobService {
    * the job (the event is discarded and never reaches a client).
    */
   workerEvent(held: HeldJob, event: JobEvent, result?: JobResult): Now<boolean> {
-    if (this.engine.appendStreamed && STREAMED_TYPES.has(event.type)) {
-      // Appended and published by the engine, one promise per batch; a continuation only for a milestone.
-      const kept = this.engine.appendStreamed(held, event, held);
-      return isMilestone(held, event) ? kept.then((k) => k && this.milestone(held, event)) : kept;
-    }
-    const appended = this.engine.appendEvent(held.id, event, held, result);
-    // No closure on the way when the engine answered at once (per token, it is measurable).
-    return appended instanceof Promise ? appended.then((a) => this.appended(held, event, a)) : this.appended(held, event, appended);
-  }
-
-  private appended(held: HeldJob, event: JobEvent, appended: Appended | null): Now<boolean> {
-    if (!appended) return false;
-    this.publish(held.spaceId, held.id, held.ownerId, appended.line);
-    return this.milestone(held, event);
+    const kept = this.engine.appendEvent(held, event, held, result);
+    // Most events are tokens after the first: nothing to note, and no continuation to allocate
+    // (a Redis engine's tokens of one turn share one promise).
+    if (!isMilestone(held, event)) return kept;
+    return kept instanceof Promise ? kept.then((k) => k && this.milestone(held, event)) : kept && this.milestone(held, event);
   }
 
   /** Notes a job's start, first token or end (true: the event was kept). */
@@ -274,14 +262,9 @@ export class JobService {
     }
   }
 
-  /** Appends and publishes an event that is not a worker's (queue position updates). */
+  /** Appends (and so publishes) an event that is not a worker's (queue position updates). */
   async systemEvent(job: Job, event: JobEvent): Promise<void> {
-    const appended = await this.engine.appendEvent(job.id, event);
-    if (appended) this.publish(job.space_id, job.id, job.owner.id, appended.line);
-  }
-
-  publish(spaceId: string, jobId: string, ownerId: string, line: string): void {
-    this.engine.publishEvent(spaceId, jobId, ownerId, line);
+    await this.engine.appendEvent(refOf(job), event);
   }
 
   control(message: ControlMessage): void {

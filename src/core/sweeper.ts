@@ -1,4 +1,5 @@
 import type { Engine } from './engine-port.ts';
+import { refOf } from './ports/jobs.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { JobService } from './job-service.ts';
 
@@ -44,10 +45,10 @@ export class Sweeper {
         if (!job) continue;
         // The worker may be connected to another instance: whichever serves it frees the slot.
         this.jobs.control({ op: 'lost', job: lease.jobId, worker: lease.workerId });
-        await this.jobs.release({ id: job.id, spaceId: job.space_id, ownerId: job.owner.id }, lease, 'lease expired');
+        await this.jobs.release(refOf(job), lease, 'lease expired');
       }
       for (const job of await this.engine.overdueJobs(now)) {
-        await this.jobs.end(job.id, { type: 'timed_out', message: `The job did not finish within ${Math.round((job.deadline - job.created_at) / 1000)} s.` });
+        await this.jobs.end(job, { type: 'timed_out', message: `The job did not finish within ${Math.round((job.deadline - job.created_at) / 1000)} s.` });
       }
       await this.engine.purgeExpiredSessions(now);
       if (now - this.lastPurge > Math.min(60_000, this.options.retentionMs, this.options.uploadRetentionMs ?? 3600_000)) {

@@ -27,14 +27,14 @@ export const FINAL_EVENT_STATE: Partial<Record<JobEventType, JobState>> = {
 
 /**
  * A worker's events before its job's end: `started`, then many tokens, progress and partials. An
- * engine that can append and publish them in one step (Engine.appendStreamed) gets all of them, so
- * none is published out of seq order by a caller still waiting for an earlier one's answer.
+ * engine whose every append is a round trip (Redis) gathers a turn's worth of them per job into one
+ * append-and-publish step; anything else it appends waits for that step, so none overtakes another.
  */
 export const STREAMED_TYPES: ReadonlySet<JobEventType> = new Set(['started', 'token', 'progress', 'partial']);
 
 /**
  * What a `queued` event tells — `<attempt>:<position>` — so an engine can skip a position update
- * that repeats the last one told (Engine.appendEvent); undefined for any other event.
+ * that repeats the last one told (JobStore.appendEvent); undefined for any other event.
  */
 export function toldPosition(event: JobEvent): string | undefined {
   return event.type === 'queued' ? `${event.attempt}:${event.position}` : undefined;

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Identity } from '../core/types.ts';
-import type { CredentialRecord, Engine } from '../core/engine-port.ts';
+import type { CredentialRecord } from '../core/ports/records.ts';
+import type { Engine } from '../core/engine-port.ts';
 import { SpaceportError } from '../protocol/errors.ts';
 import { cookieValue } from './cookies.ts';
 import type { Visitors } from './visitors.ts';

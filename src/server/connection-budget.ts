@@ -1,4 +1,4 @@
-import type { ConnectionCounts } from '../core/engine-port.ts';
+import type { ConnectionCounts } from '../core/ports/records.ts';
 
 /**
  * Open WebSocket connections per caller (budget key), so one caller cannot take the gateway's

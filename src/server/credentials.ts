@@ -1,5 +1,6 @@
 import { newId, newSecret } from '../core/ids.ts';
-import type { CredentialKind, CredentialRecord, Engine } from '../core/engine-port.ts';
+import type { CredentialKind, CredentialRecord } from '../core/ports/records.ts';
+import type { Engine } from '../core/engine-port.ts';
 import { hashSecret } from './auth.ts';
 
 const PREFIX: Record<CredentialKind, { secret: string; id: string }> = {

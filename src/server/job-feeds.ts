@@ -1,5 +1,6 @@
 import { isFinalLine, lineSeq } from '../protocol/job-events.ts';
-import type { Engine, EventRange } from '../core/engine-port.ts';
+import type { Engine } from '../core/engine-port.ts';
+import type { EventRange } from '../core/ports/jobs.ts';
 
 interface Feed {
   lastSeq: number;

@@ -2,7 +2,7 @@ import type { SubmitRequest } from '../core/job-service.ts';
 import { isFinalLine } from '../protocol/job-events.ts';
 import type { Subscriber } from '../core/subscriber-router.ts';
 import type { Identity } from '../core/types.ts';
-import type { EventRange } from '../core/engine-port.ts';
+import type { EventRange } from '../core/ports/jobs.ts';
 import { JobFeeds } from './job-feeds.ts';
 import type { ServerContext } from './server-context.ts';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedEngine } from '../../src/engine/embedded/embedded-engine.ts';
 import { describe, expect, it } from 'vitest';
-import type { Job, Space } from '../../src/core/types.ts';
-import { runEngineContract } from '../engine-contract.ts';
+import { runEngineContract } from '../contract/engine-contract.ts';
+import { job, queued, ref, space } from '../contract/harness.ts';
 
 runEngineContract('embedded (memory + SQLite)', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-engine-'));
@@ -39,36 +39,14 @@ describe('a running job’s event log past its memory', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-shed-'));
     const engine = createEmbeddedEngine({ dataDir, maxEventBytesPerJob: 256 * 1024 });
     try {
-      const s: Space = {
-        id: 'space_shed',
-        name: 'shed',
-        description: '',
-        inputs: { prompt: { max_bytes: 100, mime: [] } },
-        timeout_s: 60,
-        max_queue: 10,
-        max_attempts: 2,
-        access: 'public',
-        created_at: 1,
-        updated_at: 1,
-      };
+      const s = space('shed', { max_queue: 10 });
       await engine.createSpace(s);
-      const j: Job = {
-        id: 'job_shed',
-        space_id: s.id,
-        space: s.name,
-        owner: { kind: 'anonymous', id: 'a', name: 'anonymous' },
-        state: 'queued',
-        attempt: 0,
-        max_attempts: 2,
-        inputs: { files: [] },
-        created_at: Date.now(),
-        deadline: Date.now() + 60_000,
-      };
-      await engine.submitJob(j, 10, (position) => ({ type: 'queued', position, eta_ms: null, attempt: 0 }));
+      const j = job(s);
+      await engine.submitJob(j, 10, queued);
       await engine.claimJob([s.id], 'w', 60_000);
       const holder = { workerId: 'w', attempt: 1 };
       const text = (i: number) => `${i}:${'x'.repeat(32 * 1024)}`;
-      for (let i = 0; i < 64; i++) engine.appendEvent(j.id, { type: 'token', text: text(i) }, holder); // 2 MiB in all
+      for (let i = 0; i < 64; i++) engine.appendEvent(ref(j), { type: 'token', text: text(i) }, holder); // 2 MiB in all
       // The newest are held: answered at once, from memory.
       const recent = engine.readEvents(j.id, 63);
       expect(recent).not.toBeInstanceOf(Promise);

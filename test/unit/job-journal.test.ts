@@ -13,6 +13,7 @@ import { readSegment, type Segment, type SegmentWrites } from '../../src/engine/
 import { SegmentApplier } from '../../src/engine/embedded/segment-applier.ts';
 import { SqliteStore } from '../../src/engine/embedded/sqlite-store.ts';
 import { until } from '../helpers/latch.ts';
+import { refOf } from '../../src/core/ports/jobs.ts';
 
 const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `spaceport-${name}-`));
 
@@ -244,7 +245,7 @@ describe('the store process', () => {
     const engine = createEmbeddedEngine({ dataDir, checkpointIntervalMs: 30, flushIntervalMs: 20, applyIntervalMs: 60_000 });
     await engine.submitJob(job('job_tokens', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
     const held = await engine.claimJob(['sp_1'], 'w', 60_000);
-    await engine.appendEvent(held!.id, { type: 'token', text: 'buffered' }, { workerId: 'w', attempt: 1 });
+    await engine.appendEvent(refOf(held!), { type: 'token', text: 'buffered' }, { workerId: 'w', attempt: 1 });
     // The token is buffered, then journaled by the flush timer, into the one segment still being written.
     const segment = join(dataDir, 'journal', readdirSync(join(dataDir, 'journal'))[0]!);
     await until('the token in the journal', () => readFileSync(segment, 'utf8').includes('buffered'));
@@ -262,7 +263,7 @@ describe('the store process', () => {
     await engine.createSpace(ECHO_SPACE);
     await engine.submitJob(job('job_read', 'queued'), 100, () => ({ type: 'queued', position: 0, eta_ms: null, attempt: 0 }));
     const held = await engine.claimJob(['sp_1'], 'w', 60_000);
-    await engine.appendEvent(held!.id, { type: 'result', data: 'done', files: [] }, { workerId: 'w', attempt: 1 }, { data: 'done', files: [] });
+    await engine.appendEvent(refOf(held!), { type: 'result', data: 'done', files: [] }, { workerId: 'w', attempt: 1 }, { data: 'done', files: [] });
     // The first read hands the segment to the store process; the second has nothing new to hand
     // over, and must still wait for that segment rather than read SQLite before it has the job.
     const [first, second] = await Promise.all([engine.getJob('job_read'), engine.getJob('job_read')]);

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisEngine } from '../../src/engine/redis/redis-engine.ts';
-import { runEngineContract } from '../engine-contract.ts';
+import { runEngineContract } from '../contract/engine-contract.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 let redis: TestRedis;

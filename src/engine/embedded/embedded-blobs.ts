@@ -1,12 +1,10 @@
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobMeta, Engine } from '../../core/engine-port.ts';
+import type { BlobMeta, BlobStore } from '../../core/ports/blobs.ts';
 import { LiveBlobs } from './live-blobs.ts';
 import { RecentBlobs } from './recent-blobs.ts';
 import type { SqliteStore } from './sqlite-store.ts';
 import { UploadLedger } from './upload-ledger.ts';
-
-type Blobs = Pick<Engine, 'putBlob' | 'putUpload' | 'claimUpload' | 'uploadedBytes' | 'purgeUploadsBefore' | 'putLiveBlob' | 'reserveLiveBlob' | 'lendLiveBlob' | 'getBlob'>;
 
 export interface BlobOptions {
   /** Memory for the bytes of stored blobs not yet read, so a fetch right after a result skips the disk. @default 64 MiB */
@@ -23,7 +21,7 @@ export interface BlobOptions {
  * the ledger of uploads no job has claimed. `removeBlob` deletes one's file (its row is the
  * caller's); `close` lets go of the live-media memory.
  */
-export function embeddedBlobs(dataDir: string, store: SqliteStore, options: BlobOptions): Blobs & { removeBlob(id: string): Promise<void>; close(): void } {
+export function embeddedBlobs(dataDir: string, store: SqliteStore, options: BlobOptions): BlobStore & { removeBlob(id: string): Promise<void>; close(): void } {
   const blobPath = (id: string) => join(dataDir, 'blobs', id);
   const recentBlobs = new RecentBlobs(options.recentBlobBytes ?? 64 * 1024 * 1024);
   const liveBlobs = new LiveBlobs(options.liveMediaBytes ?? 64 * 1024 * 1024, options.liveMediaMs ?? 60_000);

@@ -7,7 +7,8 @@ import { canTransition, isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { Appended, Engine, EngineOptions, EventRange, LeaseHolder } from '../../core/engine-port.ts';
+import type { Engine, EngineOptions } from '../../core/engine-port.ts';
+import type { EventRange, LeaseHolder } from '../../core/ports/jobs.ts';
 import { BufferedWrites, type ActiveJob } from './buffered-writes.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { embeddedBlobs, type BlobOptions } from './embedded-blobs.ts';
@@ -112,14 +113,17 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     a.job.state = to;
   };
 
-  function append(a: ActiveJob, event: JobEvent): Appended {
-    const seq = a.log.nextSeq;
-    const line = eventLine(a.job.id, seq, event);
+  /** Appends an event to a job's log: numbered, kept, and (once the job is accepted) on its way to the journal. */
+  function append(a: ActiveJob, event: JobEvent): string {
+    const line = eventLine(a.job.id, a.log.nextSeq, event);
     a.log.append(line);
     if (a.journaled >= 0) unjournaled.add(a);
     if (a.log.bytes > maxEventBytes) shed(a);
-    return { seq, line };
+    return line;
   }
+
+  /** Appending publishes (ports/jobs.ts): an event is told the moment it is in the log, or durable where that is promised. */
+  const publish = (a: ActiveJob, line: string) => bus.publishEvent(a.job.space_id, a.job.id, a.job.owner.id, line);
 
   /** A job's log past its memory: its events join the journal now, and the oldest pages go (see readEvents). */
   function shed(a: ActiveJob): void {
@@ -132,9 +136,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     a.log.shed(maxEventBytes, a.journaled);
   }
 
-  /** Ends a job: state, outcome and its last events hit the disk in one transaction. */
-  function finish(a: ActiveJob, event: JobEvent, result?: JobResult): Appended {
-    const appended = append(a, event);
+  /** Ends a job: state, outcome and its last events hit the disk in one transaction, and then it is told. */
+  function finish(a: ActiveJob, event: JobEvent, result?: JobResult): void {
+    const line = append(a, event);
     const job = a.job;
     if (job.state === 'queued') queues.remove(job.space_id, job.id);
     moveTo(a, FINAL_EVENT_STATE[event.type]!);
@@ -155,7 +159,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     unjournaled.delete(a);
     active.delete(job.id);
     unown(a);
-    return appended;
+    publish(a, line);
   }
 
   const holds = (a: ActiveJob | undefined, h: LeaseHolder): a is ActiveJob => !!a && isLeased(a.job.state) && a.job.worker_id === h.workerId && a.job.attempt === h.attempt;
@@ -196,7 +200,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       const position = queues.length(job.space_id);
       const first = firstEvent(position);
       const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1, told: toldPosition(first), budget };
-      const appended = append(a, first);
+      const line = append(a, first);
       active.set(job.id, a);
       queues.insert(job.space_id, job.id, a.rank);
       onQueued?.();
@@ -216,7 +220,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
         unown(a);
         throw err;
       }
-      return { ...appended, position };
+      // Told once durable: nobody hears of a job that could still be lost.
+      publish(a, line);
+      return { line, position };
     },
 
     claimJob(spaceIds, workerId, leaseMs) {
@@ -239,28 +245,35 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       }
     },
 
-    appendEvent(jobId, event, holder, result) {
-      const a = active.get(jobId);
-      if (!a || (holder && !holds(a, holder))) return null;
-      if (event.type in FINAL_EVENT_STATE) return finish(a, event, result);
+    appendEvent(job, event, holder, result) {
+      const a = active.get(job.id);
+      if (!a || (holder && !holds(a, holder))) return false;
+      if (event.type in FINAL_EVENT_STATE) {
+        finish(a, event, result);
+        return true;
+      }
       const told = holder ? undefined : toldPosition(event); // a position update
       if (told !== undefined) {
-        if (a.job.state !== 'queued' || a.told === told) return null;
+        if (a.job.state !== 'queued' || a.told === told) return false;
         a.told = told;
       }
-      const appended = append(a, event);
+      const line = append(a, event);
       if (event.type === 'started' && a.job.state === 'assigned') {
         moveTo(a, 'running');
         a.job.started_at = Date.now();
         dirty.add(a);
       }
-      return appended;
+      publish(a, line);
+      return true;
     },
 
-    async releaseJob(jobId, holder, requeued, exhausted) {
-      const a = active.get(jobId);
+    async releaseJob(job, holder, requeued, exhausted) {
+      const a = active.get(job.id);
       if (!holds(a, holder)) return null;
-      if (a.job.attempt >= a.job.max_attempts) return { ...finish(a, exhausted), requeued: false };
+      if (a.job.attempt >= a.job.max_attempts) {
+        finish(a, exhausted);
+        return { requeued: false };
+      }
       moveTo(a, 'queued');
       // Cleared, not deleted (see finish).
       a.job.worker_id = undefined;
@@ -269,17 +282,19 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.rank = queues.nextHeadRank();
       queues.insert(a.job.space_id, a.job.id, a.rank);
       const requeue = requeued(0);
-      const appended = append(a, requeue);
+      const line = append(a, requeue);
       a.told = toldPosition(requeue);
       dirty.add(a);
-      return { ...appended, requeued: true };
+      publish(a, line);
+      return { requeued: true };
     },
 
-    async endJob(jobId, event) {
-      const a = active.get(jobId);
+    async endJob(job, event) {
+      const a = active.get(job.id);
       if (!a) return null;
       const before = copy(a.job);
-      return { before, appended: finish(a, event) };
+      finish(a, event);
+      return before;
     },
 
     async getJob(id) {
@@ -347,7 +362,6 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
 
     publish: (channel, message) => bus.publish(channel, message),
-    publishEvent: (spaceId, jobId, ownerId, line) => bus.publishEvent(spaceId, jobId, ownerId, line),
     subscribe: (listener) => bus.subscribe(listener),
 
     async close() {

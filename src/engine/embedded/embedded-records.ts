@@ -1,34 +1,9 @@
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { CredentialKind, CredentialRecord, Engine } from '../../core/engine-port.ts';
+import type { AccountRecords, CredentialKind, CredentialRecord, SessionRecords, SpaceRecords } from '../../core/ports/records.ts';
 import type { Session } from '../../core/types.ts';
 import type { SqliteStore } from './sqlite-store.ts';
 
-type Records = Pick<
-  Engine,
-  | 'listSpaces'
-  | 'getSpace'
-  | 'getSpaceById'
-  | 'createSpace'
-  | 'updateSpace'
-  | 'deleteSpace'
-  | 'createCredential'
-  | 'listCredentials'
-  | 'findCredential'
-  | 'revokeCredential'
-  | 'createUser'
-  | 'getUser'
-  | 'findUser'
-  | 'listUsers'
-  | 'updateUser'
-  | 'deleteUser'
-  | 'createSession'
-  | 'getSession'
-  | 'listSessions'
-  | 'addSessionImage'
-  | 'updateSession'
-  | 'deleteSession'
-  | 'purgeExpiredSessions'
->;
+type Records = SpaceRecords & AccountRecords & SessionRecords;
 
 /**
  * The embedded engine's records — spaces, credentials, users, sessions — held in memory and written

@@ -1,4 +1,4 @@
-import type { BlobMeta } from '../../core/engine-port.ts';
+import type { BlobMeta } from '../../core/ports/blobs.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { giveBack, lend } from '../lent-bytes.ts';
 

@@ -1,6 +1,7 @@
 import Database from 'libsql';
 import type { Job, Session, Space } from '../../core/types.ts';
-import type { BlobMeta, CredentialRecord, UserRecord } from '../../core/engine-port.ts';
+import type { BlobMeta } from '../../core/ports/blobs.ts';
+import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { JobRow, StoreWrites } from './journal-records.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { BlobMeta } from '../../core/engine-port.ts';
+import type { BlobMeta } from '../../core/ports/blobs.ts';
 
 /**
  * The uploads no job has claimed yet — their owner, size and age — kept in memory (rebuilt from

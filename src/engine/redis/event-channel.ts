@@ -1,4 +1,4 @@
-import type { BusListener } from '../../core/engine-port.ts';
+import type { BusListener } from '../../core/ports/bus.ts';
 
 /**
  * Job events on the Redis bus: on their space's channel `ev:<space id>`, each message

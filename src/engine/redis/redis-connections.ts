@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ConnectionCounts } from '../../core/engine-port.ts';
+import type { ConnectionCounts } from '../../core/ports/records.ts';
 
 /**
  * Open connections per budget key across every instance: P conns:<key> is a HASH of instance id ->

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { CredentialRecord, Engine } from '../../core/engine-port.ts';
+import type { AccountRecords, CredentialRecord } from '../../core/ports/records.ts';
 
-type Credentials = Pick<Engine, 'createCredential' | 'listCredentials' | 'findCredential' | 'revokeCredential'>;
+type Credentials = Pick<AccountRecords, 'createCredential' | 'listCredentials' | 'findCredential' | 'revokeCredential'>;
 
 /**
  * Keys, worker tokens and sign-ins in Redis: P credentials HASH id -> record JSON, and

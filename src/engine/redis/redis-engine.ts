@@ -3,10 +3,13 @@ import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition } from '../../protocol/
 import { newId } from '../../core/ids.ts';
 import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { BlobMeta, BusListener, CredentialRecord, Engine, EventRange, UserRecord } from '../../core/engine-port.ts';
+import type { BlobMeta } from '../../core/ports/blobs.ts';
+import type { EventRange, JobRef } from '../../core/ports/jobs.ts';
+import type { BusListener } from '../../core/ports/bus.ts';
+import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
+import type { Engine } from '../../core/engine-port.ts';
 import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
-import { PublishBatches, splitBatch } from './publish-batches.ts';
-import { StreamBatches } from './stream-batches.ts';
+import { splitBatch, TurnBatch } from './turn-batch.ts';
 import { redisConnectionCounts } from './redis-connections.ts';
 import { redisCredentials } from './redis-credentials.ts';
 import { redisSessions } from './redis-sessions.ts';
@@ -107,21 +110,20 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     const local = channel.slice(busPrefix.length);
     for (const message of splitBatch(payload)) for (const l of listeners) deliver(l, local, message);
   });
-  // Subscribers resync by seq on resume, so a publish lost with the connection is not an error here.
-  const publisher = new PublishBatches((channel, payload) => void redis.publish(busPrefix + channel, payload).catch(() => {}));
-
-  const streamed = new StreamBatches((job, holder, lines) => {
-    // A publish gathered before these events (a job's `started`, say) leaves first.
-    publisher.flush();
-    return guard(async () => {
-      const channel = busPrefix + eventChannel(job.spaceId);
-      const first = await script('APPEND_STREAM', [job.id, holder.workerId, holder.attempt, maxEvents, channel, encodeEvent(job.id, job.ownerId, ''), Date.now(), ...lines]);
-      return first !== null;
-    });
-  });
-  /** Every other script runs after the streamed events gathered so far: they keep their order. */
+  /** Where a job's events are published (every script that appends one publishes it), and the prefix naming the job on the bus. */
+  const eventTarget = (job: JobRef) => [busPrefix + eventChannel(job.spaceId), encodeEvent(job.id, job.ownerId, '')];
+  const turn = new TurnBatch(
+    // Subscribers resync by seq on resume, so a publish lost with the connection is not an error here.
+    (channel, payload) => void redis.publish(busPrefix + channel, payload).catch(() => {}),
+    (job, holder, lines, started) =>
+      guard(async () => {
+        const first = await script('APPEND_STREAM', [job.id, holder.workerId, holder.attempt, maxEvents, ...eventTarget(job), Date.now(), started ? '1' : '', ...lines]);
+        return first !== null;
+      }),
+  );
+  /** Every script runs after what this turn gathered before it: messages and events keep their order. */
   const run = (name: ScriptName, args: Array<string | number>) => {
-    streamed.flush();
+    turn.flush();
     return script(name, args);
   };
 
@@ -166,9 +168,10 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       guard(async () => {
         const [head, tail] = lineAroundPosition(job.id, firstEvent);
         const budget = quota ? [quota.key, quota.max] : ['', 0];
-        const position = Number(await run('SUBMIT', [job.id, job.space_id, maxQueue, maxEvents, jobBody(job), job.max_attempts, job.deadline, job.created_at, head, tail, ...budget]));
+        const target = eventTarget({ id: job.id, spaceId: job.space_id, ownerId: job.owner.id });
+        const position = Number(await run('SUBMIT', [job.id, job.space_id, maxQueue, maxEvents, jobBody(job), job.max_attempts, job.deadline, job.created_at, head, tail, ...budget, ...target]));
         onQueued?.(); // the script is the write: claimable and durable at once
-        return { seq: 1, line: head + position + tail, position };
+        return { line: head + position + tail, position };
       }),
     claimJob: (spaceIds, workerId, leaseMs) =>
       guard(async () => {
@@ -177,25 +180,23 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return hash ? jobFromHash(hash) : null;
       }),
     renewLeases: (workerId, jobIds, leaseMs) => guard(async () => void (jobIds.length && (await run('RENEW', [workerId, leaseMs, Date.now(), ...jobIds])))),
-    appendEvent: (jobId, event, holder, result) => {
-      const [head, tail] = lineAroundSeq(jobId, event);
+    appendEvent: (job, event, holder, result) => {
+      const [head, tail] = lineAroundSeq(job.id, event);
+      // A worker's event before its job's end joins its turn's batch, whose call reports failures
+      // as this would: no async step of its own per token.
+      if (holder && STREAMED_TYPES.has(event.type)) return turn.stream(job, holder, head, tail, event.type === 'started');
       return guard(async () => {
         const final = FINAL_EVENT_STATE[event.type] ?? '';
         const record = final ? finalRecord(event, result) : { result: '', error: '' };
         // A position update (the queue monitor's; no holder) is told once, whichever instance sees the change first.
         const told = (!holder && toldPosition(event)) || '';
-        const seq = await run('APPEND', [jobId, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), told]);
-        return seq === null ? null : { seq: Number(seq), line: head + seq + tail };
+        const args = [job.id, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), told, ...eventTarget(job)];
+        return (await run('APPEND', args)) !== null;
       });
     },
-    appendStreamed: (job, event, holder) => {
-      if (!STREAMED_TYPES.has(event.type)) throw new Error(`${event.type} ends a job: appendEvent appends it`);
-      const [head, tail] = lineAroundSeq(job.id, event);
-      // It joins its turn's batch, whose call reports failures as appendEvent would: no async step of its own per token.
-      return streamed.add(job, holder, head, tail);
-    },
-    releaseJob: (jobId, holder, requeued, exhausted) =>
+    releaseJob: (job, holder, requeued, exhausted) =>
       guard(async () => {
+        const jobId = job.id;
         const [rHead, rTail] = lineAroundSeq(jobId, requeued(0));
         const [xHead, xTail] = lineAroundSeq(jobId, exhausted);
         const out = (await run('RELEASE', [
@@ -210,18 +211,16 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           FINAL_EVENT_STATE[exhausted.type]!,
           finalRecord(exhausted).error,
           Date.now(),
+          ...eventTarget(job),
         ])) as [number, number] | null;
-        if (!out) return null;
-        const requeuedNow = Number(out[1]) === 1;
-        return { seq: Number(out[0]), line: requeuedNow ? rHead + out[0] + rTail : xHead + out[0] + xTail, requeued: requeuedNow };
+        return out && { requeued: Number(out[1]) === 1 };
       }),
-    endJob: (jobId, event) =>
+    endJob: (job, event) =>
       guard(async () => {
-        const [head, tail] = lineAroundSeq(jobId, event);
-        const out = (await run('END', [jobId, maxEvents, head, tail, FINAL_EVENT_STATE[event.type]!, finalRecord(event).error, Date.now()])) as Array<string | number> | null;
-        if (!out) return null;
-        const [seq, ...before] = out;
-        return { before: jobFromHash(before as string[])!, appended: { seq: Number(seq), line: head + seq + tail } };
+        const [head, tail] = lineAroundSeq(job.id, event);
+        const args = [job.id, maxEvents, head, tail, FINAL_EVENT_STATE[event.type]!, finalRecord(event).error, Date.now(), ...eventTarget(job)];
+        const out = (await run('END', args)) as Array<string | number> | null;
+        return out && jobFromHash(out.slice(1) as string[]);
       }),
     getJob: (id) => guard(() => getJob(id)),
     readEvents: (jobId, afterSeq) =>
@@ -348,8 +347,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return meta && bytes ? { meta: JSON.parse(meta) as BlobMeta, bytes } : null;
       }),
 
-    publish: (channel, message) => publisher.publish(channel, message),
-    publishEvent: (spaceId, jobId, ownerId, line) => publisher.publish(eventChannel(spaceId), encodeEvent(jobId, ownerId, line)),
+    publish: (channel, message) => turn.publish(channel, message),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -358,8 +356,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     async close() {
       if (closed) return;
       closed = true;
-      streamed.flush();
-      publisher.flush();
+      turn.flush();
       clearInterval(presenceTimer);
       listeners.clear();
       await redis.del(`${P}instance:${instanceId}`).catch(() => {});

@@ -1,12 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { Engine } from '../../core/engine-port.ts';
+import type { SessionRecords } from '../../core/ports/records.ts';
 import type { Session, SessionImage } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 
 /** The fields of a session that change, each its own hash field or list; the rest is its immutable body. */
 const SESSION_FIELDS = ['status', 'expires_at', 'max_images', 'generated_through', 'images', 'job_ids'] as const;
-
-type Sessions = Pick<Engine, 'createSession' | 'getSession' | 'listSessions' | 'addSessionImage' | 'updateSession' | 'deleteSession' | 'purgeExpiredSessions'>;
 
 /**
  * Sessions in Redis (keys in scripts.ts): P session:<id> HASH (body and the fields that change),
@@ -18,7 +16,7 @@ export function redisSessions(
   P: string,
   guard: <T>(work: () => Promise<T>) => Promise<T>,
   run: (name: 'ADD_SESSION_IMAGE' | 'DELETE_SESSION', args: Array<string | number>) => Promise<unknown>,
-): Sessions {
+): SessionRecords {
   const loadSession = async (id: string): Promise<Session | null> => {
     const [hash, images, jobs] = await Promise.all([redis.hgetall(`${P}session:${id}`), redis.lrange(`${P}session-images:${id}`, 0, -1), redis.lrange(`${P}session-jobs:${id}`, 0, -1)]);
     if (!hash.body) return null;

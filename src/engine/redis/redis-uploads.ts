@@ -1,6 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
-import type { BlobMeta, Engine } from '../../core/engine-port.ts';
+import type { BlobMeta, BlobStore } from '../../core/ports/blobs.ts';
 
 /**
  * Uploads in Redis, stored like every blob (P blob:<id>, P blobmeta:<id>) and, until a job claims
@@ -14,7 +14,7 @@ export function redisUploads(
   P: string,
   guard: <T>(work: () => Promise<T>) => Promise<T>,
   refuseOverMax: (bytes: Buffer) => void,
-): Pick<Engine, 'putUpload' | 'claimUpload' | 'uploadedBytes' | 'purgeUploadsBefore'> {
+): Pick<BlobStore, 'putUpload' | 'claimUpload' | 'uploadedBytes' | 'purgeUploadsBefore'> {
   const ownerKey = (owner: string | null | undefined) => `${P}uploads-of:${owner ?? ''}`;
   const metaOf = async (id: string) => {
     const json = await redis.get(`${P}blobmeta:${id}`);

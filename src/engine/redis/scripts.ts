@@ -37,8 +37,15 @@ end
 local function append(id, head, tail, maxEvents)
   local seq = redis.call('HINCRBY', P .. 'job:' .. id, 'seq', 1)
   -- '~': trimmed a node of entries at a time, not exactly; far cheaper, and a resume reads where the log starts
-  redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', '~', maxEvents, seq .. '-1', 'l', head .. seq .. tail)
-  return seq
+  local line = head .. seq .. tail
+  redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', '~', maxEvents, seq .. '-1', 'l', line)
+  return seq, line
+end
+
+-- Appending publishes (core/ports/jobs.ts): the event line on its space's channel, after the
+-- prefix that names its job and owner (event-channel.ts), both given by the caller.
+local function publish(channel, prefix, line)
+  redis.call('PUBLISH', channel, prefix .. line)
 end
 
 local function finish(id, state, now, result, err)
@@ -61,7 +68,7 @@ end
 
 /**
  * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
- * quotaKey ('' for none), quotaMax → position. The caller's unfinished jobs of the space are kept in
+ * quotaKey ('' for none), quotaMax, channel, prefix → position; the first event is published. The caller's unfinished jobs of the space are kept in
  * P owned:<space>:<key> (a SET); ended ones are pruned only when it looks full, so a submit under
  * its budget costs one SCARD.
  */
@@ -85,7 +92,9 @@ if ARGV[12] ~= '' then
 end
 local rank = redis.call('INCR', P .. 'rank')
 redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'seq', 1, 'told', '0:' .. position)
-redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', ARGV[10] .. position .. ARGV[11])
+local first = ARGV[10] .. position .. ARGV[11]
+redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
+publish(ARGV[14], ARGV[15], first)
 redis.call('ZADD', q, rank, id)
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
 redis.call('ZADD', P .. 'created', ARGV[9], id)
@@ -131,7 +140,7 @@ return 0
 /**
  * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
  * finalState ('' = not final), resultJson, errorJson, now, told ('<attempt>:<position>' for a
- * queue position update, else '') → seq, or nil when refused.
+ * queue position update, else ''), channel, prefix → seq, or nil when refused; the event is published.
  */
 export const APPEND = `${SHARED}
 local id = ARGV[2]
@@ -145,43 +154,44 @@ if ARGV[13] ~= '' then
   if state ~= 'queued' or redis.call('HGET', job, 'told') == ARGV[13] then return nil end
   redis.call('HSET', job, 'told', ARGV[13])
 end
-local seq = append(id, ARGV[6], ARGV[7], ARGV[5])
+local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
 if ARGV[8] == 'started' and state == 'assigned' then
   redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[12])
   count('assigned', 'running')
 end
 if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
+publish(ARGV[14], ARGV[15], line)
 return seq
 `;
 
 /**
  * A worker's events before its job's end (started, tokens, progress, partials) gathered in one
  * tick, for one job held by one worker, appended and published in one step: one PUBLISH of
- * `prefix .. line` for each, joined by newlines (the bus's batch format); a `started` moves the job
- * from assigned to running, as APPEND does. ARGV: P, id, worker, attempt, maxEvents, channel,
- * prefix, now, head1, tail1, head2, tail2, … → the seq of the first, or nil (nothing appended or
- * published) when the worker no longer holds the job.
+ * `prefix .. line` for each, joined by newlines (the bus's batch format); a `started` among them
+ * moves the job from assigned to running, as APPEND does. ARGV: P, id, worker, attempt, maxEvents,
+ * channel, prefix, now, started ('1' when one of them is a `started`, else ''), head1, tail1, head2,
+ * tail2, … → the seq of the first, or nil (nothing appended or published) when the worker no
+ * longer holds the job.
  */
 export const APPEND_STREAM = `${SHARED}
 local id = ARGV[2]
 if not holds(id, ARGV[3], ARGV[4]) then return nil end
 local job = P .. 'job:' .. id
-local n = (#ARGV - 8) / 2
+local n = (#ARGV - 9) / 2
 local seq = redis.call('HINCRBY', job, 'seq', n) - n
 local first = seq + 1
 local log = P .. 'log:' .. id
 local messages = {}
-for i = 9, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   seq = seq + 1
   local line = ARGV[i] .. seq .. ARGV[i + 1]
   -- '~' as in append()
   redis.call('XADD', log, 'MAXLEN', '~', ARGV[5], seq .. '-1', 'l', line)
   messages[#messages + 1] = ARGV[7] .. line
-  -- An event line starts with its type (job-events.ts, eventLine).
-  if string.sub(ARGV[i], 1, 17) == '{"type":"started"' and redis.call('HGET', job, 'state') == 'assigned' then
-    redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[8])
-    count('assigned', 'running')
-  end
+end
+if ARGV[9] == '1' and redis.call('HGET', job, 'state') == 'assigned' then
+  redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[8])
+  count('assigned', 'running')
 end
 redis.call('PUBLISH', ARGV[6], table.concat(messages, '\\n'))
 return first
@@ -189,7 +199,8 @@ return first
 
 /**
  * ARGV: P, id, worker, attempt, maxEvents, requeueHead, requeueTail, exhaustedHead,
- * exhaustedTail, exhaustedState, exhaustedErrorJson, now → {seq, requeued 1|0} or nil.
+ * exhaustedTail, exhaustedState, exhaustedErrorJson, now, channel, prefix → {seq, requeued 1|0}
+ * or nil; the event appended is published.
  */
 export const RELEASE = `${SHARED}
 local id = ARGV[2]
@@ -197,8 +208,9 @@ if not holds(id, ARGV[3], ARGV[4]) then return nil end
 local job = P .. 'job:' .. id
 local f = redis.call('HMGET', job, 'attempt', 'max_attempts', 'space_id', 'state')
 if tonumber(f[1]) >= tonumber(f[2]) then
-  local seq = append(id, ARGV[8], ARGV[9], ARGV[5])
+  local seq, line = append(id, ARGV[8], ARGV[9], ARGV[5])
   finish(id, ARGV[10], ARGV[12], '', ARGV[11])
+  publish(ARGV[13], ARGV[14], line)
   return { seq, 0 }
 end
 local rank = -redis.call('INCR', P .. 'rank')
@@ -207,10 +219,12 @@ redis.call('HDEL', job, 'worker_id', 'lease_expires', 'started_at')
 redis.call('ZREM', P .. 'leases', id)
 redis.call('ZADD', P .. 'q:' .. f[3], rank, id)
 count(f[4], 'queued')
-return { append(id, ARGV[6], ARGV[7], ARGV[5]), 1 }
+local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
+publish(ARGV[13], ARGV[14], line)
+return { seq, 1 }
 `;
 
-/** ARGV: P, id, maxEvents, head, tail, finalState, errorJson, now → {seq, hash of the job before...} or nil */
+/** ARGV: P, id, maxEvents, head, tail, finalState, errorJson, now, channel, prefix → {seq, hash of the job before...} or nil; the event is published. */
 export const END = `${SHARED}
 local id = ARGV[2]
 local job = P .. 'job:' .. id
@@ -218,8 +232,9 @@ local before = redis.call('HGETALL', job)
 local state = redis.call('HGET', job, 'state')
 if not state or FINAL[state] then return nil end
 if state == 'queued' then redis.call('ZREM', P .. 'q:' .. redis.call('HGET', job, 'space_id'), id) end
-local seq = append(id, ARGV[4], ARGV[5], ARGV[3])
+local seq, line = append(id, ARGV[4], ARGV[5], ARGV[3])
 finish(id, ARGV[6], ARGV[8], '', ARGV[7])
+publish(ARGV[9], ARGV[10], line)
 table.insert(before, 1, seq)
 return before
 `;

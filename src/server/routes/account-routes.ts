@@ -1,6 +1,6 @@
 import { newId } from '../../core/ids.ts';
 import { publicJob, type Identity } from '../../core/types.ts';
-import type { UserRecord } from '../../core/engine-port.ts';
+import type { UserRecord } from '../../core/ports/records.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, LoginRequest, UserCreate, UserUpdate, parseBody } from '../../protocol/rest-schemas.ts';
 import { SESSION_COOKIE, cookieOriginAllowed, hashSecret, sessionCookie } from '../auth.ts';

@@ -2,7 +2,7 @@ import type { JobState } from '../../core/types.ts';
 import { publicJob } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
-import type { CredentialRecord } from '../../core/engine-port.ts';
+import type { CredentialRecord } from '../../core/ports/records.ts';
 import { announceRevocation } from '../credential-watch.ts';
 import { issueCredential, publicCredential } from '../credentials.ts';
 import { readJson, sendJson } from '../http-io.ts';
@@ -65,7 +65,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     // Jobs of a deleted space end as cancelled (and their workers are told), so none is left dangling.
     for (const state of ['queued', 'assigned', 'running'] as const) {
       for (const job of await engine.listJobs({ spaceId: space.id, state, limit: 1_000_000 })) {
-        await core.jobs.end(job.id, { type: 'cancelled', reason: `space "${space.name}" was deleted` });
+        await core.jobs.end(job, { type: 'cancelled', reason: `space "${space.name}" was deleted` });
       }
     }
     await engine.deleteSpace(space.id);

@@ -8,7 +8,7 @@ import { decodeMessage, type Decoded } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { binaryIndexes, toSubmittedFiles } from '../file-specs.ts';
 import { JobFollower, type FollowerOptions } from '../job-follower.ts';
-import type { EventRange } from '../../core/engine-port.ts';
+import type { EventRange } from '../../core/ports/jobs.ts';
 import type { ServerContext } from '../server-context.ts';
 import { Attachments } from './attachments.ts';
 import { FilePush } from './file-push.ts';

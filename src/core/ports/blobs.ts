@@ -1,0 +1,48 @@
+export interface BlobMeta {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  created_at: number;
+  /** The job the blob belongs to (input or result), so retention can delete it with the job. */
+  job_id: string | null;
+  /** An upload (POST /v1/blobs): the budget key of who stored it, until a job claims it. */
+  owner?: string | null;
+}
+
+/** The blobs port: files, byte for byte — a job's inputs and results, uploads, and live media. */
+export interface BlobStore {
+  /** Stores a file; with a `job_id` it is deleted with that job. */
+  putBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
+  /**
+   * Stores an upload (meta.job_id null, meta.owner set) from `file`, which the engine takes over:
+   * moved where it can be, else read and removed. Until a job claims it, it counts in
+   * uploadedBytes(owner) and is purged by purgeUploadsBefore.
+   */
+  putUpload(meta: BlobMeta, file: string): Promise<void>;
+  /** The job `jobId` uses upload `id`: it is the job's from now on (deleted with it). MUST do nothing to a blob a job has already. */
+  claimUpload(id: string, jobId: string): Promise<void>;
+  /** Bytes of `owner`'s uploads that no job has claimed. */
+  uploadedBytes(owner: string): Promise<number>;
+  /** Deletes the uploads no job claimed that were stored before `before`; returns how many. */
+  purgeUploadsBefore(before: number): Promise<number>;
+  getBlob(id: string): Promise<{ meta: BlobMeta; bytes: Buffer } | null>;
+  /**
+   * Holds a partial event's file (live media) for a while — in memory or with an expiry, never
+   * written to disk. getBlob MUST find it from every instance for at least a moment after (the
+   * followers push it on); once out of the engine's window it MAY answer null. MUST throw
+   * input_too_large for bytes the window could never hold.
+   */
+  putLiveBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
+  /**
+   * Optional, for an engine that holds live media in its own memory (the embedded one): memory for
+   * a live file of `size` bytes about to arrive, lent (lent-bytes.ts) so a worker's frame is read
+   * straight into it; putLiveBlob then keeps it without a copy. Undefined: allocate as usual.
+   */
+  reserveLiveBlob?(size: number): Buffer | undefined;
+  /**
+   * Optional, like reserveLiveBlob: a live file's bytes as held, lent for one socket write (the
+   * pushes of `push_files`) instead of copied; undefined when the file is not held here.
+   */
+  lendLiveBlob?(id: string): { meta: BlobMeta; bytes: Buffer } | undefined;
+}

@@ -1,0 +1,106 @@
+import type { JobEvent } from '../../protocol/job-events.ts';
+import type { Now } from '../now.ts';
+import type { Job, JobResult, JobState } from '../types.ts';
+
+/** What appending and publishing a job's event needs to know of the job. */
+export interface JobRef {
+  id: string;
+  spaceId: string;
+  ownerId: string;
+}
+
+export interface LeaseHolder {
+  workerId: string;
+  attempt: number;
+}
+
+/** A budget on a submit: at most `max` unfinished jobs of the space under `key` (core/budgets.ts). */
+export interface JobQuota {
+  key: string;
+  max: number;
+}
+
+export interface EventRange {
+  lines: string[];
+  /** Oldest seq still kept (events before it were trimmed by the log bound). */
+  firstSeq: number;
+  /** Newest seq appended so far (0 when the log is empty). */
+  lastSeq: number;
+  /** The job has reached a final state: no event will follow lastSeq. */
+  final: boolean;
+}
+
+/**
+ * The jobs port: queues, leases, the state machine (core/job-state.ts) and each job's numbered
+ * event log. **Appending an event publishes it**: every member that appends (submitJob,
+ * appendEvent, releaseJob, endJob) MUST broadcast the event line on the bus (ports/bus.ts,
+ * BusListener.jobEvent) as part of the same step — never an event published that was not
+ * appended, never one appended that is not published unless the process dies in between — and
+ * in seq order per job. The core never publishes a job event itself.
+ *
+ * "A value or a promise" (Now) is allowed here and only here: the embedded engine answers the
+ * hot-path members at once, so a token or a dispatch costs no turn of the event loop.
+ */
+export interface JobStore {
+  /**
+   * Persists a new queued job at the tail of its space's queue and appends its first event (built
+   * from the job's position; seq 1). MUST throw SpaceportError('queue_full') when the space already
+   * has `maxQueue` queued jobs. MUST be durable before it resolves: an accepted job is never lost;
+   * the first event is published once it is. `onQueued` is called once the job can be claimed,
+   * which may be before it is durable (so a worker can start on it while the write completes). With
+   * `quota`, MUST also throw SpaceportError('quota_exceeded') — atomically with the insert, on every
+   * instance — when `quota.max` unfinished jobs of the space already carry `quota.key`.
+   */
+  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent, onQueued?: () => void, quota?: JobQuota): Promise<{ position: number; line: string }>;
+  /**
+   * Atomically takes the job at the head of the oldest-headed queue among `spaceIds`, sets it
+   * `assigned` to `workerId` with attempt+1 and a lease until now+leaseMs, and returns it. MUST NOT
+   * hand one job to two claims. Null when every queue is empty. May answer at once.
+   */
+  claimJob(spaceIds: string[], workerId: string, leaseMs: number): Now<Job | null>;
+  /** Extends the leases of these jobs while `workerId` still holds them; silently skips others. */
+  renewLeases(workerId: string, jobIds: string[], leaseMs: number): Promise<void>;
+  /**
+   * Appends an event to a job's log and publishes it; true when it was. With `holder`, MUST refuse
+   * (false) unless that worker still holds that attempt (a stale worker's events never reach a
+   * client). MUST refuse once the job is final. `started` moves assigned → running; a final event
+   * (FINAL_EVENT_STATE) ends the job, records `result` or the error, and releases the lease. A
+   * `queued` event without a holder is a position update: it MUST be refused unless the job is still
+   * queued, and when it repeats the attempt and position the job's last queued event told (at
+   * submit, requeue or an earlier update, from any instance), so each change reaches clients once.
+   * Events appended without waiting for each other keep their order. May answer at once.
+   */
+  appendEvent(job: JobRef, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Now<boolean>;
+  /**
+   * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
+   * job goes back to the HEAD of its queue and `requeued(position)` is appended; otherwise the job
+   * fails with `exhausted`. Null if the holder no longer held it.
+   */
+  releaseJob(job: JobRef, holder: LeaseHolder, requeued: (position: number) => JobEvent, exhausted: JobEvent): Promise<{ requeued: boolean } | null>;
+  /**
+   * Ends a non-final job with `event` (cancelled or timed_out), removing it from its queue. Returns
+   * the job as it was before (so the caller can tell its worker), or null if already final.
+   */
+  endJob(job: JobRef, event: JobEvent): Promise<Job | null>;
+  getJob(id: string): Promise<Job | null>;
+  /**
+   * Events with seq > afterSeq, in order; `firstSeq` is the oldest seq still kept. Null for an
+   * unknown job. May answer at once.
+   */
+  readEvents(jobId: string, afterSeq: number): Now<EventRange | null>;
+  /** Queued job ids of a space, head first. */
+  queuedJobIds(spaceId: string): Promise<string[]>;
+  /** Leases expired at `now`, for the sweeper to release. */
+  expiredLeases(now: number): Promise<Array<{ jobId: string } & LeaseHolder>>;
+  /** Non-final jobs whose deadline is at or before `now`. */
+  overdueJobs(now: number): Promise<Job[]>;
+  /** How many jobs are kept in each state. */
+  countJobs(): Promise<Record<JobState, number>>;
+  /** Newest first; for the admin API. */
+  listJobs(filter: { spaceId?: string; state?: JobState; limit: number }): Promise<Job[]>;
+  /** Deletes final jobs (with their events and blobs) that finished before `before`; returns how many. MUST NOT touch an unfinished job. */
+  purgeFinishedBefore(before: number): Promise<number>;
+}
+
+/** A job as a JobRef. */
+export const refOf = (job: Job): JobRef => ({ id: job.id, spaceId: job.space_id, ownerId: job.owner.id });

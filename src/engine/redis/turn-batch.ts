@@ -1,0 +1,101 @@
+import type { JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
+
+/** Sends one job's streamed events: resolves true when they were appended (and published), false when the holder lost the job. */
+export type SendStream = (job: JobRef, holder: LeaseHolder, lines: string[], started: boolean) => Promise<boolean>;
+
+interface Published {
+  channel: string;
+  messages: string[];
+}
+
+interface Streamed {
+  job: JobRef;
+  holder: LeaseHolder;
+  /** head1, tail1, head2, tail2, …: each event's line around its seq. */
+  lines: string[];
+  started: boolean;
+  kept: Promise<boolean>;
+  settle(kept: boolean): void;
+  fail(err: unknown): void;
+}
+
+/**
+ * What one turn of the event loop sends to Redis besides its scripts, in the order it was made:
+ * the control messages published (consecutive ones to a channel leave as one PUBLISH, joined by
+ * newlines) and the workers' streamed events (a fast model's tokens come hundreds to a TCP read:
+ * one job's events of the turn leave as one APPEND_STREAM call, which appends and publishes them —
+ * one round trip and one PUBLISH for the lot, and one promise shared by all of them).
+ *
+ * A job's events join its open batch unless a message was published after that batch began (then
+ * they start a new one), so subscribers see exactly the order things happened in. Anyone about to
+ * run another script calls `flush()` first, so a result never overtakes the tokens before it.
+ */
+export class TurnBatch {
+  private pending: Array<Published | Streamed> = [];
+  /** The batches a job's next event may join: one per job attempt held here, so no key is built per event. */
+  private open = new Map<LeaseHolder, Streamed>();
+  private scheduled = false;
+
+  constructor(
+    private readonly sendPublish: (channel: string, payload: string) => void,
+    private readonly sendStream: SendStream,
+  ) {}
+
+  publish(channel: string, message: string): void {
+    if (message.includes('\n')) throw new Error('a bus message must be a single line');
+    const last = this.pending[this.pending.length - 1];
+    if (last && 'channel' in last && last.channel === channel) last.messages.push(message);
+    else {
+      this.pending.push({ channel, messages: [message] });
+      this.open.clear();
+    }
+    this.schedule();
+  }
+
+  stream(job: JobRef, holder: LeaseHolder, head: string, tail: string, started: boolean): Promise<boolean> {
+    let batch = this.open.get(holder);
+    if (!batch) {
+      batch = newStreamed(job, holder);
+      this.open.set(holder, batch);
+      this.pending.push(batch);
+    }
+    batch.lines.push(head, tail);
+    if (started) batch.started = true;
+    this.schedule();
+    return batch.kept;
+  }
+
+  /** Sends everything gathered now (its commands are issued before the caller's next one). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const pending = this.pending;
+    this.pending = [];
+    this.open.clear();
+    for (const p of pending) {
+      if ('channel' in p) this.sendPublish(p.channel, p.messages.join('\n'));
+      else this.sendStream(p.job, p.holder, p.lines, p.started).then(p.settle, p.fail);
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+}
+
+/** The messages of one received PUBLISH. */
+export function splitBatch(payload: string): string[] {
+  return payload.split('\n');
+}
+
+function newStreamed(job: JobRef, holder: LeaseHolder): Streamed {
+  let settle!: (kept: boolean) => void;
+  let fail!: (err: unknown) => void;
+  const kept = new Promise<boolean>((resolve, reject) => {
+    settle = resolve;
+    fail = reject;
+  });
+  return { job, holder, lines: [], started: false, kept, settle, fail };
+}

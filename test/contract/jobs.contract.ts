@@ -1,0 +1,337 @@
+import { describe, expect, it } from 'vitest';
+import { canTransition } from '../../src/core/job-state.ts';
+import type { Job } from '../../src/core/types.ts';
+import type { JobEvent } from '../../src/protocol/job-events.ts';
+import { heardOf, heldJob, job, lost, queued, ref, seqsOf, space, token, until, type MakeEngine } from './harness.ts';
+
+/** The jobs port (src/core/ports/jobs.ts): queues, leases, the state machine, and logs that publish what they append. */
+export function jobsContract(name: string, makeEngine: MakeEngine): void {
+  describe(`jobs port: ${name}`, () => {
+    it('queues FIFO, refuses past max_queue, and never hands one job to two claims', async () => {
+      const { engine } = await makeEngine();
+      const s = space('fifo');
+      await engine.createSpace(s);
+      const jobs = [job(s), job(s), job(s)];
+      for (const [i, j] of jobs.entries()) expect((await engine.submitJob(j, 3, queued)).position).toBe(i);
+      expect(await engine.queuedJobIds(s.id)).toEqual(jobs.map((j) => j.id));
+      await expect(engine.submitJob(job(s), 3, queued)).rejects.toMatchObject({ code: 'queue_full' });
+      const claims = await Promise.all([1, 2, 3, 4, 5].map((w) => engine.claimJob([s.id], `w${w}`, 1000)));
+      const got = claims.filter((c): c is Job => c !== null);
+      expect(got.map((j) => j.id)).toEqual(jobs.map((j) => j.id));
+      expect(new Set(got.map((j) => j.worker_id)).size).toBe(3);
+      expect(got.every((j) => j.state === 'assigned' && j.attempt === 1)).toBe(true);
+      expect(await engine.claimJob([], 'w9', 1000)).toBeNull();
+      await engine.close();
+    });
+
+    it('claims from the queue whose head has waited longest, across spaces', async () => {
+      const { engine } = await makeEngine();
+      const [s, t] = [space('older'), space('newer')];
+      await engine.createSpace(s);
+      await engine.createSpace(t);
+      const [a, b, c] = [job(t), job(s), job(t)];
+      for (const j of [a, b, c]) await engine.submitJob(j, 10, queued);
+      const order = [];
+      for (let i = 0; i < 3; i++) order.push((await engine.claimJob([s.id, t.id], 'w', 1000))!.id);
+      expect(order).toEqual([a.id, b.id, c.id]);
+      await engine.close();
+    });
+
+    it('refuses a submit past its budget with quota_exceeded, per key and per space; a job that ends frees its place', async () => {
+      const { engine } = await makeEngine();
+      const [s, t] = [space('budget-a'), space('budget-b')];
+      await engine.createSpace(s);
+      await engine.createSpace(t);
+      const quota = { key: 'caller-1', max: 2 };
+      const mine = [job(s), job(s)];
+      for (const j of mine) await engine.submitJob(j, 100, queued, undefined, quota);
+      await expect(engine.submitJob(job(s), 100, queued, undefined, quota)).rejects.toMatchObject({ code: 'quota_exceeded' });
+      await engine.submitJob(job(s), 100, queued, undefined, { key: 'caller-2', max: 2 }); // another caller
+      await engine.submitJob(job(t), 100, queued, undefined, quota); // another space
+      await engine.submitJob(job(s), 100, queued); // no budget: the admin
+      await engine.claimJob([s.id], 'w', 1000); // held still counts
+      await expect(engine.submitJob(job(s), 100, queued, undefined, quota)).rejects.toMatchObject({ code: 'quota_exceeded' });
+      await engine.endJob(ref(mine[1]!), { type: 'cancelled', reason: 'test' });
+      await engine.submitJob(job(s), 100, queued, undefined, quota);
+      await expect(engine.submitJob(job(s), 100, queued, undefined, quota)).rejects.toMatchObject({ code: 'quota_exceeded' });
+      await engine.close();
+    });
+
+    it('refuses events from a holder that lost the lease, and requeues at the head', async () => {
+      const { engine } = await makeEngine();
+      const s = space('lease');
+      await engine.createSpace(s);
+      const [a, b] = [job(s), job(s)];
+      await engine.submitJob(a, 10, queued);
+      await engine.submitJob(b, 10, queued);
+      expect((await engine.claimJob([s.id], 'w1', 1000))!.id).toBe(a.id);
+      const holder = { workerId: 'w1', attempt: 1 };
+      expect(await engine.appendEvent(ref(a), { type: 'started', attempt: 1, worker: 'w1' }, holder)).toBe(true);
+      expect(await engine.appendEvent(ref(a), token('x'), { workerId: 'w2', attempt: 1 })).toBe(false);
+      expect(await engine.releaseJob(ref(a), holder, (p) => ({ ...queued(p), attempt: 1 }), lost)).toEqual({ requeued: true });
+      expect(await engine.appendEvent(ref(a), token('late'), holder)).toBe(false);
+      expect(await engine.queuedJobIds(s.id)).toEqual([a.id, b.id]);
+      expect(await engine.claimJob([s.id], 'w2', 1000)).toMatchObject({ id: a.id, attempt: 2, worker_id: 'w2' });
+      // The second loss exhausts max_attempts (2): the job fails instead of requeueing.
+      expect(await engine.releaseJob(ref(a), { workerId: 'w2', attempt: 2 }, queued, lost)).toEqual({ requeued: false });
+      expect(await engine.getJob(a.id)).toMatchObject({ state: 'failed', error: { code: 'worker_lost' } });
+      expect(await engine.releaseJob(ref(a), { workerId: 'w2', attempt: 2 }, queued, lost)).toBeNull();
+      expect(await seqsOf(engine, a.id)).toEqual([1, 2, 3, 4]);
+      await engine.close();
+    });
+
+    it('moves jobs only along the state machine, and a finished job no further', async () => {
+      const { engine } = await makeEngine();
+      const s = space('machine');
+      await engine.createSpace(s);
+      const stateOf = async (id: string) => (await engine.getJob(id))!.state;
+      /** The states a job passes through, each step checked against core/job-state.ts. */
+      const walk = async (id: string, steps: Array<() => unknown>) => {
+        const seen = [await stateOf(id)];
+        for (const step of steps) {
+          await step();
+          const now = await stateOf(id);
+          expect(canTransition(seen.at(-1)!, now), `${seen.at(-1)} → ${now}`).toBe(true);
+          seen.push(now);
+        }
+        return seen;
+      };
+      const a = job(s);
+      await engine.submitJob(a, 10, queued);
+      const w1 = { workerId: 'w1', attempt: 1 };
+      const w2 = { workerId: 'w2', attempt: 2 };
+      expect(
+        await walk(a.id, [
+          () => engine.claimJob([s.id], 'w1', 60_000),
+          () => engine.appendEvent(ref(a), { type: 'started', attempt: 1, worker: 'w1' }, w1),
+          () => engine.releaseJob(ref(a), w1, (p) => ({ ...queued(p), attempt: 1 }), lost),
+          () => engine.claimJob([s.id], 'w2', 60_000),
+          () => engine.appendEvent(ref(a), { type: 'result', data: 1, files: [] }, w2, { data: 1, files: [] }),
+        ]),
+      ).toEqual(['queued', 'assigned', 'running', 'queued', 'assigned', 'completed']);
+      // Finished: nothing moves it, and nothing claims it.
+      expect(await engine.appendEvent(ref(a), { type: 'failed', code: 'x', message: 'late' }, w2)).toBe(false);
+      expect(await engine.endJob(ref(a), { type: 'cancelled', reason: 'late' })).toBeNull();
+      expect(await engine.releaseJob(ref(a), w2, queued, lost)).toBeNull();
+      expect(await engine.claimJob([s.id], 'w3', 60_000)).toBeNull();
+      expect(await stateOf(a.id)).toBe('completed');
+      // The other ends: a queued job cancelled, a held one timed out, a running one failed by its worker.
+      const [b, c, d] = [job(s), job(s), job(s)];
+      await engine.submitJob(b, 10, queued);
+      expect(await walk(b.id, [() => engine.endJob(ref(b), { type: 'cancelled', reason: 'test' })])).toEqual(['queued', 'cancelled']);
+      await engine.submitJob(c, 10, queued);
+      await engine.submitJob(d, 10, queued);
+      expect(await walk(c.id, [() => engine.claimJob([s.id], 'w4', 60_000), () => engine.endJob(ref(c), { type: 'timed_out', message: 'test' })])).toEqual(['queued', 'assigned', 'timed_out']);
+      const w5 = { workerId: 'w5', attempt: 1 };
+      expect(
+        await walk(d.id, [
+          () => engine.claimJob([s.id], 'w5', 60_000),
+          () => engine.appendEvent(ref(d), { type: 'started', attempt: 1, worker: 'w5' }, w5),
+          () => engine.appendEvent(ref(d), { type: 'failed', code: 'worker_error', message: 'test' }, w5),
+        ]),
+      ).toEqual(['queued', 'assigned', 'running', 'failed']);
+      await engine.close();
+    });
+
+    it('numbers events from 1, ends jobs on final events, and refuses appends after', async () => {
+      const { engine } = await makeEngine();
+      const { j, h } = await heldJob(engine, 'events');
+      for (const t of ['a', 'b', 'c']) expect(await engine.appendEvent(ref(j), token(t), h)).toBe(true);
+      expect(await engine.appendEvent(ref(j), { type: 'result', data: 'abc', files: [] }, h, { data: 'abc', files: [] })).toBe(true);
+      expect(await engine.appendEvent(ref(j), token('d'), h)).toBe(false);
+      const range = await engine.readEvents(j.id, 2);
+      expect(range).toMatchObject({ firstSeq: 1, lastSeq: 5, final: true });
+      expect(range!.lines.map((l) => JSON.parse(l).seq)).toEqual([3, 4, 5]);
+      expect(await engine.getJob(j.id)).toMatchObject({ state: 'completed', result: { data: 'abc' } });
+      expect(await engine.readEvents('job_unknown', 0)).toBeNull();
+      expect(await engine.getJob('job_unknown')).toBeNull();
+      await engine.close();
+    });
+
+    it('publishes every event it appends, once, in log order, and nothing it refuses', async () => {
+      const { engine } = await makeEngine();
+      const s = space('publishes');
+      await engine.createSpace(s);
+      const [a, b] = [job(s), job(s)];
+      const heard = heardOf(engine, a.id);
+      await engine.submitJob(a, 10, queued);
+      await engine.submitJob(b, 10, queued);
+      await engine.claimJob([s.id], 'w', 60_000);
+      const h = { workerId: 'w', attempt: 1 };
+      await engine.appendEvent(ref(a), { type: 'started', attempt: 1, worker: 'w' }, h);
+      await engine.appendEvent(ref(a), token('x'), { workerId: 'stranger', attempt: 1 }); // refused
+      await engine.releaseJob(ref(a), h, (p) => ({ ...queued(p), attempt: 1 }), lost);
+      await engine.appendEvent(ref(a), { type: 'queued', position: 0, eta_ms: null, attempt: 1 }); // what the requeue told: refused
+      await engine.endJob(ref(a), { type: 'cancelled', reason: 'test' });
+      await until(() => heard.events.length === 4);
+      await new Promise((r) => setTimeout(r, 20)); // nothing more is on its way
+      const logged = (await engine.readEvents(a.id, 0))!.lines.map((l) => JSON.parse(l));
+      expect(heard.events.map((e) => e.line)).toEqual(logged);
+      expect(logged.map((l) => l.type)).toEqual(['queued', 'started', 'queued', 'cancelled']);
+      expect(heard.events.every((e) => e.spaceId === s.id && e.ownerId === a.owner.id)).toBe(true);
+      heard.off();
+      await engine.close();
+    });
+
+    it('keeps the order and seqs of a burst of events sent without waiting, published in order, and of the final after it', async () => {
+      const { engine } = await makeEngine();
+      const { j, h } = await heldJob(engine, 'burst');
+      const heard = heardOf(engine, j.id);
+      // As a fast worker's frames arrive: started and many tokens in one turn of the event loop, the result right behind.
+      const started = engine.appendEvent(ref(j), { type: 'started', attempt: 1, worker: 'w' }, h);
+      const tokens = Array.from({ length: 200 }, (_, i) => engine.appendEvent(ref(j), token(`t${i}`), h));
+      const stranger = engine.appendEvent(ref(j), token('not yours'), { workerId: 'w2', attempt: 1 });
+      const final = engine.appendEvent(ref(j), { type: 'result', data: 'done', files: [] }, h, { data: 'done', files: [] });
+      expect(await started).toBe(true);
+      expect(await Promise.all(tokens)).toEqual(tokens.map(() => true));
+      expect(await stranger).toBe(false);
+      expect(await final).toBe(true);
+      const lines = (await engine.readEvents(j.id, 0))!.lines.map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: 203 }, (_, i) => i + 1));
+      expect(lines.slice(2, 202).map((l) => l.text)).toEqual(Array.from({ length: 200 }, (_, i) => `t${i}`));
+      expect(lines[202].type).toBe('result');
+      await until(() => heard.events.length === 202);
+      expect(heard.events.map((e) => e.line)).toEqual(lines.slice(1));
+      heard.off();
+      await engine.close();
+    });
+
+    it('moves a job to running with a `started` sent in one turn with the tokens behind it', async () => {
+      const { engine } = await makeEngine();
+      const { j, h } = await heldJob(engine, 'started-burst');
+      const kept = [engine.appendEvent(ref(j), { type: 'started', attempt: 1, worker: 'w' }, h), ...Array.from({ length: 50 }, (_, i) => engine.appendEvent(ref(j), token(`t${i}`), h))];
+      expect(await Promise.all(kept)).toEqual(kept.map(() => true));
+      expect(await engine.getJob(j.id)).toMatchObject({ state: 'running' });
+      expect((await engine.getJob(j.id))!.started_at).toBeGreaterThan(0);
+      await engine.close();
+    });
+
+    it('tells each queue position once, from any instance, and none once the job left the queue', async () => {
+      const made = await makeEngine();
+      const { engine } = made;
+      const s = space('positions');
+      await engine.createSpace(s);
+      const [first, second] = [job(s), job(s)];
+      await engine.submitJob(first, 10, queued);
+      await engine.submitJob(second, 10, queued); // told position 1
+      const update = (position: number, attempt = 0): JobEvent => ({ type: 'queued', position, eta_ms: null, attempt });
+      expect(await engine.appendEvent(ref(second), update(1))).toBe(false); // what its submit said
+      expect(await engine.appendEvent(ref(second), update(0))).toBe(true);
+      // Another instance watching the same queue sees the same change: already told.
+      const other = made.reopen && made.leasesSurviveReopen ? await made.reopen() : engine;
+      expect(await other.appendEvent(ref(second), update(0))).toBe(false);
+      await engine.claimJob([s.id], 'w', 1000);
+      await engine.claimJob([s.id], 'w', 1000);
+      expect(await engine.appendEvent(ref(second), update(0, 1))).toBe(false); // held now, not queued
+      expect((await engine.readEvents(second.id, 0))!.lines.map((l) => JSON.parse(l).position)).toEqual([1, 0]);
+      // A requeue tells position 0 of its attempt; an update saying the same is skipped.
+      await engine.releaseJob(ref(first), { workerId: 'w', attempt: 1 }, (position) => ({ type: 'queued', position, eta_ms: null, attempt: 1, reason: 'lost' }), lost);
+      expect(await engine.appendEvent(ref(first), update(0, 1))).toBe(false);
+      expect(await engine.appendEvent(ref(first), update(1, 1))).toBe(true);
+      expect(await seqsOf(engine, first.id)).toEqual([1, 2, 3]);
+      if (other !== engine) await other.close();
+      await engine.close();
+    });
+
+    it('ends queued and held jobs with endJob, once, answering the job as it was', async () => {
+      const { engine } = await makeEngine();
+      const s = space('end');
+      await engine.createSpace(s);
+      const [q, held] = [job(s), job(s)];
+      await engine.submitJob(q, 10, queued);
+      await engine.submitJob(held, 10, queued);
+      expect(await engine.endJob(ref(q), { type: 'cancelled', reason: 'test' })).toMatchObject({ id: q.id, state: 'queued' });
+      expect(await engine.queuedJobIds(s.id)).toEqual([held.id]);
+      expect(await engine.endJob(ref(q), { type: 'cancelled', reason: 'again' })).toBeNull();
+      await engine.claimJob([s.id], 'w7', 60_000);
+      expect(await engine.endJob(ref(held), { type: 'cancelled', reason: 'test' })).toMatchObject({ state: 'assigned', worker_id: 'w7' });
+      expect(await engine.getJob(held.id)).toMatchObject({ state: 'cancelled', error: { code: 'cancelled' } });
+      expect(await engine.expiredLeases(Date.now() + 120_000)).toEqual([]); // its lease went with it
+      await engine.close();
+    });
+
+    it('reports expired leases and overdue jobs; renewing keeps only the holder’s leases', async () => {
+      const { engine } = await makeEngine();
+      const s = space('sweep');
+      await engine.createSpace(s);
+      const j = job(s, { deadline: Date.now() - 1 });
+      const onTime = job(s);
+      await engine.submitJob(j, 10, queued);
+      await engine.submitJob(onTime, 10, queued);
+      await engine.claimJob([s.id], 'w', 1);
+      const later = Date.now() + 50;
+      expect(await engine.expiredLeases(later)).toEqual([{ jobId: j.id, workerId: 'w', attempt: 1 }]);
+      await engine.renewLeases('someone-else', [j.id], 60_000);
+      expect(await engine.expiredLeases(later)).toHaveLength(1);
+      await engine.renewLeases('w', [j.id], 60_000);
+      expect(await engine.expiredLeases(later)).toEqual([]);
+      expect((await engine.overdueJobs(Date.now())).map((o) => o.id)).toEqual([j.id]);
+      await engine.close();
+    });
+
+    it('counts jobs by state and lists them newest first, by space and state', async () => {
+      const { engine } = await makeEngine();
+      const [s, t] = [space('listed'), space('other-listed')];
+      await engine.createSpace(s);
+      await engine.createSpace(t);
+      const before = await engine.countJobs();
+      const mine = [job(s, { created_at: 1000 }), job(s, { created_at: 2000 }), job(s, { created_at: 3000 })];
+      for (const j of mine) await engine.submitJob(j, 10, queued);
+      await engine.submitJob(job(t, { created_at: 4000 }), 10, queued);
+      await engine.claimJob([s.id], 'w', 60_000); // the oldest
+      await engine.endJob(ref(mine[1]!), { type: 'cancelled', reason: 'test' });
+      const counts = await engine.countJobs();
+      expect(counts.queued - before.queued).toBe(2);
+      expect(counts.assigned - before.assigned).toBe(1);
+      expect(counts.cancelled - before.cancelled).toBe(1);
+      expect((await engine.listJobs({ spaceId: s.id, limit: 10 })).map((j) => j.id)).toEqual([mine[2]!.id, mine[1]!.id, mine[0]!.id]);
+      expect((await engine.listJobs({ spaceId: s.id, limit: 2 })).map((j) => j.id)).toEqual([mine[2]!.id, mine[1]!.id]);
+      expect((await engine.listJobs({ spaceId: s.id, state: 'assigned', limit: 10 })).map((j) => j.id)).toEqual([mine[0]!.id]);
+      expect((await engine.listJobs({ spaceId: s.id, state: 'cancelled', limit: 10 }))[0]).toMatchObject({ id: mine[1]!.id, state: 'cancelled' });
+      await engine.close();
+    });
+
+    it('purges finished jobs with their events and blobs once past retention, and nothing unfinished', async () => {
+      const { engine } = await makeEngine();
+      const { j, h } = await heldJob(engine, 'retention');
+      const s = space('retention-2');
+      await engine.createSpace(s);
+      const waiting = job(s);
+      await engine.submitJob(waiting, 10, queued);
+      await engine.putBlob({ id: `blob_${j.id}`, name: 'out.txt', mime: 'text/plain', size: 2, created_at: 1, job_id: j.id }, Buffer.from('hi'));
+      await engine.appendEvent(ref(j), { type: 'result', data: 'hi', files: [] }, h, { data: 'hi', files: [] });
+      const finishedAt = (await engine.getJob(j.id))!.finished_at!;
+      expect(await engine.purgeFinishedBefore(finishedAt)).toBe(0); // not before: kept
+      expect(await engine.purgeFinishedBefore(finishedAt + 1)).toBe(1);
+      expect(await engine.getJob(j.id)).toBeNull();
+      expect(await engine.readEvents(j.id, 0)).toBeNull();
+      expect(await engine.getBlob(`blob_${j.id}`)).toBeNull();
+      expect(await engine.getJob(waiting.id)).toMatchObject({ state: 'queued' });
+      expect(await engine.purgeFinishedBefore(Date.now() + 60_000)).toBe(0);
+      await engine.close();
+    });
+
+    it('keeps accepted jobs, their order and their events across a reopen', async () => {
+      const made = await makeEngine();
+      if (!made.reopen) return void (await made.engine.close());
+      const s = space('durable');
+      await made.engine.createSpace(s);
+      const jobs = [job(s), job(s)];
+      for (const j of jobs) await made.engine.submitJob(j, 10, queued);
+      const held = await made.engine.claimJob([s.id], 'w', 60_000);
+      await made.engine.appendEvent(ref(held!), token('kept'), { workerId: 'w', attempt: 1 });
+      await made.engine.close();
+      const engine = await made.reopen();
+      expect(await engine.queuedJobIds(s.id)).toEqual([jobs[1]!.id]);
+      if (made.leasesSurviveReopen) {
+        // Another instance may still serve the worker: the lease stands until it runs out.
+        expect(await engine.getJob(jobs[0]!.id)).toMatchObject({ state: 'assigned', worker_id: 'w', attempt: 1 });
+      } else {
+        // One process held every lease; after a restart they are expired at once, so the sweeper requeues them.
+        expect(await engine.expiredLeases(Date.now())).toEqual([{ jobId: jobs[0]!.id, workerId: 'w', attempt: 1 }]);
+      }
+      expect((await engine.readEvents(jobs[0]!.id, 0))!.lines.map((l) => JSON.parse(l).type)).toEqual(['queued', 'token']);
+      await engine.close();
+    });
+  });
+}
