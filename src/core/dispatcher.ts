@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { Now } from './now.ts';
@@ -24,6 +25,7 @@ export class Dispatcher {
     private readonly jobs: JobService,
     private readonly options: DispatchOptions,
     private readonly onError: (err: unknown, stage: string) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async addWorker(link: WorkerLink): Promise<void> {
@@ -186,7 +188,7 @@ export class Dispatcher {
     if (!link || !held || held.cancelling) return;
     held.cancelling = true;
     link.sendCancel(jobId, reason);
-    setTimeout(() => this.freeSlotReporting(link, jobId, 'cancel-grace'), this.options.cancelGraceMs).unref();
+    this.clock.after(this.options.cancelGraceMs, () => this.freeSlotReporting(link, jobId, 'cancel-grace'));
   }
 
   /** A job that was not accepted after all: a local worker that took it is told to stop, as for a cancel. */

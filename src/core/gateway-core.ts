@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import { DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { Dispatcher, type DispatchOptions } from './dispatcher.ts';
@@ -15,6 +16,8 @@ export interface CoreOptions extends DispatchOptions, SweepOptions {
   statusIntervalMs: number;
   /** What one caller may hold at once. @default DEFAULT_BUDGETS */
   budgets?: Budgets;
+  /** Time and timers. @default the system clock (tests pass a manual one) */
+  clock?: Clock;
 }
 
 export interface GatewayCore {
@@ -44,12 +47,13 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
     told: (spaceId, jobId, position) => monitor?.told(spaceId, jobId, position),
   };
   const budgets = options.budgets ?? DEFAULT_BUDGETS;
-  const jobs = new JobService(engine, telemetry, hooks, budgets);
-  const sessions = new SessionService(engine, jobs, budgets);
-  monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError);
-  const dispatcher = new Dispatcher(engine, jobs, options, onError);
+  const clock = options.clock ?? systemClock;
+  const jobs = new JobService(engine, telemetry, hooks, budgets, clock);
+  const sessions = new SessionService(engine, jobs, budgets, clock);
+  monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError, clock);
+  const dispatcher = new Dispatcher(engine, jobs, options, onError, clock);
   const router = new SubscriberRouter();
-  const sweeper = new Sweeper(engine, jobs, dispatcher, options, onError);
+  const sweeper = new Sweeper(engine, jobs, dispatcher, options, onError, clock);
 
   const unsubscribe = engine.subscribe({
     jobEvent(spaceId, jobId, ownerId, line) {

@@ -1,4 +1,5 @@
 import { SpaceportError } from '../protocol/errors.ts';
+import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import { refOf, type LeaseHolder } from './ports/jobs.ts';
 import { budgetKey, DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
@@ -80,6 +81,7 @@ export class JobService {
     /** Told when a space's queue or workers changed, so positions and status get pushed. */
     readonly queue: QueueHooks,
     private readonly budgets: Budgets = DEFAULT_BUDGETS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   estimate(spaceId: string): DurationEstimate {
@@ -103,7 +105,7 @@ export class JobService {
     const workers = this.engine.listWorkers();
     const slots = slotsIn(workers instanceof Promise ? await workers : workers, space.id);
     const estimate = this.estimate(space.id);
-    const now = Date.now();
+    const now = this.clock.now();
     const job: Job = {
       id: jobId,
       space_id: space.id,
@@ -170,7 +172,7 @@ export class JobService {
       let blob = f.blob;
       if (blob === undefined) {
         blob = newId('blob');
-        await this.engine.putBlob({ id: blob, name: f.name, mime: f.mime, size: f.size, created_at: Date.now(), job_id: jobId }, f.bytes);
+        await this.engine.putBlob({ id: blob, name: f.name, mime: f.mime, size: f.size, created_at: this.clock.now(), job_id: jobId }, f.bytes);
       }
       stored.push({ blob: blob!, name: f.name, mime: f.mime, size: f.size, input });
     }
@@ -236,7 +238,7 @@ export class JobService {
     // Most events are tokens after the first: nothing more to note, and nothing to wait for.
     if (!isMilestone(held, event)) return true;
     // Noted before any wait, so the tokens right behind this one see it.
-    const now = Date.now();
+    const now = this.clock.now();
     if (event.type === 'started') held.startedAt = now;
     if (event.type === 'token') held.sawToken = true;
     // The space's name is known after its first job: then nothing to wait for.
@@ -282,7 +284,7 @@ export class JobService {
   }
 
   private reportEnd(job: Job, state: Job['state']): void {
-    const runMs = job.started_at ? Date.now() - job.started_at : null;
+    const runMs = job.started_at ? this.clock.now() - job.started_at : null;
     this.telemetry.jobEnded(job.space, state, runMs);
   }
 }

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { Space, WorkerInfo } from './types.ts';
@@ -40,7 +41,7 @@ export class QueueMonitor {
   /** Last position pushed per queued job, per space. */
   private readonly pushed = new Map<string, Map<string, number>>();
   private readonly lastStatus = new Map<string, string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -48,18 +49,18 @@ export class QueueMonitor {
     private readonly jobs: JobService,
     private readonly intervalMs: number,
     private readonly onError: (err: unknown, stage: string) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   touch(spaceId: string): void {
     if (this.closed || this.scheduled.has(spaceId)) return;
     this.scheduled.add(spaceId);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    const cancel = this.clock.after(this.intervalMs, () => {
+      this.timers.delete(cancel);
       this.scheduled.delete(spaceId);
       this.refresh(spaceId).catch((err) => this.onError(err, 'queue-monitor'));
-    }, this.intervalMs);
-    timer.unref();
-    this.timers.add(timer);
+    });
+    this.timers.add(cancel);
   }
 
   changed(spaceId: string): void {
@@ -103,7 +104,7 @@ export class QueueMonitor {
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const cancel of this.timers) cancel();
     this.timers.clear();
   }
 }

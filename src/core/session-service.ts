@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import { SpaceportError } from '../protocol/errors.ts';
 import { newId } from './ids.ts';
@@ -26,12 +27,13 @@ export class SessionService {
     private readonly engine: Engine,
     private readonly jobs: JobService,
     private readonly budgets: Budgets = DEFAULT_BUDGETS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async create(who: Identity, req: SessionRequest): Promise<Session> {
     const space = await this.jobs.requireSpace(req.space);
     if (!maySubmit(space, who)) throw new SpaceportError('unauthorized', `Space "${space.name}" accepts work only from signed-in users or API keys.`);
-    const now = Date.now();
+    const now = this.clock.now();
     const key = budgetKey(who);
     if (key !== null) {
       // Counted from the store every instance shares; two creates racing on two instances may both pass.
@@ -58,12 +60,12 @@ export class SessionService {
 
   async get(who: Identity, id: string): Promise<Session> {
     const session = await this.engine.getSession(id);
-    if (!session || session.expires_at <= Date.now() || !maySeeSession(who, session)) throw new SpaceportError('session_not_found', `No session has id "${id}".`);
+    if (!session || session.expires_at <= this.clock.now() || !maySeeSession(who, session)) throw new SpaceportError('session_not_found', `No session has id "${id}".`);
     return session;
   }
 
   async list(who: Identity): Promise<Session[]> {
-    const now = Date.now();
+    const now = this.clock.now();
     // Listing shows the caller's own sessions (admins: all); an anonymous caller, the ones it made.
     return (await this.engine.listSessions()).filter((s) => s.expires_at > now && (who.kind === 'admin' || s.owner.id === who.id));
   }
@@ -75,9 +77,9 @@ export class SessionService {
     const space = await this.jobs.requireSpace(session.space);
     checkInputs(space, undefined, [{ name: file.name, mime: file.mime, size: file.bytes.length, input: 'image' }]);
     checkMedia('image', file);
-    const image: SessionImage = { blob: newId('blob'), name: file.name, mime: file.mime, size: file.bytes.length, added_at: Date.now() };
+    const image: SessionImage = { blob: newId('blob'), name: file.name, mime: file.mime, size: file.bytes.length, added_at: this.clock.now() };
     await this.engine.putBlob({ id: image.blob, name: file.name, mime: file.mime, size: image.size, created_at: image.added_at, job_id: id }, file.bytes);
-    const count = await this.engine.addSessionImage(id, image, Date.now());
+    const count = await this.engine.addSessionImage(id, image, this.clock.now());
     return { image, count };
   }
 

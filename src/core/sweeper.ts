@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import { refOf } from './ports/jobs.ts';
 import type { Dispatcher } from './dispatcher.ts';
@@ -18,7 +19,7 @@ export interface SweepOptions {
  * so no slot idles while its space has queued jobs, even if a notification was missed.
  */
 export class Sweeper {
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
   private running = false;
   private lastPurge = 0;
 
@@ -28,18 +29,18 @@ export class Sweeper {
     private readonly dispatcher: Dispatcher,
     private readonly options: SweepOptions,
     private readonly onError: (err: unknown, stage: string) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs);
-    this.timer.unref();
+    this.stopTimer = this.clock.every(this.options.sweepIntervalMs, () => void this.sweep());
   }
 
   async sweep(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      const now = Date.now();
+      const now = this.clock.now();
       for (const lease of await this.engine.expiredLeases(now)) {
         const job = await this.engine.getJob(lease.jobId);
         if (!job) continue;
@@ -65,6 +66,6 @@ export class Sweeper {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopTimer?.();
   }
 }
