@@ -1,19 +1,10 @@
 import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
+import type { SpaceStatus, SpaceStatusMessage } from '../protocol/server-messages.ts';
 import type { Space, WorkerInfo } from './types.ts';
 
-export interface SpaceStatus {
-  space: string;
-  description: string;
-  inputs: Space['inputs'];
-  access: Space['access'];
-  connected: boolean;
-  workers: number;
-  slots: number;
-  free_slots: number;
-  queue_length: number;
-}
+export type { SpaceStatus } from '../protocol/server-messages.ts';
 
 export function spaceStatus(space: Space, workers: WorkerInfo[], queueLength: number): SpaceStatus {
   const serving = workers.filter((w) => w.space_ids.includes(space.id));
@@ -77,7 +68,7 @@ export class QueueMonitor {
     if (!space) return;
     const [ids, workers] = await Promise.all([this.engine.queuedJobIds(spaceId), this.engine.listWorkers()]);
     const status = spaceStatus(space, workers, ids.length);
-    const line = JSON.stringify({ type: 'space_status', ...status });
+    const line = JSON.stringify({ type: 'space_status', ...status } satisfies SpaceStatusMessage);
     if (this.lastStatus.get(spaceId) !== line) {
       this.lastStatus.set(spaceId, line);
       this.jobs.control({ op: 'status', space: spaceId, line });

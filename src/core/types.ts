@@ -1,16 +1,12 @@
 /** The nouns of Spaceport (see shared/DESIGN.md). Plain data: persisted as JSON by every engine. */
 
+import type { OutputFile } from '../protocol/job-events.ts';
+import type { InputRule, SpaceAccess } from '../protocol/server-messages.ts';
 import type { InputKind, JobState } from '../protocol/vocabulary.ts';
 
+export type { InputRule, SpaceAccess } from '../protocol/server-messages.ts';
+
 export { INPUT_KINDS, type InputKind } from '../protocol/vocabulary.ts';
-
-/** What a space accepts for one kind of input. `mime` entries may end in `/*`; an empty list allows any type. */
-export interface InputRule {
-  max_bytes: number;
-  mime: string[];
-}
-
-export type SpaceAccess = 'public' | 'users';
 
 export interface Space {
   id: string;
@@ -106,7 +102,7 @@ export function publicJob(job: Job): Record<string, unknown> {
   };
 }
 
-export function publicFile(file: StoredFile): Record<string, unknown> {
+export function publicFile(file: StoredFile): OutputFile {
   return { id: file.blob, name: file.name, mime: file.mime, size: file.size, url: `/v1/blobs/${file.blob}` };
 }
 

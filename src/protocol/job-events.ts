@@ -1,16 +1,26 @@
 import type { JobState } from './vocabulary.ts';
 
+/** A file of a job's output (a result's or a partial's) as the wire tells it: where to fetch it. */
+export interface OutputFile {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  /** `/v1/blobs/<id>`. */
+  url: string;
+}
+
 /**
  * The events of a job's log. On the wire each is one JSON object `{ type, job, seq, ...fields }`,
  * serialised once when appended and sent verbatim to every subscriber and on every replay.
  */
-export type JobEvent =
+export type JobEvent<F = OutputFile> =
   | { type: 'queued'; position: number; eta_ms: number | null; attempt: number; reason?: string }
   | { type: 'started'; attempt: number; worker: string }
   | { type: 'progress'; progress: number; message?: string }
   | { type: 'token'; text: string }
-  | { type: 'partial'; data: unknown; files?: Record<string, unknown>[] }
-  | { type: 'result'; data: unknown; files: Record<string, unknown>[] }
+  | { type: 'partial'; data: unknown; files?: F[] }
+  | { type: 'result'; data: unknown; files: F[] }
   | { type: 'failed'; code: string; message: string }
   | { type: 'cancelled'; reason: string }
   | { type: 'timed_out'; message: string };

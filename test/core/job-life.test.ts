@@ -6,7 +6,7 @@ const space = promptSpace('life', { max_queue: 2, max_attempts: 2, timeout_s: 30
 
 describe('a job’s life through the core', () => {
   it('refuses what the space does not take, with a code each', async () => {
-    const t = await coreUnderTest([space, promptSpace('members', { access: 'signed_in' })]);
+    const t = await coreUnderTest([space, promptSpace('members', { access: 'users' })]);
     await expect(t.core.jobs.submit(alice, { space: 'nowhere', prompt: 'x', files: [] })).rejects.toMatchObject({ code: 'space_not_found' });
     await expect(t.core.jobs.submit(alice, { space: space.name, prompt: 'x'.repeat(1001), files: [] })).rejects.toMatchObject({ code: 'input_too_large' });
     await expect(t.core.jobs.submit({ kind: 'anonymous', id: 'a', name: 'a' }, { space: 'members', prompt: 'x', files: [] })).rejects.toMatchObject({ code: 'unauthorized' });

@@ -1,32 +1,14 @@
-import { FINAL_EVENT_STATE } from '../../protocol/job-events.ts';
+import { FINAL_EVENT_STATE, type OutputFile } from '../../protocol/job-events.ts';
+import type { JobEventMessage, SpaceStatusMessage } from '../../protocol/server-messages.ts';
 
-/** What the client SDK sees on the wire (docs/protocol.md), typed for callers. */
+/** What the client SDK sees on the wire (docs/protocol.md): the gateway's own types (protocol/), as callers get them. */
 
-export interface ResultFile {
-  id: string;
-  name: string;
-  mime: string;
-  size: number;
-  url: string;
+export interface ResultFile extends OutputFile {
   /** The bytes, when the job's files are pushed (`pushFiles`) and the file was still held. */
   bytes?: Uint8Array;
 }
 
-interface EventBase {
-  job: string;
-  seq: number;
-}
-
-export type JobEvent =
-  | (EventBase & { type: 'queued'; position: number; eta_ms: number | null; attempt: number; reason?: string })
-  | (EventBase & { type: 'started'; attempt: number; worker: string })
-  | (EventBase & { type: 'progress'; progress: number; message?: string })
-  | (EventBase & { type: 'token'; text: string })
-  | (EventBase & { type: 'partial'; data: unknown; files?: ResultFile[] })
-  | (EventBase & { type: 'result'; data: unknown; files: ResultFile[] })
-  | (EventBase & { type: 'failed'; code: string; message: string })
-  | (EventBase & { type: 'cancelled'; reason: string })
-  | (EventBase & { type: 'timed_out'; message: string });
+export type JobEvent = JobEventMessage<ResultFile>;
 
 /**
  * Not from the gateway: the SDK's own word that events were lost across a reconnect. `gap` means
@@ -40,18 +22,7 @@ export type JobStreamEvent = JobEvent | RecoveryEvent;
 /** The events after which a job's stream has nothing more: the gateway's final events, and the SDK's `lost`. */
 export const FINAL_TYPES: ReadonlySet<string> = new Set([...Object.keys(FINAL_EVENT_STATE), 'lost']);
 
-export interface SpaceStatus {
-  type: 'space_status';
-  space: string;
-  description: string;
-  inputs: unknown;
-  access: string;
-  connected: boolean;
-  workers: number;
-  slots: number;
-  free_slots: number;
-  queue_length: number;
-}
+export type SpaceStatus = SpaceStatusMessage;
 
 /** A file to submit: sent as a binary frame, never base64. */
 export interface FileInput {

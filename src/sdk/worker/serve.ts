@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
+import type { WorkerBound } from '../../protocol/server-messages.ts';
 import { Backoff, sleep } from '../backoff.ts';
 
 export interface WorkerOptions {
@@ -137,7 +138,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
         }
         return;
       }
-      const msg = JSON.parse(data.toString('utf8'));
+      const msg = JSON.parse(data.toString('utf8')) as WorkerBound;
       switch (msg.type) {
         case 'registered':
           backoff.reset();

@@ -15,6 +15,7 @@ import { FilePush } from './file-push.ts';
 import { NO_UPLOAD, handleInbound, type InboundHandlers } from './inbound.ts';
 import { Peer, type PeerCloseListener } from './peer.ts';
 import { newId } from '../../core/ids.ts';
+import type { AcceptedMessage, AckMessage, HelloMessage, PongMessage } from '../../protocol/server-messages.ts';
 
 /** How long the binary parts announced by a submit may take to arrive. */
 const UPLOAD_TIMEOUT_MS = 60_000;
@@ -63,7 +64,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
       protocol: 1,
       identity: { kind: this.who.kind, name: this.who.name },
       limits: { max_message_bytes: limits.clientMaxMessageBytes, max_blob_bytes: limits.maxBlobBytes, messages_per_second: limits.messagesPerSecond },
-    });
+    } satisfies HelloMessage);
   }
 
   peerClosed(): void {
@@ -131,14 +132,14 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           options: msg.options,
           files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
         });
-        peer.sendJson({ type: 'accepted', id: msg.id, job: accepted.job.id, space: accepted.job.space, position: accepted.position, eta_ms: accepted.eta_ms });
+        peer.sendJson({ type: 'accepted', id: msg.id, job: accepted.job.id, space: accepted.job.space, position: accepted.position, eta_ms: accepted.eta_ms } satisfies AcceptedMessage);
         this.pushFilesOf(accepted.job.id, msg.push_files);
         await this.follower.follow(accepted.job.id);
         return;
       }
       case 'cancel': {
         const job = await core.jobs.cancel(who, msg.job);
-        peer.sendJson({ type: 'ack', id: msg.id, of: 'cancel', job: job.id });
+        peer.sendJson({ type: 'ack', id: msg.id, of: 'cancel', job: job.id } satisfies AckMessage);
         return;
       }
       case 'resume':
@@ -148,17 +149,17 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
         if (!topic) throw new SpaceportError('invalid_message', `subscribe: topic must be "job:<id>", "space:<name>" or "all", not "${topicText.slice(0, 80)}".`);
         if (topic.kind === 'job') {
           await core.jobs.getVisible(who, topic.jobId);
-          peer.sendJson({ type: 'ack', id: msg.id, of: msg.type, topic: topicText });
+          peer.sendJson({ type: 'ack', id: msg.id, of: msg.type, topic: topicText } satisfies AckMessage);
           this.pushFilesOf(topic.jobId, msg.push_files);
           await this.follower.follow(topic.jobId, msg.after_seq ?? 0);
         } else if (topic.kind === 'space') {
           const space = await core.jobs.requireSpace(topic.name);
           this.follower.watchSpace(space.id);
-          peer.sendJson({ type: 'ack', id: msg.id, of: 'subscribe', topic: topicText });
+          peer.sendJson({ type: 'ack', id: msg.id, of: 'subscribe', topic: topicText } satisfies AckMessage);
           await this.sendStatuses(space.id);
         } else {
           this.follower.watchAll(true);
-          peer.sendJson({ type: 'ack', id: msg.id, of: 'subscribe', topic: 'all' });
+          peer.sendJson({ type: 'ack', id: msg.id, of: 'subscribe', topic: 'all' } satisfies AckMessage);
           await this.sendStatuses();
         }
         return;
@@ -174,7 +175,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           const space = await engine.getSpace(topic.name);
           if (space) this.jobFollower?.unwatchSpace(space.id);
         }
-        peer.sendJson({ type: 'ack', id: msg.id, of: 'unsubscribe', topic: msg.topic });
+        peer.sendJson({ type: 'ack', id: msg.id, of: 'unsubscribe', topic: msg.topic } satisfies AckMessage);
         return;
       }
       case 'fetch': {
@@ -185,7 +186,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
         return;
       }
       case 'ping':
-        peer.sendJson({ type: 'pong', id: msg.id, time: new Date().toISOString() });
+        peer.sendJson({ type: 'pong', id: msg.id, time: new Date().toISOString() } satisfies PongMessage);
         return;
     }
   }

@@ -12,6 +12,7 @@ import { DONE, NO_UPLOAD, handleInbound, type Upload } from './inbound.ts';
 import type { Now } from '../../core/now.ts';
 import { Peer } from './peer.ts';
 import { giveBack } from '../../engine/lent-bytes.ts';
+import type { CancelMessage, DrainingMessage, JobMessage, RegisteredMessage } from '../../protocol/server-messages.ts';
 
 const UPLOAD_TIMEOUT_MS = 60_000;
 
@@ -42,15 +43,15 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
               options: job.inputs.options ?? {},
               deadline: new Date(job.deadline).toISOString(),
               files: files.map((f, index) => ({ index, name: f.file.name, mime: f.file.mime, size: f.file.size, input: f.file.input })),
-            });
+            } satisfies JobMessage);
             files.forEach((f, index) => peer.sendFrame({ ref: job.id, index }, f.bytes));
             peer.flush();
           },
           sendCancel(jobId, reason) {
-            peer.sendJson({ type: 'cancel', job: jobId, reason });
+            peer.sendJson({ type: 'cancel', job: jobId, reason } satisfies CancelMessage);
           },
           sendDraining(draining) {
-            peer.sendJson({ type: 'draining', draining, running: session.link?.held.size ?? 0, by: 'admin' });
+            peer.sendJson({ type: 'draining', draining, running: session.link?.held.size ?? 0, by: 'admin' } satisfies DrainingMessage);
           },
           disconnect(reason) {
             peer.close(CLOSE.normal, reason);
@@ -64,7 +65,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
             heartbeat_ms: config.core.heartbeatMs,
             lease_ms: config.core.leaseMs,
             spaces: spaces.map((s) => ({ id: s.id, name: s.name, inputs: s.inputs, timeout_s: s.timeout_s })),
-          }),
+          } satisfies RegisteredMessage),
       );
     } catch (err) {
       const e = asSpaceportError(err);
@@ -136,7 +137,7 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
         return core.dispatcher.heartbeat(w);
       case 'drain':
         await core.dispatcher.setDraining(w, msg.draining);
-        peer.sendJson({ type: 'draining', draining: msg.draining, running: w.held.size });
+        peer.sendJson({ type: 'draining', draining: msg.draining, running: w.held.size } satisfies DrainingMessage);
         return;
       case 'cancelled':
         return core.dispatcher.freeSlot(w, msg.job);
