@@ -19,6 +19,7 @@ program
   .option('--trusted-proxy <address...>', 'reverse proxies whose X-Forwarded-For names the client (env SPACEPORT_TRUSTED_PROXIES)')
   .option('--redis <url>', 'share state with other instances through this Redis (env SPACEPORT_REDIS_URL)')
   .option('--no-demo', 'do not create the demo spaces or start the built-in workers (env SPACEPORT_DEMO=0)')
+  .option('--wire <fast|plain>', "how connections read and write: plain uses only ws's public API, to rule out the fast paths (env SPACEPORT_WIRE)")
   .action(async (flags) => {
     await (await import('./serve.ts')).serve(flags);
   });

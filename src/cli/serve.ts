@@ -13,8 +13,15 @@ export interface ServeFlags {
   allowedOrigin?: string[];
   trustedProxy?: string[];
   redis?: string;
+  /** How connections read and write: fast (the default) or plain (src/wire/). */
+  wire?: string;
   /** Commander's `--no-demo`: false turns the built-in workers and demo spaces off. */
   demo: boolean;
+}
+
+function wireNamed(name: string): 'fast' | 'plain' {
+  if (name !== 'fast' && name !== 'plain') throw new Error(`--wire is fast or plain, not "${name}".`);
+  return name;
 }
 
 /** Environment variables that tune intervals and limits (handy for tests and operations). */
@@ -42,6 +49,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     checkpointIntervalMs: numberFromEnv('SPACEPORT_CHECKPOINT_MS') ?? 200,
     // The process is ours: young collections for binary frames on (a library user opts in).
     youngCollectionBytes: numberFromEnv('SPACEPORT_YOUNG_GC_BYTES') ?? 8 * 1024 * 1024,
+    wire: wireNamed(flags.wire ?? process.env.SPACEPORT_WIRE ?? 'fast'),
     ...defined({
       flushIntervalMs: numberFromEnv('SPACEPORT_FLUSH_MS'),
       applyIntervalMs: numberFromEnv('SPACEPORT_APPLY_MS'),

@@ -87,6 +87,11 @@ export interface GatewayConfig {
    * gateway opts in: 0 (off) unless set; `spaceport serve` sets 8 MiB. @default 0
    */
   youngCollectionBytes: number;
+  /**
+   * How connections read and write (src/wire/): `fast` with the tricks of src/wire/fast/, `plain` on
+   * ws's public API only (slower; for telling a fast-path bug from any other). @default 'fast'
+   */
+  wire: 'fast' | 'plain';
   /** The spaces the documented dialects hand their work to (docs/dialects.md). */
   dialects: DialectSpaces;
   /** Share everything through this Redis (many instances) instead of the embedded store. */
@@ -183,6 +188,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     liveMediaMs: options.liveMediaMs ?? 60_000,
     liveMediaBytes: options.liveMediaBytes ?? 64 * MiB,
     youngCollectionBytes: options.youngCollectionBytes ?? 0,
+    wire: options.wire ?? 'fast',
     redis: options.redis,
     dialects: { ...DEFAULT_DIALECT_SPACES, ...options.dialects },
     logLevel: options.logLevel ?? 'info',

@@ -1,16 +1,16 @@
 import type { IncomingMessage } from 'node:http';
-import type { WebSocket } from 'ws';
 import type { Identity } from '../core/types.ts';
+import type { Connection } from '../wire/connection.ts';
 import type { Router } from './http-router.ts';
 import type { ServerContext } from './server-context.ts';
 
-/** A WebSocket endpoint: the path it lives at and what it does with an accepted socket. */
+/** A WebSocket endpoint: the path it lives at and what it does with an accepted connection (src/wire/). */
 export interface WsEndpoint {
   path: string | RegExp;
   maxPayload: number;
   /** Resolve who is connecting before the upgrade completes (throw to refuse with that code). */
   authenticate(req: IncomingMessage, url: URL): Promise<Identity | undefined>;
-  accept(ws: WebSocket, req: IncomingMessage, url: URL, who: Identity | undefined): void;
+  accept(connection: Connection, req: IncomingMessage, url: URL, who: Identity | undefined): void;
 }
 
 /**

@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { createCore } from '../core/gateway-core.ts';
 import type { Identity } from '../core/types.ts';
 import { createEmbeddedEngine } from '../engine/embedded/embedded-engine.ts';
@@ -33,7 +33,10 @@ import type { ServerContext } from './server-context.ts';
 import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
 import { acceptWorker } from './ws/worker-endpoint.ts';
-import { YoungCollector } from './young-collector.ts';
+import { fastWire } from '../wire/fast/fast-connection.ts';
+import { YoungCollector } from '../wire/fast/young-collector.ts';
+import { plainWire } from '../wire/plain.ts';
+import type { Connection } from '../wire/connection.ts';
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -80,7 +83,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const visitors = new Visitors(config.adminToken, config.trustedProxies, config.tls !== undefined);
   const auth = new Authenticator(engine, config.adminToken, visitors);
   const connections = new ConnectionBudget(engine.connectionCounts);
-  const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs, (peer) => untrack(peer.ws));
+  const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs, (peer) => untrack(peer.connection));
+  const wire = config.wire === 'plain' ? plainWire : fastWire(new YoungCollector(config.youngCollectionBytes));
   const ctx: ServerContext = {
     config,
     core,
@@ -89,7 +93,6 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     metrics,
     log,
     peers,
-    youngCollector: new YoungCollector(config.youngCollectionBytes),
     credentials,
     bodiesInFlight: new InFlightBytes(config.limits.maxUploadBytesInFlight),
     startedAt: Date.now(),
@@ -111,13 +114,13 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       path: '/v1/ws',
       maxPayload: config.limits.clientMaxMessageBytes,
       authenticate: (req, url) => auth.identifyBrowser(req, url, config.allowedOrigins, true),
-      accept: (ws, _req, _url, who) => acceptClient(ctx, ws, who!),
+      accept: (connection, _req, _url, who) => acceptClient(ctx, connection, who!),
     },
     {
       path: '/v1/worker',
       maxPayload: config.limits.workerMaxMessageBytes,
       authenticate: async () => undefined, // the worker token comes with `register`
-      accept: (ws, req, url) => acceptWorker(ctx, ws, presentedToken(req, url)),
+      accept: (connection, req, url) => acceptWorker(ctx, connection, presentedToken(req, url)),
     },
     ...(options.speaks ?? []).flatMap((dialect) => dialect.endpoints?.(ctx) ?? []),
   ];
@@ -182,16 +185,17 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     servers.get(endpoint)!.handleUpgrade(req, socket, head, (ws) => {
       // Without an error listener a single malformed frame from a client would crash the process.
       ws.on('error', logSocketError);
+      const connection = wire(ws);
       // Counted once the socket exists (a handshake ws refuses never calls back, so never leaks a
       // count), and watched for its whole life: a revoked key or a sign-out closes it.
       const credential = who && who.kind !== 'anonymous' ? presentedSecretHash(req, url) : undefined;
-      if (budget !== null || credential) track(ws, budget, credential);
+      if (budget !== null || credential) track(connection, budget, credential);
       try {
-        endpoint.accept(ws, req, url, who);
+        endpoint.accept(connection, req, url, who);
       } catch (err) {
         log.error({ err }, 'accepting a socket failed');
-        untrack(ws);
-        ws.close(1011, 'internal_error');
+        untrack(connection);
+        connection.close(1011, 'internal_error');
       }
     });
   }
@@ -201,17 +205,17 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
    * small record each: a close listener made inside `upgrade` kept that call's whole scope — the
    * request and its headers — alive as long as the socket, 2 KB a connection (measured).
    */
-  const tracked = new Map<WebSocket, { budget: string | null; bucket: Bucket | undefined }>();
-  function track(ws: WebSocket, budget: string | null, credentialHash: string | undefined): void {
+  const tracked = new Map<Connection, { budget: string | null; bucket: Bucket | undefined }>();
+  function track(connection: Connection, budget: string | null, credentialHash: string | undefined): void {
     connections.opened(budget);
-    tracked.set(ws, { budget, bucket: credentialHash === undefined ? undefined : credentials.watch(ws, credentialHash) });
+    tracked.set(connection, { budget, bucket: credentialHash === undefined ? undefined : credentials.watch(connection, credentialHash) });
   }
-  function untrack(ws: WebSocket): void {
-    const t = tracked.get(ws);
+  function untrack(connection: Connection): void {
+    const t = tracked.get(connection);
     if (!t) return;
-    tracked.delete(ws);
+    tracked.delete(connection);
     connections.closed(t.budget);
-    if (t.bucket) credentials.forget(ws, t.bucket);
+    if (t.bucket) credentials.forget(connection, t.bucket);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -235,7 +239,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
         for (const peer of peers.all()) peer.close(peer.role === 'worker' ? CLOSE.serviceRestart : CLOSE.goingAway, 'shutting down');
         server.closeAllConnections?.();
         await waitFor(() => peers.size === 0, 2000);
-        for (const peer of peers.all()) peer.ws.terminate();
+        for (const peer of peers.all()) peer.terminate();
         peers.stop();
         for (const wss of servers.values()) wss.close();
         await stopped;

@@ -7,7 +7,6 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { InFlightBytes } from './upload-intake.ts';
 import type { PeerRegistry } from './ws/peer-registry.ts';
-import type { YoungCollector } from './young-collector.ts';
 
 /** What every route and endpoint of one gateway shares. */
 export interface ServerContext {
@@ -18,8 +17,6 @@ export interface ServerContext {
   metrics: Metrics;
   log: Logger;
   peers: PeerRegistry;
-  /** Told of the binary data received into new Buffers, to free those young (young-collector.ts). */
-  youngCollector: YoungCollector;
   /** Bytes of large request bodies being received at once (upload-intake.ts). */
   bodiesInFlight: InFlightBytes;
   /** The sockets opened with credentials, closed when those are revoked. */

@@ -4,10 +4,10 @@ import type { Now } from '../core/now.ts';
 import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
-import type { WebSocket } from 'ws';
 import { hashSecret } from './auth.ts';
 import type { Bucket } from './credential-watch.ts';
 import type { ServerContext } from './server-context.ts';
+import type { Connection } from '../wire/connection.ts';
 
 /** An event a worker's message turns into; `ends` when it is final (`result` for a result). */
 export interface BuiltEvent {
@@ -37,7 +37,7 @@ export class WorkerSession {
   constructor(
     private readonly ctx: ServerContext,
     /** The connection, watched for its token's revocation once registered. */
-    private readonly ws: WebSocket,
+    private readonly connection: Connection,
   ) {}
 
   /**
@@ -76,7 +76,7 @@ export class WorkerSession {
       ...wire,
     };
     this.link = link;
-    if (reg.token !== undefined) this.watched = this.ctx.credentials.watch(this.ws, hashSecret(reg.token));
+    if (reg.token !== undefined) this.watched = this.ctx.credentials.watch(this.connection, hashSecret(reg.token));
     announce(link, spaces);
     this.ctx.log.info({ worker: id, name: link.name, spaces: reg.spaces, slots: reg.slots }, 'worker registered');
     await core.dispatcher.addWorker(link);
@@ -144,7 +144,7 @@ export class WorkerSession {
 
   /** The connection closed: held jobs go back to their queues once `pending` messages are handled. */
   closed(code: number, pending: (task: () => Promise<void>) => Promise<void>): void {
-    if (this.watched) this.ctx.credentials.forget(this.ws, this.watched);
+    if (this.watched) this.ctx.credentials.forget(this.connection, this.watched);
     const w = this.link;
     if (!w) return;
     this.ctx.log.info({ worker: w.id, code, running: w.held.size }, 'worker disconnected');

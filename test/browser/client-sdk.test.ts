@@ -85,7 +85,7 @@ describe('client SDK in Chromium', () => {
     });
     const cut = async (after: number) => {
       await until(`${after} tokens in the page`, async () => (await page.evaluate(() => (globalThis as any).tokens.length)) >= after || undefined);
-      for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.ws.terminate();
+      for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.terminate();
     };
     await cut(8);
     await cut(20);

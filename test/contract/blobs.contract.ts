@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { giveBack, isLent } from '../../src/engine/lent-bytes.ts';
+import { giveBack, isLent } from '../../src/protocol/lent-bytes.ts';
 import type { MakeEngine } from './harness.ts';
 
 const unique = (n: string) => `blob_${n}_${Math.random().toString(36).slice(2)}`;

@@ -32,6 +32,8 @@ export async function testGateway(options: Partial<GatewayOptions> = {}): Promis
     host: '127.0.0.1',
     adminToken: ADMIN_TOKEN,
     logLevel: process.env.LOG_LEVEL ?? 'silent',
+    // The endpoint tests run again on the plain wire (vitest.config.ts, project "plain wire").
+    wire: process.env.SPACEPORT_WIRE === 'plain' ? 'plain' : 'fast',
     ...options,
     dataDir,
     core: { ...FAST_CORE, ...options.core },

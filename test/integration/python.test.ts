@@ -109,7 +109,7 @@ describe('python worker SDK (native protocol)', () => {
   });
 
   it('reconnects after the gateway drops it, and drains on SIGTERM', async () => {
-    for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.ws.terminate();
+    for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.terminate();
     await until('a second registration', () => (worker.output().match(/registered as/g) ?? []).length >= 2 || undefined, 10_000);
     const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
     const job = await client.submit('py', { prompt: 'count 30' });

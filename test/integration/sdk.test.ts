@@ -123,7 +123,7 @@ describe('client SDK + worker SDK', () => {
       if (e.type !== 'token') return;
       tokens.push(e.text);
       // Cut the connection from the gateway's side, as a network failure would, twice.
-      if (tokens.length === 10 || tokens.length === 25) for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.ws.terminate();
+      if (tokens.length === 10 || tokens.length === 25) for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.terminate();
     });
     await job.result();
     expect(tokens).toEqual(Array.from({ length: 40 }, (_, i) => `t${i} `));
@@ -137,7 +137,7 @@ describe('client SDK + worker SDK', () => {
     await client.subscribe('space:sdk', (m) => m.type === 'space_status' && statuses.push(m));
     await until('a status', () => statuses.length > 0 || undefined);
     expect(statuses[0]).toMatchObject({ space: 'sdk', connected: true });
-    for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.ws.terminate();
+    for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.terminate();
     const before = statuses.length;
     await until('a status after the reconnect', () => statuses.length > before || undefined, 5000);
     client.close();
@@ -177,7 +177,7 @@ describe('client SDK edge cases', () => {
     try {
       const { rawWorker, client, job, id } = await startedOnRawWorker(small, 'tiny-log');
       await new Promise<void>((resolve) => job.on((e) => e.type === 'token' && resolve()));
-      for (const p of small.context.peers.all()) if (p.endpoint === 'client') p.ws.terminate();
+      for (const p of small.context.peers.all()) if (p.endpoint === 'client') p.terminate();
       for (let i = 0; i < 20; i++) rawWorker.send({ type: 'token', job: id, text: `m${i}` });
       rawWorker.send({ type: 'result', job: id, data: 'done' });
       const events: JobStreamEvent[] = [];
@@ -201,7 +201,7 @@ describe('worker SDK lifecycle', () => {
   it('reconnects and registers again after losing the gateway connection, then serves new jobs', async () => {
     await gw.createSpace({ name: 'sdk-reconnect', inputs: ['prompt'] });
     const w = await sdkWorker(gw.url, 'sdk-reconnect', ADMIN_TOKEN);
-    for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.ws.terminate();
+    for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.terminate();
     await until('a second registration', () => (w.output().match(/"type":"registered"/g) ?? []).length >= 2 || undefined, 5000);
     const client = await sdkClient(gw.url, { token: apiKey });
     const job = await client.submit('sdk-reconnect', { prompt: 'hello again' });

@@ -66,6 +66,10 @@ describe('import rules', () => {
     expect(crossings('engine', ['engine', 'core', 'protocol'])).toEqual([]);
   });
 
+  it('wire/ turns bytes into messages and back, knowing only protocol/', () => {
+    expect(crossings('wire', ['wire', 'protocol'])).toEqual([]);
+  });
+
   it('nothing imports dialects/ but the CLI', () => {
     const intruders = [...graph].flatMap(([file, imports]) =>
       layer(file) !== 'cli' && layer(file) !== 'dialects' ? imports.filter((t) => layer(t) === 'dialects').map((t) => `${file} -> ${t}`) : [],

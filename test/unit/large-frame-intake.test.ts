@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { encodeFrame } from '../../src/protocol/binary-frame.ts';
-import { LargeFrameIntake, takeLargeFrames } from '../../src/server/ws/large-frame-intake.ts';
+import { LargeFrameIntake, takeLargeFrames } from '../../src/wire/fast/large-frame-intake.ts';
 
 const MIN = 1024;
 const MAX = 1024 * 1024;

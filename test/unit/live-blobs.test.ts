@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LiveBlobs } from '../../src/engine/embedded/live-blobs.ts';
 import type { BlobMeta } from '../../src/core/ports/blobs.ts';
-import { giveBack, isLent } from '../../src/engine/lent-bytes.ts';
+import { giveBack, isLent } from '../../src/protocol/lent-bytes.ts';
 
 const meta = (id: string, size: number): BlobMeta => ({ id, name: `${id}.bin`, mime: 'application/octet-stream', size, created_at: 0, job_id: 'job_1' });
 const bytesOf = (size: number, seed: number) => Buffer.from(Array.from({ length: size }, (_, i) => (i + seed * 31) % 256));

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Outbox } from '../../src/server/ws/outbox.ts';
-import { isLent, lend } from '../../src/engine/lent-bytes.ts';
+import { Outbox } from '../../src/wire/fast/outbox.ts';
+import { isLent, lend } from '../../src/protocol/lent-bytes.ts';
 
 /** A real ws server whose first connection writes through an Outbox, and a real ws client reading it. */
 async function connected(): Promise<{ outbox: Outbox; server: WebSocket; client: WebSocket; received: Array<string | Buffer>; close(): Promise<void> }> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { YoungCollector } from '../../src/server/young-collector.ts';
+import { YoungCollector } from '../../src/wire/fast/young-collector.ts';
 import { runTs } from '../helpers/processes.ts';
 
 const MiB = 1024 * 1024;

@@ -36,7 +36,7 @@ export interface BlobStore {
   putLiveBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
   /**
    * Optional, for an engine that holds live media in its own memory (the embedded one): memory for
-   * a live file of `size` bytes about to arrive, lent (lent-bytes.ts) so a worker's frame is read
+   * a live file of `size` bytes about to arrive, lent (lent-bytes.ts in protocol/) so a worker's frame is read
    * straight into it; putLiveBlob then keeps it without a copy. Undefined: allocate as usual.
    */
   reserveLiveBlob?(size: number): Buffer | undefined;

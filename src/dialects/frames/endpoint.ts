@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
@@ -12,6 +11,7 @@ import { Peer } from '../../server/ws/peer.ts';
 import { JobFollower, parsed } from '../../server/job-follower.ts';
 import { decodeBase64, imageMime } from '../media-types.ts';
 import { FRAMES_TYPES, FRAME_ERROR_CODES, FramesMessage, type FrameErrorCode } from './messages.ts';
+import type { Connection } from '../../wire/connection.ts';
 
 /** Under this many bytes nothing is an image worth sending to a plugin. */
 const MIN_IMAGE_BYTES = 64;
@@ -34,7 +34,7 @@ export function framesEndpoint(ctx: ServerContext): WsEndpoint {
       decodePathPart(url.pathname.slice(4)); // a malformed client id is refused before the upgrade
       return ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true);
     },
-    accept: (ws, _req, url, who) => acceptFrames(ctx, ws, decodePathPart(url.pathname.slice(4)), who!),
+    accept: (connection, _req, url, who) => acceptFrames(ctx, connection, decodePathPart(url.pathname.slice(4)), who!),
   };
 }
 
@@ -44,8 +44,8 @@ interface FrameJob {
   startedAt?: number;
 }
 
-function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: Identity): void {
-  const peer = new Peer(ws, 'frames', 'client', ctx.config.limits, ctx.metrics);
+function acceptFrames(ctx: ServerContext, connection: Connection, clientId: string, who: Identity): void {
+  const peer = new Peer(connection, 'frames', 'client', ctx.config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const frames = new Map<string, FrameJob>();
   const now = () => new Date().toISOString();
@@ -189,7 +189,7 @@ function acceptFrames(ctx: ServerContext, ws: WebSocket, clientId: string, who: 
       }
     },
   });
-  ws.on('close', () => follower.close());
+  connection.onClose(() => follower.close());
 }
 
 /** The documented error code for one of ours refusing a frame before any job ran. */

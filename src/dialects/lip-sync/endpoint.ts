@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { newId } from '../../core/ids.ts';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
@@ -11,6 +10,7 @@ import { Peer } from '../../server/ws/peer.ts';
 import { JobFollower, parsed } from '../../server/job-follower.ts';
 import { audioMime, decodeBase64, imageMime } from '../media-types.ts';
 import { LIP_SYNC_TYPES, LipSyncMessage, LipSyncOptions, MAX_AUDIO_BYTES, MAX_IMAGE_BYTES, type LipSyncErrorType } from './messages.ts';
+import type { Connection } from '../../wire/connection.ts';
 
 export const LIP_SYNC_PATH = '/ws/lip-sync';
 /** What the result says was used: the honest name of the built-in video step. */
@@ -30,12 +30,12 @@ export function lipSyncEndpoint(ctx: ServerContext): WsEndpoint {
     // Base64 of the largest audio and image the document allows, plus the JSON around them.
     maxPayload: Math.ceil(((MAX_AUDIO_BYTES + MAX_IMAGE_BYTES) * 4) / 3) + 64 * 1024,
     authenticate: (req, url) => ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true),
-    accept: (ws, _req, _url, who) => acceptLipSync(ctx, ws, who!),
+    accept: (connection, _req, _url, who) => acceptLipSync(ctx, connection, who!),
   };
 }
 
-function acceptLipSync(ctx: ServerContext, ws: WebSocket, who: Identity): void {
-  const peer = new Peer(ws, 'lip-sync', 'client', ctx.config.limits, ctx.metrics);
+function acceptLipSync(ctx: ServerContext, connection: Connection, who: Identity): void {
+  const peer = new Peer(connection, 'lip-sync', 'client', ctx.config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const clientId = newId('client');
   let active: { jobId: string; started: number; cancelling: boolean } | null = null;
@@ -150,7 +150,7 @@ function acceptLipSync(ctx: ServerContext, ws: WebSocket, who: Identity): void {
       }
     },
   });
-  ws.on('close', () => {
+  connection.onClose(() => {
     // Nobody is left to receive the video: stop the work.
     if (active?.jobId) void ctx.core.jobs.cancel(who, active.jobId).catch(() => {});
     follower.close();

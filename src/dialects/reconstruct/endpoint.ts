@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Identity } from '../../core/types.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
@@ -12,6 +11,7 @@ import { Peer } from '../../server/ws/peer.ts';
 import { JobFollower, parsed } from '../../server/job-follower.ts';
 import { decodeBase64, imageMime } from '../media-types.ts';
 import { imagePath } from './session-view.ts';
+import type { Connection } from '../../wire/connection.ts';
 
 const ReconstructMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('image'), data: z.string().min(1), filename: z.string().max(255).optional() }),
@@ -36,12 +36,12 @@ export function reconstructEndpoint(ctx: ServerContext): WsEndpoint {
       decodePathPart(PATH.exec(url.pathname)![1]!); // a malformed session id is refused before the upgrade
       return ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true);
     },
-    accept: (ws, _req, url, who) => acceptReconstruct(ctx, ws, decodePathPart(PATH.exec(url.pathname)![1]!), who!),
+    accept: (connection, _req, url, who) => acceptReconstruct(ctx, connection, decodePathPart(PATH.exec(url.pathname)![1]!), who!),
   };
 }
 
-function acceptReconstruct(ctx: ServerContext, ws: WebSocket, sessionId: string, who: Identity): void {
-  const peer = new Peer(ws, 'reconstruct', 'client', ctx.config.limits, ctx.metrics);
+function acceptReconstruct(ctx: ServerContext, connection: Connection, sessionId: string, who: Identity): void {
+  const peer = new Peer(connection, 'reconstruct', 'client', ctx.config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const sessions = ctx.core.sessions;
   const error = (message: string) => {
@@ -116,7 +116,7 @@ function acceptReconstruct(ctx: ServerContext, ws: WebSocket, sessionId: string,
       peer.sendJson({ type: 'finalized', session_id: sessionId, num_images: finalized.images.length, jobs: finalized.job_ids });
     },
   });
-  ws.on('close', () => follower.close());
+  connection.onClose(() => follower.close());
 
   void found.then((session) => {
     if (!session) {

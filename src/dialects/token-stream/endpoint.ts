@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import type { Identity } from '../../core/types.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import type { SpaceportError } from '../../protocol/errors.ts';
@@ -10,6 +9,7 @@ import { Peer } from '../../server/ws/peer.ts';
 import { lineType, tokenTextLiteral } from '../../protocol/job-events.ts';
 import { JobFollower } from '../../server/job-follower.ts';
 import { TOKEN_STREAM_TYPES, TokenStreamMessage } from './messages.ts';
+import type { Connection } from '../../wire/connection.ts';
 
 /**
  * The token-streaming dialect (shared/seeds/001) at /ws: `query` → `token` (with `index`) … `end`
@@ -21,7 +21,7 @@ export function tokenStreamEndpoint(ctx: ServerContext): WsEndpoint {
     path: '/ws',
     maxPayload: 1024 * 1024, // the document's 1 MB message limit
     authenticate: (req, url) => ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true),
-    accept: (ws, _req, _url, who) => acceptTokenStream(ctx, ws, who!),
+    accept: (connection, _req, _url, who) => acceptTokenStream(ctx, connection, who!),
   };
 }
 
@@ -35,8 +35,8 @@ interface Query {
   text: string;
 }
 
-function acceptTokenStream(ctx: ServerContext, ws: WebSocket, who: Identity): void {
-  const peer = new Peer(ws, 'ws', 'client', ctx.config.limits, ctx.metrics);
+function acceptTokenStream(ctx: ServerContext, connection: Connection, who: Identity): void {
+  const peer = new Peer(connection, 'ws', 'client', ctx.config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const queries = new Map<string, Query>();
 
@@ -107,5 +107,5 @@ function acceptTokenStream(ctx: ServerContext, ws: WebSocket, who: Identity): vo
       await followers.submit(who, { space: ctx.config.dialects.tokenStreamSpace, prompt: msg.query, options: msg.options, files: [] }, (jobId) => queries.set(jobId, query));
     },
   });
-  ws.on('close', () => followers.close());
+  connection.onClose(() => followers.close());
 }

@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
 import { asSpaceportError } from '../../protocol/errors.ts';
@@ -9,6 +8,7 @@ import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
 import { Peer } from '../../server/ws/peer.ts';
 import { WorkerSession } from '../../server/worker-session.ts';
 import { REMOTE_APP_TYPES, RemoteAppMessage } from './messages.ts';
+import type { Connection } from '../../wire/connection.ts';
 
 export const WEBSOCKET_SPACES_PATH = '/websocket-spaces';
 
@@ -25,15 +25,15 @@ export function websocketSpacesEndpoint(ctx: ServerContext): WsEndpoint {
     path: WEBSOCKET_SPACES_PATH,
     maxPayload: ctx.config.limits.workerMaxMessageBytes,
     authenticate: async () => undefined,
-    accept: (ws, _req, url) => acceptRemoteApp(ctx, ws, url.searchParams.get('token') ?? undefined),
+    accept: (connection, _req, url) => acceptRemoteApp(ctx, connection, url.searchParams.get('token') ?? undefined),
   };
 }
 
-function acceptRemoteApp(ctx: ServerContext, ws: WebSocket, queryToken: string | undefined): void {
+function acceptRemoteApp(ctx: ServerContext, connection: Connection, queryToken: string | undefined): void {
   const { core, config } = ctx;
-  const peer = new Peer(ws, 'websocket-spaces', 'worker', config.limits, ctx.metrics);
+  const peer = new Peer(connection, 'websocket-spaces', 'worker', config.limits, ctx.metrics);
   ctx.peers.add(peer);
-  const session = new WorkerSession(ctx, ws);
+  const session = new WorkerSession(ctx, connection);
   let renew: NodeJS.Timeout | undefined;
 
   async function handle(msg: RemoteAppMessage): Promise<void> {
@@ -103,7 +103,7 @@ function acceptRemoteApp(ctx: ServerContext, ws: WebSocket, queryToken: string |
     expectUploads: () => NO_UPLOAD,
     handle,
   });
-  ws.on('close', (code) => {
+  connection.onClose((code) => {
     clearInterval(renew);
     session.closed(code, inbound.afterPending);
   });

@@ -1,6 +1,6 @@
 import type { BlobMeta } from '../../core/ports/blobs.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import { giveBack, lend } from '../lent-bytes.ts';
+import { giveBack, lend } from '../../protocol/lent-bytes.ts';
 
 /** A region of the ring, in the order the head reached it; or a file held apart (`own`). */
 interface Region {

@@ -1,6 +1,6 @@
 import { SpaceportError } from '../../protocol/errors.ts';
 import { decodeFrame, type FrameHeader } from '../../protocol/binary-frame.ts';
-import { giveBack } from '../../engine/lent-bytes.ts';
+import { giveBack } from '../../protocol/lent-bytes.ts';
 
 export const MALFORMED_FRAME = 'The binary frame does not start with a valid header.';
 

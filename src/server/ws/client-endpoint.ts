@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { isFinalLine, lineType } from '../../protocol/job-events.ts';
 import { spaceStatus } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
@@ -16,13 +15,14 @@ import { NO_UPLOAD, handleInbound, type InboundHandlers } from './inbound.ts';
 import { Peer, type PeerCloseListener } from './peer.ts';
 import { newId } from '../../core/ids.ts';
 import type { AcceptedMessage, AckMessage, HelloMessage, PongMessage } from '../../protocol/server-messages.ts';
+import type { Connection } from '../../wire/connection.ts';
 
 /** How long the binary parts announced by a submit may take to arrive. */
 const UPLOAD_TIMEOUT_MS = 60_000;
 
 /** The client protocol on /v1/ws (docs/protocol.md): submit, follow, cancel, subscribe, resume. */
-export function acceptClient(ctx: ServerContext, ws: WebSocket, who: Identity): Peer {
-  const peer = new Peer(ws, 'client', 'client', ctx.config.limits, ctx.metrics);
+export function acceptClient(ctx: ServerContext, connection: Connection, who: Identity): Peer {
+  const peer = new Peer(connection, 'client', 'client', ctx.config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const session = new ClientSession(ctx, peer, who);
   handleInbound(ctx, peer, session.attachments, session, { maxPayload: ctx.config.limits.clientMaxMessageBytes });

@@ -2,9 +2,8 @@ import type { Decoded } from '../../protocol/decode.ts';
 import { SpaceportError, asSpaceportError } from '../../protocol/errors.ts';
 import type { ServerContext } from '../server-context.ts';
 import { MALFORMED_FRAME, type Attachments } from './attachments.ts';
-import { takeLargeFrames, type LargeFrameSink } from './large-frame-intake.ts';
 import type { FrameHeader } from '../../protocol/binary-frame.ts';
-import { isLent } from '../../engine/lent-bytes.ts';
+import type { FrameReceiver } from '../../wire/connection.ts';
 import type { Peer } from './peer.ts';
 
 export type Upload = Promise<Array<Buffer | undefined>>;
@@ -39,7 +38,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   peer: Peer,
   attachments: Attachments,
   handlers: InboundHandlers<T>,
-  /** Given for endpoints that take file frames: their largest message, and large frames are read by a LargeFrameIntake. */
+  /** Given for endpoints that take file frames: their largest message (the wire may read large ones straight into their memory). */
   largeFrames?: { maxPayload: number },
 ): { afterPending(task: () => Promise<void>): Promise<void> } {
   let chain: Promise<void> = Promise.resolve();
@@ -55,23 +54,22 @@ export function handleInbound<T extends { type: string; id?: string | number | u
     if (e?.code === 'internal_error') ctx.log.error({ err, type: link.type, endpoint: peer.endpoint }, 'message failed');
     for (const id of link.ids) {
       if (e) reportTo(peer, handlers, e, id);
-      if (--backlog === maxInboundBacklog >> 1 && peer.ws.isPaused) peer.ws.resume();
+      if (--backlog === maxInboundBacklog >> 1 && peer.connection.paused) peer.connection.resume();
     }
   };
   /** The last link: messages begun with the same promise (a batch of streamed events) join it. */
   let last: Link | undefined;
-  peer.ws.on('message', (data: Buffer, isBinary) => {
+  const binary = (data: Buffer) => {
     if (!arrived(ctx, peer, handlers)) return;
-    if (isBinary) {
-      ctx.youngCollector.received(data.length);
-      try {
-        attachments.accept(data);
-      } catch (err) {
-        reportTo(peer, handlers, asSpaceportError(err), undefined);
-      }
-      return;
+    try {
+      attachments.accept(data);
+    } catch (err) {
+      reportTo(peer, handlers, asSpaceportError(err), undefined);
     }
-    const decoded = handlers.decode(data.toString('utf8'));
+  };
+  const text = (data: string) => {
+    if (!arrived(ctx, peer, handlers)) return;
+    const decoded = handlers.decode(data);
     if (!decoded.ok) return reportTo(peer, handlers, decoded.error, decoded.id);
     const msg = decoded.value;
     const upload = handlers.expectUploads(msg);
@@ -84,7 +82,7 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       begun = Promise.reject(err);
     }
     if (begun === DONE) return;
-    if (++backlog === maxInboundBacklog) peer.ws.pause();
+    if (++backlog === maxInboundBacklog) peer.connection.pause();
     const id = decoded.id ?? msg.id;
     if (begun && last?.open && last.begun === begun) {
       last.ids.push(id);
@@ -99,11 +97,8 @@ export function handleInbound<T extends { type: string; id?: string | number | u
         (err) => finish(link, true, err),
       ),
     );
-  });
-  if (largeFrames) {
-    const sink = new FileFrameSink(ctx, peer, attachments, handlers);
-    sink.readsShared = takeLargeFrames(peer.ws, LARGE_FRAME_BYTES, largeFrames.maxPayload, sink) === 'shared';
-  }
+  };
+  peer.connection.receive({ text, binary, ...(largeFrames && { frames: new FileFrames(ctx, peer, attachments, handlers, largeFrames.maxPayload) }) });
   peer.onClose(attachments);
   return {
     /** Runs `task` once every message received so far has been handled. */
@@ -124,31 +119,23 @@ interface Link {
   open: boolean;
 }
 
-/** Binary frames from this size up are read by a LargeFrameIntake; smaller ones mostly fit in one socket read, where ws copies nothing. */
-const LARGE_FRAME_BYTES = 64 * 1024;
-
 /**
- * The same steps as a binary frame from ws (above), for one a LargeFrameIntake reads into the
- * memory given here. A class, not closures: every connection has one, most never use it.
+ * The same steps as a binary message (above), for a large file frame the wire reads into the
+ * memory given here. A class, not closures: every connection that takes files has one, most never use it.
  */
-class FileFrameSink implements LargeFrameSink {
-  /** The socket reads into the shared read buffer: a frame read into the live-media ring allocated nothing. */
-  readsShared = false;
-
+class FileFrames implements FrameReceiver {
   constructor(
     private readonly ctx: ServerContext,
     private readonly peer: Peer,
     private readonly attachments: Attachments,
     private readonly handlers: Pick<InboundHandlers<unknown>, 'reportError'>,
+    readonly maxPayload: number,
   ) {}
 
   open(header: FrameHeader, size: number): Buffer | undefined {
     if (!this.arrived()) return undefined;
     try {
-      const memory = this.attachments.place(header, size);
-      // Young collections are for Buffers that die young: the socket's own reads, a new part.
-      if (memory && !(this.readsShared && isLent(memory))) this.ctx.youngCollector.received(size);
-      return memory;
+      return this.attachments.place(header, size);
     } catch (err) {
       reportTo(this.peer, this.handlers, asSpaceportError(err), undefined);
       return undefined;

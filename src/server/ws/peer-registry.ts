@@ -59,7 +59,7 @@ export class PeerRegistry implements PeerCloseListener {
     const now = Date.now();
     for (const peer of this.peers) {
       if (!peer.alive) {
-        peer.ws.terminate();
+        peer.terminate();
         continue;
       }
       if (this.idleTimeoutMs > 0 && now - peer.lastActivity > this.idleTimeoutMs) {
@@ -67,7 +67,7 @@ export class PeerRegistry implements PeerCloseListener {
         continue;
       }
       peer.alive = false;
-      peer.ws.ping();
+      peer.connection.ping();
     }
   }
 

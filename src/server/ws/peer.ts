@@ -1,13 +1,13 @@
-import type { WebSocket } from 'ws';
 import { frameHead, type FrameHeader } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { ERRORS, type ErrorCode } from '../../protocol/errors.ts';
 import type { Limits } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
-import { giveBack } from '../../engine/lent-bytes.ts';
-import { Outbox, dropped, partsLength, type OutMessage } from './outbox.ts';
+import { giveBack } from '../../protocol/lent-bytes.ts';
+import type { Connection } from '../../wire/connection.ts';
+import { dropped, type OutMessage, partsLength } from '../../wire/out-message.ts';
 
-/** Below this many bytes waiting in the outbox and the socket we write straight through; above it we queue (and may coalesce). */
+/** Below this many bytes waiting in the connection we write straight through; above it we queue (and may coalesce). */
 const HIGH_WATER = 256 * 1024;
 
 /** A part of a connection (or the registry of them) that has something to drop when it closes. */
@@ -22,16 +22,15 @@ interface Queued {
 }
 
 /**
- * One WebSocket connection with the edge rules every endpoint shares: a bounded outbound queue
- * (a consumer that falls past `maxOutboundBytes` is closed with 4008 and resumes by seq), a message
- * rate limit, idle and liveness tracking, and metrics. Sending never throws.
+ * One WebSocket connection (a wire's Connection) with the edge rules every endpoint shares: a
+ * bounded outbound queue (a consumer that falls past `maxOutboundBytes` is closed with 4008 and
+ * resumes by seq), a message rate limit, idle and liveness tracking, and metrics. Sending never throws.
  */
 export class Peer {
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private tokens: number;
-  private readonly outbox: Outbox;
   private readonly rate: number;
   private readonly burst: number;
   private lastRefill = Date.now();
@@ -42,7 +41,7 @@ export class Peer {
   private closeListeners: PeerCloseListener[] | undefined;
 
   constructor(
-    readonly ws: WebSocket,
+    readonly connection: Connection,
     /** The path's name in metrics: client, worker, or a dialect. */
     readonly endpoint: string,
     /** Which side of the gateway it is on: decides the close code at shutdown. */
@@ -53,13 +52,10 @@ export class Peer {
     this.rate = role === 'worker' ? limits.workerMessagesPerSecond : limits.messagesPerSecond;
     this.burst = role === 'worker' ? limits.workerMessageBurst : limits.messageBurst;
     this.tokens = this.burst;
-    // ws keeps the TCP socket as `_socket`; frames are written to it directly (outbox.ts says why).
-    const socket = (ws as unknown as { _socket: ConstructorParameters<typeof Outbox>[0] })._socket;
-    this.outbox = new Outbox(socket, ws);
-    ws.on('pong', () => {
+    connection.onPong(() => {
       this.alive = true;
     });
-    ws.on('close', () => {
+    connection.onClose(() => {
       if (this.closeListeners) for (const l of this.closeListeners) l.peerClosed(this);
       this.closed = true;
       clearTimeout(this.pollTimer);
@@ -91,8 +87,8 @@ export class Peer {
   }
 
   private write(data: OutMessage, coalesceKey: string | undefined): void {
-    if (this.queue.length === 0 && this.outbox.bufferedBytes < HIGH_WATER) {
-      this.outbox.add(data);
+    if (this.queue.length === 0 && this.connection.bufferedBytes < HIGH_WATER) {
+      this.connection.send(data);
       return;
     }
     if (coalesceKey !== undefined) {
@@ -106,7 +102,7 @@ export class Peer {
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : partsLength(data);
     this.queue.push({ data, bytes, key: coalesceKey });
     this.queuedBytes += bytes;
-    if (this.queuedBytes + this.outbox.bufferedBytes > this.limits.maxOutboundBytes) {
+    if (this.queuedBytes + this.connection.bufferedBytes > this.limits.maxOutboundBytes) {
       this.sendNow({ type: 'error', code: 'slow_consumer', message: ERRORS.slow_consumer.text });
       this.close(CLOSE.slowConsumer, 'slow_consumer');
       return;
@@ -120,7 +116,7 @@ export class Peer {
    * for the bookkeeping the same turn goes on to do.
    */
   flush(): void {
-    this.outbox.drain();
+    this.connection.flush();
   }
 
   /** `listener.peerClosed(this)` runs when the socket closes. */
@@ -142,8 +138,8 @@ export class Peer {
   /** Bypasses the queue (for the last words before a close). */
   private sendNow(message: object): void {
     if (this.closed) return;
-    this.outbox.add(JSON.stringify(message));
-    this.outbox.drain();
+    this.connection.send(JSON.stringify(message));
+    this.connection.flush();
   }
 
   private dropQueue(): void {
@@ -157,7 +153,7 @@ export class Peer {
     // What waits for the end of the turn goes now, ahead of the queue; then the queue is polled
     // rather than woken by the socket's 'drain'. Either the other way measured as twice the media
     // CPU per MiB in A/B runs (docs/benchmarks.md).
-    this.outbox.drain();
+    this.connection.flush();
     this.pollTimer = setTimeout(() => {
       this.pollTimer = undefined;
       this.pump();
@@ -165,10 +161,10 @@ export class Peer {
   }
 
   private pump(): void {
-    while (!this.closed && this.queue.length > 0 && this.outbox.bufferedBytes < HIGH_WATER) {
+    while (!this.closed && this.queue.length > 0 && this.connection.bufferedBytes < HIGH_WATER) {
       const next = this.queue.shift()!;
       this.queuedBytes -= next.bytes;
-      this.outbox.add(next.data);
+      this.connection.send(next.data);
     }
     if (this.queue.length > 0) this.schedulePump();
   }
@@ -191,8 +187,12 @@ export class Peer {
     // finally acknowledges (a stalled reader may take ws's whole close timeout to do that).
     clearTimeout(this.pollTimer);
     this.dropQueue();
-    this.outbox.drain(); // what was already sent goes before the close frame
-    this.ws.close(code, reason);
+    this.connection.close(code, reason); // after what was already sent
+  }
+
+  /** Drops the connection at once (it stopped answering pings, or the gateway stops). */
+  terminate(): void {
+    this.connection.terminate();
   }
 
   /**
@@ -208,6 +208,6 @@ export class Peer {
   }
 
   get bufferedBytes(): number {
-    return this.queuedBytes + this.outbox.bufferedBytes;
+    return this.queuedBytes + this.connection.bufferedBytes;
   }
 }

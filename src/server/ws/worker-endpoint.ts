@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { publicFile } from '../../core/types.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { decodeMessage } from '../../protocol/decode.ts';
@@ -11,20 +10,21 @@ import { Attachments } from './attachments.ts';
 import { DONE, NO_UPLOAD, handleInbound, type Upload } from './inbound.ts';
 import type { Now } from '../../core/now.ts';
 import { Peer } from './peer.ts';
-import { giveBack } from '../../engine/lent-bytes.ts';
+import { giveBack } from '../../protocol/lent-bytes.ts';
 import type { CancelMessage, DrainingMessage, JobMessage, RegisteredMessage } from '../../protocol/server-messages.ts';
+import type { Connection } from '../../wire/connection.ts';
 
 const UPLOAD_TIMEOUT_MS = 60_000;
 
 type Registration = Extract<WorkerMessage, { type: 'register' }>;
 
 /** The worker protocol on /v1/worker (docs/protocol.md): register, receive jobs, stream events back. */
-export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: string | undefined): Peer {
+export function acceptWorker(ctx: ServerContext, connection: Connection, headerToken: string | undefined): Peer {
   const { core, engine, config } = ctx;
-  const peer = new Peer(ws, 'worker', 'worker', config.limits, ctx.metrics);
+  const peer = new Peer(connection, 'worker', 'worker', config.limits, ctx.metrics);
   ctx.peers.add(peer);
   const attachments = new Attachments(UPLOAD_TIMEOUT_MS, config.limits.maxBlobBytes);
-  const session = new WorkerSession(ctx, ws);
+  const session = new WorkerSession(ctx, connection);
 
   async function register(msg: Registration): Promise<void> {
     try {
@@ -181,6 +181,6 @@ export function acceptWorker(ctx: ServerContext, ws: WebSocket, headerToken: str
     { maxPayload: config.limits.workerMaxMessageBytes },
   );
 
-  ws.on('close', (code) => session.closed(code, inbound.afterPending));
+  connection.onClose((code) => session.closed(code, inbound.afterPending));
   return peer;
 }

@@ -11,10 +11,8 @@
  * which only ever puts them between whole messages, as the protocol allows for control frames.
  */
 
-import { giveBack, isLent } from '../../engine/lent-bytes.ts';
-
-/** A message: text, or binary in parts that are sent as one frame (a file's header, then its bytes). */
-export type OutMessage = string | Uint8Array[];
+import { giveBack, isLent } from '../../protocol/lent-bytes.ts';
+import { dropped, type OutMessage, partsLength } from '../out-message.ts';
 
 interface FrameSocket {
   readonly writableLength: number;
@@ -55,14 +53,6 @@ function writeHeader(to: Buffer, at: number, first: number, length: number): num
 
 /** Each message's payload length, measured while sizing a drain's buffer (drains never overlap: one list for all). */
 const lengths: number[] = [];
-
-/** A binary message's size: the sum of its parts. */
-export const partsLength = (parts: Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
-
-/** A message that will not be sent: the memory any of its parts borrowed goes back (lent-bytes.ts). */
-export function dropped(message: OutMessage): void {
-  if (typeof message !== 'string') for (const p of message) giveBack(p);
-}
 
 export class Outbox {
   private readonly messages: OutMessage[] = [];

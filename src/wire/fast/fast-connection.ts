@@ -1,0 +1,120 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { FrameHeader } from '../../protocol/binary-frame.ts';
+import { isLent } from '../../protocol/lent-bytes.ts';
+import type { Connection, FrameReceiver, OutMessage, Receiver, Wire } from '../connection.ts';
+import { type LargeFrameSink, takeLargeFrames } from './large-frame-intake.ts';
+import { Outbox } from './outbox.ts';
+import type { YoungCollector } from './young-collector.ts';
+
+/** Binary frames from this size up are read by the large-frame intake; smaller ones mostly fit in one socket read, where ws copies nothing. */
+const LARGE_FRAME_BYTES = 64 * 1024;
+
+/**
+ * The connection with the tricks of this folder (README.md): frames written by the turn's outbox
+ * straight to the socket, large file frames read straight into the memory they will live in
+ * (through the shared read buffer where Node allows it), and young collections asked for as
+ * binary data arrives. `ws` still does the handshake, reads every other frame, answers pings and
+ * closes.
+ */
+export function fastWire(young: YoungCollector): Wire {
+  return (ws) => new FastConnection(ws, young);
+}
+
+class FastConnection implements Connection {
+  private readonly outbox: Outbox;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly young: YoungCollector,
+  ) {
+    // ws keeps the TCP socket as `_socket`; frames are written to it directly (outbox.ts says why).
+    this.outbox = new Outbox((ws as unknown as { _socket: Socket })._socket, ws);
+  }
+
+  send(message: OutMessage): void {
+    this.outbox.add(message);
+  }
+
+  flush(): void {
+    this.outbox.drain();
+  }
+
+  get bufferedBytes(): number {
+    return this.outbox.bufferedBytes;
+  }
+
+  receive(receiver: Receiver): void {
+    const young = this.young;
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return receiver.text(data.toString('utf8'));
+      young.received(data.length);
+      receiver.binary(data);
+    });
+    if (receiver.frames) {
+      const sink = new YoungFrames(receiver.frames, young);
+      sink.readsShared = takeLargeFrames(this.ws, LARGE_FRAME_BYTES, receiver.frames.maxPayload, sink) === 'shared';
+    }
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  get paused(): boolean {
+    return this.ws.isPaused;
+  }
+
+  ping(): void {
+    this.ws.ping();
+  }
+
+  onPong(listener: () => void): void {
+    this.ws.on('pong', listener);
+  }
+
+  onClose(listener: (code: number) => void): void {
+    this.ws.on('close', listener);
+  }
+
+  close(code: number, reason: string): void {
+    this.outbox.drain(); // what was already sent goes before the close frame
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+}
+
+/**
+ * The receiver's large frames, with the young collector told of the ones read into new memory. A
+ * class, not closures: every connection that takes files has one, most never use it.
+ */
+class YoungFrames implements LargeFrameSink {
+  /** The socket reads into the shared read buffer: a frame read into lent memory (the live-media ring) allocated nothing. */
+  readsShared = false;
+
+  constructor(
+    private readonly frames: FrameReceiver,
+    private readonly young: YoungCollector,
+  ) {}
+
+  open(header: FrameHeader, size: number): Buffer | undefined {
+    const memory = this.frames.open(header, size);
+    if (memory && !(this.readsShared && isLent(memory))) this.young.received(size);
+    return memory;
+  }
+
+  filled(header: FrameHeader, payload: Buffer): void {
+    this.frames.filled(header, payload);
+  }
+
+  malformed(): void {
+    this.frames.malformed();
+  }
+}
