@@ -23,7 +23,7 @@ export interface Receiver {
   text(text: string): void;
   binary(bytes: Buffer): void;
   /** Optional: large file frames read into memory the receiver gives, where the wire can. */
-  frames?: FrameReceiver;
+  readonly frames?: FrameReceiver | undefined;
 }
 
 /**

@@ -14,7 +14,6 @@ export const FramesMessage = z.discriminatedUnion('type', [
   }),
 ]);
 export type FramesMessage = z.infer<typeof FramesMessage>;
-export const FRAMES_TYPES: ReadonlySet<string> = new Set(FramesMessage.options.map((o) => o.shape.type.value));
 
 /** The dialect's documented error codes. */
 export type FrameErrorCode = 'INVALID_IMAGE' | 'PLUGIN_NOT_FOUND' | 'PLUGIN_ERROR' | 'PROCESSING_TIMEOUT' | 'INVALID_OPTIONS';

@@ -10,7 +10,6 @@ export const LipSyncMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping') }).passthrough(),
 ]);
 export type LipSyncMessage = z.infer<typeof LipSyncMessage>;
-export const LIP_SYNC_TYPES: ReadonlySet<string> = new Set(['process', 'cancel', 'ping']);
 
 /** The document's option fields and what each may be. */
 export const LipSyncOptions = z

@@ -17,4 +17,10 @@ export const TokenStreamMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping') }),
 ]);
 export type TokenStreamMessage = z.infer<typeof TokenStreamMessage>;
-export const TOKEN_STREAM_TYPES: ReadonlySet<string> = new Set(TokenStreamMessage.options.map((o) => o.shape.type.value));
+
+/** What the gateway sends on /ws in the token-streaming dialect. */
+export type TokenStreamReply =
+  | { type: 'token'; session_id: string; token: string; index: number }
+  | { type: 'end'; session_id: string; total_tokens: number; duration_ms: number }
+  | { type: 'error'; session_id?: string; error: string; code: string }
+  | { type: 'pong'; timestamp: string };

@@ -23,4 +23,3 @@ export const RemoteAppMessage = z.discriminatedUnion('type', [
   }),
 ]);
 export type RemoteAppMessage = z.infer<typeof RemoteAppMessage>;
-export const REMOTE_APP_TYPES: ReadonlySet<string> = new Set(RemoteAppMessage.options.map((o) => o.shape.type.value));

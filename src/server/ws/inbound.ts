@@ -3,7 +3,7 @@ import { SpaceportError, asSpaceportError } from '../../protocol/errors.ts';
 import type { ServerContext } from '../server-context.ts';
 import { MALFORMED_FRAME, type Attachments } from './attachments.ts';
 import type { FrameHeader } from '../../protocol/binary-frame.ts';
-import type { FrameReceiver } from '../../wire/connection.ts';
+import type { FrameReceiver, Receiver } from '../../wire/connection.ts';
 import type { Peer } from './peer.ts';
 
 export type Upload = Promise<Array<Buffer | undefined>>;
@@ -41,34 +41,48 @@ export function handleInbound<T extends { type: string; id?: string | number | u
   /** Given for endpoints that take file frames: their largest message (the wire may read large ones straight into their memory). */
   largeFrames?: { maxPayload: number },
 ): { afterPending(task: () => Promise<void>): Promise<void> } {
-  let chain: Promise<void> = Promise.resolve();
-  // Messages read but not yet handled. A sender faster than their handling (a worker's tokens
-  // through a Redis round trip) is not read further until the backlog halves: TCP pushes back on
-  // it, and this process's memory — and the garbage collector's work over it — stays bounded.
-  let backlog = 0;
-  const { maxInboundBacklog } = ctx.config.limits;
-  /** The messages of one link of the chain are handled: count them off, and report each one's error. */
-  const finish = (link: Link, failed = false, err?: unknown) => {
-    link.open = false;
-    const e = failed ? asSpaceportError(err) : undefined;
-    if (e?.code === 'internal_error') ctx.log.error({ err, type: link.type, endpoint: peer.endpoint }, 'message failed');
-    for (const id of link.ids) {
-      if (e) reportTo(peer, handlers, e, id);
-      if (--backlog === maxInboundBacklog >> 1 && peer.connection.paused) peer.connection.resume();
-    }
-  };
+  const inbound = new Inbound(ctx, peer, attachments, handlers, largeFrames && new FileFrames(ctx, peer, attachments, handlers, largeFrames.maxPayload));
+  peer.connection.receive(inbound);
+  peer.onClose(attachments);
+  return inbound;
+}
+
+/**
+ * One connection's inbound messages, as its wire hands them over. A class, not closures: every
+ * connection has one, and its methods are shared rather than made per connection (memory held by
+ * every idle client; docs/benchmarks.md, idle connections).
+ */
+class Inbound<T extends { type: string; id?: string | number | undefined }> implements Receiver {
+  private chain: Promise<void> = Promise.resolve();
+  /**
+   * Messages read but not yet handled. A sender faster than their handling (a worker's tokens
+   * through a Redis round trip) is not read further until the backlog halves: TCP pushes back on
+   * it, and this process's memory — and the garbage collector's work over it — stays bounded.
+   */
+  private backlog = 0;
   /** The last link: messages begun with the same promise (a batch of streamed events) join it. */
-  let last: Link | undefined;
-  const binary = (data: Buffer) => {
-    if (!arrived(ctx, peer, handlers)) return;
+  private last: Link | undefined;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly peer: Peer,
+    private readonly attachments: Attachments,
+    private readonly handlers: InboundHandlers<T>,
+    readonly frames: FrameReceiver | undefined,
+  ) {}
+
+  binary(data: Buffer): void {
+    if (!arrived(this.ctx, this.peer, this.handlers)) return;
     try {
-      attachments.accept(data);
+      this.attachments.accept(data);
     } catch (err) {
-      reportTo(peer, handlers, asSpaceportError(err), undefined);
+      reportTo(this.peer, this.handlers, asSpaceportError(err), undefined);
     }
-  };
-  const text = (data: string) => {
-    if (!arrived(ctx, peer, handlers)) return;
+  }
+
+  text(data: string): void {
+    const { peer, handlers } = this;
+    if (!arrived(this.ctx, peer, handlers)) return;
     const decoded = handlers.decode(data);
     if (!decoded.ok) return reportTo(peer, handlers, decoded.error, decoded.id);
     const msg = decoded.value;
@@ -82,31 +96,42 @@ export function handleInbound<T extends { type: string; id?: string | number | u
       begun = Promise.reject(err);
     }
     if (begun === DONE) return;
-    if (++backlog === maxInboundBacklog) peer.connection.pause();
+    if (++this.backlog === this.ctx.config.limits.maxInboundBacklog) peer.connection.pause();
     const id = decoded.id ?? msg.id;
+    const last = this.last;
     if (begun && last?.open && last.begun === begun) {
       last.ids.push(id);
       return;
     }
     begun?.catch(() => {}); // likewise
     const link: Link = { begun, ids: [id], type: msg.type, open: true };
-    last = link;
-    chain = chain.then(() =>
+    this.last = link;
+    this.chain = this.chain.then(() =>
       (begun ?? handlers.handle(msg, upload)).then(
-        () => finish(link),
-        (err) => finish(link, true, err),
+        () => this.finish(link),
+        (err) => this.finish(link, true, err),
       ),
     );
-  };
-  peer.connection.receive({ text, binary, ...(largeFrames && { frames: new FileFrames(ctx, peer, attachments, handlers, largeFrames.maxPayload) }) });
-  peer.onClose(attachments);
-  return {
-    /** Runs `task` once every message received so far has been handled. */
-    afterPending: (task) => {
-      last = undefined; // a message after this must not join a link before the task
-      return (chain = chain.then(task));
-    },
-  };
+  }
+
+  /** Runs `task` once every message received so far has been handled. */
+  afterPending(task: () => Promise<void>): Promise<void> {
+    this.last = undefined; // a message after this must not join a link before the task
+    return (this.chain = this.chain.then(task));
+  }
+
+  /** The messages of one link of the chain are handled: count them off, and report each one's error. */
+  private finish(link: Link, failed = false, err?: unknown): void {
+    link.open = false;
+    const { ctx, peer } = this;
+    const e = failed ? asSpaceportError(err) : undefined;
+    if (e?.code === 'internal_error') ctx.log.error({ err, type: link.type, endpoint: peer.endpoint }, 'message failed');
+    const { maxInboundBacklog } = ctx.config.limits;
+    for (const id of link.ids) {
+      if (e) reportTo(peer, this.handlers, e, id);
+      if (--this.backlog === maxInboundBacklog >> 1 && peer.connection.paused) peer.connection.resume();
+    }
+  }
 }
 
 /** One link of the inbound chain: a message, or consecutive ones begun with one promise. */

@@ -181,6 +181,6 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
     { maxPayload: config.limits.workerMaxMessageBytes },
   );
 
-  connection.onClose((code) => session.closed(code, inbound.afterPending));
+  connection.onClose((code) => session.closed(code, (task) => inbound.afterPending(task)));
   return peer;
 }

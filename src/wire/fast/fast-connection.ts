@@ -21,8 +21,18 @@ export function fastWire(young: YoungCollector): Wire {
   return (ws) => new FastConnection(ws, young);
 }
 
+// The connection is kept on its socket (as ws keeps itself on its TCP socket), so one listener
+// serves every connection: a closure per connection is heap held by every idle client.
+const CONNECTION = Symbol('connection');
+type Tagged = WebSocket & { [CONNECTION]: FastConnection };
+
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as Tagged)[CONNECTION].received(data, isBinary);
+}
+
 class FastConnection implements Connection {
   private readonly outbox: Outbox;
+  private receiver: Receiver | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -45,16 +55,19 @@ class FastConnection implements Connection {
   }
 
   receive(receiver: Receiver): void {
-    const young = this.young;
-    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) return receiver.text(data.toString('utf8'));
-      young.received(data.length);
-      receiver.binary(data);
-    });
+    this.receiver = receiver;
+    (this.ws as Tagged)[CONNECTION] = this;
+    this.ws.on('message', onMessage);
     if (receiver.frames) {
-      const sink = new YoungFrames(receiver.frames, young);
+      const sink = new YoungFrames(receiver.frames, this.young);
       sink.readsShared = takeLargeFrames(this.ws, LARGE_FRAME_BYTES, receiver.frames.maxPayload, sink) === 'shared';
     }
+  }
+
+  received(data: Buffer, isBinary: boolean): void {
+    if (!isBinary) return this.receiver!.text(data.toString('utf8'));
+    this.young.received(data.length);
+    this.receiver!.binary(data);
   }
 
   pause(): void {

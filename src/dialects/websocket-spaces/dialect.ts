@@ -1,14 +1,8 @@
 import { CLOSE } from '../../protocol/close-codes.ts';
-import { decodeMessage } from '../../protocol/decode.ts';
 import { asSpaceportError } from '../../protocol/errors.ts';
-import type { WsEndpoint } from '../../server/dialect.ts';
-import type { ServerContext } from '../../server/server-context.ts';
-import { Attachments } from '../../server/ws/attachments.ts';
-import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
-import { Peer } from '../../server/ws/peer.ts';
+import { type DialectHandlers, type DialectSocket, defineDialect } from '../../server/define-dialect.ts';
 import { WorkerSession } from '../../server/worker-session.ts';
-import { REMOTE_APP_TYPES, RemoteAppMessage } from './messages.ts';
-import type { Connection } from '../../wire/connection.ts';
+import { RemoteAppMessage } from './messages.ts';
 
 export const WEBSOCKET_SPACES_PATH = '/websocket-spaces';
 
@@ -20,20 +14,21 @@ export const WEBSOCKET_SPACES_PATH = '/websocket-spaces';
  * heartbeat message, so the lease is renewed while the socket answers pings; and a cancel is told
  * with `inference_cancelled` and frees the slot at once (the guide has no acknowledgement).
  */
-export function websocketSpacesEndpoint(ctx: ServerContext): WsEndpoint {
-  return {
-    path: WEBSOCKET_SPACES_PATH,
-    maxPayload: ctx.config.limits.workerMaxMessageBytes,
-    authenticate: async () => undefined,
-    accept: (connection, _req, url) => acceptRemoteApp(ctx, connection, url.searchParams.get('token') ?? undefined),
-  };
-}
+export const websocketSpaces = defineDialect<RemoteAppMessage, Record<string, unknown> & { type: string }>({
+  name: 'websocket-spaces',
+  path: WEBSOCKET_SPACES_PATH,
+  role: 'worker',
+  maxPayload: (ctx) => ctx.config.limits.workerMaxMessageBytes,
+  authenticate: async () => undefined, // the token comes with `register` (or in the query)
+  messages: RemoteAppMessage,
+  open: remoteApp,
+});
 
-function acceptRemoteApp(ctx: ServerContext, connection: Connection, queryToken: string | undefined): void {
+function remoteApp(socket: DialectSocket<Record<string, unknown> & { type: string }>): DialectHandlers<RemoteAppMessage> {
+  const { ctx, peer } = socket;
   const { core, config } = ctx;
-  const peer = new Peer(connection, 'websocket-spaces', 'worker', config.limits, ctx.metrics);
-  ctx.peers.add(peer);
-  const session = new WorkerSession(ctx, connection);
+  const queryToken = socket.url.searchParams.get('token') ?? undefined;
+  const session = new WorkerSession(ctx, socket.connection);
   let renew: NodeJS.Timeout | undefined;
 
   async function handle(msg: RemoteAppMessage): Promise<void> {
@@ -43,7 +38,7 @@ function acceptRemoteApp(ctx: ServerContext, connection: Connection, queryToken:
           { token: msg.token ?? queryToken, spaces: [msg.space_name], slots: 1, name: msg.name ?? 'remote app' },
           {
             sendJob(job, files) {
-              peer.sendJson({
+              socket.reply({
                 type: 'inference_request',
                 request_id: job.id,
                 username: job.owner.name,
@@ -65,7 +60,7 @@ function acceptRemoteApp(ctx: ServerContext, connection: Connection, queryToken:
               void session.jobEvent(job.id, async (held) => ({ event: { type: 'started', attempt: held.attempt, worker: session.link!.id }, ends: false })).catch(() => {}); // a cancel may have won the race; nothing to report
             },
             sendCancel(jobId, reason) {
-              peer.sendJson({ type: 'inference_cancelled', request_id: jobId, reason });
+              socket.reply({ type: 'inference_cancelled', request_id: jobId, reason });
               void core.dispatcher.freeSlot(session.link!, jobId);
             },
             sendDraining() {}, // the guide has no such message; the app simply gets no new requests
@@ -74,7 +69,7 @@ function acceptRemoteApp(ctx: ServerContext, connection: Connection, queryToken:
             },
           },
           (link, spaces) => {
-            peer.sendJson({ type: 'registered', status: 'success', connection_id: link.id, space_id: spaces[0]!.id, space_name: spaces[0]!.name });
+            socket.reply({ type: 'registered', status: 'success', connection_id: link.id, space_id: spaces[0]!.id, space_name: spaces[0]!.name });
             // The dialect has no heartbeat: while the socket stays open (the ping sweep drops a
             // silent one) the app is alive, so its leases are renewed on the gateway's schedule.
             renew = setInterval(() => void core.dispatcher.heartbeat(link), config.core.heartbeatMs);
@@ -83,7 +78,7 @@ function acceptRemoteApp(ctx: ServerContext, connection: Connection, queryToken:
       } catch (err) {
         const e = asSpaceportError(err);
         if (e.code !== 'unauthorized' && e.code !== 'unknown_space' && e.code !== 'forbidden') throw err;
-        peer.sendJson({ type: 'registration_failed', status: 'failed', code: e.code, error: e.message });
+        socket.reply({ type: 'registration_failed', status: 'failed', code: e.code, error: e.message });
         peer.close(e.code === 'unauthorized' ? CLOSE.unauthorized : CLOSE.registrationFailed, e.code);
       }
       return;
@@ -98,13 +93,11 @@ function acceptRemoteApp(ctx: ServerContext, connection: Connection, queryToken:
     }));
   }
 
-  const inbound = handleInbound(ctx, peer, new Attachments(1000, 0), {
-    decode: (text) => decodeMessage(text, RemoteAppMessage, REMOTE_APP_TYPES),
-    expectUploads: () => NO_UPLOAD,
-    handle,
-  });
-  connection.onClose((code) => {
-    clearInterval(renew);
-    session.closed(code, inbound.afterPending);
-  });
+  return {
+    message: handle,
+    closed(code) {
+      clearInterval(renew);
+      session.closed(code, socket.afterPending);
+    },
+  };
 }

@@ -1,17 +1,11 @@
-import type { Identity } from '../../core/types.ts';
-import { decodeMessage } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { OPTIONS_BOUNDS, jsonBoundsProblem } from '../../protocol/json-bounds.ts';
-import type { WsEndpoint } from '../../server/dialect.ts';
+import type { JobEventMessage } from '../../protocol/server-messages.ts';
+import { type DialectHandlers, type DialectSocket, defineDialect } from '../../server/define-dialect.ts';
 import { decodePathPart } from '../../server/http-io.ts';
-import type { ServerContext } from '../../server/server-context.ts';
-import { Attachments } from '../../server/ws/attachments.ts';
-import { NO_UPLOAD, handleInbound } from '../../server/ws/inbound.ts';
-import { Peer } from '../../server/ws/peer.ts';
-import { JobFollower, parsed } from '../../server/job-follower.ts';
 import { decodeBase64, imageMime } from '../media-types.ts';
-import { FRAMES_TYPES, FRAME_ERROR_CODES, FramesMessage, type FrameErrorCode } from './messages.ts';
-import type { Connection } from '../../wire/connection.ts';
+import { FRAME_ERROR_CODES, FramesMessage, type FrameErrorCode } from './messages.ts';
+import { framesRoutes } from './routes.ts';
 
 /** Under this many bytes nothing is an image worth sending to a plugin. */
 const MIN_IMAGE_BYTES = 64;
@@ -25,18 +19,20 @@ const RESERVED = new Set(['lip-sync', 'health', 'reconstruct', 'session', 'sessi
  * with progress_percent) and the `frame_result` or an `error` with the documented `error_code`.
  * `subscribe` adds `job_<id>`, `plugin_<name>` or `all` — limited to jobs the caller may see.
  */
-export function framesEndpoint(ctx: ServerContext): WsEndpoint {
-  return {
-    path: /^\/ws\/[^/]+$/,
-    maxPayload: ctx.config.limits.clientMaxMessageBytes,
-    authenticate: async (req, url) => {
-      if (RESERVED.has(url.pathname.slice(4))) throw new SpaceportError('not_found');
-      decodePathPart(url.pathname.slice(4)); // a malformed client id is refused before the upgrade
-      return ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true);
-    },
-    accept: (connection, _req, url, who) => acceptFrames(ctx, connection, decodePathPart(url.pathname.slice(4)), who!),
-  };
-}
+export const frames = defineDialect<FramesMessage, Record<string, unknown> & { type: string }>({
+  name: 'frames',
+  path: /^\/ws\/[^/]+$/,
+  maxPayload: (ctx) => ctx.config.limits.clientMaxMessageBytes,
+  authenticate: async (ctx, req, url) => {
+    if (RESERVED.has(url.pathname.slice(4))) throw new SpaceportError('not_found');
+    decodePathPart(url.pathname.slice(4)); // a malformed client id is refused before the upgrade
+    return ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true);
+  },
+  messages: FramesMessage,
+  idField: 'frame_id',
+  routes: framesRoutes,
+  open: (socket) => framesConnection(socket, decodePathPart(socket.url.pathname.slice(4))),
+});
 
 interface FrameJob {
   frameId: string;
@@ -44,17 +40,18 @@ interface FrameJob {
   startedAt?: number;
 }
 
-function acceptFrames(ctx: ServerContext, connection: Connection, clientId: string, who: Identity): void {
-  const peer = new Peer(connection, 'frames', 'client', ctx.config.limits, ctx.metrics);
-  ctx.peers.add(peer);
+function framesConnection(socket: DialectSocket<Record<string, unknown> & { type: string }>, clientId: string): DialectHandlers<FramesMessage> {
+  const { ctx } = socket;
+  const who = socket.who!;
+  const follower = socket.jobs;
   const frames = new Map<string, FrameJob>();
   const now = () => new Date().toISOString();
 
   const update = (jobId: string, f: FrameJob, status: string, percent: number) =>
-    peer.sendJson({ type: 'job_update', job_id: jobId, status, frame_id: f.frameId, plugin: f.plugin, progress_percent: percent, timestamp: now() });
+    socket.reply({ type: 'job_update', job_id: jobId, status, frame_id: f.frameId, plugin: f.plugin, progress_percent: percent, timestamp: now() });
   const error = (frameId: string | undefined, plugin: string | undefined, code: FrameErrorCode, message: string) => {
     ctx.metrics.wsErrors.inc({ type: code });
-    peer.sendJson({
+    socket.reply({
       type: 'error',
       ...(frameId !== undefined && { frame_id: frameId }),
       ...(plugin !== undefined && { plugin }),
@@ -84,9 +81,15 @@ function acceptFrames(ctx: ServerContext, connection: Connection, clientId: stri
     described.delete(jobId);
   };
 
-  const follower = new JobFollower(ctx, who, {
-    room: () => peer.room(),
-    onLine: parsed((jobId, event) => {
+  const topicJob = async (topic: string): Promise<string | null> => {
+    const id = topic.slice(4);
+    // Our job ids already start with "job_"; accept the topic with or without the doubled prefix.
+    for (const candidate of [id, topic]) if (await ctx.engine.getJob(candidate)) return candidate;
+    return null;
+  };
+
+  return {
+    event(jobId, event) {
       void describe(jobId).then((f) => {
         if (!f) return;
         switch (event.type) {
@@ -98,7 +101,7 @@ function acceptFrames(ctx: ServerContext, connection: Connection, clientId: stri
           case 'progress':
             return update(jobId, f, 'processing', Math.round(event.progress * 100));
           case 'result':
-            peer.sendJson({
+            socket.reply({
               type: 'frame_result',
               frame_id: f.frameId,
               job_id: jobId,
@@ -120,23 +123,9 @@ function acceptFrames(ctx: ServerContext, connection: Connection, clientId: stri
           }
         }
       });
-    }),
-  });
-
-  const topicJob = async (topic: string): Promise<string | null> => {
-    const id = topic.slice(4);
-    // Our job ids already start with "job_"; accept the topic with or without the doubled prefix.
-    for (const candidate of [id, topic]) if (await ctx.engine.getJob(candidate)) return candidate;
-    return null;
-  };
-
-  handleInbound(ctx, peer, new Attachments(1000, 0), {
-    decode: (text) => decodeMessage(text, FramesMessage, FRAMES_TYPES, 'frame_id'),
-    expectUploads: () => NO_UPLOAD,
-    reportError: (e, id) => {
-      error(id === undefined ? undefined : String(id), undefined, frameCodeFor(e.code), `${e.code}: ${e.message}`);
     },
-    async handle(msg) {
+    error: (e, id) => error(id === undefined ? undefined : String(id), undefined, frameCodeFor(e.code), `${e.code}: ${e.message}`),
+    async message(msg) {
       if (msg.type === 'send_frame') {
         const options = msg.options ?? {};
         if (typeof options !== 'object' || options === null || Array.isArray(options)) return error(msg.frame_id, msg.plugin, 'INVALID_OPTIONS', 'options must be a JSON object');
@@ -188,8 +177,7 @@ function acceptFrames(ctx: ServerContext, connection: Connection, clientId: stri
         // An unknown job topic is kept quietly, as the document allows subscribing before a job exists.
       }
     },
-  });
-  connection.onClose(() => follower.close());
+  };
 }
 
 /** The documented error code for one of ours refusing a frame before any job ran. */
@@ -200,11 +188,11 @@ function frameCodeFor(code: string): FrameErrorCode {
 }
 
 /** The documented error code for a job that ended without a result. */
-function frameError(event: Record<string, any>): [FrameErrorCode, string] {
+function frameError(event: Extract<JobEventMessage, { type: 'failed' | 'timed_out' | 'cancelled' }>): [FrameErrorCode, string] {
   if (event.type === 'timed_out') return ['PROCESSING_TIMEOUT', event.message];
   if (event.type === 'cancelled') return ['PLUGIN_ERROR', `cancelled: ${event.reason}`];
   // Built-in plugins prefix their errors with a documented code ("INVALID_IMAGE: …").
-  const match = /^([A-Z_]+): (.*)$/s.exec(String(event.message ?? ''));
+  const match = /^([A-Z_]+): (.*)$/s.exec(event.message);
   if (match && FRAME_ERROR_CODES.has(match[1]!)) return [match[1] as FrameErrorCode, match[2]!];
-  return ['PLUGIN_ERROR', String(event.message ?? event.code)];
+  return ['PLUGIN_ERROR', event.message || event.code];
 }
