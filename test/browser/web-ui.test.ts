@@ -270,6 +270,8 @@ describe('web UI in Chromium', () => {
     const ctx = await browser.newContext({ viewport: { width: 375, height: 740 } });
     const p = await page(ctx);
     await p.goto(`${gw.url}/s/studio`);
+    // The space's form is drawn once its description has arrived.
+    await p.waitForSelector('#prompt');
     // No sideways scrolling, and every form control has a label.
     expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
     const unlabeled = await p.evaluate(

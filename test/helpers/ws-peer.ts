@@ -46,6 +46,22 @@ export class WsPeer {
     this.ws.send(frame, { binary: true });
   }
 
+  /**
+   * A barrier: pings the server and waits for its pong, which it sends after everything it had
+   * already written to this socket — so whatever the server sent before it received the ping has
+   * arrived when this resolves. For "nothing was sent" checks, instead of a sleep.
+   */
+  settled(timeoutMs = 5000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no pong')), timeoutMs);
+      this.ws.once('pong', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.ws.ping();
+    });
+  }
+
   /** The first message (from the start) matching, waiting for it if needed. */
   wait(what: string, match: (m: Msg) => boolean, timeoutMs?: number): Promise<Msg> {
     return until(what, () => this.messages.find(match), timeoutMs);

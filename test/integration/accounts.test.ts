@@ -110,7 +110,8 @@ describe('admin worker actions', () => {
     const client = await gw.client(ADMIN_TOKEN);
     client.send({ type: 'submit', space: 'managed', prompt: 'waits' });
     await client.wait('accepted', (m) => m.type === 'accepted');
-    await new Promise((r) => setTimeout(r, 200));
+    // A job for it would have been sent in the turn the submit was taken, before `accepted`.
+    await worker.settled();
     expect(worker.of('job')).toHaveLength(0);
     await gw.admin('POST', `/v1/admin/workers/${id}/undrain`);
     await worker.wait('job after undrain', (m) => m.type === 'job');
