@@ -13,6 +13,14 @@ const NEXT: Record<JobState, readonly JobState[]> = {
   timed_out: [],
 };
 
+/** Every state, in the machine's order. */
+export const JOB_STATES = Object.keys(NEXT) as JobState[];
+
+/** A count of jobs per state, all at zero (for engines' countJobs). */
+export function noJobs(): Record<JobState, number> {
+  return { queued: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
+}
+
 export function canTransition(from: JobState, to: JobState): boolean {
   return NEXT[from].includes(to);
 }

@@ -1,7 +1,7 @@
-import type { WebSocket } from 'ws';
 import { giveBack, isLent } from '../protocol/lent-bytes.ts';
-import type { Connection, Receiver, Wire } from './connection.ts';
+import type { Receiver, Wire } from './connection.ts';
 import { dropped, type OutMessage } from './out-message.ts';
+import { WsConnection } from './ws-connection.ts';
 
 /**
  * The connection on `ws`'s public API and nothing else: every message is `ws.send`, every read is
@@ -10,9 +10,7 @@ import { dropped, type OutMessage } from './out-message.ts';
  */
 export const plainWire: Wire = (ws) => new PlainConnection(ws);
 
-class PlainConnection implements Connection {
-  constructor(private readonly ws: WebSocket) {}
-
+class PlainConnection extends WsConnection {
   send(message: OutMessage): void {
     if (this.ws.readyState !== this.ws.OPEN) return dropped(message);
     if (typeof message === 'string') return this.ws.send(message);
@@ -34,37 +32,5 @@ class PlainConnection implements Connection {
 
   receive(receiver: Receiver): void {
     this.ws.on('message', (data: Buffer, isBinary: boolean) => (isBinary ? receiver.binary(data) : receiver.text(data.toString('utf8'))));
-  }
-
-  pause(): void {
-    this.ws.pause();
-  }
-
-  resume(): void {
-    this.ws.resume();
-  }
-
-  get paused(): boolean {
-    return this.ws.isPaused;
-  }
-
-  ping(): void {
-    this.ws.ping();
-  }
-
-  onPong(listener: () => void): void {
-    this.ws.on('pong', listener);
-  }
-
-  onClose(listener: (code: number) => void): void {
-    this.ws.on('close', listener);
-  }
-
-  close(code: number, reason: string): void {
-    this.ws.close(code, reason);
-  }
-
-  terminate(): void {
-    this.ws.terminate();
   }
 }

@@ -64,7 +64,8 @@ describe('dispatch against slots', () => {
 });
 
 describe('the cancel grace period', () => {
-  it('keeps a cancelled job’s slot until the worker acknowledges, or until the grace period ends', async () => {
+  /** A one-slot worker running a job that is then cancelled, with another job waiting for the slot. */
+  const cancelledWhileRunning = async () => {
     const t = await coreUnderTest([space], { cancelGraceMs: 10_000 });
     const worker = new RecordingWorker('w1', [space.id]);
     await t.core.dispatcher.addWorker(worker);
@@ -73,6 +74,11 @@ describe('the cancel grace period', () => {
     await settle();
     await t.core.jobs.cancel(alice, running.id);
     await settle();
+    return { t, worker, running, next };
+  };
+
+  it('keeps a cancelled job’s slot until the worker acknowledges, or until the grace period ends', async () => {
+    const { t, worker, running, next } = await cancelledWhileRunning();
     expect(worker.cancels).toEqual([{ jobId: running.id, reason: 'cancelled' }]);
     expect(t.heard(running.id).at(-1)).toMatchObject({ type: 'cancelled' });
     // The worker may still be busy with it: no new job in its slot yet.
@@ -85,14 +91,7 @@ describe('the cancel grace period', () => {
   });
 
   it('frees the slot at once when the worker acknowledges the cancel', async () => {
-    const t = await coreUnderTest([space], { cancelGraceMs: 10_000 });
-    const worker = new RecordingWorker('w1', [space.id]);
-    await t.core.dispatcher.addWorker(worker);
-    const running = (await t.core.jobs.submit(alice, { space: space.name, prompt: 'long', files: [] })).job;
-    const next = (await t.core.jobs.submit(alice, { space: space.name, prompt: 'next', files: [] })).job;
-    await settle();
-    await t.core.jobs.cancel(alice, running.id);
-    await settle();
+    const { t, worker, running, next } = await cancelledWhileRunning();
     // The acknowledgement: the worker's late event for the job is refused, and the slot goes.
     expect(await workerSays(t, worker, running.id, { type: 'failed', code: 'cancelled', message: 'stopped' })).toBe(false);
     await settle();

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import type { Engine } from '../../src/core/engine-port.ts';
 import { newId } from '../../src/core/ids.ts';
-import { canTransition, isFinal, isLeased } from '../../src/core/job-state.ts';
+import { canTransition, isFinal, isLeased, noJobs } from '../../src/core/job-state.ts';
 import type { BusListener } from '../../src/core/ports/bus.ts';
 import type { LeaseHolder } from '../../src/core/ports/jobs.ts';
 import type { Job, JobResult, JobState } from '../../src/core/types.ts';
@@ -168,7 +168,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       [...jobs.values()].filter((e) => isLeased(e.job.state) && (e.job.lease_expires ?? 0) <= now).map((e) => ({ jobId: e.job.id, workerId: e.job.worker_id!, attempt: e.job.attempt })),
     overdueJobs: async (now) => [...jobs.values()].filter((e) => !isFinal(e.job.state) && e.job.deadline <= now).map((e) => copy(e.job)),
     async countJobs() {
-      const counts: Record<JobState, number> = { queued: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
+      const counts = noJobs();
       for (const e of jobs.values()) counts[e.job.state] += 1;
       return counts;
     },

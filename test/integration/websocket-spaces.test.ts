@@ -5,7 +5,8 @@ import { WsPeer } from '../helpers/ws-peer.ts';
 let gw: TestGateway;
 
 beforeAll(async () => {
-  gw = await testGateway();
+  // Short leases, so the test that a lease outlives them without heartbeats waits under a second.
+  gw = await testGateway({ core: { leaseMs: 400, heartbeatMs: 100 } });
   await gw.createSpace({ name: 'Remote', inputs: ['prompt', 'files'], open_registration: true });
 });
 afterAll(() => gw.stop());
@@ -65,8 +66,8 @@ describe('WebSocket Spaces dialect (/websocket-spaces)', () => {
     client.send({ type: 'submit', space: 'Remote', prompt: 'slow' });
     const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
     await app.wait('inference_request', (m) => m.type === 'inference_request');
-    // Twice the lease (1.5 s in tests) with no message from the app: still its job.
-    await new Promise((r) => setTimeout(r, 3000));
+    // Twice the lease (400 ms here) with no message from the app: still its job.
+    await new Promise((r) => setTimeout(r, 800));
     expect(client.of('queued', job).filter((m) => m.attempt > 0 && m.reason)).toHaveLength(0);
     client.send({ type: 'cancel', job });
     const told = await app.wait('inference_cancelled', (m) => m.type === 'inference_cancelled');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EventLog } from '../../core/event-log.ts';
 import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
 import { budgetKey, overBudget } from '../../core/budgets.ts';
-import { canTransition, isLeased } from '../../core/job-state.ts';
+import { canTransition, isLeased, noJobs } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
@@ -331,7 +331,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
     async countJobs() {
       await flush(); // SQLite holds the finished jobs
-      const counts: Record<JobState, number> = { queued: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
+      const counts = noJobs();
       for (const { job } of active.values()) counts[job.state] += 1;
       for (const { state, n } of store.countFinal()) counts[state as JobState] = n;
       return counts;

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
+import { isFinal, noJobs } from '../../core/job-state.ts';
 import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { BlobMeta } from '../../core/ports/blobs.ts';
@@ -240,7 +241,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const first = replies[1]![1] as Array<[string, string[]]>;
         const entries = replies[2]![1] as Array<[string, string[]]>;
         const firstSeq = first[0] ? Number(first[0][0].split('-')[0]) : Number(lastSeq) + 1;
-        const range: EventRange = { lines: entries.map(([, fields]) => fields[1]!), firstSeq, lastSeq: Number(lastSeq ?? 0), final: state in FINAL_STATES };
+        const range: EventRange = { lines: entries.map(([, fields]) => fields[1]!), firstSeq, lastSeq: Number(lastSeq ?? 0), final: isFinal(state as JobState) };
         return range;
       }),
     queuedJobIds: (spaceId) => guard(() => redis.zrange(`${P}q:${spaceId}`, '0', '-1')),
@@ -261,7 +262,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
     countJobs: () =>
       guard(async () => {
-        const counts: Record<JobState, number> = { queued: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
+        const counts = noJobs();
         for (const [state, n] of Object.entries(await redis.hgetall(`${P}counts`))) if (state in counts) counts[state as JobState] = Math.max(0, Number(n));
         return counts;
       }),
@@ -367,7 +368,6 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   return engine;
 }
 
-const FINAL_STATES: Record<string, true> = { completed: true, failed: true, cancelled: true, timed_out: true };
 const SCRIPT_ERRORS = {
   queue_full: true,
   quota_exceeded: true,

@@ -9,8 +9,9 @@ import { readJson, sendJson } from '../http-io.ts';
 import type { RequestContext, Router } from '../http-router.ts';
 import type { ServerContext } from '../server-context.ts';
 import { newSpace, updatedSpace } from '../space-input.ts';
+import { JOB_STATES } from '../../core/job-state.ts';
 
-const JOB_STATES = new Set(['queued', 'assigned', 'running', 'completed', 'failed', 'cancelled', 'timed_out']);
+const JOB_STATE_NAMES: ReadonlySet<string> = new Set(JOB_STATES);
 
 /** Admins only: the admin token, or a signed-in user with the admin role. */
 export async function requireAdmin(rc: RequestContext): Promise<void> {
@@ -131,7 +132,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     await requireAdmin(rc);
     const spaceName = rc.url.searchParams.get('space');
     const state = rc.url.searchParams.get('state');
-    if (state !== null && !JOB_STATES.has(state)) throw new SpaceportError('invalid_message', `state must be one of ${[...JOB_STATES].join(', ')}.`);
+    if (state !== null && !JOB_STATE_NAMES.has(state)) throw new SpaceportError('invalid_message', `state must be one of ${[...JOB_STATES].join(', ')}.`);
     const limit = Math.min(1000, Math.max(1, Number(rc.url.searchParams.get('limit') ?? 100) || 100));
     const spaceId = spaceName ? (await spaceNamed(spaceName)).id : undefined;
     const jobs = await engine.listJobs({ ...(spaceId && { spaceId }), ...(state && { state: state as JobState }), limit });

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { FrameHeader } from '../../protocol/binary-frame.ts';
 import { isLent } from '../../protocol/lent-bytes.ts';
-import type { Connection, FrameReceiver, OutMessage, Receiver, Wire } from '../connection.ts';
+import type { FrameReceiver, OutMessage, Receiver, Wire } from '../connection.ts';
+import { WsConnection } from '../ws-connection.ts';
 import { type LargeFrameSink, takeLargeFrames } from './large-frame-intake.ts';
 import { Outbox } from './outbox.ts';
 import type { YoungCollector } from './young-collector.ts';
@@ -30,14 +31,15 @@ function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
   (this as Tagged)[CONNECTION].received(data, isBinary);
 }
 
-class FastConnection implements Connection {
+class FastConnection extends WsConnection {
   private readonly outbox: Outbox;
   private receiver: Receiver | undefined;
 
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly young: YoungCollector,
   ) {
+    super(ws);
     // ws keeps the TCP socket as `_socket`; frames are written to it directly (outbox.ts says why).
     this.outbox = new Outbox((ws as unknown as { _socket: Socket })._socket, ws);
   }
@@ -68,39 +70,6 @@ class FastConnection implements Connection {
     if (!isBinary) return this.receiver!.text(data.toString('utf8'));
     this.young.received(data.length);
     this.receiver!.binary(data);
-  }
-
-  pause(): void {
-    this.ws.pause();
-  }
-
-  resume(): void {
-    this.ws.resume();
-  }
-
-  get paused(): boolean {
-    return this.ws.isPaused;
-  }
-
-  ping(): void {
-    this.ws.ping();
-  }
-
-  onPong(listener: () => void): void {
-    this.ws.on('pong', listener);
-  }
-
-  onClose(listener: (code: number) => void): void {
-    this.ws.on('close', listener);
-  }
-
-  close(code: number, reason: string): void {
-    this.outbox.drain(); // what was already sent goes before the close frame
-    this.ws.close(code, reason);
-  }
-
-  terminate(): void {
-    this.ws.terminate();
   }
 }
 
