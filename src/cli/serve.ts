@@ -3,6 +3,7 @@ import { DIALECTS } from '../dialects/dialects.ts';
 import { startGateway } from '../server/gateway.ts';
 import { loadAdminToken } from './admin-token.ts';
 import { startBuiltinWorkers } from './builtin-workers.ts';
+import { createDemoSpaces } from '../workers/demo-space-list.ts';
 
 export interface ServeFlags {
   port: string;
@@ -38,8 +39,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const dataDir = resolve(flags.data);
   const admin = loadAdminToken(dataDir, process.env.SPACEPORT_ADMIN_TOKEN);
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together.');
+  const demo = flags.demo && process.env.SPACEPORT_DEMO !== '0';
   const gateway = await startGateway({
     speaks: DIALECTS,
+    // Ready once the demo spaces exist: a script that waits for /health finds them (GET /v1/plugins).
+    startReady: !demo,
     port: Number(flags.port),
     host: flags.host,
     dataDir,
@@ -101,6 +105,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
     }),
   });
 
+  const local = gateway.url.replace('0.0.0.0', '127.0.0.1');
+  if (demo) {
+    await createDemoSpaces(local, admin.token);
+    gateway.markReady();
+  }
   const out = process.stderr;
   out.write(`\nSpaceport listening on ${gateway.url}\n`);
   out.write(`  clients:  ${gateway.url.replace(/^http/, 'ws')}/v1/ws\n`);
@@ -116,8 +125,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // A machine-readable line for scripts and tests that start the gateway on port 0.
   process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url, port: gateway.port })}\n`);
 
-  const demo = flags.demo && process.env.SPACEPORT_DEMO !== '0';
-  const stopWorkers = demo ? startBuiltinWorkers(gateway.url.replace('0.0.0.0', '127.0.0.1'), admin.token, (line) => out.write(`${line}\n`)) : async () => {};
+  const stopWorkers = demo ? startBuiltinWorkers(local, admin.token, (line) => out.write(`${line}\n`)) : async () => {};
   if (demo) out.write(`Built-in workers are starting for the demo spaces (--no-demo to skip them).\n`);
 
   let stopping = false;

@@ -31,7 +31,11 @@ export class Dispatcher {
   async addWorker(link: WorkerLink): Promise<void> {
     this.workers.set(link.id, link);
     await this.publishPresence(link);
-    for (const spaceId of link.spaceIds) void this.kick(spaceId);
+    for (const spaceId of link.spaceIds) {
+      void this.kick(spaceId);
+      // Its spaces' status changed (connected, slots): watchers are told, as at a disconnect.
+      this.jobs.queue.changed(spaceId);
+    }
   }
 
   /** The worker is gone: every job it held goes back to its queue (or fails after max attempts). */
@@ -48,7 +52,10 @@ export class Dispatcher {
   async setDraining(link: WorkerLink, draining: boolean): Promise<void> {
     link.draining = draining;
     await this.publishPresence(link);
-    if (!draining) for (const spaceId of link.spaceIds) void this.kick(spaceId);
+    for (const spaceId of link.spaceIds) {
+      if (!draining) void this.kick(spaceId);
+      this.jobs.queue.changed(spaceId); // its slots no longer count, or count again
+    }
   }
 
   /** An admin's drain or disconnect, for a worker that may be on this instance (others ignore it). */

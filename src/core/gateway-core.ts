@@ -6,6 +6,7 @@ import { isFinalLine } from '../protocol/job-events.ts';
 import { JobService, type QueueHooks } from './job-service.ts';
 import { QueueMonitor } from './queue-monitor.ts';
 import { SessionService } from './session-service.ts';
+import { SpaceVisibility } from './space-visibility.ts';
 import { SubscriberRouter } from './subscriber-router.ts';
 import { Sweeper, type SweepOptions } from './sweeper.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -26,6 +27,8 @@ export interface GatewayCore {
   readonly sessions: SessionService;
   readonly dispatcher: Dispatcher;
   readonly router: SubscriberRouter;
+  /** Which spaces' jobs anyone may watch. */
+  readonly visibility: SpaceVisibility;
   readonly monitor: QueueMonitor;
   readonly sweeper: Sweeper;
   close(): void;
@@ -48,11 +51,18 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
   };
   const budgets = options.budgets ?? DEFAULT_BUDGETS;
   const clock = options.clock ?? systemClock;
-  const jobs = new JobService(engine, telemetry, hooks, budgets, clock);
+  const visibility = new SpaceVisibility();
+  void engine.listSpaces().then(
+    (spaces) => {
+      for (const s of spaces) visibility.note(s);
+    },
+    (err: unknown) => onError(err, 'spaces'),
+  );
+  const jobs = new JobService(engine, telemetry, hooks, budgets, clock, visibility);
   const sessions = new SessionService(engine, jobs, budgets, clock);
   monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError, clock);
   const dispatcher = new Dispatcher(engine, jobs, options, onError, clock);
-  const router = new SubscriberRouter();
+  const router = new SubscriberRouter((spaceId) => visibility.isPublic(spaceId));
   const sweeper = new Sweeper(engine, jobs, dispatcher, options, onError, clock);
 
   const unsubscribe = engine.subscribe({
@@ -73,6 +83,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
         else if (control.op === 'withdrawn') dispatcher.withdraw(control.job);
         else if (control.op === 'worker') void dispatcher.adminAction(control.worker, control.action).catch((err) => onError(err, 'worker-action'));
         else if (control.op === 'status') router.routeStatus(control.space, control.line);
+        else if (control.op === 'space') control.public === undefined ? visibility.forget(control.space) : visibility.note({ id: control.space, visibility: control.public ? 'public' : 'owner' });
         else serverControl?.(control);
       } catch (err) {
         onError(err, 'bus');
@@ -87,6 +98,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
     sessions,
     dispatcher,
     router,
+    visibility,
     monitor,
     sweeper,
     close() {

@@ -1,5 +1,6 @@
 import { SpaceportError } from '../protocol/errors.ts';
 import { systemClock, type Clock } from './clock.ts';
+import type { SpaceVisibility } from './space-visibility.ts';
 import type { Engine } from './engine-port.ts';
 import { refOf, type LeaseHolder } from './ports/jobs.ts';
 import { budgetKey, DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
@@ -63,9 +64,9 @@ const noFiles = (space: Space, req: SubmitRequest): StoredFile[] => {
   return [];
 };
 
-/** Who may see a job: admins, its owner, and (for anonymous jobs) whoever holds its unguessable id. */
-export function maySee(who: Identity, job: Job): boolean {
-  return who.kind === 'admin' || job.owner.id === who.id || job.owner.kind === 'anonymous';
+/** Who may see a job: admins, its owner, whoever holds the unguessable id of an anonymous job, and anyone when its space is public. */
+export function maySee(who: Identity, job: Job, spacePublic = false): boolean {
+  return spacePublic || who.kind === 'admin' || job.owner.id === who.id || job.owner.kind === 'anonymous';
 }
 
 /**
@@ -82,6 +83,7 @@ export class JobService {
     readonly queue: QueueHooks,
     private readonly budgets: Budgets = DEFAULT_BUDGETS,
     private readonly clock: Clock = systemClock,
+    private readonly visibility?: SpaceVisibility,
   ) {}
 
   estimate(spaceId: string): DurationEstimate {
@@ -181,7 +183,7 @@ export class JobService {
 
   async getVisible(who: Identity, jobId: string): Promise<Job> {
     const job = await this.engine.getJob(jobId);
-    if (!job || !maySee(who, job)) throw new SpaceportError('job_not_found', `No job has id "${jobId}".`);
+    if (!job || !maySee(who, job, this.visibility?.isPublic(job.space_id))) throw new SpaceportError('job_not_found', `No job has id "${jobId}".`);
     return job;
   }
 

@@ -9,7 +9,7 @@ export interface Subscriber {
   deliverStatus(line: string): void;
 }
 
-/** Admins see every job; others see jobs they own (anonymous jobs only through the job topic). */
+/** Through a space or `all`: admins see every job; others the jobs they own (anonymous callers only through the job topic). */
 function seesJobsOf(sub: Subscriber, ownerId: string): boolean {
   return sub.identity.kind === 'admin' || (sub.identity.kind !== 'anonymous' && sub.identity.id === ownerId);
 }
@@ -20,6 +20,9 @@ function seesJobsOf(sub: Subscriber, ownerId: string): boolean {
  * reached through several topics receives each event once.
  */
 export class SubscriberRouter {
+  /** `isPublic(spaceId)`: the jobs of the space may be watched by anyone (SpaceVisibility). */
+  constructor(private readonly isPublic: (spaceId: string) => boolean = () => false) {}
+
   private readonly byJob = new Map<string, Set<Subscriber>>();
   private readonly bySpace = new Map<string, Set<Subscriber>>();
   private readonly everything = new Set<Subscriber>();
@@ -54,12 +57,17 @@ export class SubscriberRouter {
     const direct = this.byJob.get(jobId);
     if (direct) for (const sub of direct) sub.deliverEvent(jobId, line);
     const inSpace = this.bySpace.get(spaceId);
-    if (inSpace) {
-      for (const sub of inSpace) if (!direct?.has(sub) && seesJobsOf(sub, ownerId)) sub.deliverEvent(jobId, line);
-    }
     // Checked first: iterating even an empty Set allocates an iterator, per event.
+    if (!inSpace && this.everything.size === 0) {
+      if (final) this.byJob.delete(jobId);
+      return;
+    }
+    const open = this.isPublic(spaceId);
+    if (inSpace) {
+      for (const sub of inSpace) if (!direct?.has(sub) && (open || seesJobsOf(sub, ownerId))) sub.deliverEvent(jobId, line);
+    }
     if (this.everything.size > 0) {
-      for (const sub of this.everything) if (!direct?.has(sub) && !inSpace?.has(sub) && seesJobsOf(sub, ownerId)) sub.deliverEvent(jobId, line);
+      for (const sub of this.everything) if (!direct?.has(sub) && !inSpace?.has(sub) && (open || seesJobsOf(sub, ownerId))) sub.deliverEvent(jobId, line);
     }
     // Nothing follows a final event: the job topic can go.
     if (final) this.byJob.delete(jobId);

@@ -31,4 +31,6 @@ export type ControlMessage =
   /** Credentials stopped being valid (by the hashes of their secrets): sockets opened with them close. */
   | { op: 'revoked'; hashes: string[] }
   /** A space's status changed (workers, slots, queue): the line goes to its subscribers. */
-  | { op: 'status'; space: string; line: string };
+  | { op: 'status'; space: string; line: string }
+  /** A space was created, changed or deleted (`public` undefined): whether anyone may watch its jobs. */
+  | { op: 'space'; space: string; public?: boolean };

@@ -23,6 +23,11 @@ export interface Space {
    * Spaces guide's model, for trusted networks). Absent on spaces stored before it existed = false.
    */
   open_registration?: boolean;
+  /**
+   * Who may watch its jobs through topics (a space's, `all`, the frames dialect's `plugin_<name>`):
+   * `public`, anyone who may see the space; `owner` (and when absent), the job's owner and admins.
+   */
+  visibility?: 'public' | 'owner';
   created_at: number;
   updated_at: number;
 }

@@ -24,6 +24,7 @@ const spaceFields = {
   max_attempts: z.number().int().min(1).max(100),
   access: z.enum(['public', 'users']),
   open_registration: z.boolean(),
+  visibility: z.enum(['public', 'owner']),
 };
 
 export const SpaceCreate = z.object(spaceFields).partial().required({ name: true }).strict();

@@ -165,6 +165,8 @@ export type GatewayOptions = Partial<Omit<GatewayConfig, 'limits' | 'core' | 'di
   dataDir: string;
   limits?: Partial<Limits>;
   core?: Partial<GatewayConfig['core']>;
+  /** False: /health answers 503 `starting` until the caller's `markReady()` (`spaceport serve` first creates its demo spaces). @default true */
+  startReady?: boolean;
 };
 
 export function resolveConfig(options: GatewayOptions): GatewayConfig {

@@ -44,6 +44,8 @@ export interface Gateway {
   /** http(s)://host:port of the listening server. */
   readonly url: string;
   readonly port: number;
+  /** /health says healthy from now on (for a gateway started with `startReady: false`). */
+  markReady(): void;
   /** Stops accepting, closes sockets (workers 1012, clients 1001), flushes the engine. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     credentials,
     bodiesInFlight: new InFlightBytes(config.limits.maxUploadBytesInFlight),
     startedAt: Date.now(),
+    ready: options.startReady ?? true,
     shuttingDown: false,
   };
 
@@ -232,6 +235,9 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     context: ctx,
     url,
     port,
+    markReady: () => {
+      ctx.ready = true;
+    },
     close: () =>
       (closing ??= (async () => {
         ctx.shuttingDown = true;

@@ -22,5 +22,7 @@ export interface ServerContext {
   /** The sockets opened with credentials, closed when those are revoked. */
   credentials: CredentialWatch;
   startedAt: number;
+  /** False until the program that started the gateway says it is ready (its demo spaces exist): /health answers 503 `starting`. */
+  ready: boolean;
   shuttingDown: boolean;
 }

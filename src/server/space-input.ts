@@ -30,6 +30,7 @@ export function newSpace(body: SpaceCreate): Space {
     max_attempts: body.max_attempts ?? SPACE_DEFAULTS.max_attempts,
     access: body.access ?? SPACE_DEFAULTS.access,
     open_registration: body.open_registration ?? false,
+    visibility: body.visibility ?? 'owner',
     created_at: now,
     updated_at: now,
   };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../helpers/latch.ts';
+import { testGateway } from '../helpers/gateway.ts';
 import { serveProcess, type Proc } from '../helpers/processes.ts';
 
 const DEMO = ['audio-image-to-video', 'images-to-3d', 'motion_detector', 'ocr', 'text-generation'];
@@ -26,6 +27,11 @@ const spaces = async (url: string) => ((await (await fetch(`${url}/v1/spaces`)).
 describe('spaceport serve (what npm start runs)', () => {
   it('creates the demo spaces and serves each with a built-in worker', async () => {
     const url = await serve({ SPACEPORT_DEMO: '1' });
+    // Ready means ready: once it says it listens (and /health says healthy), the demo spaces exist,
+    // whether or not their workers have connected yet.
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const plugins = ((await (await fetch(`${url}/v1/plugins`)).json()) as { plugins: Array<{ name: string }> }).plugins.map((p) => p.name);
+    expect(plugins.sort()).toEqual(['audio-image-to-video', 'images-to-3d', 'motion_detector', 'ocr']);
     await until(
       'every demo space to have its worker',
       async () => {
@@ -53,5 +59,19 @@ describe('spaceport serve (what npm start runs)', () => {
     const url = await serve({});
     await new Promise((r) => setTimeout(r, 500));
     expect(await spaces(url)).toEqual([]);
+  });
+});
+
+describe('readiness', () => {
+  it('answers /health with 503 "starting" until the program that started the gateway says it is ready', async () => {
+    const gw = await testGateway({ startReady: false });
+    try {
+      const before = await gw.http('GET', '/health');
+      expect(before).toMatchObject({ status: 503, body: { status: 'starting' } });
+      gw.markReady();
+      expect(await gw.http('GET', '/health')).toMatchObject({ status: 200, body: { status: 'healthy' } });
+    } finally {
+      await gw.stop();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { JobState } from '../../core/types.ts';
+import type { JobState, Space } from '../../core/types.ts';
 import { publicJob } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
@@ -38,6 +38,9 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     announceRevocation(ctx, { hashes: [record.hash] });
   };
 
+  /** Every instance learns whether anyone may watch the space's jobs. */
+  const spaceChanged = (space: Space) => core.jobs.control({ op: 'space', space: space.id, public: space.visibility === 'public' });
+
   router.on('GET', '/v1/admin/spaces', async (rc) => {
     await requireAdmin(rc);
     sendJson(rc.res, 200, { spaces: await engine.listSpaces() });
@@ -46,6 +49,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     await requireAdmin(rc);
     const space = newSpace(parseBody(SpaceCreate, await body(rc)));
     await engine.createSpace(space);
+    spaceChanged(space);
     ctx.log.info({ space: space.name }, 'space created');
     sendJson(rc.res, 201, space);
   });
@@ -57,6 +61,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     await requireAdmin(rc);
     const space = updatedSpace(await spaceNamed(rc.params.name!), parseBody(SpaceUpdate, await body(rc)));
     await engine.updateSpace(space);
+    spaceChanged(space);
     core.monitor.changed(space.id);
     sendJson(rc.res, 200, space);
   });
@@ -70,6 +75,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
       }
     }
     await engine.deleteSpace(space.id);
+    core.jobs.control({ op: 'space', space: space.id });
     sendJson(rc.res, 200, { deleted: space.name });
   });
 

@@ -10,8 +10,8 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
 
   router.on('GET', '/health', async ({ res }) => {
     const [counts, workers] = await Promise.all([engine.countJobs(), engine.listWorkers()]);
-    sendJson(res, ctx.shuttingDown ? 503 : 200, {
-      status: ctx.shuttingDown ? 'shutting_down' : 'healthy',
+    sendJson(res, ctx.shuttingDown || !ctx.ready ? 503 : 200, {
+      status: ctx.shuttingDown ? 'shutting_down' : ctx.ready ? 'healthy' : 'starting',
       connections: ctx.peers.size,
       uptime_seconds: Math.floor((Date.now() - ctx.startedAt) / 1000),
       workers: workers.length,

@@ -1,0 +1,76 @@
+/**
+ * The demo spaces as data: what `spaceport serve` creates before it says it is ready, and what the
+ * built-in workers (demo-spaces.ts gives each its handler) serve. No model is loaded by importing it.
+ */
+
+/** A space `npm start` creates (if missing) and serves with a built-in worker. */
+export interface DemoSpace {
+  name: string;
+  description: string;
+  inputs: Record<string, true | { max_bytes?: number; mime?: string[] }>;
+  timeout_s?: number;
+  /** Frames and results others may watch (the frames document's topics). */
+  visibility?: 'public' | 'owner';
+  slots: number;
+}
+
+/**
+ * Every image-taking demo space accepts the same: any image up to 10 MiB. Their jobs are public:
+ * the frames document's topics (`plugin_<name>`, `all`) are for watching other clients' frames.
+ */
+const IMAGE_INPUT = { max_bytes: 10 * 1024 * 1024, mime: ['image/*'] };
+
+export const DEMO_SPACES: DemoSpace[] = [
+  {
+    name: 'text-generation',
+    description: 'Continues your text, one character at a time, with a 420K-parameter character-level transformer trained on Jane Austen (models/charlm). Small and fast, not smart.',
+    inputs: { prompt: true },
+    slots: 2,
+  },
+  {
+    name: 'ocr',
+    description: 'Reads the text in an image (Tesseract LSTM, English) and returns it with word boxes and confidences.',
+    inputs: { image: IMAGE_INPUT },
+    visibility: 'public',
+    slots: 1,
+  },
+  {
+    name: 'motion_detector',
+    description: "Compares each frame with the same client's previous one: the fraction of pixels that changed and the box around them.",
+    inputs: { image: IMAGE_INPUT },
+    visibility: 'public',
+    slots: 1, // one at a time: each frame is compared with the one before it
+  },
+  {
+    name: 'audio-image-to-video',
+    description: 'Puts a still image over your audio as an MP4 (ffmpeg, H.264/AAC, 25 fps). The face is not animated: this is not lip-sync.',
+    inputs: { image: IMAGE_INPUT, audio: { max_bytes: 50 * 1024 * 1024, mime: ['audio/*'] } },
+    visibility: 'public',
+    timeout_s: 300,
+    slots: 1,
+  },
+  {
+    name: 'images-to-3d',
+    description: 'Turns images into a coloured point cloud (GLB): each image a relief panel, brighter pixels nearer, panels in a circle. A visual, not a reconstruction.',
+    inputs: { image: IMAGE_INPUT },
+    visibility: 'public',
+    slots: 1,
+  },
+];
+
+/** The body of `POST /v1/admin/spaces` that creates a demo space. */
+export function demoSpaceBody(space: DemoSpace): Record<string, unknown> {
+  return { name: space.name, description: space.description, inputs: space.inputs, ...(space.timeout_s && { timeout_s: space.timeout_s }), ...(space.visibility && { visibility: space.visibility }) };
+}
+
+/** Creates the demo spaces that do not exist yet, through the gateway's admin API. */
+export async function createDemoSpaces(host: string, adminToken: string): Promise<void> {
+  for (const space of DEMO_SPACES) {
+    const res = await fetch(`${host}/v1/admin/spaces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(demoSpaceBody(space)),
+    });
+    if (res.status !== 201 && res.status !== 409) throw new Error(`creating demo space ${space.name}: ${res.status} ${await res.text()}`);
+  }
+}
