@@ -1,6 +1,6 @@
 import json
 
-from example_websocket_app import analyze_prompt
+from example_websocket_app import WebSocketApp
 from spaceport_worker.frames import decode_frame, encode_frame
 from spaceport_worker.worker import JobContext
 
@@ -41,8 +41,11 @@ def test_partial_with_files_sends_the_message_then_one_frame_per_file():
     assert plain == {"type": "partial", "job": "job_7", "data": "no files"} and no_frames == []
 
 
-def test_the_example_app_analyzes_the_prompt():
-    out = analyze_prompt({"payload": {"prompt": "the cat and the hat and the bat"}})
+def test_the_example_app_answers_a_request_with_an_inference_result():
+    app = WebSocketApp(host="http://gateway", space_name="MySpace")
+    reply = app.simulate_inference({"request_id": "job_1", "username": "ada", "payload": {"prompt": "the cat and the hat and the bat"}})
+    assert reply["type"] == "inference_result" and reply["request_id"] == "job_1" and reply["status"] == "completed"
+    out = reply["result"]
     assert out["word_count"] == 8
     assert out["top_words"][0] == "the"
     assert out["text_output"].startswith("8 words, 31 characters; most frequent: the (3)")

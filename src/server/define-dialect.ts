@@ -75,7 +75,12 @@ export interface DialectSpec<In extends { type: string }, Reply extends object> 
  * the connection's edge rules, decoding with documented errors, handling in order, following jobs
  * with replay stitched to live, dropping it all on close — is done here once.
  */
-export function defineDialect<In extends { type: string }, Reply extends object>(spec: DialectSpec<In, Reply>): Dialect {
+export interface DefinedDialect extends Dialect {
+  /** Opens the dialect on a connection accepted elsewhere (another transport of the same protocol). */
+  accept(ctx: ServerContext, connection: Connection, url: URL, who: Identity | undefined): void;
+}
+
+export function defineDialect<In extends { type: string }, Reply extends object>(spec: DialectSpec<In, Reply>): DefinedDialect {
   const types: ReadonlySet<string> = new Set(spec.messages.options.map((o) => o.shape.type.value));
   const endpoint = (ctx: ServerContext): WsEndpoint => ({
     path: spec.path,
@@ -83,7 +88,12 @@ export function defineDialect<In extends { type: string }, Reply extends object>
     authenticate: (req, url) => (spec.authenticate ? spec.authenticate(ctx, req, url) : ctx.auth.identifyBrowser(req, url, ctx.config.allowedOrigins, true)),
     accept: (connection, _req, url, who) => open(ctx, spec, types, connection, url, who),
   });
-  return { name: spec.name, endpoints: (ctx) => [endpoint(ctx)], ...(spec.routes && { routes: spec.routes }) };
+  return {
+    name: spec.name,
+    endpoints: (ctx) => [endpoint(ctx)],
+    ...(spec.routes && { routes: spec.routes }),
+    accept: (ctx, connection, url, who) => open(ctx, spec, types, connection, url, who),
+  };
 }
 
 function open<In extends { type: string }, Reply extends object>(

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Identity } from '../core/types.ts';
 import type { Connection } from '../wire/connection.ts';
 import type { Router } from './http-router.ts';
@@ -24,4 +24,15 @@ export interface Dialect {
   routes?(router: Router, ctx: ServerContext): void;
   /** Matched in the order of the dialects list, after the native endpoints: exact paths before patterns. */
   endpoints?(ctx: ServerContext): WsEndpoint[];
+  /**
+   * For a protocol with a server of its own on the gateway's HTTP server (Socket.IO): attached once
+   * the server exists. The gateway leaves the upgrades it `owns` to it, and closes it at shutdown.
+   */
+  attach?(server: Server, ctx: ServerContext): Attached;
+}
+
+export interface Attached {
+  /** The upgrade requests (by path) that are its own, not the gateway's WebSocket endpoints'. */
+  owns(pathname: string): boolean;
+  close(): Promise<void>;
 }

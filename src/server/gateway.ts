@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -163,7 +163,11 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const logSocketError = (err: Error) => log.debug({ err: err.message }, 'socket error');
   const servers = new Map(endpoints.map((e) => [e, new WebSocketServer({ noServer: true, maxPayload: e.maxPayload, perMessageDeflate: false })]));
 
+  // Dialects with a server of their own on this one (Socket.IO) take the upgrades that are theirs.
+  const attached = (options.speaks ?? []).flatMap((dialect) => (dialect.attach ? [dialect.attach(server as HttpServer, ctx)] : []));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    if (attached.some((a) => a.owns(path))) return;
     socket.on('error', () => socket.destroy());
     void upgrade(req, socket, head);
   });
@@ -248,6 +252,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
         for (const peer of peers.all()) peer.terminate();
         peers.stop();
         for (const wss of servers.values()) wss.close();
+        for (const a of attached) await a.close();
         await stopped;
         // Let worker removals (which requeue held jobs) reach the engine before it closes.
         await new Promise((r) => setTimeout(r, 50));

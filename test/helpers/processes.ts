@@ -22,8 +22,8 @@ export function runTs(file: string, args: string[], env: Record<string, string> 
 }
 
 /** `python3 -u …args` (unbuffered) in the repo root, under the machine's python3. */
-export function runPython(args: string[], env: Record<string, string> = {}): Proc {
-  return run('python3', ['-u', ...args], env, args.join(' '));
+export function runPython(args: string[], env: Record<string, string> = {}, interpreter = 'python3'): Proc {
+  return run(interpreter, ['-u', ...args], env, args.join(' '));
 }
 
 function run(command: string, args: string[], env: Record<string, string>, file: string): Proc {

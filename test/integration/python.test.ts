@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
@@ -59,6 +60,42 @@ describe('python/example_websocket_app.py (WebSocket Spaces dialect)', () => {
     expect(app.output()).toMatch(/Registration failed: Space "Guarded" needs a worker token/);
     const withToken = track(runPython(['python/example_websocket_app.py', '--host', gw.url, '--spaces', 'Guarded', '--token', ADMIN_TOKEN]));
     await withToken.waitFor('Registration successful!');
+  });
+});
+
+/** A python3 with python-socketio (the guide's `pip install python-socketio`; Debian's python3-socketio), as .ci/run makes sure of. */
+const SOCKETIO_PYTHON = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import socketio, websocket'], { stdio: 'ignore' }).status === 0);
+const runSocketIoPython = (args: string[]) => runPython(args, {}, SOCKETIO_PYTHON ?? 'python3');
+
+describe('the WebSocket Spaces guide’s Python remote app over Socket.IO (python-socketio)', () => {
+  it('finds a python3 with python-socketio on this machine', () => {
+    expect(SOCKETIO_PYTHON).toBeDefined();
+  });
+
+  it('connects with Socket.IO, registers, and answers requests, as the guide shows it', async () => {
+    await gw.createSpace({ name: 'SocketSpace', inputs: ['prompt'], open_registration: true });
+    const app = track(runSocketIoPython(['python/example_websocket_app.py', '--host', gw.url, '--spaces', 'SocketSpace']));
+    await app.waitFor('Request processor started');
+    expect(app.output()).toContain('[SUCCESS] Socket.IO connection established');
+    expect(app.output()).toContain('[INFO] Sent registration for space: SocketSpace');
+    expect(app.output()).toMatch(/Space ID: space_\w+/);
+    expect((await gw.http('GET', '/v1/spaces/SocketSpace')).body).toMatchObject({ connected: true });
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const result = await (await client.submit('SocketSpace', { prompt: 'to be or not to be' })).result();
+    expect(result.data).toMatchObject({ word_count: 6, text_output: expect.stringContaining('most frequent: to (2)') });
+    client.close();
+    await app.kill('SIGKILL');
+    await until('the space to show no worker', async () => (await gw.http('GET', '/v1/spaces/SocketSpace')).body.connected === false || undefined);
+  });
+
+  it('lets a program import WebSocketApp, replace simulate_inference, and call connect()', async () => {
+    await gw.createSpace({ name: 'Custom', inputs: ['prompt'], open_registration: true });
+    const app = track(runSocketIoPython(['test/fixtures/python/custom_remote_app.py', gw.url, 'Custom']));
+    await app.waitFor('Registration successful!');
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const result = await (await client.submit('Custom', { prompt: 'make me loud' })).result();
+    expect(result.data).toMatchObject({ text_output: 'MAKE ME LOUD' });
+    client.close();
   });
 });
 

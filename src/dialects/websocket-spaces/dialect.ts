@@ -1,6 +1,8 @@
 import { CLOSE } from '../../protocol/close-codes.ts';
 import { asSpaceportError } from '../../protocol/errors.ts';
+import type { Dialect } from '../../server/dialect.ts';
 import { type DialectHandlers, type DialectSocket, defineDialect } from '../../server/define-dialect.ts';
+import { attachSocketIo } from './socket-io.ts';
 import { WorkerSession } from '../../server/worker-session.ts';
 import { RemoteAppMessage } from './messages.ts';
 
@@ -14,7 +16,7 @@ export const WEBSOCKET_SPACES_PATH = '/websocket-spaces';
  * heartbeat message, so the lease is renewed while the socket answers pings; and a cancel is told
  * with `inference_cancelled` and frees the slot at once (the guide has no acknowledgement).
  */
-export const websocketSpaces = defineDialect<RemoteAppMessage, Record<string, unknown> & { type: string }>({
+const plainWebSocket = defineDialect<RemoteAppMessage, Record<string, unknown> & { type: string }>({
   name: 'websocket-spaces',
   path: WEBSOCKET_SPACES_PATH,
   role: 'worker',
@@ -23,6 +25,9 @@ export const websocketSpaces = defineDialect<RemoteAppMessage, Record<string, un
   messages: RemoteAppMessage,
   open: remoteApp,
 });
+
+/** The dialect on its plain WebSocket, and on Socket.IO for the document's own remote apps (socket-io.ts). */
+export const websocketSpaces: Dialect = { ...plainWebSocket, attach: (server, ctx) => attachSocketIo(server, ctx, plainWebSocket) };
 
 function remoteApp(socket: DialectSocket<Record<string, unknown> & { type: string }>): DialectHandlers<RemoteAppMessage> {
   const { ctx, peer } = socket;
