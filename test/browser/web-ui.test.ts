@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
@@ -91,6 +92,29 @@ describe('web UI in Chromium', () => {
     await p.locator('article[data-space="studio"] [data-status="connected"]').waitFor();
     await p.context().close();
   }, 90_000);
+
+  it('shows a space connected the moment a remote app registers, and not connected when it leaves, without a reload', async () => {
+    await gw.createSpace({ name: 'live-status', inputs: ['prompt'], open_registration: true });
+    const p = await page();
+    await p.goto(`${gw.url}/s/live-status`);
+    await p.locator('[data-status="disconnected"]').waitFor();
+    expect(await p.locator('#submit').isDisabled()).toBe(true);
+    const home = await page();
+    await home.goto(gw.url);
+    await home.locator('article[data-space="live-status"] [data-status="disconnected"]').waitFor();
+    // The WebSocket Spaces guide's remote app: a Socket.IO client that registers by space name.
+    const app = io(gw.url, { transports: ['websocket'], reconnection: false });
+    app.emit('register', { space_name: 'live-status' });
+    await p.locator('[data-status="connected"]').waitFor();
+    expect(await p.locator('#submit').isDisabled()).toBe(false);
+    await home.locator('article[data-space="live-status"] [data-status="connected"]').waitFor();
+    app.disconnect();
+    await p.locator('[data-status="disconnected"]').waitFor();
+    await home.locator('article[data-space="live-status"] [data-status="disconnected"]').waitFor();
+    expect(await p.locator('#submit').isDisabled()).toBe(true);
+    await p.context().close();
+    await home.context().close();
+  });
 
   it('user: submits, watches progress and tokens stream, sees the result; cancel works', async () => {
     const p = await page();

@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
+import { startRedis } from '../helpers/redis.ts';
 
 /** The WebSocket Spaces document's remote apps are Socket.IO clients: here, Node's socket.io-client. */
 let gw: TestGateway;
@@ -94,5 +95,34 @@ describe('WebSocket Spaces over Socket.IO', () => {
     expect(await next(withToken.events, 'registered')).toMatchObject({ space_name: 'TokenSpace' });
     withToken.socket.disconnect();
     client.close();
+  });
+});
+
+describe('WebSocket Spaces over Socket.IO, two instances sharing Redis', () => {
+  it('serves a user on one instance from a remote app connected to the other', async () => {
+    const redis = await startRedis();
+    const prefix = `sio${Math.random().toString(36).slice(2)}:`;
+    const [a, b] = [await testGateway({ redis: { url: redis.url, prefix } }), await testGateway({ redis: { url: redis.url, prefix } })];
+    try {
+      await a.createSpace({ name: 'Shared', inputs: ['prompt'], open_registration: true });
+      const socket = io(a.url, { transports: ['websocket'], reconnection: false });
+      const events: Array<{ event: string; data: any }> = [];
+      socket.onAny((event, data) => events.push({ event, data }));
+      socket.emit('register', { space_name: 'Shared' });
+      await next(events, 'registered');
+      await until('connected as seen from the other instance', async () => (await b.http('GET', '/v1/spaces/Shared')).body.connected || undefined);
+      const client = await b.client(ADMIN_TOKEN);
+      client.send({ type: 'submit', space: 'Shared', prompt: 'across instances' });
+      const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+      const request = await next(events, 'inference_request', (d) => d.request_id === job);
+      socket.emit('inference_result', { request_id: request.request_id, result: { text_output: 'from instance a' } });
+      expect(await client.wait('result', (m) => m.type === 'result' && m.job === job)).toMatchObject({ data: { text_output: 'from instance a' } });
+      socket.disconnect();
+      client.close();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await redis.stop();
+    }
   });
 });
