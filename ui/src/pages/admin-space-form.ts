@@ -16,6 +16,7 @@ export interface AdminSpace {
   max_attempts: number;
   access: 'public' | 'users';
   open_registration?: boolean;
+  visibility?: 'public' | 'owner';
 }
 
 export const failure = (err: unknown) => h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? explain(err.code, err.message) : String(err));
@@ -52,6 +53,7 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
   const access = h('select', { id: 'space-access' }, h('option', { value: 'public' }, 'public'), h('option', { value: 'users' }, 'signed-in users only'));
   access.value = space?.access ?? 'public';
   const open = h('input', { type: 'checkbox', id: 'space-open', checked: space?.open_registration ?? false });
+  const watchable = h('input', { type: 'checkbox', id: 'space-public', checked: space?.visibility === 'public' });
   const message = h('div');
   const form = h(
     'form',
@@ -76,6 +78,7 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
           max_attempts: Number(attempts.value),
           access: access.value,
           open_registration: open.checked,
+          visibility: watchable.checked ? 'public' : 'owner',
         };
         try {
           await api(space ? 'PATCH' : 'POST', space ? `/v1/admin/spaces/${encodeURIComponent(space.name)}` : '/v1/admin/spaces', body);
@@ -105,6 +108,7 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
         h('label', { for: 'space-access' }, 'Access', access),
       ),
       h('label', {}, open, ' Workers may register without a token (open registration)'),
+      h('label', {}, watchable, ' Anyone may watch its jobs and results (public: the frames topics broadcast them)'),
       h(
         'div',
         { class: 'row' },
