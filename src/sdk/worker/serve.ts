@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
-import type { WorkerBound } from '../../protocol/server-messages.ts';
+import type { JobFileHeader, JobMessage, WorkerBound } from '../../protocol/server-messages.ts';
 import { Backoff, sleep } from '../backoff.ts';
 
 export interface WorkerOptions {
@@ -32,30 +32,15 @@ export type WorkerLogEvent =
   | { type: 'draining'; running: number }
   | { type: 'error'; message: string };
 
-export interface WorkerFile {
-  name: string;
-  mime: string;
-  size: number;
-  input: string;
-  data: Buffer;
-}
+/** A file of a job, with its bytes (they followed the `job` message as a binary frame). */
+export type WorkerFile = Omit<JobFileHeader, 'index'> & { data: Buffer };
 
-export interface WorkerJob {
-  id: string;
-  space: string;
-  attempt: number;
-  /** Who submitted it (a name to show). */
-  user: string;
-  /**
-   * Who submitted it, as an opaque id that stays the same across their jobs and differs between
-   * callers — anonymous ones included (a visitor, else a client address): key per-caller state by it.
-   */
-  owner: string;
-  prompt: string | null;
-  options: Record<string, unknown>;
-  files: WorkerFile[];
-  deadline: Date;
-}
+/**
+ * A job as a handler gets it: the gateway's `job` message (protocol/server-messages.ts: `user` is
+ * who submitted it, a name to show; `owner` an opaque id that stays the same across their jobs —
+ * key per-caller state by it), with its files' bytes and its deadline as a Date.
+ */
+export type WorkerJob = Omit<JobMessage, 'type' | 'job' | 'files' | 'deadline'> & { id: string; files: WorkerFile[]; deadline: Date };
 
 export interface JobContext {
   /** Fires when the job is cancelled, times out, or the connection to the gateway is lost. */
@@ -158,7 +143,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
             prompt: msg.prompt,
             options: msg.options ?? {},
             deadline: new Date(msg.deadline),
-            files: (msg.files ?? []).map((f: Omit<WorkerFile, 'data'>) => ({ ...f, data: Buffer.alloc(0) })),
+            files: (msg.files ?? []).map(({ index: _index, ...f }) => ({ ...f, data: Buffer.alloc(0) })),
           };
           if (job.files.length === 0) start(job);
           else incoming.set(job.id, { job, missing: job.files.length });
