@@ -87,6 +87,14 @@ export interface Job {
   lease_expires?: number;
   /** Set when a cancel was asked for while a worker held the job. */
   cancel_requested?: boolean;
+  /**
+   * Which run of numbers its event log is on (absent: 1). It changes whenever a seq could come to
+   * mean another event than a client was told — a requeue (a new attempt), a restart that may have
+   * lost events not yet on disk — so a resume is exact, or says it is not.
+   */
+  epoch?: number;
+  /** The seq the current epoch began at (absent: 1). */
+  epoch_seq?: number;
   result?: JobResult;
   error?: { code: string; message: string };
 }

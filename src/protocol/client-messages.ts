@@ -23,10 +23,12 @@ export const ClientMessage = z.discriminatedUnion('type', [
     id: RequestId,
     topic: z.string().min(1).max(128),
     after_seq: z.number().int().min(0).optional(),
+    /** The epoch `after_seq` belongs to (the ack's, or the last `queued` event that carried one). */
+    epoch: z.number().int().min(1).optional(),
     push_files: PushFiles,
   }),
   z.object({ type: z.literal('unsubscribe'), id: RequestId, topic: z.string().min(1).max(128) }),
-  z.object({ type: z.literal('resume'), id: RequestId, job: JobId, after_seq: z.number().int().min(0), push_files: PushFiles }),
+  z.object({ type: z.literal('resume'), id: RequestId, job: JobId, after_seq: z.number().int().min(0), epoch: z.number().int().min(1).optional(), push_files: PushFiles }),
   z.object({ type: z.literal('fetch'), id: RequestId, blob: z.string().min(1).max(64) }),
   z.object({ type: z.literal('ping'), id: RequestId }),
 ]);

@@ -15,7 +15,15 @@ export interface OutputFile {
  * serialised once when appended and sent verbatim to every subscriber and on every replay.
  */
 export type JobEvent<F = OutputFile> =
-  | { type: 'queued'; position: number; eta_ms: number | null; attempt: number; reason?: string }
+  | {
+      type: 'queued';
+      position: number;
+      eta_ms: number | null;
+      attempt: number;
+      reason?: string;
+      /** Set on the event that begins a new epoch of the job's log (a requeue): the numbers before it may not continue (see EventRange.epoch). */
+      epoch?: number;
+    }
   | { type: 'started'; attempt: number; worker: string }
   | { type: 'progress'; progress: number; message?: string }
   | { type: 'token'; text: string }

@@ -72,6 +72,14 @@ export interface AckMessage {
   of: 'cancel' | 'subscribe' | 'unsubscribe' | 'resume';
   job?: string;
   topic?: string;
+  /** For a job topic: the epoch of the job's log the events that follow belong to. */
+  epoch?: number;
+  /**
+   * For a job topic: true when the events that follow continue exactly after the `after_seq` asked
+   * for; false when those numbers no longer hold (another epoch: a requeue, a restart that lost
+   * events) and what follows is the current attempt from its start.
+   */
+  recovered?: boolean;
 }
 
 export interface PongMessage {

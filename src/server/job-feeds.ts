@@ -2,6 +2,17 @@ import { isFinalLine, lineSeq } from '../protocol/job-events.ts';
 import type { Engine } from '../core/engine-port.ts';
 import type { EventRange } from '../core/ports/jobs.ts';
 
+/** What a replay starts from, told before its first line. */
+export interface Replay {
+  range: EventRange;
+  /** The consumer's numbers still hold: it gets exactly the events after its seq. */
+  recovered: boolean;
+  /** The seq the replay continues after (the current epoch's start when not recovered). */
+  afterSeq: number;
+  /** Events after `afterSeq` and before `range.firstSeq` are no longer kept (the log's bound). */
+  gap: boolean;
+}
+
 interface Feed {
   lastSeq: number;
   /** Live lines that arrived while the replay was being read; sent after it. */
@@ -55,17 +66,28 @@ export class JobFeeds {
 
   /**
    * Replays events after `afterSeq`, then switches to live. Call after subscribing to the job on
-   * the router, so nothing falls between the two. `onGap` runs first when events before the
-   * oldest kept one were requested.
+   * the router, so nothing falls between the two. A resume is exact or says it is not: when the
+   * numbers the consumer has may mean other events now (`epoch` is not the log's, or `afterSeq` is
+   * past its end: a restart lost them), the replay is of the current epoch instead (the current
+   * attempt) and `opened` says `recovered: false`. `opened` runs before any line is sent.
    */
-  async replay(engine: Engine, jobId: string, afterSeq: number, onGap: (range: EventRange) => void): Promise<EventRange | null> {
+  async replay(engine: Engine, jobId: string, afterSeq: number, epoch: number | undefined, opened: (replay: Replay) => void): Promise<EventRange | null> {
     const feed: Feed = { lastSeq: afterSeq, buffer: [] };
     this.feeds.set(jobId, feed);
     let range: EventRange | null;
+    let from = afterSeq;
+    let recovered = true;
     try {
       // A running job's events come at once (the embedded engine): no turn waited for them.
       const read = engine.readEvents(jobId, afterSeq);
       range = read instanceof Promise ? await read : read;
+      // Nothing to continue from 0; otherwise the numbers hold only in the epoch they came from (1 unless told).
+      if (range && afterSeq > 0 && ((epoch ?? 1) !== range.epoch || afterSeq > range.lastSeq)) {
+        recovered = false;
+        from = feed.lastSeq = range.epochSeq - 1;
+        const again = engine.readEvents(jobId, from);
+        range = again instanceof Promise ? await again : again;
+      }
     } catch (err) {
       this.feeds.delete(jobId);
       throw err;
@@ -74,7 +96,7 @@ export class JobFeeds {
       this.feeds.delete(jobId);
       return null;
     }
-    if (range.firstSeq > afterSeq + 1) onGap(range);
+    opened({ range, recovered, afterSeq: from, gap: range.firstSeq > from + 1 });
     // (A wait only where the consumer has no room: most replays are a line or two into an empty buffer.)
     for (const line of range.lines) {
       const wait = this.paced(jobId, feed, line); // live lines collect in feed.buffer meanwhile

@@ -2,8 +2,7 @@ import type { SubmitRequest } from '../core/job-service.ts';
 import { isFinalLine } from '../protocol/job-events.ts';
 import type { Subscriber } from '../core/subscriber-router.ts';
 import type { Identity } from '../core/types.ts';
-import type { EventRange } from '../core/ports/jobs.ts';
-import { JobFeeds } from './job-feeds.ts';
+import { JobFeeds, type Replay } from './job-feeds.ts';
 import type { ServerContext } from './server-context.ts';
 
 /** Called as methods (`options.onLine(…)`), so a class instance may be the options. */
@@ -14,8 +13,6 @@ export interface FollowerOptions {
   onStatus?(line: string): void;
   /** The connection's buffer room, so a long replay is paced (see JobFeeds). */
   room?(): Promise<void> | undefined;
-  /** Events before `range.firstSeq` were asked for but are no longer kept. */
-  onGap?(jobId: string, afterSeq: number, range: EventRange): void;
 }
 
 /** For protocols that want each event as an object rather than its line. */
@@ -81,11 +78,14 @@ export class JobFollower {
     return this.followedJobs?.has(jobId) ?? false;
   }
 
-  /** Streams a job's events after `afterSeq` (replayed, then live); following it again replays again. */
-  async follow(jobId: string, afterSeq = 0): Promise<void> {
+  /**
+   * Streams a job's events after `afterSeq` of `epoch` (replayed, then live; see JobFeeds.replay);
+   * following it again replays again.
+   */
+  async follow(jobId: string, afterSeq = 0, epoch?: number, opened: (replay: Replay) => void = () => {}): Promise<void> {
     this.followed.add(jobId);
     this.ctx.core.router.subscribeJob(jobId, this.subscriber);
-    const range = await this.feeds.replay(this.ctx.engine, jobId, afterSeq, (r) => this.options.onGap?.(jobId, afterSeq, r));
+    const range = await this.feeds.replay(this.ctx.engine, jobId, afterSeq, epoch, opened);
     if (range?.final) this.release(jobId);
   }
 

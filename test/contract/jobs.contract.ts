@@ -68,7 +68,14 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const holder = { workerId: 'w1', attempt: 1 };
       expect(await engine.appendEvent(ref(a), { type: 'started', attempt: 1, worker: 'w1' }, holder)).toBe(true);
       expect(await engine.appendEvent(ref(a), token('x'), { workerId: 'w2', attempt: 1 })).toBe(false);
+      expect(await engine.readEvents(a.id, 0)).toMatchObject({ epoch: 1, epochSeq: 1 });
       expect(await engine.releaseJob(ref(a), holder, (p) => ({ ...queued(p), attempt: 1 }), lost)).toEqual({ requeued: true });
+      // The requeue begins a new epoch at its own event, which says so.
+      const afterRequeue = (await engine.readEvents(a.id, 0))!;
+      expect(afterRequeue.epoch).toBeGreaterThan(1);
+      expect(afterRequeue.epochSeq).toBe(3);
+      expect(JSON.parse(afterRequeue.lines[2]!)).toMatchObject({ type: 'queued', seq: 3, attempt: 1, epoch: afterRequeue.epoch });
+      expect((await engine.getJob(a.id))!.epoch).toBe(afterRequeue.epoch);
       expect(await engine.appendEvent(ref(a), token('late'), holder)).toBe(false);
       expect(await engine.queuedJobIds(s.id)).toEqual([a.id, b.id]);
       expect(await engine.claimJob([s.id], 'w2', 1000)).toMatchObject({ id: a.id, attempt: 2, worker_id: 'w2' });
@@ -323,6 +330,15 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await made.engine.close();
       const engine = await made.reopen();
       expect(await engine.queuedJobIds(s.id)).toEqual([jobs[1]!.id]);
+      // Where a restart may have lost events not yet on disk, every unfinished log begins a new
+      // epoch after what was kept; a shared store lost nothing, and its epochs stay.
+      // (A job a worker held begins one when it is requeued.)
+      const waiting = (await engine.readEvents(jobs[1]!.id, 0))!;
+      if (made.leasesSurviveReopen) expect(waiting).toMatchObject({ epoch: 1, epochSeq: 1, lastSeq: 1 });
+      else {
+        expect(waiting).toMatchObject({ epoch: 2, epochSeq: 2, lastSeq: 2 });
+        expect(JSON.parse(waiting.lines[1]!)).toMatchObject({ type: 'queued', seq: 2, position: 0, epoch: 2 });
+      }
       if (made.leasesSurviveReopen) {
         // Another instance may still serve the worker: the lease stands until it runs out.
         expect(await engine.getJob(jobs[0]!.id)).toMatchObject({ state: 'assigned', worker_id: 'w', attempt: 1 });

@@ -142,7 +142,9 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       e.job.started_at = undefined;
       e.rank = --headRank;
       enqueue(e);
-      const event = requeued(0);
+      e.job.epoch = (e.job.epoch ?? 1) + 1;
+      e.job.epoch_seq = e.log.length + 1;
+      const event = { ...requeued(0), epoch: e.job.epoch } as JobEvent;
       e.told = toldPosition(event);
       append(e, event);
       return { requeued: true };
@@ -161,7 +163,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     readEvents(jobId, afterSeq) {
       const e = jobs.get(jobId);
       if (!e) return null;
-      return { lines: e.log.slice(afterSeq), firstSeq: 1, lastSeq: e.log.length, final: isFinal(e.job.state) };
+      return { lines: e.log.slice(afterSeq), firstSeq: 1, lastSeq: e.log.length, final: isFinal(e.job.state), epoch: e.job.epoch ?? 1, epochSeq: e.job.epoch_seq ?? 1 };
     },
     queuedJobIds: async (spaceId) => (queues.get(spaceId) ?? []).map((e) => e.job.id),
     expiredLeases: async (now) =>

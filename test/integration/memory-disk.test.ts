@@ -98,7 +98,8 @@ describe('uploads', () => {
     const used = await upload(Buffer.from('a job uses me'), '192.0.2.1');
     expect((await gw.http('POST', '/v1/jobs', { space: 'files', files: [{ blob: used.body.id }] })).status).toBe(202);
     await until('the unused upload to go', async () => (await fetch(`${gw.url}/v1/blobs/${unused.body.id}`)).status === 404 || undefined);
-    expect(existsSync(join(gw.dataDir, 'blobs', unused.body.id))).toBe(false);
+    // Its file goes right after its record (the unlink is a step of its own).
+    await until('its file to go', () => !existsSync(join(gw.dataDir, 'blobs', unused.body.id)) || undefined);
     expect((await fetch(`${gw.url}/v1/blobs/${used.body.id}`)).status).toBe(200);
   });
 });

@@ -143,3 +143,43 @@ describe('one gateway per data directory', () => {
     expect((await api(third.url, 'GET', '/health', undefined)).status).toBe(200);
   });
 });
+
+describe('a gateway killed while a client watched events not yet on disk', () => {
+  it('never resumes silently wrong: the numbers it lost are answered with recovered: false, and the retry is a new epoch', async () => {
+    // Tokens reach the disk only every minute here: the crash loses the ones the client saw.
+    const first = await serve({ SPACEPORT_FLUSH_MS: '60000' });
+    await api(first.url, 'POST', '/v1/admin/spaces', { name: 'epochs', inputs: ['prompt'] });
+    const worker = tokenWorker(first.url.replace('http', 'ws'), 'epochs', TOKEN, { tokens: 1000, delay: 20, name: 'doomed' });
+    procs.push(worker);
+    await worker.waitFor('registered');
+    const client = await WsPeer.open(`${first.url.replace('http', 'ws')}/v1/ws`, { authorization: `Bearer ${TOKEN}` });
+    client.send({ type: 'submit', space: 'epochs', prompt: 'lost in the crash' });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await client.wait('some tokens', (m) => m.type === 'token' && m.job === job && m.seq >= 12);
+    const seen = Math.max(...client.messages.filter((m) => m.job === job && m.seq).map((m) => m.seq));
+    await first.proc.kill('SIGKILL');
+    await worker.kill('SIGKILL');
+
+    const second = await serve();
+    const wsUrl = `${second.url.replace('http', 'ws')}/v1/ws`;
+    // Straight after the restart: the log stops before what the client saw.
+    const early = await WsPeer.open(wsUrl, { authorization: `Bearer ${TOKEN}` });
+    early.send({ type: 'resume', id: 'r', job, after_seq: seen, epoch: 1 });
+    expect(await early.wait('ack', (m) => m.type === 'ack' && m.id === 'r')).toMatchObject({ recovered: false });
+    // A worker takes the job again: attempt 2, a new epoch, whose numbers reuse the lost ones.
+    const rescuer = tokenWorker(second.url.replace('http', 'ws'), 'epochs', TOKEN, { tokens: 30, delay: 5, name: 'rescuer' });
+    procs.push(rescuer);
+    const requeued = await early.wait('requeued', (m) => m.type === 'queued' && m.job === job && m.epoch);
+    expect(requeued.seq).toBeLessThanOrEqual(seen); // the same numbers, new events: only the epoch tells
+    await early.wait('result', (m) => m.type === 'result' && m.job === job);
+    // A client that still has the old numbers learns they no longer hold, and gets the new attempt whole.
+    const late = await WsPeer.open(wsUrl, { authorization: `Bearer ${TOKEN}` });
+    late.send({ type: 'resume', id: 'r', job, after_seq: seen, epoch: 1 });
+    expect(await late.wait('ack', (m) => m.type === 'ack' && m.id === 'r')).toMatchObject({ recovered: false, epoch: requeued.epoch });
+    await late.wait('result', (m) => m.type === 'result' && m.job === job);
+    const replay = late.messages.filter((m) => m.job === job && m.seq);
+    expect(replay[0]).toMatchObject({ type: 'queued', seq: requeued.seq, epoch: requeued.epoch });
+    expect(replay.filter((m) => m.type === 'token')).toHaveLength(30);
+    for (const c of [client, early, late]) c.close();
+  }, 60_000);
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 
 let gw: TestGateway;
@@ -74,5 +74,49 @@ describe('reconnect and resume', () => {
     expect(client.messages.filter((m) => m.job === job && m.seq).map((m) => m.type)).toEqual(['queued', 'token', 'result']);
     worker.close();
     client.close();
+  });
+
+  it('says recovered: false to a resume from another epoch (the job was requeued), and replays the new attempt from its start', async () => {
+    const first = await gw.worker(['stream']);
+    const client = await gw.client();
+    client.send({ type: 'submit', space: 'stream', prompt: 'twice' });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await first.next('job', (m) => m.type === 'job' && m.job === job);
+    first.send({ type: 'started', job });
+    for (let i = 0; i < 3; i++) first.send({ type: 'token', job, text: `a${i}` });
+    await client.wait('a2', (m) => m.type === 'token' && m.text === 'a2');
+    const seen = Math.max(...client.messages.filter((m) => m.job === job && m.seq).map((m) => m.seq)); // 5: queued, started, 3 tokens
+    client.ws.terminate();
+    first.close(); // the worker is lost: the job is requeued, a new epoch begins at that event
+    const second = await gw.worker(['stream']);
+    await second.next('job again', (m) => m.type === 'job' && m.job === job);
+    second.send({ type: 'started', job });
+    for (let i = 0; i < 3; i++) second.send({ type: 'token', job, text: `b${i}` });
+
+    // A client that still has epoch 1's numbers: told they no longer hold, then the new attempt.
+    const stale = await gw.client();
+    stale.send({ type: 'resume', id: 'r', job, after_seq: seen, epoch: 1 });
+    const ack = await stale.wait('ack', (m) => m.type === 'ack' && m.id === 'r');
+    expect(ack).toMatchObject({ of: 'resume', recovered: false, epoch: 2 });
+    await stale.wait('b2', (m) => m.type === 'token' && m.text === 'b2');
+    const replayed = stale.messages.filter((m) => m.job === job && m.seq);
+    expect(replayed[0]).toMatchObject({ type: 'queued', attempt: 1, epoch: 2, seq: seen + 1 });
+    expect(replayed.filter((m) => m.type === 'token').map((m) => m.text)).toEqual(['b0', 'b1', 'b2']);
+
+    // One that follows epoch 2 continues exactly.
+    const current = await gw.client();
+    current.send({ type: 'resume', id: 'r2', job, after_seq: seen + 2, epoch: 2 });
+    expect(await current.wait('ack', (m) => m.type === 'ack' && m.id === 'r2')).toMatchObject({ recovered: true, epoch: 2 });
+    await current.wait('b2', (m) => m.type === 'token' && m.text === 'b2');
+    expect(current.messages.filter((m) => m.job === job && m.seq).map((m) => m.seq)[0]).toBe(seen + 3);
+
+    // Over Server-Sent Events the ids carry the epoch once it is past 1, and a stale one is told.
+    const sse = await fetch(`${gw.url}/v1/jobs/${job}/events`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'last-event-id': String(seen) } });
+    second.send({ type: 'result', job, data: 'done' });
+    const text = await sse.text();
+    expect(text).toMatch(/^event: resume\ndata: \{"type":"resume","job":"[^"]+","recovered":false,"epoch":2\}$/m);
+    expect(text).toContain(`id: ${seen + 1}.2\nevent: queued`);
+    for (const c of [stale, current]) c.close();
+    second.close();
   });
 });

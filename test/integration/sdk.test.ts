@@ -131,6 +131,35 @@ describe('client SDK + worker SDK', () => {
     client.close();
   });
 
+  it('never splices two attempts: a job requeued while the client was away comes back as a reset and the new attempt', async () => {
+    await gw.createSpace({ name: 'sdk-attempts', inputs: ['prompt'] });
+    const first = await gw.worker(['sdk-attempts']);
+    // It reconnects only after the requeue below has happened (the worker's loss takes milliseconds).
+    const client = await sdkClient(gw.url, { token: apiKey, reconnect: { minMs: 800, maxMs: 1000 } });
+    const job = await client.submit('sdk-attempts', { prompt: 'two tries' });
+    const events: string[] = [];
+    job.on((e) => events.push(e.type === 'token' ? `token:${e.text}` : e.type === 'queued' ? `queued:${e.attempt}` : e.type));
+    await first.next('job', (m) => m.type === 'job' && m.job === job.id);
+    first.send({ type: 'started', job: job.id });
+    for (const t of ['one ', 'two ']) first.send({ type: 'token', job: job.id, text: t });
+    await until('the first attempt’s tokens', () => job.text === 'one two ' || undefined);
+    // The client is cut off; meanwhile its worker is lost and another takes the job (attempt 2).
+    for (const p of gw.context.peers.all()) if (p.endpoint === 'client') p.terminate();
+    first.close();
+    const second = await gw.worker(['sdk-attempts']);
+    await second.next('job again', (m) => m.type === 'job' && m.job === job.id);
+    second.send({ type: 'started', job: job.id });
+    for (const t of ['uno ', 'dos ']) second.send({ type: 'token', job: job.id, text: t });
+    second.send({ type: 'result', job: job.id, data: 'done' });
+    await job.result();
+    expect(job.text).toBe('uno dos ');
+    expect(events).toContain('reset');
+    expect(events.slice(events.lastIndexOf('reset'))).toEqual(['reset', 'queued:1', 'started', 'token:uno ', 'token:dos ', 'result']);
+    expect(job.epoch).toBe(2);
+    client.close();
+    second.close();
+  });
+
   it('keeps space subscriptions across a reconnect', async () => {
     const client = await sdkClient(gw.url, { token: apiKey });
     const statuses: any[] = [];

@@ -28,6 +28,10 @@ export interface EventRange {
   lastSeq: number;
   /** The job has reached a final state: no event will follow lastSeq. */
   final: boolean;
+  /** The log's current epoch (Job.epoch): a client that followed another one cannot continue by seq. */
+  epoch: number;
+  /** The seq the current epoch began at: a replay of the current attempt starts there. */
+  epochSeq: number;
 }
 
 /**
@@ -73,8 +77,10 @@ export interface JobStore {
   appendEvent(job: JobRef, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Now<boolean>;
   /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
-   * job goes back to the HEAD of its queue and `requeued(position)` is appended; otherwise the job
-   * fails with `exhausted`. Null if the holder no longer held it.
+   * job goes back to the HEAD of its queue and `requeued(position)` is appended, beginning a new
+   * epoch: the event MUST carry the new epoch, greater than every earlier one of the job, and
+   * readEvents' `epochSeq` MUST be its seq. Otherwise the job fails with `exhausted`. Null if the
+   * holder no longer held it.
    */
   releaseJob(job: JobRef, holder: LeaseHolder, requeued: (position: number) => JobEvent, exhausted: JobEvent): Promise<{ requeued: boolean } | null>;
   /**

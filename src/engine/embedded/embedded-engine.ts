@@ -8,7 +8,7 @@ import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { Engine, EngineOptions } from '../../core/engine-port.ts';
-import type { EventRange, LeaseHolder } from '../../core/ports/jobs.ts';
+import type { LeaseHolder } from '../../core/ports/jobs.ts';
 import { BufferedWrites, type ActiveJob } from './buffered-writes.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { embeddedBlobs, type BlobOptions } from './embedded-blobs.ts';
@@ -21,6 +21,7 @@ import { JobJournal } from './job-journal.ts';
 import { applySegment } from './journal-segment.ts';
 import { SegmentApplier } from './segment-applier.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { epochOf, storedEventReads } from './stored-events.ts';
 
 export interface EmbeddedEngineOptions extends EngineOptions, BlobOptions {
   /** Directory holding spaceport.db and blobs/. Created if missing. */
@@ -105,6 +106,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const writes = new BufferedWrites(journal, applier, { flushMs: options.flushIntervalMs ?? 50, applyMs: options.applyIntervalMs ?? 1000 }, options.warn);
   const { dirty, unjournaled } = writes;
   const flush = () => writes.flush();
+
   const newJobs = new GroupCommit(journal);
   const copy = (job: Job): Job => ({ ...job });
   /** Every change of a job's state goes through core's state machine (a step outside it is a bug of ours, not input). */
@@ -164,24 +166,26 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   const holds = (a: ActiveJob | undefined, h: LeaseHolder): a is ActiveJob => !!a && isLeased(a.job.state) && a.job.worker_id === h.workerId && a.job.attempt === h.attempt;
 
-  /** A finished job's events, from SQLite once everything journaled has reached it. */
-  async function readStoredEvents(jobId: string, afterSeq: number): Promise<EventRange | null> {
-    await flush();
-    if (!store.getJob(jobId)) return null;
-    const rows = store.eventsAfter(jobId, afterSeq);
-    const firstSeq = store.firstSeq(jobId) ?? 1;
-    const lastSeq = rows.length ? rows[rows.length - 1]!.seq : Math.max(afterSeq, firstSeq - 1);
-    return { lines: rows.map((r) => r.line), firstSeq, lastSeq, final: true };
-  }
+  const { readStoredEvents, readShedEvents } = storedEventReads(store, flush);
 
-  /** A running job's events from before the ones it holds in memory: SQLite's, then memory's after them. */
-  async function readShedEvents(a: ActiveJob, afterSeq: number): Promise<EventRange> {
-    await flush();
-    const rows = store.eventsAfter(a.job.id, afterSeq);
-    const storedThrough = rows.length ? rows[rows.length - 1]!.seq : afterSeq;
-    const lines = rows.map((r) => r.line);
-    for (const line of a.log.after(Math.max(storedThrough, a.log.firstSeq - 1))) lines.push(line);
-    return { lines, firstSeq: store.firstSeq(a.job.id) ?? a.log.keptFrom, lastSeq: a.log.lastSeq, final: false };
+  // Events not yet on disk when the last process stopped may be gone, and their numbers would be
+  // given again. A job a worker held is requeued by the first sweep, which begins a new epoch; a
+  // queued one begins it here, with an event that says so, durable before anything else runs.
+  const waiting = [...active.values()].filter((a) => a.job.state === 'queued');
+  if (waiting.length > 0) {
+    journal.commit(() => {
+      for (const a of waiting) {
+        a.job.epoch = (a.job.epoch ?? 1) + 1;
+        a.job.epoch_seq = a.log.nextSeq;
+        const event: JobEvent = { type: 'queued', position: queues.ids(a.job.space_id).indexOf(a.job.id), eta_ms: null, attempt: a.job.attempt, reason: 'gateway restarted', epoch: a.job.epoch };
+        a.told = toldPosition(event);
+        append(a, event);
+        writes.journalEvents(a);
+        writes.persist(a);
+        a.journaled = a.log.lastSeq;
+        unjournaled.delete(a);
+      }
+    });
   }
 
   let closed = false;
@@ -281,7 +285,10 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.job.started_at = undefined;
       a.rank = queues.nextHeadRank();
       queues.insert(a.job.space_id, a.job.id, a.rank);
-      const requeue = requeued(0);
+      // A new attempt begins a new epoch of the log, at this event.
+      a.job.epoch = (a.job.epoch ?? 1) + 1;
+      a.job.epoch_seq = a.log.nextSeq;
+      const requeue: JobEvent = { ...requeued(0), epoch: a.job.epoch } as JobEvent;
       const line = append(a, requeue);
       a.told = toldPosition(requeue);
       dirty.add(a);
@@ -308,7 +315,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       const a = active.get(jobId);
       // A job still running answers from memory, at once (unless the events asked for were let go
       // of to save memory: those come from SQLite); a finished one from SQLite.
-      if (a && afterSeq + 1 >= a.log.firstSeq) return { lines: a.log.after(afterSeq), firstSeq: a.log.keptFrom, lastSeq: a.log.lastSeq, final: false };
+      if (a && afterSeq + 1 >= a.log.firstSeq) return { lines: a.log.after(afterSeq), firstSeq: a.log.keptFrom, lastSeq: a.log.lastSeq, final: false, ...epochOf(a.job) };
       if (a) return readShedEvents(a, afterSeq);
       return readStoredEvents(jobId, afterSeq);
     },

@@ -5,7 +5,7 @@ import type { Job, JobState } from '../../core/types.ts';
  * How a Job lives in a Redis hash: what never changes as one JSON `body`, what the Lua scripts
  * change as plain fields (so they never decode JSON).
  */
-const MUTABLE = ['state', 'attempt', 'worker_id', 'lease_expires', 'started_at', 'finished_at', 'result', 'error'] as const;
+const MUTABLE = ['state', 'attempt', 'worker_id', 'lease_expires', 'started_at', 'finished_at', 'result', 'error', 'epoch', 'epoch_seq'] as const;
 
 export function jobBody(job: Job): string {
   const body: Record<string, unknown> = { ...job };
@@ -26,6 +26,8 @@ export function jobFromHash(hash: string[] | Record<string, string>): Job | null
   if (h.finished_at) job.finished_at = Number(h.finished_at);
   if (h.result) job.result = JSON.parse(h.result);
   if (h.error) job.error = JSON.parse(h.error);
+  if (h.epoch) job.epoch = Number(h.epoch);
+  if (h.epoch_seq) job.epoch_seq = Number(h.epoch_seq);
   return job;
 }
 

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { FINAL_EVENT_STATE, STREAMED_TYPES, toldPosition } from '../../protocol/job-events.ts';
+import { FINAL_EVENT_STATE, type JobEvent, STREAMED_TYPES, toldPosition } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import { isFinal, noJobs } from '../../core/job-state.ts';
 import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
@@ -198,7 +198,9 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     releaseJob: (job, holder, requeued, exhausted) =>
       guard(async () => {
         const jobId = job.id;
-        const [rHead, rTail] = lineAroundSeq(jobId, requeued(0));
+        // Gateway restarts lose nothing in Redis: only a requeue begins an epoch, numbered by the attempt it follows.
+        const epoch = holder.attempt + 1;
+        const [rHead, rTail] = lineAroundSeq(jobId, { ...requeued(0), epoch } as JobEvent);
         const [xHead, xTail] = lineAroundSeq(jobId, exhausted);
         const out = (await run('RELEASE', [
           jobId,
@@ -213,6 +215,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           finalRecord(exhausted).error,
           Date.now(),
           ...eventTarget(job),
+          epoch,
         ])) as [number, number] | null;
         return out && { requeued: Number(out[1]) === 1 };
       }),
@@ -232,16 +235,23 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const replies =
           (await redis
             .multi()
-            .hmget(`${P}job:${jobId}`, 'state', 'seq')
+            .hmget(`${P}job:${jobId}`, 'state', 'seq', 'epoch', 'epoch_seq')
             .xrange(log, '-', '+', 'COUNT', 1)
             .xrange(log, `${afterSeq + 1}-0`, '+')
             .exec()) ?? [];
-        const [state, lastSeq] = replies[0]![1] as Array<string | null>;
+        const [state, lastSeq, epoch, epochSeq] = replies[0]![1] as Array<string | null>;
         if (!state) return null;
         const first = replies[1]![1] as Array<[string, string[]]>;
         const entries = replies[2]![1] as Array<[string, string[]]>;
         const firstSeq = first[0] ? Number(first[0][0].split('-')[0]) : Number(lastSeq) + 1;
-        const range: EventRange = { lines: entries.map(([, fields]) => fields[1]!), firstSeq, lastSeq: Number(lastSeq ?? 0), final: isFinal(state as JobState) };
+        const range: EventRange = {
+          lines: entries.map(([, fields]) => fields[1]!),
+          firstSeq,
+          lastSeq: Number(lastSeq ?? 0),
+          final: isFinal(state as JobState),
+          epoch: Number(epoch ?? 1),
+          epochSeq: Number(epochSeq ?? 1),
+        };
         return range;
       }),
     queuedJobIds: (spaceId) => guard(() => redis.zrange(`${P}q:${spaceId}`, '0', '-1')),

@@ -199,8 +199,8 @@ return first
 
 /**
  * ARGV: P, id, worker, attempt, maxEvents, requeueHead, requeueTail, exhaustedHead,
- * exhaustedTail, exhaustedState, exhaustedErrorJson, now, channel, prefix → {seq, requeued 1|0}
- * or nil; the event appended is published.
+ * exhaustedTail, exhaustedState, exhaustedErrorJson, now, channel, prefix, epoch (the new epoch a
+ * requeue begins) → {seq, requeued 1|0} or nil; the event appended is published.
  */
 export const RELEASE = `${SHARED}
 local id = ARGV[2]
@@ -220,6 +220,7 @@ redis.call('ZREM', P .. 'leases', id)
 redis.call('ZADD', P .. 'q:' .. f[3], rank, id)
 count(f[4], 'queued')
 local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
+redis.call('HSET', job, 'epoch', ARGV[15], 'epoch_seq', seq)
 publish(ARGV[13], ARGV[14], line)
 return { seq, 1 }
 `;

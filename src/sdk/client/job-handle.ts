@@ -11,6 +11,13 @@ type Listener = (event: JobStreamEvent) => void;
 export class JobHandle implements AsyncIterable<JobStreamEvent> {
   /** The seq of the last event delivered; a resume asks for everything after it. */
   lastSeq = 0;
+  /** The epoch of the job's log those numbers belong to (a resume says it, so the gateway can tell whether they still hold). */
+  epoch = 1;
+  /**
+   * The text of the current attempt's tokens. A new attempt (a `queued` event that begins an epoch:
+   * the job was requeued) or a `reset` starts it again: two attempts are never spliced into one.
+   */
+  text = '';
   private readonly queue = new EventQueue<JobStreamEvent>();
   private readonly listeners = new Set<Listener>();
   private final: JobStreamEvent | undefined;
@@ -36,12 +43,23 @@ export class JobHandle implements AsyncIterable<JobStreamEvent> {
   deliver(event: JobEvent): void {
     if (this.final || event.seq <= this.lastSeq) return;
     this.lastSeq = event.seq;
+    if (event.type === 'queued' && event.epoch !== undefined) {
+      this.epoch = event.epoch;
+      this.text = '';
+    } else if (event.type === 'token') this.text += event.text;
     this.emit(event);
   }
 
-  /** @internal From the client: events were lost across a reconnect. */
+  /** @internal From the client: events were lost across a reconnect, or no longer hold (`reset`). */
   recover(event: RecoveryEvent): void {
-    if (!this.final) this.emit(event);
+    if (this.final) return;
+    if (event.type === 'reset') {
+      // The replay that follows starts the current attempt again, with numbers that may repeat ours.
+      this.lastSeq = 0;
+      this.epoch = event.epoch;
+      this.text = '';
+    }
+    this.emit(event);
   }
 
   private emit(event: JobStreamEvent): void {
@@ -70,7 +88,7 @@ export class JobHandle implements AsyncIterable<JobStreamEvent> {
     return this.queue[Symbol.asyncIterator]();
   }
 
-  /** Just the text of the tokens. A requeue restarts the job: watch `queued` events to reset. */
+  /** Just the text of the tokens. A requeue or a `reset` restarts the job's text: `text` keeps the current attempt's, or watch those events. */
   async *tokens(): AsyncIterable<string> {
     for await (const event of this) if (event.type === 'token') yield event.text;
   }

@@ -154,10 +154,18 @@ export class SpaceportClient {
     for (const topic of this.topics.keys()) if (!topic.startsWith('job:')) void this.request({ type: 'subscribe', topic }).catch(() => {});
     for (const job of this.jobs.values()) {
       if (job.finished) continue;
-      this.request({ type: 'resume', job: job.id, after_seq: job.lastSeq, ...(this.pushing.has(job.id) && { push_files: true }) }).catch((err: SpaceportError) => {
+      const resume = { type: 'resume', job: job.id, after_seq: job.lastSeq, epoch: job.epoch, ...(this.pushing.has(job.id) && { push_files: true }) };
+      // The ack comes before the replay: told at once, the handle takes the replayed numbers again.
+      this.request(resume, [], (ack) => this.resumed(job, ack)).catch((err: SpaceportError) => {
         if (err.code !== 'connection_lost') job.recover({ type: 'lost', job: job.id, code: err.code, message: err.message });
       });
     }
+  }
+
+  /** A resume's ack: when the numbers the handle has no longer hold, it starts again from the current attempt. */
+  private resumed(job: JobHandle, ack: Message): void {
+    if (ack.recovered === false) job.recover({ type: 'reset', job: job.id, epoch: Number(ack.epoch ?? 1) });
+    else if (typeof ack.epoch === 'number') job.epoch = ack.epoch;
   }
 
   private failPending(): void {
@@ -278,7 +286,7 @@ export class SpaceportClient {
     handle.lastSeq = Math.max(handle.lastSeq, afterSeq);
     if (opts.pushFiles) this.pushing.add(jobId);
     try {
-      await this.request({ type: 'resume', job: jobId, after_seq: afterSeq, ...(opts.pushFiles && { push_files: true }) });
+      await this.request({ type: 'resume', job: jobId, after_seq: afterSeq, epoch: handle.epoch, ...(opts.pushFiles && { push_files: true }) }, [], (ack) => this.resumed(handle, ack));
     } catch (err) {
       this.jobs.delete(jobId);
       this.pushing.delete(jobId);

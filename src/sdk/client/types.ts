@@ -15,7 +15,15 @@ export type JobEvent = JobEventMessage<ResultFile>;
  * events `after_seq+1 .. first_seq-1` are gone and the stream continues from `first_seq`; `lost`
  * means the job could not be recovered at all and its stream ends.
  */
-export type RecoveryEvent = { type: 'gap'; job: string; after_seq: number; first_seq: number } | { type: 'lost'; job: string; code: string; message: string };
+export type RecoveryEvent =
+  | { type: 'gap'; job: string; after_seq: number; first_seq: number }
+  | { type: 'lost'; job: string; code: string; message: string }
+  /**
+   * What this client had of the job no longer holds (the gateway restarted and lost events, or the
+   * job was requeued while the client was away): the events that follow are the current attempt
+   * from its start, in the job's `epoch`. Whatever was built from the earlier events is replaced.
+   */
+  | { type: 'reset'; job: string; epoch: number };
 
 export type JobStreamEvent = JobEvent | RecoveryEvent;
 

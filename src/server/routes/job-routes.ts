@@ -58,7 +58,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     const who = await rc.who();
     const jobId = rc.params.id!;
     await core.jobs.getVisible(who, jobId);
-    const afterSeq = Number(rc.req.headers['last-event-id'] ?? rc.url.searchParams.get('after') ?? 0) || 0;
+    const from = sseId(String(rc.req.headers['last-event-id'] ?? rc.url.searchParams.get('after') ?? '0'));
     const { res } = rc;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -80,10 +80,15 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     const stream = { close: end };
     const credential = who.kind === 'anonymous' ? undefined : presentedSecretHash(rc.req, rc.url);
     const watched = credential === undefined ? undefined : ctx.credentials.watch(stream, credential);
+    /** The epoch of the lines being sent: ids carry it once it is past 1, so a reconnect resumes exactly. */
+    let epoch = 1;
     const feeds = new JobFeeds(
       (_job, line) => {
         if (ended) return;
-        res.write(`id: ${lineSeq(line)}\nevent: ${lineType(line)}\ndata: ${line}\n\n`);
+        const type = lineType(line);
+        if (type === 'queued') epoch = (JSON.parse(line) as { epoch?: number }).epoch ?? epoch;
+        const seq = lineSeq(line);
+        res.write(`id: ${epoch > 1 ? `${seq}.${epoch}` : seq}\nevent: ${type}\ndata: ${line}\n\n`);
         ctx.metrics.messages.countOut('sse');
         // A reader that stops reading must not make us buffer without bound.
         if (res.writableLength > config.limits.maxOutboundBytes) res.destroy();
@@ -96,10 +101,21 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     keepalive.unref();
     rc.req.on('close', end);
     core.router.subscribeJob(jobId, subscriber);
-    await feeds.replay(engine, jobId, afterSeq, (range) => {
-      res.write(
-        `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'resume_gap', job: jobId, after_seq: afterSeq, first_seq: range.firstSeq, message: 'Some events before the requested seq are no longer kept.' })}\n\n`,
-      );
+    await feeds.replay(engine, jobId, from.seq, from.epoch, (r) => {
+      epoch = r.afterSeq === 0 ? 1 : r.range.epoch;
+      // Numbers the reader has that no longer hold: said, then the current attempt from its start.
+      if (!r.recovered) res.write(`event: resume\ndata: ${JSON.stringify({ type: 'resume', job: jobId, recovered: false, epoch: r.range.epoch })}\n\n`);
+      if (r.gap) {
+        res.write(
+          `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'resume_gap', job: jobId, after_seq: r.afterSeq, first_seq: r.range.firstSeq, message: 'Some events before the requested seq are no longer kept.' })}\n\n`,
+        );
+      }
     });
   });
+}
+
+/** An event stream's id, as this stream writes them: `<seq>` in epoch 1, `<seq>.<epoch>` after (anything else: from the start). */
+function sseId(id: string): { seq: number; epoch: number } {
+  const m = /^(\d{1,15})(?:\.(\d{1,9}))?$/.exec(id.trim());
+  return m ? { seq: Number(m[1]), epoch: Number(m[2] ?? 1) } : { seq: 0, epoch: 1 };
 }

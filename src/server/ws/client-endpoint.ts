@@ -7,7 +7,7 @@ import { decodeMessage, type Decoded } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { binaryIndexes, toSubmittedFiles } from '../file-specs.ts';
 import { JobFollower, type FollowerOptions } from '../job-follower.ts';
-import type { EventRange } from '../../core/ports/jobs.ts';
+import type { Replay } from '../job-feeds.ts';
 import type { ServerContext } from '../server-context.ts';
 import { Attachments } from './attachments.ts';
 import { FilePush } from './file-push.ts';
@@ -98,11 +98,14 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
     return this.peer.room();
   }
 
-  onGap(jobId: string, afterSeq: number, r: EventRange): void {
-    this.peer.error('resume_gap', `Events ${afterSeq + 1}..${r.firstSeq - 1} of job ${jobId} are no longer kept; replaying from ${r.firstSeq}.`, {
+  /** Before a followed job's replay: the ack says whether the client's numbers still hold, and which epoch follows. */
+  private opened(ack: { id: AckMessage['id']; of: 'subscribe' | 'resume'; topic: string }, jobId: string, r: Replay): void {
+    this.peer.sendJson({ type: 'ack', ...ack, epoch: r.range.epoch, recovered: r.recovered } satisfies AckMessage);
+    if (!r.gap) return;
+    this.peer.error('resume_gap', `Events ${r.afterSeq + 1}..${r.range.firstSeq - 1} of job ${jobId} are no longer kept; replaying from ${r.range.firstSeq}.`, {
       job: jobId,
-      after_seq: afterSeq,
-      first_seq: r.firstSeq,
+      after_seq: r.afterSeq,
+      first_seq: r.range.firstSeq,
     });
   }
 
@@ -149,9 +152,9 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
         if (!topic) throw new SpaceportError('invalid_message', `subscribe: topic must be "job:<id>", "space:<name>" or "all", not "${topicText.slice(0, 80)}".`);
         if (topic.kind === 'job') {
           await core.jobs.getVisible(who, topic.jobId);
-          peer.sendJson({ type: 'ack', id: msg.id, of: msg.type, topic: topicText } satisfies AckMessage);
           this.pushFilesOf(topic.jobId, msg.push_files);
-          await this.follower.follow(topic.jobId, msg.after_seq ?? 0);
+          const ack = { id: msg.id, of: msg.type, topic: topicText };
+          await this.follower.follow(topic.jobId, msg.after_seq ?? 0, msg.epoch, (r) => this.opened(ack, topic.jobId, r));
         } else if (topic.kind === 'space') {
           const space = await core.jobs.requireSpace(topic.name);
           this.follower.watchSpace(space.id);
