@@ -257,6 +257,23 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('passes a lease to the reconnected worker that still holds it: the same attempt, its log going on', async () => {
+      const { engine } = await makeEngine();
+      const { j, h } = await heldJob(engine, 'reattach');
+      await engine.appendEvent(ref(j), { type: 'started', attempt: 1, worker: 'w' }, h);
+      expect(await engine.reattachJob(j.id, { workerId: 'someone', attempt: 1 }, 'w-new', 60_000)).toBe(false);
+      expect(await engine.reattachJob(j.id, { workerId: 'w', attempt: 2 }, 'w-new', 60_000)).toBe(false);
+      expect(await engine.reattachJob(j.id, h, 'w-new', 60_000)).toBe(true);
+      expect(await engine.getJob(j.id)).toMatchObject({ state: 'running', worker_id: 'w-new', attempt: 1 });
+      const moved = { workerId: 'w-new', attempt: 1 };
+      expect(await engine.appendEvent(ref(j), token('after'), h)).toBe(false); // the old holder no longer
+      expect(await engine.appendEvent(ref(j), token('after'), moved)).toBe(true);
+      expect(await seqsOf(engine, j.id)).toEqual([1, 2, 3]);
+      expect(await engine.expiredLeases(Date.now() + 30_000)).toEqual([]); // the lease was renewed with it
+      expect(await engine.reattachJob(j.id, h, 'w-third', 60_000)).toBe(false);
+      await engine.close();
+    });
+
     it('reports expired leases and overdue jobs; renewing keeps only the holder’s leases', async () => {
       const { engine } = await makeEngine();
       const s = space('sweep');

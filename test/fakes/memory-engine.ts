@@ -104,6 +104,13 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       e.job.lease_expires = clock.now() + leaseMs;
       return copy(e.job);
     },
+    async reattachJob(jobId, from, toWorkerId, leaseMs) {
+      const e = jobs.get(jobId);
+      if (!holds(e, from)) return false;
+      e.job.worker_id = toWorkerId;
+      e.job.lease_expires = clock.now() + leaseMs;
+      return true;
+    },
     async renewLeases(workerId, jobIds, leaseMs) {
       for (const id of jobIds) {
         const e = jobs.get(id);

@@ -65,6 +65,12 @@ export interface JobStore {
   /** Extends the leases of these jobs while `workerId` still holds them; silently skips others. */
   renewLeases(workerId: string, jobIds: string[], leaseMs: number): Promise<void>;
   /**
+   * A worker that reconnected takes back a job it still runs: while `from` still holds it (that
+   * worker, that attempt), the lease passes to `toWorkerId` for leaseMs more — the same attempt,
+   * its log going on with the next seq. False (and nothing changed) otherwise.
+   */
+  reattachJob(jobId: string, from: LeaseHolder, toWorkerId: string, leaseMs: number): Promise<boolean>;
+  /**
    * Appends an event to a job's log and publishes it; true when it was. With `holder`, MUST refuse
    * (false) unless that worker still holds that attempt (a stale worker's events never reach a
    * client). MUST refuse once the job is final. `started` moves assigned → running; a final event

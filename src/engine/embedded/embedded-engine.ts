@@ -241,6 +241,15 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return copy(a.job);
     },
 
+    async reattachJob(jobId, from, toWorkerId, leaseMs) {
+      const a = active.get(jobId);
+      if (!holds(a, from)) return false;
+      a.job.worker_id = toWorkerId;
+      a.job.lease_expires = Date.now() + leaseMs;
+      dirty.add(a);
+      return true;
+    },
+
     async renewLeases(workerId, jobIds, leaseMs) {
       const until = Date.now() + leaseMs;
       for (const id of jobIds) {

@@ -16,7 +16,7 @@ import { redisCredentials } from './redis-credentials.ts';
 import { redisSessions } from './redis-sessions.ts';
 import { redisUploads } from './redis-uploads.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
-import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, RELEASE, RENEW, SUBMIT } from './scripts.ts';
+import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
@@ -35,7 +35,7 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, RENEW, APPEND, APPEND_STREAM, RELEASE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, RENEW, REATTACH, APPEND, APPEND_STREAM, RELEASE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
@@ -180,6 +180,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), ...spaceIds])) as string[] | null;
         return hash ? jobFromHash(hash) : null;
       }),
+    reattachJob: (jobId, from, toWorkerId, leaseMs) => guard(async () => Number(await run('REATTACH', [jobId, from.workerId, from.attempt, toWorkerId, leaseMs, Date.now()])) === 1),
     renewLeases: (workerId, jobIds, leaseMs) => guard(async () => void (jobIds.length && (await run('RENEW', [workerId, leaseMs, Date.now(), ...jobIds])))),
     appendEvent: (job, event, holder, result) => {
       const [head, tail] = lineAroundSeq(job.id, event);

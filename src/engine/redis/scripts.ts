@@ -123,6 +123,16 @@ count('queued', 'assigned')
 return redis.call('HGETALL', job)
 `;
 
+/** ARGV: P, id, fromWorker, attempt, toWorker, leaseMs, now → 1 when the lease passed to toWorker, else 0 */
+export const REATTACH = `${SHARED}
+local id = ARGV[2]
+if not holds(id, ARGV[3], ARGV[4]) then return 0 end
+local expires = tonumber(ARGV[7]) + tonumber(ARGV[6])
+redis.call('HSET', P .. 'job:' .. id, 'worker_id', ARGV[5], 'lease_expires', expires)
+redis.call('ZADD', P .. 'leases', expires, id)
+return 1
+`;
+
 /** ARGV: P, workerId, leaseMs, now, jobId... */
 export const RENEW = `${SHARED}
 local expires = tonumber(ARGV[4]) + tonumber(ARGV[3])
