@@ -85,6 +85,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       retentionMs: numberFromEnv('SPACEPORT_RETENTION_MS'),
       uploadRetentionMs: numberFromEnv('SPACEPORT_UPLOAD_RETENTION_MS'),
       cancelGraceMs: numberFromEnv('SPACEPORT_CANCEL_GRACE_MS'),
+      reattachGraceMs: numberFromEnv('SPACEPORT_REATTACH_GRACE_MS'),
     }),
     limits: defined({
       maxConnections: numberFromEnv('SPACEPORT_MAX_CONNECTIONS'),

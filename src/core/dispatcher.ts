@@ -10,6 +10,17 @@ export interface DispatchOptions {
   leaseMs: number;
   /** How long a cancelled job keeps its slot while waiting for the worker's acknowledgement. @default 10_000 */
   cancelGraceMs: number;
+  /**
+   * How long the jobs of a worker whose connection dropped wait for it to reconnect and take them
+   * back (re-attach) before they are requeued. 0: requeued at once. @default 5000
+   */
+  reattachGraceMs?: number;
+}
+
+/** A job whose worker's connection dropped, waiting for it to come back. */
+interface Orphan {
+  held: HeldJob;
+  requeue: () => void;
 }
 
 /**
@@ -19,6 +30,8 @@ export interface DispatchOptions {
  */
 export class Dispatcher {
   readonly workers = new Map<string, WorkerLink>();
+  /** Jobs of dropped connections, by job id, until re-attached or requeued. */
+  private readonly orphans = new Map<string, Orphan>();
 
   constructor(
     private readonly engine: Engine,
@@ -38,15 +51,71 @@ export class Dispatcher {
     }
   }
 
-  /** The worker is gone: every job it held goes back to its queue (or fails after max attempts). */
-  async removeWorker(link: WorkerLink, why: string): Promise<void> {
+  /**
+   * The worker is gone: every job it held goes back to its queue (or fails after max attempts) —
+   * after the re-attach grace when the connection merely dropped (`mayReturn`): a worker that
+   * reconnects in time takes its jobs back (reattach) and nothing restarts.
+   */
+  async removeWorker(link: WorkerLink, why: string, mayReturn = false): Promise<void> {
     link.closed = true;
     this.workers.delete(link.id);
     await this.engine.removeWorker(link.id);
     const held = [...link.held.values()];
     link.held.clear();
-    for (const job of held) await this.jobs.release(job, { workerId: link.id, attempt: job.attempt }, why);
+    const grace = mayReturn ? (this.options.reattachGraceMs ?? 5000) : 0;
+    for (const job of held) {
+      const release = () => this.jobs.release(job, { workerId: link.id, attempt: job.attempt }, why);
+      if (grace <= 0) {
+        await release();
+        continue;
+      }
+      const requeue = this.clock.after(grace, () => {
+        if (this.orphans.get(job.id)?.held !== job) return;
+        this.orphans.delete(job.id);
+        release().catch((err: unknown) => this.onError(err, 'reattach-grace'));
+      });
+      this.orphans.set(job.id, { held: job, requeue });
+    }
     for (const spaceId of link.spaceIds) this.jobs.queue.changed(spaceId);
+  }
+
+  /**
+   * A worker that reconnected says which jobs it still runs, as worker `previous`: each one it
+   * still holds in the engine (on whichever instance it was) is its own again, the same attempt.
+   * Returns the ids it kept; it should stop the others.
+   */
+  async reattach(link: WorkerLink, previous: string, jobs: Array<{ job: string; attempt: number }>): Promise<string[]> {
+    const kept: string[] = [];
+    for (const { job: jobId, attempt } of jobs) {
+      const orphan = this.orphans.get(jobId);
+      const known = orphan?.held ?? (await this.heldFromEngine(jobId, attempt, previous));
+      if (!known || known.attempt !== attempt || !link.spaceIds.includes(known.spaceId)) continue;
+      if (!(await this.engine.reattachJob(jobId, { workerId: previous, attempt }, link.id, this.options.leaseMs))) continue;
+      if (orphan) {
+        orphan.requeue();
+        this.orphans.delete(jobId);
+      }
+      link.held.set(jobId, { ...known, workerId: link.id, cancelling: false });
+      kept.push(jobId);
+    }
+    return kept;
+  }
+
+  /** A job this instance never saw held by `previous` (its connection was on another instance). */
+  private async heldFromEngine(jobId: string, attempt: number, previous: string): Promise<HeldJob | undefined> {
+    const job = await this.engine.getJob(jobId);
+    if (!job || job.worker_id !== previous || job.attempt !== attempt) return undefined;
+    return {
+      id: job.id,
+      workerId: previous,
+      attempt,
+      spaceId: job.space_id,
+      ownerId: job.owner.id,
+      createdAt: job.created_at,
+      sawToken: false,
+      cancelling: false,
+      ...(job.started_at && { startedAt: job.started_at }),
+    };
   }
 
   async setDraining(link: WorkerLink, draining: boolean): Promise<void> {

@@ -101,6 +101,8 @@ export interface RegisteredMessage {
   heartbeat_ms: number;
   lease_ms: number;
   spaces: Array<{ id: string; name: string; inputs: SpaceInputs; timeout_s: number }>;
+  /** Of the jobs a reconnecting worker named in `reattach`, the ones it holds again (it should stop the others). */
+  reattached?: string[];
 }
 
 /** A file of a job, described here; its bytes follow as a binary frame `{ ref: job, index }`. */

@@ -14,6 +14,13 @@ export const WorkerMessage = z.discriminatedUnion('type', [
     spaces: z.array(z.string().min(1).max(64)).min(1).max(64),
     slots: z.number().int().min(1).max(1024).default(1),
     name: z.string().max(128).optional(),
+    /** A reconnecting worker: the id it had, and the jobs it still runs (each with its attempt). */
+    reattach: z
+      .object({
+        worker: z.string().min(1).max(64),
+        jobs: z.array(z.object({ job: JobId, attempt: z.number().int().min(1) })).max(1024),
+      })
+      .optional(),
   }),
   z.object({ type: z.literal('heartbeat') }),
   z.object({ type: z.literal('started'), job: JobId }),

@@ -151,6 +151,7 @@ export const DEFAULT_CORE: GatewayConfig['core'] = {
   leaseMs: 30_000,
   heartbeatMs: 10_000,
   cancelGraceMs: 10_000,
+  reattachGraceMs: 5000,
   sweepIntervalMs: 1000,
   retentionMs: 24 * 3600_000,
   uploadRetentionMs: 3600_000,

@@ -24,6 +24,8 @@ export interface Registration {
   spaces: string[];
   slots: number;
   name?: string | undefined;
+  /** A reconnecting worker's jobs still running, as the worker it was (`worker`: its previous id). */
+  reattach?: { worker: string; jobs: Array<{ job: string; attempt: number }> } | undefined;
 }
 
 /**
@@ -45,7 +47,7 @@ export class WorkerSession {
    * `unknown_space` or `forbidden`. `announce` runs after the link exists and before any job can
    * be dispatched to it (so the protocol's "registered" reply always comes first).
    */
-  async register(reg: Registration, wire: WorkerWire, announce: (link: WorkerLink, spaces: Space[]) => void): Promise<WorkerLink> {
+  async register(reg: Registration, wire: WorkerWire, announce: (link: WorkerLink, spaces: Space[], reattached: string[]) => void): Promise<WorkerLink> {
     if (this.link) throw new SpaceportError('already_registered');
     const { engine, core, auth } = this.ctx;
     const credential = reg.token === undefined ? null : await auth.workerCredential(reg.token);
@@ -77,7 +79,9 @@ export class WorkerSession {
     };
     this.link = link;
     if (reg.token !== undefined) this.watched = this.ctx.credentials.watch(this.connection, hashSecret(reg.token));
-    announce(link, spaces);
+    // Jobs it still runs from before its connection dropped are its own again before any new one comes.
+    const reattached = reg.reattach ? await core.dispatcher.reattach(link, reg.reattach.worker, reg.reattach.jobs) : [];
+    announce(link, spaces, reattached);
     this.ctx.log.info({ worker: id, name: link.name, spaces: reg.spaces, slots: reg.slots }, 'worker registered');
     await core.dispatcher.addWorker(link);
     return link;
@@ -143,11 +147,13 @@ export class WorkerSession {
   }
 
   /** The connection closed: held jobs go back to their queues once `pending` messages are handled. */
-  closed(code: number, pending: (task: () => Promise<void>) => Promise<void>): void {
+  closed(code: number, pending: (task: () => Promise<void>) => Promise<void>, canReattach = true): void {
     if (this.watched) this.ctx.credentials.forget(this.connection, this.watched);
     const w = this.link;
     if (!w) return;
     this.ctx.log.info({ worker: w.id, code, running: w.held.size }, 'worker disconnected');
-    pending(() => this.ctx.core.dispatcher.removeWorker(w, 'worker disconnected')).catch((err) => this.ctx.log.error({ err }, 'worker removal failed'));
+    // A connection that dropped (not one the worker or an admin closed) may come back for its jobs.
+    const mayReturn = canReattach && code !== 1000 && code !== 1001;
+    pending(() => this.ctx.core.dispatcher.removeWorker(w, 'worker disconnected', mayReturn)).catch((err) => this.ctx.log.error({ err }, 'worker removal failed'));
   }
 }

@@ -101,3 +101,32 @@ describe('the cancel grace period', () => {
     t.close();
   });
 });
+
+describe('re-attach after a dropped connection', () => {
+  it('holds a dropped worker’s jobs for the grace period: taken back within it, requeued after it', async () => {
+    const t = await coreUnderTest([space], { reattachGraceMs: 5000 });
+    const worker = new RecordingWorker('w1', [space.id]);
+    await t.core.dispatcher.addWorker(worker);
+    const kept = (await t.core.jobs.submit(alice, { space: space.name, prompt: 'kept', files: [] })).job;
+    await settle();
+    await t.core.dispatcher.removeWorker(worker, 'worker disconnected', true);
+    await t.clock.advance(4000);
+    expect((await t.engine.getJob(kept.id))!.state).toBe('assigned'); // still its worker's
+    const back = new RecordingWorker('w2', [space.id]);
+    expect(await t.core.dispatcher.reattach(back, 'w1', [{ job: kept.id, attempt: 1 }])).toEqual([kept.id]);
+    await t.core.dispatcher.addWorker(back);
+    await t.clock.advance(5000); // the grace timer finds it taken back
+    expect(await t.engine.getJob(kept.id)).toMatchObject({ state: 'assigned', worker_id: 'w2', attempt: 1 });
+    expect(t.heard(kept.id).map((e) => e.type)).toEqual(['queued']);
+
+    const lost = (await t.core.jobs.submit(alice, { space: space.name, prompt: 'lost', files: [] })).job;
+    const third = new RecordingWorker('w3', [space.id]);
+    await t.core.dispatcher.addWorker(third);
+    await settle();
+    await t.core.dispatcher.removeWorker(third, 'worker disconnected', true);
+    await t.clock.advance(5000);
+    expect(t.heard(lost.id).at(-1)).toMatchObject({ type: 'queued', attempt: 1, reason: 'worker disconnected', epoch: 2 });
+    expect(await t.core.dispatcher.reattach(new RecordingWorker('w4', [space.id]), 'w3', [{ job: lost.id, attempt: 1 }])).toEqual([]);
+    t.close();
+  });
+});

@@ -9,7 +9,7 @@ import { WsPeer } from './ws-peer.ts';
 export const ADMIN_TOKEN = 'test-admin-token';
 
 /** Fast intervals so fault tests run in seconds. */
-export const FAST_CORE = { leaseMs: 1500, heartbeatMs: 300, sweepIntervalMs: 100, statusIntervalMs: 20, cancelGraceMs: 1000 };
+export const FAST_CORE = { leaseMs: 1500, heartbeatMs: 300, sweepIntervalMs: 100, statusIntervalMs: 20, cancelGraceMs: 1000, reattachGraceMs: 300 };
 
 export interface TestGateway extends Gateway {
   ws: string;

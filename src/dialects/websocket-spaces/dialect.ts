@@ -102,7 +102,7 @@ function remoteApp(socket: DialectSocket<Record<string, unknown> & { type: strin
     message: handle,
     closed(code) {
       clearInterval(renew);
-      session.closed(code, socket.afterPending);
+      session.closed(code, socket.afterPending, false); // the guide's apps do not re-attach: requeue at once
     },
   };
 }

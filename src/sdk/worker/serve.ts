@@ -74,12 +74,20 @@ export interface RunningWorker {
 interface Running {
   controller: AbortController;
   cancelled: boolean;
+  attempt: number;
+  /** It ended while the connection was down: kept (for the re-attach) until its last messages are sent. */
+  done?: boolean;
 }
+
+/** What a job sends while the connection is down waits for the worker to re-attach, up to this much. */
+const MAX_HELD_MESSAGES = 10_000;
 
 /**
  * Serves jobs from the gateway with `handler`: dials out, registers, heartbeats, runs up to
  * `slots` jobs at once, streams what the handler emits, and reconnects with backoff when the
- * connection drops (jobs that were running are aborted: the gateway has already requeued them).
+ * connection drops. Running jobs go on meanwhile: what they send waits, and the worker re-attaches
+ * to them when it registers again (the same attempt, the stream going on); the ones the gateway no
+ * longer gives it (it was away too long: they were requeued) are aborted then.
  */
 export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
   const url = `${options.host.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/worker`;
@@ -94,8 +102,31 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
   const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failReady = reject)));
   ready.catch(() => {});
   let registeredOnce = false;
+  /** Who the gateway knew this worker as, for re-attaching after a reconnect. */
+  let workerId: string | undefined;
+  /** Messages of running jobs sent while the connection was down, in order. */
+  let held: Array<{ job: string; data: string | Uint8Array }> = [];
+  /** Running jobs are given up if no connection takes them back by then. */
+  let orphaned: NodeJS.Timeout | undefined;
+  let leaseMs = 30_000;
 
-  const send = (message: object) => {
+  /** Gives up every running job (they are the gateway's to requeue): none of them sends again. */
+  const abortAll = (why: string) => {
+    for (const r of running.values()) r.controller.abort(new Error(why));
+    running.clear();
+    held = [];
+    clearTimeout(orphaned);
+    orphaned = undefined;
+  };
+  /** A job's message: now, or once re-attached (dropped past MAX_HELD_MESSAGES, and the jobs with it). */
+  const sendFor = (job: string, data: string | Uint8Array) => {
+    if (socket?.readyState === WebSocket.OPEN && orphaned === undefined) return socket.send(data);
+    if (!running.has(job)) return;
+    if (held.length >= MAX_HELD_MESSAGES) return abortAll('too much to hold while the gateway was away');
+    held.push({ job, data });
+  };
+  const send = (message: { type: string; job?: string; [field: string]: unknown }) => {
+    if (message.job !== undefined) return sendFor(message.job, JSON.stringify(message));
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   };
 
@@ -108,7 +139,8 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     const incoming = new Map<string, { job: WorkerJob; missing: number }>();
 
     ws.on('open', () => {
-      send({ type: 'register', token: options.token, spaces: options.spaces, slots: options.slots ?? 1, name: options.name ?? defaultName() });
+      const reattach = workerId && running.size > 0 ? { worker: workerId, jobs: [...running].map(([job, r]) => ({ job, attempt: r.attempt })) } : undefined;
+      ws.send(JSON.stringify({ type: 'register', token: options.token, spaces: options.spaces, slots: options.slots ?? 1, name: options.name ?? defaultName(), ...(reattach && { reattach }) }));
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) {
@@ -125,14 +157,30 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
       }
       const msg = JSON.parse(data.toString('utf8')) as WorkerBound;
       switch (msg.type) {
-        case 'registered':
+        case 'registered': {
           backoff.reset();
           registeredOnce = true;
+          workerId = msg.worker;
+          leaseMs = msg.lease_ms;
+          // Jobs that went on while the connection was down: the kept ones' messages go now, in
+          // order; the others were given to someone else.
+          clearTimeout(orphaned);
+          orphaned = undefined;
+          const kept = new Set(msg.reattached ?? []);
+          for (const [job, r] of running) {
+            if (kept.has(job)) continue;
+            r.controller.abort(new Error('the gateway gave this job to another worker'));
+            running.delete(job);
+          }
+          for (const m of held) if (kept.has(m.job)) ws.send(m.data);
+          held = [];
+          for (const [job, r] of running) if (r.done) running.delete(job);
           heartbeat = setInterval(() => send({ type: 'heartbeat' }), msg.heartbeat_ms);
           log({ type: 'registered', worker: msg.worker, spaces: msg.spaces, slots: msg.slots });
           if (draining) send({ type: 'drain', draining: true });
           markReady();
           return;
+        }
         case 'job': {
           const job: WorkerJob = {
             id: msg.job,
@@ -166,11 +214,17 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     ws.on('close', (code, reason) => {
       clearInterval(heartbeat);
       if (socket === ws) socket = undefined;
-      for (const r of running.values()) r.controller.abort(new Error('connection to the gateway lost'));
-      if (stopped) return;
+      if (stopped) {
+        abortAll('connection to the gateway closed');
+        return;
+      }
+      // Running jobs go on; a connection that takes them back must come within the lease.
+      if (running.size > 0 && orphaned === undefined) orphaned = setTimeout(() => abortAll('the gateway did not come back in time'), leaseMs);
       // A refused registration (bad token 4001, unknown space 4004) or a revoked token (4003) will not fix itself.
       if (code === CLOSE.unauthorized || code === CLOSE.registrationFailed || code === CLOSE.credentialRevoked) {
         stopped = true;
+        clearTimeout(orphaned);
+        abortAll('registration refused');
         const err = new Error(`registration refused (${code}): ${reason.toString() || 'see the gateway error'}`);
         log({ type: 'error', message: err.message });
         if (!registeredOnce) failReady(err);
@@ -184,7 +238,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
 
   function start(job: WorkerJob): void {
     const controller = new AbortController();
-    const state: Running = { controller, cancelled: false };
+    const state: Running = { controller, cancelled: false, attempt: job.attempt };
     running.set(job.id, state);
     log({ type: 'job', job: job.id, space: job.space, attempt: job.attempt });
     const began = Date.now();
@@ -202,7 +256,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
           ...(data !== undefined && { data }),
           ...(media.length > 0 && { files: media.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
         });
-        media.forEach((f, index) => socket?.send(encodeFrame({ ref: job.id, index }, f.data)));
+        media.forEach((f, index) => sendFor(job.id, encodeFrame({ ref: job.id, index }, f.data)));
       },
       attach: (name, mime, data) => void files.push({ name, mime, data }),
     };
@@ -218,7 +272,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
           ...(data !== undefined && { data }),
           ...(files.length > 0 && { files: files.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
         });
-        files.forEach((f, index) => socket?.send(encodeFrame({ ref: job.id, index }, f.data)));
+        files.forEach((f, index) => sendFor(job.id, encodeFrame({ ref: job.id, index }, f.data)));
         finish('result');
       } catch (err) {
         if (state.cancelled) return finish('cancelled');
@@ -231,7 +285,9 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
 
     function finish(outcome: 'result' | 'error' | 'cancelled', message?: string) {
       if (outcome === 'cancelled') send({ type: 'cancelled', job: job.id });
-      running.delete(job.id);
+      // Its last messages may be waiting for a re-attach: it stays known until they are sent.
+      if (orphaned !== undefined) state.done = true;
+      else running.delete(job.id);
       log({ type: 'done', job: job.id, ms: Date.now() - began, outcome, ...(message !== undefined && { message }) });
     }
   }

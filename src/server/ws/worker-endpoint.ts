@@ -29,7 +29,7 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
   async function register(msg: Registration): Promise<void> {
     try {
       await session.register(
-        { token: msg.token ?? headerToken, spaces: msg.spaces, slots: msg.slots, name: msg.name },
+        { token: msg.token ?? headerToken, spaces: msg.spaces, slots: msg.slots, name: msg.name, reattach: msg.reattach },
         {
           sendJob(job, files) {
             peer.sendJson({
@@ -57,7 +57,7 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
             peer.close(CLOSE.normal, reason);
           },
         },
-        (link, spaces) =>
+        (link, spaces, reattached) =>
           peer.sendJson({
             type: 'registered',
             worker: link.id,
@@ -65,6 +65,7 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
             heartbeat_ms: config.core.heartbeatMs,
             lease_ms: config.core.leaseMs,
             spaces: spaces.map((s) => ({ id: s.id, name: s.name, inputs: s.inputs, timeout_s: s.timeout_s })),
+            ...(msg.reattach && { reattached }),
           } satisfies RegisteredMessage),
       );
     } catch (err) {

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '../../src/sdk/worker/serve.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
+import { WsPeer } from '../helpers/ws-peer.ts';
+
+/** A worker whose connection drops keeps its running jobs when it comes back in time (issue #24). */
+let gw: TestGateway;
+beforeAll(async () => {
+  // A second to come back in: the worker's socket is cut for less than that.
+  gw = await testGateway({ core: { reattachGraceMs: 1000 } });
+  await gw.createSpace({ name: 'steady', inputs: ['prompt'] });
+});
+afterAll(() => gw.stop());
+
+const cutWorkers = () => {
+  for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.terminate();
+};
+
+describe('a worker re-attaching to its running jobs', () => {
+  it('keeps the job: the same attempt, its numbers going on, no requeue (the protocol, by hand)', async () => {
+    const worker = await gw.worker(['steady']);
+    const previous = worker.of('registered')[0]!.worker;
+    const client = await gw.client(ADMIN_TOKEN);
+    client.send({ type: 'submit', space: 'steady', prompt: 'long' });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await worker.next('job', (m) => m.type === 'job' && m.job === job);
+    worker.send({ type: 'started', job });
+    worker.send({ type: 'token', job, text: 'before ' });
+    await client.wait('first token', (m) => m.type === 'token' && m.job === job);
+    worker.ws.terminate(); // the network drops it
+    const back = await WsPeer.open(`${gw.ws}/v1/worker`);
+    back.send({ type: 'register', token: ADMIN_TOKEN, spaces: ['steady'], slots: 1, reattach: { worker: previous, jobs: [{ job, attempt: 1 }] } });
+    expect(await back.wait('registered', (m) => m.type === 'registered')).toMatchObject({ reattached: [job] });
+    back.send({ type: 'token', job, text: 'after' });
+    back.send({ type: 'result', job, data: 'done' });
+    await client.wait('result', (m) => m.type === 'result' && m.job === job);
+    const seen = client.messages.filter((m) => m.job === job && m.seq);
+    expect(seen.map((m) => m.type)).toEqual(['queued', 'started', 'token', 'token', 'result']);
+    expect(seen.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect((await gw.admin('GET', `/v1/jobs/${job}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+    client.close();
+    back.close();
+  });
+
+  it('requeues the job once the grace has passed, and tells a late worker it is not its own any more', async () => {
+    const worker = await gw.worker(['steady']);
+    const previous = worker.of('registered')[0]!.worker;
+    const client = await gw.client(ADMIN_TOKEN);
+    client.send({ type: 'submit', space: 'steady', prompt: 'abandoned' });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await worker.next('job', (m) => m.type === 'job' && m.job === job);
+    worker.ws.terminate();
+    await client.wait('requeued', (m) => m.type === 'queued' && m.job === job && m.attempt === 1);
+    const late = await WsPeer.open(`${gw.ws}/v1/worker`);
+    late.send({ type: 'register', token: ADMIN_TOKEN, spaces: ['steady'], slots: 1, reattach: { worker: previous, jobs: [{ job, attempt: 1 }] } });
+    expect(await late.wait('registered', (m) => m.type === 'registered')).toMatchObject({ reattached: [] });
+    // It gets the job again, as a new attempt like any worker would.
+    expect(await late.wait('job again', (m) => m.type === 'job' && m.job === job)).toMatchObject({ attempt: 2 });
+    late.send({ type: 'result', job, data: 'second try' });
+    await client.wait('result', (m) => m.type === 'result' && m.job === job);
+    client.close();
+    late.close();
+  });
+
+  it('the TS worker SDK re-attaches on its own: a stream cut mid-job arrives whole and once, as attempt 1', async () => {
+    const worker = serve({ host: gw.url, spaces: ['steady'], token: ADMIN_TOKEN, name: 'sdk-reattach' }, async (_job, ctx) => {
+      for (let i = 0; i < 30; i++) {
+        ctx.token(`t${i} `);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return 'whole';
+    });
+    await worker.ready;
+    const client = await gw.client(ADMIN_TOKEN);
+    client.send({ type: 'submit', space: 'steady', prompt: 'stream' });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+    await client.wait('some tokens', (m) => m.type === 'token' && m.job === job && m.text === 't5 ');
+    cutWorkers();
+    await client.wait('result', (m) => m.type === 'result' && m.job === job, 10_000);
+    const tokens = client.messages.filter((m) => m.job === job && m.type === 'token').map((m) => m.text);
+    expect(tokens).toEqual(Array.from({ length: 30 }, (_, i) => `t${i} `));
+    expect(client.messages.filter((m) => m.job === job && m.type === 'queued')).toHaveLength(1); // never requeued
+    expect((await gw.admin('GET', `/v1/jobs/${job}`)).body).toMatchObject({ state: 'completed', attempt: 1, result: { data: 'whole' } });
+    await until('the worker back', async () => (await gw.http('GET', '/v1/spaces/steady')).body.connected || undefined);
+    worker.close();
+    client.close();
+  });
+});
