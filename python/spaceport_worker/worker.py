@@ -105,6 +105,14 @@ class RegistrationRefused(Exception):
     pass
 
 
+class _Forget:
+    """An outbox item that sends nothing: once the send loop reaches it, the job's last messages are out."""
+
+    def __init__(self, worker: "Worker", job_id: str) -> None:
+        self.worker = worker
+        self.job_id = job_id
+
+
 class Worker:
     def __init__(self, host: str, spaces: list[str], token: str, handler: Handler, slots: int = 1, name: str | None = None,
                  log: Log = print, drain_timeout: float = 30.0) -> None:
@@ -118,10 +126,16 @@ class Worker:
         self.log = log
         self.drain_timeout = drain_timeout
         self.running: dict[str, JobContext] = {}
+        self._attempts: dict[str, int] = {}
         self._stopping = False
         self._draining = False
         self._ws: WebSocket | None = None
-        self._outbox: asyncio.Queue[str | bytes] | None = None
+        # One queue for the worker's whole life: what running jobs emit while the connection is
+        # down waits in it, each item with its job, for the re-attach.
+        self._outbox: asyncio.Queue[tuple[str | None, str | bytes]] = asyncio.Queue()
+        self._worker_id: str | None = None
+        self._lease_s = 30.0
+        self._give_up: asyncio.Task[None] | None = None
         self.registered = asyncio.Event()
 
     async def run(self) -> None:
@@ -148,12 +162,15 @@ class Worker:
     async def _session(self) -> None:
         ws = await WebSocket.connect(self.url)
         self._ws = ws
-        outbox: asyncio.Queue[str | bytes] = asyncio.Queue()
-        self._outbox = outbox
-        sender = asyncio.create_task(self._send_loop(ws, outbox))
+        outbox = self._outbox
+        sender: asyncio.Task[None] | None = None
         heartbeat: asyncio.Task[None] | None = None
         waiting: dict[str, tuple[Job, int]] = {}  # jobs whose files are still arriving
-        outbox.put_nowait(json.dumps({"type": "register", "token": self.token, "spaces": self.spaces, "slots": self.slots, "name": self.name}))
+        registration: dict[str, Any] = {"type": "register", "token": self.token, "spaces": self.spaces, "slots": self.slots, "name": self.name}
+        if self._worker_id and self.running:
+            # Jobs still running from before the connection dropped: asked back, as the worker it was.
+            registration["reattach"] = {"worker": self._worker_id, "jobs": [{"job": j, "attempt": self._attempts[j]} for j in self.running]}
+        await ws.send_text(json.dumps(registration))
         try:
             while True:
                 message = await ws.recv()
@@ -175,9 +192,16 @@ class Worker:
                 if kind == "registered":
                     names = ", ".join(f"{s['name']} ({s['id']})" for s in msg["spaces"])
                     self.log(f"registered as {msg['worker']} with {msg['slots']} slot(s): {names}")
+                    self._worker_id = msg["worker"]
+                    self._lease_s = msg["lease_ms"] / 1000
+                    if self._give_up:
+                        self._give_up.cancel()
+                        self._give_up = None
+                    self._keep(set(msg.get("reattached") or []))
+                    sender = asyncio.create_task(self._send_loop(ws, outbox))
                     heartbeat = asyncio.create_task(self._heartbeat(outbox, msg["heartbeat_ms"] / 1000))
                     if self._draining:
-                        outbox.put_nowait(json.dumps({"type": "drain", "draining": True}))
+                        outbox.put_nowait((None, json.dumps({"type": "drain", "draining": True})))
                     self.registered.set()
                 elif kind == "job":
                     files = [JobFile(f["name"], f["mime"], f["size"], f["input"]) for f in msg.get("files", [])]
@@ -191,34 +215,68 @@ class Worker:
                     if ctx:
                         ctx.cancel()
                     else:
-                        outbox.put_nowait(json.dumps({"type": "cancelled", "job": msg["job"]}))
+                        outbox.put_nowait((None, json.dumps({"type": "cancelled", "job": msg["job"]})))
                 elif kind == "error":
                     self.log(f"error: {msg.get('code')}: {msg.get('message')}")
                     if msg.get("code") in ("unauthorized", "unknown_space", "forbidden"):
                         self._stopping = True
                         raise RegistrationRefused(f"{msg['code']}: {msg.get('message')}")
         finally:
-            for ctx in self.running.values():
-                ctx.cancel()  # the gateway requeues them; their results would be stale
             if heartbeat:
                 heartbeat.cancel()
-            sender.cancel()
+            if sender:
+                sender.cancel()
             await ws.close()
+            if self._stopping:
+                self._drop_all()
+            elif self.running and not self._give_up:
+                # They go on; a connection must take them back within the lease, or they are given up.
+                self._give_up = asyncio.create_task(self._give_up_after(self._lease_s))
 
-    async def _send_loop(self, ws: WebSocket, outbox: asyncio.Queue[str | bytes]) -> None:
+    def _keep(self, kept: set[str]) -> None:
+        """After a re-registration: the jobs not given back stop, and what they left waiting goes."""
+        for job_id in list(self.running):
+            if job_id not in kept:
+                self.running.pop(job_id).cancel()
+        waiting = []
+        while not self._outbox.empty():
+            waiting.append(self._outbox.get_nowait())
+        for job_id, item in waiting:
+            if job_id is None or job_id in kept:
+                self._outbox.put_nowait((job_id, item))
+
+    def _drop_all(self) -> None:
+        for ctx in self.running.values():
+            ctx.cancel()  # the gateway requeues them; their results would be stale
+        self.running.clear()
+        self._keep(set())
+
+    async def _give_up_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self._give_up = None
+        self.log(f"the gateway did not take back {len(self.running)} running job(s) in time: stopping them")
+        self._drop_all()
+
+    async def _send_loop(self, ws: WebSocket, outbox: asyncio.Queue[tuple[str | None, str | bytes]]) -> None:
         while True:
-            item = await outbox.get()
+            job_id, item = await outbox.get()
+            if isinstance(item, _Forget):
+                item.worker.running.pop(item.job_id, None)
+                item.worker._attempts.pop(item.job_id, None)
+                continue
+            if job_id is not None and job_id not in self.running:
+                continue  # a job given up (or given to another worker) meanwhile
             if isinstance(item, bytes):
                 await ws.send_binary(item)
             else:
                 await ws.send_text(item)
 
-    async def _heartbeat(self, outbox: asyncio.Queue[str | bytes], every: float) -> None:
+    async def _heartbeat(self, outbox: asyncio.Queue[tuple[str | None, str | bytes]], every: float) -> None:
         while True:
             await asyncio.sleep(every)
-            outbox.put_nowait('{"type":"heartbeat"}')
+            outbox.put_nowait((None, '{"type":"heartbeat"}'))
 
-    def _start(self, job: Job, outbox: asyncio.Queue[str | bytes]) -> None:
+    def _start(self, job: Job, outbox: asyncio.Queue[tuple[str | None, str | bytes]]) -> None:
         loop = asyncio.get_running_loop()
 
         def emit(message: dict[str, Any], frames: list[bytes] | None = None) -> None:
@@ -227,7 +285,7 @@ class Worker:
 
             def put() -> None:
                 for item in items:
-                    outbox.put_nowait(item)
+                    outbox.put_nowait((job.id, item))
 
             try:
                 on_loop = asyncio.get_running_loop() is loop
@@ -240,11 +298,12 @@ class Worker:
 
         ctx = JobContext(job.id, emit)
         self.running[job.id] = ctx
+        self._attempts[job.id] = job.attempt
         self.log(f"job {job.id} received (space {job.space}, attempt {job.attempt})")
-        outbox.put_nowait(json.dumps({"type": "started", "job": job.id}))
+        outbox.put_nowait((job.id, json.dumps({"type": "started", "job": job.id})))
         asyncio.create_task(self._run_job(job, ctx, outbox))
 
-    async def _run_job(self, job: Job, ctx: JobContext, outbox: asyncio.Queue[str | bytes]) -> None:
+    async def _run_job(self, job: Job, ctx: JobContext, outbox: asyncio.Queue[tuple[str | None, str | bytes]]) -> None:
         began = time.monotonic()
         outcome = "finished"
         try:
@@ -252,39 +311,40 @@ class Worker:
                 data = await self.handler(job, ctx)
             else:
                 data = await asyncio.to_thread(self.handler, job, ctx)
-            if outbox is not self._outbox:
-                return  # the connection it came from is gone
+            if self.running.get(job.id) is not ctx:
+                return  # given up, or given to another worker: its result would be stale
             if ctx.cancelled:
                 outcome = "cancelled"
-                outbox.put_nowait(json.dumps({"type": "cancelled", "job": job.id}))
+                outbox.put_nowait((job.id, json.dumps({"type": "cancelled", "job": job.id})))
             else:
                 message: dict[str, Any] = {"type": "result", "job": job.id}
                 if data is not None:
                     message["data"] = data
                 if ctx.files:
                     message["files"] = [{"name": n, "mime": m, "binary": True} for n, m, _ in ctx.files]
-                outbox.put_nowait(json.dumps(message))
+                outbox.put_nowait((job.id, json.dumps(message)))
                 for index, (_, _, payload) in enumerate(ctx.files):
-                    outbox.put_nowait(encode_frame({"ref": job.id, "index": index}, payload))
+                    outbox.put_nowait((job.id, encode_frame({"ref": job.id, "index": index}, payload)))
         except Exception as err:  # the handler's failure is the job's failure, not the worker's
-            if outbox is not self._outbox:
+            if self.running.get(job.id) is not ctx:
                 return
             if ctx.cancelled:
                 outcome = "cancelled"
-                outbox.put_nowait(json.dumps({"type": "cancelled", "job": job.id}))
+                outbox.put_nowait((job.id, json.dumps({"type": "cancelled", "job": job.id})))
             else:
                 outcome = f"failed: {err}"
-                outbox.put_nowait(json.dumps({"type": "error", "job": job.id, "message": str(err) or type(err).__name__}))
+                outbox.put_nowait((job.id, json.dumps({"type": "error", "job": job.id, "message": str(err) or type(err).__name__})))
         finally:
-            self.running.pop(job.id, None)
+            # Known until its last messages have gone (they may wait for a re-attach), then forgotten.
+            if self.running.get(job.id) is ctx:
+                outbox.put_nowait((None, _Forget(self, job.id)))
             self.log(f"job {job.id} {outcome} in {time.monotonic() - began:.2f} s")
 
     async def drain(self, timeout: float | None = None) -> None:
         """Takes no new jobs, lets running ones finish (at most `timeout` seconds), then disconnects."""
         self._draining = True
         self.log(f"draining: finishing {len(self.running)} running job(s), taking no new ones")
-        if self._outbox is not None:
-            self._outbox.put_nowait(json.dumps({"type": "drain", "draining": True}))
+        self._outbox.put_nowait((None, json.dumps({"type": "drain", "draining": True})))
         deadline = time.monotonic() + (self.drain_timeout if timeout is None else timeout)
         while self.running and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

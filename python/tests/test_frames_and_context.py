@@ -49,3 +49,24 @@ def test_the_example_app_answers_a_request_with_an_inference_result():
     assert out["word_count"] == 8
     assert out["top_words"][0] == "the"
     assert out["text_output"].startswith("8 words, 31 characters; most frequent: the (3)")
+
+
+def test_a_worker_keeps_what_a_running_job_emits_while_the_connection_is_down_and_drops_it_for_jobs_not_given_back():
+    import asyncio
+
+    from spaceport_worker.worker import Worker
+
+    async def scenario():
+        worker = Worker("http://gateway", ["s"], "token", handler=lambda job, ctx: None, log=lambda line: None)
+        worker.running = {"job_kept": object.__new__(type("Ctx", (), {"cancel": lambda self: None})), "job_gone": object.__new__(type("Ctx", (), {"cancel": lambda self: None}))}
+        for job_id, item in [("job_kept", "a"), ("job_gone", "b"), (None, "heartbeat"), ("job_kept", "c")]:
+            worker._outbox.put_nowait((job_id, item))
+        worker._keep({"job_kept"})
+        left = []
+        while not worker._outbox.empty():
+            left.append(worker._outbox.get_nowait())
+        return left, set(worker.running)
+
+    left, running = asyncio.run(scenario())
+    assert left == [("job_kept", "a"), (None, "heartbeat"), ("job_kept", "c")]
+    assert running == {"job_kept"}

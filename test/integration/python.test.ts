@@ -10,7 +10,8 @@ const procs: Proc[] = [];
 const track = (p: Proc) => (procs.push(p), p);
 
 beforeAll(async () => {
-  gw = await testGateway();
+  // Room for a worker whose connection was cut to come back and re-attach (a reconnect takes a few hundred ms).
+  gw = await testGateway({ core: { reattachGraceMs: 3000 } });
 });
 afterAll(async () => {
   for (const p of procs) await p.kill('SIGKILL');
@@ -142,6 +143,19 @@ describe('python worker SDK (native protocol)', () => {
     await worker.waitFor(`job ${slow.id} cancelled`);
     const failing = await client.submit('py', { prompt: 'fail' });
     await expect(failing.result()).rejects.toMatchObject({ code: 'worker_error', message: 'the python model is on fire' });
+    client.close();
+  });
+
+  it('keeps a running job across a dropped connection: re-attaches, and the stream arrives whole, once, as attempt 1', async () => {
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('py', { prompt: 'count 40' });
+    await until('some tokens', () => (job.text.split(' ').length > 5 ? true : undefined));
+    const before = (worker.output().match(/registered as/g) ?? []).length;
+    for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.terminate();
+    expect((await job.result()).data).toEqual({ count: 40 });
+    expect(job.text).toBe(Array.from({ length: 40 }, (_, i) => `t${i} `).join(''));
+    expect((worker.output().match(/registered as/g) ?? []).length).toBeGreaterThan(before);
+    expect((await gw.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
     client.close();
   });
 
