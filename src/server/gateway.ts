@@ -77,6 +77,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
           warn: (message) => log.warn(message),
           liveMediaMs: config.liveMediaMs,
           liveMediaBytes: config.liveMediaBytes,
+          restoredLeaseMs: config.core.leaseMs,
         }));
   const credentials = new CredentialWatch();
   const core = createCore(engine, { ...config.core, budgets: config.budgets }, metricsTelemetry(metrics, log), (control) => {

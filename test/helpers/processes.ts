@@ -70,8 +70,8 @@ export function tokenWorker(wsUrl: string, space: string, token: string, opts: {
 }
 
 /** `spaceport serve` as a real process on a free port with fast intervals; its URL comes from the listening line. */
-export async function serveProcess(dataDir: string, adminToken: string, env: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
-  const proc = runTs('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, ...(env.SPACEPORT_DEMO === '1' ? [] : ['--no-demo'])], {
+export async function serveProcess(dataDir: string, adminToken: string, env: Record<string, string> = {}, port = 0): Promise<{ proc: Proc; url: string }> {
+  const proc = runTs('src/cli/main.ts', ['serve', '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, ...(env.SPACEPORT_DEMO === '1' ? [] : ['--no-demo'])], {
     SPACEPORT_ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'warn',
     SPACEPORT_LEASE_MS: '1500',

@@ -63,3 +63,33 @@ describe('a running job’s event log past its memory', () => {
     }
   });
 });
+
+describe('a start after a crash (no clean stop)', () => {
+  it('begins a new epoch for each waiting job, with an event saying so', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'spaceport-crash-'));
+    const crashed = createEmbeddedEngine({ dataDir, flushIntervalMs: 60_000 });
+    const s = space('crash', { max_queue: 10 });
+    await crashed.createSpace(s);
+    const [claimed, waiting] = [job(s), job(s)];
+    await crashed.submitJob(claimed, 10, queued);
+    await crashed.submitJob(waiting, 10, queued);
+    await crashed.claimJob([s.id], 'w', 60_000); // buffered: the crash loses it, the job waits again
+    // The process dies: no close, so no clean-stop marker (its lock is left to a pid that is gone).
+    rmSync(join(dataDir, 'lock'));
+    const engine = createEmbeddedEngine({ dataDir });
+    try {
+      for (const [j, position] of [
+        [claimed, 0],
+        [waiting, 1],
+      ] as const) {
+        const range = (await engine.readEvents(j.id, 0))!;
+        expect(range).toMatchObject({ epoch: 2, epochSeq: 2, lastSeq: 2 });
+        expect(JSON.parse(range.lines[1]!)).toMatchObject({ type: 'queued', position, reason: 'gateway restarted', epoch: 2 });
+      }
+    } finally {
+      await engine.close();
+      await crashed.close().catch(() => {});
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

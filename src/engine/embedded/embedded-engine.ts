@@ -7,11 +7,13 @@ import { canTransition, isLeased, noJobs } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { Engine, EngineOptions } from '../../core/engine-port.ts';
+import type { Engine } from '../../core/engine-port.ts';
 import type { LeaseHolder } from '../../core/ports/jobs.ts';
 import { BufferedWrites, type ActiveJob } from './buffered-writes.ts';
+import { markCleanStop, takeCleanStop } from './clean-stop.ts';
 import { lockDataDir } from './data-dir-lock.ts';
-import { embeddedBlobs, type BlobOptions } from './embedded-blobs.ts';
+import { embeddedBlobs } from './embedded-blobs.ts';
+import type { EmbeddedEngineOptions } from './embedded-options.ts';
 import { embeddedRecords } from './embedded-records.ts';
 import { LocalBus } from './local-bus.ts';
 import { OwnedJobs, budgetOf } from './owned-jobs.ts';
@@ -23,31 +25,7 @@ import { SegmentApplier } from './segment-applier.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { epochOf, storedEventReads } from './stored-events.ts';
 
-export interface EmbeddedEngineOptions extends EngineOptions, BlobOptions {
-  /** Directory holding spaceport.db and blobs/. Created if missing. */
-  dataDir: string;
-  /** How often buffered (non-final) events and job states join the job journal. @default 50 */
-  flushIntervalMs?: number;
-  /**
-   * How often the journal's segment goes to SQLite (and whenever a read needs SQLite). Each time
-   * wakes the store's process for a transaction: every 50 ms, that work on the machine's other core
-   * showed in the dispatch round trip's p99 (docs/benchmarks.md). @default 1000
-   */
-  applyIntervalMs?: number;
-  /**
-   * Run the store's own process (store-process.ts), which applies the journal's segments to SQLite
-   * and checkpoints the WAL this often, off the event loop. 0: both happen here (segments at each
-   * flush, the checkpoint inside SQLite's commits). @default 0
-   */
-  checkpointIntervalMs?: number;
-  /**
-   * Memory for one running job's event log. Past it the oldest events, once in the journal, are
-   * let go and read back from SQLite when a client resumes from before them. @default 8 MiB
-   */
-  maxEventBytesPerJob?: number;
-  /** Told of trouble in the background (the journal not reaching SQLite). */
-  warn?: (message: string) => void;
-}
+export type { EmbeddedEngineOptions } from './embedded-options.ts';
 
 /**
  * The default engine: one process, state in memory, everything that must survive a restart on
@@ -63,6 +41,8 @@ export interface EmbeddedEngineOptions extends EngineOptions, BlobOptions {
 export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   mkdirSync(join(options.dataDir, 'blobs'), { recursive: true });
   const unlock = lockDataDir(options.dataDir);
+  // After a clean stop nothing was lost: no epoch begins, and workers may take their jobs back.
+  const stoppedCleanly = takeCleanStop(options.dataDir);
   const dbFile = join(options.dataDir, 'spaceport.db');
   const store = new SqliteStore(dbFile);
   const journalDir = join(options.dataDir, 'journal');
@@ -88,13 +68,13 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (a.budget !== undefined) owned.release(a.budget, a.job.id);
   };
 
-  // Restore: queued jobs re-enter their queues; jobs that were held by a worker get an expired
-  // lease, so the ordinary lease sweep requeues them (counting the attempt) on the first tick.
+  // Restore: queued jobs re-enter their queues. A job held by a worker keeps its lease a while
+  // after a clean stop (its worker re-attaches), else it expires: the first sweep requeues it.
   for (const { job, rank } of store.activeJobs()) {
     const rows = store.eventsAfter(job.id, 0);
     const log = new EventLog(maxEvents, { lines: rows.map((r) => r.line), firstSeq: rows[0]?.seq ?? 1 });
     log.shed(maxEventBytes, log.lastSeq); // all of them are stored already
-    if (isLeased(job.state)) job.lease_expires = 0;
+    if (isLeased(job.state)) job.lease_expires = stoppedCleanly ? Date.now() + (options.restoredLeaseMs ?? 30_000) : 0;
     // Counted against its caller's budget again (the same key the job service gives a submit).
     const key = budgetKey(job.owner);
     const budget = key === null ? undefined : budgetOf(job.space_id, key);
@@ -126,6 +106,20 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   /** Appending publishes (ports/jobs.ts): an event is told the moment it is in the log, or durable where that is promised. */
   const publish = (a: ActiveJob, line: string) => bus.publishEvent(a.job.space_id, a.job.id, a.job.owner.id, line);
+
+  /** A waiting job after a crash: a new epoch begins, with an event saying so, journaled with the job. */
+  function newEpoch(a: ActiveJob): void {
+    a.job.epoch = (a.job.epoch ?? 1) + 1;
+    a.job.epoch_seq = a.log.nextSeq;
+    const position = queues.ids(a.job.space_id).indexOf(a.job.id);
+    const event: JobEvent = { type: 'queued', position, eta_ms: null, attempt: a.job.attempt, reason: 'gateway restarted', epoch: a.job.epoch };
+    a.told = toldPosition(event);
+    append(a, event);
+    writes.journalEvents(a);
+    writes.persist(a);
+    a.journaled = a.log.lastSeq;
+    unjournaled.delete(a);
+  }
 
   /** A job's log past its memory: its events join the journal now, and the oldest pages go (see readEvents). */
   function shed(a: ActiveJob): void {
@@ -168,25 +162,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   const { readStoredEvents, readShedEvents } = storedEventReads(store, flush);
 
-  // Events not yet on disk when the last process stopped may be gone, and their numbers would be
+  // Events not yet on disk when the last process died may be gone, and their numbers would be
   // given again. A job a worker held is requeued by the first sweep, which begins a new epoch; a
   // queued one begins it here, with an event that says so, durable before anything else runs.
-  const waiting = [...active.values()].filter((a) => a.job.state === 'queued');
-  if (waiting.length > 0) {
-    journal.commit(() => {
-      for (const a of waiting) {
-        a.job.epoch = (a.job.epoch ?? 1) + 1;
-        a.job.epoch_seq = a.log.nextSeq;
-        const event: JobEvent = { type: 'queued', position: queues.ids(a.job.space_id).indexOf(a.job.id), eta_ms: null, attempt: a.job.attempt, reason: 'gateway restarted', epoch: a.job.epoch };
-        a.told = toldPosition(event);
-        append(a, event);
-        writes.journalEvents(a);
-        writes.persist(a);
-        a.journaled = a.log.lastSeq;
-        unjournaled.delete(a);
-      }
-    });
-  }
+  const waiting = stoppedCleanly ? [] : [...active.values()].filter((a) => a.job.state === 'queued');
+  if (waiting.length > 0) journal.commit(() => waiting.forEach(newEpoch));
 
   let closed = false;
 
@@ -385,12 +365,17 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       closed = true;
       writes.stop();
       newJobs.commitNow();
-      await flush().catch(() => {}); // what SQLite could not take stays in the journal for the next start
+      // What SQLite could not take stays in the journal for the next start.
+      const flushed = await flush().then(
+        () => true,
+        () => false,
+      );
       bus.clear();
       closeBlobs();
       await applier.stop();
       journal.close();
       store.close();
+      if (flushed) markCleanStop(options.dataDir);
       unlock();
     },
   } satisfies Engine & ThisType<Engine>;
