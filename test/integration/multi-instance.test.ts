@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../../src/protocol/binary-frame.ts';
 import { until } from '../helpers/latch.ts';
 import { startNginx } from '../helpers/nginx.ts';
-import { serveProcess, tokenWorker, type Proc } from '../helpers/processes.ts';
+import { runTs, serveProcess, tokenWorker, type Proc } from '../helpers/processes.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { sdkClient } from '../helpers/sdk.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
@@ -229,6 +229,54 @@ describe('losing an instance', () => {
     }
   }, 60_000);
 });
+
+describe('a rolling deploy through nginx', () => {
+  it('SIGTERM on the instance serving the worker: every running job goes on as attempt 1, one stream each', async () => {
+    // Two fresh instances with leases long enough for the worker to find the other one.
+    const env = { SPACEPORT_REDIS_URL: redis.url, SPACEPORT_REDIS_PREFIX: prefix, SPACEPORT_LEASE_MS: '15000', SPACEPORT_HEARTBEAT_MS: '1000' };
+    const pair = await Promise.all(
+      [0, 1].map(async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'spaceport-mi-'));
+        dirs.push(dir);
+        const served = await serveProcess(dir, TOKEN, env);
+        procs.push(served.proc);
+        return { ...served, port: Number(new URL(served.url).port) };
+      }),
+    );
+    const lb = await startNginx(pair.map((i) => i.port));
+    try {
+      await api(pair[0]!.url, 'POST', '/v1/admin/spaces', { name: 'rolling', inputs: ['prompt'] });
+      const w = runTs('src/cli/main.ts', ['worker', '--host', lb.url, '--spaces', 'rolling', '--slots', '8', '--handler', 'test/fixtures/slow-tokens-handler.mjs'], { SPACEPORT_TOKEN: TOKEN });
+      procs.push(w);
+      await w.waitFor('registered as');
+      const sdk = await sdkClient(lb.url, { token: TOKEN });
+      const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => sdk.submit('rolling', { prompt: `job ${i}` })));
+      await until('every job streaming', () => jobs.every((j) => j.text.length > 0) || undefined, 20_000);
+      // Stop the instance the worker is on, as a deploy would.
+      const home = await findInstanceWith(pair, 'worker');
+      await home.proc.kill('SIGTERM');
+      const results = await Promise.all(jobs.map((j) => j.result()));
+      expect(results.map((r) => r.data)).toEqual(jobs.map(() => ({ count: 60 })));
+      const expected = Array.from({ length: 60 }, (_, i) => `t${i} `).join('');
+      expect(jobs.map((j) => j.text)).toEqual(jobs.map(() => expected));
+      const other = pair.find((i) => i !== home)!;
+      for (const j of jobs) expect((await api(other.url, 'GET', `/v1/jobs/${j.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+      sdk.close();
+      await w.kill('SIGKILL');
+    } finally {
+      await lb.stop();
+    }
+  }, 90_000);
+});
+
+/** The instance with a connection on this endpoint. */
+async function findInstanceWith(list: typeof instances, endpoint: string): Promise<(typeof instances)[0]> {
+  for (const i of list) {
+    const metrics = await fetch(`${i.url}/metrics`).then((r) => r.text());
+    if (new RegExp(`spaceport_connections\\{endpoint="${endpoint}"\\} [1-9]`).test(metrics)) return i;
+  }
+  throw new Error(`no instance holds a ${endpoint} connection`);
+}
 
 /** The instance whose /health reports a client connection besides the workers. */
 async function findClientInstance(list: typeof instances): Promise<(typeof instances)[0]> {
