@@ -186,38 +186,44 @@ describe('a gateway killed while a client watched events not yet on disk', () =>
 });
 
 describe('a deploy: SIGTERM, then the new process on the same port', () => {
-  it('keeps the running job: its worker re-attaches, the client resumes exactly, one stream, attempt 1', async () => {
+  it('keeps the running jobs: their worker re-attaches, clients resume exactly, one stream each, attempt 1', async () => {
     const port = await freePort();
     // Leases long enough for the worker to find the new process (it retries with backoff).
     const env = { SPACEPORT_LEASE_MS: '15000', SPACEPORT_HEARTBEAT_MS: '1000' };
     const first = await serveProcess(dataDir, TOKEN, env, port);
     procs.push(first.proc);
     await api(first.url, 'POST', '/v1/admin/spaces', { name: 'deploy', inputs: ['prompt'] });
-    const worker = runTs('src/cli/main.ts', ['worker', '--host', first.url, '--spaces', 'deploy', '--handler', 'test/fixtures/slow-tokens-handler.mjs'], { SPACEPORT_TOKEN: TOKEN });
+    const worker = runTs('src/cli/main.ts', ['worker', '--host', first.url, '--spaces', 'deploy', '--slots', '10', '--handler', 'test/fixtures/slow-tokens-handler.mjs'], {
+      SPACEPORT_TOKEN: TOKEN,
+    });
     procs.push(worker);
     await worker.waitFor('registered as');
     const wsUrl = `${first.url.replace('http', 'ws')}/v1/ws`;
     const before = await WsPeer.open(wsUrl, { authorization: `Bearer ${TOKEN}` });
-    before.send({ type: 'submit', space: 'deploy', prompt: 'through a deploy' });
-    const { job } = await before.wait('accepted', (m) => m.type === 'accepted');
-    await before.wait('tokens', (m) => m.type === 'token' && m.text === 't10 ');
+    for (let i = 0; i < 10; i++) before.send({ type: 'submit', id: `s${i}`, space: 'deploy', prompt: `job ${i}` });
+    await until('ten accepted', () => before.of('accepted').length === 10 || undefined);
+    const jobs = before.of('accepted').map((m) => m.job as string);
+    await until('every job streaming', () => jobs.every((job) => before.messages.some((m) => m.job === job && m.type === 'token' && m.text === 't5 ')) || undefined, 20_000);
 
     await first.proc.kill('SIGTERM');
     expect((await before.waitClosed()).code).toBe(1001);
-    const seen = before.messages.filter((m) => m.job === job && m.seq);
-    const lastSeq = Math.max(...seen.map((m) => m.seq));
 
     const second = await serveProcess(dataDir, TOKEN, env, port);
     procs.push(second.proc);
     const after = await WsPeer.open(wsUrl, { authorization: `Bearer ${TOKEN}` });
-    after.send({ type: 'resume', id: 'r', job, after_seq: lastSeq, epoch: 1 });
-    expect(await after.wait('ack', (m) => m.type === 'ack' && m.id === 'r')).toMatchObject({ recovered: true, epoch: 1 });
-    await after.wait('result', (m) => m.type === 'result' && m.job === job, 30_000);
-    const all = [...seen, ...after.messages.filter((m) => m.job === job && m.seq)];
-    expect(all.map((m) => m.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
-    expect(all.filter((m) => m.type === 'token').map((m) => m.text)).toEqual(Array.from({ length: 60 }, (_, i) => `t${i} `));
-    expect(all.filter((m) => m.type === 'queued')).toHaveLength(1); // never requeued
-    expect((await api(second.url, 'GET', `/v1/jobs/${job}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+    for (const job of jobs) {
+      const lastSeq = Math.max(...before.messages.filter((m) => m.job === job && m.seq).map((m) => m.seq));
+      after.send({ type: 'resume', id: job, job, after_seq: lastSeq, epoch: 1 });
+      expect(await after.wait('ack', (m) => m.type === 'ack' && m.id === job)).toMatchObject({ recovered: true, epoch: 1 });
+    }
+    await until('ten results', () => after.of('result').length === 10 || undefined, 30_000);
+    for (const job of jobs) {
+      const all = [...before.messages, ...after.messages].filter((m) => m.job === job && m.seq);
+      expect(all.map((m) => m.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+      expect(all.filter((m) => m.type === 'token').map((m) => m.text)).toEqual(Array.from({ length: 60 }, (_, i) => `t${i} `));
+      expect(all.filter((m) => m.type === 'queued')).toHaveLength(1); // never requeued
+      expect((await api(second.url, 'GET', `/v1/jobs/${job}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+    }
     after.close();
   }, 60_000);
 });
