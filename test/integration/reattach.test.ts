@@ -17,14 +17,20 @@ const cutWorkers = () => {
   for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.terminate();
 };
 
+/** A worker (by hand, on the protocol) holding a job a client submitted: the worker's id, the job. */
+async function runningJob(prompt: string) {
+  const worker = await gw.worker(['steady']);
+  const previous = worker.of('registered')[0]!.worker as string;
+  const client = await gw.client(ADMIN_TOKEN);
+  client.send({ type: 'submit', space: 'steady', prompt });
+  const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+  await worker.next('job', (m) => m.type === 'job' && m.job === job);
+  return { worker, previous, client, job: job as string };
+}
+
 describe('a worker re-attaching to its running jobs', () => {
   it('keeps the job: the same attempt, its numbers going on, no requeue (the protocol, by hand)', async () => {
-    const worker = await gw.worker(['steady']);
-    const previous = worker.of('registered')[0]!.worker;
-    const client = await gw.client(ADMIN_TOKEN);
-    client.send({ type: 'submit', space: 'steady', prompt: 'long' });
-    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
-    await worker.next('job', (m) => m.type === 'job' && m.job === job);
+    const { worker, previous, client, job } = await runningJob('long');
     worker.send({ type: 'started', job });
     worker.send({ type: 'token', job, text: 'before ' });
     await client.wait('first token', (m) => m.type === 'token' && m.job === job);
@@ -44,12 +50,7 @@ describe('a worker re-attaching to its running jobs', () => {
   });
 
   it('requeues the job once the grace has passed, and tells a late worker it is not its own any more', async () => {
-    const worker = await gw.worker(['steady']);
-    const previous = worker.of('registered')[0]!.worker;
-    const client = await gw.client(ADMIN_TOKEN);
-    client.send({ type: 'submit', space: 'steady', prompt: 'abandoned' });
-    const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
-    await worker.next('job', (m) => m.type === 'job' && m.job === job);
+    const { worker, previous, client, job } = await runningJob('abandoned');
     worker.ws.terminate();
     await client.wait('requeued', (m) => m.type === 'queued' && m.job === job && m.attempt === 1);
     const late = await WsPeer.open(`${gw.ws}/v1/worker`);
