@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { budgetKey } from '../../core/budgets.ts';
+import { requestedRange } from '../byte-range.ts';
 import { sendJson } from '../http-io.ts';
 import { receiveToFile } from '../upload-intake.ts';
 import type { Router } from '../http-router.ts';
@@ -45,16 +46,25 @@ export function blobRoutes(router: Router, ctx: ServerContext): void {
     });
   });
 
+  /** A download, whole or a byte range of it (a video player seeks with those). */
   router.on('GET', '/v1/blobs/:id', async (rc) => {
     const blob = await engine.getBlob(rc.params.id!);
     if (!blob) throw new SpaceportError('blob_not_found', `No blob has id "${rc.params.id}".`);
-    rc.res.writeHead(200, {
+    const size = blob.bytes.length;
+    const headers = {
       'content-type': blob.meta.mime,
-      'content-length': blob.bytes.length,
       'content-disposition': `inline; filename="${blob.meta.name.replace(/["\\\r\n]/g, '_')}"`,
       'cache-control': 'private, max-age=3600',
-    });
-    rc.res.end(rc.req.method === 'HEAD' ? undefined : blob.bytes);
+      'accept-ranges': 'bytes',
+    };
+    const range = requestedRange(rc.req.headers.range, size);
+    if (range === 'unsatisfiable') {
+      rc.res.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': 0 });
+      return void rc.res.end();
+    }
+    const body = range ? blob.bytes.subarray(range.start, range.end + 1) : blob.bytes;
+    rc.res.writeHead(range ? 206 : 200, { ...headers, 'content-length': body.length, ...(range && { 'content-range': `bytes ${range.start}-${range.end}/${size}` }) });
+    rc.res.end(rc.req.method === 'HEAD' ? undefined : body);
   });
 }
 
