@@ -75,6 +75,17 @@ export function createMetrics() {
     connections: new client.Gauge({ name: 'spaceport_connections', help: 'Open WebSocket connections', labelNames: ['endpoint'], registers: [registry] }),
     jobsEnded,
     jobsByState: new client.Gauge({ name: 'spaceport_jobs', help: 'Jobs currently kept, by state', labelNames: ['state'], registers: [registry] }),
+    // Per space, read at each scrape (what an autoscaler such as KEDA or an HPA scales workers on).
+    spaceQueue: new client.Gauge({ name: 'spaceport_space_queue_length', help: 'Jobs waiting in the space’s queue', labelNames: ['space'], registers: [registry] }),
+    spaceRunning: new client.Gauge({
+      name: 'spaceport_space_running_jobs',
+      help: 'Slots in use on the space’s workers (a worker serving several spaces counts in each)',
+      labelNames: ['space'],
+      registers: [registry],
+    }),
+    spaceWorkers: new client.Gauge({ name: 'spaceport_space_workers', help: 'Workers connected to the space (every instance)', labelNames: ['space'], registers: [registry] }),
+    spaceSlots: new client.Gauge({ name: 'spaceport_space_slots', help: 'Slots of the space’s workers, draining ones left out', labelNames: ['space'], registers: [registry] }),
+    spaceFreeSlots: new client.Gauge({ name: 'spaceport_space_free_slots', help: 'Of those slots, the free ones', labelNames: ['space'], registers: [registry] }),
     queueWait: new CountingHistogram(registry, 'spaceport_queue_wait_seconds', 'Submit to start', ['space'], seconds),
     jobDuration: new CountingHistogram(registry, 'spaceport_job_duration_seconds', 'Start to final state', ['space', 'state'], seconds),
     firstToken: new CountingHistogram(registry, 'spaceport_time_to_first_token_seconds', 'Submit to first token', ['space'], seconds),

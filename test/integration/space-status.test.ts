@@ -54,3 +54,23 @@ describe('space status, live', () => {
     client.close();
   });
 });
+
+describe('per-space metrics', () => {
+  it('puts each space’s queue, running jobs, workers and slots in /metrics, for an autoscaler to read', async () => {
+    await gw.createSpace({ name: 'scaled', inputs: ['prompt'] });
+    const worker = await gw.worker(['scaled'], 2);
+    const client = await gw.client();
+    for (let i = 0; i < 5; i++) client.send({ type: 'submit', id: `s${i}`, space: 'scaled', prompt: `p${i}` });
+    await client.wait('five accepted', (m) => m.type === 'accepted' && client.of('accepted').length === 5);
+    await until('two jobs at the worker', () => worker.of('job').length === 2 || undefined);
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{space="scaled"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('spaceport_space_queue_length')).toBe(3);
+    expect(value('spaceport_space_running_jobs')).toBe(2);
+    expect(value('spaceport_space_workers')).toBe(1);
+    expect(value('spaceport_space_slots')).toBe(2);
+    expect(value('spaceport_space_free_slots')).toBe(0);
+    client.close();
+    worker.close();
+  });
+});

@@ -26,6 +26,7 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
     for (const [state, n] of Object.entries(counts)) ctx.metrics.jobsByState.set({ state }, n);
     for (const [endpoint, n] of ctx.peers.countsByEndpoint()) ctx.metrics.connections.set({ endpoint }, n);
     ctx.metrics.wsConnections.set(ctx.peers.size);
+    await spaceGauges(ctx);
     const text = await ctx.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
     res.end(text);
@@ -43,4 +44,21 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
     if (!space) throw new SpaceportError('space_not_found', `No space is named "${params.name}".`);
     sendJson(res, 200, spaceStatus(space, await engine.listWorkers(), (await engine.queuedJobIds(space.id)).length));
   });
+}
+
+/** Each space's queue, running jobs, workers and slots, as /v1/spaces tells them (a deleted space's series go). */
+async function spaceGauges(ctx: ServerContext): Promise<void> {
+  const { engine, metrics } = ctx;
+  const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
+  const gauges = [metrics.spaceQueue, metrics.spaceRunning, metrics.spaceWorkers, metrics.spaceSlots, metrics.spaceFreeSlots];
+  for (const g of gauges) g.reset();
+  for (const space of spaces) {
+    const status = spaceStatus(space, workers, (await engine.queuedJobIds(space.id)).length);
+    const labels = { space: space.name };
+    metrics.spaceQueue.set(labels, status.queue_length);
+    metrics.spaceRunning.set(labels, status.slots - status.free_slots);
+    metrics.spaceWorkers.set(labels, status.workers);
+    metrics.spaceSlots.set(labels, status.slots);
+    metrics.spaceFreeSlots.set(labels, status.free_slots);
+  }
 }
