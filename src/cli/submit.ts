@@ -35,21 +35,48 @@ function progressBar(fraction: number, message = ''): string {
   return `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${message}`.slice(0, 100).padEnd(100);
 }
 
-/** `spaceport submit SPACE`: submit, show the queue and progress on stderr, stream tokens to stdout. Returns the exit code. */
+/**
+ * Why a connection was refused, in words: a WebSocket client sees only that the upgrade failed, so
+ * the same credentials are tried on plain HTTP, which says (401 unauthorized).
+ */
+async function refusal(host: string, token: string | undefined, failure: unknown): Promise<Error> {
+  const http = host.replace(/^ws/, 'http').replace(/\/+$/, '');
+  const res = await fetch(`${http}/v1/me`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).catch(() => null);
+  if (res?.status === 401) return new Error('unauthorized: the API key (--token or SPACEPORT_TOKEN) is not valid.');
+  if (!res) return new Error(`could not reach ${http} (is the gateway running there?)`);
+  return failure instanceof Error ? failure : new Error(String(failure));
+}
+
+/** Positions are 1-based wherever people read them (the protocol's are 0-based: jobs ahead). */
+const place = (position: number | null) => (position === null ? '?' : String(position + 1));
+
+/**
+ * `spaceport submit SPACE`: submit, show the queue and progress on stderr, stream tokens to stdout.
+ * Returns the exit code. On a terminal the progress bar redraws its own line only while no token
+ * has been written: after that the tokens are the progress, and their line is never overwritten.
+ */
 export async function submit(space: string, flags: SubmitFlags): Promise<number> {
   const err = process.stderr;
   const tty = err.isTTY === true;
+  const sharedTerminal = tty && process.stdout.isTTY === true;
   const files = await Promise.all(flags.file.map(async (path) => ({ name: basename(path), mime: mimeOf(path), data: await readFile(path) })));
-  const client = new SpaceportClient({ url: flags.host, token: flags.token ?? process.env.SPACEPORT_TOKEN, transport: nodeTransport });
-  await client.connect();
+  const token = flags.token ?? process.env.SPACEPORT_TOKEN;
+  const client = new SpaceportClient({ url: flags.host, token, transport: nodeTransport });
+  try {
+    await client.connect();
+  } catch (e) {
+    client.close();
+    throw await refusal(flags.host, token, e);
+  }
   let job: JobHandle;
   try {
     job = await client.submit(space, { ...(flags.prompt !== undefined && { prompt: flags.prompt }), options: parseOptions(flags.option), files });
   } catch (e) {
     client.close();
-    throw e;
+    const code = (e as { code?: string }).code;
+    throw new Error(code === 'space_not_found' ? `space not found: no space is named "${space}".` : `${code ?? 'error'}: ${(e as Error).message}`);
   }
-  err.write(`job ${job.id} accepted, position ${job.position ?? '?'} in the queue\n`);
+  err.write(`job ${job.id} accepted, number ${place(job.position)} in the queue\n`);
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
@@ -60,17 +87,21 @@ export async function submit(space: string, flags: SubmitFlags): Promise<number>
   let streamed = false;
   let barShown = false;
   for await (const e of job) {
-    if (e.type === 'queued' && e.seq > 1) err.write(`${e.reason ? `requeued (${e.reason}), ` : ''}position ${e.position}${e.eta_ms !== null ? `, about ${Math.ceil(e.eta_ms / 1000)} s` : ''}\n`);
+    if (e.type === 'queued' && e.seq > 1)
+      err.write(`${e.reason ? `requeued (${e.reason}), ` : ''}number ${place(e.position)} in the queue${e.eta_ms !== null ? `, about ${Math.ceil(e.eta_ms / 1000)} s` : ''}\n`);
     else if (e.type === 'started') err.write(`started on ${e.worker}\n`);
-    else if (e.type === 'progress' && tty) {
+    else if (e.type === 'progress' && tty && !(sharedTerminal && streamed)) {
       err.write(progressBar(e.progress, e.message));
       barShown = true;
     } else if (e.type === 'token') {
+      // The bar's line ends before the first token, so neither overwrites the other.
+      if (barShown && !streamed && sharedTerminal) err.write('\n');
       process.stdout.write(e.text);
       streamed = true;
     } else if (e.type === 'gap') err.write(`\n(events ${e.after_seq + 1}..${e.first_seq - 1} were lost in a reconnect)\n`);
+    else if (e.type === 'reset') err.write('\n(the job started again: what follows replaces what came before)\n');
   }
-  if (barShown) err.write('\n');
+  if (barShown && !(sharedTerminal && streamed)) err.write('\n');
   try {
     const { data, files: results } = await job.result();
     if (streamed) process.stdout.write('\n');

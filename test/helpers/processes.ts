@@ -26,6 +26,11 @@ export function runPython(args: string[], env: Record<string, string> = {}, inte
   return run(interpreter, ['-u', ...args], env, args.join(' '));
 }
 
+/** Any command in the repo root, with the same handle (output, waitFor, exited, kill). */
+export function runCommand(command: string, args: string[], env: Record<string, string> = {}): Proc {
+  return run(command, args, env, `${command} ${args.join(' ')}`);
+}
+
 function run(command: string, args: string[], env: Record<string, string>, file: string): Proc {
   const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

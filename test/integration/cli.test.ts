@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
-import { runTs, type Proc } from '../helpers/processes.ts';
+import { runCommand, runTs, type Proc } from '../helpers/processes.ts';
 import { sdkClient, sdkWorker } from '../helpers/sdk.ts';
 
 let gw: TestGateway;
@@ -124,6 +124,8 @@ describe('spaceport worker refusals', () => {
   });
 });
 
+const ROOT = join(import.meta.dirname, '..', '..');
+
 describe('spaceport submit', () => {
   it('streams tokens to stdout, status to stderr, writes result files to --out, exits 0', async () => {
     await gw.createSpace({ name: 'submit-cli', inputs: ['prompt', 'files'] });
@@ -135,7 +137,7 @@ describe('spaceport submit', () => {
     const proc = runTs('src/cli/main.ts', ['submit', 'submit-cli', '--host', gw.url, '--token', ADMIN_TOKEN, '--prompt', 'count 5 5']);
     expect(await proc.exited()).toBe(0);
     expect(proc.output()).toContain('t0 t1 t2 t3 t4 ');
-    expect(proc.output()).toMatch(/job \S+ accepted, position \d+ in the queue/);
+    expect(proc.output()).toMatch(/job \S+ accepted, number 1 in the queue/); // 1-based, as people count
 
     const withFile = runTs('src/cli/main.ts', ['submit', 'submit-cli', '--host', gw.url, '--token', ADMIN_TOKEN, '--prompt', 'echo', '--file', input, '--option', 'n=3', '--out', out]);
     expect(await withFile.exited()).toBe(0);
@@ -147,6 +149,42 @@ describe('spaceport submit', () => {
     const proc = runTs('src/cli/main.ts', ['submit', 'submit-cli', '--host', gw.url, '--token', ADMIN_TOKEN, '--prompt', 'fail']);
     expect(await proc.exited()).toBe(1);
     expect(proc.output()).toMatch(/worker_error: the model is on fire/);
+  });
+
+  it('on a terminal, keeps the progress bar off the tokens: the streamed text arrives whole', async () => {
+    await gw.createSpace({ name: 'submit-tty', inputs: ['prompt'] });
+    const handler = runTs('src/cli/main.ts', ['worker', '--host', gw.url, '--spaces', 'submit-tty', '--handler', 'test/fixtures/progress-handler.mjs'], { SPACEPORT_TOKEN: ADMIN_TOKEN });
+    procs.push(handler);
+    await handler.waitFor('registered as');
+    // `script` gives the command a pseudo-terminal for stdout and stderr, as a person's shell would.
+    const command = [
+      process.execPath,
+      '--import',
+      join(ROOT, 'src/runtime/register.mjs'),
+      join(ROOT, 'src/cli/main.ts'),
+      'submit',
+      'submit-tty',
+      '--host',
+      gw.url,
+      '--token',
+      ADMIN_TOKEN,
+      '--prompt',
+      "'alpha beta gamma delta'",
+    ].join(' ');
+    const proc = runCommand('script', ['-qfec', command, '/dev/null']);
+    expect(await proc.exited()).toBe(0);
+    const screen = proc.output();
+    expect(screen).toContain('[####'); // the bar was drawn (before the first token)
+    expect(screen).toContain('alpha beta gamma delta '); // and never drawn over the text
+  });
+
+  it('says what went wrong in words: a bad key is unauthorized, an unknown space is not found', async () => {
+    const bad = runTs('src/cli/main.ts', ['submit', 'submit-cli', '--host', gw.url, '--token', 'sk_not_a_key', '--prompt', 'x']);
+    expect(await bad.exited()).toBe(1);
+    expect(bad.output()).toMatch(/unauthorized: the API key .* is not valid/);
+    const missing = runTs('src/cli/main.ts', ['submit', 'no-such-space', '--host', gw.url, '--token', ADMIN_TOKEN, '--prompt', 'x']);
+    expect(await missing.exited()).toBe(1);
+    expect(missing.output()).toContain('space not found: no space is named "no-such-space"');
   });
 
   it('cancels the job on Ctrl-C (SIGINT) and exits 130', async () => {
