@@ -1,15 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Handler, WorkerJob } from '../../sdk/worker/serve.ts';
 import { imageOf } from '../image-input.ts';
+import { findFfmpeg, NO_FFMPEG } from './ffmpeg-path.ts';
 
-const require = createRequire(import.meta.url);
-/** A static ffmpeg from npm (GPL: run as a separate program, never linked). */
-const FFMPEG = join(require.resolve('@ffmpeg-installer/linux-x64/package.json'), '..', 'ffmpeg');
+/** The system's ffmpeg, else the static build from npm (ffmpeg-path.ts); null when there is none. */
+const FFMPEG = findFfmpeg();
 const FPS = 25;
 
 /**
@@ -20,6 +19,7 @@ const FPS = 25;
  */
 export function stillVideoHandler(): Handler {
   return async (job, ctx) => {
+    if (!FFMPEG) throw new Error(NO_FFMPEG);
     const factor = Number(job.options.resize_factor ?? 1);
     if (![1, 2, 4].includes(factor)) throw new Error('validation_error: resize_factor must be 1, 2 or 4');
     const image = await imageOf(job);
@@ -105,7 +105,7 @@ const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
 /** A media file's duration as ffmpeg reads it (`ffmpeg -i` reports it, then stops for want of an output). */
 function mediaDuration(dir: string, file: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(FFMPEG, ['-hide_banner', '-i', file], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(FFMPEG!, ['-hide_banner', '-i', file], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', reject);
@@ -120,7 +120,7 @@ function mediaDuration(dir: string, file: string): Promise<number> {
 /** Runs ffmpeg in `dir`, reporting progress as the encoded time over the input duration. */
 function runFfmpeg(args: string[], dir: string, signal: AbortSignal, progress: (fraction: number) => void): Promise<{ frames: number; durationS: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(FFMPEG, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(FFMPEG!, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let durationS = 0;
     let frames = 0;
