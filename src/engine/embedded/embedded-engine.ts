@@ -108,10 +108,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const publish = (a: ActiveJob, line: string) => bus.publishEvent(a.job.space_id, a.job.id, a.job.owner.id, line);
 
   /** A waiting job after a crash: a new epoch begins, with an event saying so, journaled with the job. */
-  function newEpoch(a: ActiveJob): void {
+  function newEpoch(a: ActiveJob, position: number): void {
     a.job.epoch = (a.job.epoch ?? 1) + 1;
     a.job.epoch_seq = a.log.nextSeq;
-    const position = queues.ids(a.job.space_id).indexOf(a.job.id);
     const event: JobEvent = { type: 'queued', position, eta_ms: null, attempt: a.job.attempt, reason: 'gateway restarted', epoch: a.job.epoch };
     a.told = toldPosition(event);
     append(a, event);
@@ -165,8 +164,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   // Events not yet on disk when the last process died may be gone, and their numbers would be
   // given again. A job a worker held is requeued by the first sweep, which begins a new epoch; a
   // queued one begins it here, with an event that says so, durable before anything else runs.
-  const waiting = stoppedCleanly ? [] : [...active.values()].filter((a) => a.job.state === 'queued');
-  if (waiting.length > 0) journal.commit(() => waiting.forEach(newEpoch));
+  // Queue by queue, so each job's position is its index (one pass, however long the queues).
+  const waitingIn = stoppedCleanly ? [] : [...new Set([...active.values()].filter((a) => a.job.state === 'queued').map((a) => a.job.space_id))];
+  if (waitingIn.length > 0) journal.commit(() => waitingIn.forEach((spaceId) => queues.ids(spaceId).forEach((id, position) => newEpoch(active.get(id)!, position))));
 
   let closed = false;
 
