@@ -244,19 +244,22 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     const began = Date.now();
     const files: Array<{ name: string; mime: string; data: Uint8Array }> = [];
     const live = () => !controller.signal.aborted;
+    /** A partial or the result, its files announced in it and sent right after as binary frames. */
+    const sendWithFiles = (type: 'partial' | 'result', data: unknown, media: Array<{ name: string; mime: string; data: Uint8Array }>) => {
+      send({
+        type,
+        job: job.id,
+        ...(data !== undefined && { data }),
+        ...(media.length > 0 && { files: media.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
+      });
+      media.forEach((f, index) => sendFor(job.id, encodeFrame({ ref: job.id, index }, f.data)));
+    };
     const ctx: JobContext = {
       signal: controller.signal,
       progress: (progress, message) => live() && send({ type: 'progress', job: job.id, progress, ...(message !== undefined && { message }) }),
       token: (text) => live() && send({ type: 'token', job: job.id, text }),
       partial(data, media = []) {
-        if (!live()) return;
-        send({
-          type: 'partial',
-          job: job.id,
-          ...(data !== undefined && { data }),
-          ...(media.length > 0 && { files: media.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
-        });
-        media.forEach((f, index) => sendFor(job.id, encodeFrame({ ref: job.id, index }, f.data)));
+        if (live()) sendWithFiles('partial', data, media);
       },
       attach: (name, mime, data) => void files.push({ name, mime, data }),
     };
@@ -266,13 +269,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
         const data = await handler(job, ctx);
         if (state.cancelled) return finish('cancelled');
         if (controller.signal.aborted) return; // the connection is gone; the gateway requeued the job
-        send({
-          type: 'result',
-          job: job.id,
-          ...(data !== undefined && { data }),
-          ...(files.length > 0 && { files: files.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
-        });
-        files.forEach((f, index) => sendFor(job.id, encodeFrame({ ref: job.id, index }, f.data)));
+        sendWithFiles('result', data, files);
         finish('result');
       } catch (err) {
         if (state.cancelled) return finish('cancelled');
