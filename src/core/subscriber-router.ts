@@ -57,17 +57,16 @@ export class SubscriberRouter {
     const direct = this.byJob.get(jobId);
     if (direct) for (const sub of direct) sub.deliverEvent(jobId, line);
     const inSpace = this.bySpace.get(spaceId);
-    // Checked first: iterating even an empty Set allocates an iterator, per event.
-    if (!inSpace && this.everything.size === 0) {
-      if (final) this.byJob.delete(jobId);
-      return;
-    }
-    const open = this.isPublic(spaceId);
-    if (inSpace) {
-      for (const sub of inSpace) if (!direct?.has(sub) && (open || seesJobsOf(sub, ownerId))) sub.deliverEvent(jobId, line);
-    }
-    if (this.everything.size > 0) {
-      for (const sub of this.everything) if (!direct?.has(sub) && !inSpace?.has(sub) && (open || seesJobsOf(sub, ownerId))) sub.deliverEvent(jobId, line);
+    // Through a space or `all` only: the space's visibility is asked for then, not per event.
+    if (inSpace || this.everything.size > 0) {
+      const open = this.isPublic(spaceId);
+      if (inSpace) {
+        for (const sub of inSpace) if (!direct?.has(sub) && (open || seesJobsOf(sub, ownerId))) sub.deliverEvent(jobId, line);
+      }
+      // Checked first: iterating even an empty Set allocates an iterator, per event.
+      if (this.everything.size > 0) {
+        for (const sub of this.everything) if (!direct?.has(sub) && !inSpace?.has(sub) && (open || seesJobsOf(sub, ownerId))) sub.deliverEvent(jobId, line);
+      }
     }
     // Nothing follows a final event: the job topic can go.
     if (final) this.byJob.delete(jobId);
