@@ -24,3 +24,9 @@ export function bytes(n: number): string {
   if (n >= 1024) return `${Math.round(n / 1024)} KB`;
   return `${n} B`;
 }
+
+/** A table with a row per item (and a header row when given), or the words `empty` when there are none. */
+export function listTable<T>(items: T[], empty: string, row: (item: T) => HTMLTableRowElement, head?: string[]): HTMLElement {
+  if (items.length === 0) return h('p', { class: 'muted' }, empty);
+  return h('table', {}, head ? h('thead', {}, h('tr', {}, ...head.map((label) => h('th', {}, label)))) : null, h('tbody', {}, ...items.map(row)));
+}

@@ -1,5 +1,5 @@
 import { api, ApiError } from '../api.ts';
-import { h, fill } from '../dom.ts';
+import { h, fill, listTable } from '../dom.ts';
 import { explain } from '../errors.ts';
 import { navigate, type Page } from '../navigation.ts';
 import { whoAmI } from '../session.ts';
@@ -16,26 +16,16 @@ export const accountPage: Page = async (main) => {
     const { keys: list } = await api<{ keys: Array<{ id: string; name: string; hint: string; created_at: string }> }>('GET', '/v1/me/api-keys');
     fill(
       keys,
-      list.length === 0
-        ? h('p', { class: 'muted' }, 'No keys.')
-        : h(
-            'table',
-            {},
-            h(
-              'tbody',
-              {},
-              ...list.map((k) =>
-                h(
-                  'tr',
-                  {},
-                  h('td', {}, k.name),
-                  h('td', {}, h('code', {}, `${k.hint}…`)),
-                  h('td', {}, new Date(k.created_at).toLocaleDateString()),
-                  h('td', {}, h('button', { type: 'button', onclick: async () => (await api('DELETE', `/v1/me/api-keys/${k.id}`), refresh()) }, 'Revoke')),
-                ),
-              ),
-            ),
-          ),
+      listTable(list, 'No keys.', (k) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, k.name),
+          h('td', {}, h('code', {}, `${k.hint}…`)),
+          h('td', {}, new Date(k.created_at).toLocaleDateString()),
+          h('td', {}, h('button', { type: 'button', onclick: async () => (await api('DELETE', `/v1/me/api-keys/${k.id}`), refresh()) }, 'Revoke')),
+        ),
+      ),
     );
   };
   const create = h(

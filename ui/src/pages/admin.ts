@@ -1,5 +1,5 @@
 import { api } from '../api.ts';
-import { h, fill, bytes } from '../dom.ts';
+import { h, fill, bytes, listTable } from '../dom.ts';
 import { navigate, type Page } from '../navigation.ts';
 import { whoAmI } from '../session.ts';
 import { type AdminSpace, failure, spaceForm } from './admin-space-form.ts';
@@ -103,37 +103,27 @@ async function tokens(box: HTMLElement, spaces: AdminSpace[]): Promise<void> {
     const active = tokens.filter((t) => !t.revoked);
     fill(
       list,
-      active.length === 0
-        ? h('p', { class: 'muted' }, 'No tokens for this space.')
-        : h(
-            'table',
+      listTable(active, 'No tokens for this space.', (t) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, t.name),
+          h('td', {}, h('code', {}, `${t.hint}…`)),
+          h('td', {}, new Date(t.created_at).toLocaleString()),
+          h(
+            'td',
             {},
             h(
-              'tbody',
-              {},
-              ...active.map((t) =>
-                h(
-                  'tr',
-                  {},
-                  h('td', {}, t.name),
-                  h('td', {}, h('code', {}, `${t.hint}…`)),
-                  h('td', {}, new Date(t.created_at).toLocaleString()),
-                  h(
-                    'td',
-                    {},
-                    h(
-                      'button',
-                      {
-                        type: 'button',
-                        onclick: async () => (await api('DELETE', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens/${t.id}`), refresh()),
-                      },
-                      'Revoke',
-                    ),
-                  ),
-                ),
-              ),
+              'button',
+              {
+                type: 'button',
+                onclick: async () => (await api('DELETE', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens/${t.id}`), refresh()),
+              },
+              'Revoke',
             ),
           ),
+        ),
+      ),
     );
   };
   pick.addEventListener('change', () => void refresh());
@@ -178,35 +168,28 @@ async function workers(box: HTMLElement): Promise<void> {
   };
   fill(
     box,
-    list.length === 0
-      ? h('p', { class: 'muted' }, 'No workers connected.')
-      : h(
-          'table',
-          {},
-          h('thead', {}, h('tr', {}, h('th', {}, 'Worker'), h('th', {}, 'Spaces'), h('th', {}, 'Slots'), h('th', {}, 'Running'), h('th', {}, 'Up'), h('th', {}, ''))),
+    listTable(
+      list,
+      'No workers connected.',
+      (w) =>
+        h(
+          'tr',
+          { 'data-worker': w.id },
+          h('td', {}, w.name, w.draining ? h('span', { class: 'hint' }, ' (draining)') : null),
+          h('td', {}, w.space_ids.map(spaceName).join(', ')),
+          h('td', {}, w.slots),
+          h('td', {}, w.running),
+          h('td', {}, `${Math.round((Date.now() - w.connected_at) / 1000)} s`),
           h(
-            'tbody',
+            'td',
             {},
-            ...list.map((w) =>
-              h(
-                'tr',
-                { 'data-worker': w.id },
-                h('td', {}, w.name, w.draining ? h('span', { class: 'hint' }, ' (draining)') : null),
-                h('td', {}, w.space_ids.map(spaceName).join(', ')),
-                h('td', {}, w.slots),
-                h('td', {}, w.running),
-                h('td', {}, `${Math.round((Date.now() - w.connected_at) / 1000)} s`),
-                h(
-                  'td',
-                  {},
-                  h('button', { type: 'button', onclick: act(w.id, w.draining ? 'undrain' : 'drain') }, w.draining ? 'Resume' : 'Drain'),
-                  ' ',
-                  h('button', { type: 'button', onclick: act(w.id, 'disconnect') }, 'Disconnect'),
-                ),
-              ),
-            ),
+            h('button', { type: 'button', onclick: act(w.id, w.draining ? 'undrain' : 'drain') }, w.draining ? 'Resume' : 'Drain'),
+            ' ',
+            h('button', { type: 'button', onclick: act(w.id, 'disconnect') }, 'Disconnect'),
           ),
         ),
+      ['Worker', 'Spaces', 'Slots', 'Running', 'Up', ''],
+    ),
   );
 }
 
@@ -215,35 +198,26 @@ async function jobs(box: HTMLElement): Promise<void> {
   const { jobs: list } = await api<{ jobs: Array<{ id: string; space: string; state: string; owner: string; created_at: string }> }>('GET', '/v1/admin/jobs?limit=25');
   fill(
     box,
-    list.length === 0
-      ? h('p', { class: 'muted' }, 'No jobs yet.')
-      : h(
-          'table',
-          {},
-          h('thead', {}, h('tr', {}, h('th', {}, 'Job'), h('th', {}, 'Space'), h('th', {}, 'State'), h('th', {}, 'Who'), h('th', {}, 'Created'), h('th', {}, ''))),
+    listTable(
+      list,
+      'No jobs yet.',
+      (j) =>
+        h(
+          'tr',
+          { 'data-job': j.id },
+          h('td', {}, h('code', {}, j.id.slice(0, 16))),
+          h('td', {}, j.space),
+          h('td', {}, j.state),
+          h('td', {}, j.owner),
+          h('td', {}, new Date(j.created_at).toLocaleTimeString()),
           h(
-            'tbody',
+            'td',
             {},
-            ...list.map((j) =>
-              h(
-                'tr',
-                { 'data-job': j.id },
-                h('td', {}, h('code', {}, j.id.slice(0, 16))),
-                h('td', {}, j.space),
-                h('td', {}, j.state),
-                h('td', {}, j.owner),
-                h('td', {}, new Date(j.created_at).toLocaleTimeString()),
-                h(
-                  'td',
-                  {},
-                  ['queued', 'assigned', 'running'].includes(j.state)
-                    ? h('button', { type: 'button', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/cancel`), jobs(box)) }, 'Cancel')
-                    : null,
-                ),
-              ),
-            ),
+            ['queued', 'assigned', 'running'].includes(j.state) ? h('button', { type: 'button', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/cancel`), jobs(box)) }, 'Cancel') : null,
           ),
         ),
+      ['Job', 'Space', 'State', 'Who', 'Created', ''],
+    ),
   );
 }
 
