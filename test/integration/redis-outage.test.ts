@@ -22,6 +22,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Waits until an HTTP submit is accepted again (202): the engine answers once more. */
+function submitsAgain(when: string, ms: number): Promise<true> {
+  return until(
+    `submits to work ${when}`,
+    async () => (await gw.http('POST', '/v1/jobs', { space: 'steady', prompt: when }, { authorization: `Bearer ${ADMIN_TOKEN}` })).status === 202 || undefined,
+    ms,
+  );
+}
+
 describe('Redis unavailable for a while', () => {
   it('refuses submits with `unavailable` while down, keeps sockets up, and serves again once Redis is back', async () => {
     const worker = await gw.worker(['steady']);
@@ -43,14 +52,7 @@ describe('Redis unavailable for a while', () => {
 
     await redis.restart();
     // The job accepted before the outage is still there (append-only file) and still the worker's.
-    await until(
-      'submits to work again',
-      async () => {
-        const res = await gw.http('POST', '/v1/jobs', { space: 'steady', prompt: 'after' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
-        return res.status === 202 || undefined;
-      },
-      15_000,
-    );
+    await submitsAgain('after the restart', 15_000);
     worker.send({ type: 'heartbeat' });
     worker.send({ type: 'result', job: job1.job, data: 'survived' });
     const result = await client.wait('result of the earlier job', (m) => m.type === 'result' && m.job === before.job, 10_000);
@@ -68,14 +70,7 @@ describe('Redis unavailable for a while', () => {
     expect(refused.code).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(4000); // bounded by the 500 ms timeout, not hanging
     redis.thaw();
-    await until(
-      'submits to work after the thaw',
-      async () => {
-        const res = await gw.http('POST', '/v1/jobs', { space: 'steady', prompt: 'y' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
-        return res.status === 202 || undefined;
-      },
-      10_000,
-    );
+    await submitsAgain('after the thaw', 10_000);
     client.close();
   }, 20_000);
 });
