@@ -23,6 +23,14 @@ export function spaceStatus(space: Space, workers: WorkerInfo[], queueLength: nu
   };
 }
 
+/** The status of every space (or of those `which` keeps), as /v1/spaces tells it: the workers read once, each queue's length. */
+export async function spaceStatuses(engine: Engine, which: (space: Space) => boolean = () => true): Promise<SpaceStatus[]> {
+  const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
+  const out: SpaceStatus[] = [];
+  for (const space of spaces.filter(which)) out.push(spaceStatus(space, workers, (await engine.queuedJobIds(space.id)).length));
+  return out;
+}
+
 /**
  * Pushes honest queue positions and space status when they change. Changes are coalesced per space
  * over `intervalMs`, so a burst of dispatches costs one refresh, not one per job per dispatch.

@@ -1,4 +1,4 @@
-import { spaceStatus } from '../../core/queue-monitor.ts';
+import { spaceStatus, spaceStatuses } from '../../core/queue-monitor.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { sendJson } from '../http-io.ts';
 import type { Router } from '../http-router.ts';
@@ -33,10 +33,7 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
   });
 
   router.on('GET', '/v1/spaces', async ({ res }) => {
-    const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
-    const out = [];
-    for (const space of spaces) out.push(spaceStatus(space, workers, (await engine.queuedJobIds(space.id)).length));
-    sendJson(res, 200, { spaces: out });
+    sendJson(res, 200, { spaces: await spaceStatuses(engine) });
   });
 
   router.on('GET', '/v1/spaces/:name', async ({ res, params }) => {
@@ -48,13 +45,12 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
 
 /** Each space's queue, running jobs, workers and slots, as /v1/spaces tells them (a deleted space's series go). */
 async function spaceGauges(ctx: ServerContext): Promise<void> {
-  const { engine, metrics } = ctx;
-  const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
+  const { metrics } = ctx;
+  const statuses = await spaceStatuses(ctx.engine);
   const gauges = [metrics.spaceQueue, metrics.spaceRunning, metrics.spaceWorkers, metrics.spaceSlots, metrics.spaceFreeSlots];
   for (const g of gauges) g.reset();
-  for (const space of spaces) {
-    const status = spaceStatus(space, workers, (await engine.queuedJobIds(space.id)).length);
-    const labels = { space: space.name };
+  for (const status of statuses) {
+    const labels = { space: status.space };
     metrics.spaceQueue.set(labels, status.queue_length);
     metrics.spaceRunning.set(labels, status.slots - status.free_slots);
     metrics.spaceWorkers.set(labels, status.workers);
