@@ -1,5 +1,5 @@
 import { isFinalLine, lineType } from '../../protocol/job-events.ts';
-import { spaceStatus } from '../../core/queue-monitor.ts';
+import { spaceStatuses } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';
 import { CLIENT_TYPES, ClientMessage, asPlainSubmit } from '../../protocol/client-messages.ts';
@@ -195,12 +195,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
   }
 
   private async sendStatuses(only?: string): Promise<void> {
-    const { engine } = this.ctx;
-    const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
-    for (const space of spaces) {
-      if (only !== undefined && space.id !== only) continue;
-      const queued = await engine.queuedJobIds(space.id);
-      this.peer.sendJson({ type: 'space_status', ...spaceStatus(space, workers, queued.length) });
-    }
+    const statuses = await spaceStatuses(this.ctx.engine, (space) => only === undefined || space.id === only);
+    for (const status of statuses) this.peer.sendJson({ type: 'space_status', ...status });
   }
 }
