@@ -3,7 +3,7 @@ import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { Now } from './now.ts';
 import type { Job } from './types.ts';
-import { freeSlots, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
+import { freeSlots, heldJob, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
 
 export interface DispatchOptions {
   /** How long a lease lasts without a heartbeat. @default 30_000 */
@@ -105,17 +105,8 @@ export class Dispatcher {
   private async heldFromEngine(jobId: string, attempt: number, previous: string): Promise<HeldJob | undefined> {
     const job = await this.engine.getJob(jobId);
     if (!job || job.worker_id !== previous || job.attempt !== attempt) return undefined;
-    return {
-      id: job.id,
-      workerId: previous,
-      attempt,
-      spaceId: job.space_id,
-      ownerId: job.owner.id,
-      createdAt: job.created_at,
-      sawToken: false,
-      cancelling: false,
-      ...(job.started_at && { startedAt: job.started_at }),
-    };
+    // Its start is kept: the duration measured when it ends counts from the worker's real start.
+    return { ...heldJob(job, previous), ...(job.started_at && { startedAt: job.started_at }) };
   }
 
   async setDraining(link: WorkerLink, draining: boolean): Promise<void> {
@@ -189,16 +180,7 @@ export class Dispatcher {
 
   private claimed(link: WorkerLink, job: Job | null): Now<boolean> {
     if (!job) return false;
-    const held: HeldJob = {
-      id: job.id,
-      workerId: link.id,
-      attempt: job.attempt,
-      spaceId: job.space_id,
-      ownerId: job.owner.id,
-      createdAt: job.created_at,
-      sawToken: false,
-      cancelling: false,
-    };
+    const held = heldJob(job, link.id);
     if (link.closed) return this.jobs.release(held, { workerId: link.id, attempt: job.attempt }, 'worker disconnected').then(() => false);
     link.held.set(job.id, held);
     if (job.inputs.files.length > 0) return this.withFiles(job).then((files) => this.send(link, job, files));

@@ -15,6 +15,11 @@ export interface HeldJob {
   cancelling: boolean;
 }
 
+/** A job as `workerId` holds it from the moment it claims it: no token seen, no cancel sent. */
+export function heldJob(job: Job, workerId: string): HeldJob {
+  return { id: job.id, workerId, attempt: job.attempt, spaceId: job.space_id, ownerId: job.owner.id, createdAt: job.created_at, sawToken: false, cancelling: false };
+}
+
 export interface JobFile {
   file: StoredFile;
   bytes: Buffer;
