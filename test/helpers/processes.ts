@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { until } from './latch.ts';
 
@@ -24,6 +24,14 @@ export function runTs(file: string, args: string[], env: Record<string, string> 
 /** `python3 -u …args` (unbuffered) in the repo root, under the machine's python3. */
 export function runPython(args: string[], env: Record<string, string> = {}, interpreter = 'python3'): Proc {
   return run(interpreter, ['-u', ...args], env, args.join(' '));
+}
+
+/**
+ * The first python3 (on the PATH, then Debian's) that can import these modules (scripts/setup.sh
+ * makes sure one can), or undefined.
+ */
+export function pythonWith(modules: string): string | undefined {
+  return ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0);
 }
 
 /** Any command in the repo root, with the same handle (output, waitFor, exited, kill). */

@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
-import { runPython, type Proc } from '../helpers/processes.ts';
+import { pythonWith, runPython, type Proc } from '../helpers/processes.ts';
 import { sdkClient } from '../helpers/sdk.ts';
 
 let gw: TestGateway;
@@ -20,7 +19,7 @@ afterAll(async () => {
 
 describe('python package unit tests', () => {
   it('pass under the machine python3 with pytest', async () => {
-    const proc = track(runPython(['-m', 'pytest', 'python/tests', '-q', '-p', 'no:cacheprovider']));
+    const proc = track(runPython(['-m', 'pytest', 'python/tests', '-q', '-p', 'no:cacheprovider'], {}, pythonWith('pytest') ?? 'python3'));
     await proc.exited();
     expect(proc.output()).toMatch(/\d+ passed/);
     expect(proc.output()).not.toMatch(/failed|error/i);
@@ -64,8 +63,8 @@ describe('python/example_websocket_app.py (WebSocket Spaces dialect)', () => {
   });
 });
 
-/** A python3 with python-socketio (the guide's `pip install python-socketio`; Debian's python3-socketio), as .ci/run makes sure of. */
-const SOCKETIO_PYTHON = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import socketio, websocket'], { stdio: 'ignore' }).status === 0);
+/** A python3 with python-socketio (the guide's `pip install python-socketio`; Debian's python3-socketio). */
+const SOCKETIO_PYTHON = pythonWith('socketio, websocket');
 const runSocketIoPython = (args: string[]) => runPython(args, {}, SOCKETIO_PYTHON ?? 'python3');
 
 describe('the WebSocket Spaces guide’s Python remote app over Socket.IO (python-socketio)', () => {
