@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { moduleFile, nodeArgsFor } from '../runtime/module-file.ts';
 
-const MAIN = join(import.meta.dirname, '..', 'workers', 'main.ts');
-const REGISTER_TS = join(import.meta.dirname, '..', 'runtime', 'register.mjs');
+const MAIN = moduleFile(import.meta.dirname, '..', 'workers', 'main');
 const RESTART_DELAY_MS = 2000;
 
 /**
@@ -13,7 +12,7 @@ export function startBuiltinWorkers(gatewayUrl: string, adminToken: string, log:
   let child: ChildProcess | undefined;
   let stopped = false;
   const launch = () => {
-    const proc = spawn(process.execPath, ['--import', REGISTER_TS, MAIN, gatewayUrl], {
+    const proc = spawn(process.execPath, [...nodeArgsFor(MAIN), gatewayUrl], {
       stdio: ['ignore', 'ignore', 'inherit'],
       // It talks to this very process over loopback; with --tls-cert that certificate may be one
       // Node does not trust (self-signed), and there is no one in between to trust or distrust.

@@ -34,13 +34,13 @@ export function pythonWith(modules: string): string | undefined {
   return ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0);
 }
 
-/** Any command in the repo root, with the same handle (output, waitFor, exited, kill). */
-export function runCommand(command: string, args: string[], env: Record<string, string> = {}): Proc {
-  return run(command, args, env, `${command} ${args.join(' ')}`);
+/** Any command (in the repo root unless `cwd`), with the same handle (output, waitFor, exited, kill). */
+export function runCommand(command: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Proc {
+  return run(command, args, env, `${command} ${args.join(' ')}`, cwd);
 }
 
-function run(command: string, args: string[], env: Record<string, string>, file: string): Proc {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(command: string, args: string[], env: Record<string, string>, file: string, cwd = ROOT): Proc {
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

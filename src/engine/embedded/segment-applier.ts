@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { moduleFile, nodeArgsFor } from '../../runtime/module-file.ts';
 import { applySegment, type Segment } from './journal-segment.ts';
 import type { SqliteStore } from './sqlite-store.ts';
 
-const SCRIPT = join(import.meta.dirname, 'store-process.ts');
-const LOADER = join(import.meta.dirname, '../../runtime/register.mjs');
+const SCRIPT = moduleFile(import.meta.dirname, 'store-process');
 
 interface Waiting {
   segment: Segment;
@@ -81,7 +80,7 @@ export class SegmentApplier {
   }
 
   private startChild(dbFile: string, intervalMs: number): void {
-    const child = spawn(process.execPath, ['--import', LOADER, SCRIPT, dbFile, String(intervalMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeArgsFor(SCRIPT), dbFile, String(intervalMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
     // Below the event loop: on a busy machine its work waits for the gateway's, never the reverse.
     try {

@@ -1,21 +1,18 @@
-import { join } from 'node:path';
+import { SDK_BUNDLE, bundleFiles } from '../browser-bundles.ts';
 import type { Router } from '../http-router.ts';
-import { lazyBundle } from '../lazy-bundle.ts';
 import type { ServerContext } from '../server-context.ts';
-
-const BROWSER_ENTRY = join(import.meta.dirname, '..', '..', 'sdk', 'browser.ts');
 
 /**
  * `GET /sdk/spaceport.js`: the client SDK as one ES module for browsers, bundled from the same
- * TypeScript on first request and kept in memory. A page can then
+ * TypeScript (src/server/browser-bundles.ts). A page can then
  * `import { SpaceportClient } from '/sdk/spaceport.js'` with no build step of its own.
  */
 export function sdkRoutes(router: Router, ctx: ServerContext): void {
-  const bundled = lazyBundle({ entryPoints: [BROWSER_ENTRY], sourcemap: 'inline' }, 'the browser SDK', ctx.log);
+  const bundled = bundleFiles(SDK_BUNDLE, ctx.log);
 
   router.on('GET', '/sdk/spaceport.js', async ({ res }) => {
-    const text = (await bundled())[0]!.text;
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    const body = (await bundled()).get('spaceport.js')!;
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'content-length': body.length });
+    res.end(body);
   });
 }

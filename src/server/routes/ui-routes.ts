@@ -1,29 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UI_BUNDLE, bundleFiles, uiStaticDir } from '../browser-bundles.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { sendHtml } from '../http-io.ts';
 import type { Router } from '../http-router.ts';
-import { lazyBundle } from '../lazy-bundle.ts';
 import type { ServerContext } from '../server-context.ts';
 
-const UI = join(import.meta.dirname, '..', '..', '..', 'ui');
 /** The app's pages; each is the same shell, the script draws the page for the path. */
 const PAGES = ['/', '/s/:name', '/signin', '/account', '/admin'];
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
 
 /**
- * The web UI (ui/): bundled by esbuild on the first request for it (in memory, split so the 3D
- * viewer loads only when a result needs it) and served under /ui/, with the page shell at each app path.
+ * The web UI (ui/): its bundle (src/server/browser-bundles.ts) served under /ui/, with the page
+ * shell at each app path.
  */
 export function uiRoutes(router: Router, ctx: ServerContext): void {
-  const shell = readFileSync(join(UI, 'index.html'), 'utf8');
-  const css = readFileSync(join(UI, 'style.css'));
-  const bundled = lazyBundle({ entryPoints: { main: join(UI, 'src', 'main.ts') }, splitting: true, minify: true, sourcemap: 'linked', outdir: '/ui' }, 'the web UI', ctx.log);
+  const shell = readFileSync(join(uiStaticDir(), 'index.html'), 'utf8');
+  const css = readFileSync(join(uiStaticDir(), 'style.css'));
+  const bundled = bundleFiles(UI_BUNDLE, ctx.log);
   for (const page of PAGES) router.on('GET', page, ({ res }) => sendHtml(res, shell));
   router.on('GET', '/ui/:file', async ({ res, params }) => {
     const name = params.file!;
-    const body = name === 'style.css' ? css : (await bundled()).find((f) => f.path === `/ui/${name}`)?.contents;
+    const body = name === 'style.css' ? css : (await bundled()).get(name);
     if (!body) throw new SpaceportError('not_found', `No UI file ${name}.`);
     res.writeHead(200, {
       'content-type': TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream',
