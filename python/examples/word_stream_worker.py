@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from spaceport_worker import serve  # noqa: E402
+from spaceport import serve  # noqa: E402
 
 
 def handle(job, ctx):

@@ -1,8 +1,8 @@
 import json
 
-from example_websocket_app import WebSocketApp
-from spaceport_worker.frames import decode_frame, encode_frame
-from spaceport_worker.worker import JobContext
+from spaceport.remote_app import WebSocketApp
+from spaceport.frames import decode_frame, encode_frame
+from spaceport.worker import JobContext
 
 
 def test_binary_frames_round_trip_and_reject_garbage():
@@ -54,7 +54,7 @@ def test_the_example_app_answers_a_request_with_an_inference_result():
 def test_a_worker_keeps_what_a_running_job_emits_while_the_connection_is_down_and_drops_it_for_jobs_not_given_back():
     import asyncio
 
-    from spaceport_worker.worker import Worker
+    from spaceport.worker import Worker
 
     async def scenario():
         worker = Worker("http://gateway", ["s"], "token", handler=lambda job, ctx: None, log=lambda line: None)

@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from spaceport_worker.websocket import OP_BINARY, OP_TEXT, accept_key, apply_mask, encode_frame, read_frame
+from spaceport.websocket import OP_BINARY, OP_TEXT, accept_key, apply_mask, encode_frame, read_frame
 
 
 def read(data: bytes):

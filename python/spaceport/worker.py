@@ -1,6 +1,6 @@
 """The Spaceport worker protocol (/v1/worker) for Python: the same abilities as the TypeScript SDK.
 
-    from spaceport_worker import serve
+    from spaceport import serve
 
     def handler(job, ctx):
         for word in job.prompt.split():
