@@ -52,6 +52,8 @@ class Job:
     options: dict[str, Any]
     deadline: str
     files: list[JobFile] = field(default_factory=list)
+    #: W3C trace context (the gateway's span of the submit): a parent for the worker's own spans.
+    traceparent: str | None = None
 
 
 class JobContext:
@@ -205,7 +207,7 @@ class Worker:
                     self.registered.set()
                 elif kind == "job":
                     files = [JobFile(f["name"], f["mime"], f["size"], f["input"]) for f in msg.get("files", [])]
-                    job = Job(msg["job"], msg["space"], msg["attempt"], msg["user"], msg.get("prompt"), msg.get("options") or {}, msg["deadline"], files)
+                    job = Job(msg["job"], msg["space"], msg["attempt"], msg["user"], msg.get("prompt"), msg.get("options") or {}, msg["deadline"], files, msg.get("traceparent"))
                     if files:
                         waiting[job.id] = (job, len(files))
                     else:

@@ -26,6 +26,8 @@ export interface SubmitRequest {
   prompt?: string | undefined;
   options?: Record<string, unknown> | undefined;
   files: SubmittedFile[];
+  /** The caller's W3C trace context (a header or a message field), checked by the protocol. */
+  traceparent?: string | undefined;
 }
 
 export interface QueueHooks {
@@ -108,6 +110,7 @@ export class JobService {
     const slots = slotsIn(workers instanceof Promise ? await workers : workers, space.id);
     const estimate = this.estimate(space.id);
     const now = this.clock.now();
+    const traceparent = this.telemetry.traceSubmit({ job: jobId, space: space.name }, req.traceparent);
     const job: Job = {
       id: jobId,
       space_id: space.id,
@@ -116,7 +119,7 @@ export class JobService {
       state: 'queued',
       attempt: 0,
       max_attempts: space.max_attempts,
-      inputs: { files, ...(req.prompt !== undefined && { prompt: req.prompt }), ...(req.options && { options: req.options }) },
+      inputs: { files, ...(req.prompt !== undefined && { prompt: req.prompt }), ...(req.options && { options: req.options }), ...(traceparent && { traceparent }) },
       created_at: now,
       deadline: now + space.timeout_s * 1000,
     };
@@ -150,6 +153,7 @@ export class JobService {
     for (const f of req.files) if ('blob' in f) await this.engine.claimUpload(f.blob, job.id);
     this.queue.told(space.id, job.id, appended.position);
     this.queue.changed(space.id);
+    this.telemetry.jobSubmitted({ job: job.id, space: space.name });
     return { job, position: appended.position, eta_ms: eta, line: appended.line };
   }
 
@@ -217,8 +221,10 @@ export class JobService {
     if (out.requeued) {
       this.queue.told(held.spaceId, held.id, 0);
       this.control({ op: 'queued', space: held.spaceId });
+      this.telemetry.jobRequeued({ job: held.id, space: await this.spaceName(held.spaceId), worker: holder.workerId }, why);
     } else {
-      this.telemetry.jobEnded(await this.spaceName(held.spaceId), 'failed', null);
+      const job = await this.engine.getJob(held.id);
+      if (job) this.reportEnd({ ...job, worker_id: holder.workerId }, 'failed', 'worker_lost');
     }
     this.queue.changed(held.spaceId);
   }
@@ -257,12 +263,22 @@ export class JobService {
 
   /** Telemetry of a job's start, first token and end (and the space's run-time estimate). */
   private noteMilestone(held: HeldJob, event: JobEvent, space: string, now: number): void {
-    if (event.type === 'started') this.telemetry.jobStarted(space, now - held.createdAt);
+    if (event.type === 'started') this.telemetry.jobStarted({ job: held.id, space, worker: held.workerId }, now - held.createdAt);
     else if (event.type === 'token') this.telemetry.firstToken(space, now - held.createdAt);
     else {
-      const runMs = now - (held.startedAt ?? now);
-      if (event.type === 'result') this.estimate(held.spaceId).record(runMs);
-      this.telemetry.jobEnded(space, FINAL_EVENT_STATE[event.type]!, runMs);
+      if (event.type === 'result') this.estimate(held.spaceId).record(now - (held.startedAt ?? now));
+      this.telemetry.jobEnded({
+        job: held.id,
+        space,
+        worker: held.workerId,
+        state: FINAL_EVENT_STATE[event.type]!,
+        attempt: held.attempt,
+        createdAt: held.createdAt,
+        startedAt: held.startedAt,
+        endedAt: now,
+        code: event.type === 'failed' ? event.code : undefined,
+        traceparent: held.traceparent,
+      });
     }
   }
 
@@ -285,8 +301,18 @@ export class JobService {
     return name;
   }
 
-  private reportEnd(job: Job, state: Job['state']): void {
-    const runMs = job.started_at ? this.clock.now() - job.started_at : null;
-    this.telemetry.jobEnded(job.space, state, runMs);
+  private reportEnd(job: Job, state: Job['state'], code?: string): void {
+    this.telemetry.jobEnded({
+      job: job.id,
+      space: job.space,
+      worker: job.worker_id,
+      state,
+      attempt: job.attempt,
+      createdAt: job.created_at,
+      startedAt: job.started_at,
+      endedAt: this.clock.now(),
+      code,
+      traceparent: job.inputs.traceparent,
+    });
   }
 }

@@ -1,17 +1,54 @@
 import type { JobState } from './types.ts';
 
-/** What core reports for metrics; the server implements it with prom-client. Every method is cheap. */
+/** Which job a report is about: what every job log line names. */
+export interface JobTag {
+  job: string;
+  space: string;
+  /** The worker holding it, once one does. */
+  worker?: string | undefined;
+}
+
+/** A job's end, with what a log line, a histogram and a span of its life need. */
+export interface JobEnd extends JobTag {
+  state: JobState;
+  attempt: number;
+  createdAt: number;
+  startedAt?: number | undefined;
+  endedAt: number;
+  /** A failure's code (`worker_error`, `worker_lost`). */
+  code?: string | undefined;
+  /** The trace context the job carries (JobInputs.traceparent), if any. */
+  traceparent?: string | undefined;
+}
+
+/**
+ * What core reports for metrics, logs and traces; the server implements it with prom-client, pino
+ * and OpenTelemetry's API. Every method is cheap.
+ */
 export interface Telemetry {
-  jobStarted(space: string, queueWaitMs: number): void;
+  /**
+   * A job is about to be stored. Returns the W3C traceparent it carries to its worker: the
+   * gateway's own span of the submit, as a child of the caller's `parent` when there is one — or
+   * `parent` as it came, when no tracing SDK records spans — or none.
+   */
+  traceSubmit(job: JobTag, parent: string | undefined): string | undefined;
+  /** The job was accepted (stored and queued). */
+  jobSubmitted(job: JobTag): void;
+  jobStarted(job: JobTag, queueWaitMs: number): void;
   firstToken(space: string, sinceSubmitMs: number): void;
-  jobEnded(space: string, state: JobState, runMs: number | null): void;
+  /** Its worker lost it (`reason`) and it went back to the queue. */
+  jobRequeued(job: JobTag, reason: string): void;
+  jobEnded(end: JobEnd): void;
   /** A background failure (sweeper, bus, delivery) that was caught and isolated. */
   backgroundError(err: unknown, stage: string): void;
 }
 
 export const silentTelemetry: Telemetry = {
+  traceSubmit: (_job, parent) => parent,
+  jobSubmitted() {},
   jobStarted() {},
   firstToken() {},
+  jobRequeued() {},
   jobEnded() {},
   backgroundError() {},
 };

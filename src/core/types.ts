@@ -47,6 +47,8 @@ export interface JobInputs {
   prompt?: string;
   options?: Record<string, unknown>;
   files: StoredFile[];
+  /** W3C trace context handed to the worker: the gateway's submit span in the caller's trace. */
+  traceparent?: string;
 }
 
 export interface JobResult {

@@ -11,13 +11,25 @@ export interface HeldJob {
   createdAt: number;
   startedAt?: number;
   sawToken: boolean;
+  /** The job's trace context (JobInputs.traceparent), for the span of its life. */
+  traceparent?: string | undefined;
   /** A cancel (or timeout) was sent; the slot frees when the worker acknowledges or after a grace period. */
   cancelling: boolean;
 }
 
 /** A job as `workerId` holds it from the moment it claims it: no token seen, no cancel sent. */
 export function heldJob(job: Job, workerId: string): HeldJob {
-  return { id: job.id, workerId, attempt: job.attempt, spaceId: job.space_id, ownerId: job.owner.id, createdAt: job.created_at, sawToken: false, cancelling: false };
+  return {
+    id: job.id,
+    workerId,
+    attempt: job.attempt,
+    spaceId: job.space_id,
+    ownerId: job.owner.id,
+    createdAt: job.created_at,
+    sawToken: false,
+    cancelling: false,
+    traceparent: job.inputs.traceparent,
+  };
 }
 
 export interface JobFile {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FileSpec, JobId, RequestId } from './common-schemas.ts';
 import { hasOnly, isObject, isRequestId } from './hand-checks.ts';
 import { OPTIONS_BOUNDS, Options, jsonBoundsProblem } from './json-bounds.ts';
+import { Traceparent, isTraceparent } from './trace-context.ts';
 
 /** Have the files of the job's partial and result events sent right after each event, as binary frames. */
 const PushFiles = z.boolean().optional();
@@ -16,6 +17,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
     options: Options.optional(),
     files: z.array(FileSpec).max(32).optional(),
     push_files: PushFiles,
+    /** W3C trace context: the job joins the caller's trace (trace-context.ts). */
+    traceparent: Traceparent.optional(),
   }),
   z.object({ type: z.literal('cancel'), id: RequestId, job: JobId }),
   z.object({
@@ -46,12 +49,13 @@ type PlainSubmit = Extract<ClientMessage, { type: 'submit' }>;
  */
 export function asPlainSubmit(value: unknown): PlainSubmit | null {
   if (!isObject(value) || value.type !== 'submit' || !isRequestId(value.id)) return null;
-  const { space, prompt, options, push_files: pushFiles } = value;
+  const { space, prompt, options, push_files: pushFiles, traceparent } = value;
   if (typeof space !== 'string' || space.length === 0 || space.length > 64) return null;
   if (prompt !== undefined && typeof prompt !== 'string') return null;
   if (options !== undefined && (!isObject(options) || jsonBoundsProblem(options, OPTIONS_BOUNDS) !== null)) return null;
   if (pushFiles !== undefined && typeof pushFiles !== 'boolean') return null;
+  if (traceparent !== undefined && !isTraceparent(traceparent)) return null;
   return hasOnly(value, SUBMIT_KEYS) ? (value as PlainSubmit) : null;
 }
 
-const SUBMIT_KEYS = ['type', 'id', 'space', 'prompt', 'options', 'push_files'] as const;
+const SUBMIT_KEYS = ['type', 'id', 'space', 'prompt', 'options', 'push_files', 'traceparent'] as const;

@@ -128,6 +128,8 @@ export interface JobMessage {
   /** ISO 8601. */
   deadline: string;
   files: JobFileHeader[];
+  /** W3C trace context: the gateway's span of the submit, in the caller's trace (when there is one). */
+  traceparent?: string;
 }
 
 export interface CancelMessage {

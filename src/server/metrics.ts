@@ -1,5 +1,6 @@
 import client from 'prom-client';
-import type { Telemetry } from '../core/telemetry.ts';
+import type { JobTag, Telemetry } from '../core/telemetry.ts';
+import { traceJobEnd, traceSubmit } from './job-tracing.ts';
 import { CountingHistogram } from './counting-histogram.ts';
 import type { JobState } from '../core/types.ts';
 import type { Logger } from './logger.ts';
@@ -109,13 +110,29 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** The fields every log line about a job carries. */
+const jobFields = (job: JobTag) => ({ job_id: job.job, space: job.space, ...(job.worker && { worker: job.worker }) });
+
+/** Core's telemetry as metrics, one log line per job event (an `info` line when it ends), and spans. */
 export function metricsTelemetry(metrics: Metrics, log: Logger): Telemetry {
   return {
-    jobStarted: (space, ms) => metrics.queueWait.observe(ms / 1000, space),
+    traceSubmit,
+    jobSubmitted: (job) => log.isLevelEnabled('debug') && log.debug(jobFields(job), 'job submitted'),
+    jobStarted: (job, ms) => {
+      metrics.queueWait.observe(ms / 1000, job.space);
+      if (log.isLevelEnabled('debug')) log.debug({ ...jobFields(job), wait_ms: ms }, 'job started');
+    },
     firstToken: (space, ms) => metrics.firstToken.observe(ms / 1000, space),
-    jobEnded: (space: string, state: JobState, runMs: number | null) => {
-      metrics.jobsEnded.add(space, state);
-      if (runMs !== null) metrics.jobDuration.observe(runMs / 1000, space, state);
+    jobRequeued: (job, reason) => log.warn({ ...jobFields(job), reason }, 'job requeued'),
+    jobEnded: (end) => {
+      const runMs = end.startedAt === undefined ? null : end.endedAt - end.startedAt;
+      metrics.jobsEnded.add(end.space, end.state);
+      if (runMs !== null) metrics.jobDuration.observe(runMs / 1000, end.space, end.state);
+      if (log.isLevelEnabled('info')) {
+        const waitMs = (end.startedAt ?? end.endedAt) - end.createdAt;
+        log.info({ ...jobFields(end), state: end.state, attempt: end.attempt, wait_ms: waitMs, run_ms: runMs, ...(end.code && { code: end.code }) }, 'job ended');
+      }
+      traceJobEnd(end);
     },
     backgroundError: (err, stage) => log.error({ err, stage }, 'background task failed'),
   };

@@ -20,7 +20,8 @@ export function openAiHandler(options: OpenAiOptions): Handler {
     const messages = [...(typeof system === 'string' ? [{ role: 'system', content: system }] : []), { role: 'user', content: job.prompt ?? '' }];
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) },
+      // The job's trace context goes on to the model server (vLLM and others read it), so one trace spans app, gateway and model.
+      headers: { 'content-type': 'application/json', ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }), ...(job.traceparent && { traceparent: job.traceparent }) },
       body: JSON.stringify({ model: options.model, messages, stream: true, ...passed }),
       signal: ctx.signal,
     });

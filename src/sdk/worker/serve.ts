@@ -192,6 +192,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
             options: msg.options ?? {},
             deadline: new Date(msg.deadline),
             files: (msg.files ?? []).map(({ index: _index, ...f }) => ({ ...f, data: Buffer.alloc(0) })),
+            ...(msg.traceparent && { traceparent: msg.traceparent }),
           };
           if (job.files.length === 0) start(job);
           else incoming.set(job.id, { job, missing: job.files.length });

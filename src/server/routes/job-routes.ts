@@ -1,6 +1,7 @@
 import { isFinalLine, lineSeq, lineType } from '../../protocol/job-events.ts';
 import type { Subscriber } from '../../core/subscriber-router.ts';
 import { publicJob } from '../../core/types.ts';
+import { isTraceparent } from '../../protocol/trace-context.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { JobSubmit, parseBody } from '../../protocol/rest-schemas.ts';
 import { presentedSecretHash } from '../auth.ts';
@@ -26,6 +27,8 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
       prompt: body.prompt,
       options: body.options,
       files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes),
+      // W3C Trace Context says to ignore a malformed traceparent (and start a trace of our own).
+      traceparent: isTraceparent(rc.req.headers.traceparent) ? rc.req.headers.traceparent : undefined,
     });
     const id = accepted.job.id;
     sendJson(rc.res, 202, {

@@ -134,6 +134,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           prompt: msg.prompt,
           options: msg.options,
           files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
+          traceparent: msg.traceparent,
         });
         peer.sendJson({ type: 'accepted', id: msg.id, job: accepted.job.id, space: accepted.job.space, position: accepted.position, eta_ms: accepted.eta_ms } satisfies AcceptedMessage);
         this.pushFilesOf(accepted.job.id, msg.push_files);

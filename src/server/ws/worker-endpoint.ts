@@ -43,6 +43,7 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
               options: job.inputs.options ?? {},
               deadline: new Date(job.deadline).toISOString(),
               files: files.map((f, index) => ({ index, name: f.file.name, mime: f.file.mime, size: f.file.size, input: f.file.input })),
+              ...(job.inputs.traceparent && { traceparent: job.inputs.traceparent }),
             } satisfies JobMessage);
             files.forEach((f, index) => peer.sendFrame({ ref: job.id, index }, f.bytes));
             peer.flush();
