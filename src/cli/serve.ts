@@ -47,6 +47,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     port: Number(flags.port),
     host: flags.host,
     dataDir,
+    uploadsDir: process.env.SPACEPORT_UPLOADS_DIR || undefined,
     adminToken: admin.token,
     logLevel: process.env.LOG_LEVEL ?? 'info',
     // The store's own process keeps SQLite's multi-millisecond writes off the event loop.

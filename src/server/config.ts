@@ -36,6 +36,12 @@ export interface GatewayConfig {
   port: number;
   host: string;
   dataDir: string;
+  /**
+   * Where unfinished resumable uploads (/v1/uploads, tus) are kept. Instances behind one load
+   * balancer share one directory, so any of them can take the next part of any upload.
+   * @default <dataDir>/tus-uploads
+   */
+  uploadsDir?: string | undefined;
   tls?: { cert: string; key: string } | undefined;
   adminToken: string;
   /** Origins allowed to open WebSockets and call the API from a browser; empty = any. */
@@ -175,6 +181,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     port: options.port ?? 8000,
     host: options.host ?? '0.0.0.0',
     dataDir: options.dataDir,
+    uploadsDir: options.uploadsDir,
     tls: options.tls,
     adminToken: options.adminToken,
     allowedOrigins: options.allowedOrigins ?? [],

@@ -1,11 +1,14 @@
 /// <reference lib="dom" />
 import { createServer, type Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame } from '../../src/protocol/binary-frame.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
@@ -291,6 +294,68 @@ describe('web UI in Chromium', () => {
     await p.context().close();
     console.log(`screenshots: ${SCREENSHOTS}`);
   }, 60_000);
+
+  it('uploads a large input resumably with its progress shown, then submits the job naming it', async () => {
+    await gw.createSpace({ name: 'big-inputs', inputs: { prompt: false, files: { max_bytes: 64 * 1024 * 1024 } } });
+    const worker = await gw.worker(['big-inputs']);
+    const p = await page();
+    const patches: string[] = [];
+    p.on('request', (r) => r.method() === 'PATCH' && r.url().includes('/v1/uploads/') && patches.push(r.url()));
+    await p.goto(`${gw.url}/s/big-inputs`);
+    await p.locator('#file-files').setInputFiles({ name: 'recording.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(12 * 1024 * 1024, 7) });
+    const shown: string[] = [];
+    await p.exposeFunction('noteUpload', (text: string) => shown.push(text));
+    await p.evaluate(() => {
+      const text = document.querySelector('#upload-progress-text')!;
+      new MutationObserver(() => (window as unknown as { noteUpload(t: string): void }).noteUpload(text.textContent ?? '')).observe(text, { childList: true, characterData: true, subtree: true });
+    });
+    await p.getByRole('button', { name: 'Submit' }).click();
+    const job = await worker.next('job', (m) => m.type === 'job');
+    expect(job.files).toEqual([expect.objectContaining({ name: 'recording.bin', size: 12 * 1024 * 1024 })]);
+    expect(patches.length).toBeGreaterThan(0);
+    expect(shown).toContain('Uploading recording.bin: 0 B of 12 MB');
+    expect(shown).toContain('Uploading recording.bin: 12 MB of 12 MB');
+    await p.locator('#upload-progress[hidden]').waitFor({ state: 'attached' });
+    worker.close();
+    await p.context().close();
+  });
+
+  it('plays a video result and seeks in it, back and forth (byte ranges)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spaceport-seek-'));
+    const clip = join(dir, 'clip.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=12:size=320x240:rate=25', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-g', '25', clip]);
+    await gw.createSpace({ name: 'clips', inputs: ['prompt'] });
+    const worker = await gw.worker(['clips']);
+    const p = await page();
+    const ranged: string[] = [];
+    p.on('request', (r) => r.url().includes('/v1/blobs/') && r.headers().range && ranged.push(r.headers().range!));
+    await p.goto(`${gw.url}/s/clips`);
+    await p.locator('#prompt').fill('a clip');
+    await p.getByRole('button', { name: 'Submit' }).click();
+    const job = await worker.next('job', (m) => m.type === 'job');
+    worker.send({ type: 'started', job: job.job });
+    worker.send({ type: 'result', job: job.job, data: {}, files: [{ name: 'clip.mp4', mime: 'video/mp4', binary: true }] });
+    worker.sendBinary(encodeFrame({ ref: job.job, index: 0 }, readFileSync(clip)));
+    const video = p.locator('video[data-kind="video"]');
+    await video.waitFor();
+    for (const at of [9, 2.5, 11, 5]) {
+      const landed = await video.evaluate(
+        (v: HTMLVideoElement, t: number) =>
+          new Promise<number>((resolve, reject) => {
+            v.addEventListener('seeked', () => resolve(v.currentTime), { once: true });
+            v.addEventListener('error', () => reject(new Error(v.error?.message ?? 'media error')), { once: true });
+            v.currentTime = t;
+          }),
+        at,
+      );
+      expect(Math.abs(landed - at)).toBeLessThan(0.1);
+    }
+    expect(await video.evaluate((v: HTMLVideoElement) => v.duration)).toBeCloseTo(12, 0);
+    expect(ranged.length).toBeGreaterThan(0);
+    worker.close();
+    await p.context().close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('is usable on a phone-sized screen and by keyboard', async () => {
     const ctx = await browser.newContext({ viewport: { width: 375, height: 740 } });

@@ -128,7 +128,7 @@ describe('deploy/compose.yaml', () => {
       expect(g.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
       expect(g.environment.SPACEPORT_REDIS_URL).toBe('redis://redis:6379');
       expect(g.environment.SPACEPORT_ADMIN_TOKEN).toBe(gateways[0].environment.SPACEPORT_ADMIN_TOKEN);
-      expect(g.volumes).toEqual([expect.stringMatching(new RegExp(`:${stageEnv(runStage).SPACEPORT_DATA}$`))]);
+      expect(g.volumes).toEqual([expect.stringMatching(new RegExp(`:${stageEnv(runStage).SPACEPORT_DATA}$`)), `uploads:${g.environment.SPACEPORT_UPLOADS_DIR}`]);
     }
     const nginx = readFileSync(join(ROOT, 'deploy', 'nginx-compose.conf'), 'utf8');
     const upstream = [...nginx.matchAll(/^\s*server ([\w-]+):(\d+);/gm)].map((m) => `${m[1]}:${m[2]}`);

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cuttableProxy, type CuttableProxy } from '../helpers/cuttable-proxy.ts';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { pythonWith, runCommand, runPython, type Proc } from '../helpers/processes.ts';
@@ -29,36 +29,6 @@ const lines = (p: Proc) =>
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-/** A TCP proxy in front of the gateway whose open connections the test can cut. */
-interface CuttableProxy {
-  url: string;
-  cut(): number;
-  close(): void;
-}
-async function cuttableProxy(port: number): Promise<CuttableProxy> {
-  const open = new Set<Socket>();
-  const server: Server = createServer((inbound) => {
-    const outbound = connect(port, '127.0.0.1');
-    for (const s of [inbound, outbound]) {
-      open.add(s);
-      s.on('close', () => open.delete(s));
-      s.on('error', () => {});
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    cut: () => {
-      const n = open.size;
-      for (const s of open) s.destroy();
-      return n;
-    },
-    close: () => server.close(),
-  };
-}
 
 beforeAll(async () => {
   const python = pythonWith('venv, ensurepip');

@@ -3,6 +3,7 @@ import { CLOSE } from '../../protocol/close-codes.ts';
 import { Backoff, sleep } from '../backoff.ts';
 import { JobHandle } from './job-handle.ts';
 import { PushedFiles } from './pushed-files.ts';
+import { resumableUpload, type ResumableUploadOptions } from './resumable-upload.ts';
 import { FINAL_TYPES, SpaceportError, type JobEvent, type SpaceStatus, type SubmitInput } from './types.ts';
 import { browserTransport, type Transport, type WebSocketLike } from './transport.ts';
 
@@ -238,7 +239,8 @@ export class SpaceportClient {
   }
 
   /** Sends a request with a fresh id and resolves with its reply (accepted/ack/pong) or rejects with its error. */
-  private async request(message: Message, frames: Uint8Array[] = [], onReply?: (reply: Message) => void): Promise<Message> {
+  /** `frames[i]`: the bytes of the message's file i, sent as a binary frame (none for a file named by blob). */
+  private async request(message: Message, frames: Array<Uint8Array | undefined> = [], onReply?: (reply: Message) => void): Promise<Message> {
     if (this.userClosed) throw new SpaceportError('closed', 'The client is closed.');
     await (this.ready ?? this.connect());
     const socket = this.socket;
@@ -246,7 +248,7 @@ export class SpaceportClient {
     const id = `r${this.nextId++}`;
     const reply = new Promise<Message>((resolve, reject) => this.pending.set(id, { resolve, reject, onReply }));
     socket.send(JSON.stringify({ ...message, id }));
-    frames.forEach((bytes, index) => socket.send(encodeFrame({ ref: id, index }, bytes)));
+    frames.forEach((bytes, index) => bytes && socket.send(encodeFrame({ ref: id, index }, bytes)));
     return reply;
   }
 
@@ -257,8 +259,8 @@ export class SpaceportClient {
    */
   async submit(space: string, input: SubmitInput = {}): Promise<JobHandle> {
     const files = input.files ?? [];
-    const bytes = await Promise.all(files.map(async (f) => (f.data instanceof Uint8Array ? f.data : new Uint8Array(await f.data.arrayBuffer()))));
-    const specs = files.map((f) => ({ name: f.name, mime: f.mime, binary: true as const, ...(f.input && { input: f.input }) }));
+    const bytes = await Promise.all(files.map(async (f) => ('blob' in f ? undefined : f.data instanceof Uint8Array ? f.data : new Uint8Array(await f.data.arrayBuffer()))));
+    const specs = files.map((f) => ({ ...('blob' in f ? { blob: f.blob } : { binary: true as const }), name: f.name, mime: f.mime, ...(f.input && { input: f.input }) }));
     const message = {
       type: 'submit',
       space,
@@ -329,8 +331,21 @@ export class SpaceportClient {
     return Date.now() - started;
   }
 
-  /** Uploads bytes as a blob (HTTP), for submits that refer to it or to share. */
-  async upload(data: Uint8Array | Blob, meta: { name: string; mime: string }): Promise<{ id: string; name: string; mime: string; size: number; url: string }> {
+  /**
+   * Uploads bytes as a blob (HTTP), for submits that refer to it (`{ blob: id }`) or to share.
+   * Files of `resumableFrom` bytes or more (8 MiB by default) go with the tus protocol, in
+   * chunks that survive a dropped connection (resumable-upload.ts); smaller ones in one request.
+   */
+  async upload(
+    data: Uint8Array | Blob,
+    meta: { name: string; mime: string },
+    options: ResumableUploadOptions & { resumableFrom?: number } = {},
+  ): Promise<{ id: string; name: string; mime: string; size: number; url: string }> {
+    const size = data instanceof Blob ? data.size : data.byteLength;
+    if (size >= (options.resumableFrom ?? 8 * 1024 * 1024)) {
+      const id = await resumableUpload(this.httpUrl, this.authHeader(), data, meta, options);
+      return { id, name: meta.name, mime: meta.mime, size, url: `/v1/blobs/${id}` };
+    }
     const res = await fetch(`${this.httpUrl}/v1/blobs?name=${encodeURIComponent(meta.name)}`, {
       method: 'POST',
       headers: { 'content-type': meta.mime, ...this.authHeader() },
@@ -338,6 +353,7 @@ export class SpaceportClient {
     });
     const body = (await res.json()) as any;
     if (!res.ok) throw new SpaceportError(body.error?.code ?? 'http_error', body.error?.message ?? `HTTP ${res.status}`);
+    options.onProgress?.(size, size);
     return body;
   }
 

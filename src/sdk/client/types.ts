@@ -32,13 +32,11 @@ export const FINAL_TYPES: ReadonlySet<string> = new Set([...Object.keys(FINAL_EV
 
 export type SpaceStatus = SpaceStatusMessage;
 
-/** A file to submit: sent as a binary frame, never base64. */
-export interface FileInput {
-  name: string;
-  mime: string;
-  data: Uint8Array | Blob;
-  input?: 'image' | 'audio' | 'video' | 'files';
-}
+/**
+ * A file to submit: its bytes, sent as a binary frame (never base64), or a blob already uploaded
+ * (`client.upload`, resumable for large files), named by id.
+ */
+export type FileInput = { name: string; mime: string; input?: 'image' | 'audio' | 'video' | 'files' } & ({ data: Uint8Array | Blob } | { blob: string });
 
 export interface SubmitInput {
   prompt?: string;

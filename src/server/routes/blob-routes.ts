@@ -25,6 +25,10 @@ export function blobRoutes(router: Router, ctx: ServerContext): void {
    */
   router.on('POST', '/v1/blobs', async (rc) => {
     const who = await rc.who(); // a bad token is refused even though anonymous uploads are allowed
+    // A part of a file would be stored as if it were all of it: resumable uploads are /v1/uploads (tus).
+    if (rc.req.headers['content-range'] !== undefined) {
+      throw new SpaceportError('invalid_message', 'POST /v1/blobs takes a whole file in one request; to send one in parts, or resume one, use /v1/uploads (tus).');
+    }
     const limit = config.limits.maxBlobBytes;
     const declared = Number(rc.req.headers['content-length'] ?? Number.NaN);
     if (declared > limit) throw new SpaceportError('input_too_large', `The blob is ${declared} bytes; the limit is ${limit}.`);

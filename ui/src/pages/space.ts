@@ -8,6 +8,8 @@ import { sdk, whoAmI } from '../session.ts';
 
 const FILE_KINDS = ['image', 'audio', 'video', 'files'] as const;
 const HISTORY_KEY = 'spaceport.history';
+/** Files this large are uploaded first, resumably, with a progress bar; smaller ones go with the submit. */
+const RESUMABLE_FROM = 4 * 1024 * 1024;
 
 interface HistoryEntry {
   id: string;
@@ -77,7 +79,9 @@ export const spacePage: Page = async (main, { name }) => {
     });
   }
   const formError = h('p', { class: 'error', role: 'alert', id: 'form-error' });
-  form.append(h('div', { class: 'row' }, submit), formError);
+  const uploading = h('progress', { id: 'upload-progress', max: 1, value: 0, hidden: true, 'aria-label': 'Upload' });
+  const uploadingText = h('span', { class: 'hint', id: 'upload-progress-text' });
+  form.append(h('div', { class: 'row' }, submit, uploading, uploadingText), formError);
   if (info.access === 'users' && me.kind === 'anonymous') {
     form.prepend(
       h(
@@ -105,7 +109,8 @@ export const spacePage: Page = async (main, { name }) => {
     }
     submit.disabled = true;
     try {
-      const job = await sdk().submit(info.space, input);
+      const files = await Promise.all(input.files.map((f) => (f.data.size >= RESUMABLE_FROM ? uploadResumably(f) : f)));
+      const job = await sdk().submit(info.space, { ...input, files });
       remember({ id: job.id, space: info.space, at: Date.now(), ...(input.prompt && { prompt: input.prompt.slice(0, 80) }) });
       watch(job, jobArea, () => void drawHistory(historyList, info.space));
       void drawHistory(historyList, info.space);
@@ -113,9 +118,23 @@ export const spacePage: Page = async (main, { name }) => {
       const code = (err as { code?: string }).code ?? 'error';
       formError.textContent = explain(code, (err as Error).message);
     } finally {
+      uploading.hidden = true;
+      uploadingText.textContent = '';
       submit.disabled = status.dataset.status !== 'connected' || (info.access === 'users' && me.kind === 'anonymous');
     }
   });
+
+  /** A large file goes first, in resumable parts (tus), with its progress shown; the job names it by blob id. */
+  async function uploadResumably(f: { name: string; mime: string; data: Blob; input: (typeof FILE_KINDS)[number] }) {
+    uploading.hidden = false;
+    const show = (sent: number, total: number) => {
+      uploading.value = sent / total;
+      uploadingText.textContent = `Uploading ${f.name}: ${bytes(sent)} of ${bytes(total)}`;
+    };
+    show(0, f.data.size);
+    const { id } = await sdk().upload(f.data, { name: f.name, mime: f.mime }, { resumableFrom: RESUMABLE_FROM, onProgress: show });
+    return { blob: id, name: f.name, mime: f.mime, input: f.input };
+  }
 
   fill(main, h('h1', {}, info.space), h('p', { class: 'muted' }, info.description), status, form, jobArea, h('h2', {}, 'Your jobs here'), historyList);
   void drawHistory(historyList, info.space);
