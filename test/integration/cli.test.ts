@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
 import { runCommand, runTs, type Proc } from '../helpers/processes.ts';
 import { sdkClient, sdkWorker } from '../helpers/sdk.ts';
 
@@ -45,6 +46,19 @@ describe('spaceport worker --exec', () => {
     expect((await job.result()).data).toEqual({ words: 3, user: 'admin' });
     expect(tokens).toEqual(['one\n', 'two\n', 'three\n']);
     await worker.waitFor(/job \S+ finished in \d+\.\d+ s/);
+    client.close();
+  });
+
+  it('streams each line the moment it is printed (only a line that is JSON waits: it may be the result)', async () => {
+    await cliWorker('exec-live', '--exec', `python3 -c "import time; print('first', flush=True); time.sleep(30)"`);
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('exec-live', { prompt: 'x' });
+    const tokens: string[] = [];
+    job.on((e) => e.type === 'token' && tokens.push(e.text));
+    await until('the first line, while the command still runs', () => tokens.length > 0 || undefined);
+    expect(tokens).toEqual(['first\n']);
+    await job.cancel();
+    await expect(job.result()).rejects.toMatchObject({ code: 'cancelled' });
     client.close();
   });
 

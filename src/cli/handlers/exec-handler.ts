@@ -10,8 +10,9 @@ const KILL_GRACE_MS = 2000;
 /**
  * `spaceport worker --exec "command args"`: one process per job (run by /bin/sh, so pipes work).
  * stdin gets the job as one JSON object, input files written to a temp dir and named by `path`.
- * Every stdout line streams as a token; if the last line is a JSON value it becomes the result's
- * data instead, else the result is `{ text }` (all output). A non-zero exit fails the job with the
+ * Every stdout line streams as a token the moment it is printed; if the last line is a JSON value it
+ * becomes the result's data instead, else the result is `{ text }` (all output). So a line that
+ * parses as JSON is held until the next one comes (or the command ends): it may be the result. A non-zero exit fails the job with the
  * end of stderr. Cancel kills the process.
  */
 export function execHandler(command: string): Handler {
@@ -36,13 +37,15 @@ export function execHandler(command: string): Handler {
 function run(command: string, stdin: string, ctx: Parameters<Handler>[1]): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let held: string | undefined; // the newest line: a token, unless it turns out to be the last
+    let held: string | undefined; // the newest line if it is JSON: a token, unless it turns out to be the last
     let pendingText = '';
     let output = '';
     let stderr = '';
     const onLine = (line: string) => {
       if (held !== undefined) ctx.token(held + '\n');
-      held = line;
+      held = undefined;
+      if (isJson(line)) held = line;
+      else ctx.token(line + '\n');
     };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
@@ -70,15 +73,18 @@ function run(command: string, stdin: string, ctx: Parameters<Handler>[1]): Promi
         const why = stderr.trim().split('\n').slice(-5).join('\n') || `exit ${code ?? signal}`;
         return reject(new Error(`command failed (${code ?? signal}): ${why}`));
       }
-      const last = held?.trim();
-      if (last) {
-        try {
-          return resolve(JSON.parse(last));
-        } catch {
-          ctx.token(held! + '\n');
-        }
-      }
-      resolve({ text: output });
+      resolve(held === undefined ? { text: output } : JSON.parse(held));
     });
   });
+}
+
+function isJson(line: string): boolean {
+  const text = line.trim();
+  if (text === '') return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
