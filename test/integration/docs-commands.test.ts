@@ -83,7 +83,7 @@ async function runDoc(doc: string, plans: Plan[], extra: { files?: Record<string
   expect(
     blocks.map((b) => b.text.split('\n')[0]!.trim().slice(0, 40)),
     `${doc}'s shell blocks and their plans`,
-  ).toEqual(plans.map((p) => expect.stringMatching(`^${escape(p.starts)}`)));
+  ).toEqual(plans.map((p) => expect.stringMatching(`^${literally(p.starts)}`)));
   const port = await freePort();
   const scratch = mkdtempSync(join(tmpdir(), 'spaceport-docs-'));
   dirs.push(scratch);
@@ -118,7 +118,7 @@ async function runDoc(doc: string, plans: Plan[], extra: { files?: Record<string
   return { code, output };
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const literally = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A virtual environment first on the PATH, so the docs' `pip install` and `python3` use it. */
 async function venvPath(): Promise<string> {
