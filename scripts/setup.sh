@@ -23,6 +23,7 @@ have nginx || lack nginx 'nginx (the suite runs instances behind a real reverse 
 have chromium || have chromium-browser || lack chromium 'chromium (the browser tests drive the web UI in it)'
 have python3 || lack python3 'python3 (the Python SDK and its tests)'
 has_modules pytest || lack python3-pytest 'pytest (the Python SDK tests)'
+has_modules 'venv, ensurepip' || lack python3-venv 'venv (the suite installs the Python package into a fresh virtual environment)'
 has_modules prometheus_client || lack python3-prometheus-client "prometheus_client (the suite parses /metrics with the Prometheus project's text parser)"
 has_modules 'socketio, websocket, requests' ||
   lack 'python3-socketio python3-websocket python3-requests' 'python-socketio (the WebSocket Spaces remote apps in the tests)'
