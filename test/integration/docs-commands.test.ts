@@ -179,7 +179,7 @@ describe('the docs’ commands, run as written', () => {
     expect(output, output).toContain('== all blocks done');
     expect(code).toBe(0);
     // What `spaceport submit` printed: the words streamed back by the --exec worker.
-    const submitted = output.slice(output.indexOf('== docs/quickstart.md:45'), output.indexOf('== docs/quickstart.md:72'));
+    const submitted = output.slice(output.indexOf(`== ${quickstart}:${blocks[3]!.line}`), output.indexOf(`== ${quickstart}:${blocks[4]!.line}`));
     expect(submitted).toMatch(/hello\s+out\s+there/);
   }, 180_000);
 });
