@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from typing import Any, Iterator, Optional
 
 #: Event types after which a job's stream ends (docs/protocol.md).
@@ -65,9 +66,12 @@ class Client:
         self.token = token
         self.timeout = timeout
 
-    def submit(self, space: str, prompt: Optional[str] = None, options: Optional[dict] = None, files: Optional[list] = None) -> str:
+    def submit(self, space: str, prompt: Optional[str] = None, options: Optional[dict] = None, files: Optional[list] = None, idempotency_key: Optional[str] = None, retries: int = 3) -> str:
         """Queues a job and returns its id. `files`: (name, mime, bytes) tuples, or blob ids
-        from `upload`."""
+        from `upload`. The submit carries an idempotency key (made up when not given), so when the
+        connection fails before the answer it is sent again, up to `retries` times, and the gateway
+        answers with the job the first one made, if it did: never two jobs."""
+        key = idempotency_key or uuid.uuid4().hex
         body: dict[str, Any] = {"space": space}
         if prompt is not None:
             body["prompt"] = prompt
@@ -75,7 +79,14 @@ class Client:
             body["options"] = options
         if files:
             body["files"] = [{"blob": f} if isinstance(f, str) else {"name": f[0], "mime": f[1], "data": base64.b64encode(f[2]).decode()} for f in files]
-        return self._json("POST", "/v1/jobs", body)["job"]
+        for attempt in range(retries + 1):
+            try:
+                return self._json("POST", "/v1/jobs", body, headers={"idempotency-key": key})["job"]
+            except (OSError, urllib.error.URLError) as err:
+                if isinstance(err, urllib.error.HTTPError) or attempt == retries:
+                    raise
+                time.sleep(min(0.25 * 2**attempt, 5.0))
+        raise AssertionError("unreachable")
 
     def upload(self, data: bytes, name: str, mime: str) -> str:
         """Stores bytes as a blob (POST /v1/blobs) and returns its id, for `submit(files=[id])`."""
@@ -144,9 +155,10 @@ class Client:
         headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
         return {**headers, **(extra or {})}
 
-    def _json(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> dict:
+    def _json(self, method: str, path: str, body: Any = None, content_type: str = "application/json", headers: Optional[dict] = None) -> dict:
         data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.host + path, data=data, method=method, headers=self._headers({"content-type": content_type} if data is not None else None))
+        extra = {**({"content-type": content_type} if data is not None else {}), **(headers or {})}
+        request = urllib.request.Request(self.host + path, data=data, method=method, headers=self._headers(extra))
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"{}")

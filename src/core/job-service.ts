@@ -5,6 +5,7 @@ import type { Engine } from './engine-port.ts';
 import { refOf, type LeaseHolder } from './ports/jobs.ts';
 import { budgetKey, DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { DurationEstimate } from './eta.ts';
+import { idempotencyOf, type Asked } from './idempotency.ts';
 import { newId, newTimeOrderedId } from './ids.ts';
 import type { Now } from './now.ts';
 import { FINAL_EVENT_STATE, type JobEvent } from '../protocol/job-events.ts';
@@ -28,6 +29,8 @@ export interface SubmitRequest {
   files: SubmittedFile[];
   /** The caller's W3C trace context (a header or a message field), checked by the protocol. */
   traceparent?: string | undefined;
+  /** The caller's idempotency key: the same one again within retention answers with the same job. */
+  idempotencyKey?: string | undefined;
 }
 
 export interface QueueHooks {
@@ -41,8 +44,10 @@ export interface Accepted {
   job: Job;
   position: number;
   eta_ms: number | null;
-  /** The first event (queued, seq 1), already published. */
-  line: string;
+  /** The first event (queued, seq 1), already published; none for an existing job. */
+  line?: string;
+  /** The submit's idempotency key named a job already there: this is that job, nothing new was made. */
+  existing?: true;
 }
 
 const found = (space: Space | null, name: string): Space => {
@@ -59,6 +64,14 @@ const slotsIn = (workers: WorkerInfo[], spaceId: string): number => {
 
 /** An event worth noting in telemetry: a job's start, its first token, its end. */
 const isMilestone = (held: HeldJob, event: JobEvent): boolean => (event.type === 'token' ? !held.sawToken : event.type === 'started' || event.type in FINAL_EVENT_STATE);
+
+/** What a submit asked for, for its idempotency fingerprint: the files as named (not their stored ids). */
+const asked = (space: Space, req: SubmitRequest, files: StoredFile[]): Asked => ({
+  space: space.id,
+  prompt: req.prompt,
+  options: req.options,
+  files: req.files.map((f, i) => ('blob' in f ? { blob: f.blob } : { name: f.name, mime: f.mime, size: files[i]!.size })),
+});
 
 /** A submit with no files: only the prompt is checked against the space. */
 const noFiles = (space: Space, req: SubmitRequest): StoredFile[] => {
@@ -111,6 +124,7 @@ export class JobService {
     const estimate = this.estimate(space.id);
     const now = this.clock.now();
     const traceparent = this.telemetry.traceSubmit({ job: jobId, space: space.name }, req.traceparent);
+    const idempotency = req.idempotencyKey === undefined ? undefined : idempotencyOf(who.id, req.idempotencyKey, asked(space, req, files));
     const job: Job = {
       id: jobId,
       space_id: space.id,
@@ -122,6 +136,7 @@ export class JobService {
       inputs: { files, ...(req.prompt !== undefined && { prompt: req.prompt }), ...(req.options && { options: req.options }), ...(traceparent && { traceparent }) },
       created_at: now,
       deadline: now + space.timeout_s * 1000,
+      ...(idempotency && { idempotency }),
     };
     let eta: number | null = null;
     let dispatched = false;
@@ -141,13 +156,20 @@ export class JobService {
       },
       quota,
     );
+    // The files stored from the submit's own bytes are for this job alone: if it is not taken they go.
+    const inline = files.filter((_, i) => !('blob' in req.files[i]!)).map((f) => f.blob);
     let appended: Awaited<typeof submitted>;
     try {
       appended = await submitted;
     } catch (err) {
       // A job that could not be made durable was not accepted: a worker that took it meanwhile stops.
       if (dispatched) this.control({ op: 'withdrawn', job: job.id });
+      if (inline.length > 0) await this.engine.deleteBlobs(inline).catch(() => {});
       throw err;
+    }
+    if ('existing' in appended) {
+      if (inline.length > 0) await this.engine.deleteBlobs(inline);
+      return this.existing(who, appended.existing, idempotency!);
     }
     // Uploads it names are the job's from now on: kept and deleted with it, no longer the caller's to store.
     for (const f of req.files) if ('blob' in f) await this.engine.claimUpload(f.blob, job.id);
@@ -155,6 +177,16 @@ export class JobService {
     this.queue.changed(space.id);
     this.telemetry.jobSubmitted({ job: job.id, space: space.name });
     return { job, position: appended.position, eta_ms: eta, line: appended.line };
+  }
+
+  /** The job a repeated idempotency key names — if it was the same request (else idempotency_conflict). */
+  private async existing(who: Identity, jobId: string, idempotency: NonNullable<Job['idempotency']>): Promise<Accepted> {
+    const job = await this.getVisible(who, jobId);
+    if (job.idempotency?.fingerprint !== idempotency.fingerprint) {
+      throw new SpaceportError('idempotency_conflict', `That idempotency key was used for another request (job ${job.id}); use a new key for a new job.`);
+    }
+    const position = job.state === 'queued' ? (await this.engine.queuedJobIds(job.space_id)).indexOf(job.id) : 0;
+    return { job, position: Math.max(position, 0), eta_ms: null, existing: true };
   }
 
   /**

@@ -99,6 +99,12 @@ export interface Job {
   epoch_seq?: number;
   result?: JobResult;
   error?: { code: string; message: string };
+  /**
+   * Set when the submit carried an idempotency key: `key` scopes it to its caller (a digest of the
+   * caller and the key), `fingerprint` is a digest of what was asked, so the same key with another
+   * request is told apart from a retry of this one.
+   */
+  idempotency?: { key: string; fingerprint: string };
 }
 
 /** What a client sees of a job (GET /v1/jobs/{id}). */

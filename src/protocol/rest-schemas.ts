@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { INPUT_KINDS, SPACE_NAME_PATTERN } from './vocabulary.ts';
 import { FileSpec } from './common-schemas.ts';
 import { SpaceportError } from './errors.ts';
+import { IdempotencyKey } from './idempotency-key.ts';
 import { Options } from './json-bounds.ts';
 
 const MimePattern = z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/, 'expected a MIME type like image/png or image/*');
@@ -47,6 +48,7 @@ export const JobSubmit = z
     prompt: z.string().optional(),
     options: Options.optional(),
     files: z.array(FileSpec).max(32).optional(),
+    idempotency_key: IdempotencyKey.optional(),
   })
   .strict();
 

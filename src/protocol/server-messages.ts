@@ -64,6 +64,8 @@ export interface AcceptedMessage {
   space: string;
   position: number;
   eta_ms: number | null;
+  /** The submit's idempotency key was used before: this is that job (its events follow from seq 1). */
+  existing?: true;
 }
 
 export interface AckMessage {

@@ -23,6 +23,16 @@ export function blobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('deletes blobs by id, skipping unknown ones, and leaves the others', async () => {
+      const { engine } = await makeEngine();
+      const [a, b] = [unique('gone'), unique('kept')];
+      for (const id of [a, b]) await engine.putBlob({ id, name: `${id}.bin`, mime: 'application/octet-stream', size: 3, created_at: Date.now(), job_id: 'job_never_taken' }, Buffer.from('abc'));
+      await engine.deleteBlobs([a, 'blob_unknown']);
+      expect(await engine.getBlob(a)).toBeNull();
+      expect((await engine.getBlob(b))?.bytes.toString()).toBe('abc');
+      await engine.close();
+    });
+
     it('keeps uploads from their files, counts them per owner until a job claims them, and purges the unclaimed', async () => {
       const { engine } = await makeEngine();
       const dir = mkdtempSync(join(tmpdir(), 'spaceport-uploads-'));

@@ -12,7 +12,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const s = space('fifo');
       await engine.createSpace(s);
       const jobs = [job(s), job(s), job(s)];
-      for (const [i, j] of jobs.entries()) expect((await engine.submitJob(j, 3, queued)).position).toBe(i);
+      for (const [i, j] of jobs.entries()) expect(await engine.submitJob(j, 3, queued)).toMatchObject({ position: i });
       expect(await engine.queuedJobIds(s.id)).toEqual(jobs.map((j) => j.id));
       await expect(engine.submitJob(job(s), 3, queued)).rejects.toMatchObject({ code: 'queue_full' });
       const claims = await Promise.all([1, 2, 3, 4, 5].map((w) => engine.claimJob([s.id], `w${w}`, 1000)));
@@ -22,6 +22,42 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       expect(got.every((j) => j.state === 'assigned' && j.attempt === 1)).toBe(true);
       expect(await engine.claimJob([], 'w9', 1000)).toBeNull();
       await engine.close();
+    });
+
+    it('answers a repeated idempotency key with the job it made — also when the queue is full — and nothing else is queued', async () => {
+      const { engine } = await makeEngine();
+      const s = space('idem');
+      await engine.createSpace(s);
+      const key = { key: `k-${Math.random()}`, fingerprint: 'f' };
+      const first = job(s, { idempotency: key });
+      expect(await engine.submitJob(first, 1, queued)).toMatchObject({ position: 0 });
+      expect(await engine.submitJob(job(s, { idempotency: key }), 1, queued)).toEqual({ existing: first.id });
+      await expect(engine.submitJob(job(s, { idempotency: { key: `other-${Math.random()}`, fingerprint: 'f' } }), 1, queued)).rejects.toMatchObject({ code: 'queue_full' });
+      expect(await engine.queuedJobIds(s.id)).toEqual([first.id]);
+      // Still the same job once it has ended, until retention deletes it.
+      await engine.endJob(ref(first), { type: 'cancelled', reason: 'test' });
+      expect(await engine.submitJob(job(s, { idempotency: key }), 1, queued)).toEqual({ existing: first.id });
+      await engine.purgeFinishedBefore(Date.now() + 1000);
+      const again = job(s, { idempotency: key });
+      expect(await engine.submitJob(again, 1, queued)).toMatchObject({ position: 0 });
+      await engine.close();
+    });
+
+    it('makes one job of submits with one idempotency key at once (from two instances, where the engine has them)', async () => {
+      const made = await makeEngine();
+      const other = made.leasesSurviveReopen && made.reopen ? await made.reopen() : made.engine;
+      const s = space('idem-race');
+      await made.engine.createSpace(s);
+      const key = { key: `race-${Math.random()}`, fingerprint: 'f' };
+      const jobs = Array.from({ length: 6 }, () => job(s, { idempotency: key }));
+      const out = await Promise.all(jobs.map((j, i) => (i % 2 ? other : made.engine).submitJob(j, 100, queued)));
+      const queuedOnes = out.filter((o) => 'position' in o);
+      expect(queuedOnes).toHaveLength(1);
+      const winner = jobs[out.indexOf(queuedOnes[0]!)]!.id;
+      expect(out.filter((o) => 'existing' in o)).toEqual(Array(5).fill({ existing: winner }));
+      expect(await made.engine.queuedJobIds(s.id)).toEqual([winner]);
+      if (other !== made.engine) await other.close();
+      await made.engine.close();
     });
 
     it('claims from the queue whose head has waited longest, across spaces', async () => {

@@ -23,6 +23,9 @@ export function memoryBlobs(maxLiveBytes = 64 * 1024 * 1024): BlobStore & { dele
       for (const b of old) blobs.delete(b.meta.id);
       return old.length;
     },
+    deleteBlobs: async (ids) => {
+      for (const id of ids) blobs.delete(id);
+    },
     getBlob: async (id) => {
       const blob = blobs.get(id);
       return blob ? { meta: { ...blob.meta }, bytes: blob.bytes } : null;

@@ -27,6 +27,8 @@ interface Entry {
  */
 export function createMemoryEngine(clock: Clock = systemClock): Engine {
   const jobs = new Map<string, Entry>();
+  /** Job ids by idempotency key (a purged job's key names nothing). */
+  const idempotent = new Map<string, string>();
   const queues = new Map<string, Entry[]>();
   const listeners = new Set<BusListener>();
   const blobs = memoryBlobs();
@@ -80,6 +82,8 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     ...blobs,
 
     async submitJob(job, maxQueue, firstEvent, onQueued, quota) {
+      const made = job.idempotency && idempotent.get(job.idempotency.key);
+      if (made && jobs.has(made)) return { existing: made };
       const q = queueOf(job.space_id);
       if (q.length >= maxQueue) throw new SpaceportError('queue_full');
       const key = quota && `${job.space_id}:${quota.key}`;
@@ -88,6 +92,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       const first = firstEvent(position);
       const e: Entry = { job: copy(job), log: [], rank: ++tailRank, told: toldPosition(first), quota: key };
       jobs.set(job.id, e);
+      if (job.idempotency) idempotent.set(job.idempotency.key, job.id);
       enqueue(e);
       onQueued?.();
       append(e, first);

@@ -104,6 +104,14 @@ describe('the Python client (spaceport.Client)', () => {
     expect(out.at(-1)).toEqual({ error: 'cancelled', state: 'cancelled' });
   });
 
+  it('submits with an idempotency key: the same key twice is one job', async () => {
+    const client = track(runPython([DRIVER, gw.url, ADMIN_TOKEN, 'twice', 'py-client', `py-key-${Date.now()}`], {}, venvPython));
+    expect(await client.exited()).toBe(0);
+    const { jobs } = lines(client).at(-1) as { jobs: string[] };
+    expect(jobs).toHaveLength(2);
+    expect(jobs[0]).toBe(jobs[1]);
+  });
+
   it('raises the gateway’s error code for a refused submit', async () => {
     const client = track(runPython([DRIVER, gw.url, ADMIN_TOKEN, 'refused', 'no-such-space'], {}, venvPython));
     expect(await client.exited()).toBe(0);

@@ -28,6 +28,12 @@ export interface BlobStore {
   purgeUploadsBefore(before: number): Promise<number>;
   getBlob(id: string): Promise<{ meta: BlobMeta; bytes: Buffer } | null>;
   /**
+   * Deletes these blobs (bytes and record). For the inline files of a submit that was not taken — the
+   * queue or a budget refused it, or its idempotency key named a job already there — so the files
+   * stored for a job that never came to be are not kept for ever. Unknown ids are skipped.
+   */
+  deleteBlobs(ids: string[]): Promise<void>;
+  /**
    * Holds a partial event's file (live media) for a while — in memory or with an expiry, never
    * written to disk. getBlob MUST find it from every instance for at least a moment after (the
    * followers push it on); once out of the engine's window it MAY answer null. MUST throw

@@ -45,6 +45,9 @@ export interface EventRange {
  * "A value or a promise" (Now) is allowed here and only here: the embedded engine answers the
  * hot-path members at once, so a token or a dispatch costs no turn of the event loop.
  */
+/** What submitJob did: queued the job at `position` (its first event `line`), or found the job its idempotency key names. */
+export type Submitted = { position: number; line: string } | { existing: string };
+
 export interface JobStore {
   /**
    * Persists a new queued job at the tail of its space's queue and appends its first event (built
@@ -54,8 +57,11 @@ export interface JobStore {
    * which may be before it is durable (so a worker can start on it while the write completes). With
    * `quota`, MUST also throw SpaceportError('quota_exceeded') — atomically with the insert, on every
    * instance — when `quota.max` unfinished jobs of the space already carry `quota.key`.
+   * With `job.idempotency`, when a job submitted with the same `idempotency.key` is still kept (not
+   * purged), MUST insert nothing and answer `{ existing: its id }` — checked and claimed atomically
+   * with the insert, on every instance, so two submits with one key at once make one job.
    */
-  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent, onQueued?: () => void, quota?: JobQuota): Promise<{ position: number; line: string }>;
+  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent, onQueued?: () => void, quota?: JobQuota): Promise<Submitted>;
   /**
    * Atomically takes the job at the head of the oldest-headed queue among `spaceIds`, sets it
    * `assigned` to `workerId` with attempt+1 and a lease until now+leaseMs, and returns it. MUST NOT

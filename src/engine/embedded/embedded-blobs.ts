@@ -57,6 +57,12 @@ export function embeddedBlobs(dataDir: string, store: SqliteStore, options: Blob
     async uploadedBytes(owner) {
       return uploads.bytes(owner);
     },
+    async deleteBlobs(ids) {
+      for (const id of ids) {
+        store.deleteBlob(id);
+        await removeBlob(id);
+      }
+    },
     async purgeUploadsBefore(before) {
       const ids = uploads.storedBefore(before);
       for (const id of ids) {

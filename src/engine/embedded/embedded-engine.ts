@@ -20,6 +20,7 @@ import { OwnedJobs, budgetOf } from './owned-jobs.ts';
 import { SpaceQueues } from './space-queues.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobJournal } from './job-journal.ts';
+import { IdempotencyIndex } from './idempotency-index.ts';
 import { applySegment } from './journal-segment.ts';
 import { SegmentApplier } from './segment-applier.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -60,6 +61,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   const workers = new Map<string, WorkerInfo>();
   const active = new Map<string, ActiveJob>();
+  const idempotent = new IdempotencyIndex((key) => store.jobIdByIdempotency(key));
   const queues = new SpaceQueues(store.maxRank());
   const records = embeddedRecords(store, (spaceId) => queues.dropSpace(spaceId), removeBlob);
   const owned = new OwnedJobs();
@@ -80,6 +82,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const budget = key === null ? undefined : budgetOf(job.space_id, key);
     if (budget !== undefined) owned.restore(budget, job.id);
     active.set(job.id, { job, rank, log, journaled: log.lastSeq, budget });
+    idempotent.started(job);
     if (job.state === 'queued') queues.insert(job.space_id, job.id, rank);
   }
 
@@ -153,6 +156,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     a.journaled = a.log.lastSeq;
     unjournaled.delete(a);
     active.delete(job.id);
+    idempotent.ended(job);
     unown(a);
     publish(a, line);
   }
@@ -176,6 +180,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     ...blobs,
 
     async submitJob(job, maxQueue, firstEvent, onQueued, quota) {
+      // Before the queue and the budget: a retry of an accepted job is answered even when the queue is full now.
+      const made = job.idempotency && idempotent.find(job.idempotency.key);
+      if (made) return { existing: made };
       if (queues.length(job.space_id) >= maxQueue) {
         throw new SpaceportError('queue_full', `Space "${job.space}" already has ${maxQueue} jobs waiting.`);
       }
@@ -186,6 +193,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1, told: toldPosition(first), budget };
       const line = append(a, first);
       active.set(job.id, a);
+      idempotent.started(job);
       queues.insert(job.space_id, job.id, a.rank);
       onQueued?.();
       try {
@@ -201,6 +209,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
         // has its events refused).
         if (a.job.state === 'queued') queues.remove(job.space_id, job.id);
         active.delete(job.id);
+        idempotent.forget(job);
         unown(a);
         throw err;
       }
@@ -344,6 +353,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       for (const id of ids) {
         for (const blob of store.deleteJob(id)) await removeBlob(blob);
       }
+      idempotent.purged(ids);
       return ids.length;
     },
 

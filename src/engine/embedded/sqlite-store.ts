@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, job_id TEXT, created_at I
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS blobs_by_job ON blobs(job_id);
+CREATE INDEX IF NOT EXISTS jobs_by_idempotency ON jobs(json_extract(body, '$.idempotency.key'))
+  WHERE json_extract(body, '$.idempotency.key') IS NOT NULL;
 `;
 
 type Row = { body: string };
@@ -73,6 +75,7 @@ export class SqliteStore implements StoreWrites {
           'ON CONFLICT(id) DO UPDATE SET state = excluded.state, rank = excluded.rank, finished_at = excluded.finished_at, body = excluded.body',
       ),
       getJob: db.prepare('SELECT body FROM jobs WHERE id = ?'),
+      jobByIdempotency: db.prepare("SELECT id FROM jobs WHERE json_extract(body, '$.idempotency.key') = ?"),
       activeJobs: db.prepare("SELECT body, rank FROM jobs WHERE state IN ('queued','assigned','running') ORDER BY rank"),
       maxRank: db.prepare('SELECT MAX(ABS(rank)) AS m FROM jobs'),
       listJobs: db.prepare('SELECT body FROM jobs WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY rowid DESC LIMIT ?3'),
@@ -137,6 +140,11 @@ export class SqliteStore implements StoreWrites {
   putJobRow(row: JobRow): void {
     this.stmt.putJob.run(row.id, row.space_id, row.state, row.rank, row.created_at, row.finished_at, row.body);
   }
+  /** The job a submit's idempotency key made, if it is still kept. */
+  jobIdByIdempotency(key: string): string | null {
+    return (this.stmt.jobByIdempotency.get(key) as { id: string } | undefined)?.id ?? null;
+  }
+
   getJob(id: string): Job | null {
     const row = this.stmt.getJob.get(id) as Row | undefined;
     return row ? (JSON.parse(row.body) as Job) : null;

@@ -170,7 +170,23 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const [head, tail] = lineAroundPosition(job.id, firstEvent);
         const budget = quota ? [quota.key, quota.max] : ['', 0];
         const target = eventTarget({ id: job.id, spaceId: job.space_id, ownerId: job.owner.id });
-        const position = Number(await run('SUBMIT', [job.id, job.space_id, maxQueue, maxEvents, jobBody(job), job.max_attempts, job.deadline, job.created_at, head, tail, ...budget, ...target]));
+        const out = await run('SUBMIT', [
+          job.id,
+          job.space_id,
+          maxQueue,
+          maxEvents,
+          jobBody(job),
+          job.max_attempts,
+          job.deadline,
+          job.created_at,
+          head,
+          tail,
+          ...budget,
+          ...target,
+          job.idempotency?.key ?? '',
+        ]);
+        if (typeof out === 'string') return { existing: out }; // the job the idempotency key made
+        const position = Number(out);
         onQueued?.(); // the script is the write: claimable and durable at once
         return { line: head + position + tail, position };
       }),
@@ -343,6 +359,14 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         refuseOverMax(bytes);
         const tx = redis.multi().set(`${P}blob:${meta.id}`, bytes).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta));
         if (meta.job_id) tx.sadd(`${P}jobblobs:${meta.job_id}`, meta.id);
+        await tx.exec();
+      }),
+    deleteBlobs: (ids: string[]) =>
+      guard(async () => {
+        if (ids.length === 0) return;
+        const metas = (await redis.mget(ids.map((id) => `${P}blobmeta:${id}`))).map((m) => (m ? (JSON.parse(m) as BlobMeta) : null));
+        const tx = redis.multi().del(...ids.flatMap((id) => [`${P}blob:${id}`, `${P}blobmeta:${id}`]));
+        for (const meta of metas) if (meta?.job_id) tx.srem(`${P}jobblobs:${meta.job_id}`, meta.id);
         await tx.exec();
       }),
     ...redisUploads(redis, P, guard, refuseOverMax),

@@ -19,6 +19,7 @@
  *   P sessions      ZSET  session ids by expiry
  *   P jobblobs:<id> SET   blob ids owned by a job or a session
  *   P owned:<spaceId>:<budget key> SET  a caller's jobs in a space, for their budget (ended ones pruned lazily)
+ *   P idem:<key>    STRING the job a submit's idempotency key made (deleted with the job; its hash keeps the key as `idem`)
  *
  * Event lines are built by the caller with the seq (and, for the first event, the queue position)
  * left out: the script joins `head .. number .. tail`, so it never parses JSON.
@@ -68,12 +69,20 @@ end
 
 /**
  * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
- * quotaKey ('' for none), quotaMax, channel, prefix → position; the first event is published. The caller's unfinished jobs of the space are kept in
+ * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none) → position; the
+ * first event is published. When the idempotency key names a job still kept: that job's id, and
+ * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
+ * even when the queue is full now). The caller's unfinished jobs of the space are kept in
  * P owned:<space>:<key> (a SET); ended ones are pruned only when it looks full, so a submit under
  * its budget costs one SCARD.
  */
 export const SUBMIT = `${SHARED}
 local id, space = ARGV[2], ARGV[3]
+local idem = ARGV[16] ~= '' and P .. 'idem:' .. ARGV[16]
+if idem then
+  local existing = redis.call('GET', idem)
+  if existing and redis.call('EXISTS', P .. 'job:' .. existing) == 1 then return existing end
+end
 local q = P .. 'q:' .. space
 local position = redis.call('ZCARD', q)
 if position >= tonumber(ARGV[4]) then return redis.error_reply('queue_full') end
@@ -92,6 +101,10 @@ if ARGV[12] ~= '' then
 end
 local rank = redis.call('INCR', P .. 'rank')
 redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'seq', 1, 'told', '0:' .. position)
+if idem then
+  redis.call('SET', idem, id)
+  redis.call('HSET', P .. 'job:' .. id, 'idem', idem)
+end
 local first = ARGV[10] .. position .. ARGV[11]
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
 publish(ARGV[14], ARGV[15], first)
@@ -254,7 +267,9 @@ return before
 export const PURGE = `${SHARED}
 local ids = redis.call('ZRANGEBYSCORE', P .. 'finished', '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do
-  count(redis.call('HGET', P .. 'job:' .. id, 'state'), nil)
+  local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'idem')
+  count(f[1], nil)
+  if f[2] then redis.call('DEL', f[2]) end
   for _, blob in ipairs(redis.call('SMEMBERS', P .. 'jobblobs:' .. id)) do
     redis.call('DEL', P .. 'blob:' .. blob, P .. 'blobmeta:' .. blob)
   end

@@ -32,6 +32,14 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/** Sends of one submit, each cut off by a dropped connection, before it gives up. */
+const SUBMIT_ATTEMPTS = 5;
+
+/** A fresh idempotency key: 128 random bits in hex (getRandomValues works in every browser context, randomUUID not). */
+function randomKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /**
  * The Spaceport client: submits jobs and follows them over one WebSocket, and keeps following
  * them across disconnects. After a reconnect every unfinished job is resumed from its last seq,
@@ -238,8 +246,11 @@ export class SpaceportClient {
     for (const listener of this.topics.get(topic) ?? []) listener(message);
   }
 
-  /** Sends a request with a fresh id and resolves with its reply (accepted/ack/pong) or rejects with its error. */
-  /** `frames[i]`: the bytes of the message's file i, sent as a binary frame (none for a file named by blob). */
+  /**
+   * Sends a request with a fresh id and resolves with its reply (accepted/ack/pong) or rejects with
+   * its error. `frames[i]`: the bytes of the message's file i, sent as a binary frame (none for a
+   * file named by blob).
+   */
   private async request(message: Message, frames: Array<Uint8Array | undefined> = [], onReply?: (reply: Message) => void): Promise<Message> {
     if (this.userClosed) throw new SpaceportError('closed', 'The client is closed.');
     await (this.ready ?? this.connect());
@@ -254,8 +265,9 @@ export class SpaceportClient {
 
   /**
    * Submits a job. Files go as binary frames. Resolves once accepted, with a handle that streams
-   * the job's events. A submit in flight when the connection drops rejects with `connection_lost`
-   * (whether the gateway took it cannot be known); submits made while reconnecting wait for it.
+   * the job's events. A submit in flight when the connection drops is sent again once reconnected,
+   * with the same idempotency key (never two jobs); only after SUBMIT_ATTEMPTS drops in a row does it
+   * reject with `connection_lost`. Submits made while reconnecting wait for it.
    */
   async submit(space: string, input: SubmitInput = {}): Promise<JobHandle> {
     const files = input.files ?? [];
@@ -268,15 +280,25 @@ export class SpaceportClient {
       ...(input.options && { options: input.options }),
       ...(specs.length > 0 && { files: specs }),
       ...(input.pushFiles && { push_files: true }),
+      idempotency_key: input.idempotencyKey ?? randomKey(),
     };
     let handle: JobHandle | undefined;
     // The handle must exist before the job's first event is handled, and in Node several frames
     // can be dispatched in one tick, so it is made synchronously on the reply, not after an await.
-    await this.request(message, bytes, (reply) => {
+    const onReply = (reply: Message) => {
       handle = this.track(reply.job, reply.space, reply.position, reply.eta_ms);
       if (input.pushFiles) this.pushing.add(reply.job);
-    });
-    return handle!;
+    };
+    // Cut off before the reply: sent again, with the same key, once reconnected — the gateway
+    // answers with the job it made if the first one reached it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.request(message, bytes, onReply);
+        return handle!;
+      } catch (err) {
+        if ((err as SpaceportError).code !== 'connection_lost' || this.userClosed || this.options.reconnect === false || attempt >= SUBMIT_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /**

@@ -44,6 +44,12 @@ export interface SubmitInput {
   files?: FileInput[];
   /** Have the files of partial and result events pushed with them (`files[i].bytes`), no download needed. */
   pushFiles?: boolean;
+  /**
+   * The submit's idempotency key (1–255 visible ASCII characters). Made up when not given: either
+   * way a submit cut off by a dropped connection is sent again with it once reconnected, and the
+   * gateway answers with the job it made the first time, if it did — never two jobs.
+   */
+  idempotencyKey?: string;
 }
 
 /** An error the gateway answered with (docs/errors.md), or the SDK's `connection_lost`/`closed`. */

@@ -1,13 +1,14 @@
 import { isFinalLine, lineSeq, lineType } from '../../protocol/job-events.ts';
 import type { Subscriber } from '../../core/subscriber-router.ts';
 import { publicJob } from '../../core/types.ts';
+import { isIdempotencyKey } from '../../protocol/idempotency-key.ts';
 import { isTraceparent } from '../../protocol/trace-context.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { JobSubmit, parseBody } from '../../protocol/rest-schemas.ts';
 import { presentedSecretHash } from '../auth.ts';
 import { toSubmittedFiles } from '../file-specs.ts';
 import { readJson, sendJson } from '../http-io.ts';
-import type { Handler, Router } from '../http-router.ts';
+import type { Handler, RequestContext, Router } from '../http-router.ts';
 import { JobFeeds } from '../job-feeds.ts';
 import type { ServerContext } from '../server-context.ts';
 
@@ -17,11 +18,20 @@ const SSE_KEEPALIVE_MS = 15_000;
 export function jobRoutes(router: Router, ctx: ServerContext): void {
   const { core, engine, config } = ctx;
 
-  router.on('POST', '/v1/jobs', async (rc) => {
+  /**
+   * A submit over HTTP. `key`: its idempotency key — the `Idempotency-Key` header, the body's
+   * `idempotency_key`, or the path of `PUT /v1/jobs/{key}`. 202 for a new job; 200 (and
+   * `Idempotent-Replayed: true`) when the key named one already there.
+   */
+  const submit = async (rc: RequestContext, pathKey?: string) => {
     const who = await rc.who();
     const limit = config.limits.maxJsonBodyBytes;
     const body = parseBody(JobSubmit, await ctx.bodiesInFlight.during(rc.req, limit, () => readJson(rc.req, limit)));
     if (body.files?.some((f) => 'binary' in f)) throw new SpaceportError('invalid_message', 'files: binary parts are for WebSocket; over HTTP upload to /v1/blobs and pass { blob }.');
+    const header = rc.req.headers['idempotency-key'];
+    if (header !== undefined && !isIdempotencyKey(header)) throw new SpaceportError('invalid_message', 'Idempotency-Key: expected 1 to 255 visible ASCII characters without spaces.');
+    const keys = new Set([pathKey, header, body.idempotency_key].filter((k) => k !== undefined));
+    if (keys.size > 1) throw new SpaceportError('invalid_message', 'The idempotency key is given twice, differently (path, Idempotency-Key header, idempotency_key).');
     const accepted = await core.jobs.submit(who, {
       space: body.space,
       prompt: body.prompt,
@@ -29,17 +39,25 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
       files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes),
       // W3C Trace Context says to ignore a malformed traceparent (and start a trace of our own).
       traceparent: isTraceparent(rc.req.headers.traceparent) ? rc.req.headers.traceparent : undefined,
+      idempotencyKey: [...keys][0],
     });
     const id = accepted.job.id;
-    sendJson(rc.res, 202, {
+    if (accepted.existing) rc.res.setHeader('idempotent-replayed', 'true');
+    sendJson(rc.res, accepted.existing ? 200 : 202, {
       job: id,
       space: accepted.job.space,
-      state: 'queued',
+      state: accepted.job.state,
       position: accepted.position,
       eta_ms: accepted.eta_ms,
       url: `/v1/jobs/${id}`,
       events_url: `/v1/jobs/${id}/events`,
     });
+  };
+  router.on('POST', '/v1/jobs', (rc) => submit(rc));
+  router.on('PUT', '/v1/jobs/:id', (rc) => {
+    const key = rc.params.id!;
+    if (!isIdempotencyKey(key)) throw new SpaceportError('invalid_message', 'PUT /v1/jobs/{key}: the key is 1 to 255 visible ASCII characters without spaces.');
+    return submit(rc, key);
   });
 
   router.on('GET', '/v1/jobs/:id', async (rc) => {

@@ -135,8 +135,17 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           options: msg.options,
           files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
           traceparent: msg.traceparent,
+          idempotencyKey: msg.idempotency_key,
         });
-        peer.sendJson({ type: 'accepted', id: msg.id, job: accepted.job.id, space: accepted.job.space, position: accepted.position, eta_ms: accepted.eta_ms } satisfies AcceptedMessage);
+        peer.sendJson({
+          type: 'accepted',
+          id: msg.id,
+          job: accepted.job.id,
+          space: accepted.job.space,
+          position: accepted.position,
+          eta_ms: accepted.eta_ms,
+          ...(accepted.existing && { existing: true }),
+        } satisfies AcceptedMessage);
         this.pushFilesOf(accepted.job.id, msg.push_files);
         await this.follower.follow(accepted.job.id);
         return;
