@@ -37,7 +37,8 @@ export const space = (n: string, over: Partial<Space> = {}): Space => ({
 
 let made = 0;
 export const job = (s: Space, over: Partial<Job> = {}): Job => ({
-  id: `job_${++made}_${Math.random().toString(36).slice(2)}`,
+  // Ordered by when they were made, as the gateway's time-ordered ids are (listJobs pages by id).
+  id: `job_${String(++made).padStart(8, '0')}${Math.random().toString(36).slice(2)}`,
   space_id: s.id,
   space: s.name,
   owner: { kind: 'user', id: `user_${made}`, name: 'someone' },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canTransition } from '../../src/core/job-state.ts';
+import type { JobFilter } from '../../src/core/ports/jobs.ts';
 import type { Job } from '../../src/core/types.ts';
 import type { JobEvent } from '../../src/protocol/job-events.ts';
 import { heardOf, heldJob, job, lost, queued, ref, seqsOf, space, token, until, type MakeEngine } from './harness.ts';
@@ -58,6 +59,40 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       expect(await made.engine.queuedJobIds(s.id)).toEqual([winner]);
       if (other !== made.engine) await other.close();
       await made.engine.close();
+    });
+
+    it('lists jobs newest first a page at a time, by owner, space and state, each exactly once', async () => {
+      const { engine } = await makeEngine();
+      const [s, t] = [space('pages-s'), space('pages-t')];
+      await engine.createSpace(s);
+      await engine.createSpace(t);
+      const owners = ['alice', 'bob', 'carol'].map((n) => ({ kind: 'user' as const, id: `user_${n}_${Math.random()}`, name: n }));
+      const made = Array.from({ length: 45 }, (_, i) => job(i % 4 === 0 ? t : s, { owner: owners[i % 3]! }));
+      for (const j of made) await engine.submitJob(j, 1000, queued);
+      await engine.endJob(ref(made[3]!), { type: 'cancelled', reason: 'test' });
+      const pages = async (filter: Omit<JobFilter, 'limit' | 'before'>, size: number) => {
+        const seen: string[] = [];
+        for (let before: string | undefined; ; ) {
+          const page = await engine.listJobs({ ...filter, before, limit: size });
+          seen.push(...page.map((j) => j.id));
+          if (page.length < size) return seen;
+          before = page.at(-1)!.id;
+        }
+      };
+      const newestFirst = (pick: (j: Job, i: number) => boolean) =>
+        made
+          .filter(pick)
+          .map((j) => j.id)
+          .reverse();
+      expect(await pages({ ownerId: owners[0]!.id }, 4)).toEqual(newestFirst((_, i) => i % 3 === 0));
+      expect(await pages({ ownerId: owners[1]!.id, spaceId: s.id }, 3)).toEqual(newestFirst((_, i) => i % 3 === 1 && i % 4 !== 0));
+      expect(await pages({ ownerId: owners[0]!.id, state: 'cancelled' }, 2)).toEqual([made[3]!.id]);
+      const everyone = await pages({ spaceId: t.id }, 5);
+      expect(everyone).toEqual(newestFirst((_, i) => i % 4 === 0));
+      // Purged jobs leave the owner's history.
+      await engine.purgeFinishedBefore(Date.now() + 1000);
+      expect(await pages({ ownerId: owners[0]!.id }, 50)).toEqual(newestFirst((_, i) => i % 3 === 0 && i !== 3));
+      await engine.close();
     });
 
     it('claims from the queue whose head has waited longest, across spaces', async () => {

@@ -186,11 +186,11 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       for (const e of jobs.values()) counts[e.job.state] += 1;
       return counts;
     },
-    listJobs: async ({ spaceId, state, limit }) =>
+    listJobs: async ({ spaceId, state, ownerId, before, limit }) =>
       [...jobs.values()]
         .map((e) => e.job)
-        .filter((j) => (!spaceId || j.space_id === spaceId) && (!state || j.state === state))
-        .sort((a, b) => b.created_at - a.created_at)
+        .filter((j) => (!spaceId || j.space_id === spaceId) && (!state || j.state === state) && (!ownerId || j.owner.id === ownerId) && (!before || j.id < before))
+        .sort((a, b) => (a.id < b.id ? 1 : -1))
         .slice(0, limit)
         .map(copy),
     async purgeFinishedBefore(before) {

@@ -45,6 +45,14 @@ export interface EventRange {
  * "A value or a promise" (Now) is allowed here and only here: the embedded engine answers the
  * hot-path members at once, so a token or a dispatch costs no turn of the event loop.
  */
+export interface JobFilter {
+  spaceId?: string | undefined;
+  state?: JobState | undefined;
+  ownerId?: string | undefined;
+  before?: string | undefined;
+  limit: number;
+}
+
 /** What submitJob did: queued the job at `position` (its first event `line`), or found the job its idempotency key names. */
 export type Submitted = { position: number; line: string } | { existing: string };
 
@@ -114,8 +122,13 @@ export interface JobStore {
   overdueJobs(now: number): Promise<Job[]>;
   /** How many jobs are kept in each state. */
   countJobs(): Promise<Record<JobState, number>>;
-  /** Newest first; for the admin API. */
-  listJobs(filter: { spaceId?: string; state?: JobState; limit: number }): Promise<Job[]>;
+  /**
+   * Newest first — by id, which the core makes time-ordered — at most `limit`. `before`: only jobs
+   * whose id sorts before it (the cursor of the next page: the last id of this one). With `ownerId`,
+   * MUST be served by an index of that owner's jobs, so a caller's history costs what it holds,
+   * not what everyone submitted.
+   */
+  listJobs(filter: JobFilter): Promise<Job[]>;
   /** Deletes final jobs (with their events and blobs) that finished before `before`; returns how many. MUST NOT touch an unfinished job. */
   purgeFinishedBefore(before: number): Promise<number>;
 }

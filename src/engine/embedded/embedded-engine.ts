@@ -342,9 +342,9 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return counts;
     },
 
-    async listJobs({ spaceId, state, limit }) {
+    async listJobs(filter) {
       await flush();
-      return store.listJobs(spaceId ?? null, state ?? null, limit).map((j) => active.get(j.id)?.job ?? j);
+      return store.listJobs(filter).map((j) => active.get(j.id)?.job ?? j);
     },
 
     async purgeFinishedBefore(before) {

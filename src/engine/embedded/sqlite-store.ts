@@ -1,6 +1,7 @@
 import Database from 'libsql';
 import type { Job, Session, Space } from '../../core/types.ts';
 import type { BlobMeta } from '../../core/ports/blobs.ts';
+import type { JobFilter } from '../../core/ports/jobs.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { JobRow, StoreWrites } from './journal-records.ts';
 
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, job_id TEXT, created_at I
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS blobs_by_job ON blobs(job_id);
+CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs(json_extract(body, '$.owner.id'), id);
 CREATE INDEX IF NOT EXISTS jobs_by_idempotency ON jobs(json_extract(body, '$.idempotency.key'))
   WHERE json_extract(body, '$.idempotency.key') IS NOT NULL;
 `;
@@ -78,7 +80,11 @@ export class SqliteStore implements StoreWrites {
       jobByIdempotency: db.prepare("SELECT id FROM jobs WHERE json_extract(body, '$.idempotency.key') = ?"),
       activeJobs: db.prepare("SELECT body, rank FROM jobs WHERE state IN ('queued','assigned','running') ORDER BY rank"),
       maxRank: db.prepare('SELECT MAX(ABS(rank)) AS m FROM jobs'),
-      listJobs: db.prepare('SELECT body FROM jobs WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY rowid DESC LIMIT ?3'),
+      // A caller's history reads their index (owner, id); the rest walks the ids, newest first.
+      listOwnJobs: db.prepare(
+        "SELECT body FROM jobs INDEXED BY jobs_by_owner WHERE json_extract(body, '$.owner.id') = ?3 AND (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR id < ?4) ORDER BY id DESC LIMIT ?5",
+      ),
+      listJobs: db.prepare('SELECT body FROM jobs WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR id < ?4) AND ?3 IS NULL ORDER BY id DESC LIMIT ?5'),
       countFinal: db.prepare("SELECT state, COUNT(*) AS n FROM jobs WHERE state NOT IN ('queued','assigned','running') GROUP BY state"),
       finishedBefore: db.prepare('SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
@@ -155,8 +161,9 @@ export class SqliteStore implements StoreWrites {
   maxRank(): number {
     return (this.stmt.maxRank.get() as { m: number | null }).m ?? 0;
   }
-  listJobs(spaceId: string | null, state: string | null, limit: number): Job[] {
-    return (this.stmt.listJobs.all(spaceId, state, limit) as Row[]).map((r) => JSON.parse(r.body) as Job);
+  listJobs(f: JobFilter): Job[] {
+    const statement = f.ownerId ? this.stmt.listOwnJobs : this.stmt.listJobs;
+    return (statement.all(f.spaceId ?? null, f.state ?? null, f.ownerId ?? null, f.before ?? null, f.limit) as Row[]).map((r) => JSON.parse(r.body) as Job);
   }
   countFinal(): Array<{ state: string; n: number }> {
     return this.stmt.countFinal.all() as Array<{ state: string; n: number }>;

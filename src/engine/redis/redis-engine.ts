@@ -184,6 +184,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           ...budget,
           ...target,
           job.idempotency?.key ?? '',
+          job.owner.id,
         ]);
         if (typeof out === 'string') return { existing: out }; // the job the idempotency key made
         const position = Number(out);
@@ -293,17 +294,20 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         for (const [state, n] of Object.entries(await redis.hgetall(`${P}counts`))) if (state in counts) counts[state as JobState] = Math.max(0, Number(n));
         return counts;
       }),
-    listJobs: ({ spaceId, state, limit }) =>
+    listJobs: ({ spaceId, state, ownerId, before, limit }) =>
       guard(async () => {
         const out: Job[] = [];
-        const page = 200;
-        for (let start = 0; out.length < limit; start += page) {
-          const ids = await redis.zrevrange(`${P}created`, start, start + page - 1);
+        // A caller's history reads their own index; everyone's, the index of all job ids.
+        const index = ownerId ? `${P}ownerjobs:${ownerId}` : `${P}jobids`;
+        let cursor = before;
+        while (out.length < limit) {
+          const ids = await redis.zrange(index, cursor ? `(${cursor}` : '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, 200);
           if (ids.length === 0) break;
           for (const job of await Promise.all(ids.map(getJob))) {
             if (job && (!spaceId || job.space_id === spaceId) && (!state || job.state === state)) out.push(job);
             if (out.length >= limit) break;
           }
+          cursor = ids.at(-1);
         }
         return out;
       }),

@@ -11,7 +11,8 @@
  *   P rank          counter for ranks
  *   P leases        ZSET  held job ids by lease expiry
  *   P deadlines     ZSET  unfinished job ids by deadline
- *   P created       ZSET  job ids by creation time (admin listing)
+ *   P jobids        ZSET  every kept job id at score 0, ordered by id (time-ordered): the admin listing
+ *                         (`created`, by creation time, is what versions before it kept; purge still clears it)
  *   P finished      ZSET  final job ids by finish time (retention)
  *   P counts        HASH  state -> number of jobs kept in it
  *   P session:<id>  HASH  body (immutable session JSON), status, expires_at, max_images, generated_through
@@ -20,6 +21,7 @@
  *   P jobblobs:<id> SET   blob ids owned by a job or a session
  *   P owned:<spaceId>:<budget key> SET  a caller's jobs in a space, for their budget (ended ones pruned lazily)
  *   P idem:<key>    STRING the job a submit's idempotency key made (deleted with the job; its hash keeps the key as `idem`)
+ *   P ownerjobs:<ownerId> ZSET a caller's job ids, all at score 0 (ordered by id, which is time-ordered): their history
  *
  * Event lines are built by the caller with the seq (and, for the first event, the queue position)
  * left out: the script joins `head .. number .. tail`, so it never parses JSON.
@@ -69,7 +71,7 @@ end
 
 /**
  * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
- * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none) → position; the
+ * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none), owner id → position; the
  * first event is published. When the idempotency key names a job still kept: that job's id, and
  * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
  * even when the queue is full now). The caller's unfinished jobs of the space are kept in
@@ -105,12 +107,14 @@ if idem then
   redis.call('SET', idem, id)
   redis.call('HSET', P .. 'job:' .. id, 'idem', idem)
 end
+redis.call('HSET', P .. 'job:' .. id, 'owner', ARGV[17])
+redis.call('ZADD', P .. 'ownerjobs:' .. ARGV[17], 0, id)
 local first = ARGV[10] .. position .. ARGV[11]
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
 publish(ARGV[14], ARGV[15], first)
 redis.call('ZADD', q, rank, id)
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
-redis.call('ZADD', P .. 'created', ARGV[9], id)
+redis.call('ZADD', P .. 'jobids', 0, id)
 count(nil, 'queued')
 return position
 `;
@@ -267,14 +271,16 @@ return before
 export const PURGE = `${SHARED}
 local ids = redis.call('ZRANGEBYSCORE', P .. 'finished', '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do
-  local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'idem')
+  local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'idem', 'owner')
   count(f[1], nil)
   if f[2] then redis.call('DEL', f[2]) end
+  if f[3] then redis.call('ZREM', P .. 'ownerjobs:' .. f[3], id) end
   for _, blob in ipairs(redis.call('SMEMBERS', P .. 'jobblobs:' .. id)) do
     redis.call('DEL', P .. 'blob:' .. blob, P .. 'blobmeta:' .. blob)
   end
   redis.call('DEL', P .. 'job:' .. id, P .. 'log:' .. id, P .. 'jobblobs:' .. id)
   redis.call('ZREM', P .. 'finished', id)
+  redis.call('ZREM', P .. 'jobids', id)
   redis.call('ZREM', P .. 'created', id)
 end
 return ids

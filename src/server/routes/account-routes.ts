@@ -1,6 +1,7 @@
 import { newId } from '../../core/ids.ts';
 import { publicJob, type Identity } from '../../core/types.ts';
 import type { UserRecord } from '../../core/ports/records.ts';
+import { jobPage } from '../job-pages.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, LoginRequest, UserCreate, UserUpdate, parseBody } from '../../protocol/rest-schemas.ts';
 import { SESSION_COOKIE, cookieOriginAllowed, hashSecret, sessionCookie } from '../auth.ts';
@@ -113,20 +114,12 @@ export function accountRoutes(router: Router, ctx: ServerContext): void {
     sendJson(rc.res, 200, { kind: who.kind, name: who.name, user: user ? publicUser(user) : null });
   });
 
-  // Your recent jobs (newest first), optionally in one space: the UI's history for signed-in people.
+  // Your jobs, newest first, a page at a time (the UI's history for signed-in people).
   router.on('GET', '/v1/me/jobs', async (rc) => {
     const who = await rc.who();
     if (who.kind === 'anonymous') throw new SpaceportError('unauthorized', 'Sign in to see your jobs (anonymous jobs are known only by their ids).');
-    const spaceName = rc.url.searchParams.get('space');
-    const space = spaceName ? await ctx.core.jobs.requireSpace(spaceName) : null;
-    const limit = Math.min(100, Math.max(1, Number(rc.url.searchParams.get('limit') ?? 20) || 20));
-    const recent = await engine.listJobs({ ...(space && { spaceId: space.id }), limit: 2000 });
-    sendJson(rc.res, 200, {
-      jobs: recent
-        .filter((j) => j.owner.id === who.id)
-        .slice(0, limit)
-        .map((j) => ({ ...publicJob(j), prompt: j.inputs.prompt?.slice(0, 80) ?? null })),
-    });
+    const page = await jobPage(rc, ctx, 20, { ownerId: who.id });
+    sendJson(rc.res, 200, { jobs: page.jobs.map((j) => ({ ...publicJob(j), prompt: j.inputs.prompt?.slice(0, 80) ?? null })), next: page.next });
   });
 
   router.on('GET', '/v1/me/api-keys', async (rc) => {

@@ -1,5 +1,6 @@
-import type { JobState, Space } from '../../core/types.ts';
+import type { Space } from '../../core/types.ts';
 import { publicJob } from '../../core/types.ts';
+import { jobPage } from '../job-pages.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
 import type { CredentialRecord } from '../../core/ports/records.ts';
@@ -9,9 +10,6 @@ import { readJson, sendJson } from '../http-io.ts';
 import type { RequestContext, Router } from '../http-router.ts';
 import type { ServerContext } from '../server-context.ts';
 import { newSpace, updatedSpace } from '../space-input.ts';
-import { JOB_STATES } from '../../core/job-state.ts';
-
-const JOB_STATE_NAMES: ReadonlySet<string> = new Set(JOB_STATES);
 
 /** Admins only: the admin token, or a signed-in user with the admin role. */
 export async function requireAdmin(rc: RequestContext): Promise<void> {
@@ -136,12 +134,8 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
 
   router.on('GET', '/v1/admin/jobs', async (rc) => {
     await requireAdmin(rc);
-    const spaceName = rc.url.searchParams.get('space');
-    const state = rc.url.searchParams.get('state');
-    if (state !== null && !JOB_STATE_NAMES.has(state)) throw new SpaceportError('invalid_message', `state must be one of ${[...JOB_STATES].join(', ')}.`);
-    const limit = Math.min(1000, Math.max(1, Number(rc.url.searchParams.get('limit') ?? 100) || 100));
-    const spaceId = spaceName ? (await spaceNamed(spaceName)).id : undefined;
-    const jobs = await engine.listJobs({ ...(spaceId && { spaceId }), ...(state && { state: state as JobState }), limit });
-    sendJson(rc.res, 200, { jobs: jobs.map(publicJob) });
+    const owner = rc.url.searchParams.get('owner');
+    const page = await jobPage(rc, ctx, 100, owner ? { ownerId: owner } : {});
+    sendJson(rc.res, 200, { jobs: page.jobs.map(publicJob), next: page.next });
   });
 }
