@@ -4,7 +4,6 @@ import { newId } from '../../core/ids.ts';
 import { isFinal, noJobs } from '../../core/job-state.ts';
 import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { BlobMeta } from '../../core/ports/blobs.ts';
 import type { EventRange, JobRef } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
@@ -14,7 +13,7 @@ import { splitBatch, TurnBatch } from './turn-batch.ts';
 import { redisConnectionCounts } from './redis-connections.ts';
 import { redisCredentials } from './redis-credentials.ts';
 import { redisSessions } from './redis-sessions.ts';
-import { redisUploads } from './redis-uploads.ts';
+import { redisBlobs } from './redis-blobs.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
@@ -51,9 +50,6 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const maxBlob = options.maxBlobBytes ?? 32 * 1024 * 1024;
   const liveMs = options.liveMediaMs ?? 60_000;
-  const refuseOverMax = (bytes: Buffer) => {
-    if (bytes.length > maxBlob) throw new SpaceportError('input_too_large', `Files over ${maxBlob} bytes are not kept with the Redis engine (this one is ${bytes.length}).`);
-  };
   const ttl = options.instanceTtlMs ?? 15_000;
   const connect = (commandTimeout?: number) =>
     new Redis(options.url, {
@@ -358,34 +354,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return workers.filter((w) => live.has(w.instance));
       }),
 
-    putBlob: (meta: BlobMeta, bytes: Buffer) =>
-      guard(async () => {
-        refuseOverMax(bytes);
-        const tx = redis.multi().set(`${P}blob:${meta.id}`, bytes).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta));
-        if (meta.job_id) tx.sadd(`${P}jobblobs:${meta.job_id}`, meta.id);
-        await tx.exec();
-      }),
-    deleteBlobs: (ids: string[]) =>
-      guard(async () => {
-        if (ids.length === 0) return;
-        const metas = (await redis.mget(ids.map((id) => `${P}blobmeta:${id}`))).map((m) => (m ? (JSON.parse(m) as BlobMeta) : null));
-        const tx = redis.multi().del(...ids.flatMap((id) => [`${P}blob:${id}`, `${P}blobmeta:${id}`]));
-        for (const meta of metas) if (meta?.job_id) tx.srem(`${P}jobblobs:${meta.job_id}`, meta.id);
-        await tx.exec();
-      }),
-    ...redisUploads(redis, P, guard, refuseOverMax),
+    ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs }),
     connectionCounts: redisConnectionCounts(redis, P, instanceId),
-    putLiveBlob: (meta: BlobMeta, bytes: Buffer) =>
-      guard(async () => {
-        refuseOverMax(bytes);
-        // Both keys expire together; retention never needs to find them.
-        await redis.multi().set(`${P}blob:${meta.id}`, bytes, 'PX', liveMs).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', liveMs).exec();
-      }),
-    getBlob: (id) =>
-      guard(async () => {
-        const [meta, bytes] = await Promise.all([redis.get(`${P}blobmeta:${id}`), redis.getBuffer(`${P}blob:${id}`)]);
-        return meta && bytes ? { meta: JSON.parse(meta) as BlobMeta, bytes } : null;
-      }),
 
     publish: (channel, message) => turn.publish(channel, message),
     subscribe(listener) {

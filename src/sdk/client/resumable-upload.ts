@@ -11,7 +11,32 @@ export interface ResumableUploadOptions {
   signal?: AbortSignal;
 }
 
+export type UploadOptions = ResumableUploadOptions & { resumableFrom?: number };
+export interface UploadedBlob {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  url: string;
+}
+
 const TUS = { 'tus-resumable': '1.0.0' };
+
+/**
+ * Stores bytes as a blob (`client.upload`): files of `resumableFrom` bytes or more (8 MiB by
+ * default) with tus, in parts that survive a dropped connection; smaller ones in one POST /v1/blobs.
+ */
+export async function uploadBlob(httpUrl: string, headers: Record<string, string>, data: Uint8Array | Blob, meta: { name: string; mime: string }, options: UploadOptions = {}): Promise<UploadedBlob> {
+  const size = data instanceof Blob ? data.size : data.byteLength;
+  if (size >= (options.resumableFrom ?? 8 * 1024 * 1024)) {
+    const id = await resumableUpload(httpUrl, headers, data, meta, options);
+    return { id, name: meta.name, mime: meta.mime, size, url: `/v1/blobs/${id}` };
+  }
+  const res = await fetch(`${httpUrl}/v1/blobs?name=${encodeURIComponent(meta.name)}`, { method: 'POST', headers: { 'content-type': meta.mime, ...headers }, body: data as Blob });
+  if (!res.ok) throw await refusal(res);
+  options.onProgress?.(size, size);
+  return (await res.json()) as UploadedBlob;
+}
 const base64 = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
 
 /**

@@ -3,7 +3,7 @@ import { CLOSE } from '../../protocol/close-codes.ts';
 import { Backoff, sleep } from '../backoff.ts';
 import { JobHandle } from './job-handle.ts';
 import { PushedFiles } from './pushed-files.ts';
-import { resumableUpload, type ResumableUploadOptions } from './resumable-upload.ts';
+import { uploadBlob, type UploadedBlob, type UploadOptions } from './resumable-upload.ts';
 import { FINAL_TYPES, SpaceportError, type JobEvent, type SpaceStatus, type SubmitInput } from './types.ts';
 import { browserTransport, type Transport, type WebSocketLike } from './transport.ts';
 
@@ -358,25 +358,8 @@ export class SpaceportClient {
    * Files of `resumableFrom` bytes or more (8 MiB by default) go with the tus protocol, in
    * chunks that survive a dropped connection (resumable-upload.ts); smaller ones in one request.
    */
-  async upload(
-    data: Uint8Array | Blob,
-    meta: { name: string; mime: string },
-    options: ResumableUploadOptions & { resumableFrom?: number } = {},
-  ): Promise<{ id: string; name: string; mime: string; size: number; url: string }> {
-    const size = data instanceof Blob ? data.size : data.byteLength;
-    if (size >= (options.resumableFrom ?? 8 * 1024 * 1024)) {
-      const id = await resumableUpload(this.httpUrl, this.authHeader(), data, meta, options);
-      return { id, name: meta.name, mime: meta.mime, size, url: `/v1/blobs/${id}` };
-    }
-    const res = await fetch(`${this.httpUrl}/v1/blobs?name=${encodeURIComponent(meta.name)}`, {
-      method: 'POST',
-      headers: { 'content-type': meta.mime, ...this.authHeader() },
-      body: data as Blob,
-    });
-    const body = (await res.json()) as any;
-    if (!res.ok) throw new SpaceportError(body.error?.code ?? 'http_error', body.error?.message ?? `HTTP ${res.status}`);
-    options.onProgress?.(size, size);
-    return body;
+  upload(data: Uint8Array | Blob, meta: { name: string; mime: string }, options: UploadOptions = {}): Promise<UploadedBlob> {
+    return uploadBlob(this.httpUrl, this.authHeader(), data, meta, options);
   }
 
   /** Downloads a blob (a result file's `id`) over the WebSocket, as bytes. */
