@@ -104,6 +104,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       connections: numberFromEnv('SPACEPORT_BUDGET_CONNECTIONS'),
       anonymousConnections: numberFromEnv('SPACEPORT_BUDGET_ANONYMOUS_CONNECTIONS'),
       uploadBytes: numberFromEnv('SPACEPORT_BUDGET_UPLOAD_BYTES'),
+      submitsPerMinute: numberFromEnv('SPACEPORT_BUDGET_SUBMITS_PER_MINUTE'),
     }),
   });
 

@@ -18,9 +18,11 @@ export interface Budgets {
   anonymousConnections: number;
   /** Bytes of uploads (POST /v1/blobs) of one identity that no job has taken yet. @default 1 GiB */
   uploadBytes: number;
+  /** Submits of one identity per minute, counted across instances; 0: no limit. @default 0 */
+  submitsPerMinute: number;
 }
 
-export const DEFAULT_BUDGETS: Budgets = { jobsPerSpace: 100, sessions: 10, connections: 1000, anonymousConnections: 64, uploadBytes: 1024 ** 3 };
+export const DEFAULT_BUDGETS: Budgets = { jobsPerSpace: 100, sessions: 10, connections: 1000, anonymousConnections: 64, uploadBytes: 1024 ** 3, submitsPerMinute: 0 };
 
 /** The key an identity's budgets are counted under, or null for the admin (not budgeted). */
 export function budgetKey(who: Identity): string | null {

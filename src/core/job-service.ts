@@ -117,6 +117,8 @@ export class JobService {
     const named = this.engine.getSpace(req.space);
     const space = found(named instanceof Promise ? await named : named, req.space);
     if (!maySubmit(space, who)) throw new SpaceportError('unauthorized', `Space "${space.name}" accepts jobs only from signed-in users or API keys.`);
+    const key = budgetKey(who);
+    if (key !== null && this.budgets.submitsPerMinute > 0) await this.countSubmit(key);
     const jobId = newTimeOrderedId('job');
     const files = req.files.length === 0 ? noFiles(space, req) : await this.resolveFiles(space, req, jobId);
     const workers = this.engine.listWorkers();
@@ -140,7 +142,6 @@ export class JobService {
     };
     let eta: number | null = null;
     let dispatched = false;
-    const key = budgetKey(who);
     const quota = key === null ? undefined : { key, max: this.budgets.jobsPerSpace };
     const submitted = this.engine.submitJob(
       job,
@@ -177,6 +178,14 @@ export class JobService {
     this.queue.changed(space.id);
     this.telemetry.jobSubmitted({ job: job.id, space: space.name });
     return { job, position: appended.position, eta_ms: eta, line: appended.line };
+  }
+
+  /** One more submit of `key` this minute, or rate_limited (with when to try again) past the budget. */
+  private async countSubmit(key: string): Promise<void> {
+    const counted = this.engine.countInWindow(`submits:${key}`, 60_000);
+    const { count, resetInMs } = counted instanceof Promise ? await counted : counted;
+    const max = this.budgets.submitsPerMinute;
+    if (count > max) throw new SpaceportError('rate_limited', `You may submit ${max} jobs a minute; try again in ${Math.ceil(resetInMs / 1000)} s.`, { retry_after_ms: resetInMs });
   }
 
   /** The job a repeated idempotency key names — if it was the same request (else idempotency_conflict). */

@@ -27,6 +27,8 @@ export function sendError(res: ServerResponse, err: SpaceportError): void {
     res.destroy();
     return;
   }
+  const retryAfterMs = err.details?.retry_after_ms;
+  if (typeof retryAfterMs === 'number') res.setHeader('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   sendJson(res, err.status, { error: err.toJSON() });
 }
 

@@ -154,6 +154,23 @@ export function recordsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('counts events per key in windows of time, atomically, on every instance alike', async () => {
+      const made = await makeEngine();
+      const other = made.leasesSurviveReopen && made.reopen ? await made.reopen() : made.engine;
+      const [key, elsewhere] = [unique('rate'), unique('rate')];
+      const counts = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : made.engine).countInWindow(key, 60_000)));
+      expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      for (const c of counts) expect(c.resetInMs).toBeLessThanOrEqual(60_000);
+      expect((await made.engine.countInWindow(elsewhere, 60_000)).count).toBe(1);
+      // A window ends and counting starts again.
+      const short = unique('rate');
+      await made.engine.countInWindow(short, 150);
+      await new Promise((r) => setTimeout(r, 320));
+      expect((await made.engine.countInWindow(short, 150)).count).toBe(1);
+      if (other !== made.engine) await other.close();
+      await made.engine.close();
+    });
+
     it('knows the connected workers, replaced by id and gone once removed', async () => {
       const { engine } = await makeEngine();
       const worker = (id: string, slots: number): WorkerInfo => ({ id, name: id, instance: engine.instanceId, space_ids: ['space_w'], slots, running: 0, connected_at: 1, draining: false });

@@ -1,3 +1,4 @@
+import { memoryRateWindows } from '../../src/engine/embedded/rate-windows.ts';
 import type { CredentialRecord, Records, UserRecord } from '../../src/core/ports/records.ts';
 import type { Session, Space, WorkerInfo } from '../../src/core/types.ts';
 import { SpaceportError } from '../../src/protocol/errors.ts';
@@ -30,6 +31,7 @@ export function memoryRecords(hooks: { spaceDeleted(id: string): void; blobsOf(o
   };
 
   return {
+    ...memoryRateWindows(),
     listSpaces: async () => [...spaces.values()].sort((a, b) => a.name.localeCompare(b.name)).map(copy),
     getSpace: (name) => copy(spaceNamed(name) ?? null),
     getSpaceById: async (id) => copy(spaces.get(id) ?? null),

@@ -5,7 +5,7 @@ import type { Session, SessionImage, Space, WorkerInfo } from '../types.ts';
  * The records port: the small, slowly changing things every instance must agree on — spaces,
  * accounts, multi-step sessions and who is connected. Four groups, each usable on its own.
  */
-export interface Records extends SpaceRecords, AccountRecords, SessionRecords, Presence {}
+export interface Records extends SpaceRecords, AccountRecords, SessionRecords, Presence, RateWindows {}
 
 export interface SpaceRecords {
   /** Every space, by name. */
@@ -115,4 +115,14 @@ export interface Presence {
   listWorkers(): Now<WorkerInfo[]>;
   /** Optional: connections counted across instances (Redis). Without it every instance counts its own. */
   readonly connectionCounts?: ConnectionCounts;
+}
+
+/** Events counted per key in fixed windows of time, on every instance alike: rate limits. */
+export interface RateWindows {
+  /**
+   * Counts one event under `key` in its current window of `windowMs` — one window for every
+   * instance — and answers the count in it so far, this one included, and the milliseconds until the
+   * window ends (then counting starts again). MUST count atomically across instances. May answer at once.
+   */
+  countInWindow(key: string, windowMs: number): Now<{ count: number; resetInMs: number }>;
 }

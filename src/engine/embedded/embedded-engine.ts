@@ -21,6 +21,7 @@ import { SpaceQueues } from './space-queues.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobJournal } from './job-journal.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
+import { memoryRateWindows } from './rate-windows.ts';
 import { applySegment } from './journal-segment.ts';
 import { SegmentApplier } from './segment-applier.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -177,6 +178,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   return {
     instanceId: newId('gw'),
     ...records,
+    ...memoryRateWindows(),
     ...blobs,
 
     async submitJob(job, maxQueue, firstEvent, onQueued, quota) {

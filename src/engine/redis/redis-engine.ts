@@ -340,6 +340,13 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 
     ...redisSessions(redis, P, guard, run),
 
+    countInWindow: (key, windowMs) =>
+      guard(async () => {
+        // A window is a counter that expires with it: made (with its expiry) by the first event, counted by every instance.
+        const k = `${P}rate:${key}`;
+        const replies = (await redis.multi().set(k, 0, 'PX', windowMs, 'NX').incr(k).pttl(k).exec()) as Array<[Error | null, unknown]>;
+        return { count: Number(replies[1]![1]), resetInMs: Math.max(0, Number(replies[2]![1])) };
+      }),
     putWorker: (info: WorkerInfo) => guard(async () => void (await redis.hset(`${P}workers`, info.id, JSON.stringify(info)))),
     removeWorker: (id) => guard(async () => void (await redis.hdel(`${P}workers`, id))),
     listWorkers: () =>
