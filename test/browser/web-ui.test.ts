@@ -12,6 +12,7 @@ import { encodeFrame } from '../../src/protocol/binary-frame.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
 import { runTs, type Proc } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
@@ -316,6 +317,41 @@ describe('web UI in Chromium', () => {
     expect(shown).toContain('Uploading recording.bin: 0 B of 12 MB');
     expect(shown).toContain('Uploading recording.bin: 12 MB of 12 MB');
     await p.locator('#upload-progress[hidden]').waitFor({ state: 'attached' });
+    worker.close();
+    await p.context().close();
+  });
+
+  it('admin: lists the failed jobs (the dead letters) 25 a page, older and newer', async () => {
+    await gw.createSpace({ name: 'dead-letters', inputs: ['prompt'] });
+    const worker = await gw.worker(['dead-letters'], 8);
+    worker.ws.on('message', (data, isBinary) => {
+      const m = isBinary ? null : JSON.parse(String(data));
+      if (m?.type === 'job') worker.send({ type: 'error', job: m.job, message: 'the model is on fire' });
+    });
+    const submitted: string[] = [];
+    for (let i = 0; i < 30; i++) submitted.push((await gw.http('POST', '/v1/jobs', { space: 'dead-letters', prompt: `p${i}` })).body.job);
+    await until('all 30 failed', async () => (await gw.admin('GET', '/v1/admin/jobs?space=dead-letters&state=failed&limit=100')).body.jobs.length === 30 || undefined);
+    const p = await page();
+    await signIn(p, 'admin', ADMIN_TOKEN);
+    await p.goto(`${gw.url}/admin`);
+    await p.locator('#job-state').selectOption('failed');
+    const shown = () => p.locator('#admin-jobs tr[data-job]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job')!));
+    const newestFailed = [...submitted].reverse();
+    await p.waitForFunction(
+      () =>
+        document.querySelectorAll('#admin-jobs tr[data-job]').length === 25 &&
+        Array.from(document.querySelectorAll('#admin-jobs tr[data-job] td:nth-child(3)')).every((td) => td.textContent === 'failed'),
+    );
+    const firstPage = await shown();
+    expect(firstPage.filter((id) => submitted.includes(id))).toEqual(newestFailed.slice(0, firstPage.filter((id) => submitted.includes(id)).length));
+    await p.locator('#jobs-older').click();
+    await p.waitForFunction(() => !(document.querySelector('#jobs-newer') as HTMLButtonElement).disabled);
+    const secondPage = await shown();
+    expect(new Set([...firstPage, ...secondPage]).size).toBe(firstPage.length + secondPage.length);
+    expect(await p.locator('#jobs-newer').isEnabled()).toBe(true);
+    await p.locator('#jobs-newer').click();
+    await p.waitForFunction(() => (document.querySelector('#jobs-newer') as HTMLButtonElement).disabled);
+    expect(await shown()).toEqual(firstPage);
     worker.close();
     await p.context().close();
   });

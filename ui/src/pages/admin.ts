@@ -81,8 +81,9 @@ export const adminPage: Page = async (main) => {
 
   await refreshSpaces();
   await users(usersBox);
+  const refreshJobs = jobList(jobsBox);
   const live = async () => {
-    await Promise.all([workers(workersBox), jobs(jobsBox)]).catch(() => {});
+    await Promise.all([workers(workersBox), refreshJobs()]).catch(() => {});
   };
   await live();
   const timer = setInterval(live, 2000);
@@ -193,32 +194,56 @@ async function workers(box: HTMLElement): Promise<void> {
   );
 }
 
-/** The queue and recent jobs with their state; cancel any unfinished one. */
-async function jobs(box: HTMLElement): Promise<void> {
-  const { jobs: list } = await api<{ jobs: Array<{ id: string; space: string; state: string; owner: string; created_at: string }> }>('GET', '/v1/admin/jobs?limit=25');
-  fill(
-    box,
-    listTable(
-      list,
-      'No jobs yet.',
-      (j) =>
-        h(
-          'tr',
-          { 'data-job': j.id },
-          h('td', {}, h('code', {}, j.id.slice(0, 16))),
-          h('td', {}, j.space),
-          h('td', {}, j.state),
-          h('td', {}, j.owner),
-          h('td', {}, new Date(j.created_at).toLocaleTimeString()),
+const JOB_STATES = ['queued', 'assigned', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
+
+/**
+ * Jobs, newest first, 25 a page: all of them or those in one state (failed ones are the dead
+ * letters), paged back with the listing's cursor; cancel any unfinished one. The controls are made
+ * once; the returned function redraws the page shown (the panel refreshes it every 2 s).
+ */
+function jobList(box: HTMLElement): () => Promise<void> {
+  /** The cursors of the pages before the one shown (empty: the newest page). */
+  const cursors: string[] = [];
+  let next: string | null = null;
+  const table = h('div');
+  const state = h('select', { id: 'job-state', 'aria-label': 'State' }, h('option', { value: '' }, 'all states'), ...JOB_STATES.map((s) => h('option', { value: s }, s)));
+  const newer = h('button', { type: 'button', id: 'jobs-newer' }, '← Newer');
+  const older = h('button', { type: 'button', id: 'jobs-older' }, 'Older →');
+  const refresh = async () => {
+    const query = new URLSearchParams({ limit: '25', ...(state.value && { state: state.value }), ...(cursors.length > 0 && { before: cursors.at(-1)! }) });
+    const page = await api<{ jobs: Array<{ id: string; space: string; state: string; owner: string; created_at: string }>; next: string | null }>('GET', `/v1/admin/jobs?${query}`);
+    next = page.next;
+    newer.disabled = cursors.length === 0;
+    older.disabled = next === null;
+    fill(
+      table,
+      listTable(
+        page.jobs,
+        state.value ? `No ${state.value} jobs.` : 'No jobs yet.',
+        (j) =>
           h(
-            'td',
-            {},
-            ['queued', 'assigned', 'running'].includes(j.state) ? h('button', { type: 'button', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/cancel`), jobs(box)) }, 'Cancel') : null,
+            'tr',
+            { 'data-job': j.id },
+            h('td', {}, h('code', {}, j.id.slice(0, 16))),
+            h('td', {}, j.space),
+            h('td', {}, j.state),
+            h('td', {}, j.owner),
+            h('td', {}, new Date(j.created_at).toLocaleTimeString()),
+            h(
+              'td',
+              {},
+              ['queued', 'assigned', 'running'].includes(j.state) ? h('button', { type: 'button', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/cancel`), refresh()) }, 'Cancel') : null,
+            ),
           ),
-        ),
-      ['Job', 'Space', 'State', 'Who', 'Created', ''],
-    ),
-  );
+        ['Job', 'Space', 'State', 'Who', 'Created', ''],
+      ),
+    );
+  };
+  state.addEventListener('change', () => ((cursors.length = 0), void refresh()));
+  newer.addEventListener('click', () => (cursors.pop(), void refresh()));
+  older.addEventListener('click', () => (next && cursors.push(next), void refresh()));
+  fill(box, h('div', { class: 'row' }, state, newer, older), table);
+  return refresh;
 }
 
 /** Users: create with a password, make admin or not, delete. */
