@@ -31,6 +31,8 @@ export interface SubmitRequest {
   traceparent?: string | undefined;
   /** The caller's idempotency key: the same one again within retention answers with the same job. */
   idempotencyKey?: string | undefined;
+  /** The job this submit retries (JobService.retry). */
+  retryOf?: string | undefined;
 }
 
 export interface QueueHooks {
@@ -64,6 +66,9 @@ const slotsIn = (workers: WorkerInfo[], spaceId: string): number => {
 
 /** An event worth noting in telemetry: a job's start, its first token, its end. */
 const isMilestone = (held: HeldJob, event: JobEvent): boolean => (event.type === 'token' ? !held.sawToken : event.type === 'started' || event.type in FINAL_EVENT_STATE);
+
+/** The final states a job can be retried from: those without a result. */
+const RETRYABLE: ReadonlySet<Job['state']> = new Set(['failed', 'timed_out', 'cancelled']);
 
 /** What a submit asked for, for its idempotency fingerprint: the files as named (not their stored ids). */
 const asked = (space: Space, req: SubmitRequest, files: StoredFile[]): Asked => ({
@@ -139,6 +144,7 @@ export class JobService {
       created_at: now,
       deadline: now + space.timeout_s * 1000,
       ...(idempotency && { idempotency }),
+      ...(req.retryOf && { retry_of: req.retryOf }),
     };
     let eta: number | null = null;
     let dispatched = false;
@@ -230,6 +236,25 @@ export class JobService {
     const job = await this.engine.getJob(jobId);
     if (!job || !maySee(who, job, this.visibility?.isPublic(job.space_id))) throw new SpaceportError('job_not_found', `No job has id "${jobId}".`);
     return job;
+  }
+
+  /**
+   * A second try of a job that ended without a result (failed, timed out, cancelled) — a dead
+   * letter — by its owner or an admin: a new job with the same inputs, owned by the same caller,
+   * naming the first as `retry_of`. The files are copied, so each job keeps (and loses) its own.
+   */
+  async retry(who: Identity, jobId: string): Promise<Accepted> {
+    const job = await this.getVisible(who, jobId);
+    if (who.kind !== 'admin' && job.owner.id !== who.id) throw new SpaceportError('forbidden', 'Only the job’s owner or an admin may retry it.');
+    if (!RETRYABLE.has(job.state)) throw new SpaceportError('job_not_retryable', `Job ${job.id} is ${job.state}; only a failed, timed out or cancelled job can be retried.`);
+    const files = await Promise.all(
+      job.inputs.files.map(async (f) => {
+        const blob = await this.engine.getBlob(f.blob);
+        if (!blob) throw new SpaceportError('blob_not_found', `The input ${f.name} of job ${job.id} is no longer kept.`);
+        return { name: f.name, mime: f.mime, input: f.input, bytes: blob.bytes };
+      }),
+    );
+    return this.submit(job.owner, { space: job.space, prompt: job.inputs.prompt, options: job.inputs.options, files, retryOf: job.id });
   }
 
   async cancel(who: Identity, jobId: string): Promise<Job> {

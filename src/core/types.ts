@@ -105,6 +105,8 @@ export interface Job {
    * request is told apart from a retry of this one.
    */
   idempotency?: { key: string; fingerprint: string };
+  /** The job this one retries (POST /v1/jobs/{id}/retry): the same inputs, a new job. */
+  retry_of?: string;
 }
 
 /** What a client sees of a job (GET /v1/jobs/{id}). */
@@ -120,6 +122,7 @@ export function publicJob(job: Job): Record<string, unknown> {
     finished_at: job.finished_at ? new Date(job.finished_at).toISOString() : null,
     result: job.result ? { data: job.result.data ?? null, files: job.result.files.map(publicFile) } : null,
     error: job.error ?? null,
+    ...(job.retry_of && { retry_of: job.retry_of }),
   };
 }
 

@@ -31,6 +31,7 @@ export const ERRORS = {
   job_not_found: { status: 404, text: 'No job has that id (or it is past retention).' },
   job_finished: { status: 409, text: 'The job has already finished.' },
   idempotency_conflict: { status: 409, text: 'That idempotency key was used for a different request.' },
+  job_not_retryable: { status: 409, text: 'Only a job that ended without a result (failed, timed out or cancelled) can be retried.' },
   resume_gap: { status: 410, text: 'Some events before the requested seq are no longer kept.' },
   timed_out: { status: 504, text: 'The job did not finish within the space timeout.' },
   worker_lost: { status: 503, text: 'Workers holding the job were lost more times than the space allows.' },

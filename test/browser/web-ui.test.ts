@@ -352,6 +352,9 @@ describe('web UI in Chromium', () => {
     await p.locator('#jobs-newer').click();
     await p.waitForFunction(() => (document.querySelector('#jobs-newer') as HTMLButtonElement).disabled);
     expect(await shown()).toEqual(firstPage);
+    // Retry the newest dead letter: a new job with its inputs (which this worker fails again).
+    await p.locator(`#admin-jobs tr[data-job="${firstPage[0]}"] button.retry`).click();
+    await until('the retry', async () => (await gw.admin('GET', '/v1/admin/jobs?space=dead-letters&limit=5')).body.jobs.find((j: { retry_of?: string }) => j.retry_of === firstPage[0]));
     worker.close();
     await p.context().close();
   });

@@ -29,6 +29,7 @@ const MESSAGES: Record<string, string> = {
   user_not_found: 'There is no user with that name.',
   job_not_found: 'That job is not known (it may be past its retention time).',
   job_finished: 'That job has already finished.',
+  job_not_retryable: 'Only a job that failed, timed out or was cancelled can be tried again.',
   idempotency_conflict: 'That request id was already used for a different job. Send it again as a new request.',
   resume_gap: 'Some of the output was too old to replay after reconnecting.',
   stale_lease: 'A worker answered for a job it no longer held; its answer was ignored.',

@@ -68,6 +68,11 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     sendJson(rc.res, 200, publicJob(await core.jobs.cancel(await rc.who(), rc.params.id!)));
   };
   router.on('POST', '/v1/jobs/:id/cancel', cancel);
+  router.on('POST', '/v1/jobs/:id/retry', async (rc) => {
+    const accepted = await core.jobs.retry(await rc.who(), rc.params.id!);
+    const id = accepted.job.id;
+    sendJson(rc.res, 202, { ...publicJob(accepted.job), position: accepted.position, eta_ms: accepted.eta_ms, url: `/v1/jobs/${id}`, events_url: `/v1/jobs/${id}/events` });
+  });
   router.on('DELETE', '/v1/jobs/:id', cancel);
 
   /**

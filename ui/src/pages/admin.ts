@@ -198,7 +198,8 @@ const JOB_STATES = ['queued', 'assigned', 'running', 'completed', 'failed', 'can
 
 /**
  * Jobs, newest first, 25 a page: all of them or those in one state (failed ones are the dead
- * letters), paged back with the listing's cursor; cancel any unfinished one. The controls are made
+ * letters), paged back with the listing's cursor; cancel any unfinished one, retry one that ended
+ * without a result (a new job with its inputs). The controls are made
  * once; the returned function redraws the page shown (the panel refreshes it every 2 s).
  */
 function jobList(box: HTMLElement): () => Promise<void> {
@@ -232,7 +233,11 @@ function jobList(box: HTMLElement): () => Promise<void> {
             h(
               'td',
               {},
-              ['queued', 'assigned', 'running'].includes(j.state) ? h('button', { type: 'button', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/cancel`), refresh()) }, 'Cancel') : null,
+              ['queued', 'assigned', 'running'].includes(j.state)
+                ? h('button', { type: 'button', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/cancel`), refresh()) }, 'Cancel')
+                : j.state !== 'completed'
+                  ? h('button', { type: 'button', class: 'retry', onclick: async () => (await api('POST', `/v1/jobs/${j.id}/retry`), refresh()) }, 'Retry')
+                  : null,
             ),
           ),
         ['Job', 'Space', 'State', 'Who', 'Created', ''],
