@@ -1,0 +1,105 @@
+import type { ServerResponse } from 'node:http';
+import { SpaceportError } from '../../protocol/errors.ts';
+import { openAiErrorBody } from './errors.ts';
+
+/** A chat completion or a (legacy) text completion. */
+export type Kind = 'chat' | 'text';
+
+interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/**
+ * One completion's answer, built from its job's events: OpenAI's chunks as Server-Sent Events while
+ * they come (`stream: true`), or one JSON body at the end. The id is the job id. Waiting in the
+ * queue shows as SSE comments, which OpenAI's clients skip.
+ */
+export class Reply {
+  private id = '';
+  private readonly created = Math.floor(Date.now() / 1000);
+  private text = '';
+  private tokens = 0;
+  private began = false;
+  ended = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly kind: Kind,
+    private readonly model: string,
+    private readonly streaming: boolean,
+    private readonly includeUsage: boolean,
+  ) {}
+
+  /** The job was accepted: a stream's headers go now. */
+  begin(jobId: string): void {
+    this.id = jobId;
+    if (!this.streaming) return;
+    this.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  }
+
+  event(e: Record<string, any>): void {
+    if (this.ended) return;
+    if (e.type === 'queued' && this.streaming) this.res.write(`: queued, position ${Number(e.position) + 1}\n\n`);
+    else if (e.type === 'token') this.token(String(e.text));
+    else if (e.type === 'result') this.finish(e.data);
+    else if (e.type === 'failed' || e.type === 'timed_out' || e.type === 'cancelled') this.fail(e);
+  }
+
+  private token(text: string): void {
+    this.text += text;
+    this.tokens += 1;
+    if (!this.streaming) return;
+    if (!this.began && this.kind === 'chat') this.chunk({ role: 'assistant', content: '' }, null);
+    this.began = true;
+    this.chunk(this.kind === 'chat' ? { content: text } : text, null);
+  }
+
+  /** The worker's result: its `usage` and `finish_reason` when it reports them (an OpenAI-speaking worker does). */
+  private finish(data: { usage?: Partial<Usage>; finish_reason?: string; text?: string } | undefined): void {
+    const completion = data?.usage?.completion_tokens ?? this.tokens;
+    const prompt = data?.usage?.prompt_tokens ?? 0;
+    const usage: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    const reason = data?.finish_reason ?? 'stop';
+    const text = this.text || (typeof data?.text === 'string' ? data.text : '');
+    this.ended = true;
+    if (!this.streaming) {
+      const choice =
+        this.kind === 'chat' ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: reason, logprobs: null } : { index: 0, text, finish_reason: reason, logprobs: null };
+      this.res.writeHead(200, { 'content-type': 'application/json' });
+      return void this.res.end(
+        JSON.stringify({ id: this.id, object: this.kind === 'chat' ? 'chat.completion' : 'text_completion', created: this.created, model: this.model, choices: [choice], usage }),
+      );
+    }
+    if (!this.text && text) this.chunk(this.kind === 'chat' ? { role: 'assistant', content: text } : text, null);
+    this.chunk(this.kind === 'chat' ? {} : '', reason);
+    if (this.includeUsage) this.write({ ...this.envelope(), choices: [], usage });
+    this.res.end('data: [DONE]\n\n');
+  }
+
+  private fail(e: Record<string, any>): void {
+    this.ended = true;
+    const code = e.type === 'failed' ? 'worker_error' : e.type;
+    const { status, body } = openAiErrorBody(new SpaceportError(code, String(e.message ?? e.reason ?? e.type)));
+    if (!this.streaming) {
+      this.res.writeHead(status, { 'content-type': 'application/json' });
+      return void this.res.end(JSON.stringify(body));
+    }
+    this.write(body);
+    this.res.end();
+  }
+
+  private envelope() {
+    return { id: this.id, object: this.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', created: this.created, model: this.model };
+  }
+
+  private chunk(delta: Record<string, unknown> | string, finishReason: string | null): void {
+    const choice = this.kind === 'chat' ? { index: 0, delta, finish_reason: finishReason, logprobs: null } : { index: 0, text: delta, finish_reason: finishReason, logprobs: null };
+    this.write({ ...this.envelope(), choices: [choice] });
+  }
+
+  private write(payload: unknown): void {
+    this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+  }
+}

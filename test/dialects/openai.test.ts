@@ -1,0 +1,118 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { Proc } from '../helpers/processes.ts';
+import { sdkWorker } from '../helpers/sdk.ts';
+
+/** OpenAI's API on the gateway, driven by the official `openai` npm client. */
+let gw: TestGateway;
+let openai: OpenAI;
+const procs: Proc[] = [];
+
+beforeAll(async () => {
+  gw = await testGateway();
+  await gw.createSpace({ name: 'llm', inputs: ['prompt'] });
+  await gw.createSpace({ name: 'raw-llm', inputs: ['prompt'] });
+  await gw.createSpace({ name: 'pictures', inputs: ['image'] });
+  procs.push(await sdkWorker(gw.url, 'llm', ADMIN_TOKEN, 4));
+  const key = (await gw.admin('POST', '/v1/admin/api-keys', { name: 'openai client' })).body.key as string;
+  openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+});
+afterAll(async () => {
+  for (const p of procs) await p.kill('SIGKILL');
+  await gw.stop();
+});
+
+describe('the OpenAI API with the official client', () => {
+  it('lists the spaces that take prompts as models', async () => {
+    const ids = (await openai.models.list()).data.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['llm', 'raw-llm']));
+    expect(ids).not.toContain('pictures');
+  });
+
+  it('answers a chat completion whole: the job id, the text, usage', async () => {
+    const done = await openai.chat.completions.create({
+      model: 'llm',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'count 3 5' },
+      ],
+    });
+    expect(done.id).toMatch(/^job_/);
+    expect(done.object).toBe('chat.completion');
+    expect(done.choices[0]).toMatchObject({ index: 0, message: { role: 'assistant', content: 't0 t1 t2 ' }, finish_reason: 'stop' });
+    expect(done.usage).toMatchObject({ completion_tokens: 3, total_tokens: 3 });
+    expect((await gw.http('GET', `/v1/jobs/${done.id}`, undefined, { authorization: `Bearer ${openai.apiKey}` })).body.state).toBe('completed');
+  });
+
+  it('streams chunks as they come, a final chunk with finish_reason, then usage when asked', async () => {
+    const stream = await openai.chat.completions.create({ model: 'llm', messages: [{ role: 'user', content: 'count 4 5' }], stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('t0 t1 t2 t3 ');
+    expect(chunks[0]!.choices[0]!.delta.role).toBe('assistant');
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('stop');
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 4 } });
+  });
+
+  it('serves text completions too', async () => {
+    const done = await openai.completions.create({ model: 'llm', prompt: 'count 2 5' });
+    expect(done.choices[0]).toMatchObject({ text: 't0 t1 ', finish_reason: 'stop' });
+  });
+
+  it('errors in OpenAI’s shape: unknown model 404, bad key 401, a bad request 400', async () => {
+    await expect(openai.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({
+      status: 404,
+      code: 'model_not_found',
+      type: 'not_found_error',
+    });
+    const stranger = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'spk_not_a_key', maxRetries: 0 });
+    await expect(stranger.chat.completions.create({ model: 'llm', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 401, type: 'authentication_error' });
+    await expect(openai.chat.completions.create({ model: 'llm', messages: [{ role: 'user', content: 'hi' }], n: 2 })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error' });
+  });
+});
+
+describe('the worker side', () => {
+  it('gets the request as it came in options.openai, and its usage and finish_reason reach the client', async () => {
+    const worker = await gw.worker(['raw-llm']);
+    const messages = [
+      { role: 'system' as const, content: 'You are terse.' },
+      { role: 'user' as const, content: 'What is 2+2?' },
+      { role: 'assistant' as const, content: '4' },
+      { role: 'user' as const, content: 'And 3+3?' },
+    ];
+    const answer = openai.chat.completions.create({
+      model: 'raw-llm',
+      messages,
+      temperature: 0.2,
+      max_tokens: 5,
+      tools: [{ type: 'function', function: { name: 'add', parameters: { type: 'object' } } }],
+    });
+    const job = await worker.next('job', (m) => m.type === 'job');
+    expect(job.prompt).toBe('And 3+3?');
+    expect(job.options.openai).toMatchObject({ model: 'raw-llm', messages, temperature: 0.2, max_tokens: 5, tools: [expect.objectContaining({ type: 'function' })] });
+    worker.send({ type: 'started', job: job.job });
+    worker.send({ type: 'token', job: job.job, text: '6' });
+    worker.send({ type: 'result', job: job.job, data: { usage: { prompt_tokens: 21, completion_tokens: 1 }, finish_reason: 'length' } });
+    const done = await answer;
+    expect(done.choices[0]).toMatchObject({ message: { content: '6' }, finish_reason: 'length' });
+    expect(done.usage).toEqual({ prompt_tokens: 21, completion_tokens: 1, total_tokens: 22 });
+    worker.close();
+  });
+
+  it('cancels the job on its worker when the client closes the stream', async () => {
+    const worker = await gw.worker(['raw-llm']);
+    const controller = new AbortController();
+    const stream = await openai.chat.completions.create({ model: 'raw-llm', messages: [{ role: 'user', content: 'talk forever' }], stream: true }, { signal: controller.signal });
+    const job = await worker.next('job', (m) => m.type === 'job');
+    worker.send({ type: 'started', job: job.job });
+    worker.send({ type: 'token', job: job.job, text: 'one ' });
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta?.content) break; // leaving the loop closes the stream
+    }
+    controller.abort();
+    expect(await worker.next('cancel', (m) => m.type === 'cancel' && m.job === job.job)).toMatchObject({ reason: 'cancelled' });
+    worker.close();
+  });
+});
