@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
-import type { Proc } from '../helpers/processes.ts';
+import { runTs, type Proc } from '../helpers/processes.ts';
 import { sdkWorker } from '../helpers/sdk.ts';
 
 /** OpenAI's API on the gateway, driven by the official `openai` npm client. */
@@ -70,6 +70,42 @@ describe('the OpenAI API with the official client', () => {
     const stranger = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'spk_not_a_key', maxRetries: 0 });
     await expect(stranger.chat.completions.create({ model: 'llm', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 401, type: 'authentication_error' });
     await expect(openai.chat.completions.create({ model: 'llm', messages: [{ role: 'user', content: 'hi' }], n: 2 })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error' });
+  });
+});
+
+describe('gateway → spaceport worker --openai → an OpenAI-compatible server', () => {
+  it('passes the whole conversation and tools upstream, and brings back content, tool calls and usage', async () => {
+    await gw.createSpace({ name: 'relayed', inputs: ['prompt'] });
+    const upstream = runTs('test/fixtures/openai-server.ts', []);
+    procs.push(upstream);
+    const port = JSON.parse(await upstream.waitFor(/\{"event":"listening"[^\n]*\}/)).port;
+    const worker = runTs('src/cli/main.ts', ['worker', '--host', gw.url, '--spaces', 'relayed', '--token', ADMIN_TOKEN, '--openai', `http://127.0.0.1:${port}/v1`, '--model', 'upstream-model']);
+    procs.push(worker);
+    await worker.waitFor('registered as');
+    const messages = [
+      { role: 'system' as const, content: 'You reverse words.' },
+      { role: 'user' as const, content: 'one two' },
+      { role: 'assistant' as const, content: 'two one' },
+      { role: 'user' as const, content: 'red green blue' },
+    ];
+    const stream = await openai.chat.completions.create({ model: 'relayed', messages, temperature: 0.3, stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: unknown;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toBe('blue green red');
+    expect(usage).toEqual({ prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 });
+    const sent = JSON.parse((await upstream.waitFor(/request [^\n]+/)).slice(8));
+    expect(sent).toMatchObject({ model: 'upstream-model', messages, temperature: 0.3, stream: true });
+
+    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { a: { type: 'string' } } } } }];
+    const called = await openai.chat.completions.create({ model: 'relayed', messages: [{ role: 'user', content: 'find this' }], tools });
+    expect(called.choices[0]).toMatchObject({
+      finish_reason: 'tool_calls',
+      message: { content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"a":"this find"}' } }] },
+    });
   });
 });
 

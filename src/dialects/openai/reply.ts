@@ -56,23 +56,25 @@ export class Reply {
     this.chunk(this.kind === 'chat' ? { content: text } : text, null);
   }
 
-  /** The worker's result: its `usage` and `finish_reason` when it reports them (an OpenAI-speaking worker does). */
-  private finish(data: { usage?: Partial<Usage>; finish_reason?: string; text?: string } | undefined): void {
+  /** The worker's result: its `usage`, `finish_reason` and `tool_calls` when it reports them (an OpenAI-speaking worker does). */
+  private finish(data: { usage?: Partial<Usage>; finish_reason?: string; text?: string; tool_calls?: unknown[] } | undefined): void {
     const completion = data?.usage?.completion_tokens ?? this.tokens;
     const prompt = data?.usage?.prompt_tokens ?? 0;
     const usage: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-    const reason = data?.finish_reason ?? 'stop';
+    const calls = Array.isArray(data?.tool_calls) && data.tool_calls.length > 0 ? data.tool_calls : undefined;
+    const reason = data?.finish_reason ?? (calls ? 'tool_calls' : 'stop');
     const text = this.text || (typeof data?.text === 'string' ? data.text : '');
     this.ended = true;
     if (!this.streaming) {
-      const choice =
-        this.kind === 'chat' ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: reason, logprobs: null } : { index: 0, text, finish_reason: reason, logprobs: null };
+      const message = { role: 'assistant', content: text || (calls ? null : ''), ...(calls && { tool_calls: calls }) };
+      const choice = this.kind === 'chat' ? { index: 0, message, finish_reason: reason, logprobs: null } : { index: 0, text, finish_reason: reason, logprobs: null };
       this.res.writeHead(200, { 'content-type': 'application/json' });
       return void this.res.end(
         JSON.stringify({ id: this.id, object: this.kind === 'chat' ? 'chat.completion' : 'text_completion', created: this.created, model: this.model, choices: [choice], usage }),
       );
     }
     if (!this.text && text) this.chunk(this.kind === 'chat' ? { role: 'assistant', content: text } : text, null);
+    if (calls && this.kind === 'chat') this.chunk({ ...(!this.began && { role: 'assistant' }), tool_calls: calls.map((c, index) => ({ index, ...(c as object) })) }, null);
     this.chunk(this.kind === 'chat' ? {} : '', reason);
     if (this.includeUsage) this.write({ ...this.envelope(), choices: [], usage });
     this.res.end('data: [DONE]\n\n');
