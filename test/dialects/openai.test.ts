@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { runTs, type Proc } from '../helpers/processes.ts';
 import { sdkWorker } from '../helpers/sdk.ts';
 
@@ -107,6 +108,62 @@ describe('gateway → spaceport worker --openai → an OpenAI-compatible server'
       message: { content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"a":"this find"}' } }] },
     });
   });
+});
+
+describe('resume and cancel by id', () => {
+  it('keeps a job whose request had an Idempotency-Key when the stream drops; the same request again streams it whole', async () => {
+    const worker = await gw.worker(['raw-llm']);
+    const request = { model: 'raw-llm', messages: [{ role: 'user' as const, content: 'a long answer' }], stream: true as const };
+    const headers = { 'Idempotency-Key': `resume-${Date.now()}` };
+    const controller = new AbortController();
+    const first = await openai.chat.completions.create(request, { headers, signal: controller.signal });
+    const job = await worker.next('job', (m) => m.type === 'job');
+    worker.send({ type: 'started', job: job.job });
+    worker.send({ type: 'token', job: job.job, text: 'part one, ' });
+    for await (const chunk of first) if (chunk.choices[0]?.delta?.content) break;
+    controller.abort();
+    worker.send({ type: 'token', job: job.job, text: 'part two.' });
+    worker.send({ type: 'result', job: job.job, data: {} });
+    let text = '';
+    const again = await openai.chat.completions.create(request, { headers });
+    for await (const chunk of again) {
+      expect(chunk.id).toBe(job.job);
+      text += chunk.choices[0]?.delta?.content ?? '';
+    }
+    expect(text).toBe('part one, part two.');
+    expect(worker.of('cancel')).toEqual([]);
+    worker.close();
+  });
+
+  it('cancels by the completion’s id', async () => {
+    const worker = await gw.worker(['raw-llm']);
+    const outcome = openai.chat.completions.create({ model: 'raw-llm', messages: [{ role: 'user', content: 'never mind' }] }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    const job = await worker.next('job', (m) => m.type === 'job');
+    const cancelled = await gw.http('POST', `/v1/chat/completions/${job.job}/cancel`, undefined, { authorization: `Bearer ${openai.apiKey}` });
+    expect(cancelled.body).toMatchObject({ id: job.job, state: 'cancelled' });
+    expect(await outcome).toMatchObject({ status: 409, code: 'cancelled' });
+    await worker.next('cancel', (m) => m.type === 'cancel' && m.job === job.job);
+    worker.close();
+  });
+});
+
+describe('the built-in text-generation space', () => {
+  it('answers the OpenAI API with its sampling fields and exact usage (its tokens are characters)', async () => {
+    const { gw: builtin, stop } = await gatewayWithBuiltinWorkers(['text-generation']);
+    try {
+      const key = (await builtin.admin('POST', '/v1/admin/api-keys', { name: 'k' })).body.key as string;
+      const client = new OpenAI({ baseURL: `${builtin.url}/v1`, apiKey: key, maxRetries: 0 });
+      const done = await client.chat.completions.create({ model: 'text-generation', messages: [{ role: 'user', content: 'It is a truth' }], max_tokens: 12, temperature: 0.5 });
+      expect(done.choices[0]!.message.content).toHaveLength(12);
+      expect(done.choices[0]!.finish_reason).toBe('length');
+      expect(done.usage).toEqual({ prompt_tokens: 'It is a truth'.length, completion_tokens: 12, total_tokens: 'It is a truth'.length + 12 });
+    } finally {
+      await stop();
+    }
+  }, 60_000);
 });
 
 describe('the worker side', () => {

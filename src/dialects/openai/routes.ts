@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { maySubmit } from '../../core/space-rules.ts';
-import type { Identity } from '../../core/types.ts';
+import { publicJob, type Identity } from '../../core/types.ts';
 import { asSpaceportError, SpaceportError } from '../../protocol/errors.ts';
 import { isIdempotencyKey } from '../../protocol/idempotency-key.ts';
 import { parseBody } from '../../protocol/rest-schemas.ts';
@@ -36,6 +36,8 @@ export function openAiRoutes(router: Router, ctx: ServerContext): void {
       await complete(rc, ctx, 'chat', body, textOf(lastUser?.content));
     }),
   );
+  // The job's own cancel, under the completion's id (which is the job id).
+  router.on('POST', '/v1/chat/completions/:id/cancel', (rc) => guarded(rc.res, async () => sendJson(rc.res, 200, publicJob(await ctx.core.jobs.cancel(await rc.who(), rc.params.id!)))));
   router.on('POST', '/v1/completions', (rc) =>
     guarded(rc.res, async () => {
       const body = parseBody(CompletionRequest, await readJson(rc.req, ctx.config.limits.maxJsonBodyBytes));
@@ -69,10 +71,11 @@ async function complete(
   const reply = new Reply(rc.res, kind, body.model, body.stream === true, body.stream_options?.include_usage === true);
   const follower = new JobFollower(ctx, who, { onLine: parsed((_, event) => reply.event(event)) });
   let jobId: string | undefined;
-  // A client that goes away before the end no longer wants the answer: its job is cancelled.
+  // A client that goes away before the end no longer wants the answer: its job is cancelled —
+  // unless it sent an Idempotency-Key, saying it will come back for it (the same request again).
   rc.res.on('close', () => {
     follower.close();
-    if (jobId && !reply.ended) ctx.core.jobs.cancel(who, jobId).catch(() => {});
+    if (jobId && !reply.ended && key === undefined) ctx.core.jobs.cancel(who, jobId).catch(() => {});
   });
   await follower.submit(
     who,

@@ -11,11 +11,14 @@ const CHUNK = 4;
  */
 export function textGenerationHandler(model = new CharModel()): Handler {
   return async (job, ctx) => {
-    const maxTokens = clamp(Number(job.options.max_tokens ?? 200), 1, 2000);
-    const temperature = clamp(Number(job.options.temperature ?? 0.8), 0.05, 2);
-    const topK = clamp(Math.round(Number(job.options.top_k ?? 20)), 1, model.vocab.length);
+    // A job from the OpenAI API carries the client's request: its sampling fields are read there.
+    const asked = (isObject(job.options.openai) ? job.options.openai : job.options) as Record<string, unknown>;
+    const maxTokens = clamp(Number(asked.max_completion_tokens ?? asked.max_tokens ?? 200), 1, 2000);
+    const temperature = clamp(Number(asked.temperature ?? 0.8), 0.05, 2);
+    const topK = clamp(Math.round(Number(asked.top_k ?? 20)), 1, model.vocab.length);
     const generation = model.session();
-    generation.feed(model.encode(job.prompt ?? ''));
+    const prompt = model.encode(job.prompt ?? '');
+    generation.feed(prompt);
     let text = '';
     for (let i = 0; i < maxTokens; i++) {
       if (ctx.signal.aborted) return undefined;
@@ -24,9 +27,13 @@ export function textGenerationHandler(model = new CharModel()): Handler {
       ctx.token(token);
       if (i % CHUNK === CHUNK - 1) await new Promise((r) => setImmediate(r));
     }
-    return { text, tokens: maxTokens, model: 'charlm-austen' };
+    // Its tokens are characters, so the usage is exact; it always writes max_tokens of them.
+    const usage = { prompt_tokens: prompt.length, completion_tokens: maxTokens, total_tokens: prompt.length + maxTokens };
+    return { text, tokens: maxTokens, model: 'charlm-austen', usage, finish_reason: 'length' };
   };
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function clamp(v: number, lo: number, hi: number): number {
   return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : lo;
