@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAiRequest, openAiResult, serve } from '../../src/sdk/node.ts';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { runTs, type Proc } from '../helpers/processes.ts';
@@ -167,6 +168,33 @@ describe('the built-in text-generation space', () => {
 });
 
 describe('the worker side', () => {
+  it('the TypeScript worker SDK reads the request with openAiRequest and answers with openAiResult', async () => {
+    await gw.createSpace({ name: 'helper-llm', inputs: ['prompt'] });
+    const worker = serve({ host: gw.url, spaces: ['helper-llm'], token: ADMIN_TOKEN }, async (job, ctx) => {
+      const request = openAiRequest(job)!;
+      ctx.token(`${request.messages!.length} messages, ${request.tools?.length ?? 0} tools`);
+      return openAiResult({
+        finishReason: request.tools ? 'tool_calls' : 'stop',
+        usage: { promptTokens: 7, completionTokens: 1 },
+        ...(request.tools && { toolCalls: [{ id: 'call_9', type: 'function' as const, function: { name: request.tools[0]!.function.name, arguments: '{}' } }] }),
+      });
+    });
+    await worker.ready;
+    const plain = await openai.chat.completions.create({
+      model: 'helper-llm',
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b' },
+        { role: 'user', content: 'c' },
+      ],
+    });
+    expect(plain.choices[0]).toMatchObject({ message: { content: '3 messages, 0 tools' }, finish_reason: 'stop' });
+    expect(plain.usage).toEqual({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 });
+    const tool = await openai.chat.completions.create({ model: 'helper-llm', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'now' } }] });
+    expect(tool.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { tool_calls: [{ id: 'call_9', function: { name: 'now', arguments: '{}' } }] } });
+    worker.close();
+  });
+
   it('gets the request as it came in options.openai, and its usage and finish_reason reach the client', async () => {
     const worker = await gw.worker(['raw-llm']);
     const messages = [
