@@ -31,7 +31,7 @@ export function openAiRoutes(router: Router, ctx: ServerContext): void {
   );
   router.on('POST', '/v1/chat/completions', (rc) =>
     guarded(rc.res, async () => {
-      const body = parseBody(ChatCompletionRequest, await readJson(rc.req, ctx.config.limits.maxJsonBodyBytes));
+      const body = parseBody(ChatCompletionRequest, await readBody(rc, ctx));
       const lastUser = body.messages.findLast((m) => m.role === 'user');
       await complete(rc, ctx, 'chat', body, textOf(lastUser?.content));
     }),
@@ -40,10 +40,16 @@ export function openAiRoutes(router: Router, ctx: ServerContext): void {
   router.on('POST', '/v1/chat/completions/:id/cancel', (rc) => guarded(rc.res, async () => sendJson(rc.res, 200, publicJob(await ctx.core.jobs.cancel(await rc.who(), rc.params.id!)))));
   router.on('POST', '/v1/completions', (rc) =>
     guarded(rc.res, async () => {
-      const body = parseBody(CompletionRequest, await readJson(rc.req, ctx.config.limits.maxJsonBodyBytes));
+      const body = parseBody(CompletionRequest, await readBody(rc, ctx));
       await complete(rc, ctx, 'text', body, typeof body.prompt === 'string' ? body.prompt : body.prompt[0]!);
     }),
   );
+}
+
+/** A request's JSON, counted against the bytes the gateway receives at once (as every submit is). */
+function readBody(rc: RequestContext, ctx: ServerContext): Promise<unknown> {
+  const limit = ctx.config.limits.maxJsonBodyBytes;
+  return ctx.bodiesInFlight.during(rc.req, limit, () => readJson(rc.req, limit));
 }
 
 /** Errors before a stream began, in OpenAI's shape rather than ours. */
