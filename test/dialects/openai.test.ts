@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAiRequest, openAiResult, serve } from '../../src/sdk/node.ts';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
-import { runTs, type Proc } from '../helpers/processes.ts';
+import { runPython, runTs, type Proc } from '../helpers/processes.ts';
 import { sdkWorker } from '../helpers/sdk.ts';
 
 /** OpenAI's API on the gateway, driven by the official `openai` npm client. */
@@ -108,6 +108,19 @@ describe('gateway → spaceport worker --openai → an OpenAI-compatible server'
       finish_reason: 'tool_calls',
       message: { content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"a":"this find"}' } }] },
     });
+  });
+});
+
+describe('from Python without the openai package (the wire format by hand)', () => {
+  it('streams chat.completion.chunk events with one id, a finish reason, usage and [DONE] last; errors in OpenAI’s shape', async () => {
+    const proc = runPython(['test/fixtures/python/openai_wire.py', gw.url, String(openai.apiKey), 'llm', 'count 3 5']);
+    procs.push(proc);
+    expect(await proc.exited()).toBe(0);
+    const out = JSON.parse(proc.output().trim().split('\n').pop()!);
+    expect(out).toMatchObject({ text: 't0 t1 t2 ', objects: ['chat.completion.chunk'], finish: 'stop', usage: { completion_tokens: 3 }, done_last: true });
+    expect(out.ids).toHaveLength(1);
+    expect(out.ids[0]).toMatch(/^job_/);
+    expect(out.missing).toEqual({ status: 404, body: { error: { message: expect.any(String), type: 'not_found_error', param: 'model', code: 'model_not_found' } } });
   });
 });
 
