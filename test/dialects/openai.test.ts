@@ -149,13 +149,45 @@ describe('resume and cancel by id', () => {
     worker.close();
   });
 
+  it('never splices two attempts: a whole answer is the retry’s alone; a stream already begun ends with worker_lost', async () => {
+    const first = await gw.worker(['raw-llm']);
+    const whole = openai.chat.completions.create({ model: 'raw-llm', messages: [{ role: 'user', content: 'once' }] });
+    const job = await first.next('job', (m) => m.type === 'job');
+    first.send({ type: 'started', job: job.job });
+    first.send({ type: 'token', job: job.job, text: 'lost words ' });
+    await new Promise((r) => setTimeout(r, 50));
+    first.ws.terminate(); // no goodbye: requeued once the re-attach grace has passed
+    const second = await gw.worker(['raw-llm']);
+    const again = await second.next('job', (m) => m.type === 'job' && m.job === job.job);
+    expect(again.attempt).toBe(2);
+    second.send({ type: 'started', job: job.job });
+    second.send({ type: 'token', job: job.job, text: 'the answer' });
+    second.send({ type: 'result', job: job.job, data: {} });
+    expect((await whole).choices[0]!.message.content).toBe('the answer');
+
+    const stream = await openai.chat.completions.create({ model: 'raw-llm', messages: [{ role: 'user', content: 'twice' }], stream: true });
+    const streamed = await second.next('job', (m) => m.type === 'job' && m.job !== job.job);
+    second.send({ type: 'started', job: streamed.job });
+    second.send({ type: 'token', job: streamed.job, text: 'half ' });
+    const read = (async () => {
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      return text;
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    second.ws.terminate();
+    await expect(read).rejects.toMatchObject({ message: expect.stringContaining('starts again') });
+    // The job itself goes on (requeued); this test is done with it.
+    await gw.http('POST', `/v1/jobs/${streamed.job}/cancel`, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  });
+
   it('cancels by the completion’s id', async () => {
     const worker = await gw.worker(['raw-llm']);
     const outcome = openai.chat.completions.create({ model: 'raw-llm', messages: [{ role: 'user', content: 'never mind' }] }).then(
       () => null,
       (err: unknown) => err,
     );
-    const job = await worker.next('job', (m) => m.type === 'job');
+    const job = await worker.next('job', (m) => m.type === 'job' && m.prompt === 'never mind');
     const cancelled = await gw.http('POST', `/v1/chat/completions/${job.job}/cancel`, undefined, { authorization: `Bearer ${openai.apiKey}` });
     expect(cancelled.body).toMatchObject({ id: job.job, state: 'cancelled' });
     expect(await outcome).toMatchObject({ status: 409, code: 'cancelled' });

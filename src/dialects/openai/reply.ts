@@ -41,10 +41,35 @@ export class Reply {
 
   event(e: Record<string, any>): void {
     if (this.ended) return;
+    if (e.type === 'queued' && Number(e.attempt) > 0) this.requeued();
+    if (this.ended) return;
     if (e.type === 'queued' && this.streaming) this.res.write(`: queued, position ${Number(e.position) + 1}\n\n`);
     else if (e.type === 'token') this.token(String(e.text));
     else if (e.type === 'result') this.finish(e.data);
     else if (e.type === 'failed' || e.type === 'timed_out' || e.type === 'cancelled') this.fail(e);
+  }
+
+  /**
+   * Its worker was lost and the job starts again from nothing: the answer so far is dropped (never
+   * spliced to the next attempt's). Chunks already streamed cannot be taken back, so such a stream
+   * ends with an error naming the job, which goes on (GET /v1/jobs/{id}, or the same request with its
+   * Idempotency-Key, has the new answer).
+   */
+  private requeued(): void {
+    if (this.streaming && this.tokens > 0) {
+      this.ended = true;
+      this.write({
+        error: {
+          message: `The worker answering was lost; job ${this.id} starts again. Fetch its result by id, or send the same request with its Idempotency-Key.`,
+          type: 'server_error',
+          param: null,
+          code: 'worker_lost',
+        },
+      });
+      return void this.res.end();
+    }
+    this.text = '';
+    this.tokens = 0;
   }
 
   private token(text: string): void {
