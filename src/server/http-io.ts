@@ -27,9 +27,15 @@ export function sendError(res: ServerResponse, err: SpaceportError): void {
     res.destroy();
     return;
   }
-  const retryAfterMs = err.details?.retry_after_ms;
-  if (typeof retryAfterMs === 'number') res.setHeader('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  const retryAfter = retryAfterSeconds(err);
+  if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
   sendJson(res, err.status, { error: err.toJSON() });
+}
+
+/** A refusal's Retry-After, in whole seconds (at least 1), when it says when to try again (`retry_after_ms`). */
+export function retryAfterSeconds(err: SpaceportError): number | undefined {
+  const ms = err.details?.retry_after_ms;
+  return typeof ms === 'number' ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
 }
 
 /** Reads a body up to `limit` bytes; past it, stops reading and throws input_too_large / message_too_large. */

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { SpaceportError } from '../../protocol/errors.ts';
+import { retryAfterSeconds } from '../../server/http-io.ts';
 
 /** OpenAI's error `type` for an HTTP status, as its clients expect them. */
 function typeOf(status: number): string {
@@ -22,10 +23,9 @@ export function openAiErrorBody(e: SpaceportError): { status: number; body: { er
 
 export function openAiError(res: ServerResponse, e: SpaceportError): void {
   const { status, body } = openAiErrorBody(e);
-  const retryAfterMs = e.details?.retry_after_ms;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  // Refusals a client may retry later (queue full, budgets, rates) say when.
-  if (status === 429 || status === 503) headers['retry-after'] = String(typeof retryAfterMs === 'number' ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : 1);
+  // Refusals a client may retry later (queue full, budgets, rates) say when: as the refusal says, else in a second.
+  if (status === 429 || status === 503) headers['retry-after'] = String(retryAfterSeconds(e) ?? 1);
   res.writeHead(status, headers);
   res.end(JSON.stringify(body));
 }

@@ -1,11 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { maySubmit } from '../../core/space-rules.ts';
 import { publicJob, type Identity } from '../../core/types.ts';
-import { asSpaceportError, SpaceportError } from '../../protocol/errors.ts';
-import { isIdempotencyKey } from '../../protocol/idempotency-key.ts';
+import { asSpaceportError } from '../../protocol/errors.ts';
 import { parseBody } from '../../protocol/rest-schemas.ts';
-import { isTraceparent } from '../../protocol/trace-context.ts';
-import { readJson, sendJson } from '../../server/http-io.ts';
+import { sendJson } from '../../server/http-io.ts';
+import { readSubmitBody, submitHeaders } from '../../server/http-submit.ts';
 import type { RequestContext, Router } from '../../server/http-router.ts';
 import { JobFollower, parsed } from '../../server/job-follower.ts';
 import type { ServerContext } from '../../server/server-context.ts';
@@ -31,7 +30,7 @@ export function openAiRoutes(router: Router, ctx: ServerContext): void {
   );
   router.on('POST', '/v1/chat/completions', (rc) =>
     guarded(rc.res, async () => {
-      const body = parseBody(ChatCompletionRequest, await readBody(rc, ctx));
+      const body = parseBody(ChatCompletionRequest, await readSubmitBody(rc.req, ctx));
       const lastUser = body.messages.findLast((m) => m.role === 'user');
       await complete(rc, ctx, 'chat', body, textOf(lastUser?.content));
     }),
@@ -40,16 +39,10 @@ export function openAiRoutes(router: Router, ctx: ServerContext): void {
   router.on('POST', '/v1/chat/completions/:id/cancel', (rc) => guarded(rc.res, async () => sendJson(rc.res, 200, publicJob(await ctx.core.jobs.cancel(await rc.who(), rc.params.id!)))));
   router.on('POST', '/v1/completions', (rc) =>
     guarded(rc.res, async () => {
-      const body = parseBody(CompletionRequest, await readBody(rc, ctx));
+      const body = parseBody(CompletionRequest, await readSubmitBody(rc.req, ctx));
       await complete(rc, ctx, 'text', body, typeof body.prompt === 'string' ? body.prompt : body.prompt[0]!);
     }),
   );
-}
-
-/** A request's JSON, counted against the bytes the gateway receives at once (as every submit is). */
-function readBody(rc: RequestContext, ctx: ServerContext): Promise<unknown> {
-  const limit = ctx.config.limits.maxJsonBodyBytes;
-  return ctx.bodiesInFlight.during(rc.req, limit, () => readJson(rc.req, limit));
 }
 
 /** Errors before a stream began, in OpenAI's shape rather than ours. */
@@ -72,8 +65,7 @@ async function complete(
 ): Promise<void> {
   const who: Identity = await rc.who();
   const space = await ctx.core.jobs.requireSpace(body.model);
-  const key = rc.req.headers['idempotency-key'];
-  if (key !== undefined && !isIdempotencyKey(key)) throw new SpaceportError('invalid_message', 'Idempotency-Key: expected 1 to 255 visible ASCII characters without spaces.');
+  const { idempotencyKey: key, traceparent } = submitHeaders(rc.req);
   const reply = new Reply(rc.res, kind, body.model, body.stream === true, body.stream_options?.include_usage === true);
   const follower = new JobFollower(ctx, who, { onLine: parsed((_, event) => reply.event(event)) });
   let jobId: string | undefined;
@@ -91,7 +83,7 @@ async function complete(
       options: { openai: body },
       files: [],
       idempotencyKey: key,
-      traceparent: isTraceparent(rc.req.headers.traceparent) ? rc.req.headers.traceparent : undefined,
+      traceparent,
     },
     (id) => {
       jobId = id;

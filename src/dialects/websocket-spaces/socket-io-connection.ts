@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+import { isObject } from '../../protocol/hand-checks.ts';
 import type { Connection, OutMessage, Receiver } from '../../wire/connection.ts';
 import { dropped } from '../../wire/out-message.ts';
 
@@ -62,8 +63,4 @@ export class SocketIoConnection implements Connection {
   terminate(): void {
     this.socket.disconnect(true);
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,3 +1,4 @@
+import { isObject } from '../../protocol/hand-checks.ts';
 import type { WorkerJob } from './serve.ts';
 
 /** A message of an OpenAI chat request, as the client sent it. */
@@ -36,7 +37,7 @@ export interface OpenAiRequest {
 /** The OpenAI request a job carries (`job.options.openai`), or undefined for a job submitted otherwise. */
 export function openAiRequest(job: Pick<WorkerJob, 'options'>): OpenAiRequest | undefined {
   const request = job.options.openai;
-  return typeof request === 'object' && request !== null && !Array.isArray(request) ? (request as OpenAiRequest) : undefined;
+  return isObject(request) ? (request as OpenAiRequest) : undefined;
 }
 
 /**

@@ -2,12 +2,12 @@ import { isFinalLine, lineSeq, lineType } from '../../protocol/job-events.ts';
 import type { Subscriber } from '../../core/subscriber-router.ts';
 import { publicJob } from '../../core/types.ts';
 import { isIdempotencyKey } from '../../protocol/idempotency-key.ts';
-import { isTraceparent } from '../../protocol/trace-context.ts';
+import { readSubmitBody, submitHeaders } from '../http-submit.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { JobSubmit, parseBody } from '../../protocol/rest-schemas.ts';
 import { presentedSecretHash } from '../auth.ts';
 import { toSubmittedFiles } from '../file-specs.ts';
-import { readJson, sendJson } from '../http-io.ts';
+import { sendJson } from '../http-io.ts';
 import type { Handler, RequestContext, Router } from '../http-router.ts';
 import { JobFeeds } from '../job-feeds.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -25,20 +25,17 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
    */
   const submit = async (rc: RequestContext, pathKey?: string) => {
     const who = await rc.who();
-    const limit = config.limits.maxJsonBodyBytes;
-    const body = parseBody(JobSubmit, await ctx.bodiesInFlight.during(rc.req, limit, () => readJson(rc.req, limit)));
+    const body = parseBody(JobSubmit, await readSubmitBody(rc.req, ctx));
     if (body.files?.some((f) => 'binary' in f)) throw new SpaceportError('invalid_message', 'files: binary parts are for WebSocket; over HTTP upload to /v1/blobs and pass { blob }.');
-    const header = rc.req.headers['idempotency-key'];
-    if (header !== undefined && !isIdempotencyKey(header)) throw new SpaceportError('invalid_message', 'Idempotency-Key: expected 1 to 255 visible ASCII characters without spaces.');
-    const keys = new Set([pathKey, header, body.idempotency_key].filter((k) => k !== undefined));
+    const headers = submitHeaders(rc.req);
+    const keys = new Set([pathKey, headers.idempotencyKey, body.idempotency_key].filter((k) => k !== undefined));
     if (keys.size > 1) throw new SpaceportError('invalid_message', 'The idempotency key is given twice, differently (path, Idempotency-Key header, idempotency_key).');
     const accepted = await core.jobs.submit(who, {
       space: body.space,
       prompt: body.prompt,
       options: body.options,
       files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes),
-      // W3C Trace Context says to ignore a malformed traceparent (and start a trace of our own).
-      traceparent: isTraceparent(rc.req.headers.traceparent) ? rc.req.headers.traceparent : undefined,
+      traceparent: headers.traceparent,
       idempotencyKey: [...keys][0],
     });
     const id = accepted.job.id;

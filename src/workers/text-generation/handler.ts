@@ -1,3 +1,4 @@
+import { isObject } from '../../protocol/hand-checks.ts';
 import type { Handler } from '../../sdk/worker/serve.ts';
 import { CharModel } from './char-model.ts';
 
@@ -32,8 +33,6 @@ export function textGenerationHandler(model = new CharModel()): Handler {
     return { text, tokens: maxTokens, model: 'charlm-austen', usage, finish_reason: 'length' };
   };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function clamp(v: number, lo: number, hi: number): number {
   return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : lo;
