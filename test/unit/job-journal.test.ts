@@ -13,6 +13,7 @@ import { readSegment, type Segment, type SegmentWrites } from '../../src/engine/
 import { SegmentApplier } from '../../src/engine/embedded/segment-applier.ts';
 import { SqliteStore } from '../../src/engine/embedded/sqlite-store.ts';
 import { until } from '../helpers/latch.ts';
+import { runTs } from '../helpers/processes.ts';
 import { refOf } from '../../src/core/ports/jobs.ts';
 
 const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `spaceport-${name}-`));
@@ -194,8 +195,11 @@ describe('the job journal', () => {
         j.putJobRow(jobRow(job('job_x', 'completed', { finished_at: 5, result: { data: 'kept', files: [] } }), 1));
       },
     ]);
-    expect(readdirSync(journalDir)).toHaveLength(2);
+    expect(readdirSync(journalDir)).toEqual(['00000001.log', '00000002.log']);
     const engine = createEmbeddedEngine({ dataDir });
+    // Applied and deleted, and their names not given again (the dead gateway's store process may
+    // still be about to act on them: it must not find this process's segments under those names).
+    expect(readdirSync(journalDir)).toEqual(['00000003.log']);
     expect(await engine.getJob('job_x')).toMatchObject({ state: 'completed', result: { data: 'kept' } });
     expect((await engine.readEvents('job_x', 0))!.lines).toEqual(['{"type":"queued","seq":1}', '{"type":"result","seq":2}']);
     expect(await engine.queuedJobIds('sp_1')).toEqual([]); // the later segment won: not requeued
@@ -297,6 +301,27 @@ describe('the store process', () => {
     const again = createEmbeddedEngine({ dataDir });
     expect(await again.queuedJobIds('sp_1')).toEqual(['job_before', 'job_after']);
     await again.close();
+  });
+
+  it('outlived by its gateway, applies nothing it is still to read: the next gateway may have applied it and written newer rows', async () => {
+    const dataDir = tempDir('store-process-orphan');
+    const dbFile = join(dataDir, 'spaceport.db');
+    new SqliteStore(dbFile).close();
+    const file = segmentOf(join(dataDir, 'journal'), [(j) => j.putJobRow(jobRow(job('job_stale', 'running'), 1))]);
+    const parent = runTs('test/fixtures/store-process-parent.ts', [dbFile, file]);
+    const pid = Number((await parent.waitFor(/store process \d+/)).split(' ')[2]);
+    // Stopped, it cannot read the segment's name before its gateway is gone (a busy machine's
+    // lowest-priority process can wait that long).
+    process.kill(pid, 'SIGSTOP');
+    parent.child.kill('SIGUSR1');
+    await parent.waitFor('segment sent');
+    await parent.kill('SIGKILL');
+    process.kill(pid, 'SIGCONT');
+    await until('the store process gone', () => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z');
+    expect(existsSync(file)).toBe(true); // left for the next gateway, which applies leftovers in order before anything else
+    const store = new SqliteStore(dbFile);
+    expect(store.getJob('job_stale')).toBeNull();
+    store.close();
   });
 
   it('that cannot start leaves the segments to the gateway, puts SQLite’s own checkpoint back once, and stops without hanging', async () => {

@@ -49,9 +49,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const store = new SqliteStore(dbFile);
   const journalDir = join(options.dataDir, 'journal');
   // Segments a process that died left behind reach SQLite, in order, before anything is read from it.
-  for (const file of JobJournal.segments(journalDir)) applySegment({ file }, store);
+  const leftovers = JobJournal.segments(journalDir);
+  for (const file of leftovers) applySegment({ file }, store);
   // With the store's own process, segments are read from their files there: nothing to keep here.
-  const journal = new JobJournal(journalDir, !options.checkpointIntervalMs);
+  // Numbered on from the leftovers: the dead process's store process may yet act on their names.
+  const journal = new JobJournal(journalDir, !options.checkpointIntervalMs, leftovers.at(-1));
   const applier = new SegmentApplier(store, dbFile, options.checkpointIntervalMs ?? 0, () => store.autoCheckpoint(1000));
   if (options.checkpointIntervalMs) store.autoCheckpoint(0);
 

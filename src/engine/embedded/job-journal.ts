@@ -36,16 +36,18 @@ export class JobJournal {
   private writes = new SegmentWrites();
 
   /**
-   * Continues after the highest segment already in `dir` (those are the caller's to apply first).
+   * Numbers its segments after `after`, by default the highest segment in `dir` (those are the
+   * caller's to apply first; one that has applied and deleted them says which was last, so no name
+   * is given twice: a dead gateway's store process may still hold old names to apply and delete).
    * With `fold`, each segment comes with what it holds (rotate), for applying it here; without,
    * the store's process reads it from its file and nothing is kept.
    */
   constructor(
     private readonly dir: string,
     private readonly fold = true,
+    after: string | undefined = JobJournal.segments(dir).at(-1),
   ) {
-    const last = JobJournal.segments(dir).at(-1);
-    this.segment = last ? segmentNumber(last) : 0;
+    this.segment = after ? segmentNumber(after) : 0;
     this.open();
   }
 

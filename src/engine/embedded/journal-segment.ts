@@ -126,3 +126,21 @@ export function applySegment(segment: Segment, store: StoreWrites & { transactio
   store.transaction(() => writes.applyTo(store));
   unlinkSync(segment.file);
 }
+
+/**
+ * Applies a segment from its file as applySegment does, but only while `stillOurs()` holds, asked
+ * with the write lock already taken (so its answer stands until the commit). False, and the file
+ * left alone, when it does not: for the store's process, whose gateway may have died and been
+ * replaced by one that has applied this segment and written newer rows since.
+ */
+export function applySegmentWhile(file: string, store: StoreWrites & { lockedTransaction(fn: () => void): void }, stillOurs: () => boolean): boolean {
+  const writes = readSegment(readFileSync(file, 'utf8'));
+  let applied = false;
+  store.lockedTransaction(() => {
+    if (!stillOurs()) return;
+    writes.applyTo(store);
+    applied = true;
+  });
+  if (applied) unlinkSync(file);
+  return applied;
+}

@@ -80,7 +80,7 @@ export class SegmentApplier {
   }
 
   private startChild(dbFile: string, intervalMs: number): void {
-    const child = spawn(process.execPath, [...nodeArgsFor(SCRIPT), dbFile, String(intervalMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeArgsFor(SCRIPT), dbFile, String(intervalMs), String(process.pid)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
     // Below the event loop: on a busy machine its work waits for the gateway's, never the reverse.
     try {

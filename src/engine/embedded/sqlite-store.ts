@@ -49,7 +49,7 @@ type Row = { body: string };
 export class SqliteStore implements StoreWrites {
   private readonly db: Database.Database;
   private readonly stmt;
-  private readonly runInTransaction: (fn: () => unknown) => unknown;
+  private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -121,6 +121,11 @@ export class SqliteStore implements StoreWrites {
 
   transaction<T>(fn: () => T): T {
     return this.runInTransaction(fn) as T;
+  }
+
+  /** A transaction that holds the write lock from its start (BEGIN IMMEDIATE): nobody writes between its checks and its writes. */
+  lockedTransaction<T>(fn: () => T): T {
+    return this.runInTransaction.immediate(fn) as T;
   }
 
   putSpace(space: Space): void {
