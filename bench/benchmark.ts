@@ -29,6 +29,8 @@ export interface Sizes {
   mediaFrames: number;
   mediaBytes: number;
   longTokens: number;
+  /** Streaming chat completions per round of the time-to-first-token benchmark. */
+  firstTokenRequests: number;
 }
 
 export const FULL: Sizes = {
@@ -47,6 +49,7 @@ export const FULL: Sizes = {
   mediaFrames: 4,
   mediaBytes: 1024 * 1024,
   longTokens: 20_000,
+  firstTokenRequests: 300,
 };
 
 export const QUICK: Sizes = {
@@ -65,6 +68,7 @@ export const QUICK: Sizes = {
   mediaFrames: 2,
   mediaBytes: 64 * 1024,
   longTokens: 400,
+  firstTokenRequests: 20,
 };
 
 /** One measurement: run against each target in turn, its numeric fields compared as ratios. */
@@ -82,6 +86,8 @@ export interface Benchmark<R extends object = Record<string, number>> {
    * it can reuse instead of growing.
    */
   freshServers?: boolean;
+  /** Runs only on the targets that name it in their `only` (made for it), not on every relay. */
+  ownTargets?: boolean;
   /** Runs `sizes.steadyRounds` rounds instead of `sizes.rounds`. */
   steady?: boolean;
   /** An unmeasured pass (run `sizes.warmUpPasses` times), so JIT warm-up does not land on the measured rounds. */

@@ -5,6 +5,7 @@ import { roundTripBenchmark } from './dispatch-round-trip.ts';
 import { fanOutBenchmark } from './fan-out.ts';
 import { idleConnectionsBenchmark } from './idle-connections.ts';
 import { longStreamBenchmark } from './long-stream.ts';
+import { openAiFirstTokenBenchmark } from './openai-first-token.ts';
 import { tokenRelayBenchmark } from './token-relay.ts';
 
 /** Every benchmark, in the order a full run takes them. */
@@ -17,6 +18,7 @@ export const ALL: Benchmark[] = [
   idleConnectionsBenchmark,
   connectStormBenchmark,
   longStreamBenchmark,
+  openAiFirstTokenBenchmark,
 ] as unknown as Benchmark[];
 
 /** The benchmarks named in a comma-separated list (`--only`), or an error naming the ones there are. */

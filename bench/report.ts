@@ -16,6 +16,8 @@ export const PAIRS = [
   { key: 'crossVsGateway', label: '×2 via Redis ÷ gateway', a: 'gateway ×2 via Redis', b: 'spaceport gateway' },
   { key: 'dialectVsGateway', label: '/ws dialect ÷ /v1/ws', a: 'gateway /ws dialect', b: 'spaceport gateway' },
   { key: 'storedVsRaw', label: 'stored result ÷ raw ws', a: 'gateway, stored result file', b: 'raw ws relay' },
+  // What the gateway and the worker in between add, also as a difference (the goal is in milliseconds).
+  { key: 'openAiViaGatewayVsDirect', label: 'via gateway ÷ direct', a: 'OpenAI via gateway + worker --openai', b: 'OpenAI server direct', minus: 'via gateway − direct' },
 ];
 
 export function ratiosOf(results: Results): Ratios {
@@ -50,6 +52,8 @@ export function printReport(benchmarks: Benchmark[], sizes: Sizes, targets: Targ
     for (const p of PAIRS) {
       const r = ratios[p.key]?.[b.key];
       if (r && b.ratios !== false) rows.push([p.label, ...b.columns.map(([k]) => (r[k] === null ? 'n/a' : `${r[k]}×`))]);
+      const [a, d] = [results[p.a]?.[b.key], results[p.b]?.[b.key]];
+      if (p.minus && a && d) rows.push([p.minus, ...b.columns.map(([k]) => shown(a[k]! - d[k]!))]);
     }
     console.log(table(b.title(sizes), ['target', ...b.columns.map(([, label]) => label)], rows));
     console.log();

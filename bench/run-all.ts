@@ -12,6 +12,7 @@ import { ALL, benchmarksNamed } from './benchmarks.ts';
 import { printReport, ratiosOf, type Results } from './report.ts';
 import { medianOf } from './stats.ts';
 import { crossInstanceTarget, gatewayTargets, storedMediaTarget } from './targets/gateway.ts';
+import { openAiDirectTarget, openAiViaGatewayTarget } from './targets/openai.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
 import { socketIoTarget } from './targets/socket-io.ts';
 import type { Target } from './targets/target.ts';
@@ -31,7 +32,7 @@ function bounded<T>(what: string, work: Promise<T>, ms = 180_000): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-const takesPart = (t: Target, b: Benchmark) => !t.only || t.only.includes(b.key);
+const takesPart = (t: Target, b: Benchmark) => (t.only ? t.only.includes(b.key) : !b.ownTargets);
 
 async function measure(targets: Target[]): Promise<Results> {
   const runs = new Map<string, Record<string, number>[]>();
@@ -73,6 +74,7 @@ try {
   targets.push(await rawWsTarget(), gateway, await crossInstanceTarget(), await socketIoTarget());
   if (dialectNeeded) targets.push(dialect);
   if (benchmarks.some((b) => b.key === 'binaryMedia' || b.key === 'mediaMemory')) targets.push(await storedMediaTarget());
+  if (benchmarks.some((b) => b.key === 'openAiFirstToken')) targets.push(await openAiDirectTarget(), await openAiViaGatewayTarget());
   const results = await measure(targets);
   const ratios = ratiosOf(results);
   console.log(

@@ -6,11 +6,11 @@ import type { ProbeReport } from '../server-probe.ts';
 import { jsonClient, jsonSubscriber, jsonWorker, open, openGreeted, type MediaMessages } from './json-peers.ts';
 import type { BenchClient, Closable, JobHandler, Submitted, Target } from './target.ts';
 
-const ADMIN = 'bench-admin-token';
+export const ADMIN = 'bench-admin-token';
 /** The /ws dialect hands its queries to this space by default, so every benchmark uses it. */
-const SPACE = 'text-generation';
+export const SPACE = 'text-generation';
 
-interface GatewayProcess {
+export interface GatewayProcess {
   server: ChildServer;
   base: string;
   /** An API key: clients authenticate as a user would, not as the admin. */
@@ -29,7 +29,7 @@ async function adminPost(port: number, path: string, body: object): Promise<Reco
 }
 
 /** `spaceport serve` as its own process; the first of a group creates the space and the key. */
-async function gatewayProcess(env: Record<string, string>, setup: { apiKey?: string }): Promise<GatewayProcess> {
+export async function gatewayProcess(env: Record<string, string>, setup: { apiKey?: string }): Promise<GatewayProcess> {
   // BENCH_DATA_PARENT in a variant's environment: where its data directory goes (another disk, a tmpfs).
   const dataDir = mkdtempSync(join(env.BENCH_DATA_PARENT ?? tmpdir(), 'spaceport-bench-'));
   const server = await startChildServer('src/cli/main.ts', ['serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-demo'], {

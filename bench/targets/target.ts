@@ -41,6 +41,8 @@ export interface Target {
   connect(): Promise<Closable>;
   /** A connection that receives every job's events (a topic subscriber), calling `onToken` per token. */
   subscriber(onToken: () => void): Promise<Closable>;
+  /** An OpenAI-compatible chat-completions API to stream from (the time-to-first-token benchmark's targets). */
+  openAi?: { baseUrl: string; apiKey: string; model: string };
   /** Another target of the same kind on server processes of its own, just started (see Benchmark.freshServers). */
   fresh?(): Promise<Target>;
   stop(): Promise<void>;

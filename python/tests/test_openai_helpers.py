@@ -1,4 +1,4 @@
-from spaceport.openai import chat_request, result
+from spaceport.openai import chat_request, result, tool_call_piece
 from spaceport.worker import Job
 
 
@@ -21,3 +21,8 @@ def test_result_shapes_usage_finish_reason_and_tool_calls_as_the_gateway_reads_t
         "tool_calls": calls,
     }
     assert result() == {}
+
+
+def test_tool_call_piece_is_openais_delta_shape_first_the_id_and_name_then_arguments():
+    assert tool_call_piece(0, id="call_1", name="f") == {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}]}
+    assert tool_call_piece(1, arguments='{"a":') == {"tool_calls": [{"index": 1, "function": {"arguments": '{"a":'}}]}

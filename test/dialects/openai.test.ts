@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAiRequest, openAiResult, serve } from '../../src/sdk/node.ts';
+import { openAiRequest, openAiResult, openAiToolCallPiece, serve } from '../../src/sdk/node.ts';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { runPython, runTs, type Proc } from '../helpers/processes.ts';
@@ -108,6 +108,22 @@ describe('gateway → spaceport worker --openai → an OpenAI-compatible server'
       finish_reason: 'tool_calls',
       message: { content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"a":"this find"}' } }] },
     });
+
+    // Streamed, the call comes piece by piece as the server made it: the id and name first, then
+    // its arguments in parts; not again at the end.
+    const pieces: unknown[] = [];
+    let reason: string | null | undefined;
+    for await (const chunk of await openai.chat.completions.create({ model: 'relayed', messages: [{ role: 'user', content: 'find that' }], tools, stream: true })) {
+      pieces.push(...(chunk.choices[0]?.delta?.tool_calls ?? []));
+      reason = chunk.choices[0]?.finish_reason ?? reason;
+    }
+    expect(pieces).toEqual([
+      { index: 0, id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"a":' } },
+      { index: 0, function: { arguments: '"that find"}' } },
+    ]);
+    expect(reason).toBe('tool_calls');
+    // Three jobs, one connection to the server: the worker keeps it (a new one per job was a handshake before every first token).
+    expect(upstream.output().match(/^connection \d+$/gm)).toEqual(['connection 1']);
   });
 });
 
@@ -218,6 +234,11 @@ describe('the worker side', () => {
     const worker = serve({ host: gw.url, spaces: ['helper-llm'], token: ADMIN_TOKEN }, async (job, ctx) => {
       const request = openAiRequest(job)!;
       ctx.token(`${request.messages!.length} messages, ${request.tools?.length ?? 0} tools`);
+      if (request.tools) {
+        ctx.partial(openAiToolCallPiece({ index: 0, id: 'call_9', name: request.tools[0]!.function.name }));
+        ctx.partial(openAiToolCallPiece({ index: 0, arguments: '{' }));
+        ctx.partial(openAiToolCallPiece({ index: 0, arguments: '}' }));
+      }
       return openAiResult({
         finishReason: request.tools ? 'tool_calls' : 'stop',
         usage: { promptTokens: 7, completionTokens: 1 },
@@ -237,6 +258,15 @@ describe('the worker side', () => {
     expect(plain.usage).toEqual({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 });
     const tool = await openai.chat.completions.create({ model: 'helper-llm', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'now' } }] });
     expect(tool.choices[0]).toMatchObject({ finish_reason: 'tool_calls', message: { tool_calls: [{ id: 'call_9', function: { name: 'now', arguments: '{}' } }] } });
+    // Streamed, the pieces the handler sent with openAiToolCallPiece, as it sent them.
+    const streamed = await openai.chat.completions.create({ model: 'helper-llm', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'now' } }], stream: true });
+    const pieces: unknown[] = [];
+    for await (const chunk of streamed) pieces.push(...(chunk.choices[0]?.delta?.tool_calls ?? []));
+    expect(pieces).toEqual([
+      { index: 0, id: 'call_9', type: 'function', function: { name: 'now' } },
+      { index: 0, function: { arguments: '{' } },
+      { index: 0, function: { arguments: '}' } },
+    ]);
     worker.close();
   });
 

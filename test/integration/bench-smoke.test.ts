@@ -13,7 +13,7 @@ const BENCHMARKS = ['tokenRelay', 'dispatchRoundTrip', 'fanOut', 'binaryMedia', 
 // Only that every benchmark runs end to end against every target and reports its ratios: timings
 // are the benchmark's business, not the test suite's (shared machines are noisy).
 describe('npm run bench -- --quick', () => {
-  it('runs every benchmark on the gateway, two gateways via Redis, raw ws and Socket.IO, and reports the ratios', async () => {
+  it('runs every benchmark on the gateway, two gateways via Redis, raw ws and Socket.IO (and time to first token on the OpenAI API), and reports the ratios', async () => {
     const out = join(dir, 'bench.json');
     const proc = runTs('bench/run-all.ts', ['--quick', '--json', out]);
     expect(await proc.exited()).toBe(0);
@@ -34,7 +34,22 @@ describe('npm run bench -- --quick', () => {
       expect(r.connectStorm.handshakesPerSecond).toBeGreaterThan(0);
       for (const bench of Object.values(r) as Array<Record<string, number>>) for (const v of Object.values(bench)) expect(Number.isFinite(v)).toBe(true);
     }
-    expect(Object.keys(report.ratios).sort()).toEqual(['crossVsGateway', 'crossVsRaw', 'dialectVsGateway', 'gatewayVsRaw', 'gatewayVsSocketIo', 'socketIoVsRaw', 'storedVsRaw']);
+    // Time to first token through the OpenAI API: the server direct, and behind the gateway and `worker --openai`.
+    for (const name of ['OpenAI server direct', 'OpenAI via gateway + worker --openai']) {
+      expect(Object.keys(report.results[name])).toEqual(['openAiFirstToken']);
+      expect(report.results[name].openAiFirstToken.medianMs).toBeGreaterThan(0);
+    }
+    expect(proc.output()).toMatch(/via gateway − direct\s+-?[\d.]+/);
+    expect(Object.keys(report.ratios).sort()).toEqual([
+      'crossVsGateway',
+      'crossVsRaw',
+      'dialectVsGateway',
+      'gatewayVsRaw',
+      'gatewayVsSocketIo',
+      'openAiViaGatewayVsDirect',
+      'socketIoVsRaw',
+      'storedVsRaw',
+    ]);
     expect(report.ratios.gatewayVsRaw.tokenRelay.tokensPerSecond).toBeGreaterThan(0);
     expect(report.ratios.gatewayVsRaw.connectStorm.handshakesPerSecond).toBeGreaterThan(0);
     expect(proc.output()).toMatch(/gateway ÷ raw ws\s+[\d.]+×/);

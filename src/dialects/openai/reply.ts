@@ -21,6 +21,8 @@ export class Reply {
   private readonly created = Math.floor(Date.now() / 1000);
   private text = '';
   private tokens = 0;
+  /** Tool-call pieces were streamed as they came (a worker's partials): the result's whole calls are not sent again. */
+  private streamedCalls = false;
   private began = false;
   ended = false;
 
@@ -45,6 +47,7 @@ export class Reply {
     if (this.ended) return;
     if (e.type === 'queued' && this.streaming) this.res.write(`: queued, position ${Number(e.position) + 1}\n\n`);
     else if (e.type === 'token') this.token(String(e.text));
+    else if (e.type === 'partial') this.toolCallPieces(e.data?.tool_calls);
     else if (e.type === 'result') this.finish(e.data);
     else if (e.type === 'failed' || e.type === 'timed_out' || e.type === 'cancelled') this.fail(e);
   }
@@ -56,7 +59,7 @@ export class Reply {
    * Idempotency-Key, has the new answer).
    */
   private requeued(): void {
-    if (this.streaming && this.tokens > 0) {
+    if (this.streaming && (this.tokens > 0 || this.streamedCalls)) {
       this.ended = true;
       this.write({
         error: {
@@ -81,6 +84,17 @@ export class Reply {
     this.chunk(this.kind === 'chat' ? { content: text } : text, null);
   }
 
+  /**
+   * Pieces of tool calls as a worker streams them (`{"tool_calls": [...]}` partials, OpenAI's delta
+   * shape: an index, then the id and name, then the arguments in parts), passed on as they are.
+   */
+  private toolCallPieces(pieces: unknown): void {
+    if (!this.streaming || this.kind !== 'chat' || !Array.isArray(pieces) || pieces.length === 0) return;
+    this.chunk({ ...(!this.began && { role: 'assistant' }), tool_calls: pieces }, null);
+    this.began = true;
+    this.streamedCalls = true;
+  }
+
   /** The worker's result: its `usage`, `finish_reason` and `tool_calls` when it reports them (an OpenAI-speaking worker does). */
   private finish(data: { usage?: Partial<Usage>; finish_reason?: string; text?: string; tool_calls?: unknown[] } | undefined): void {
     const completion = data?.usage?.completion_tokens ?? this.tokens;
@@ -99,7 +113,7 @@ export class Reply {
       );
     }
     if (!this.text && text) this.chunk(this.kind === 'chat' ? { role: 'assistant', content: text } : text, null);
-    if (calls && this.kind === 'chat') this.chunk({ ...(!this.began && { role: 'assistant' }), tool_calls: calls.map((c, index) => ({ index, ...(c as object) })) }, null);
+    if (calls && this.kind === 'chat' && !this.streamedCalls) this.chunk({ ...(!this.began && { role: 'assistant' }), tool_calls: calls.map((c, index) => ({ index, ...(c as object) })) }, null);
     this.chunk(this.kind === 'chat' ? {} : '', reason);
     if (this.includeUsage) this.write({ ...this.envelope(), choices: [], usage });
     this.res.end('data: [DONE]\n\n');

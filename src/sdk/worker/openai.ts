@@ -55,3 +55,14 @@ export function openAiResult(done: {
     ...(done.toolCalls?.length && { tool_calls: done.toolCalls }),
   };
 }
+
+/**
+ * A piece of a tool call as it is generated, for `ctx.partial(...)`: the gateway's OpenAI API
+ * streams it to the client as it is (OpenAI's delta shape). The first piece of a call gives its
+ * `id` and `name`, the following ones parts of its `arguments`; `index` tells the calls apart.
+ * Return the whole calls in the result too (openAiResult), for clients that do not stream.
+ */
+export function openAiToolCallPiece(piece: { index: number; id?: string; name?: string; arguments?: string }): Record<string, unknown> {
+  const fn = { ...(piece.name !== undefined && { name: piece.name }), ...(piece.arguments !== undefined && { arguments: piece.arguments }) };
+  return { tool_calls: [{ index: piece.index, ...(piece.id !== undefined && { id: piece.id, type: 'function' }), function: fn }] };
+}

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, startChildServer, type ChildServer } from '../child-server.ts';
+import { ADMIN, SPACE, gatewayProcess } from './gateway.ts';
+import type { Target } from './target.ts';
+
+const KEY = 'openAiFirstToken';
+
+/** What these targets are not: WebSocket relays. They take part in the time-to-first-token benchmark only. */
+function notARelay(name: string): Pick<Target, 'worker' | 'client' | 'connect' | 'subscriber'> {
+  const refuse = () => Promise.reject(new Error(`${name} is an OpenAI-compatible HTTP API; it takes part in ${KEY} only`));
+  return { worker: refuse, client: refuse, connect: refuse, subscriber: refuse };
+}
+
+const upstreamServer = () => startChildServer('bench/servers/openai-upstream.ts', []);
+const apiOf = (server: ChildServer) => `http://127.0.0.1:${server.port}/v1`;
+
+/** The OpenAI-compatible server itself, as a client that asked it directly sees it. */
+export async function openAiDirectTarget(): Promise<Target> {
+  const upstream = await upstreamServer();
+  const name = 'OpenAI server direct';
+  return {
+    name,
+    only: [KEY],
+    openAi: { baseUrl: apiOf(upstream), apiKey: 'unused', model: 'bench' },
+    probe: (gc) => upstream.probe(gc),
+    ...notARelay(name),
+    stop: () => upstream.stop(),
+  };
+}
+
+/**
+ * The same kind of server (a process of its own) behind the gateway: a client streams from the
+ * gateway's OpenAI API, the job goes to `spaceport worker --openai`, which streams from the server.
+ */
+export async function openAiViaGatewayTarget(): Promise<Target> {
+  const upstream = await upstreamServer();
+  const gateway = await gatewayProcess({}, {});
+  const worker = spawn(
+    process.execPath,
+    [
+      '--import',
+      join(ROOT, 'src/runtime/register.mjs'),
+      join(ROOT, 'src/cli/main.ts'),
+      'worker',
+      ...['--host', `http://127.0.0.1:${gateway.server.port}`, '--spaces', SPACE, '--token', ADMIN, '--slots', '4'],
+      ...['--openai', apiOf(upstream), '--model', 'bench'],
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const take = (d: Buffer) => {
+      out += d;
+      if (out.includes('registered as')) resolve();
+    };
+    worker.stdout!.on('data', take);
+    worker.stderr!.on('data', take);
+    worker.once('exit', (code) => reject(new Error(`spaceport worker --openai exited (${code}):\n${out.slice(-2000)}`)));
+  });
+  const name = 'OpenAI via gateway + worker --openai';
+  return {
+    name,
+    only: [KEY],
+    openAi: { baseUrl: `http://127.0.0.1:${gateway.server.port}/v1`, apiKey: gateway.apiKey, model: SPACE },
+    probe: (gc) => gateway.server.probe(gc),
+    ...notARelay(name),
+    async stop() {
+      worker.kill();
+      await Promise.all([gateway.stop(), upstream.stop()]);
+    },
+  };
+}
