@@ -105,6 +105,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       anonymousConnections: numberFromEnv('SPACEPORT_BUDGET_ANONYMOUS_CONNECTIONS'),
       uploadBytes: numberFromEnv('SPACEPORT_BUDGET_UPLOAD_BYTES'),
       submitsPerMinute: numberFromEnv('SPACEPORT_BUDGET_SUBMITS_PER_MINUTE'),
+      maxPriority: numberFromEnv('SPACEPORT_MAX_PRIORITY'),
     }),
   });
 

@@ -20,9 +20,14 @@ export interface Budgets {
   uploadBytes: number;
   /** Submits of one identity per minute, counted across instances; 0: no limit. @default 0 */
   submitsPerMinute: number;
+  /**
+   * The highest priority a job of a user, an API key or an anonymous caller may ask for, unless an
+   * admin gave its API key a bound of its own (docs/queue.md). The admin's go up to 1000. @default 0
+   */
+  maxPriority: number;
 }
 
-export const DEFAULT_BUDGETS: Budgets = { jobsPerSpace: 100, sessions: 10, connections: 1000, anonymousConnections: 64, uploadBytes: 1024 ** 3, submitsPerMinute: 0 };
+export const DEFAULT_BUDGETS: Budgets = { jobsPerSpace: 100, sessions: 10, connections: 1000, anonymousConnections: 64, uploadBytes: 1024 ** 3, submitsPerMinute: 0, maxPriority: 0 };
 
 /** The key an identity's budgets are counted under, or null for the admin (not budgeted). */
 export function budgetKey(who: Identity): string | null {

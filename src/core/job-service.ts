@@ -11,6 +11,7 @@ import type { Now } from './now.ts';
 import { FINAL_EVENT_STATE, type JobEvent } from '../protocol/job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { checkMedia } from './media-signatures.ts';
+import { PRIORITY_LIMIT } from './queue-order.ts';
 import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
 import { CHANNEL, type ControlMessage } from './topics.ts';
@@ -33,6 +34,8 @@ export interface SubmitRequest {
   idempotencyKey?: string | undefined;
   /** The job this submit retries (JobService.retry). */
   retryOf?: string | undefined;
+  /** Higher goes first (docs/queue.md), up to what the caller may ask for; absent: 0. */
+  priority?: number | undefined;
 }
 
 export interface QueueHooks {
@@ -123,6 +126,9 @@ export class JobService {
     const space = found(named instanceof Promise ? await named : named, req.space);
     if (!maySubmit(space, who)) throw new SpaceportError('unauthorized', `Space "${space.name}" accepts jobs only from signed-in users or API keys.`);
     const key = budgetKey(who);
+    const priority = req.priority ?? 0;
+    const allowed = who.kind === 'admin' ? PRIORITY_LIMIT : (who.max_priority ?? this.budgets.maxPriority);
+    if (priority > allowed) throw new SpaceportError('forbidden', `Priority ${priority} is above the highest these credentials may ask for (${allowed}).`);
     if (key !== null && this.budgets.submitsPerMinute > 0) await this.countSubmit(key);
     const jobId = newTimeOrderedId('job');
     const files = req.files.length === 0 ? noFiles(space, req) : await this.resolveFiles(space, req, jobId);
@@ -145,6 +151,9 @@ export class JobService {
       deadline: now + space.timeout_s * 1000,
       ...(idempotency && { idempotency }),
       ...(req.retryOf && { retry_of: req.retryOf }),
+      ...(priority !== 0 && { priority }),
+      // Shared by caller (an anonymous one by client address, like their budgets), unless the space is first come, first served.
+      ...(space.queue_policy !== 'fifo' && { fair_by: key ?? who.id }),
     };
     let eta: number | null = null;
     let dispatched = false;
@@ -254,7 +263,7 @@ export class JobService {
         return { name: f.name, mime: f.mime, input: f.input, bytes: blob.bytes };
       }),
     );
-    return this.submit(job.owner, { space: job.space, prompt: job.inputs.prompt, options: job.inputs.options, files, retryOf: job.id });
+    return this.submit(job.owner, { space: job.space, prompt: job.inputs.prompt, options: job.inputs.options, files, retryOf: job.id, priority: job.priority });
   }
 
   async cancel(who: Identity, jobId: string): Promise<Job> {

@@ -28,6 +28,11 @@ export interface Space {
    * `public`, anyone who may see the space; `owner` (and when absent), the job's owner and admins.
    */
   visibility?: 'public' | 'owner';
+  /**
+   * How its queue is shared (docs/queue.md): `fair` (and when absent), round-robin between the
+   * callers with jobs waiting; `fifo`, first come, first served. Priorities go first in both.
+   */
+  queue_policy?: 'fair' | 'fifo';
   created_at: number;
   updated_at: number;
 }
@@ -68,6 +73,8 @@ export interface Identity {
   name: string;
   /** Anonymous callers: the key their budgets count under, by client address (core/budgets.ts). */
   budget?: string;
+  /** An API key an admin bounded: the highest priority its jobs may ask for (else Budgets.maxPriority). */
+  max_priority?: number;
 }
 
 export interface Job {
@@ -107,6 +114,10 @@ export interface Job {
   idempotency?: { key: string; fingerprint: string };
   /** The job this one retries (POST /v1/jobs/{id}/retry): the same inputs, a new job. */
   retry_of?: string;
+  /** Higher goes first (core/queue-order.ts); absent: 0. */
+  priority?: number;
+  /** Under the space's fair policy, the caller it shares the queue by (absent: first come, first served). */
+  fair_by?: string;
 }
 
 /** What a client sees of a job (GET /v1/jobs/{id}). */

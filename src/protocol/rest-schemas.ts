@@ -3,6 +3,7 @@ import { INPUT_KINDS, SPACE_NAME_PATTERN } from './vocabulary.ts';
 import { FileSpec } from './common-schemas.ts';
 import { SpaceportError } from './errors.ts';
 import { IdempotencyKey } from './idempotency-key.ts';
+import { Priority } from './priority.ts';
 import { Options } from './json-bounds.ts';
 
 const MimePattern = z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/, 'expected a MIME type like image/png or image/*');
@@ -26,6 +27,7 @@ const spaceFields = {
   access: z.enum(['public', 'users']),
   open_registration: z.boolean(),
   visibility: z.enum(['public', 'owner']),
+  queue_policy: z.enum(['fair', 'fifo']),
 };
 
 export const SpaceCreate = z.object(spaceFields).partial().required({ name: true }).strict();
@@ -41,6 +43,9 @@ export const UserCreate = z.object({ username: Username, password: Password, rol
 export const UserUpdate = z.object({ password: Password.optional(), role: z.enum(['admin', 'user']).optional() }).strict();
 
 export const CredentialCreate = z.object({ name: z.string().min(1).max(128).optional() }).strict();
+/** An admin's API key: its name, and the highest priority its jobs may ask for (docs/queue.md). */
+export const ApiKeyCreate = z.object({ name: z.string().min(1).max(128).optional(), max_priority: Priority.optional() }).strict();
+export const ApiKeyUpdate = z.object({ max_priority: Priority.nullable() }).strict();
 
 export const JobSubmit = z
   .object({
@@ -49,6 +54,7 @@ export const JobSubmit = z
     options: Options.optional(),
     files: z.array(FileSpec).max(32).optional(),
     idempotency_key: IdempotencyKey.optional(),
+    priority: Priority.optional(),
   })
   .strict();
 

@@ -14,7 +14,7 @@ export async function issueCredential(
   engine: Engine,
   kind: CredentialKind,
   name: string,
-  owner: { spaceId?: string | null; userId?: string | null; expiresAt?: number | null; adminToken?: string } = {},
+  owner: { spaceId?: string | null; userId?: string | null; expiresAt?: number | null; adminToken?: string; maxPriority?: number | undefined } = {},
 ): Promise<{ secret: string; record: CredentialRecord }> {
   const secret = newSecret(PREFIX[kind].secret);
   const record: CredentialRecord = {
@@ -27,6 +27,7 @@ export async function issueCredential(
     user_id: owner.userId ?? null,
     expires_at: owner.expiresAt ?? null,
     ...(owner.adminToken !== undefined && { admin_token: owner.adminToken }),
+    ...(owner.maxPriority !== undefined && { max_priority: owner.maxPriority }),
     created_at: Date.now(),
     revoked_at: null,
   };
@@ -36,5 +37,13 @@ export async function issueCredential(
 
 /** What the API shows of a credential: never the hash, never the secret (that is shown once, at creation). */
 export function publicCredential(c: CredentialRecord) {
-  return { id: c.id, name: c.name, hint: c.hint, space_id: c.space_id, created_at: new Date(c.created_at).toISOString(), revoked: c.revoked_at !== null };
+  return {
+    id: c.id,
+    name: c.name,
+    hint: c.hint,
+    space_id: c.space_id,
+    created_at: new Date(c.created_at).toISOString(),
+    revoked: c.revoked_at !== null,
+    ...(typeof c.max_priority === 'number' && { max_priority: c.max_priority }),
+  };
 }

@@ -31,6 +31,7 @@ export function newSpace(body: SpaceCreate): Space {
     access: body.access ?? SPACE_DEFAULTS.access,
     open_registration: body.open_registration ?? false,
     visibility: body.visibility ?? 'owner',
+    queue_policy: body.queue_policy ?? 'fair',
     created_at: now,
     updated_at: now,
   };

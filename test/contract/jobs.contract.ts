@@ -95,6 +95,57 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('shares a fair space round-robin between callers: one caller’s backlog does not hold up another’s job', async () => {
+      const { engine } = await makeEngine();
+      const s = space('fair');
+      await engine.createSpace(s);
+      const by = (caller: string) => job(s, { fair_by: caller });
+      const alice = Array.from({ length: 5 }, () => by('alice'));
+      for (const [i, j] of alice.entries()) expect(await engine.submitJob(j, 100, queued)).toMatchObject({ position: i });
+      // Bob's one job goes in the round being dispatched (after Alice's first, which came first);
+      // Carol's two take that round and the next.
+      const bob = by('bob');
+      expect(await engine.submitJob(bob, 100, queued)).toMatchObject({ position: 1 });
+      const carol = [by('carol'), by('carol')];
+      expect(await engine.submitJob(carol[0]!, 100, queued)).toMatchObject({ position: 2 });
+      expect(await engine.submitJob(carol[1]!, 100, queued)).toMatchObject({ position: 4 });
+      const order = [alice[0], bob, carol[0], alice[1], carol[1], alice[2], alice[3], alice[4]].map((j) => j!.id);
+      expect(await engine.queuedJobIds(s.id)).toEqual(order);
+      // Taking jobs moves the round on: Bob, back with nothing waiting, joins the round being dispatched.
+      for (const id of order.slice(0, 4)) expect((await engine.claimJob([s.id], 'w', 1000))!.id).toBe(id);
+      const again = by('bob');
+      expect(await engine.submitJob(again, 100, queued)).toMatchObject({ position: 1 });
+      expect(await engine.queuedJobIds(s.id)).toEqual([carol[1]!.id, again.id, ...alice.slice(2).map((j) => j.id)]);
+      // A cancelled job frees its caller's place: Carol, with none left waiting, joins the current round again.
+      await engine.endJob(ref(carol[1]!), { type: 'cancelled', reason: 'test' });
+      const carolAgain = by('carol');
+      expect(await engine.submitJob(carolAgain, 100, queued)).toMatchObject({ position: 1 });
+      await engine.close();
+    });
+
+    it('takes higher priorities first, fair share within each, and puts a requeued job back at the head of its priority', async () => {
+      const { engine } = await makeEngine();
+      const s = space('priorities');
+      await engine.createSpace(s);
+      const low = job(s, { fair_by: 'a', priority: -5 });
+      const plain = [job(s, { fair_by: 'a' }), job(s, { fair_by: 'a' })];
+      const urgent = job(s, { fair_by: 'b', priority: 10 });
+      for (const j of [low, ...plain]) await engine.submitJob(j, 100, queued);
+      expect(await engine.submitJob(urgent, 100, queued)).toMatchObject({ position: 0 });
+      expect(await engine.queuedJobIds(s.id)).toEqual([urgent.id, plain[0]!.id, plain[1]!.id, low.id]);
+      const fifo = job(s, { priority: 3 }); // no caller to share by: first come, first served within its priority
+      expect(await engine.submitJob(fifo, 100, queued)).toMatchObject({ position: 1 });
+      expect((await engine.claimJob([s.id], 'w1', 1000))!.id).toBe(urgent.id);
+      expect((await engine.claimJob([s.id], 'w2', 1000))!.id).toBe(fifo.id);
+      const held = (await engine.claimJob([s.id], 'w3', 1000))!;
+      expect(held.id).toBe(plain[0]!.id);
+      await engine.submitJob(job(s, { fair_by: 'c', priority: 10 }), 100, queued);
+      expect(await engine.releaseJob(ref(held), { workerId: 'w3', attempt: 1 }, (p) => ({ ...queued(p), attempt: 1 }), lost)).toEqual({ requeued: true });
+      const ids = await engine.queuedJobIds(s.id);
+      expect(ids.slice(1)).toEqual([plain[0]!.id, plain[1]!.id, low.id]); // behind the higher priority, ahead of its own
+      await engine.close();
+    });
+
     it('claims from the queue whose head has waited longest, across spaces', async () => {
       const { engine } = await makeEngine();
       const [s, t] = [space('older'), space('newer')];

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../src/core/clock.ts';
 import type { Engine } from '../../src/core/engine-port.ts';
 import { newId } from '../../src/core/ids.ts';
+import { QueueRounds } from '../../src/core/queue-order.ts';
 import { canTransition, isFinal, isLeased, noJobs } from '../../src/core/job-state.ts';
 import type { BusListener } from '../../src/core/ports/bus.ts';
 import type { LeaseHolder } from '../../src/core/ports/jobs.ts';
@@ -32,9 +33,14 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
   const queues = new Map<string, Entry[]>();
   const listeners = new Set<BusListener>();
   const blobs = memoryBlobs();
-  const records = memoryRecords({ spaceDeleted: (id) => queues.delete(id), blobsOf: (id) => blobs.deleteOwnedBy(id) });
-  let tailRank = 0;
-  let headRank = 0;
+  const rounds = new QueueRounds();
+  const records = memoryRecords({
+    spaceDeleted: (id) => {
+      queues.delete(id);
+      rounds.dropSpace(id);
+    },
+    blobsOf: (id) => blobs.deleteOwnedBy(id),
+  });
 
   const queueOf = (spaceId: string) => {
     let q = queues.get(spaceId);
@@ -62,7 +68,10 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     for (const l of listeners) l.jobEvent(e.job.space_id, e.job.id, e.job.owner.id, line);
   };
   const finish = (e: Entry, event: JobEvent, result?: JobResult) => {
-    if (e.job.state === 'queued') dequeue(e);
+    if (e.job.state === 'queued') {
+      dequeue(e);
+      rounds.left(e.job);
+    }
     moveTo(e, FINAL_EVENT_STATE[event.type]!);
     e.job.finished_at = clock.now();
     e.job.lease_expires = undefined;
@@ -88,12 +97,13 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       if (q.length >= maxQueue) throw new SpaceportError('queue_full');
       const key = quota && `${job.space_id}:${quota.key}`;
       if (key && unfinished(key) >= quota.max) throw new SpaceportError('quota_exceeded');
-      const position = q.length;
+      const e: Entry = { job: copy(job), log: [], rank: rounds.join(job), told: undefined, quota: key };
+      enqueue(e);
+      const position = q.indexOf(e);
       const first = firstEvent(position);
-      const e: Entry = { job: copy(job), log: [], rank: ++tailRank, told: toldPosition(first), quota: key };
+      e.told = toldPosition(first);
       jobs.set(job.id, e);
       if (job.idempotency) idempotent.set(job.idempotency.key, job.id);
-      enqueue(e);
       onQueued?.();
       append(e, first);
       return { position, line: e.log[0]! };
@@ -103,6 +113,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       const e = heads.sort((a, b) => a.rank - b.rank)[0];
       if (!e) return null;
       dequeue(e);
+      rounds.taken(e.job, e.rank);
       moveTo(e, 'assigned');
       e.job.attempt += 1;
       e.job.worker_id = workerId;
@@ -152,11 +163,11 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       e.job.worker_id = undefined;
       e.job.lease_expires = undefined;
       e.job.started_at = undefined;
-      e.rank = --headRank;
+      e.rank = rounds.rejoin(e.job);
       enqueue(e);
       e.job.epoch = (e.job.epoch ?? 1) + 1;
       e.job.epoch_seq = e.log.length + 1;
-      const event = { ...requeued(0), epoch: e.job.epoch } as JobEvent;
+      const event = { ...requeued(queueOf(e.job.space_id).indexOf(e)), epoch: e.job.epoch } as JobEvent;
       e.told = toldPosition(event);
       append(e, event);
       return { requeued: true };

@@ -51,6 +51,8 @@ export interface CredentialRecord {
    * gateway runs with another admin token, they no longer sign anyone in.
    */
   admin_token?: string | null;
+  /** API keys an admin made: the highest priority their jobs may ask for (docs/queue.md); absent: the default. */
+  max_priority?: number | null;
   created_at: number;
   revoked_at: number | null;
 }

@@ -18,6 +18,7 @@ import { embeddedRecords } from './embedded-records.ts';
 import { LocalBus } from './local-bus.ts';
 import { OwnedJobs, budgetOf } from './owned-jobs.ts';
 import { SpaceQueues } from './space-queues.ts';
+import { storedRank } from '../../core/queue-order.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobJournal } from './job-journal.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
@@ -65,7 +66,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const workers = new Map<string, WorkerInfo>();
   const active = new Map<string, ActiveJob>();
   const idempotent = new IdempotencyIndex((key) => store.jobIdByIdempotency(key));
-  const queues = new SpaceQueues(store.maxRank());
+  const queues = new SpaceQueues();
   const records = embeddedRecords(store, (spaceId) => queues.dropSpace(spaceId), removeBlob);
   const owned = new OwnedJobs();
   /** The job no longer counts against its caller's budget (it ended, or was never accepted). */
@@ -75,7 +76,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
   // Restore: queued jobs re-enter their queues. A job held by a worker keeps its lease a while
   // after a clean stop (its worker re-attaches), else it expires: the first sweep requeues it.
-  for (const { job, rank } of store.activeJobs()) {
+  for (const { job, rank: stored } of store.activeJobs()) {
+    const rank = storedRank(stored);
     const rows = store.eventsAfter(job.id, 0);
     const log = new EventLog(maxEvents, { lines: rows.map((r) => r.line), firstSeq: rows[0]?.seq ?? 1 });
     log.shed(maxEventBytes, log.lastSeq); // all of them are stored already
@@ -86,7 +88,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (budget !== undefined) owned.restore(budget, job.id);
     active.set(job.id, { job, rank, log, journaled: log.lastSeq, budget });
     idempotent.started(job);
-    if (job.state === 'queued') queues.insert(job.space_id, job.id, rank);
+    if (job.state === 'queued') queues.restore(job, rank);
   }
 
   const writes = new BufferedWrites(journal, applier, { flushMs: options.flushIntervalMs ?? 50, applyMs: options.applyIntervalMs ?? 1000 }, options.warn);
@@ -192,13 +194,13 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       }
       const budget = quota && budgetOf(job.space_id, quota.key);
       if (budget !== undefined && !owned.take(budget, job.id, quota!.max)) throw overBudget(`unfinished jobs in space "${job.space}"`, quota!.max);
-      const position = queues.length(job.space_id);
+      // Its place under the space's policy (core/queue-order.ts), which may be ahead of others.
+      const { rank, position } = queues.join(job);
       const first = firstEvent(position);
-      const a: ActiveJob = { job: copy(job), rank: queues.nextTailRank(), log: new EventLog(maxEvents), journaled: -1, told: toldPosition(first), budget };
+      const a: ActiveJob = { job: copy(job), rank, log: new EventLog(maxEvents), journaled: -1, told: toldPosition(first), budget };
       const line = append(a, first);
       active.set(job.id, a);
       idempotent.started(job);
-      queues.insert(job.space_id, job.id, a.rank);
       onQueued?.();
       try {
         // The row and the events so far, in one commit; from then on the job's events are flushed like any.
@@ -285,12 +287,11 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.job.worker_id = undefined;
       a.job.lease_expires = undefined;
       a.job.started_at = undefined;
-      a.rank = queues.nextHeadRank();
-      queues.insert(a.job.space_id, a.job.id, a.rank);
+      a.rank = queues.rejoin(a.job);
       // A new attempt begins a new epoch of the log, at this event.
       a.job.epoch = (a.job.epoch ?? 1) + 1;
       a.job.epoch_seq = a.log.nextSeq;
-      const requeue: JobEvent = { ...requeued(0), epoch: a.job.epoch } as JobEvent;
+      const requeue: JobEvent = { ...requeued(queues.position(a.job.space_id, a.job.id)), epoch: a.job.epoch } as JobEvent;
       const line = append(a, requeue);
       a.told = toldPosition(requeue);
       dirty.add(a);

@@ -1,42 +1,47 @@
+import { QueueRounds, type QueuedJob } from '../../core/queue-order.ts';
+
+interface Entry {
+  id: string;
+  rank: number;
+  job: QueuedJob;
+}
+
 /**
- * Per-space FIFO queues of job ids, each entry with a rank: submits get increasing positive ranks,
- * requeues get decreasing negative ones, so a requeued job sorts before everything already queued
- * and the order survives a restart (the ranks are persisted with the jobs).
+ * Per-space queues of job ids in the order of core/queue-order.ts: each entry with its rank
+ * (lower goes first; equal ranks keep arrival order), which the fair-share rounds give it. The
+ * ranks are persisted with the jobs, so the order survives a restart.
  */
 export class SpaceQueues {
-  private readonly queues = new Map<string, Array<{ id: string; rank: number }>>();
-  private counter: number;
+  private readonly queues = new Map<string, Entry[]>();
+  private readonly rounds = new QueueRounds();
 
-  constructor(highestRank: number) {
-    this.counter = highestRank;
+  /** A new job joins its space's queue: its rank, and where that put it. */
+  join(job: QueuedJob & { id: string }): { rank: number; position: number } {
+    const rank = this.rounds.join(job);
+    this.insert({ id: job.id, rank, job });
+    return { rank, position: this.position(job.space_id, job.id) };
   }
 
-  nextTailRank(): number {
-    return ++this.counter;
+  /** A requeued job goes back, at the head of its priority; its new rank. */
+  rejoin(job: QueuedJob & { id: string }): number {
+    const rank = this.rounds.rejoin(job);
+    this.insert({ id: job.id, rank, job });
+    return rank;
   }
 
-  nextHeadRank(): number {
-    return -++this.counter;
+  /** A queued job found at start, at its stored rank. */
+  restore(job: QueuedJob & { id: string }, rank: number): void {
+    this.rounds.restore(job, rank);
+    this.insert({ id: job.id, rank, job });
   }
 
-  /** Inserts keeping rank order (tail for submits, head for requeues; restores may come in any order). */
-  insert(spaceId: string, id: string, rank: number): void {
-    let queue = this.queues.get(spaceId);
-    if (!queue) this.queues.set(spaceId, (queue = []));
-    if (queue.length === 0 || queue[queue.length - 1]!.rank < rank) queue.push({ id, rank });
-    else if (queue[0]!.rank > rank) queue.unshift({ id, rank });
-    else
-      queue.splice(
-        queue.findIndex((e) => e.rank > rank),
-        0,
-        { id, rank },
-      );
-  }
-
+  /** A job leaves the queue without being taken (cancelled, timed out, not accepted after all). */
   remove(spaceId: string, id: string): void {
     const queue = this.queues.get(spaceId);
     const index = queue?.findIndex((e) => e.id === id) ?? -1;
-    if (index >= 0) queue!.splice(index, 1);
+    if (index < 0) return;
+    this.rounds.left(queue![index]!.job);
+    queue!.splice(index, 1);
   }
 
   length(spaceId: string): number {
@@ -53,15 +58,33 @@ export class SpaceQueues {
 
   /** Takes the head with the lowest rank among these spaces' queues. */
   takeHead(spaceIds: string[]): string | null {
-    let best: Array<{ id: string; rank: number }> | undefined;
+    let best: Entry[] | undefined;
     for (const spaceId of spaceIds) {
       const queue = this.queues.get(spaceId);
       if (queue?.length && (!best || queue[0]!.rank < best[0]!.rank)) best = queue;
     }
-    return best?.shift()?.id ?? null;
+    const head = best?.shift();
+    if (!head) return null;
+    this.rounds.taken(head.job, head.rank);
+    return head.id;
   }
 
   dropSpace(spaceId: string): void {
     this.queues.delete(spaceId);
+    this.rounds.dropSpace(spaceId);
+  }
+
+  /** Inserts keeping rank order, after every entry of an equal rank (restores may come in any order). */
+  private insert(entry: Entry): void {
+    let queue = this.queues.get(entry.job.space_id);
+    if (!queue) this.queues.set(entry.job.space_id, (queue = []));
+    if (queue.length === 0 || queue[queue.length - 1]!.rank <= entry.rank) queue.push(entry);
+    else if (queue[0]!.rank > entry.rank) queue.unshift(entry);
+    else
+      queue.splice(
+        queue.findIndex((e) => e.rank > entry.rank),
+        0,
+        entry,
+      );
   }
 }

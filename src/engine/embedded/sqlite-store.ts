@@ -79,7 +79,6 @@ export class SqliteStore implements StoreWrites {
       getJob: db.prepare('SELECT body FROM jobs WHERE id = ?'),
       jobByIdempotency: db.prepare("SELECT id FROM jobs WHERE json_extract(body, '$.idempotency.key') = ?"),
       activeJobs: db.prepare("SELECT body, rank FROM jobs WHERE state IN ('queued','assigned','running') ORDER BY rank"),
-      maxRank: db.prepare('SELECT MAX(ABS(rank)) AS m FROM jobs'),
       // A caller's history reads their index (owner, id); the rest walks the ids, newest first.
       listOwnJobs: db.prepare(
         "SELECT body FROM jobs INDEXED BY jobs_by_owner WHERE json_extract(body, '$.owner.id') = ?3 AND (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR id < ?4) ORDER BY id DESC LIMIT ?5",
@@ -162,9 +161,6 @@ export class SqliteStore implements StoreWrites {
   }
   activeJobs(): Array<{ job: Job; rank: number }> {
     return (this.stmt.activeJobs.all() as Array<Row & { rank: number }>).map((r) => ({ job: JSON.parse(r.body) as Job, rank: r.rank }));
-  }
-  maxRank(): number {
-    return (this.stmt.maxRank.get() as { m: number | null }).m ?? 0;
   }
   listJobs(f: JobFilter): Job[] {
     const statement = f.ownerId ? this.stmt.listOwnJobs : this.stmt.listJobs;

@@ -153,7 +153,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     deleteSpace: (id) =>
       guard(async () => {
         const space = await engine.getSpaceById(id);
-        const tx = redis.multi().hdel(`${P}spaces`, id).del(`${P}q:${id}`);
+        const tx = redis.multi().hdel(`${P}spaces`, id).del(`${P}q:${id}`).del(`${P}rounds:${id}`);
         if (space) tx.hdel(`${P}space-names`, space.name);
         for (const c of await engine.listCredentials('worker_token', id)) tx.hdel(`${P}credentials`, c.id).hdel(`${P}credential-hashes`, c.hash);
         await tx.exec();
@@ -181,6 +181,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           ...target,
           job.idempotency?.key ?? '',
           job.owner.id,
+          job.priority ?? 0,
+          job.fair_by ?? '',
         ]);
         if (typeof out === 'string') return { existing: out }; // the job the idempotency key made
         const position = Number(out);

@@ -3,12 +3,15 @@
  * instance (Redis runs a script to completion before serving anything else).
  *
  * Keys, all under the instance-independent prefix P (ARGV[1]):
- *   P job:<id>      HASH  body (immutable job JSON), state, attempt, max_attempts, space_id, rank,
+ *   P job:<id>      HASH  body (immutable job JSON), state, attempt, max_attempts, space_id, rank, priority, fair_by,
  *                         worker_id, lease_expires, started_at, finished_at, result, error, seq,
  *                         told (the `<attempt>:<position>` its last queued event gave)
  *   P log:<id>      STREAM the job's event log; entry id `<seq>-1`, field `l` = the event line
- *   P q:<spaceId>   ZSET  queued job ids by rank (submits count up, requeues count down: head)
- *   P rank          counter for ranks
+ *   P q:<spaceId>   ZSET  queued job ids by rank (core/queue-order.ts: priority, then round; a requeue
+ *                         takes a round below every other of its priority: the head)
+ *   P rank          counter of arrivals: the fifo policy's rounds, and (negated) requeues'
+ *   P rounds:<spaceId> HASH fair share's state: `dispatched` (the round of the last job taken), and per
+ *                         caller with jobs waiting `n:<caller>` (how many) and `l:<caller>` (the last one's round)
  *   P leases        ZSET  held job ids by lease expiry
  *   P deadlines     ZSET  unfinished job ids by deadline
  *   P jobids        ZSET  every kept job id at score 0, ordered by id (time-ordered): the admin listing
@@ -51,6 +54,18 @@ local function publish(channel, prefix, line)
   redis.call('PUBLISH', channel, prefix .. line)
 end
 
+-- core/queue-order.ts's queueRank, as a score string (exact: below 2^53).
+local function rankOf(priority, round)
+  return string.format('%.0f', (1000 - priority) * 1099511627776 + round)
+end
+
+-- A queued job of a fair-shared space left the queue (taken, cancelled, timed out).
+local function leave(space, caller)
+  if not caller or caller == '' then return end
+  local rounds = P .. 'rounds:' .. space
+  if redis.call('HINCRBY', rounds, 'n:' .. caller, -1) <= 0 then redis.call('HDEL', rounds, 'n:' .. caller, 'l:' .. caller) end
+end
+
 local function finish(id, state, now, result, err)
   local job = P .. 'job:' .. id
   count(redis.call('HGET', job, 'state'), state)
@@ -71,7 +86,8 @@ end
 
 /**
  * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
- * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none), owner id → position; the
+ * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none), owner id,
+ * priority, the caller it shares the queue by ('' for fifo) → position (where its rank put it); the
  * first event is published. When the idempotency key names a job still kept: that job's id, and
  * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
  * even when the queue is full now). The caller's unfinished jobs of the space are kept in
@@ -101,8 +117,23 @@ if ARGV[12] ~= '' then
   -- No job outlives its deadline (at most a day): a set untouched for two days holds none that count.
   redis.call('EXPIRE', owned, 172800)
 end
-local rank = redis.call('INCR', P .. 'rank')
-redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'seq', 1, 'told', '0:' .. position)
+-- Its round (core/queue-order.ts): the caller's next after their last waiting one, or the one
+-- being dispatched when they have none waiting; under fifo, its arrival.
+local priority, caller = tonumber(ARGV[18]), ARGV[19]
+local round
+if caller ~= '' then
+  local rounds = P .. 'rounds:' .. space
+  local waiting = tonumber(redis.call('HGET', rounds, 'n:' .. caller) or '0')
+  if waiting > 0 then round = tonumber(redis.call('HGET', rounds, 'l:' .. caller)) + 1
+  else round = tonumber(redis.call('HGET', rounds, 'dispatched') or '0') end
+  redis.call('HSET', rounds, 'n:' .. caller, waiting + 1, 'l:' .. caller, string.format('%.0f', round))
+else
+  round = redis.call('INCR', P .. 'rank')
+end
+local rank = rankOf(priority, round)
+redis.call('ZADD', q, rank, id)
+position = redis.call('ZRANK', q, id)
+redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'priority', priority, 'fair_by', caller, 'seq', 1, 'told', '0:' .. position)
 if idem then
   redis.call('SET', idem, id)
   redis.call('HSET', P .. 'job:' .. id, 'idem', idem)
@@ -112,7 +143,6 @@ redis.call('ZADD', P .. 'ownerjobs:' .. ARGV[17], 0, id)
 local first = ARGV[10] .. position .. ARGV[11]
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
 publish(ARGV[14], ARGV[15], first)
-redis.call('ZADD', q, rank, id)
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
 redis.call('ZADD', P .. 'jobids', 0, id)
 count(nil, 'queued')
@@ -132,6 +162,14 @@ end
 if not best then return nil end
 redis.call('ZREM', bestQueue, best)
 local job = P .. 'job:' .. best
+local f = redis.call('HMGET', job, 'fair_by', 'priority', 'space_id')
+if f[1] and f[1] ~= '' then
+  -- The round being dispatched moves on to this job's (core/queue-order.ts: QueueRounds.taken).
+  local rounds = P .. 'rounds:' .. f[3]
+  local round = bestRank - (1000 - tonumber(f[2])) * 1099511627776
+  if round > tonumber(redis.call('HGET', rounds, 'dispatched') or '0') then redis.call('HSET', rounds, 'dispatched', string.format('%.0f', round)) end
+  leave(f[3], f[1])
+end
 local expires = tonumber(ARGV[4]) + tonumber(ARGV[3])
 redis.call('HINCRBY', job, 'attempt', 1)
 redis.call('HSET', job, 'state', 'assigned', 'worker_id', ARGV[2], 'lease_expires', expires)
@@ -240,7 +278,12 @@ if tonumber(f[1]) >= tonumber(f[2]) then
   publish(ARGV[13], ARGV[14], line)
   return { seq, 0 }
 end
-local rank = -redis.call('INCR', P .. 'rank')
+local g = redis.call('HMGET', job, 'priority', 'fair_by')
+local rank = rankOf(tonumber(g[1] or '0'), -redis.call('INCR', P .. 'rank'))
+if g[2] and g[2] ~= '' then
+  local rounds = P .. 'rounds:' .. f[3]
+  if redis.call('HINCRBY', rounds, 'n:' .. g[2], 1) == 1 then redis.call('HSET', rounds, 'l:' .. g[2], redis.call('HGET', rounds, 'dispatched') or '0') end
+end
 redis.call('HSET', job, 'state', 'queued', 'rank', rank, 'told', f[1] .. ':0')
 redis.call('HDEL', job, 'worker_id', 'lease_expires', 'started_at')
 redis.call('ZREM', P .. 'leases', id)
@@ -259,7 +302,11 @@ local job = P .. 'job:' .. id
 local before = redis.call('HGETALL', job)
 local state = redis.call('HGET', job, 'state')
 if not state or FINAL[state] then return nil end
-if state == 'queued' then redis.call('ZREM', P .. 'q:' .. redis.call('HGET', job, 'space_id'), id) end
+if state == 'queued' then
+  local f = redis.call('HMGET', job, 'space_id', 'fair_by')
+  redis.call('ZREM', P .. 'q:' .. f[1], id)
+  leave(f[1], f[2])
+end
 local seq, line = append(id, ARGV[4], ARGV[5], ARGV[3])
 finish(id, ARGV[6], ARGV[8], '', ARGV[7])
 publish(ARGV[9], ARGV[10], line)

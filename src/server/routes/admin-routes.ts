@@ -2,7 +2,7 @@ import type { Space } from '../../core/types.ts';
 import { publicJob } from '../../core/types.ts';
 import { jobPage } from '../job-pages.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import { CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
+import { ApiKeyCreate, ApiKeyUpdate, CredentialCreate, SpaceCreate, SpaceUpdate, parseBody } from '../../protocol/rest-schemas.ts';
 import type { CredentialRecord } from '../../core/ports/records.ts';
 import { announceRevocation } from '../credential-watch.ts';
 import { issueCredential, publicCredential } from '../credentials.ts';
@@ -103,9 +103,19 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
 
   router.on('POST', '/v1/admin/api-keys', async (rc) => {
     await requireAdmin(rc);
-    const input = parseBody(CredentialCreate, (await body(rc)) ?? {});
-    const { secret, record } = await issueCredential(engine, 'api_key', input.name ?? 'api key');
+    const input = parseBody(ApiKeyCreate, (await body(rc)) ?? {});
+    const { secret, record } = await issueCredential(engine, 'api_key', input.name ?? 'api key', { maxPriority: input.max_priority });
     sendJson(rc.res, 201, { ...publicCredential(record), key: secret });
+  });
+  // The highest priority the key's jobs may ask for; null: the gateway's default (docs/queue.md).
+  router.on('PATCH', '/v1/admin/api-keys/:id', async (rc) => {
+    await requireAdmin(rc);
+    const input = parseBody(ApiKeyUpdate, (await body(rc)) ?? {});
+    const key = (await engine.listCredentials('api_key')).find((c) => c.id === rc.params.id && c.revoked_at === null);
+    if (!key) throw new SpaceportError('not_found', `No API key has id "${rc.params.id}".`);
+    const updated = { ...key, max_priority: input.max_priority };
+    await engine.createCredential(updated);
+    sendJson(rc.res, 200, publicCredential(updated));
   });
   router.on('GET', '/v1/admin/api-keys', async (rc) => {
     await requireAdmin(rc);

@@ -37,6 +37,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
       files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes),
       traceparent: headers.traceparent,
       idempotencyKey: [...keys][0],
+      priority: body.priority,
     });
     const id = accepted.job.id;
     if (accepted.existing) rc.res.setHeader('idempotent-replayed', 'true');

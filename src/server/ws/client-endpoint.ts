@@ -136,6 +136,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
           traceparent: msg.traceparent,
           idempotencyKey: msg.idempotency_key,
+          priority: msg.priority,
         });
         peer.sendJson({
           type: 'accepted',
