@@ -71,9 +71,10 @@ describe('web UI in Chromium', () => {
     await p.locator('#space-description').fill('Words, streamed back with progress.');
     await p.locator('#input-image').check();
     await p.locator('#space-public').check();
+    await p.locator('#space-policy').selectOption('fifo');
     await p.locator('#save-space').click();
     await p.locator('tr[data-space="studio"]').waitFor();
-    expect((await gw.admin('GET', '/v1/admin/spaces/studio')).body).toMatchObject({ visibility: 'public' });
+    expect((await gw.admin('GET', '/v1/admin/spaces/studio')).body).toMatchObject({ visibility: 'public', queue_policy: 'fifo' });
 
     await p.locator('#token-space').selectOption('studio');
     await p.locator('#create-token').click();

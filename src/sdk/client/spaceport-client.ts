@@ -280,6 +280,7 @@ export class SpaceportClient {
       ...(input.options && { options: input.options }),
       ...(specs.length > 0 && { files: specs }),
       ...(input.pushFiles && { push_files: true }),
+      ...(input.priority !== undefined && { priority: input.priority }),
       idempotency_key: input.idempotencyKey ?? randomKey(),
     };
     let handle: JobHandle | undefined;

@@ -50,6 +50,8 @@ export interface SubmitInput {
    * gateway answers with the job it made the first time, if it did — never two jobs.
    */
   idempotencyKey?: string;
+  /** -1000..1000, higher first, up to what these credentials may ask for (docs/queue.md); 0 when absent. */
+  priority?: number;
 }
 
 /** An error the gateway answered with (docs/errors.md), or the SDK's `connection_lost`/`closed`. */

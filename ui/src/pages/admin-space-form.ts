@@ -17,6 +17,7 @@ export interface AdminSpace {
   access: 'public' | 'users';
   open_registration?: boolean;
   visibility?: 'public' | 'owner';
+  queue_policy?: 'fair' | 'fifo';
 }
 
 export const failure = (err: unknown) => h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? explain(err.code, err.message) : String(err));
@@ -52,6 +53,8 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
   const attempts = h('input', { type: 'number', id: 'space-attempts', min: 1, value: space?.max_attempts ?? 3 });
   const access = h('select', { id: 'space-access' }, h('option', { value: 'public' }, 'public'), h('option', { value: 'users' }, 'signed-in users only'));
   access.value = space?.access ?? 'public';
+  const policy = h('select', { id: 'space-policy' }, h('option', { value: 'fair' }, 'fair share between callers'), h('option', { value: 'fifo' }, 'first come, first served'));
+  policy.value = space?.queue_policy ?? 'fair';
   const open = h('input', { type: 'checkbox', id: 'space-open', checked: space?.open_registration ?? false });
   const watchable = h('input', { type: 'checkbox', id: 'space-public', checked: space?.visibility === 'public' });
   const message = h('div');
@@ -79,6 +82,7 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
           access: access.value,
           open_registration: open.checked,
           visibility: watchable.checked ? 'public' : 'owner',
+          queue_policy: policy.value,
         };
         try {
           await api(space ? 'PATCH' : 'POST', space ? `/v1/admin/spaces/${encodeURIComponent(space.name)}` : '/v1/admin/spaces', body);
@@ -106,6 +110,7 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
         h('label', { for: 'space-max-queue' }, 'Max queue', maxQueue),
         h('label', { for: 'space-attempts' }, 'Max attempts', attempts),
         h('label', { for: 'space-access' }, 'Access', access),
+        h('label', { for: 'space-policy' }, 'Queue', policy),
       ),
       h('label', {}, open, ' Workers may register without a token (open registration)'),
       h('label', {}, watchable, ' Anyone may watch its jobs and results (public: the frames topics broadcast them)'),
