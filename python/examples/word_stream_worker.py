@@ -3,8 +3,9 @@
     python python/examples/word_stream_worker.py --host http://localhost:8000 --spaces echo --token spw_...
 
 "count N" streams N numbered tokens (a slow job to try cancel on), "frames N" streams N partial
-results each carrying a small frame as live media, "fail" raises, and every input file comes back
-reversed as a result file. Replace `handle` with your model call.
+results each carrying a small frame as live media, "fail" raises, "flaky" raises a RetryableError on
+its first attempt (the gateway tries it again after the space's backoff), and every input file comes
+back reversed as a result file. Replace `handle` with your model call.
 """
 
 import argparse
@@ -13,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from spaceport import serve  # noqa: E402
+from spaceport import RetryableError, serve  # noqa: E402
 
 
 def handle(job, ctx):
@@ -34,6 +35,8 @@ def handle(job, ctx):
         return {"frames": n}
     if prompt == "fail":
         raise RuntimeError("the python model is on fire")
+    if prompt == "flaky" and job.attempt == 1:
+        raise RetryableError("the GPU is busy")
     words = prompt.split()
     for word in words:
         ctx.token(word + " ")

@@ -3,6 +3,6 @@ client for the HTTP API (`Client`), and the WebSocket Spaces remote app (`spacep
 
 from .client import Client, SpaceportError
 from .websocket import ConnectionClosed, HandshakeError, WebSocket
-from .worker import Job, JobContext, JobFile, RegistrationRefused, Worker, serve
+from .worker import Job, JobContext, JobFile, RegistrationRefused, RetryableError, Worker, serve
 
-__all__ = ["Client", "SpaceportError", "Job", "JobContext", "JobFile", "RegistrationRefused", "Worker", "serve", "WebSocket", "ConnectionClosed", "HandshakeError"]
+__all__ = ["Client", "SpaceportError", "Job", "JobContext", "JobFile", "RegistrationRefused", "RetryableError", "Worker", "serve", "WebSocket", "ConnectionClosed", "HandshakeError"]

@@ -103,6 +103,12 @@ Log = Callable[[str], None]
 CREDENTIAL_REVOKED = 4003
 
 
+class RetryableError(Exception):
+    """Raise it from a handler when trying again may succeed (a busy or flaky dependency): the
+    gateway queues the job again after the space's backoff, up to its attempts, instead of failing
+    it (docs/queue.md). Any other exception fails the job at once."""
+
+
 class RegistrationRefused(Exception):
     pass
 
@@ -335,7 +341,10 @@ class Worker:
                 outbox.put_nowait((job.id, json.dumps({"type": "cancelled", "job": job.id})))
             else:
                 outcome = f"failed: {err}"
-                outbox.put_nowait((job.id, json.dumps({"type": "error", "job": job.id, "message": str(err) or type(err).__name__})))
+                failure = {"type": "error", "job": job.id, "message": str(err) or type(err).__name__}
+                if isinstance(err, RetryableError):
+                    failure["retryable"] = True
+                outbox.put_nowait((job.id, json.dumps(failure)))
         finally:
             # Known until its last messages have gone (they may wait for a re-attach), then forgotten.
             if self.running.get(job.id) is ctx:

@@ -6,22 +6,19 @@ import { refOf, type LeaseHolder } from './ports/jobs.ts';
 import { budgetKey, DEFAULT_BUDGETS, type Budgets } from './budgets.ts';
 import { DurationEstimate } from './eta.ts';
 import { idempotencyOf, type Asked } from './idempotency.ts';
-import { newId, newTimeOrderedId } from './ids.ts';
+import { newTimeOrderedId } from './ids.ts';
 import type { Now } from './now.ts';
 import { FINAL_EVENT_STATE, type JobEvent } from '../protocol/job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
-import { checkMedia } from './media-signatures.ts';
 import { PRIORITY_LIMIT } from './queue-order.ts';
-import { checkInputs, inputKindOf, maySubmit } from './space-rules.ts';
+import { maySubmit } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
 import { CHANNEL, type ControlMessage } from './topics.ts';
-import type { Identity, InputKind, Job, JobResult, Space, StoredFile, WorkerInfo } from './types.ts';
+import type { Identity, Job, JobResult, Space, StoredFile, WorkerInfo } from './types.ts';
 import type { HeldJob } from './worker-link.ts';
+import { noFiles, resolveFiles, type SubmittedFile } from './submitted-files.ts';
 
-/** A file offered with a submit: bytes that arrived with it, or a blob uploaded earlier. */
-export type SubmittedFile =
-  | { name: string; mime: string; input?: Exclude<InputKind, 'prompt'> | undefined; bytes: Buffer }
-  | { blob: string; name?: string | undefined; mime?: string | undefined; input?: Exclude<InputKind, 'prompt'> | undefined };
+export type { SubmittedFile };
 
 export interface SubmitRequest {
   space: string;
@@ -81,12 +78,6 @@ const asked = (space: Space, req: SubmitRequest, files: StoredFile[]): Asked => 
   files: req.files.map((f, i) => ('blob' in f ? { blob: f.blob } : { name: f.name, mime: f.mime, size: files[i]!.size })),
 });
 
-/** A submit with no files: only the prompt is checked against the space. */
-const noFiles = (space: Space, req: SubmitRequest): StoredFile[] => {
-  checkInputs(space, req.prompt, []);
-  return [];
-};
-
 /** Who may see a job: admins, its owner, whoever holds the unguessable id of an anonymous job, and anyone when its space is public. */
 export function maySee(who: Identity, job: Job, spacePublic = false): boolean {
   return spacePublic || who.kind === 'admin' || job.owner.id === who.id || job.owner.kind === 'anonymous';
@@ -131,7 +122,7 @@ export class JobService {
     if (priority > allowed) throw new SpaceportError('forbidden', `Priority ${priority} is above the highest these credentials may ask for (${allowed}).`);
     if (key !== null && this.budgets.submitsPerMinute > 0) await this.countSubmit(key);
     const jobId = newTimeOrderedId('job');
-    const files = req.files.length === 0 ? noFiles(space, req) : await this.resolveFiles(space, req, jobId);
+    const files = req.files.length === 0 ? noFiles(space, req.prompt) : await resolveFiles(this.engine, this.clock, space, req, jobId);
     const workers = this.engine.listWorkers();
     const slots = slotsIn(workers instanceof Promise ? await workers : workers, space.id);
     const estimate = this.estimate(space.id);
@@ -213,34 +204,6 @@ export class JobService {
     return { job, position: Math.max(position, 0), eta_ms: null, existing: true };
   }
 
-  /**
-   * Checks every input against the space — kind, MIME type and size, then that media are what
-   * they are declared to be (by their bytes) — and stores inline bytes as blobs owned by the job.
-   */
-  private async resolveFiles(space: Space, req: SubmitRequest, jobId: string): Promise<StoredFile[]> {
-    const described = await Promise.all(
-      req.files.map(async (f) => {
-        if ('bytes' in f) return { ...f, size: f.bytes.length, blob: undefined };
-        const blob = await this.engine.getBlob(f.blob);
-        if (!blob) throw new SpaceportError('blob_not_found', `No blob has id "${f.blob}".`);
-        return { name: f.name ?? blob.meta.name, mime: f.mime ?? blob.meta.mime, input: f.input, size: blob.meta.size, blob: f.blob, bytes: blob.bytes };
-      }),
-    );
-    checkInputs(space, req.prompt, described);
-    for (const f of described) checkMedia(f.input ?? inputKindOf(f.mime), f);
-    const stored: StoredFile[] = [];
-    for (const f of described) {
-      const input = f.input ?? inputKindOf(f.mime);
-      let blob = f.blob;
-      if (blob === undefined) {
-        blob = newId('blob');
-        await this.engine.putBlob({ id: blob, name: f.name, mime: f.mime, size: f.size, created_at: this.clock.now(), job_id: jobId }, f.bytes);
-      }
-      stored.push({ blob: blob!, name: f.name, mime: f.mime, size: f.size, input });
-    }
-    return stored;
-  }
-
   async getVisible(who: Identity, jobId: string): Promise<Job> {
     const job = await this.engine.getJob(jobId);
     if (!job || !maySee(who, job, this.visibility?.isPublic(job.space_id))) throw new SpaceportError('job_not_found', `No job has id "${jobId}".`);
@@ -285,23 +248,39 @@ export class JobService {
     return true;
   }
 
-  /** A worker lost a job (disconnect, silence): requeue at the head, or fail after max attempts. */
-  async release(held: Pick<HeldJob, 'id' | 'spaceId' | 'ownerId'>, holder: LeaseHolder, why: string): Promise<void> {
-    const out = await this.engine.releaseJob(held, holder, (position) => ({ type: 'queued', position, eta_ms: null, attempt: holder.attempt, reason: why }), {
-      type: 'failed',
-      code: 'worker_lost',
-      message: `The job was lost by its worker ${holder.attempt} time(s) (${why}); the space allows ${holder.attempt}.`,
-    });
-    if (!out) return;
+  /**
+   * A worker lost a job (disconnect, silence): requeue at the head, or fail after max attempts. With
+   * `retry`, the worker failed it with an error it says may pass: the job waits `delayMs` first
+   * (the space's backoff, retry_scheduled), or fails with that error after max attempts. False when
+   * the holder no longer held it.
+   */
+  async release(held: Pick<HeldJob, 'id' | 'spaceId' | 'ownerId'>, holder: LeaseHolder, why: string, retry?: { message: string; delayMs: number }): Promise<boolean> {
+    const n = holder.attempt;
+    const out = retry
+      ? await this.engine.releaseJob(
+          held,
+          holder,
+          () => ({ type: 'retry_scheduled', attempt: n, delay_ms: retry.delayMs, message: retry.message }),
+          { type: 'failed', code: 'worker_error', message: `${retry.message} (attempt ${n} of ${n}; no retries left)` },
+          this.clock.now() + retry.delayMs,
+        )
+      : await this.engine.releaseJob(held, holder, (position) => ({ type: 'queued', position, eta_ms: null, attempt: n, reason: why }), {
+          type: 'failed',
+          code: 'worker_lost',
+          message: `The job was lost by its worker ${n} time(s) (${why}); the space allows ${n}.`,
+        });
+    if (!out) return false;
     if (out.requeued) {
-      this.queue.told(held.spaceId, held.id, 0);
-      this.control({ op: 'queued', space: held.spaceId });
+      // Back in the queue now (a retry joins it when its backoff is over: the sweeper's promoteDue).
+      if (!retry) this.queue.told(held.spaceId, held.id, 0);
+      if (!retry) this.control({ op: 'queued', space: held.spaceId });
       this.telemetry.jobRequeued({ job: held.id, space: await this.spaceName(held.spaceId), worker: holder.workerId }, why);
     } else {
       const job = await this.engine.getJob(held.id);
-      if (job) this.reportEnd({ ...job, worker_id: holder.workerId }, 'failed', 'worker_lost');
+      if (job) this.reportEnd({ ...job, worker_id: holder.workerId }, 'failed', retry ? 'worker_error' : 'worker_lost');
     }
     this.queue.changed(held.spaceId);
+    return true;
   }
 
   /**

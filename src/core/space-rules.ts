@@ -6,7 +6,20 @@ export const SPACE_DEFAULTS = {
   max_queue: 1000,
   max_attempts: 3,
   access: 'public',
+  retry_delay_ms: 1000,
+  retry_max_delay_ms: 60_000,
 } as const;
+
+/**
+ * How long a job the worker failed with a retryable error waits before its next attempt (docs/queue.md):
+ * the space's base delay doubled for each attempt made, capped, with equal jitter (half of it
+ * random), so jobs that failed together do not all come back at once.
+ */
+export function retryDelayMs(space: Pick<Space, 'retry_delay_ms' | 'retry_max_delay_ms'>, attempt: number, random = Math.random): number {
+  const base = space.retry_delay_ms ?? SPACE_DEFAULTS.retry_delay_ms;
+  const capped = Math.min(space.retry_max_delay_ms ?? SPACE_DEFAULTS.retry_max_delay_ms, base * 2 ** Math.max(0, attempt - 1));
+  return Math.round(capped / 2 + (random() * capped) / 2);
+}
 
 /** Default size caps per input kind, used when an admin enables a kind without giving one. */
 export const DEFAULT_MAX_BYTES: Record<InputKind, number> = {

@@ -33,6 +33,9 @@ export interface Space {
    * callers with jobs waiting; `fifo`, first come, first served. Priorities go first in both.
    */
   queue_policy?: 'fair' | 'fifo';
+  /** A retryable worker error's backoff (core/space-rules.ts retryDelayMs): the first delay, and the longest. */
+  retry_delay_ms?: number;
+  retry_max_delay_ms?: number;
   created_at: number;
   updated_at: number;
 }
@@ -118,6 +121,8 @@ export interface Job {
   priority?: number;
   /** Under the space's fair policy, the caller it shares the queue by (absent: first come, first served). */
   fair_by?: string;
+  /** A queued job waiting out a retry's backoff: it joins its queue at this time (ms), not before. */
+  not_before?: number;
 }
 
 /** What a client sees of a job (GET /v1/jobs/{id}). */

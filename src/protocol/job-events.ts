@@ -24,6 +24,17 @@ export type JobEvent<F = OutputFile> =
       /** Set on the event that begins a new epoch of the job's log (a requeue): the numbers before it may not continue (see EventRange.epoch). */
       epoch?: number;
     }
+  | {
+      /**
+       * The worker failed the attempt with a retryable error: the job waits `delay_ms` (the space's
+       * backoff), then queues again at the head of its priority. Begins a new epoch, as a requeue does.
+       */
+      type: 'retry_scheduled';
+      attempt: number;
+      delay_ms: number;
+      message: string;
+      epoch?: number;
+    }
   | { type: 'started'; attempt: number; worker: string }
   | { type: 'progress'; progress: number; message?: string }
   | { type: 'token'; text: string }

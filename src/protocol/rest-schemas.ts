@@ -28,6 +28,8 @@ const spaceFields = {
   open_registration: z.boolean(),
   visibility: z.enum(['public', 'owner']),
   queue_policy: z.enum(['fair', 'fifo']),
+  retry_delay_ms: z.number().int().min(0).max(3_600_000),
+  retry_max_delay_ms: z.number().int().min(0).max(86_400_000),
 };
 
 export const SpaceCreate = z.object(spaceFields).partial().required({ name: true }).strict();

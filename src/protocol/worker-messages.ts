@@ -28,7 +28,8 @@ export const WorkerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('token'), job: JobId, text: z.string() }),
   z.object({ type: z.literal('partial'), job: JobId, data: ResultData.optional(), files: z.array(ResultFile).max(32).optional() }),
   z.object({ type: z.literal('result'), job: JobId, data: ResultData.optional(), files: z.array(ResultFile).max(32).optional() }),
-  z.object({ type: z.literal('error'), job: JobId, message: z.string().max(4096), code: z.string().max(64).optional() }),
+  /** `retryable`: trying again may succeed (a busy or flaky dependency): the space's backoff and attempts apply (docs/queue.md). */
+  z.object({ type: z.literal('error'), job: JobId, message: z.string().max(4096), code: z.string().max(64).optional(), retryable: z.boolean().optional() }),
   z.object({ type: z.literal('cancelled'), job: JobId }),
   z.object({ type: z.literal('drain'), draining: z.boolean().default(true) }),
 ]);

@@ -32,6 +32,8 @@ export function newSpace(body: SpaceCreate): Space {
     open_registration: body.open_registration ?? false,
     visibility: body.visibility ?? 'owner',
     queue_policy: body.queue_policy ?? 'fair',
+    retry_delay_ms: body.retry_delay_ms ?? SPACE_DEFAULTS.retry_delay_ms,
+    retry_max_delay_ms: body.retry_max_delay_ms ?? SPACE_DEFAULTS.retry_max_delay_ms,
     created_at: now,
     updated_at: now,
   };

@@ -1,6 +1,7 @@
 import type { JobEvent } from '../protocol/job-events.ts';
 import { newId } from '../core/ids.ts';
 import type { Now } from '../core/now.ts';
+import { retryDelayMs } from '../core/space-rules.ts';
 import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
@@ -113,6 +114,18 @@ export class WorkerSession {
   streamEvent(jobId: string, build: (held: HeldJob) => JobEvent): Now<void> {
     const held = this.holding(jobId);
     return this.apply(held, build(held), false);
+  }
+
+  /**
+   * The worker failed a job it holds with a retryable error: it goes back after the space's backoff
+   * (or fails, out of attempts), and the slot is free either way.
+   */
+  async retryLater(jobId: string, message: string): Promise<void> {
+    const held = this.holding(jobId);
+    const space = await this.ctx.engine.getSpaceById(held.spaceId);
+    const delayMs = retryDelayMs(space ?? {}, held.attempt);
+    const kept = await this.ctx.core.jobs.release(held, held, 'a retryable error', { message, delayMs });
+    await this.applied(held, true, kept);
   }
 
   private holding(jobId: string): HeldJob {

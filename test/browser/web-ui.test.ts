@@ -72,9 +72,10 @@ describe('web UI in Chromium', () => {
     await p.locator('#input-image').check();
     await p.locator('#space-public').check();
     await p.locator('#space-policy').selectOption('fifo');
+    await p.locator('#space-retry-delay').fill('2.5');
     await p.locator('#save-space').click();
     await p.locator('tr[data-space="studio"]').waitFor();
-    expect((await gw.admin('GET', '/v1/admin/spaces/studio')).body).toMatchObject({ visibility: 'public', queue_policy: 'fifo' });
+    expect((await gw.admin('GET', '/v1/admin/spaces/studio')).body).toMatchObject({ visibility: 'public', queue_policy: 'fifo', retry_delay_ms: 2500, retry_max_delay_ms: 60_000 });
 
     await p.locator('#token-space').selectOption('studio');
     await p.locator('#create-token').click();

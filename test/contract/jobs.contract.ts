@@ -146,6 +146,37 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('keeps a job released with a backoff out of its queue until promoteDue finds it due, then at the head', async () => {
+      const { engine } = await makeEngine();
+      const s = space('backoff');
+      await engine.createSpace(s);
+      const [a, b] = [job(s, { fair_by: 'x' }), job(s, { fair_by: 'y' })];
+      await engine.submitJob(a, 10, queued);
+      const held = (await engine.claimJob([s.id], 'w1', 60_000))!;
+      await engine.submitJob(b, 10, queued);
+      const retry = (): JobEvent => ({ type: 'retry_scheduled', attempt: 1, delay_ms: 5000, message: 'busy' });
+      const at = Date.now() + 5000;
+      expect(await engine.releaseJob(ref(held), { workerId: 'w1', attempt: 1 }, retry, lost, at)).toEqual({ requeued: true });
+      expect(await engine.getJob(a.id)).toMatchObject({ state: 'queued' });
+      expect(await engine.queuedJobIds(s.id)).toEqual([b.id]);
+      const events = (await engine.readEvents(a.id, 0))!;
+      expect(JSON.parse(events.lines.at(-1)!)).toMatchObject({ type: 'retry_scheduled', delay_ms: 5000, epoch: events.epoch });
+      expect(events.epochSeq).toBe(2);
+      expect(await engine.promoteDue(at - 1)).toEqual([]);
+      expect(await engine.promoteDue(at)).toEqual([s.id]);
+      expect(await engine.queuedJobIds(s.id)).toEqual([a.id, b.id]);
+      expect(await engine.promoteDue(at + 1)).toEqual([]);
+      expect(await engine.claimJob([s.id], 'w2', 1000)).toMatchObject({ id: a.id, attempt: 2 });
+      // One cancelled while it waits leaves nothing behind: its caller's next job joins the current round.
+      const held2 = (await engine.claimJob([s.id], 'w3', 60_000))!;
+      await engine.releaseJob(ref(held2), { workerId: 'w3', attempt: 1 }, retry, lost, Date.now() + 60_000);
+      await engine.endJob(ref(held2), { type: 'cancelled', reason: 'test' });
+      expect(await engine.promoteDue(Date.now() + 120_000)).toEqual([]);
+      const c = job(s, { fair_by: 'y' });
+      expect(await engine.submitJob(c, 10, queued)).toMatchObject({ position: 0 });
+      await engine.close();
+    });
+
     it('claims from the queue whose head has waited longest, across spaces', async () => {
       const { engine } = await makeEngine();
       const [s, t] = [space('older'), space('newer')];

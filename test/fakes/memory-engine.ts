@@ -52,10 +52,14 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     q.push(e);
     q.sort((a, b) => a.rank - b.rank);
   };
-  const dequeue = (e: Entry) => {
+  /** Jobs waiting out a backoff before they join their queue (Job.not_before). */
+  const waiting = new Set<Entry>();
+  /** Whether it was in its queue (a waiting job is not). */
+  const dequeue = (e: Entry): boolean => {
     const q = queueOf(e.job.space_id);
     const at = q.indexOf(e);
     if (at >= 0) q.splice(at, 1);
+    return at >= 0;
   };
   const moveTo = (e: Entry, to: JobState) => {
     if (!canTransition(e.job.state, to)) throw new Error(`${e.job.state} → ${to} is not a step of the job state machine`);
@@ -68,10 +72,8 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     for (const l of listeners) l.jobEvent(e.job.space_id, e.job.id, e.job.owner.id, line);
   };
   const finish = (e: Entry, event: JobEvent, result?: JobResult) => {
-    if (e.job.state === 'queued') {
-      dequeue(e);
-      rounds.left(e.job);
-    }
+    if (e.job.state === 'queued' && dequeue(e)) rounds.left(e.job);
+    waiting.delete(e);
     moveTo(e, FINAL_EVENT_STATE[event.type]!);
     e.job.finished_at = clock.now();
     e.job.lease_expires = undefined;
@@ -152,7 +154,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       append(e, event);
       return true;
     },
-    async releaseJob(ref, holder, requeued, exhausted) {
+    async releaseJob(ref, holder, requeued, exhausted, notBefore) {
       const e = jobs.get(ref.id);
       if (!holds(e, holder)) return null;
       if (e.job.attempt >= e.job.max_attempts) {
@@ -163,14 +165,31 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       e.job.worker_id = undefined;
       e.job.lease_expires = undefined;
       e.job.started_at = undefined;
-      e.rank = rounds.rejoin(e.job);
-      enqueue(e);
+      if (notBefore === undefined) {
+        e.rank = rounds.rejoin(e.job);
+        enqueue(e);
+      } else {
+        e.job.not_before = notBefore;
+        waiting.add(e);
+      }
       e.job.epoch = (e.job.epoch ?? 1) + 1;
       e.job.epoch_seq = e.log.length + 1;
-      const event = { ...requeued(queueOf(e.job.space_id).indexOf(e)), epoch: e.job.epoch } as JobEvent;
+      const event = { ...requeued(Math.max(0, queueOf(e.job.space_id).indexOf(e))), epoch: e.job.epoch } as JobEvent;
       e.told = toldPosition(event);
       append(e, event);
       return { requeued: true };
+    },
+    async promoteDue(now) {
+      const spaces = new Set<string>();
+      for (const e of waiting) {
+        if ((e.job.not_before ?? 0) > now) continue;
+        waiting.delete(e);
+        e.job.not_before = undefined;
+        e.rank = rounds.rejoin(e.job);
+        enqueue(e);
+        spaces.add(e.job.space_id);
+      }
+      return [...spaces];
     },
     async endJob(ref, event) {
       const e = jobs.get(ref.id);

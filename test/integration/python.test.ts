@@ -133,7 +133,7 @@ describe('python worker SDK (native protocol)', () => {
     client.close();
   });
 
-  it('stops a job on cancel and fails a job whose handler raises', async () => {
+  it('stops a job on cancel, fails a job whose handler raises, and retries one that raises RetryableError', async () => {
     const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
     const slow = await client.submit('py', { prompt: 'count 500' });
     await new Promise<void>((resolve) => slow.on((e) => e.type === 'token' && resolve()));
@@ -142,6 +142,12 @@ describe('python worker SDK (native protocol)', () => {
     await worker.waitFor(`job ${slow.id} cancelled`);
     const failing = await client.submit('py', { prompt: 'fail' });
     await expect(failing.result()).rejects.toMatchObject({ code: 'worker_error', message: 'the python model is on fire' });
+    // RetryableError: the job is tried again after the space's backoff, and the second attempt answers.
+    const flaky = await client.submit('py', { prompt: 'flaky' });
+    const seen: string[] = [];
+    flaky.on((e) => seen.push(e.type));
+    expect((await flaky.result()).data).toMatchObject({ words: 1 });
+    expect(seen).toContain('retry_scheduled');
     client.close();
   });
 

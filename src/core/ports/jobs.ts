@@ -100,9 +100,16 @@ export interface JobStore {
    * job goes back to the HEAD of its queue and `requeued(position)` is appended, beginning a new
    * epoch: the event MUST carry the new epoch, greater than every earlier one of the job, and
    * readEvents' `epochSeq` MUST be its seq. Otherwise the job fails with `exhausted`. Null if the
-   * holder no longer held it.
+   * holder no longer held it. With `notBefore`, the job waits until then (promoteDue) instead of
+   * joining its queue at once.
    */
-  releaseJob(job: JobRef, holder: LeaseHolder, requeued: (position: number) => JobEvent, exhausted: JobEvent): Promise<{ requeued: boolean } | null>;
+  releaseJob(job: JobRef, holder: LeaseHolder, requeued: (position: number) => JobEvent, exhausted: JobEvent, notBefore?: number): Promise<{ requeued: boolean } | null>;
+  /**
+   * Jobs released with `notBefore` (a retry after a backoff) wait outside their queue — still
+   * `queued`, not claimable, not counted in positions — until then: this puts those due at `now`
+   * at the head of their priority in their queue (as a requeue) and answers their spaces.
+   */
+  promoteDue(now: number): Promise<string[]>;
   /**
    * Ends a non-final job with `event` (cancelled or timed_out), removing it from its queue. Returns
    * the job as it was before (so the caller can tell its worker), or null if already final.

@@ -43,7 +43,7 @@ export class Reply {
 
   event(e: Record<string, any>): void {
     if (this.ended) return;
-    if (e.type === 'queued' && Number(e.attempt) > 0) this.requeued();
+    if ((e.type === 'queued' && Number(e.attempt) > 0) || e.type === 'retry_scheduled') this.requeued();
     if (this.ended) return;
     if (e.type === 'queued' && this.streaming) this.res.write(`: queued, position ${Number(e.position) + 1}\n\n`);
     else if (e.type === 'token') this.token(String(e.text));
@@ -63,7 +63,7 @@ export class Reply {
       this.ended = true;
       this.write({
         error: {
-          message: `The worker answering was lost; job ${this.id} starts again. Fetch its result by id, or send the same request with its Idempotency-Key.`,
+          message: `The attempt answering ended (its worker was lost, or failed with an error it may recover from); job ${this.id} starts again. Fetch its result by id, or send the same request with its Idempotency-Key.`,
           type: 'server_error',
           param: null,
           code: 'worker_lost',

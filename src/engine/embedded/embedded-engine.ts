@@ -18,14 +18,11 @@ import { embeddedRecords } from './embedded-records.ts';
 import { LocalBus } from './local-bus.ts';
 import { OwnedJobs, budgetOf } from './owned-jobs.ts';
 import { SpaceQueues } from './space-queues.ts';
+import { openStore } from './open-store.ts';
 import { storedRank } from '../../core/queue-order.ts';
 import { GroupCommit } from './group-commit.ts';
-import { JobJournal } from './job-journal.ts';
 import { IdempotencyIndex } from './idempotency-index.ts';
 import { memoryRateWindows } from './rate-windows.ts';
-import { applySegment } from './journal-segment.ts';
-import { SegmentApplier } from './segment-applier.ts';
-import { SqliteStore } from './sqlite-store.ts';
 import { epochOf, storedEventReads } from './stored-events.ts';
 
 export type { EmbeddedEngineOptions } from './embedded-options.ts';
@@ -46,17 +43,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const unlock = lockDataDir(options.dataDir);
   // After a clean stop nothing was lost: no epoch begins, and workers may take their jobs back.
   const stoppedCleanly = takeCleanStop(options.dataDir);
-  const dbFile = join(options.dataDir, 'spaceport.db');
-  const store = new SqliteStore(dbFile);
-  const journalDir = join(options.dataDir, 'journal');
-  // Segments a process that died left behind reach SQLite, in order, before anything is read from it.
-  const leftovers = JobJournal.segments(journalDir);
-  for (const file of leftovers) applySegment({ file }, store);
-  // With the store's own process, segments are read from their files there: nothing to keep here.
-  // Numbered on from the leftovers: the dead process's store process may yet act on their names.
-  const journal = new JobJournal(journalDir, !options.checkpointIntervalMs, leftovers.at(-1));
-  const applier = new SegmentApplier(store, dbFile, options.checkpointIntervalMs ?? 0, () => store.autoCheckpoint(1000));
-  if (options.checkpointIntervalMs) store.autoCheckpoint(0);
+  const { store, journal, applier } = openStore(options.dataDir, options.checkpointIntervalMs ?? 0);
 
   const { close: closeBlobs, removeBlob, ...blobs } = embeddedBlobs(options.dataDir, store, options);
   const maxEvents = options.maxEventsPerJob ?? 10_000;
@@ -88,7 +75,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     if (budget !== undefined) owned.restore(budget, job.id);
     active.set(job.id, { job, rank, log, journaled: log.lastSeq, budget });
     idempotent.started(job);
-    if (job.state === 'queued') queues.restore(job, rank);
+    if (job.state === 'queued' && job.not_before !== undefined) queues.wait(job);
+    else if (job.state === 'queued') queues.restore(job, rank);
   }
 
   const writes = new BufferedWrites(journal, applier, { flushMs: options.flushIntervalMs ?? 50, applyMs: options.applyIntervalMs ?? 1000 }, options.warn);
@@ -275,7 +263,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return true;
     },
 
-    async releaseJob(job, holder, requeued, exhausted) {
+    async releaseJob(job, holder, requeued, exhausted, notBefore) {
       const a = active.get(job.id);
       if (!holds(a, holder)) return null;
       if (a.job.attempt >= a.job.max_attempts) {
@@ -287,16 +275,30 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.job.worker_id = undefined;
       a.job.lease_expires = undefined;
       a.job.started_at = undefined;
-      a.rank = queues.rejoin(a.job);
+      // Back at the head of its priority, or first waiting out a backoff (promoteDue).
+      if (notBefore === undefined) a.rank = queues.rejoin(a.job);
+      else queues.wait(Object.assign(a.job, { not_before: notBefore }));
       // A new attempt begins a new epoch of the log, at this event.
       a.job.epoch = (a.job.epoch ?? 1) + 1;
       a.job.epoch_seq = a.log.nextSeq;
-      const requeue: JobEvent = { ...requeued(queues.position(a.job.space_id, a.job.id)), epoch: a.job.epoch } as JobEvent;
+      const requeue: JobEvent = { ...requeued(notBefore === undefined ? queues.position(a.job.space_id, a.job.id) : 0), epoch: a.job.epoch } as JobEvent;
       const line = append(a, requeue);
       a.told = toldPosition(requeue);
       dirty.add(a);
       publish(a, line);
       return { requeued: true };
+    },
+
+    async promoteDue(now) {
+      const spaces = new Set<string>();
+      for (const { id, spaceId, rank } of queues.due(now)) {
+        const a = active.get(id)!;
+        a.rank = rank;
+        a.job.not_before = undefined;
+        dirty.add(a);
+        spaces.add(spaceId);
+      }
+      return [...spaces];
     },
 
     async endJob(job, event) {

@@ -14,6 +14,8 @@ interface Entry {
 export class SpaceQueues {
   private readonly queues = new Map<string, Entry[]>();
   private readonly rounds = new QueueRounds();
+  /** Jobs waiting out a backoff before they join their queue (Job.not_before), by id. */
+  private readonly waiting = new Map<string, QueuedJob & { id: string; not_before?: number | undefined }>();
 
   /** A new job joins its space's queue: its rank, and where that put it. */
   join(job: QueuedJob & { id: string }): { rank: number; position: number } {
@@ -35,8 +37,25 @@ export class SpaceQueues {
     this.insert({ id: job.id, rank, job });
   }
 
-  /** A job leaves the queue without being taken (cancelled, timed out, not accepted after all). */
+  /** A job that joins its queue at `job.not_before`, not before (promoteDue). */
+  wait(job: QueuedJob & { id: string; not_before?: number | undefined }): void {
+    this.waiting.set(job.id, job);
+  }
+
+  /** The waiting jobs due at `now` join their queues at the head of their priority: each with its new rank. */
+  due(now: number): Array<{ id: string; spaceId: string; rank: number }> {
+    const out = [];
+    for (const job of this.waiting.values()) {
+      if ((job.not_before ?? 0) > now) continue;
+      this.waiting.delete(job.id);
+      out.push({ id: job.id, spaceId: job.space_id, rank: this.rejoin(job) });
+    }
+    return out;
+  }
+
+  /** A job leaves the queue (or its wait) without being taken (cancelled, timed out, not accepted after all). */
   remove(spaceId: string, id: string): void {
+    if (this.waiting.delete(id)) return;
     const queue = this.queues.get(spaceId);
     const index = queue?.findIndex((e) => e.id === id) ?? -1;
     if (index < 0) return;
@@ -71,6 +90,7 @@ export class SpaceQueues {
 
   dropSpace(spaceId: string): void {
     this.queues.delete(spaceId);
+    for (const job of this.waiting.values()) if (job.space_id === spaceId) this.waiting.delete(job.id);
     this.rounds.dropSpace(spaceId);
   }
 

@@ -15,7 +15,8 @@ import { redisCredentials } from './redis-credentials.ts';
 import { redisSessions } from './redis-sessions.ts';
 import { redisBlobs } from './redis-blobs.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
-import { ADD_SESSION_IMAGE, APPEND, APPEND_STREAM, CLAIM, DELETE_SESSION, END, PURGE, PUT_NAMED, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
+import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.ts';
+import { APPEND, APPEND_STREAM, CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
@@ -34,7 +35,7 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, RENEW, REATTACH, APPEND, APPEND_STREAM, RELEASE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, RENEW, REATTACH, APPEND, APPEND_STREAM, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
@@ -62,10 +63,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const redis = connect(options.commandTimeoutMs ?? 5000);
   const sub = connect();
   // Errors surface on each call as `unavailable`; the connection objects' own reports would only repeat them.
-  redis.on('error', () => {});
-  sub.on('error', () => {});
+  for (const connection of [redis, sub]) connection.on('error', () => {});
   await Promise.all([redis.connect(), sub.connect()]);
-
   const policy = ((await redis.config('GET', 'maxmemory-policy')) as string[])[1];
   if (policy && policy !== 'noeviction') options.warn?.(`Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued jobs and event logs. Set it to noeviction.`);
 
@@ -211,7 +210,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return (await run('APPEND', args)) !== null;
       });
     },
-    releaseJob: (job, holder, requeued, exhausted) =>
+    releaseJob: (job, holder, requeued, exhausted, notBefore) =>
       guard(async () => {
         const jobId = job.id;
         // Gateway restarts lose nothing in Redis: only a requeue begins an epoch, numbered by the attempt it follows.
@@ -232,9 +231,12 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           Date.now(),
           ...eventTarget(job),
           epoch,
+          notBefore ?? '',
         ])) as [number, number] | null;
         return out && { requeued: Number(out[1]) === 1 };
       }),
+    // A bounded batch each sweep: a backlog of due jobs joins over a few sweeps, not in one long script.
+    promoteDue: (now) => guard(async () => (await run('PROMOTE', [now, 1000])) as string[]),
     endJob: (job, event) =>
       guard(async () => {
         const [head, tail] = lineAroundSeq(job.id, event);

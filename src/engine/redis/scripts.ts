@@ -10,6 +10,7 @@
  *   P q:<spaceId>   ZSET  queued job ids by rank (core/queue-order.ts: priority, then round; a requeue
  *                         takes a round below every other of its priority: the head)
  *   P rank          counter of arrivals: the fifo policy's rounds, and (negated) requeues'
+ *   P waiting       ZSET  queued jobs waiting out a retry's backoff, by the time they join their queue
  *   P rounds:<spaceId> HASH fair share's state: `dispatched` (the round of the last job taken), and per
  *                         caller with jobs waiting `n:<caller>` (how many) and `l:<caller>` (the last one's round)
  *   P leases        ZSET  held job ids by lease expiry
@@ -64,6 +65,19 @@ local function leave(space, caller)
   if not caller or caller == '' then return end
   local rounds = P .. 'rounds:' .. space
   if redis.call('HINCRBY', rounds, 'n:' .. caller, -1) <= 0 then redis.call('HDEL', rounds, 'n:' .. caller, 'l:' .. caller) end
+end
+
+-- A job goes back to the head of its priority in its space's queue (a requeue, or a backoff over).
+local function rejoin(id, space)
+  local job = P .. 'job:' .. id
+  local g = redis.call('HMGET', job, 'priority', 'fair_by')
+  local rank = rankOf(tonumber(g[1] or '0'), -redis.call('INCR', P .. 'rank'))
+  if g[2] and g[2] ~= '' then
+    local rounds = P .. 'rounds:' .. space
+    if redis.call('HINCRBY', rounds, 'n:' .. g[2], 1) == 1 then redis.call('HSET', rounds, 'l:' .. g[2], redis.call('HGET', rounds, 'dispatched') or '0') end
+  end
+  redis.call('HSET', job, 'rank', rank)
+  redis.call('ZADD', P .. 'q:' .. space, rank, id)
 end
 
 local function finish(id, state, now, result, err)
@@ -265,7 +279,8 @@ return first
 /**
  * ARGV: P, id, worker, attempt, maxEvents, requeueHead, requeueTail, exhaustedHead,
  * exhaustedTail, exhaustedState, exhaustedErrorJson, now, channel, prefix, epoch (the new epoch a
- * requeue begins) → {seq, requeued 1|0} or nil; the event appended is published.
+ * requeue begins), notBefore ('' to queue at once; else it waits in P waiting until then) →
+ * {seq, requeued 1|0} or nil; the event appended is published.
  */
 export const RELEASE = `${SHARED}
 local id = ARGV[2]
@@ -278,16 +293,14 @@ if tonumber(f[1]) >= tonumber(f[2]) then
   publish(ARGV[13], ARGV[14], line)
   return { seq, 0 }
 end
-local g = redis.call('HMGET', job, 'priority', 'fair_by')
-local rank = rankOf(tonumber(g[1] or '0'), -redis.call('INCR', P .. 'rank'))
-if g[2] and g[2] ~= '' then
-  local rounds = P .. 'rounds:' .. f[3]
-  if redis.call('HINCRBY', rounds, 'n:' .. g[2], 1) == 1 then redis.call('HSET', rounds, 'l:' .. g[2], redis.call('HGET', rounds, 'dispatched') or '0') end
-end
-redis.call('HSET', job, 'state', 'queued', 'rank', rank, 'told', f[1] .. ':0')
+redis.call('HSET', job, 'state', 'queued', 'told', f[1] .. ':0')
 redis.call('HDEL', job, 'worker_id', 'lease_expires', 'started_at')
 redis.call('ZREM', P .. 'leases', id)
-redis.call('ZADD', P .. 'q:' .. f[3], rank, id)
+if ARGV[16] == '' then rejoin(id, f[3])
+else
+  redis.call('HSET', job, 'not_before', ARGV[16], 'told', '')
+  redis.call('ZADD', P .. 'waiting', ARGV[16], id)
+end
 count(f[4], 'queued')
 local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
 redis.call('HSET', job, 'epoch', ARGV[15], 'epoch_seq', seq)
@@ -304,8 +317,9 @@ local state = redis.call('HGET', job, 'state')
 if not state or FINAL[state] then return nil end
 if state == 'queued' then
   local f = redis.call('HMGET', job, 'space_id', 'fair_by')
-  redis.call('ZREM', P .. 'q:' .. f[1], id)
-  leave(f[1], f[2])
+  -- Counted as waiting in its queue only while in it (not while waiting out a backoff).
+  if redis.call('ZREM', P .. 'q:' .. f[1], id) == 1 then leave(f[1], f[2]) end
+  redis.call('ZREM', P .. 'waiting', id)
 end
 local seq, line = append(id, ARGV[4], ARGV[5], ARGV[3])
 finish(id, ARGV[6], ARGV[8], '', ARGV[7])
@@ -333,46 +347,21 @@ end
 return ids
 `;
 
-/** ARGV: P, id, imageJson, now → number of images, or error session_not_found / session_closed / session_full */
-export const ADD_SESSION_IMAGE = `
-local P, id = ARGV[1], ARGV[2]
-local key = P .. 'session:' .. id
-local f = redis.call('HMGET', key, 'status', 'expires_at', 'max_images')
-if not f[1] or tonumber(f[2]) <= tonumber(ARGV[4]) then return redis.error_reply('session_not_found') end
-if f[1] ~= 'open' then return redis.error_reply('session_closed') end
-local images = P .. 'session-images:' .. id
-if redis.call('LLEN', images) >= tonumber(f[3]) then return redis.error_reply('session_full') end
-return redis.call('RPUSH', images, ARGV[3])
-`;
-
-/** ARGV: P, id → 1 if the session (with its lists and image blobs) was deleted, else 0 */
-export const DELETE_SESSION = `
-local P, id = ARGV[1], ARGV[2]
-if redis.call('EXISTS', P .. 'session:' .. id) == 0 then return 0 end
-for _, blob in ipairs(redis.call('SMEMBERS', P .. 'jobblobs:' .. id)) do
-  redis.call('DEL', P .. 'blob:' .. blob, P .. 'blobmeta:' .. blob)
+/** ARGV: P, now, limit → the spaces whose queues the waiting jobs due at `now` joined (each at the head of its priority). */
+export const PROMOTE = `${SHARED}
+local spaces, seen = {}, {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
+  redis.call('ZREM', P .. 'waiting', id)
+  local job = P .. 'job:' .. id
+  local f = redis.call('HMGET', job, 'state', 'space_id')
+  if f[1] == 'queued' then
+    redis.call('HDEL', job, 'not_before')
+    rejoin(id, f[2])
+    if not seen[f[2]] then
+      seen[f[2]] = true
+      table.insert(spaces, f[2])
+    end
+  end
 end
-redis.call('DEL', P .. 'session:' .. id, P .. 'session-images:' .. id, P .. 'session-jobs:' .. id, P .. 'jobblobs:' .. id)
-redis.call('ZREM', P .. 'sessions', id)
-return 1
-`;
-
-/**
- * A record kept unique by a name (spaces by name, users by lowercased username).
- * ARGV: P, table, name index, id, name as indexed, json, error code, JSON field holding the name,
- * '1' when the index is lowercased → 'ok', or the error code when another record has the name.
- */
-export const PUT_NAMED = `
-local P, tbl, index, id, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local owner = redis.call('HGET', P .. index, name)
-if owner and owner ~= id then return redis.error_reply(ARGV[7]) end
-local old = redis.call('HGET', P .. tbl, id)
-if old then
-  local oldName = cjson.decode(old)[ARGV[8]]
-  if ARGV[9] == '1' then oldName = string.lower(oldName) end
-  if oldName ~= name then redis.call('HDEL', P .. index, oldName) end
-end
-redis.call('HSET', P .. tbl, id, ARGV[6])
-redis.call('HSET', P .. index, name, id)
-return 'ok'
+return spaces
 `;

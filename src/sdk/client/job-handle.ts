@@ -43,7 +43,8 @@ export class JobHandle implements AsyncIterable<JobStreamEvent> {
   deliver(event: JobEvent): void {
     if (this.final || event.seq <= this.lastSeq) return;
     this.lastSeq = event.seq;
-    if (event.type === 'queued' && event.epoch !== undefined) {
+    // A new attempt (a requeue, or a retry after an error) begins a new epoch: its text starts over.
+    if ((event.type === 'queued' || event.type === 'retry_scheduled') && event.epoch !== undefined) {
       this.epoch = event.epoch;
       this.text = '';
     } else if (event.type === 'token') this.text += event.text;

@@ -1,3 +1,3 @@
 /** The worker SDK (`spaceport/worker`): `serve`, and helpers for jobs from the OpenAI API. */
-export { serve, type WorkerOptions, type JobContext, type WorkerJob, type Handler, type RunningWorker } from './serve.ts';
+export { RetryableError, serve, type WorkerOptions, type JobContext, type WorkerJob, type Handler, type RunningWorker } from './serve.ts';
 export { openAiRequest, openAiResult, openAiToolCallPiece, type OpenAiMessage, type OpenAiRequest, type OpenAiToolCall } from './openai.ts';

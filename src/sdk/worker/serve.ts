@@ -57,6 +57,15 @@ export interface JobContext {
   attach(name: string, mime: string, data: Uint8Array): void;
 }
 
+/**
+ * Throw it from a handler when trying again may succeed (a busy or flaky dependency): the gateway
+ * queues the job again after the space's backoff, up to its attempts, instead of failing it
+ * (docs/queue.md). Any other error fails the job at once.
+ */
+export class RetryableError extends Error {
+  override name = 'RetryableError';
+}
+
 /** Returns the result's JSON data (or undefined for none); a throw becomes the job's error. */
 export type Handler = (job: WorkerJob, ctx: JobContext) => Promise<unknown> | unknown;
 
@@ -276,7 +285,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
         if (state.cancelled) return finish('cancelled');
         if (controller.signal.aborted) return;
         const message = err instanceof Error ? err.message : String(err);
-        send({ type: 'error', job: job.id, message });
+        send({ type: 'error', job: job.id, message, ...(err instanceof RetryableError && { retryable: true }) });
         finish('error', message);
       }
     })();

@@ -149,6 +149,7 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
       case 'partial':
         return streamed(msg, upload);
       case 'error':
+        if (msg.retryable) return session.retryLater(msg.job, msg.message);
         return session.jobEvent(msg.job, () => ({ event: { type: 'failed', code: 'worker_error', message: msg.message }, ends: true }));
       case 'result':
         // Without files there is nothing to wait for (the commonest result: text or JSON).

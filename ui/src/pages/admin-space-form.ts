@@ -18,6 +18,8 @@ export interface AdminSpace {
   open_registration?: boolean;
   visibility?: 'public' | 'owner';
   queue_policy?: 'fair' | 'fifo';
+  retry_delay_ms?: number;
+  retry_max_delay_ms?: number;
 }
 
 export const failure = (err: unknown) => h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? explain(err.code, err.message) : String(err));
@@ -51,6 +53,8 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
   const timeout = h('input', { type: 'number', id: 'space-timeout', min: 1, value: space?.timeout_s ?? 120 });
   const maxQueue = h('input', { type: 'number', id: 'space-max-queue', min: 1, value: space?.max_queue ?? 1000 });
   const attempts = h('input', { type: 'number', id: 'space-attempts', min: 1, value: space?.max_attempts ?? 3 });
+  const retryDelay = h('input', { type: 'number', id: 'space-retry-delay', min: 0, step: 'any', value: (space?.retry_delay_ms ?? 1000) / 1000 });
+  const retryMax = h('input', { type: 'number', id: 'space-retry-max', min: 0, step: 'any', value: (space?.retry_max_delay_ms ?? 60_000) / 1000 });
   const access = h('select', { id: 'space-access' }, h('option', { value: 'public' }, 'public'), h('option', { value: 'users' }, 'signed-in users only'));
   access.value = space?.access ?? 'public';
   const policy = h('select', { id: 'space-policy' }, h('option', { value: 'fair' }, 'fair share between callers'), h('option', { value: 'fifo' }, 'first come, first served'));
@@ -79,6 +83,8 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
           timeout_s: Number(timeout.value),
           max_queue: Number(maxQueue.value),
           max_attempts: Number(attempts.value),
+          retry_delay_ms: Math.round(Number(retryDelay.value) * 1000),
+          retry_max_delay_ms: Math.round(Number(retryMax.value) * 1000),
           access: access.value,
           open_registration: open.checked,
           visibility: watchable.checked ? 'public' : 'owner',
@@ -109,6 +115,8 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
         h('label', { for: 'space-timeout' }, 'Timeout (s)', timeout),
         h('label', { for: 'space-max-queue' }, 'Max queue', maxQueue),
         h('label', { for: 'space-attempts' }, 'Max attempts', attempts),
+        h('label', { for: 'space-retry-delay' }, 'First retry after (s)', retryDelay),
+        h('label', { for: 'space-retry-max' }, 'Longest retry wait (s)', retryMax),
         h('label', { for: 'space-access' }, 'Access', access),
         h('label', { for: 'space-policy' }, 'Queue', policy),
       ),
