@@ -20,6 +20,9 @@ import { noFiles, resolveFiles, type SubmittedFile } from './submitted-files.ts'
 
 export type { SubmittedFile };
 
+/** How far ahead a submit may ask to start (SubmitRequest.notBefore). */
+const MAX_DELAY_MS = 24 * 3600_000;
+
 export interface SubmitRequest {
   space: string;
   prompt?: string | undefined;
@@ -33,6 +36,8 @@ export interface SubmitRequest {
   retryOf?: string | undefined;
   /** Higher goes first (docs/queue.md), up to what the caller may ask for; absent: 0. */
   priority?: number | undefined;
+  /** Not before this time (ms): the job waits outside the queue until then (docs/queue.md); at most a day ahead. */
+  notBefore?: number | undefined;
 }
 
 export interface QueueHooks {
@@ -127,6 +132,8 @@ export class JobService {
     const slots = slotsIn(workers instanceof Promise ? await workers : workers, space.id);
     const estimate = this.estimate(space.id);
     const now = this.clock.now();
+    if (req.notBefore !== undefined && req.notBefore > now + MAX_DELAY_MS) throw new SpaceportError('invalid_message', 'not_before: at most 24 hours ahead.');
+    const notBefore = req.notBefore !== undefined && req.notBefore > now ? req.notBefore : undefined;
     const traceparent = this.telemetry.traceSubmit({ job: jobId, space: space.name }, req.traceparent);
     const idempotency = req.idempotencyKey === undefined ? undefined : idempotencyOf(who.id, req.idempotencyKey, asked(space, req, files));
     const job: Job = {
@@ -139,7 +146,9 @@ export class JobService {
       max_attempts: space.max_attempts,
       inputs: { files, ...(req.prompt !== undefined && { prompt: req.prompt }), ...(req.options && { options: req.options }), ...(traceparent && { traceparent }) },
       created_at: now,
-      deadline: now + space.timeout_s * 1000,
+      // Its time to run counts from when it may start.
+      deadline: (notBefore ?? now) + space.timeout_s * 1000,
+      ...(notBefore !== undefined && { not_before: notBefore }),
       ...(idempotency && { idempotency }),
       ...(req.retryOf && { retry_of: req.retryOf }),
       ...(priority !== 0 && { priority }),
@@ -153,8 +162,9 @@ export class JobService {
       job,
       space.max_queue,
       (position) => {
-        eta = estimate.etaMs(position, slots);
-        return { type: 'queued', position, eta_ms: eta, attempt: 0 };
+        const wait = estimate.etaMs(position, slots);
+        eta = notBefore === undefined ? wait : wait === null ? null : notBefore - now + wait;
+        return { type: 'queued', position, eta_ms: eta, attempt: 0, ...(notBefore !== undefined && { not_before: new Date(notBefore).toISOString() }) };
       },
       // Dispatch may begin while the job is being made durable; "accepted" waits for that.
       () => {

@@ -10,7 +10,7 @@
  * in a double for every priority and any round below 2^40.
  */
 
-import { PRIORITY_LIMIT } from '../protocol/priority.ts';
+import { PRIORITY_LIMIT } from '../protocol/queue-fields.ts';
 
 export { PRIORITY_LIMIT };
 const ROUNDS = 2 ** 40;

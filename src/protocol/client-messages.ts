@@ -3,7 +3,7 @@ import { FileSpec, JobId, RequestId } from './common-schemas.ts';
 import { hasOnly, isObject, isRequestId } from './hand-checks.ts';
 import { OPTIONS_BOUNDS, Options, jsonBoundsProblem } from './json-bounds.ts';
 import { IdempotencyKey, isIdempotencyKey } from './idempotency-key.ts';
-import { isPriority, Priority } from './priority.ts';
+import { isNotBefore, isPriority, NotBefore, Priority } from './queue-fields.ts';
 import { Traceparent, isTraceparent } from './trace-context.ts';
 
 /** Have the files of the job's partial and result events sent right after each event, as binary frames. */
@@ -25,6 +25,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
     idempotency_key: IdempotencyKey.optional(),
     /** Higher goes first, up to what the caller may ask for (docs/queue.md). */
     priority: Priority.optional(),
+    /** Not before this time (ISO 8601): the job waits until then (docs/queue.md). */
+    not_before: NotBefore.optional(),
   }),
   z.object({ type: z.literal('cancel'), id: RequestId, job: JobId }),
   z.object({
@@ -55,7 +57,7 @@ type PlainSubmit = Extract<ClientMessage, { type: 'submit' }>;
  */
 export function asPlainSubmit(value: unknown): PlainSubmit | null {
   if (!isObject(value) || value.type !== 'submit' || !isRequestId(value.id)) return null;
-  const { space, prompt, options, push_files: pushFiles, traceparent, idempotency_key: idempotencyKey, priority } = value;
+  const { space, prompt, options, push_files: pushFiles, traceparent, idempotency_key: idempotencyKey, priority, not_before: notBefore } = value;
   if (typeof space !== 'string' || space.length === 0 || space.length > 64) return null;
   if (prompt !== undefined && typeof prompt !== 'string') return null;
   if (options !== undefined && (!isObject(options) || jsonBoundsProblem(options, OPTIONS_BOUNDS) !== null)) return null;
@@ -63,7 +65,8 @@ export function asPlainSubmit(value: unknown): PlainSubmit | null {
   if (traceparent !== undefined && !isTraceparent(traceparent)) return null;
   if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) return null;
   if (priority !== undefined && !isPriority(priority)) return null;
+  if (notBefore !== undefined && !isNotBefore(notBefore)) return null;
   return hasOnly(value, SUBMIT_KEYS) ? (value as PlainSubmit) : null;
 }
 
-const SUBMIT_KEYS = ['type', 'id', 'space', 'prompt', 'options', 'push_files', 'traceparent', 'idempotency_key', 'priority'] as const;
+const SUBMIT_KEYS = ['type', 'id', 'space', 'prompt', 'options', 'push_files', 'traceparent', 'idempotency_key', 'priority', 'not_before'] as const;

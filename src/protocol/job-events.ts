@@ -23,6 +23,8 @@ export type JobEvent<F = OutputFile> =
       reason?: string;
       /** Set on the event that begins a new epoch of the job's log (a requeue): the numbers before it may not continue (see EventRange.epoch). */
       epoch?: number;
+      /** A job submitted for later: it joins the queue then (ISO 8601); `position` is the queue's length now. */
+      not_before?: string;
     }
   | {
       /**

@@ -3,7 +3,7 @@ import { INPUT_KINDS, SPACE_NAME_PATTERN } from './vocabulary.ts';
 import { FileSpec } from './common-schemas.ts';
 import { SpaceportError } from './errors.ts';
 import { IdempotencyKey } from './idempotency-key.ts';
-import { Priority } from './priority.ts';
+import { NotBefore, Priority } from './queue-fields.ts';
 import { Options } from './json-bounds.ts';
 
 const MimePattern = z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/, 'expected a MIME type like image/png or image/*');
@@ -57,6 +57,7 @@ export const JobSubmit = z
     files: z.array(FileSpec).max(32).optional(),
     idempotency_key: IdempotencyKey.optional(),
     priority: Priority.optional(),
+    not_before: NotBefore.optional(),
   })
   .strict();
 

@@ -177,6 +177,29 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('holds a job submitted for later out of its queue until it is due, then queues it as a new job', async () => {
+      const { engine } = await makeEngine();
+      const s = space('later');
+      await engine.createSpace(s);
+      const now = job(s);
+      await engine.submitJob(now, 10, queued);
+      const at = Date.now() + 60_000;
+      const later = job(s, { not_before: at });
+      expect(await engine.submitJob(later, 10, queued)).toMatchObject({ position: 1 });
+      expect(await engine.queuedJobIds(s.id)).toEqual([now.id]);
+      expect(await engine.getJob(later.id)).toMatchObject({ state: 'queued' });
+      expect(await engine.claimJob([s.id], 'w', 1000)).toMatchObject({ id: now.id });
+      expect(await engine.claimJob([s.id], 'w', 1000)).toBeNull();
+      const other = job(s);
+      await engine.submitJob(other, 10, queued);
+      expect(await engine.promoteDue(at)).toEqual([s.id]);
+      // It joins as a new job would (here first come, first served: the tail), not at the head as a retry does.
+      expect(await engine.queuedJobIds(s.id)).toEqual([other.id, later.id]);
+      expect(await engine.claimJob([s.id], 'w', 1000)).toMatchObject({ id: other.id, attempt: 1 });
+      expect(await engine.claimJob([s.id], 'w', 1000)).toMatchObject({ id: later.id, attempt: 1 });
+      await engine.close();
+    });
+
     it('claims from the queue whose head has waited longest, across spaces', async () => {
       const { engine } = await makeEngine();
       const [s, t] = [space('older'), space('newer')];

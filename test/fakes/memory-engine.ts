@@ -99,9 +99,12 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       if (q.length >= maxQueue) throw new SpaceportError('queue_full');
       const key = quota && `${job.space_id}:${quota.key}`;
       if (key && unfinished(key) >= quota.max) throw new SpaceportError('quota_exceeded');
-      const e: Entry = { job: copy(job), log: [], rank: rounds.join(job), told: undefined, quota: key };
-      enqueue(e);
-      const position = q.indexOf(e);
+      const e: Entry = { job: copy(job), log: [], rank: 0, told: undefined, quota: key };
+      if (job.not_before === undefined) {
+        e.rank = rounds.join(job);
+        enqueue(e);
+      } else waiting.add(e);
+      const position = job.not_before === undefined ? q.indexOf(e) : q.length;
       const first = firstEvent(position);
       e.told = toldPosition(first);
       jobs.set(job.id, e);
@@ -185,7 +188,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
         if ((e.job.not_before ?? 0) > now) continue;
         waiting.delete(e);
         e.job.not_before = undefined;
-        e.rank = rounds.rejoin(e.job);
+        e.rank = e.job.attempt === 0 ? rounds.join(e.job) : rounds.rejoin(e.job);
         enqueue(e);
         spaces.add(e.job.space_id);
       }

@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => gw.stop());
 
-describe('retryable worker errors', () => {
+describe('retries and jobs for later', () => {
   it('retry after a growing, capped, jittered delay with a retry_scheduled event each, then succeed; past max_attempts the job fails, and an admin can retry it', async () => {
     const tries = new Map<string, number>();
     const worker = serve({ host: gw.url, spaces: ['flaky'], token: ADMIN_TOKEN }, async (job, ctx) => {
@@ -56,4 +56,25 @@ describe('retryable worker errors', () => {
     worker.close();
     client.close();
   }, 30_000);
+
+  it('hold a job submitted for later until its time (not_before), then run it; more than a day ahead is refused', async () => {
+    const runs: number[] = [];
+    const worker = serve({ host: gw.url, spaces: ['flaky'], token: ADMIN_TOKEN }, async (job) => {
+      if (job.prompt === 'later') runs.push(Date.now());
+      return 'ran';
+    });
+    await worker.ready;
+    const client = await gw.client(ADMIN_TOKEN);
+    const at = new Date(Date.now() + 700);
+    client.send({ type: 'submit', id: 'later', space: 'flaky', prompt: 'later', not_before: at.toISOString() });
+    const { job } = await client.wait('accepted', (m) => m.type === 'accepted' && m.id === 'later');
+    expect(client.messages.find((m) => m.job === job && m.type === 'queued')).toMatchObject({ not_before: at.toISOString() });
+    expect((await client.wait('result', (m) => m.type === 'result' && m.job === job, 10_000)).data).toBe('ran');
+    expect(runs[0]).toBeGreaterThanOrEqual(at.getTime());
+    const tooFar = new Date(Date.now() + 25 * 3600_000).toISOString();
+    expect(await gw.admin('POST', '/v1/jobs', { space: 'flaky', prompt: 'x', not_before: tooFar })).toMatchObject({ status: 400, body: { error: { code: 'invalid_message' } } });
+    expect(await gw.admin('POST', '/v1/jobs', { space: 'flaky', prompt: 'x', not_before: 'tomorrow' })).toMatchObject({ status: 400 });
+    worker.close();
+    client.close();
+  });
 });

@@ -183,9 +183,12 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       const budget = quota && budgetOf(job.space_id, quota.key);
       if (budget !== undefined && !owned.take(budget, job.id, quota!.max)) throw overBudget(`unfinished jobs in space "${job.space}"`, quota!.max);
       // Its place under the space's policy (core/queue-order.ts), which may be ahead of others.
-      const { rank, position } = queues.join(job);
+      const a: ActiveJob = { job: copy(job), rank: 0, log: new EventLog(maxEvents), journaled: -1, budget };
+      // Not before its time: it waits outside the queue (promoteDue), its position the queue's length now.
+      const { rank, position } = job.not_before === undefined ? queues.join(a.job) : (queues.wait(a.job), { rank: 0, position: queues.length(job.space_id) });
+      a.rank = rank;
       const first = firstEvent(position);
-      const a: ActiveJob = { job: copy(job), rank, log: new EventLog(maxEvents), journaled: -1, told: toldPosition(first), budget };
+      a.told = toldPosition(first);
       const line = append(a, first);
       active.set(job.id, a);
       idempotent.started(job);

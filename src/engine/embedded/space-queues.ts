@@ -1,5 +1,8 @@
 import { QueueRounds, type QueuedJob } from '../../core/queue-order.ts';
 
+/** A job waiting for its time: a retry after its backoff, or a submit asked for later. */
+type Waiting = QueuedJob & { id: string; attempt: number; not_before?: number | undefined };
+
 interface Entry {
   id: string;
   rank: number;
@@ -15,7 +18,7 @@ export class SpaceQueues {
   private readonly queues = new Map<string, Entry[]>();
   private readonly rounds = new QueueRounds();
   /** Jobs waiting out a backoff before they join their queue (Job.not_before), by id. */
-  private readonly waiting = new Map<string, QueuedJob & { id: string; not_before?: number | undefined }>();
+  private readonly waiting = new Map<string, Waiting>();
 
   /** A new job joins its space's queue: its rank, and where that put it. */
   join(job: QueuedJob & { id: string }): { rank: number; position: number } {
@@ -38,17 +41,17 @@ export class SpaceQueues {
   }
 
   /** A job that joins its queue at `job.not_before`, not before (promoteDue). */
-  wait(job: QueuedJob & { id: string; not_before?: number | undefined }): void {
+  wait(job: Waiting): void {
     this.waiting.set(job.id, job);
   }
 
-  /** The waiting jobs due at `now` join their queues at the head of their priority: each with its new rank. */
+  /** The waiting jobs due at `now` join their queues — a retry at the head of its priority, a delayed submit as a new job — each with its new rank. */
   due(now: number): Array<{ id: string; spaceId: string; rank: number }> {
     const out = [];
     for (const job of this.waiting.values()) {
       if ((job.not_before ?? 0) > now) continue;
       this.waiting.delete(job.id);
-      out.push({ id: job.id, spaceId: job.space_id, rank: this.rejoin(job) });
+      out.push({ id: job.id, spaceId: job.space_id, rank: job.attempt === 0 ? this.join(job).rank : this.rejoin(job) });
     }
     return out;
   }

@@ -182,6 +182,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           job.owner.id,
           job.priority ?? 0,
           job.fair_by ?? '',
+          job.not_before ?? '',
         ]);
         if (typeof out === 'string') return { existing: out }; // the job the idempotency key made
         const position = Number(out);

@@ -67,6 +67,24 @@ local function leave(space, caller)
   if redis.call('HINCRBY', rounds, 'n:' .. caller, -1) <= 0 then redis.call('HDEL', rounds, 'n:' .. caller, 'l:' .. caller) end
 end
 
+-- A new job joins its space's queue in its round (core/queue-order.ts): the caller's next after their
+-- last waiting one, or the one being dispatched when they have none waiting; under fifo, its arrival.
+local function join(id, space, priority, caller)
+  local round
+  if caller ~= '' then
+    local rounds = P .. 'rounds:' .. space
+    local waiting = tonumber(redis.call('HGET', rounds, 'n:' .. caller) or '0')
+    if waiting > 0 then round = tonumber(redis.call('HGET', rounds, 'l:' .. caller)) + 1
+    else round = tonumber(redis.call('HGET', rounds, 'dispatched') or '0') end
+    redis.call('HSET', rounds, 'n:' .. caller, waiting + 1, 'l:' .. caller, string.format('%.0f', round))
+  else
+    round = redis.call('INCR', P .. 'rank')
+  end
+  local rank = rankOf(priority, round)
+  redis.call('HSET', P .. 'job:' .. id, 'rank', rank)
+  redis.call('ZADD', P .. 'q:' .. space, rank, id)
+end
+
 -- A job goes back to the head of its priority in its space's queue (a requeue, or a backoff over).
 local function rejoin(id, space)
   local job = P .. 'job:' .. id
@@ -101,7 +119,8 @@ end
 /**
  * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
  * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none), owner id,
- * priority, the caller it shares the queue by ('' for fifo) → position (where its rank put it); the
+ * priority, the caller it shares the queue by ('' for fifo), notBefore ('' for now; else it waits in
+ * P waiting until then, as a retry does) → position (where its rank put it); the
  * first event is published. When the idempotency key names a job still kept: that job's id, and
  * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
  * even when the queue is full now). The caller's unfinished jobs of the space are kept in
@@ -131,23 +150,17 @@ if ARGV[12] ~= '' then
   -- No job outlives its deadline (at most a day): a set untouched for two days holds none that count.
   redis.call('EXPIRE', owned, 172800)
 end
--- Its round (core/queue-order.ts): the caller's next after their last waiting one, or the one
--- being dispatched when they have none waiting; under fifo, its arrival.
 local priority, caller = tonumber(ARGV[18]), ARGV[19]
-local round
-if caller ~= '' then
-  local rounds = P .. 'rounds:' .. space
-  local waiting = tonumber(redis.call('HGET', rounds, 'n:' .. caller) or '0')
-  if waiting > 0 then round = tonumber(redis.call('HGET', rounds, 'l:' .. caller)) + 1
-  else round = tonumber(redis.call('HGET', rounds, 'dispatched') or '0') end
-  redis.call('HSET', rounds, 'n:' .. caller, waiting + 1, 'l:' .. caller, string.format('%.0f', round))
+redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'priority', priority, 'fair_by', caller, 'seq', 1)
+if ARGV[20] ~= '' then
+  -- Not before then: it waits outside the queue (PROMOTE), its position the queue's length now.
+  redis.call('HSET', P .. 'job:' .. id, 'not_before', ARGV[20])
+  redis.call('ZADD', P .. 'waiting', ARGV[20], id)
 else
-  round = redis.call('INCR', P .. 'rank')
+  join(id, space, priority, caller)
+  position = redis.call('ZRANK', q, id)
 end
-local rank = rankOf(priority, round)
-redis.call('ZADD', q, rank, id)
-position = redis.call('ZRANK', q, id)
-redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'rank', rank, 'priority', priority, 'fair_by', caller, 'seq', 1, 'told', '0:' .. position)
+redis.call('HSET', P .. 'job:' .. id, 'told', '0:' .. position)
 if idem then
   redis.call('SET', idem, id)
   redis.call('HSET', P .. 'job:' .. id, 'idem', idem)
@@ -347,16 +360,20 @@ end
 return ids
 `;
 
-/** ARGV: P, now, limit → the spaces whose queues the waiting jobs due at `now` joined (each at the head of its priority). */
+/**
+ * ARGV: P, now, limit → the spaces whose queues the waiting jobs due at `now` joined: a retry at the
+ * head of its priority, a delayed submit as a new job.
+ */
 export const PROMOTE = `${SHARED}
 local spaces, seen = {}, {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
   redis.call('ZREM', P .. 'waiting', id)
   local job = P .. 'job:' .. id
-  local f = redis.call('HMGET', job, 'state', 'space_id')
+  local f = redis.call('HMGET', job, 'state', 'space_id', 'attempt', 'priority', 'fair_by')
   if f[1] == 'queued' then
     redis.call('HDEL', job, 'not_before')
-    rejoin(id, f[2])
+    -- A delayed submit (no attempt yet) joins as a new job would; a retry goes back to the head.
+    if f[3] == '0' then join(id, f[2], tonumber(f[4] or '0'), f[5] or '') else rejoin(id, f[2]) end
     if not seen[f[2]] then
       seen[f[2]] = true
       table.insert(spaces, f[2])

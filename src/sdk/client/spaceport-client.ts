@@ -281,6 +281,7 @@ export class SpaceportClient {
       ...(specs.length > 0 && { files: specs }),
       ...(input.pushFiles && { push_files: true }),
       ...(input.priority !== undefined && { priority: input.priority }),
+      ...(input.notBefore !== undefined && { not_before: new Date(input.notBefore).toISOString() }),
       idempotency_key: input.idempotencyKey ?? randomKey(),
     };
     let handle: JobHandle | undefined;

@@ -52,6 +52,8 @@ export interface SubmitInput {
   idempotencyKey?: string;
   /** -1000..1000, higher first, up to what these credentials may ask for (docs/queue.md); 0 when absent. */
   priority?: number;
+  /** Not before this time: the job waits outside the queue until then, at most a day ahead (docs/queue.md). */
+  notBefore?: Date | string;
 }
 
 /** An error the gateway answered with (docs/errors.md), or the SDK's `connection_lost`/`closed`. */

@@ -38,6 +38,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
       traceparent: headers.traceparent,
       idempotencyKey: [...keys][0],
       priority: body.priority,
+      notBefore: body.not_before === undefined ? undefined : Date.parse(body.not_before),
     });
     const id = accepted.job.id;
     if (accepted.existing) rc.res.setHeader('idempotent-replayed', 'true');

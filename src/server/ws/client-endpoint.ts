@@ -137,6 +137,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           traceparent: msg.traceparent,
           idempotencyKey: msg.idempotency_key,
           priority: msg.priority,
+          notBefore: msg.not_before === undefined ? undefined : Date.parse(msg.not_before),
         });
         peer.sendJson({
           type: 'accepted',

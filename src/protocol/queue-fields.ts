@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** A submit's place in the queue (docs/queue.md): its priority, and a time before which it does not run. */
+
+/** Priorities are integers from -PRIORITY_LIMIT to PRIORITY_LIMIT; higher goes first, 0 unless asked. */
+export const PRIORITY_LIMIT = 1000;
+
+export const Priority = z.number().int().min(-PRIORITY_LIMIT).max(PRIORITY_LIMIT);
+
+/** Priority's rules, by hand (the submit's hot path). */
+export const isPriority = (value: unknown): value is number => Number.isInteger(value) && Math.abs(value as number) <= PRIORITY_LIMIT;
+
+/** `not_before`: an ISO 8601 time (how far ahead is the core's to bound). */
+export const isNotBefore = (value: unknown): value is string => typeof value === 'string' && value.length <= 64 && !Number.isNaN(Date.parse(value));
+
+export const NotBefore = z.string().refine(isNotBefore, 'an ISO 8601 time');
