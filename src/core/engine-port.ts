@@ -1,16 +1,17 @@
 import type { BlobStore } from './ports/blobs.ts';
 import type { Bus } from './ports/bus.ts';
+import type { DeliveryRecords } from './ports/deliveries.ts';
 import type { JobStore } from './ports/jobs.ts';
 import type { Records } from './ports/records.ts';
 
 /**
- * An engine is one adapter of the four ports (ports/): jobs, bus, blobs and records — the embedded
+ * An engine is one adapter of the ports (ports/): jobs, bus, blobs, records and webhook deliveries — the embedded
  * one (memory, a job journal, SQLite) or Redis (many gateway instances). Semantics shared by all
  * engines (dispatch, ETAs, timeouts, routing events to sockets) live above them in core/; an
  * engine only stores, orders and broadcasts. test/contract/ checks every member of every port
  * against every engine.
  */
-export interface Engine extends JobStore, Bus, BlobStore, Records {
+export interface Engine extends JobStore, Bus, BlobStore, Records, DeliveryRecords {
   /** Unique per gateway process; recorded on workers so cancels reach the right instance. */
   readonly instanceId: string;
   /** Flushes what is buffered and releases resources. MUST be idempotent. */

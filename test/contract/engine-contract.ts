@@ -1,5 +1,6 @@
 import { blobsContract } from './blobs.contract.ts';
 import { busContract } from './bus.contract.ts';
+import { deliveriesContract } from './deliveries.contract.ts';
 import type { MakeEngine } from './harness.ts';
 import { jobsContract } from './jobs.contract.ts';
 import { recordsContract } from './records.contract.ts';
@@ -14,4 +15,5 @@ export function runEngineContract(name: string, makeEngine: MakeEngine): void {
   busContract(name, makeEngine);
   blobsContract(name, makeEngine);
   recordsContract(name, makeEngine);
+  deliveriesContract(name, makeEngine);
 }

@@ -9,6 +9,7 @@ import type { Job, JobResult, JobState } from '../../src/core/types.ts';
 import { SpaceportError } from '../../src/protocol/errors.ts';
 import { eventLine, FINAL_EVENT_STATE, toldPosition, type JobEvent } from '../../src/protocol/job-events.ts';
 import { memoryBlobs } from './memory-blobs.ts';
+import { memoryDeliveries } from './memory-deliveries.ts';
 import { memoryRecords } from './memory-records.ts';
 
 interface Entry {
@@ -88,6 +89,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
   const copy = (job: Job): Job => structuredClone(job);
 
   return {
+    ...memoryDeliveries(),
     instanceId: newId('gw'),
     ...records,
     ...blobs,

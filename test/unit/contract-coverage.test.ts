@@ -10,6 +10,7 @@ const PORTS = [
   { port: 'bus', interfaces: ['Bus'] },
   { port: 'blobs', interfaces: ['BlobStore'] },
   { port: 'records', interfaces: ['SpaceRecords', 'AccountRecords', 'SessionRecords', 'Presence', 'ConnectionCounts'] },
+  { port: 'deliveries', interfaces: ['DeliveryRecords'] },
 ];
 
 /** The members an interface declares: `name(`, `name?(`, `readonly name:`, at the interface's own indentation. */

@@ -43,7 +43,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const unlock = lockDataDir(options.dataDir);
   // After a clean stop nothing was lost: no epoch begins, and workers may take their jobs back.
   const stoppedCleanly = takeCleanStop(options.dataDir);
-  const { store, journal, applier } = openStore(options.dataDir, options.checkpointIntervalMs ?? 0);
+  const { store, journal, applier, deliveries, close: closeStorage } = openStore(options.dataDir, options.checkpointIntervalMs ?? 0);
 
   const { close: closeBlobs, removeBlob, ...blobs } = embeddedBlobs(options.dataDir, store, options);
   const maxEvents = options.maxEventsPerJob ?? 10_000;
@@ -57,9 +57,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const records = embeddedRecords(store, (spaceId) => queues.dropSpace(spaceId), removeBlob);
   const owned = new OwnedJobs();
   /** The job no longer counts against its caller's budget (it ended, or was never accepted). */
-  const unown = (a: ActiveJob) => {
-    if (a.budget !== undefined) owned.release(a.budget, a.job.id);
-  };
+  const unown = (a: ActiveJob) => a.budget !== undefined && owned.release(a.budget, a.job.id);
 
   // Restore: queued jobs re-enter their queues. A job held by a worker keeps its lease a while
   // after a clean stop (its worker re-attaches), else it expires: the first sweep requeues it.
@@ -172,6 +170,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     ...records,
     ...memoryRateWindows(),
     ...blobs,
+    ...deliveries,
 
     async submitJob(job, maxQueue, firstEvent, onQueued, quota) {
       // Before the queue and the budget: a retry of an accepted job is answered even when the queue is full now.
@@ -392,9 +391,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       );
       bus.clear();
       closeBlobs();
-      await applier.stop();
-      journal.close();
-      store.close();
+      await closeStorage();
       if (flushed) markCleanStop(options.dataDir);
       unlock();
     },

@@ -3,6 +3,7 @@ import { JobJournal } from './job-journal.ts';
 import { applySegment } from './journal-segment.ts';
 import { SegmentApplier } from './segment-applier.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { embeddedDeliveries } from './embedded-deliveries.ts';
 
 /**
  * The embedded engine's storage in a data directory: SQLite, the job journal in front of it, and
@@ -10,7 +11,7 @@ import { SqliteStore } from './sqlite-store.ts';
  * What a process that died left in the journal reaches SQLite first, in order, before anything is
  * read from it.
  */
-export function openStore(dataDir: string, checkpointIntervalMs: number): { store: SqliteStore; journal: JobJournal; applier: SegmentApplier } {
+export function openStore(dataDir: string, checkpointIntervalMs: number) {
   const dbFile = join(dataDir, 'spaceport.db');
   const store = new SqliteStore(dbFile);
   const journalDir = join(dataDir, 'journal');
@@ -21,5 +22,13 @@ export function openStore(dataDir: string, checkpointIntervalMs: number): { stor
   const journal = new JobJournal(journalDir, !checkpointIntervalMs, leftovers.at(-1));
   const applier = new SegmentApplier(store, dbFile, checkpointIntervalMs, () => store.autoCheckpoint(1000));
   if (checkpointIntervalMs) store.autoCheckpoint(0);
-  return { store, journal, applier };
+  const { close: closeDeliveries, ...deliveries } = embeddedDeliveries(dbFile);
+  /** Once what is buffered is flushed: the store's process has answered for all it was sent. */
+  const close = async () => {
+    await applier.stop();
+    journal.close();
+    closeDeliveries();
+    store.close();
+  };
+  return { store, journal, applier, deliveries, close };
 }

@@ -16,6 +16,7 @@ import { redisSessions } from './redis-sessions.ts';
 import { redisBlobs } from './redis-blobs.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.ts';
+import { redisDeliveries } from './redis-deliveries.ts';
 import { APPEND, APPEND_STREAM, CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
 export interface RedisEngineOptions {
@@ -159,6 +160,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
 
     ...redisCredentials(redis, P, guard),
+    ...redisDeliveries(redis, P, guard),
 
     submitJob: (job, maxQueue, firstEvent, onQueued, quota) =>
       guard(async () => {
@@ -263,15 +265,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const first = replies[1]![1] as Array<[string, string[]]>;
         const entries = replies[2]![1] as Array<[string, string[]]>;
         const firstSeq = first[0] ? Number(first[0][0].split('-')[0]) : Number(lastSeq) + 1;
-        const range: EventRange = {
-          lines: entries.map(([, fields]) => fields[1]!),
-          firstSeq,
-          lastSeq: Number(lastSeq ?? 0),
-          final: isFinal(state as JobState),
-          epoch: Number(epoch ?? 1),
-          epochSeq: Number(epochSeq ?? 1),
-        };
-        return range;
+        const lines = entries.map(([, fields]) => fields[1]!);
+        return { lines, firstSeq, lastSeq: Number(lastSeq ?? 0), final: isFinal(state as JobState), epoch: Number(epoch ?? 1), epochSeq: Number(epochSeq ?? 1) } satisfies EventRange;
       }),
     queuedJobIds: (spaceId) => guard(() => redis.zrange(`${P}q:${spaceId}`, '0', '-1')),
     expiredLeases: (now) =>
