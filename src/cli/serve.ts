@@ -64,6 +64,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     }),
     allowedOrigins: flags.allowedOrigin ?? process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? [],
     trustedProxies: flags.trustedProxy ?? process.env.SPACEPORT_TRUSTED_PROXIES?.split(',').filter(Boolean) ?? [],
+    webhookAllow: process.env.SPACEPORT_WEBHOOK_ALLOW?.split(',').filter(Boolean) ?? [],
     signIn: defined({
       userFailures: numberFromEnv('SPACEPORT_SIGNIN_USER_FAILURES'),
       addressFailures: numberFromEnv('SPACEPORT_SIGNIN_ADDRESS_FAILURES'),
@@ -87,6 +88,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
       uploadRetentionMs: numberFromEnv('SPACEPORT_UPLOAD_RETENTION_MS'),
       cancelGraceMs: numberFromEnv('SPACEPORT_CANCEL_GRACE_MS'),
       reattachGraceMs: numberFromEnv('SPACEPORT_REATTACH_GRACE_MS'),
+      webhookIntervalMs: numberFromEnv('SPACEPORT_WEBHOOK_MS'),
+      webhookRetryMs: numberFromEnv('SPACEPORT_WEBHOOK_RETRY_MS'),
     }),
     limits: defined({
       maxConnections: numberFromEnv('SPACEPORT_MAX_CONNECTIONS'),

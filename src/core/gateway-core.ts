@@ -10,9 +10,12 @@ import { SpaceVisibility } from './space-visibility.ts';
 import { SubscriberRouter } from './subscriber-router.ts';
 import { Sweeper, type SweepOptions } from './sweeper.ts';
 import type { Telemetry } from './telemetry.ts';
+import { Webhooks, type WebhookOptions, type WebhookSender } from './webhooks.ts';
 import { CHANNEL, type ControlMessage } from './topics.ts';
 
-export interface CoreOptions extends DispatchOptions, SweepOptions {
+export interface CoreOptions extends DispatchOptions, SweepOptions, WebhookOptions {
+  /** Sends webhook deliveries (the server's, with its destination rules); none: no webhooks are sent. */
+  webhookSender?: WebhookSender;
   /** Queue positions and space status are pushed at most this often per space. @default 250 */
   statusIntervalMs: number;
   /** What one caller may hold at once. @default DEFAULT_BUDGETS */
@@ -58,7 +61,8 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
     },
     (err: unknown) => onError(err, 'spaces'),
   );
-  const jobs = new JobService(engine, telemetry, hooks, budgets, clock, visibility);
+  const webhooks = options.webhookSender && new Webhooks(engine, options.webhookSender, clock, onError, options);
+  const jobs = new JobService(engine, webhooks ? webhooks.observe(telemetry) : telemetry, hooks, budgets, clock, visibility);
   const sessions = new SessionService(engine, jobs, budgets, clock);
   monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError, clock);
   const dispatcher = new Dispatcher(engine, jobs, options, onError, clock);
@@ -91,6 +95,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
     },
   });
   sweeper.start();
+  webhooks?.start();
 
   return {
     engine,
@@ -104,6 +109,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
     close() {
       unsubscribe();
       sweeper.stop();
+      webhooks?.stop();
       monitor.close();
     },
   };

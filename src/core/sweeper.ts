@@ -59,6 +59,7 @@ export class Sweeper {
         this.lastPurge = now;
         await this.engine.purgeFinishedBefore(now - this.options.retentionMs);
         await this.engine.purgeUploadsBefore(now - (this.options.uploadRetentionMs ?? 3600_000));
+        await this.engine.purgeDeliveriesBefore(now - this.options.retentionMs);
       }
       for (const space of await this.engine.listSpaces()) await this.dispatcher.kick(space.id);
     } catch (err) {

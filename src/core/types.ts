@@ -36,6 +36,10 @@ export interface Space {
   /** A retryable worker error's backoff (core/space-rules.ts retryDelayMs): the first delay, and the longest. */
   retry_delay_ms?: number;
   retry_max_delay_ms?: number;
+  /** Where its jobs' starts and ends are sent (docs/webhooks.md), which of them, and the secret they are signed with. */
+  webhook_url?: string | null;
+  webhook_events?: Array<'started' | 'completed' | 'failed' | 'cancelled' | 'timed_out'>;
+  webhook_secret?: string;
   created_at: number;
   updated_at: number;
 }

@@ -51,6 +51,11 @@ export interface GatewayConfig {
    * sign-in throttling; anyone else's header is ignored. @default []
    */
   trustedProxies: string[];
+  /**
+   * Private hosts, addresses and ranges (`10.0.0.0/8`) webhooks may reach; every other private or
+   * reserved address is refused (docs/webhooks.md). @default []
+   */
+  webhookAllow: string[];
   signIn: SignInLimits;
   /** What one caller (user, API key, anonymous client address) may hold at once (core/budgets.ts). */
   budgets: Budgets;
@@ -186,6 +191,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     adminToken: options.adminToken,
     allowedOrigins: options.allowedOrigins ?? [],
     trustedProxies: options.trustedProxies ?? [],
+    webhookAllow: options.webhookAllow ?? [],
     signIn: { ...DEFAULT_SIGN_IN, ...options.signIn },
     budgets: { ...DEFAULT_BUDGETS, ...options.budgets },
     limits: { ...DEFAULT_LIMITS, ...options.limits },

@@ -38,6 +38,9 @@ import { fastWire } from '../wire/fast/fast-connection.ts';
 import { YoungCollector } from '../wire/fast/young-collector.ts';
 import { plainWire } from '../wire/plain.ts';
 import type { Connection } from '../wire/connection.ts';
+import { WebhookDestinations } from './webhook-destinations.ts';
+import { webhookRoutes } from './routes/webhook-routes.ts';
+import { webhookSender } from './webhook-sender.ts';
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -81,7 +84,9 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
           restoredLeaseMs: config.core.leaseMs,
         }));
   const credentials = new CredentialWatch();
-  const core = createCore(engine, { ...config.core, budgets: config.budgets }, metricsTelemetry(metrics, log), (control) => {
+  const destinations = new WebhookDestinations(config.webhookAllow);
+  const webhookOptions = { webhookSender: webhookSender(destinations) };
+  const core = createCore(engine, { ...config.core, ...webhookOptions, budgets: config.budgets }, metricsTelemetry(metrics, log), (control) => {
     if (control.op === 'revoked') credentials.revoked(control);
   });
   const visitors = new Visitors(config.adminToken, config.trustedProxies, config.tls !== undefined);
@@ -90,6 +95,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs, (peer) => untrack(peer.connection));
   const wire = config.wire === 'plain' ? plainWire : fastWire(new YoungCollector(config.youngCollectionBytes));
   const ctx: ServerContext = {
+    destinations,
     config,
     core,
     engine,
@@ -107,6 +113,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const router = new Router();
   publicRoutes(router, ctx);
   adminRoutes(router, ctx);
+  webhookRoutes(router, ctx);
   accountRoutes(router, ctx);
   jobRoutes(router, ctx);
   blobRoutes(router, ctx);

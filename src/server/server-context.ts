@@ -7,10 +7,13 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { InFlightBytes } from './upload-intake.ts';
 import type { PeerRegistry } from './ws/peer-registry.ts';
+import type { WebhookDestinations } from './webhook-destinations.ts';
 
 /** What every route and endpoint of one gateway shares. */
 export interface ServerContext {
   config: GatewayConfig;
+  /** Where webhooks may go (checked when an admin sets one, and before each delivery). */
+  destinations: WebhookDestinations;
   core: GatewayCore;
   engine: Engine;
   auth: Authenticator;

@@ -1,4 +1,4 @@
-import { newId } from '../core/ids.ts';
+import { newId, newSecret } from '../core/ids.ts';
 import { DEFAULT_MAX_BYTES, SPACE_DEFAULTS } from '../core/space-rules.ts';
 import { INPUT_KINDS, type InputKind, type InputRule, type Space } from '../core/types.ts';
 import type { InputsInput, SpaceCreate, SpaceUpdate } from '../protocol/rest-schemas.ts';
@@ -20,7 +20,7 @@ export function normalizeInputs(input: InputsInput): Space['inputs'] {
 
 export function newSpace(body: SpaceCreate): Space {
   const now = Date.now();
-  return {
+  return withWebhookSecret({
     id: newId('space'),
     name: body.name,
     description: body.description ?? '',
@@ -34,12 +34,17 @@ export function newSpace(body: SpaceCreate): Space {
     queue_policy: body.queue_policy ?? 'fair',
     retry_delay_ms: body.retry_delay_ms ?? SPACE_DEFAULTS.retry_delay_ms,
     retry_max_delay_ms: body.retry_max_delay_ms ?? SPACE_DEFAULTS.retry_max_delay_ms,
+    ...(body.webhook_url && { webhook_url: body.webhook_url }),
+    ...(body.webhook_events && { webhook_events: body.webhook_events }),
     created_at: now,
     updated_at: now,
-  };
+  });
 }
 
 export function updatedSpace(space: Space, body: SpaceUpdate): Space {
   const { inputs, ...rest } = body;
-  return { ...space, ...rest, ...(inputs !== undefined && { inputs: normalizeInputs(inputs) }), updated_at: Date.now() };
+  return withWebhookSecret({ ...space, ...rest, ...(inputs !== undefined && { inputs: normalizeInputs(inputs) }), updated_at: Date.now() });
 }
+
+/** A space with a webhook has a secret its deliveries are signed with (made once, kept if the URL changes). */
+export const withWebhookSecret = (space: Space): Space => (space.webhook_url && !space.webhook_secret ? { ...space, webhook_secret: newSecret('whsec') } : space);

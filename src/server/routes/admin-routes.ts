@@ -46,6 +46,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
   router.on('POST', '/v1/admin/spaces', async (rc) => {
     await requireAdmin(rc);
     const space = newSpace(parseBody(SpaceCreate, await body(rc)));
+    await ctx.destinations.check(space.webhook_url);
     await engine.createSpace(space);
     spaceChanged(space);
     ctx.log.info({ space: space.name }, 'space created');
@@ -58,6 +59,7 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
   router.on('PATCH', '/v1/admin/spaces/:name', async (rc) => {
     await requireAdmin(rc);
     const space = updatedSpace(await spaceNamed(rc.params.name!), parseBody(SpaceUpdate, await body(rc)));
+    await ctx.destinations.check(space.webhook_url);
     await engine.updateSpace(space);
     spaceChanged(space);
     core.monitor.changed(space.id);

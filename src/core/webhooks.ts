@@ -1,0 +1,129 @@
+import type { Clock } from './clock.ts';
+import type { Engine } from './engine-port.ts';
+import { newTimeOrderedId } from './ids.ts';
+import type { Delivery } from './ports/deliveries.ts';
+import type { JobEnd, JobTag, Telemetry } from './telemetry.ts';
+import { publicJob, type Space } from './types.ts';
+
+/** The events a space's webhook may ask for (docs/webhooks.md); the job's state names each. */
+export const WEBHOOK_EVENTS = ['started', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+/** What a webhook gets when it names no events: every end. */
+export const DEFAULT_WEBHOOK_EVENTS: WebhookEvent[] = ['completed', 'failed', 'cancelled', 'timed_out'];
+
+/** Sends one delivery, signed with the space's secret: its HTTP status, or a throw (`refused` for a destination not allowed). */
+export type WebhookSender = (delivery: Delivery, secret: string) => Promise<number>;
+
+/** A destination the gateway will not send to (server/webhook-destinations.ts): given up on at once. */
+export class RefusedDestination extends Error {}
+
+export interface WebhookOptions {
+  /** How often each instance looks for due deliveries. @default 1000 */
+  webhookIntervalMs?: number;
+  /** The first retry's delay, doubled per attempt (up to an hour). @default 1000 */
+  webhookRetryMs?: number;
+  /** Attempts before a delivery is given up on. @default 8 */
+  webhookAttempts?: number;
+}
+
+/** How long a sender holds the deliveries it took: past a request's timeout, so none is sent twice at once. */
+const HOLD_MS = 30_000;
+const BATCH = 16;
+
+/**
+ * Webhooks (docs/webhooks.md): a job's start and end, for a space whose admin named a URL, become
+ * deliveries (ports/deliveries.ts) on the instance that saw them happen — once — and every
+ * instance sends what is due, each delivery by one of them at a time, retrying with backoff until
+ * it is answered 2xx or given up on. Told of jobs as telemetry is (`observe`).
+ */
+export class Webhooks {
+  private stopTimer: (() => void) | undefined;
+  private sending = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly send: WebhookSender,
+    private readonly clock: Clock,
+    private readonly onError: (err: unknown, stage: string) => void,
+    private readonly options: WebhookOptions = {},
+  ) {}
+
+  /** The telemetry, telling this of job starts and ends as well. */
+  observe(telemetry: Telemetry): Telemetry {
+    return {
+      ...telemetry,
+      jobStarted: (job: JobTag, waitMs: number) => {
+        telemetry.jobStarted(job, waitMs);
+        this.note(job, 'started');
+      },
+      jobEnded: (end: JobEnd) => {
+        telemetry.jobEnded(end);
+        if ((WEBHOOK_EVENTS as readonly string[]).includes(end.state)) this.note(end, end.state as WebhookEvent);
+      },
+    };
+  }
+
+  start(): void {
+    this.stopTimer = this.clock.every(this.options.webhookIntervalMs ?? 1000, () => void this.deliverDue());
+  }
+
+  stop(): void {
+    this.stopTimer?.();
+  }
+
+  /** Sends what is due now (on the timer; also callable to hurry). */
+  async deliverDue(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      const taken = await this.engine.takeDeliveries(this.clock.now(), BATCH, HOLD_MS);
+      await Promise.all(taken.map((d) => this.attempt(d)));
+    } catch (err) {
+      this.onError(err, 'webhooks');
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private note(job: JobTag, event: WebhookEvent): void {
+    this.queue(job, event).catch((err) => this.onError(err, 'webhooks'));
+  }
+
+  private async queue(tag: JobTag, event: WebhookEvent): Promise<void> {
+    const space = await this.engine.getSpace(tag.space);
+    if (!space?.webhook_url || !(space.webhook_events ?? DEFAULT_WEBHOOK_EVENTS).includes(event)) return;
+    const job = await this.engine.getJob(tag.job);
+    if (!job) return;
+    const now = this.clock.now();
+    const id = newTimeOrderedId('dlv');
+    const type = `job.${event}`;
+    const body = JSON.stringify({ id, type, created_at: new Date(now).toISOString(), job: publicJob(job) });
+    await this.engine.queueDelivery({ id, space_id: space.id, job_id: job.id, url: space.webhook_url, event: type, body, attempts: 0, state: 'pending', next_at: now, created_at: now });
+    void this.deliverDue();
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    const space = await this.engine.getSpaceById(delivery.space_id);
+    const attempts = delivery.attempts + 1;
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      status = await this.send(delivery, secretOf(space));
+    } catch (err) {
+      error = (err as Error).message;
+      if (err instanceof RefusedDestination) return this.settle({ ...delivery, attempts, state: 'failed', last_status: null, last_error: error });
+    }
+    if (status !== null && status >= 200 && status < 300) return this.settle({ ...delivery, attempts, state: 'delivered', last_status: status, last_error: null });
+    const max = this.options.webhookAttempts ?? 8;
+    if (attempts >= max) return this.settle({ ...delivery, attempts, state: 'failed', last_status: status, last_error: error });
+    const delay = Math.min(3600_000, (this.options.webhookRetryMs ?? 1000) * 2 ** (attempts - 1));
+    await this.engine.settleDelivery({ ...delivery, attempts, next_at: this.clock.now() + delay, last_status: status, last_error: error });
+  }
+
+  private settle(delivery: Delivery): Promise<void> {
+    return this.engine.settleDelivery({ ...delivery, settled_at: this.clock.now() });
+  }
+}
+
+/** A space whose webhook was removed still settles what it queued: signed with no secret, refused by its receiver. */
+const secretOf = (space: Space | null): string => space?.webhook_secret ?? '';

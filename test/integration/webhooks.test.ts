@@ -1,0 +1,121 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '../../src/sdk/node.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+
+/**
+ * Webhooks (docs/webhooks.md) against a real receiver: signed, retried until answered, one
+ * delivery per event however many instances send, and never to a private address unless allowed.
+ */
+interface Received {
+  delivery: string;
+  event: string;
+  signature: string;
+  body: string;
+}
+
+/** An HTTP receiver that records every request and answers 500 to the first `failing` of each delivery. */
+async function receiver(failing = 0): Promise<{ url: string; got: Received[]; close(): Promise<void> }> {
+  const got: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const delivery = String(req.headers['spaceport-delivery']);
+      got.push({ delivery, event: String(req.headers['spaceport-event']), signature: String(req.headers['spaceport-signature']), body });
+      res.writeHead(got.filter((g) => g.delivery === delivery).length <= failing ? 500 : 204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const FAST_HOOKS = { webhookIntervalMs: 50, webhookRetryMs: 100 };
+let redis: TestRedis;
+let gw: TestGateway;
+let strict: TestGateway;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  gw = await testGateway({ webhookAllow: ['127.0.0.1'], core: FAST_HOOKS });
+  strict = await testGateway({ core: FAST_HOOKS });
+});
+afterAll(async () => {
+  await Promise.all([gw.stop(), strict.stop()]);
+  await redis.stop();
+});
+
+/** Runs one job to its result on a space, with a worker of the SDK. */
+async function runJob(gateway: TestGateway, space: string): Promise<string> {
+  const worker = serve({ host: gateway.url, spaces: [space], token: ADMIN_TOKEN }, async () => 'hooked');
+  await worker.ready;
+  const client = await gateway.client(ADMIN_TOKEN);
+  client.send({ type: 'submit', id: 's', space, prompt: 'p' });
+  const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+  await client.wait('result', (m) => m.type === 'result' && m.job === job);
+  worker.close();
+  client.close();
+  return job;
+}
+
+describe('webhooks', () => {
+  it('sends a space’s job events signed with its secret, retrying one that failed until it is answered, and shows the admin each delivery', async () => {
+    const hook = await receiver(2);
+    const created = await gw.admin('POST', '/v1/admin/spaces', { name: 'hooked', inputs: ['prompt'], webhook_url: hook.url, webhook_events: ['started', 'completed'] });
+    expect(created.status).toBe(201);
+    const secret = created.body.webhook_secret as string;
+    expect(secret).toMatch(/^whsec_/);
+    const job = await runJob(gw, 'hooked');
+    await until('both delivered', () => ['job.completed', 'job.started'].every((e) => hook.got.filter((g) => g.event === e).length === 3) || undefined, 10_000);
+    const completed = hook.got.filter((g) => g.event === 'job.completed');
+    // One delivery, three attempts (two answered 500), each with the same id and body, each signed.
+    expect(new Set(completed.map((g) => g.delivery)).size).toBe(1);
+    expect(new Set(completed.map((g) => g.body)).size).toBe(1);
+    const body = JSON.parse(completed[0]!.body);
+    expect(body).toMatchObject({ id: completed[0]!.delivery, type: 'job.completed', job: { id: job, state: 'completed', result: { data: 'hooked' } } });
+    for (const g of completed) {
+      const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(g.signature)!;
+      expect(v1).toBe(createHmac('sha256', secret).update(`${t}.${g.body}`).digest('hex'));
+      expect(Math.abs(Date.now() / 1000 - Number(t))).toBeLessThan(60);
+    }
+    const listed = (await gw.admin('GET', '/v1/admin/webhooks/deliveries?space=hooked')).body.deliveries;
+    expect(listed.map((d: { event: string; state: string; attempts: number; last_status: number }) => [d.event, d.state, d.attempts, d.last_status]).sort()).toEqual([
+      ['job.completed', 'delivered', 3, 204],
+      ['job.started', 'delivered', 3, 204],
+    ]);
+    // A new secret signs what comes next.
+    const rotated = (await gw.admin('POST', '/v1/admin/spaces/hooked/webhook-secret')).body.webhook_secret;
+    expect(rotated).not.toBe(secret);
+    await hook.close();
+  });
+
+  it('refuses webhook URLs that are not http(s), carry credentials, or reach a private address not allowed', async () => {
+    const hook = await receiver();
+    for (const url of [hook.url, 'http://localhost:9/hook', 'http://10.1.2.3/hook', 'http://[::1]:9/hook', 'ftp://example.com/hook', 'http://user:pw@example.com/hook', 'not a url']) {
+      const refused = await strict.admin('POST', '/v1/admin/spaces', { name: `open-${Math.random().toString(36).slice(2, 8)}`, inputs: ['prompt'], webhook_url: url });
+      expect([url, refused.status, refused.body.error?.code]).toEqual([url, 400, 'webhook_not_allowed']);
+    }
+    await strict.createSpace({ name: 'later-hooked', inputs: ['prompt'] });
+    expect((await strict.admin('PATCH', '/v1/admin/spaces/later-hooked', { webhook_url: hook.url })).body.error).toMatchObject({ code: 'webhook_not_allowed' });
+    await runJob(strict, 'later-hooked');
+    expect(hook.got).toEqual([]);
+    await hook.close();
+  });
+
+  it('delivers each event once when several instances send, through Redis', async () => {
+    const hook = await receiver();
+    const prefix = `hooks-${Date.now()}:`;
+    const [a, b] = await Promise.all([0, 1].map(() => testGateway({ redis: { url: redis.url, prefix }, webhookAllow: ['127.0.0.1'], core: FAST_HOOKS })));
+    await a!.createSpace({ name: 'shared-hook', inputs: ['prompt'], webhook_url: hook.url });
+    const jobs = [await runJob(a!, 'shared-hook'), await runJob(b!, 'shared-hook')];
+    await until('both ends delivered', () => hook.got.length >= 2 || undefined, 10_000);
+    await new Promise((r) => setTimeout(r, 500)); // time for a second copy, were there one
+    expect(hook.got.map((g) => JSON.parse(g.body).job.id).sort()).toEqual([...jobs].sort());
+    await Promise.all([a!.stop(), b!.stop()]);
+    await hook.close();
+  });
+});
