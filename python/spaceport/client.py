@@ -66,13 +66,14 @@ class Client:
         self.token = token
         self.timeout = timeout
 
-    def submit(self, space: str, prompt: Optional[str] = None, options: Optional[dict] = None, files: Optional[list] = None, idempotency_key: Optional[str] = None, retries: int = 3, priority: Optional[int] = None, not_before: Optional[str] = None) -> str:
+    def submit(self, space: str, prompt: Optional[str] = None, options: Optional[dict] = None, files: Optional[list] = None, idempotency_key: Optional[str] = None, retries: int = 3, priority: Optional[int] = None, not_before: Optional[str] = None, webhook: Optional[dict] = None) -> str:
         """Queues a job and returns its id. `files`: (name, mime, bytes) tuples, or blob ids
         from `upload`. The submit carries an idempotency key (made up when not given), so when the
         connection fails before the answer it is sent again, up to `retries` times, and the gateway
         answers with the job the first one made, if it did: never two jobs. `priority`: -1000..1000,
         higher first, up to what the token may ask for; `not_before`: an ISO 8601 time before which the
-        job does not run, at most a day ahead (docs/queue.md)."""
+        job does not run, at most a day ahead (docs/queue.md); `webhook`: {"url": ..., "events": [...]}
+        where the gateway POSTs the job's start and end, signed (docs/webhooks.md)."""
         key = idempotency_key or uuid.uuid4().hex
         body: dict[str, Any] = {"space": space}
         if prompt is not None:
@@ -83,6 +84,8 @@ class Client:
             body["priority"] = priority
         if not_before is not None:
             body["not_before"] = not_before
+        if webhook is not None:
+            body["webhook"] = webhook
         if files:
             body["files"] = [{"blob": f} if isinstance(f, str) else {"name": f[0], "mime": f[1], "data": base64.b64encode(f[2]).decode()} for f in files]
         for attempt in range(retries + 1):

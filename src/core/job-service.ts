@@ -38,6 +38,8 @@ export interface SubmitRequest {
   priority?: number | undefined;
   /** Not before this time (ms): the job waits outside the queue until then (docs/queue.md); at most a day ahead. */
   notBefore?: number | undefined;
+  /** Where its events are sent (docs/webhooks.md); the URL checked by the server already. */
+  webhook?: Job['webhook'] | undefined;
 }
 
 export interface QueueHooks {
@@ -149,6 +151,7 @@ export class JobService {
       // Its time to run counts from when it may start.
       deadline: (notBefore ?? now) + space.timeout_s * 1000,
       ...(notBefore !== undefined && { not_before: notBefore }),
+      ...(req.webhook && { webhook: req.webhook }),
       ...(idempotency && { idempotency }),
       ...(req.retryOf && { retry_of: req.retryOf }),
       ...(priority !== 0 && { priority }),

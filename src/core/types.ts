@@ -127,6 +127,8 @@ export interface Job {
   fair_by?: string;
   /** A queued job waiting out a retry's backoff: it joins its queue at this time (ms), not before. */
   not_before?: number;
+  /** Where this job's own events are sent (docs/webhooks.md), besides its space's webhook. */
+  webhook?: { url: string; events?: Array<'started' | 'completed' | 'failed' | 'cancelled' | 'timed_out'> | undefined };
 }
 
 /** What a client sees of a job (GET /v1/jobs/{id}). */

@@ -4,9 +4,10 @@ import { newTimeOrderedId } from './ids.ts';
 import type { Delivery } from './ports/deliveries.ts';
 import type { JobEnd, JobTag, Telemetry } from './telemetry.ts';
 import { publicJob, type Space } from './types.ts';
+import { WEBHOOK_EVENTS } from '../protocol/queue-fields.ts';
 
-/** The events a space's webhook may ask for (docs/webhooks.md); the job's state names each. */
-export const WEBHOOK_EVENTS = ['started', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+/** The events a webhook may ask for (docs/webhooks.md); the job's state names each. */
+export { WEBHOOK_EVENTS };
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 /** What a webhook gets when it names no events: every end. */
 export const DEFAULT_WEBHOOK_EVENTS: WebhookEvent[] = ['completed', 'failed', 'cancelled', 'timed_out'];
@@ -89,17 +90,23 @@ export class Webhooks {
     this.queue(job, event).catch((err) => this.onError(err, 'webhooks'));
   }
 
+  /** One delivery per webhook that asks for the event: the space's, and the job's own. */
   private async queue(tag: JobTag, event: WebhookEvent): Promise<void> {
     const space = await this.engine.getSpace(tag.space);
-    if (!space?.webhook_url || !(space.webhook_events ?? DEFAULT_WEBHOOK_EVENTS).includes(event)) return;
+    if (!space) return;
+    const urls = [];
+    if (space.webhook_url && (space.webhook_events ?? DEFAULT_WEBHOOK_EVENTS).includes(event)) urls.push(space.webhook_url);
     const job = await this.engine.getJob(tag.job);
     if (!job) return;
+    if (job.webhook && (job.webhook.events ?? DEFAULT_WEBHOOK_EVENTS).includes(event)) urls.push(job.webhook.url);
     const now = this.clock.now();
-    const id = newTimeOrderedId('dlv');
     const type = `job.${event}`;
-    const body = JSON.stringify({ id, type, created_at: new Date(now).toISOString(), job: publicJob(job) });
-    await this.engine.queueDelivery({ id, space_id: space.id, job_id: job.id, url: space.webhook_url, event: type, body, attempts: 0, state: 'pending', next_at: now, created_at: now });
-    void this.deliverDue();
+    for (const url of urls) {
+      const id = newTimeOrderedId('dlv');
+      const body = JSON.stringify({ id, type, created_at: new Date(now).toISOString(), job: publicJob(job) });
+      await this.engine.queueDelivery({ id, space_id: space.id, job_id: job.id, url, event: type, body, attempts: 0, state: 'pending', next_at: now, created_at: now });
+    }
+    if (urls.length > 0) void this.deliverDue();
   }
 
   private async attempt(delivery: Delivery): Promise<void> {

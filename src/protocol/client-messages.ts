@@ -3,7 +3,7 @@ import { FileSpec, JobId, RequestId } from './common-schemas.ts';
 import { hasOnly, isObject, isRequestId } from './hand-checks.ts';
 import { OPTIONS_BOUNDS, Options, jsonBoundsProblem } from './json-bounds.ts';
 import { IdempotencyKey, isIdempotencyKey } from './idempotency-key.ts';
-import { isNotBefore, isPriority, NotBefore, Priority } from './queue-fields.ts';
+import { isNotBefore, isPriority, JobWebhook, NotBefore, Priority } from './queue-fields.ts';
 import { Traceparent, isTraceparent } from './trace-context.ts';
 
 /** Have the files of the job's partial and result events sent right after each event, as binary frames. */
@@ -27,6 +27,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
     priority: Priority.optional(),
     /** Not before this time (ISO 8601): the job waits until then (docs/queue.md). */
     not_before: NotBefore.optional(),
+    /** Where this job's events are sent (docs/webhooks.md). */
+    webhook: JobWebhook.optional(),
   }),
   z.object({ type: z.literal('cancel'), id: RequestId, job: JobId }),
   z.object({

@@ -14,3 +14,9 @@ export const isPriority = (value: unknown): value is number => Number.isInteger(
 export const isNotBefore = (value: unknown): value is string => typeof value === 'string' && value.length <= 64 && !Number.isNaN(Date.parse(value));
 
 export const NotBefore = z.string().refine(isNotBefore, 'an ISO 8601 time');
+
+/** The events a webhook may ask for (docs/webhooks.md). */
+export const WEBHOOK_EVENTS = ['started', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+
+/** A submit's own webhook: where its events go, and which (default: its end). */
+export const JobWebhook = z.object({ url: z.string().min(1).max(2048), events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(5).optional() }).strict();

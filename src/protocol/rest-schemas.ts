@@ -3,7 +3,7 @@ import { INPUT_KINDS, SPACE_NAME_PATTERN } from './vocabulary.ts';
 import { FileSpec } from './common-schemas.ts';
 import { SpaceportError } from './errors.ts';
 import { IdempotencyKey } from './idempotency-key.ts';
-import { NotBefore, Priority } from './queue-fields.ts';
+import { JobWebhook, NotBefore, Priority, WEBHOOK_EVENTS } from './queue-fields.ts';
 import { Options } from './json-bounds.ts';
 
 const MimePattern = z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/, 'expected a MIME type like image/png or image/*');
@@ -31,7 +31,7 @@ const spaceFields = {
   retry_delay_ms: z.number().int().min(0).max(3_600_000),
   retry_max_delay_ms: z.number().int().min(0).max(86_400_000),
   webhook_url: z.string().max(2048).nullable(),
-  webhook_events: z.array(z.enum(['started', 'completed', 'failed', 'cancelled', 'timed_out'])).min(1).max(5),
+  webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(5),
 };
 
 export const SpaceCreate = z.object(spaceFields).partial().required({ name: true }).strict();
@@ -60,6 +60,7 @@ export const JobSubmit = z
     idempotency_key: IdempotencyKey.optional(),
     priority: Priority.optional(),
     not_before: NotBefore.optional(),
+    webhook: JobWebhook.optional(),
   })
   .strict();
 

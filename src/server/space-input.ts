@@ -46,5 +46,5 @@ export function updatedSpace(space: Space, body: SpaceUpdate): Space {
   return withWebhookSecret({ ...space, ...rest, ...(inputs !== undefined && { inputs: normalizeInputs(inputs) }), updated_at: Date.now() });
 }
 
-/** A space with a webhook has a secret its deliveries are signed with (made once, kept if the URL changes). */
-export const withWebhookSecret = (space: Space): Space => (space.webhook_url && !space.webhook_secret ? { ...space, webhook_secret: newSecret('whsec') } : space);
+/** Every space has a secret its webhook deliveries are signed with (made once; an admin may make a new one). */
+export const withWebhookSecret = (space: Space): Space => (space.webhook_secret ? space : { ...space, webhook_secret: newSecret('whsec') });

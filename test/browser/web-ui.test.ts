@@ -76,6 +76,14 @@ describe('web UI in Chromium', () => {
     await p.locator('#save-space').click();
     await p.locator('tr[data-space="studio"]').waitFor();
     expect((await gw.admin('GET', '/v1/admin/spaces/studio')).body).toMatchObject({ visibility: 'public', queue_policy: 'fifo', retry_delay_ms: 2500, retry_max_delay_ms: 60_000 });
+    // Its webhook: a private address is refused in plain words, the space left as it was.
+    await p.locator('tr[data-space="studio"] button', { hasText: 'Edit' }).click();
+    await p.locator('#space-webhook').fill('http://127.0.0.1:9/hook');
+    await p.locator('#save-space').click();
+    await p.locator('#space-editor [role="alert"]').waitFor();
+    expect((await gw.admin('GET', '/v1/admin/spaces/studio')).body.webhook_url).toBeUndefined();
+    await p.locator('#space-editor button', { hasText: 'Cancel' }).click();
+    await p.locator('#admin-deliveries').getByText('No webhook deliveries yet.').waitFor();
 
     await p.locator('#token-space').selectOption('studio');
     await p.locator('#create-token').click();

@@ -93,6 +93,30 @@ describe('webhooks', () => {
     await hook.close();
   });
 
+  it('sends a job’s own webhook its events, signed with its space’s secret, besides the space’s', async () => {
+    const own = await receiver();
+    const created = await gw.admin('POST', '/v1/admin/spaces', { name: 'own-hooks', inputs: ['prompt'] });
+    const secret = created.body.webhook_secret as string;
+    const worker = serve({ host: gw.url, spaces: ['own-hooks'], token: ADMIN_TOKEN }, async () => 'mine');
+    await worker.ready;
+    const accepted = await gw.admin('POST', '/v1/jobs', { space: 'own-hooks', prompt: 'p', webhook: { url: own.url, events: ['completed'] } });
+    expect(accepted.status).toBe(202);
+    await until('delivered', () => own.got.length === 1 || undefined, 10_000);
+    const [got] = own.got;
+    expect(JSON.parse(got!.body)).toMatchObject({ type: 'job.completed', job: { id: accepted.body.job, result: { data: 'mine' } } });
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(got!.signature)!;
+    expect(v1).toBe(createHmac('sha256', secret).update(`${t}.${got!.body}`).digest('hex'));
+    // Over the WebSocket too; and a destination not allowed is refused before any job is made.
+    const client = await strict.client(ADMIN_TOKEN);
+    await strict.createSpace({ name: 'own-refused', inputs: ['prompt'] });
+    client.send({ type: 'submit', id: 'hooked', space: 'own-refused', prompt: 'p', webhook: { url: own.url } });
+    expect(await client.wait('refusal', (m) => m.type === 'error' && m.id === 'hooked')).toMatchObject({ code: 'webhook_not_allowed' });
+    expect((await strict.admin('GET', '/v1/admin/jobs?limit=50')).body.jobs.filter((j: { space: string }) => j.space === 'own-refused')).toEqual([]);
+    worker.close();
+    client.close();
+    await own.close();
+  });
+
   it('refuses webhook URLs that are not http(s), carry credentials, or reach a private address not allowed', async () => {
     const hook = await receiver();
     for (const url of [hook.url, 'http://localhost:9/hook', 'http://10.1.2.3/hook', 'http://[::1]:9/hook', 'ftp://example.com/hook', 'http://user:pw@example.com/hook', 'not a url']) {

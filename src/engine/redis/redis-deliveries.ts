@@ -33,8 +33,7 @@ export function redisDeliveries(redis: Redis, P: string, guard: <T>(work: () => 
       guard(async () => {
         await put(d).zadd(`${P}deliveries:new`, d.created_at, d.id).zadd(`${P}deliveries:new:${d.space_id}`, d.created_at, d.id).exec();
       }),
-    takeDeliveries: (now, limit, holdMs) =>
-      guard(async () => ((await redis.eval(TAKE, 0, P, now, limit, now + holdMs)) as string[]).map((j) => JSON.parse(j) as Delivery)),
+    takeDeliveries: (now, limit, holdMs) => guard(async () => ((await redis.eval(TAKE, 0, P, now, limit, now + holdMs)) as string[]).map((j) => JSON.parse(j) as Delivery)),
     settleDelivery: (d) =>
       guard(async () => {
         await put(d).exec();
@@ -50,7 +49,11 @@ export function redisDeliveries(redis: Redis, P: string, guard: <T>(work: () => 
         const ids = await redis.zrangebyscore(`${P}deliveries:settled`, '-inf', `(${before}`, 'LIMIT', 0, 1000);
         if (ids.length === 0) return 0;
         const bodies = await redis.mget(ids.map((id) => `${P}delivery:${id}`));
-        const tx = redis.multi().zrem(`${P}deliveries:settled`, ...ids).zrem(`${P}deliveries:new`, ...ids).del(...ids.map((id) => `${P}delivery:${id}`));
+        const tx = redis
+          .multi()
+          .zrem(`${P}deliveries:settled`, ...ids)
+          .zrem(`${P}deliveries:new`, ...ids)
+          .del(...ids.map((id) => `${P}delivery:${id}`));
         for (const body of bodies) if (body) tx.zrem(`${P}deliveries:new:${(JSON.parse(body) as Delivery).space_id}`, (JSON.parse(body) as Delivery).id);
         await tx.exec();
         return ids.length;

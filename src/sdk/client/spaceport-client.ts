@@ -282,6 +282,7 @@ export class SpaceportClient {
       ...(input.pushFiles && { push_files: true }),
       ...(input.priority !== undefined && { priority: input.priority }),
       ...(input.notBefore !== undefined && { not_before: new Date(input.notBefore).toISOString() }),
+      ...(input.webhook && { webhook: input.webhook }),
       idempotency_key: input.idempotencyKey ?? randomKey(),
     };
     let handle: JobHandle | undefined;

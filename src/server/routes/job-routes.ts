@@ -11,6 +11,7 @@ import { sendJson } from '../http-io.ts';
 import type { Handler, RequestContext, Router } from '../http-router.ts';
 import { JobFeeds } from '../job-feeds.ts';
 import type { ServerContext } from '../server-context.ts';
+import { checkJobWebhook } from './webhook-routes.ts';
 
 const SSE_KEEPALIVE_MS = 15_000;
 
@@ -28,6 +29,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     const body = parseBody(JobSubmit, await readSubmitBody(rc.req, ctx));
     if (body.files?.some((f) => 'binary' in f)) throw new SpaceportError('invalid_message', 'files: binary parts are for WebSocket; over HTTP upload to /v1/blobs and pass { blob }.');
     const headers = submitHeaders(rc.req);
+    await checkJobWebhook(ctx, body.space, body.webhook);
     const keys = new Set([pathKey, headers.idempotencyKey, body.idempotency_key].filter((k) => k !== undefined));
     if (keys.size > 1) throw new SpaceportError('invalid_message', 'The idempotency key is given twice, differently (path, Idempotency-Key header, idempotency_key).');
     const accepted = await core.jobs.submit(who, {
@@ -39,6 +41,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
       idempotencyKey: [...keys][0],
       priority: body.priority,
       notBefore: body.not_before === undefined ? undefined : Date.parse(body.not_before),
+      webhook: body.webhook,
     });
     const id = accepted.job.id;
     if (accepted.existing) rc.res.setHeader('idempotent-replayed', 'true');

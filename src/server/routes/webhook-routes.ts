@@ -1,9 +1,19 @@
 import { newSecret } from '../../core/ids.ts';
+import type { Job } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { sendJson } from '../http-io.ts';
 import type { Router } from '../http-router.ts';
 import { requireAdmin } from './admin-routes.ts';
 import type { ServerContext } from '../server-context.ts';
+
+/** A submit's own webhook, checked before the job is made: where it goes, and that its space can sign. */
+export async function checkJobWebhook(ctx: ServerContext, spaceName: string, webhook: Job['webhook']): Promise<void> {
+  if (!webhook) return;
+  await ctx.destinations.check(webhook.url);
+  const space = await ctx.engine.getSpace(spaceName);
+  if (space && !space.webhook_secret)
+    throw new SpaceportError('webhook_not_allowed', `Space "${spaceName}" has no webhook signing secret yet; an admin makes one with POST /v1/admin/spaces/${spaceName}/webhook-secret.`);
+}
 
 /**
  * The admin's view of webhooks (docs/webhooks.md): the deliveries, newest first, with their

@@ -16,6 +16,7 @@ import { Peer, type PeerCloseListener } from './peer.ts';
 import { newId } from '../../core/ids.ts';
 import type { AcceptedMessage, AckMessage, HelloMessage, PongMessage } from '../../protocol/server-messages.ts';
 import type { Connection } from '../../wire/connection.ts';
+import { checkJobWebhook } from '../routes/webhook-routes.ts';
 
 /** How long the binary parts announced by a submit may take to arrive. */
 const UPLOAD_TIMEOUT_MS = 60_000;
@@ -129,6 +130,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
       case 'submit': {
         const files = msg.files ?? [];
         const parts = upload === NO_UPLOAD ? [] : await upload;
+        if (msg.webhook) await checkJobWebhook(this.ctx, msg.space, msg.webhook);
         const accepted = await core.jobs.submit(who, {
           space: msg.space,
           prompt: msg.prompt,
@@ -138,6 +140,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           idempotencyKey: msg.idempotency_key,
           priority: msg.priority,
           notBefore: msg.not_before === undefined ? undefined : Date.parse(msg.not_before),
+          webhook: msg.webhook,
         });
         peer.sendJson({
           type: 'accepted',

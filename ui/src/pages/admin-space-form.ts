@@ -4,6 +4,8 @@ import { explain } from '../errors.ts';
 
 /** The admin panel's space editor: a space's name, description, inputs (with their caps) and rules. */
 const KINDS = ['prompt', 'image', 'audio', 'video', 'files'] as const;
+const WEBHOOK_EVENTS = ['started', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+const DEFAULT_EVENTS: readonly string[] = ['completed', 'failed', 'cancelled', 'timed_out'];
 const DEFAULT_MB: Record<(typeof KINDS)[number], number> = { prompt: 0.0625, image: 10, audio: 25, video: 100, files: 25 };
 
 export interface AdminSpace {
@@ -20,6 +22,8 @@ export interface AdminSpace {
   queue_policy?: 'fair' | 'fifo';
   retry_delay_ms?: number;
   retry_max_delay_ms?: number;
+  webhook_url?: string | null;
+  webhook_events?: string[];
 }
 
 export const failure = (err: unknown) => h('p', { class: 'error', role: 'alert' }, err instanceof ApiError ? explain(err.code, err.message) : String(err));
@@ -60,6 +64,11 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
   const policy = h('select', { id: 'space-policy' }, h('option', { value: 'fair' }, 'fair share between callers'), h('option', { value: 'fifo' }, 'first come, first served'));
   policy.value = space?.queue_policy ?? 'fair';
   const open = h('input', { type: 'checkbox', id: 'space-open', checked: space?.open_registration ?? false });
+  const webhook = h('input', { type: 'url', id: 'space-webhook', value: space?.webhook_url ?? '', placeholder: 'https://example.com/hook' });
+  const hookEvents = WEBHOOK_EVENTS.map((event) => {
+    const box = h('input', { type: 'checkbox', id: `webhook-${event}`, checked: (space?.webhook_events ?? DEFAULT_EVENTS).includes(event) });
+    return { event, box, label: h('label', {}, box, ` ${event}`) };
+  });
   const watchable = h('input', { type: 'checkbox', id: 'space-public', checked: space?.visibility === 'public' });
   const message = h('div');
   const form = h(
@@ -89,7 +98,10 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
           open_registration: open.checked,
           visibility: watchable.checked ? 'public' : 'owner',
           queue_policy: policy.value,
+          webhook_url: webhook.value.trim() || null,
         };
+        const events = hookEvents.filter((e) => e.box.checked).map((e) => e.event);
+        if (events.length > 0) Object.assign(body, { webhook_events: events });
         try {
           await api(space ? 'PATCH' : 'POST', space ? `/v1/admin/spaces/${encodeURIComponent(space.name)}` : '/v1/admin/spaces', body);
           fill(box);
@@ -120,6 +132,9 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
         h('label', { for: 'space-access' }, 'Access', access),
         h('label', { for: 'space-policy' }, 'Queue', policy),
       ),
+      h('label', { for: 'space-webhook' }, 'Webhook: where its jobs’ starts and ends are sent (signed; empty for none)'),
+      webhook,
+      h('div', { class: 'row' }, ...hookEvents.map((e) => e.label)),
       h('label', {}, open, ' Workers may register without a token (open registration)'),
       h('label', {}, watchable, ' Anyone may watch its jobs and results (public: the frames topics broadcast them)'),
       h(

@@ -3,6 +3,7 @@ import { h, fill, bytes, listTable } from '../dom.ts';
 import { navigate, type Page } from '../navigation.ts';
 import { whoAmI } from '../session.ts';
 import { type AdminSpace, failure, spaceForm } from './admin-space-form.ts';
+import { deliveries } from './admin-webhooks.ts';
 
 /** The admin panel: spaces, worker tokens, workers, queue and jobs, users. Admins only. */
 export const adminPage: Page = async (main) => {
@@ -13,6 +14,7 @@ export const adminPage: Page = async (main) => {
   const tokensBox = h('div', { id: 'admin-tokens' });
   const workersBox = h('div', { id: 'admin-workers' });
   const jobsBox = h('div', { id: 'admin-jobs' });
+  const deliveriesBox = h('div', { id: 'admin-deliveries' });
   const usersBox = h('div', { id: 'admin-users' });
   fill(
     main,
@@ -27,6 +29,8 @@ export const adminPage: Page = async (main) => {
     workersBox,
     h('h2', {}, 'Queue and recent jobs'),
     jobsBox,
+    h('h2', {}, 'Webhook deliveries'),
+    deliveriesBox,
     h('h2', {}, 'Users'),
     usersBox,
   );
@@ -83,7 +87,7 @@ export const adminPage: Page = async (main) => {
   await users(usersBox);
   const refreshJobs = jobList(jobsBox);
   const live = async () => {
-    await Promise.all([workers(workersBox), refreshJobs()]).catch(() => {});
+    await Promise.all([workers(workersBox), refreshJobs(), deliveries(deliveriesBox)]).catch(() => {});
   };
   await live();
   const timer = setInterval(live, 2000);
