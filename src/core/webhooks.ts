@@ -3,7 +3,7 @@ import type { Engine } from './engine-port.ts';
 import { newTimeOrderedId } from './ids.ts';
 import type { Delivery } from './ports/deliveries.ts';
 import type { JobEnd, JobTag, Telemetry } from './telemetry.ts';
-import { publicJob, type Space } from './types.ts';
+import { publicJob, type Job, type Space } from './types.ts';
 import { WEBHOOK_EVENTS } from '../protocol/queue-fields.ts';
 
 /** The events a webhook may ask for (docs/webhooks.md); the job's state names each. */
@@ -25,6 +25,20 @@ export interface WebhookOptions {
   webhookRetryMs?: number;
   /** Attempts before a delivery is given up on. @default 8 */
   webhookAttempts?: number;
+}
+
+/**
+ * A delivery's body at most: a job's result can be megabytes, kept once per delivery and sent on
+ * every attempt; past this the result's data is left out (`result.data_omitted`: fetch the job).
+ */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** The body of a delivery: the event and the job, its result's data left out when too large. */
+function deliveryBody(id: string, type: string, at: number, job: Job): string {
+  const event = { id, type, created_at: new Date(at).toISOString(), job: publicJob(job) };
+  const body = JSON.stringify(event);
+  if (Buffer.byteLength(body) <= MAX_BODY_BYTES || !event.job.result) return body;
+  return JSON.stringify({ ...event, job: { ...event.job, result: { ...(event.job.result as object), data: null, data_omitted: true } } });
 }
 
 /** How long a sender holds the deliveries it took: past a request's timeout, so none is sent twice at once. */
@@ -103,7 +117,7 @@ export class Webhooks {
     const type = `job.${event}`;
     for (const url of urls) {
       const id = newTimeOrderedId('dlv');
-      const body = JSON.stringify({ id, type, created_at: new Date(now).toISOString(), job: publicJob(job) });
+      const body = deliveryBody(id, type, now, job);
       await this.engine.queueDelivery({ id, space_id: space.id, job_id: job.id, url, event: type, body, attempts: 0, state: 'pending', next_at: now, created_at: now });
     }
     if (urls.length > 0) void this.deliverDue();

@@ -117,6 +117,19 @@ describe('webhooks', () => {
     await own.close();
   });
 
+  it('leaves a large result’s data out of the delivery (kept and sent on every attempt), saying so', async () => {
+    const own = await receiver();
+    await gw.admin('POST', '/v1/admin/spaces', { name: 'big-results', inputs: ['prompt'] });
+    const worker = serve({ host: gw.url, spaces: ['big-results'], token: ADMIN_TOKEN }, async () => 'x'.repeat(200_000));
+    await worker.ready;
+    const accepted = await gw.admin('POST', '/v1/jobs', { space: 'big-results', prompt: 'p', webhook: { url: own.url } });
+    await until('delivered', () => own.got.length === 1 || undefined, 10_000);
+    expect(own.got[0]!.body.length).toBeLessThan(64 * 1024);
+    expect(JSON.parse(own.got[0]!.body).job).toMatchObject({ id: accepted.body.job, state: 'completed', result: { data: null, data_omitted: true } });
+    worker.close();
+    await own.close();
+  });
+
   it('refuses webhook URLs that are not http(s), carry credentials, or reach a private address not allowed', async () => {
     const hook = await receiver();
     for (const url of [hook.url, 'http://localhost:9/hook', 'http://10.1.2.3/hook', 'http://[::1]:9/hook', 'ftp://example.com/hook', 'http://user:pw@example.com/hook', 'not a url']) {
