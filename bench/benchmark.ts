@@ -29,6 +29,10 @@ export interface Sizes {
   mediaFrames: number;
   mediaBytes: number;
   longTokens: number;
+  /** The queue depths the deep-queue benchmark measures a dispatch at (three). */
+  queueDepths: [number, number, number];
+  /** Jobs dispatched and timed at each depth. */
+  queueMeasured: number;
   /** Streaming chat completions per round of the time-to-first-token benchmark. */
   firstTokenRequests: number;
 }
@@ -49,6 +53,8 @@ export const FULL: Sizes = {
   mediaFrames: 4,
   mediaBytes: 1024 * 1024,
   longTokens: 20_000,
+  queueDepths: [1000, 10_000, 100_000],
+  queueMeasured: 500,
   firstTokenRequests: 300,
 };
 
@@ -68,6 +74,8 @@ export const QUICK: Sizes = {
   mediaFrames: 2,
   mediaBytes: 64 * 1024,
   longTokens: 400,
+  queueDepths: [20, 60, 200],
+  queueMeasured: 10,
   firstTokenRequests: 20,
 };
 
@@ -86,10 +94,14 @@ export interface Benchmark<R extends object = Record<string, number>> {
    * it can reuse instead of growing.
    */
   freshServers?: boolean;
-  /** Runs only on the targets that name it in their `only` (made for it), not on every relay. */
-  ownTargets?: boolean;
+  /** The targets it runs on, of those that do not name their benchmarks (`only`); all when absent. */
+  takes?(target: Target): boolean;
   /** Runs `sizes.steadyRounds` rounds instead of `sizes.rounds`. */
   steady?: boolean;
+  /** One long round (minutes), whose figures differ by far more than the machine's noise. */
+  oneRound?: boolean;
+  /** How long one round may take before the run fails. @default 180_000 */
+  timeoutMs?: number;
   /** An unmeasured pass (run `sizes.warmUpPasses` times), so JIT warm-up does not land on the measured rounds. */
   warmUp?(target: Target, sizes: Sizes): Promise<unknown>;
 }
@@ -112,7 +124,7 @@ export async function withServerCpu<T>(target: Target, work: () => Promise<T>): 
 }
 
 /** How many measured rounds the benchmark runs. */
-export const roundsOf = (benchmark: Pick<Benchmark, 'steady'>, sizes: Sizes) => (benchmark.steady ? sizes.steadyRounds : sizes.rounds);
+export const roundsOf = (benchmark: Pick<Benchmark, 'steady' | 'oneRound'>, sizes: Sizes) => (benchmark.oneRound ? 1 : benchmark.steady ? sizes.steadyRounds : sizes.rounds);
 
 export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 

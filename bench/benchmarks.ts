@@ -1,6 +1,7 @@
 import type { Benchmark } from './benchmark.ts';
 import { binaryMediaBenchmark, mediaMemoryBenchmark } from './binary-media.ts';
 import { connectStormBenchmark } from './connect-storm.ts';
+import { deepQueueBenchmark } from './deep-queue.ts';
 import { roundTripBenchmark } from './dispatch-round-trip.ts';
 import { fanOutBenchmark } from './fan-out.ts';
 import { idleConnectionsBenchmark } from './idle-connections.ts';
@@ -18,6 +19,7 @@ export const ALL: Benchmark[] = [
   idleConnectionsBenchmark,
   connectStormBenchmark,
   longStreamBenchmark,
+  deepQueueBenchmark,
   openAiFirstTokenBenchmark,
 ] as unknown as Benchmark[];
 

@@ -44,7 +44,7 @@ async function firstTokens(target: Target, requests: number): Promise<FirstToken
  */
 export const openAiFirstTokenBenchmark: Benchmark<FirstTokenResult> = {
   key: 'openAiFirstToken',
-  ownTargets: true,
+  takes: () => false, // only the targets made for it, which name it
   steady: true,
   title: (s) => `OpenAI API, time to first token: ${s.firstTokenRequests} streaming chat completions, one at a time`,
   columns: [

@@ -32,7 +32,7 @@ function bounded<T>(what: string, work: Promise<T>, ms = 180_000): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-const takesPart = (t: Target, b: Benchmark) => (t.only ? t.only.includes(b.key) : !b.ownTargets);
+const takesPart = (t: Target, b: Benchmark) => (t.only ? t.only.includes(b.key) : (b.takes?.(t) ?? true));
 
 async function measure(targets: Target[]): Promise<Results> {
   const runs = new Map<string, Record<string, number>[]>();
@@ -55,7 +55,7 @@ async function measure(targets: Target[]): Promise<Results> {
         // Let the previous run's leftovers (a WAL checkpoint, GC) finish, so they are not billed here.
         if (!args.quick) await settle(1000);
         const key = `${t.name}\u0000${b.key}`;
-        runs.set(key, [...(runs.get(key) ?? []), (await bounded(`${b.key} on ${t.name}`, runOn(b, t, sizes))) as Record<string, number>]);
+        runs.set(key, [...(runs.get(key) ?? []), (await bounded(`${b.key} on ${t.name}`, runOn(b, t, sizes), b.timeoutMs)) as Record<string, number>]);
       }
     }
   }

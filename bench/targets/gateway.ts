@@ -76,18 +76,19 @@ function mediaMessages(as: MediaAs): (job: string | number, count: number) => Me
 async function gatewayWorker(base: string, slots: number, onJob: JobHandler, mediaAs: MediaAs): Promise<Closable> {
   const ws = await open(`${base}/v1/worker`);
   ws.send(JSON.stringify({ type: 'register', token: ADMIN, spaces: [SPACE], slots }));
-  await new Promise<void>((resolve, reject) =>
+  return new Promise<Closable>((resolve, reject) =>
     ws.on('message', function registered(data) {
       const msg = JSON.parse(data.toString());
-      if (msg.type === 'registered') resolve();
-      else if (msg.type === 'error') reject(new Error(msg.message));
-      else return;
+      if (msg.type === 'error') return reject(new Error(msg.message));
+      if (msg.type !== 'registered') return;
       ws.off('message', registered);
       const beat = setInterval(() => ws.send('{"type":"heartbeat"}'), msg.heartbeat_ms);
       ws.once('close', () => clearInterval(beat));
+      // Listening before this handler returns: jobs already queued come right behind `registered`,
+      // in the same read, and a listener added after an await would miss them.
+      resolve(jsonWorker(ws, onJob, mediaMessages(mediaAs)));
     }),
   );
-  return jsonWorker(ws, onJob, mediaMessages(mediaAs));
 }
 
 // Files of the job's events come pushed as binary frames right after each event.
@@ -104,6 +105,7 @@ function gatewayTargetOf(
 ): Target {
   return {
     name,
+    queues: true,
     probe,
     fresh,
     worker: (slots, onJob) => gatewayWorker(workers.base, slots, onJob, mediaAs),

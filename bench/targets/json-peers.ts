@@ -89,6 +89,7 @@ export async function jsonClient(url: string, opts: JsonClientOptions): Promise<
     }
     const msg = JSON.parse(data.toString());
     if (msg.type === 'accepted') {
+      byRequest.get(msg.id)!.accepted?.();
       byJob.set(msg.job, byRequest.get(msg.id)!);
       byRequest.delete(msg.id);
       for (const m of early.get(msg.job) ?? []) deliver(msg.job, m);

@@ -10,6 +10,8 @@ export interface Reply {
 }
 
 export interface Submitted {
+  /** The server took the job (where it says so: the gateway's `accepted`). */
+  accepted?: () => void;
   token?: () => void;
   /** `bytes`: the total size of the job's binary payloads, when it had any. */
   result: (bytes?: number) => void;
@@ -41,6 +43,8 @@ export interface Target {
   connect(): Promise<Closable>;
   /** A connection that receives every job's events (a topic subscriber), calling `onToken` per token. */
   subscriber(onToken: () => void): Promise<Closable>;
+  /** Jobs wait in a queue while no worker is free (the gateway's engines; the relays have none). */
+  queues?: boolean;
   /** An OpenAI-compatible chat-completions API to stream from (the time-to-first-token benchmark's targets). */
   openAi?: { baseUrl: string; apiKey: string; model: string };
   /** Another target of the same kind on server processes of its own, just started (see Benchmark.freshServers). */

@@ -18,7 +18,10 @@ describe('npm run bench -- --quick', () => {
     const proc = runTs('bench/run-all.ts', ['--quick', '--json', out]);
     expect(await proc.exited()).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
-    for (const name of TARGETS) expect(Object.keys(report.results[name]).sort()).toEqual([...BENCHMARKS].sort());
+    // The deep queue only where jobs queue: the gateway.
+    for (const name of TARGETS) expect(Object.keys(report.results[name]).sort()).toEqual([...BENCHMARKS, ...(name === 'spaceport gateway' ? ['deepQueue'] : [])].sort());
+    expect(report.results['spaceport gateway'].deepQueue.deepMicros).toBeGreaterThan(0);
+    expect(proc.output()).toMatch(/Dispatch with a deep queue/);
     // The /ws dialect is measured on the token relay only, against /v1/ws.
     expect(Object.keys(report.results['gateway /ws dialect'])).toEqual(['tokenRelay']);
     expect(report.results['gateway /ws dialect'].tokenRelay.tokensPerSecond).toBeGreaterThan(0);

@@ -23,8 +23,7 @@ export class SpaceQueues {
   /** A new job joins its space's queue: its rank, and where that put it. */
   join(job: QueuedJob & { id: string }): { rank: number; position: number } {
     const rank = this.rounds.join(job);
-    this.insert({ id: job.id, rank, job });
-    return { rank, position: this.position(job.space_id, job.id) };
+    return { rank, position: this.insert({ id: job.id, rank, job }) };
   }
 
   /** A requeued job goes back, at the head of its priority; its new rank. */
@@ -97,17 +96,17 @@ export class SpaceQueues {
     this.rounds.dropSpace(spaceId);
   }
 
-  /** Inserts keeping rank order, after every entry of an equal rank (restores may come in any order). */
-  private insert(entry: Entry): void {
+  /**
+   * Inserts keeping rank order, after every entry of an equal rank (restores may come in any
+   * order); returns where. The common case — a submit behind everything — costs nothing to place.
+   */
+  private insert(entry: Entry): number {
     let queue = this.queues.get(entry.job.space_id);
     if (!queue) this.queues.set(entry.job.space_id, (queue = []));
-    if (queue.length === 0 || queue[queue.length - 1]!.rank <= entry.rank) queue.push(entry);
-    else if (queue[0]!.rank > entry.rank) queue.unshift(entry);
-    else
-      queue.splice(
-        queue.findIndex((e) => e.rank > entry.rank),
-        0,
-        entry,
-      );
+    if (queue.length === 0 || queue[queue.length - 1]!.rank <= entry.rank) return queue.push(entry) - 1;
+    if (queue[0]!.rank > entry.rank) return (queue.unshift(entry), 0);
+    const at = queue.findIndex((e) => e.rank > entry.rank);
+    queue.splice(at, 0, entry);
+    return at;
   }
 }
