@@ -87,8 +87,10 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
         else if (control.op === 'withdrawn') dispatcher.withdraw(control.job);
         else if (control.op === 'worker') void dispatcher.adminAction(control.worker, control.action).catch((err) => onError(err, 'worker-action'));
         else if (control.op === 'status') router.routeStatus(control.space, control.line);
-        else if (control.op === 'space') control.public === undefined ? visibility.forget(control.space) : visibility.note({ id: control.space, visibility: control.public ? 'public' : 'owner' });
-        else serverControl?.(control);
+        else if (control.op === 'space') {
+          webhooks?.forgetSpace(control.space);
+          control.public === undefined ? visibility.forget(control.space) : visibility.note({ id: control.space, visibility: control.public ? 'public' : 'owner' });
+        } else serverControl?.(control);
       } catch (err) {
         onError(err, 'bus');
       }

@@ -330,7 +330,7 @@ export class JobService {
 
   /** Telemetry of a job's start, first token and end (and the space's run-time estimate). */
   private noteMilestone(held: HeldJob, event: JobEvent, space: string, now: number): void {
-    if (event.type === 'started') this.telemetry.jobStarted({ job: held.id, space, worker: held.workerId }, now - held.createdAt);
+    if (event.type === 'started') this.telemetry.jobStarted({ job: held.id, space, worker: held.workerId, webhook: held.webhook }, now - held.createdAt);
     else if (event.type === 'token') this.telemetry.firstToken(space, now - held.createdAt);
     else {
       if (event.type === 'result') this.estimate(held.spaceId).record(now - (held.startedAt ?? now));
@@ -345,6 +345,7 @@ export class JobService {
         endedAt: now,
         code: event.type === 'failed' ? event.code : undefined,
         traceparent: held.traceparent,
+        webhook: held.webhook,
       });
     }
   }
@@ -380,6 +381,7 @@ export class JobService {
       endedAt: this.clock.now(),
       code,
       traceparent: job.inputs.traceparent,
+      webhook: job.webhook !== undefined,
     });
   }
 }

@@ -6,6 +6,8 @@ export interface JobTag {
   space: string;
   /** The worker holding it, once one does. */
   worker?: string | undefined;
+  /** It names a webhook of its own (docs/webhooks.md): only then is the job read again to tell it. */
+  webhook?: boolean | undefined;
 }
 
 /** A job's end, with what a log line, a histogram and a span of its life need. */

@@ -43,6 +43,8 @@ function deliveryBody(id: string, type: string, at: number, job: Job): string {
 
 /** How long a sender holds the deliveries it took: past a request's timeout, so none is sent twice at once. */
 const HOLD_MS = 30_000;
+/** How long a space's webhook setting is trusted without reading it again (changes on this instance, or told by another, clear it at once). */
+const SPACE_CACHE_MS = 5000;
 const BATCH = 16;
 
 /**
@@ -104,12 +106,17 @@ export class Webhooks {
     this.queue(job, event).catch((err) => this.onError(err, 'webhooks'));
   }
 
-  /** One delivery per webhook that asks for the event: the space's, and the job's own. */
+  /**
+   * One delivery per webhook that asks for the event: the space's, and the job's own. Every job's
+   * start and end pass here, most with no webhook: the space comes from a short-lived cache
+   * (`forgetSpace` when one changes) and the job is read again only when a webhook wants it.
+   */
   private async queue(tag: JobTag, event: WebhookEvent): Promise<void> {
-    const space = await this.engine.getSpace(tag.space);
+    const space = await this.spaceNamed(tag.space);
     if (!space) return;
     const urls = [];
     if (space.webhook_url && (space.webhook_events ?? DEFAULT_WEBHOOK_EVENTS).includes(event)) urls.push(space.webhook_url);
+    if (urls.length === 0 && !tag.webhook) return;
     const job = await this.engine.getJob(tag.job);
     if (!job) return;
     if (job.webhook && (job.webhook.events ?? DEFAULT_WEBHOOK_EVENTS).includes(event)) urls.push(job.webhook.url);
@@ -121,6 +128,21 @@ export class Webhooks {
       await this.engine.queueDelivery({ id, space_id: space.id, job_id: job.id, url, event: type, body, attempts: 0, state: 'pending', next_at: now, created_at: now });
     }
     if (urls.length > 0) void this.deliverDue();
+  }
+
+  private readonly spaces = new Map<string, { space: Space | null; at: number }>();
+
+  /** A space changed (or was deleted): its webhook is read again next time. */
+  forgetSpace(spaceId: string): void {
+    for (const [name, cached] of this.spaces) if (cached.space?.id === spaceId) this.spaces.delete(name);
+  }
+
+  private async spaceNamed(name: string): Promise<Space | null> {
+    const cached = this.spaces.get(name);
+    if (cached && this.clock.now() - cached.at < SPACE_CACHE_MS) return cached.space;
+    const space = await this.engine.getSpace(name);
+    this.spaces.set(name, { space, at: this.clock.now() });
+    return space;
   }
 
   private async attempt(delivery: Delivery): Promise<void> {

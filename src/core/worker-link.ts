@@ -11,6 +11,8 @@ export interface HeldJob {
   createdAt: number;
   startedAt?: number;
   sawToken: boolean;
+  /** The job names a webhook of its own. */
+  webhook?: boolean;
   /** The job's trace context (JobInputs.traceparent), for the span of its life. */
   traceparent?: string | undefined;
   /** A cancel (or timeout) was sent; the slot frees when the worker acknowledges or after a grace period. */
@@ -29,6 +31,7 @@ export function heldJob(job: Job, workerId: string): HeldJob {
     sawToken: false,
     cancelling: false,
     traceparent: job.inputs.traceparent,
+    ...(job.webhook && { webhook: true }),
   };
 }
 
