@@ -302,6 +302,7 @@ export class JobService {
    */
   workerEvent(held: HeldJob, event: JobEvent, result?: JobResult): Now<boolean> {
     const kept = this.engine.appendEvent(held, event, held, result);
+    if (event.type === 'progress') void this.spaceName(held.spaceId).then((space) => this.telemetry.jobProgress({ job: held.id, space, webhook: held.webhook }, event.progress, event.message));
     // Most events are tokens after the first: nothing to note, and no continuation to allocate
     // (a Redis engine's tokens of one turn share one promise).
     if (!isMilestone(held, event)) return kept;

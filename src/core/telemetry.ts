@@ -38,6 +38,8 @@ export interface Telemetry {
   jobSubmitted(job: JobTag): void;
   jobStarted(job: JobTag, queueWaitMs: number): void;
   firstToken(space: string, sinceSubmitMs: number): void;
+  /** Its worker reported progress (0..1, and what it is doing). */
+  jobProgress(job: JobTag, progress: number, message: string | undefined): void;
   /** Its worker lost it (`reason`) and it went back to the queue. */
   jobRequeued(job: JobTag, reason: string): void;
   jobEnded(end: JobEnd): void;
@@ -50,6 +52,7 @@ export const silentTelemetry: Telemetry = {
   jobSubmitted() {},
   jobStarted() {},
   firstToken() {},
+  jobProgress() {},
   jobRequeued() {},
   jobEnded() {},
   backgroundError() {},

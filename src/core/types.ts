@@ -38,7 +38,7 @@ export interface Space {
   retry_max_delay_ms?: number;
   /** Where its jobs' starts and ends are sent (docs/webhooks.md), which of them, and the secret they are signed with. */
   webhook_url?: string | null;
-  webhook_events?: Array<'started' | 'completed' | 'failed' | 'cancelled' | 'timed_out'>;
+  webhook_events?: Array<'started' | 'progress' | 'completed' | 'failed' | 'cancelled' | 'timed_out'>;
   webhook_secret?: string;
   created_at: number;
   updated_at: number;
@@ -128,7 +128,7 @@ export interface Job {
   /** A queued job waiting out a retry's backoff: it joins its queue at this time (ms), not before. */
   not_before?: number;
   /** Where this job's own events are sent (docs/webhooks.md), besides its space's webhook. */
-  webhook?: { url: string; events?: Array<'started' | 'completed' | 'failed' | 'cancelled' | 'timed_out'> | undefined };
+  webhook?: { url: string; events?: Array<'started' | 'progress' | 'completed' | 'failed' | 'cancelled' | 'timed_out'> | undefined };
 }
 
 /** What a client sees of a job (GET /v1/jobs/{id}). */

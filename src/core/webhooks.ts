@@ -34,8 +34,8 @@ export interface WebhookOptions {
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** The body of a delivery: the event and the job, its result's data left out when too large. */
-function deliveryBody(id: string, type: string, at: number, job: Job): string {
-  const event = { id, type, created_at: new Date(at).toISOString(), job: publicJob(job) };
+function deliveryBody(id: string, type: string, at: number, job: Job, progress?: object): string {
+  const event = { id, type, created_at: new Date(at).toISOString(), job: publicJob(job), ...(progress && { progress }) };
   const body = JSON.stringify(event);
   if (Buffer.byteLength(body) <= MAX_BODY_BYTES || !event.job.result) return body;
   return JSON.stringify({ ...event, job: { ...event.job, result: { ...(event.job.result as object), data: null, data_omitted: true } } });
@@ -43,6 +43,8 @@ function deliveryBody(id: string, type: string, at: number, job: Job): string {
 
 /** How long a sender holds the deliveries it took: past a request's timeout, so none is sent twice at once. */
 const HOLD_MS = 30_000;
+/** A job's progress is sent at most this often (the first report at once). */
+const PROGRESS_EVERY_MS = 5000;
 /** How long a space's webhook setting is trusted without reading it again (changes on this instance, or told by another, clear it at once). */
 const SPACE_CACHE_MS = 5000;
 const BATCH = 16;
@@ -55,6 +57,8 @@ const BATCH = 16;
  */
 export class Webhooks {
   private stopTimer: (() => void) | undefined;
+  /** When each running job's progress was last sent. */
+  private readonly progressAt = new Map<string, number>();
   private sending = false;
 
   constructor(
@@ -73,8 +77,19 @@ export class Webhooks {
         telemetry.jobStarted(job, waitMs);
         this.note(job, 'started');
       },
+      jobProgress: (job: JobTag, progress: number, message: string | undefined) => {
+        telemetry.jobProgress(job, progress, message);
+        // At most one every PROGRESS_EVERY_MS per job: a worker may report progress per frame.
+        const now = this.clock.now();
+        const last = this.progressAt.get(job.job);
+        if (last !== undefined && now - last < PROGRESS_EVERY_MS) return;
+        if (this.progressAt.size >= 10_000) this.progressAt.clear(); // jobs that ended on other instances
+        this.progressAt.set(job.job, now);
+        this.note(job, 'progress', { progress, ...(message !== undefined && { message }) });
+      },
       jobEnded: (end: JobEnd) => {
         telemetry.jobEnded(end);
+        this.progressAt.delete(end.job);
         if ((WEBHOOK_EVENTS as readonly string[]).includes(end.state)) this.note(end, end.state as WebhookEvent);
       },
     };
@@ -102,8 +117,8 @@ export class Webhooks {
     }
   }
 
-  private note(job: JobTag, event: WebhookEvent): void {
-    this.queue(job, event).catch((err) => this.onError(err, 'webhooks'));
+  private note(job: JobTag, event: WebhookEvent, progress?: object): void {
+    this.queue(job, event, progress).catch((err) => this.onError(err, 'webhooks'));
   }
 
   /**
@@ -111,7 +126,7 @@ export class Webhooks {
    * start and end pass here, most with no webhook: the space comes from a short-lived cache
    * (`forgetSpace` when one changes) and the job is read again only when a webhook wants it.
    */
-  private async queue(tag: JobTag, event: WebhookEvent): Promise<void> {
+  private async queue(tag: JobTag, event: WebhookEvent, progress?: object): Promise<void> {
     const space = await this.spaceNamed(tag.space);
     if (!space) return;
     const urls = [];
@@ -124,7 +139,7 @@ export class Webhooks {
     const type = `job.${event}`;
     for (const url of urls) {
       const id = newTimeOrderedId('dlv');
-      const body = deliveryBody(id, type, now, job);
+      const body = deliveryBody(id, type, now, job, progress);
       await this.engine.queueDelivery({ id, space_id: space.id, job_id: job.id, url, event: type, body, attempts: 0, state: 'pending', next_at: now, created_at: now });
     }
     if (urls.length > 0) void this.deliverDue();

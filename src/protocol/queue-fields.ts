@@ -16,7 +16,7 @@ export const isNotBefore = (value: unknown): value is string => typeof value ===
 export const NotBefore = z.string().refine(isNotBefore, 'an ISO 8601 time');
 
 /** The events a webhook may ask for (docs/webhooks.md). */
-export const WEBHOOK_EVENTS = ['started', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+export const WEBHOOK_EVENTS = ['started', 'progress', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 
 /** A submit's own webhook: where its events go, and which (default: its end). */
-export const JobWebhook = z.object({ url: z.string().min(1).max(2048), events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(5).optional() }).strict();
+export const JobWebhook = z.object({ url: z.string().min(1).max(2048), events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(6).optional() }).strict();

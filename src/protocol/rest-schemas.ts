@@ -31,7 +31,7 @@ const spaceFields = {
   retry_delay_ms: z.number().int().min(0).max(3_600_000),
   retry_max_delay_ms: z.number().int().min(0).max(86_400_000),
   webhook_url: z.string().max(2048).nullable(),
-  webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(5),
+  webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(6),
 };
 
 export const SpaceCreate = z.object(spaceFields).partial().required({ name: true }).strict();

@@ -123,6 +123,7 @@ export function metricsTelemetry(metrics: Metrics, log: Logger): Telemetry {
       if (log.isLevelEnabled('debug')) log.debug({ ...jobFields(job), wait_ms: ms }, 'job started');
     },
     firstToken: (space, ms) => metrics.firstToken.observe(ms / 1000, space),
+    jobProgress: () => {},
     jobRequeued: (job, reason) => log.warn({ ...jobFields(job), reason }, 'job requeued'),
     jobEnded: (end) => {
       const runMs = end.startedAt === undefined ? null : end.endedAt - end.startedAt;

@@ -130,6 +130,29 @@ describe('webhooks', () => {
     await own.close();
   });
 
+  it('sends progress at most every few seconds per job (the first report at once), with what the worker said', async () => {
+    const own = await receiver();
+    await gw.admin('POST', '/v1/admin/spaces', { name: 'progressing', inputs: ['prompt'] });
+    const worker = serve({ host: gw.url, spaces: ['progressing'], token: ADMIN_TOKEN }, async (_job, ctx) => {
+      for (const [p, what] of [
+        [0.25, 'loading'],
+        [0.5, 'thinking'],
+        [0.75, 'writing'],
+      ] as const)
+        ctx.progress(p, what);
+      return 'done';
+    });
+    await worker.ready;
+    await gw.admin('POST', '/v1/jobs', { space: 'progressing', prompt: 'p', webhook: { url: own.url, events: ['progress', 'completed'] } });
+    await until('completed delivered', () => own.got.some((g) => g.event === 'job.completed') || undefined, 10_000);
+    await new Promise((r) => setTimeout(r, 300)); // time for any further progress delivery, were there one
+    const progress = own.got.filter((g) => g.event === 'job.progress');
+    expect(progress).toHaveLength(1);
+    expect(JSON.parse(progress[0]!.body)).toMatchObject({ type: 'job.progress', progress: { progress: 0.25, message: 'loading' } });
+    worker.close();
+    await own.close();
+  });
+
   it('refuses webhook URLs that are not http(s), carry credentials, or reach a private address not allowed', async () => {
     const hook = await receiver();
     for (const url of [hook.url, 'http://localhost:9/hook', 'http://10.1.2.3/hook', 'http://[::1]:9/hook', 'ftp://example.com/hook', 'http://user:pw@example.com/hook', 'not a url']) {

@@ -55,7 +55,7 @@ export interface SubmitInput {
   /** Not before this time: the job waits outside the queue until then, at most a day ahead (docs/queue.md). */
   notBefore?: Date | string;
   /** Where the gateway POSTs this job's start and end, signed (docs/webhooks.md); default events: its end. */
-  webhook?: { url: string; events?: Array<'started' | 'completed' | 'failed' | 'cancelled' | 'timed_out'> };
+  webhook?: { url: string; events?: Array<'started' | 'progress' | 'completed' | 'failed' | 'cancelled' | 'timed_out'> };
 }
 
 /** An error the gateway answered with (docs/errors.md), or the SDK's `connection_lost`/`closed`. */

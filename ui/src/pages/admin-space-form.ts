@@ -4,7 +4,7 @@ import { explain } from '../errors.ts';
 
 /** The admin panel's space editor: a space's name, description, inputs (with their caps) and rules. */
 const KINDS = ['prompt', 'image', 'audio', 'video', 'files'] as const;
-const WEBHOOK_EVENTS = ['started', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+const WEBHOOK_EVENTS = ['started', 'progress', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 const DEFAULT_EVENTS: readonly string[] = ['completed', 'failed', 'cancelled', 'timed_out'];
 const DEFAULT_MB: Record<(typeof KINDS)[number], number> = { prompt: 0.0625, image: 10, audio: 25, video: 100, files: 25 };
 
