@@ -156,7 +156,7 @@ export class JobService {
       ...(req.retryOf && { retry_of: req.retryOf }),
       ...(priority !== 0 && { priority }),
       // Shared by caller (an anonymous one by client address, like their budgets), unless the space is first come, first served.
-      ...(space.queue_policy !== 'fifo' && { fair_by: key ?? who.id }),
+      ...(space.queue_policy !== 'fifo' && { fair_by: key ?? who.id, ...(who.fair_weight !== undefined && who.fair_weight > 1 && { fair_weight: who.fair_weight }) }),
     };
     let eta: number | null = null;
     let dispatched = false;

@@ -22,18 +22,20 @@ export const storedRank = (rank: number): number => (Math.abs(rank) < ROUNDS ? q
 
 const roundOf = (rank: number, priority: number): number => rank - (PRIORITY_LIMIT - priority) * ROUNDS;
 
-/** What fair share needs of a job: its priority, and the caller it shares by (absent: fifo). */
+/** What fair share needs of a job: its priority, the caller it shares by (absent: fifo), and that caller's weight. */
 export interface QueuedJob {
   space_id: string;
   priority?: number | undefined;
   fair_by?: string | undefined;
+  /** How many of its caller's jobs share one round (absent: 1). */
+  fair_weight?: number | undefined;
 }
 
 interface SpaceRounds {
   /** The round of the last job taken: a caller with nothing waiting joins here. */
   dispatched: number;
-  /** Per caller with jobs waiting: how many, and the round of the last one to join. */
-  callers: Map<string, { waiting: number; last: number }>;
+  /** Per caller with jobs waiting: how many, the round of the last one to join, and how many of theirs are in that round. */
+  callers: Map<string, { waiting: number; last: number; inLast: number }>;
 }
 
 /**
@@ -52,8 +54,10 @@ export class QueueRounds {
     if (job.fair_by === undefined) return queueRank(priority, ++this.arrivals);
     const space = this.space(job.space_id);
     const caller = space.callers.get(job.fair_by);
-    const round = caller ? caller.last + 1 : space.dispatched;
-    space.callers.set(job.fair_by, { waiting: (caller?.waiting ?? 0) + 1, last: round });
+    // A caller of weight w puts w jobs in each round before the next.
+    const same = caller !== undefined && caller.inLast < (job.fair_weight ?? 1);
+    const round = caller ? (same ? caller.last : caller.last + 1) : space.dispatched;
+    space.callers.set(job.fair_by, { waiting: (caller?.waiting ?? 0) + 1, last: round, inLast: same ? caller!.inLast + 1 : 1 });
     return queueRank(priority, round);
   }
 
@@ -62,7 +66,7 @@ export class QueueRounds {
     if (job.fair_by !== undefined) {
       const space = this.space(job.space_id);
       const caller = space.callers.get(job.fair_by);
-      space.callers.set(job.fair_by, { waiting: (caller?.waiting ?? 0) + 1, last: caller?.last ?? space.dispatched });
+      space.callers.set(job.fair_by, { waiting: (caller?.waiting ?? 0) + 1, last: caller?.last ?? space.dispatched, inLast: caller?.inLast ?? 1 });
     }
     return queueRank(job.priority ?? 0, -++this.arrivals);
   }
@@ -91,7 +95,9 @@ export class QueueRounds {
     const known = this.spaces.has(job.space_id);
     const space = this.space(job.space_id);
     const caller = space.callers.get(job.fair_by);
-    space.callers.set(job.fair_by, { waiting: (caller?.waiting ?? 0) + 1, last: Math.max(caller?.last ?? round, round) });
+    const last = Math.max(caller?.last ?? round, round);
+    const inLast = caller && caller.last === last ? caller.inLast + (round === last ? 1 : 0) : 1;
+    space.callers.set(job.fair_by, { waiting: (caller?.waiting ?? 0) + 1, last, inLast });
     // Nothing says which round was being dispatched; the lowest waiting is where it stood.
     if (round >= 0) space.dispatched = known ? Math.min(space.dispatched, round) : round;
   }

@@ -82,6 +82,8 @@ export interface Identity {
   budget?: string;
   /** An API key an admin bounded: the highest priority its jobs may ask for (else Budgets.maxPriority). */
   max_priority?: number;
+  /** An API key an admin weighted: how many of its jobs share one round of fair share (else 1). */
+  fair_weight?: number;
 }
 
 export interface Job {
@@ -125,6 +127,8 @@ export interface Job {
   priority?: number;
   /** Under the space's fair policy, the caller it shares the queue by (absent: first come, first served). */
   fair_by?: string;
+  /** That caller's weight: how many of their jobs share one round (absent: 1). */
+  fair_weight?: number;
   /** A queued job waiting out a retry's backoff: it joins its queue at this time (ms), not before. */
   not_before?: number;
   /** Where this job's own events are sent (docs/webhooks.md), besides its space's webhook. */

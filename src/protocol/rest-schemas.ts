@@ -48,8 +48,9 @@ export const UserUpdate = z.object({ password: Password.optional(), role: z.enum
 
 export const CredentialCreate = z.object({ name: z.string().min(1).max(128).optional() }).strict();
 /** An admin's API key: its name, and the highest priority its jobs may ask for (docs/queue.md). */
-export const ApiKeyCreate = z.object({ name: z.string().min(1).max(128).optional(), max_priority: Priority.optional() }).strict();
-export const ApiKeyUpdate = z.object({ max_priority: Priority.nullable() }).strict();
+const FairWeight = z.number().int().min(1).max(100);
+export const ApiKeyCreate = z.object({ name: z.string().min(1).max(128).optional(), max_priority: Priority.optional(), fair_weight: FairWeight.optional() }).strict();
+export const ApiKeyUpdate = z.object({ max_priority: Priority.nullable().optional(), fair_weight: FairWeight.nullable().optional() }).strict();
 
 export const JobSubmit = z
   .object({

@@ -92,7 +92,13 @@ export class Authenticator {
     if (record?.kind === 'api_key') {
       // A user's own key acts as that user (same owner id, so their jobs are one history).
       if (record.user_id) return (await this.userIdentity(record.user_id, 'key')) ?? unauthorized();
-      return { kind: 'key', id: record.id, name: record.name, ...(typeof record.max_priority === 'number' && { max_priority: record.max_priority }) };
+      return {
+        kind: 'key',
+        id: record.id,
+        name: record.name,
+        ...(typeof record.max_priority === 'number' && { max_priority: record.max_priority }),
+        ...(typeof record.fair_weight === 'number' && { fair_weight: record.fair_weight }),
+      };
     }
     const current = record?.admin_token === undefined || record.admin_token === null || record.admin_token === this.adminFingerprint;
     if (record?.kind === 'web_session' && record.user_id && current && (record.expires_at ?? Infinity) > Date.now()) {

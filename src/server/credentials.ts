@@ -14,7 +14,7 @@ export async function issueCredential(
   engine: Engine,
   kind: CredentialKind,
   name: string,
-  owner: { spaceId?: string | null; userId?: string | null; expiresAt?: number | null; adminToken?: string; maxPriority?: number | undefined } = {},
+  owner: { spaceId?: string | null; userId?: string | null; expiresAt?: number | null; adminToken?: string; maxPriority?: number | undefined; fairWeight?: number | undefined } = {},
 ): Promise<{ secret: string; record: CredentialRecord }> {
   const secret = newSecret(PREFIX[kind].secret);
   const record: CredentialRecord = {
@@ -28,6 +28,7 @@ export async function issueCredential(
     expires_at: owner.expiresAt ?? null,
     ...(owner.adminToken !== undefined && { admin_token: owner.adminToken }),
     ...(owner.maxPriority !== undefined && { max_priority: owner.maxPriority }),
+    ...(owner.fairWeight !== undefined && { fair_weight: owner.fairWeight }),
     created_at: Date.now(),
     revoked_at: null,
   };
@@ -45,5 +46,6 @@ export function publicCredential(c: CredentialRecord) {
     created_at: new Date(c.created_at).toISOString(),
     revoked: c.revoked_at !== null,
     ...(typeof c.max_priority === 'number' && { max_priority: c.max_priority }),
+    ...(typeof c.fair_weight === 'number' && { fair_weight: c.fair_weight }),
   };
 }

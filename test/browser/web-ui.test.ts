@@ -84,6 +84,17 @@ describe('web UI in Chromium', () => {
     expect((await gw.admin('GET', '/v1/admin/spaces/studio')).body.webhook_url).toBeUndefined();
     await p.locator('#space-editor button', { hasText: 'Cancel' }).click();
     await p.locator('#admin-deliveries').getByText('No webhook deliveries yet.').waitFor();
+    // A service key with a priority bound and a weight in fair share; then a heavier weight.
+    await p.locator('#key-name').fill('batch service');
+    await p.locator('#key-max-priority').fill('5');
+    await p.locator('#key-weight').fill('2');
+    await p.locator('#create-key').click();
+    await p.locator('#shown-key').waitFor();
+    const made = (await gw.admin('GET', '/v1/admin/api-keys')).body.keys.find((k: { name: string }) => k.name === 'batch service');
+    expect(made).toMatchObject({ max_priority: 5, fair_weight: 2 });
+    await p.locator(`#weight-${made.id}`).fill('4');
+    await p.locator(`tr[data-key="${made.id}"] .save-key`).click();
+    await until('the new weight', async () => (await gw.admin('GET', '/v1/admin/api-keys')).body.keys.find((k: { id: string }) => k.id === made.id).fair_weight === 4 || undefined);
 
     await p.locator('#token-space').selectOption('studio');
     await p.locator('#create-token').click();

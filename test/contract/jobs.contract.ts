@@ -123,6 +123,17 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('gives a caller of weight w w jobs a round', async () => {
+      const { engine } = await makeEngine();
+      const s = space('weights');
+      await engine.createSpace(s);
+      const heavy = Array.from({ length: 4 }, () => job(s, { fair_by: 'heavy', fair_weight: 2 }));
+      const light = Array.from({ length: 2 }, () => job(s, { fair_by: 'light' }));
+      for (const j of [...heavy, ...light]) await engine.submitJob(j, 100, queued);
+      expect(await engine.queuedJobIds(s.id)).toEqual([heavy[0], heavy[1], light[0], heavy[2], heavy[3], light[1]].map((j) => j!.id));
+      await engine.close();
+    });
+
     it('takes higher priorities first, fair share within each, and puts a requeued job back at the head of its priority', async () => {
       const { engine } = await makeEngine();
       const s = space('priorities');

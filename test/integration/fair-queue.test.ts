@@ -76,6 +76,23 @@ describe.each([
     for (const c of [alice, bob, worker]) c.close();
   });
 
+  it('an API key an admin weighted 2 gets two jobs a round', async () => {
+    const [first, second] = gateways();
+    const space = `weighted-${Math.random().toString(36).slice(2, 8)}`;
+    await first.createSpace({ name: space, inputs: ['prompt'] });
+    const heavyKey = await newKey(first, { fair_weight: 3 });
+    expect(heavyKey.fair_weight).toBe(3);
+    expect((await first.admin('PATCH', `/v1/admin/api-keys/${heavyKey.id}`, { fair_weight: 2 })).body).toMatchObject({ fair_weight: 2 });
+    const heavy = await first.client(heavyKey.key);
+    const light = await second.client((await newKey(first)).key);
+    const hers = await submitMany(heavy, space, 4);
+    const his = await submitMany(light, space, 2);
+    expect(his.map((j) => j.position)).toEqual([2, 5]);
+    const worker = await first.worker([space], 1);
+    expect(await takeInOrder(worker, 6)).toEqual([hers[0], hers[1], his[0], hers[2], hers[3], his[1]].map((j) => j!.job));
+    for (const c of [heavy, light, worker]) c.close();
+  });
+
   it('a fifo space serves in arrival order, whoever submitted', async () => {
     const [first, second] = gateways();
     const space = `fifo-${Math.random().toString(36).slice(2, 8)}`;

@@ -53,6 +53,8 @@ export interface CredentialRecord {
   admin_token?: string | null;
   /** API keys an admin made: the highest priority their jobs may ask for (docs/queue.md); absent: the default. */
   max_priority?: number | null;
+  /** API keys an admin made: how many of their jobs share one round of fair share (docs/queue.md); absent: 1. */
+  fair_weight?: number | null;
   created_at: number;
   revoked_at: number | null;
 }

@@ -185,6 +185,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           job.priority ?? 0,
           job.fair_by ?? '',
           job.not_before ?? '',
+          job.fair_weight ?? 1,
         ]);
         if (typeof out === 'string') return { existing: out }; // the job the idempotency key made
         const position = Number(out);

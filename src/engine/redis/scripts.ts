@@ -12,7 +12,8 @@
  *   P rank          counter of arrivals: the fifo policy's rounds, and (negated) requeues'
  *   P waiting       ZSET  queued jobs waiting out a retry's backoff, by the time they join their queue
  *   P rounds:<spaceId> HASH fair share's state: `dispatched` (the round of the last job taken), and per
- *                         caller with jobs waiting `n:<caller>` (how many) and `l:<caller>` (the last one's round)
+ *                         caller with jobs waiting `n:<caller>` (how many), `l:<caller>` (the last one's round) and
+ *                         `c:<caller>` (how many of theirs are in it: a caller of weight w puts w in a round)
  *   P leases        ZSET  held job ids by lease expiry
  *   P deadlines     ZSET  unfinished job ids by deadline
  *   P jobids        ZSET  every kept job id at score 0, ordered by id (time-ordered): the admin listing
@@ -64,19 +65,24 @@ end
 local function leave(space, caller)
   if not caller or caller == '' then return end
   local rounds = P .. 'rounds:' .. space
-  if redis.call('HINCRBY', rounds, 'n:' .. caller, -1) <= 0 then redis.call('HDEL', rounds, 'n:' .. caller, 'l:' .. caller) end
+  if redis.call('HINCRBY', rounds, 'n:' .. caller, -1) <= 0 then redis.call('HDEL', rounds, 'n:' .. caller, 'l:' .. caller, 'c:' .. caller) end
 end
 
 -- A new job joins its space's queue in its round (core/queue-order.ts): the caller's next after their
 -- last waiting one, or the one being dispatched when they have none waiting; under fifo, its arrival.
-local function join(id, space, priority, caller)
+local function join(id, space, priority, caller, weight)
   local round
   if caller ~= '' then
     local rounds = P .. 'rounds:' .. space
     local waiting = tonumber(redis.call('HGET', rounds, 'n:' .. caller) or '0')
-    if waiting > 0 then round = tonumber(redis.call('HGET', rounds, 'l:' .. caller)) + 1
+    local inLast = 1
+    if waiting > 0 then
+      -- A caller of weight w puts w jobs in each round before the next.
+      round = tonumber(redis.call('HGET', rounds, 'l:' .. caller))
+      local c = tonumber(redis.call('HGET', rounds, 'c:' .. caller) or '1')
+      if c < weight then inLast = c + 1 else round = round + 1 end
     else round = tonumber(redis.call('HGET', rounds, 'dispatched') or '0') end
-    redis.call('HSET', rounds, 'n:' .. caller, waiting + 1, 'l:' .. caller, string.format('%.0f', round))
+    redis.call('HSET', rounds, 'n:' .. caller, waiting + 1, 'l:' .. caller, string.format('%.0f', round), 'c:' .. caller, inLast)
   else
     round = redis.call('INCR', P .. 'rank')
   end
@@ -92,7 +98,7 @@ local function rejoin(id, space)
   local rank = rankOf(tonumber(g[1] or '0'), -redis.call('INCR', P .. 'rank'))
   if g[2] and g[2] ~= '' then
     local rounds = P .. 'rounds:' .. space
-    if redis.call('HINCRBY', rounds, 'n:' .. g[2], 1) == 1 then redis.call('HSET', rounds, 'l:' .. g[2], redis.call('HGET', rounds, 'dispatched') or '0') end
+    if redis.call('HINCRBY', rounds, 'n:' .. g[2], 1) == 1 then redis.call('HSET', rounds, 'l:' .. g[2], redis.call('HGET', rounds, 'dispatched') or '0', 'c:' .. g[2], 1) end
   end
   redis.call('HSET', job, 'rank', rank)
   redis.call('ZADD', P .. 'q:' .. space, rank, id)
@@ -120,7 +126,7 @@ end
  * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
  * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none), owner id,
  * priority, the caller it shares the queue by ('' for fifo), notBefore ('' for now; else it waits in
- * P waiting until then, as a retry does) → position (where its rank put it); the
+ * P waiting until then, as a retry does), the caller's weight → position (where its rank put it); the
  * first event is published. When the idempotency key names a job still kept: that job's id, and
  * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
  * even when the queue is full now). The caller's unfinished jobs of the space are kept in
@@ -151,13 +157,13 @@ if ARGV[12] ~= '' then
   redis.call('EXPIRE', owned, 172800)
 end
 local priority, caller = tonumber(ARGV[18]), ARGV[19]
-redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'priority', priority, 'fair_by', caller, 'seq', 1)
+redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'priority', priority, 'fair_by', caller, 'fair_weight', ARGV[21], 'seq', 1)
 if ARGV[20] ~= '' then
   -- Not before then: it waits outside the queue (PROMOTE), its position the queue's length now.
   redis.call('HSET', P .. 'job:' .. id, 'not_before', ARGV[20])
   redis.call('ZADD', P .. 'waiting', ARGV[20], id)
 else
-  join(id, space, priority, caller)
+  join(id, space, priority, caller, tonumber(ARGV[21]))
   position = redis.call('ZRANK', q, id)
 end
 redis.call('HSET', P .. 'job:' .. id, 'told', '0:' .. position)
@@ -369,11 +375,11 @@ local spaces, seen = {}, {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
   redis.call('ZREM', P .. 'waiting', id)
   local job = P .. 'job:' .. id
-  local f = redis.call('HMGET', job, 'state', 'space_id', 'attempt', 'priority', 'fair_by')
+  local f = redis.call('HMGET', job, 'state', 'space_id', 'attempt', 'priority', 'fair_by', 'fair_weight')
   if f[1] == 'queued' then
     redis.call('HDEL', job, 'not_before')
     -- A delayed submit (no attempt yet) joins as a new job would; a retry goes back to the head.
-    if f[3] == '0' then join(id, f[2], tonumber(f[4] or '0'), f[5] or '') else rejoin(id, f[2]) end
+    if f[3] == '0' then join(id, f[2], tonumber(f[4] or '0'), f[5] or '', tonumber(f[6] or '1')) else rejoin(id, f[2]) end
     if not seen[f[2]] then
       seen[f[2]] = true
       table.insert(spaces, f[2])

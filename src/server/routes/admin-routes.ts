@@ -106,16 +106,16 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
   router.on('POST', '/v1/admin/api-keys', async (rc) => {
     await requireAdmin(rc);
     const input = parseBody(ApiKeyCreate, (await body(rc)) ?? {});
-    const { secret, record } = await issueCredential(engine, 'api_key', input.name ?? 'api key', { maxPriority: input.max_priority });
+    const { secret, record } = await issueCredential(engine, 'api_key', input.name ?? 'api key', { maxPriority: input.max_priority, fairWeight: input.fair_weight });
     sendJson(rc.res, 201, { ...publicCredential(record), key: secret });
   });
-  // The highest priority the key's jobs may ask for; null: the gateway's default (docs/queue.md).
+  // The highest priority the key's jobs may ask for, and its weight in fair share; null: the default (docs/queue.md).
   router.on('PATCH', '/v1/admin/api-keys/:id', async (rc) => {
     await requireAdmin(rc);
     const input = parseBody(ApiKeyUpdate, (await body(rc)) ?? {});
     const key = (await engine.listCredentials('api_key')).find((c) => c.id === rc.params.id && c.revoked_at === null);
     if (!key) throw new SpaceportError('not_found', `No API key has id "${rc.params.id}".`);
-    const updated = { ...key, max_priority: input.max_priority };
+    const updated = { ...key, ...(input.max_priority !== undefined && { max_priority: input.max_priority }), ...(input.fair_weight !== undefined && { fair_weight: input.fair_weight }) };
     await engine.createCredential(updated);
     sendJson(rc.res, 200, publicCredential(updated));
   });

@@ -4,6 +4,7 @@ import { navigate, type Page } from '../navigation.ts';
 import { whoAmI } from '../session.ts';
 import { type AdminSpace, failure, spaceForm } from './admin-space-form.ts';
 import { deliveries } from './admin-webhooks.ts';
+import { apiKeys } from './admin-keys.ts';
 
 /** The admin panel: spaces, worker tokens, workers, queue and jobs, users. Admins only. */
 export const adminPage: Page = async (main) => {
@@ -16,6 +17,7 @@ export const adminPage: Page = async (main) => {
   const jobsBox = h('div', { id: 'admin-jobs' });
   const deliveriesBox = h('div', { id: 'admin-deliveries' });
   const usersBox = h('div', { id: 'admin-users' });
+  const keysBox = h('div', { id: 'admin-keys' });
   fill(
     main,
     h('h1', {}, 'Admin'),
@@ -33,6 +35,8 @@ export const adminPage: Page = async (main) => {
     deliveriesBox,
     h('h2', {}, 'Users'),
     usersBox,
+    h('h2', {}, 'API keys for services'),
+    keysBox,
   );
 
   async function refreshSpaces(): Promise<void> {
@@ -85,6 +89,7 @@ export const adminPage: Page = async (main) => {
 
   await refreshSpaces();
   await users(usersBox);
+  await apiKeys(keysBox);
   const refreshJobs = jobList(jobsBox);
   const live = async () => {
     await Promise.all([workers(workersBox), refreshJobs(), deliveries(deliveriesBox)]).catch(() => {});
