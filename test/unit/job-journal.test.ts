@@ -313,7 +313,7 @@ describe('the store process', () => {
     // Stopped, it cannot read the segment's name before its gateway is gone (a busy machine's
     // lowest-priority process can wait that long).
     process.kill(pid, 'SIGSTOP');
-    parent.child.kill('SIGUSR1');
+    writeFileSync(`${file}.go`, '');
     await parent.waitFor('segment sent');
     await parent.kill('SIGKILL');
     process.kill(pid, 'SIGCONT');
@@ -350,7 +350,7 @@ describe('the store process', () => {
     const store = new SqliteStore(join(dataDir, 'spaceport.db'));
     const applier = new SegmentApplier(store, join(dataDir, 'spaceport.db'), 50);
     const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/);
-    const child = children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('store-process'));
+    const child = children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('/store-process.'));
     expect(child).toBeDefined();
     const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
     const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
