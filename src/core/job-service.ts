@@ -11,7 +11,7 @@ import type { Now } from './now.ts';
 import { FINAL_EVENT_STATE, type JobEvent } from '../protocol/job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { PRIORITY_LIMIT } from './queue-order.ts';
-import { maySubmit } from './space-rules.ts';
+import { maySubmit, retryDelayMs } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
 import { CHANNEL, type ControlMessage } from './topics.ts';
 import type { Identity, Job, JobResult, Space, StoredFile, WorkerInfo } from './types.ts';
@@ -263,30 +263,28 @@ export class JobService {
 
   /**
    * A worker lost a job (disconnect, silence): requeue at the head, or fail after max attempts. With
-   * `retry`, the worker failed it with an error it says may pass: the job waits `delayMs` first
-   * (the space's backoff, retry_scheduled), or fails with that error after max attempts. False when
-   * the holder no longer held it.
+   * `retry`, the worker failed it with an error it says may pass: the job first waits out the
+   * space's backoff (retry_scheduled), or fails with that error after max attempts. False when the
+   * holder no longer held it.
    */
-  async release(held: Pick<HeldJob, 'id' | 'spaceId' | 'ownerId'>, holder: LeaseHolder, why: string, retry?: { message: string; delayMs: number }): Promise<boolean> {
+  async release(held: Pick<HeldJob, 'id' | 'spaceId' | 'ownerId'>, holder: LeaseHolder, why: string, retry?: { message: string }): Promise<boolean> {
     const n = holder.attempt;
-    const out = retry
-      ? await this.engine.releaseJob(
-          held,
-          holder,
-          () => ({ type: 'retry_scheduled', attempt: n, delay_ms: retry.delayMs, message: retry.message }),
-          { type: 'failed', code: 'worker_error', message: `${retry.message} (attempt ${n} of ${n}; no retries left)` },
-          this.clock.now() + retry.delayMs,
-        )
-      : await this.engine.releaseJob(held, holder, (position) => ({ type: 'queued', position, eta_ms: null, attempt: n, reason: why }), {
-          type: 'failed',
-          code: 'worker_lost',
-          message: `The job was lost by its worker ${n} time(s) (${why}); the space allows ${n}.`,
-        });
+    let out: { requeued: boolean } | null;
+    if (retry) {
+      const delayMs = retryDelayMs((await this.engine.getSpaceById(held.spaceId)) ?? {}, n);
+      const exhausted: JobEvent = { type: 'failed', code: 'worker_error', message: `${retry.message} (attempt ${n} of ${n}; no retries left)` };
+      out = await this.engine.releaseJob(held, holder, () => ({ type: 'retry_scheduled', attempt: n, delay_ms: delayMs, message: retry.message }), exhausted, this.clock.now() + delayMs);
+    } else {
+      const exhausted: JobEvent = { type: 'failed', code: 'worker_lost', message: `The job was lost by its worker ${n} time(s) (${why}); the space allows ${n}.` };
+      out = await this.engine.releaseJob(held, holder, (position) => ({ type: 'queued', position, eta_ms: null, attempt: n, reason: why }), exhausted);
+    }
     if (!out) return false;
     if (out.requeued) {
       // Back in the queue now (a retry joins it when its backoff is over: the sweeper's promoteDue).
-      if (!retry) this.queue.told(held.spaceId, held.id, 0);
-      if (!retry) this.control({ op: 'queued', space: held.spaceId });
+      if (!retry) {
+        this.queue.told(held.spaceId, held.id, 0);
+        this.control({ op: 'queued', space: held.spaceId });
+      }
       this.telemetry.jobRequeued({ job: held.id, space: await this.spaceName(held.spaceId), worker: holder.workerId }, why);
     } else {
       const job = await this.engine.getJob(held.id);

@@ -14,8 +14,8 @@ export interface SweepOptions {
 }
 
 /**
- * The periodic safety net: expired leases are released (their jobs requeued), retries whose backoff
- * is over join their queues, jobs past their
+ * The periodic safety net: expired leases are released (their jobs requeued), retries and jobs
+ * submitted for later join their queues when their time comes, jobs past their
  * deadline end as timed_out, finished jobs past retention are deleted, and every space is kicked
  * so no slot idles while its space has queued jobs, even if a notification was missed.
  */
@@ -49,7 +49,8 @@ export class Sweeper {
         this.jobs.control({ op: 'lost', job: lease.jobId, worker: lease.workerId });
         await this.jobs.release(refOf(job), lease, 'lease expired');
       }
-      // Retries whose backoff is over join their queues (at the head), and are dispatched.
+      // Jobs whose time has come join their queues — a retry after its backoff at the head, a job
+      // submitted for later as a new one — and are dispatched.
       for (const spaceId of await this.engine.promoteDue(now)) this.jobs.control({ op: 'queued', space: spaceId });
       for (const job of await this.engine.overdueJobs(now)) {
         await this.jobs.end(job, { type: 'timed_out', message: `The job did not finish within ${Math.round((job.deadline - job.created_at) / 1000)} s.` });

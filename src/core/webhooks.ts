@@ -50,8 +50,9 @@ const SPACE_CACHE_MS = 5000;
 const BATCH = 16;
 
 /**
- * Webhooks (docs/webhooks.md): a job's start and end, for a space whose admin named a URL, become
- * deliveries (ports/deliveries.ts) on the instance that saw them happen — once — and every
+ * Webhooks (docs/webhooks.md): a job's start, progress and end, for a webhook that asks for them
+ * (its space's, named by an admin, or its own), become deliveries (ports/deliveries.ts) on the
+ * instance that saw them happen — once — and every
  * instance sends what is due, each delivery by one of them at a time, retrying with backoff until
  * it is answered 2xx or given up on. Told of jobs as telemetry is (`observe`).
  */
@@ -59,6 +60,8 @@ export class Webhooks {
   private stopTimer: (() => void) | undefined;
   /** When each running job's progress was last sent. */
   private readonly progressAt = new Map<string, number>();
+  /** Spaces by name as last read, for their webhook settings (SPACE_CACHE_MS; `forgetSpace`). */
+  private readonly spaces = new Map<string, { space: Space | null; at: number }>();
   private sending = false;
 
   constructor(
@@ -69,7 +72,7 @@ export class Webhooks {
     private readonly options: WebhookOptions = {},
   ) {}
 
-  /** The telemetry, telling this of job starts and ends as well. */
+  /** The telemetry, telling this of job starts, progress and ends as well. */
   observe(telemetry: Telemetry): Telemetry {
     return {
       ...telemetry,
@@ -144,8 +147,6 @@ export class Webhooks {
     }
     if (urls.length > 0) void this.deliverDue();
   }
-
-  private readonly spaces = new Map<string, { space: Space | null; at: number }>();
 
   /** A space changed (or was deleted): its webhook is read again next time. */
   forgetSpace(spaceId: string): void {

@@ -20,3 +20,11 @@ export const WEBHOOK_EVENTS = ['started', 'progress', 'completed', 'failed', 'ca
 
 /** A submit's own webhook: where its events go, and which (default: its end). */
 export const JobWebhook = z.object({ url: z.string().min(1).max(2048), events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(6).optional() }).strict();
+
+/**
+ * A submit's queue fields as the core takes them (SubmitRequest), from either submit path (`/v1/ws`,
+ * `POST /v1/jobs`): the priority, `not_before` as a time in ms, the job's own webhook.
+ */
+export function queueFieldsOf(submit: { priority?: number | undefined; not_before?: string | undefined; webhook?: z.infer<typeof JobWebhook> | undefined }) {
+  return { priority: submit.priority, notBefore: submit.not_before === undefined ? undefined : Date.parse(submit.not_before), webhook: submit.webhook };
+}

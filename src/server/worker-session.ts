@@ -1,7 +1,6 @@
 import type { JobEvent } from '../protocol/job-events.ts';
 import { newId } from '../core/ids.ts';
 import type { Now } from '../core/now.ts';
-import { retryDelayMs } from '../core/space-rules.ts';
 import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
@@ -122,9 +121,7 @@ export class WorkerSession {
    */
   async retryLater(jobId: string, message: string): Promise<void> {
     const held = this.holding(jobId);
-    const space = await this.ctx.engine.getSpaceById(held.spaceId);
-    const delayMs = retryDelayMs(space ?? {}, held.attempt);
-    const kept = await this.ctx.core.jobs.release(held, held, 'a retryable error', { message, delayMs });
+    const kept = await this.ctx.core.jobs.release(held, held, 'a retryable error', { message });
     await this.applied(held, true, kept);
   }
 

@@ -183,8 +183,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       if (budget !== undefined && !owned.take(budget, job.id, quota!.max)) throw overBudget(`unfinished jobs in space "${job.space}"`, quota!.max);
       // Its place under the space's policy (core/queue-order.ts), which may be ahead of others.
       const a: ActiveJob = { job: copy(job), rank: 0, log: new EventLog(maxEvents), journaled: -1, budget };
-      // Not before its time: it waits outside the queue (promoteDue), its position the queue's length now.
-      const { rank, position } = job.not_before === undefined ? queues.join(a.job) : (queues.wait(a.job), { rank: 0, position: queues.length(job.space_id) });
+      const { rank, position } = queues.enter(a.job);
       a.rank = rank;
       const first = firstEvent(position);
       a.told = toldPosition(first);

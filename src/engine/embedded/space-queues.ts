@@ -26,6 +26,16 @@ export class SpaceQueues {
     return { rank, position: this.insert({ id: job.id, rank, job }) };
   }
 
+  /**
+   * A new job: it joins its queue, or — asked for later (`not_before`) — waits for its time: its
+   * rank (0 while it waits) and its position (while it waits, the queue's length).
+   */
+  enter(job: Waiting): { rank: number; position: number } {
+    if (job.not_before === undefined) return this.join(job);
+    this.wait(job);
+    return { rank: 0, position: this.length(job.space_id) };
+  }
+
   /** A requeued job goes back, at the head of its priority; its new rank. */
   rejoin(job: QueuedJob & { id: string }): number {
     const rank = this.rounds.rejoin(job);

@@ -56,9 +56,13 @@ local function publish(channel, prefix, line)
   redis.call('PUBLISH', channel, prefix .. line)
 end
 
--- core/queue-order.ts's queueRank, as a score string (exact: below 2^53).
+-- core/queue-order.ts's queueRank, as a score string (exact: below 2^53), and its inverse.
+local PRIORITY_LIMIT, ROUNDS = 1000, 1099511627776
 local function rankOf(priority, round)
-  return string.format('%.0f', (1000 - priority) * 1099511627776 + round)
+  return string.format('%.0f', (PRIORITY_LIMIT - priority) * ROUNDS + round)
+end
+local function roundOf(rank, priority)
+  return rank - (PRIORITY_LIMIT - priority) * ROUNDS
 end
 
 -- A queued job of a fair-shared space left the queue (taken, cancelled, timed out).
@@ -199,7 +203,7 @@ local f = redis.call('HMGET', job, 'fair_by', 'priority', 'space_id')
 if f[1] and f[1] ~= '' then
   -- The round being dispatched moves on to this job's (core/queue-order.ts: QueueRounds.taken).
   local rounds = P .. 'rounds:' .. f[3]
-  local round = bestRank - (1000 - tonumber(f[2])) * 1099511627776
+  local round = roundOf(bestRank, tonumber(f[2]))
   if round > tonumber(redis.call('HGET', rounds, 'dispatched') or '0') then redis.call('HSET', rounds, 'dispatched', string.format('%.0f', round)) end
   leave(f[3], f[1])
 end

@@ -5,6 +5,7 @@ import { isIdempotencyKey } from '../../protocol/idempotency-key.ts';
 import { readSubmitBody, submitHeaders } from '../http-submit.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { JobSubmit, parseBody } from '../../protocol/rest-schemas.ts';
+import { queueFieldsOf } from '../../protocol/queue-fields.ts';
 import { presentedSecretHash } from '../auth.ts';
 import { toSubmittedFiles } from '../file-specs.ts';
 import { sendJson } from '../http-io.ts';
@@ -39,9 +40,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
       files: toSubmittedFiles(body.files ?? [], [], config.limits.maxBlobBytes),
       traceparent: headers.traceparent,
       idempotencyKey: [...keys][0],
-      priority: body.priority,
-      notBefore: body.not_before === undefined ? undefined : Date.parse(body.not_before),
-      webhook: body.webhook,
+      ...queueFieldsOf(body),
     });
     const id = accepted.job.id;
     if (accepted.existing) rc.res.setHeader('idempotent-replayed', 'true');

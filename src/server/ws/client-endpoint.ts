@@ -3,6 +3,7 @@ import { spaceStatuses } from '../../core/queue-monitor.ts';
 import { parseTopic } from '../../core/topics.ts';
 import type { Identity } from '../../core/types.ts';
 import { CLIENT_TYPES, ClientMessage, asPlainSubmit } from '../../protocol/client-messages.ts';
+import { queueFieldsOf } from '../../protocol/queue-fields.ts';
 import { decodeMessage, type Decoded } from '../../protocol/decode.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import { binaryIndexes, toSubmittedFiles } from '../file-specs.ts';
@@ -130,6 +131,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
       case 'submit': {
         const files = msg.files ?? [];
         const parts = upload === NO_UPLOAD ? [] : await upload;
+        // Awaited only when there is one: a plain submit reaches the queue without a turn of waiting.
         if (msg.webhook) await checkJobWebhook(this.ctx, msg.space, msg.webhook);
         const accepted = await core.jobs.submit(who, {
           space: msg.space,
@@ -138,9 +140,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
           traceparent: msg.traceparent,
           idempotencyKey: msg.idempotency_key,
-          priority: msg.priority,
-          notBefore: msg.not_before === undefined ? undefined : Date.parse(msg.not_before),
-          webhook: msg.webhook,
+          ...queueFieldsOf(msg),
         });
         peer.sendJson({
           type: 'accepted',
