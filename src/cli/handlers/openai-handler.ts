@@ -1,17 +1,12 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { OpenAiToolCall } from '../../sdk/worker/openai.ts';
 import type { Handler } from '../../sdk/worker/serve.ts';
 
 export interface OpenAiOptions {
   baseUrl: string;
   model: string;
   apiKey?: string | undefined;
-}
-
-interface ToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
 }
 
 interface Chunk {
@@ -43,7 +38,7 @@ export function openAiHandler(options: OpenAiOptions): Handler {
     let text = '';
     let finish: string | null = null;
     let usage = null as Chunk['usage'];
-    const calls: ToolCall[] = [];
+    const calls: OpenAiToolCall[] = [];
     const take = (chunk: Chunk) => {
       usage = chunk.usage ?? usage;
       const choice = chunk.choices?.[0];
