@@ -51,6 +51,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
   const hooks: QueueHooks = {
     changed: (spaceId) => monitor?.changed(spaceId),
     told: (spaceId, jobId, position) => monitor?.told(spaceId, jobId, position),
+    placed: (spaceId, jobId) => monitor?.placed(spaceId, jobId),
   };
   const budgets = options.budgets ?? DEFAULT_BUDGETS;
   const clock = options.clock ?? systemClock;

@@ -45,8 +45,10 @@ export interface SubmitRequest {
 export interface QueueHooks {
   /** Something about the space's queue or workers changed. */
   changed(spaceId: string): void;
-  /** A job was told its position directly (at submit or requeue); no need to push it again. */
+  /** A job was told its position directly (at submit); no need to push it again. */
   told(spaceId: string, jobId: string, position: number): void;
+  /** A job joined its queue where its client may not have been told (a requeue, a delayed job joining): its position is to be pushed. */
+  placed(spaceId: string, jobId: string): void;
 }
 
 export interface Accepted {
@@ -213,7 +215,7 @@ export class JobService {
     if (job.idempotency?.fingerprint !== idempotency.fingerprint) {
       throw new SpaceportError('idempotency_conflict', `That idempotency key was used for another request (job ${job.id}); use a new key for a new job.`);
     }
-    const position = job.state === 'queued' ? (await this.engine.queuedJobIds(job.space_id)).indexOf(job.id) : 0;
+    const position = job.state === 'queued' ? await this.engine.queuePosition(job.space_id, job.id) : 0;
     return { job, position: Math.max(position, 0), eta_ms: null, existing: true };
   }
 
@@ -282,7 +284,7 @@ export class JobService {
     if (out.requeued) {
       // Back in the queue now (a retry joins it when its backoff is over: the sweeper's promoteDue).
       if (!retry) {
-        this.queue.told(held.spaceId, held.id, 0);
+        this.queue.placed(held.spaceId, held.id);
         this.control({ op: 'queued', space: held.spaceId });
       }
       this.telemetry.jobRequeued({ job: held.id, space: await this.spaceName(held.spaceId), worker: holder.workerId }, why);

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { SpaceStatus, SpaceStatusMessage } from '../protocol/server-messages.ts';
+import { movedRanges, positionStep } from './position-steps.ts';
 import type { Space, WorkerInfo } from './types.ts';
 
 export type { SpaceStatus } from '../protocol/server-messages.ts';
@@ -27,18 +28,33 @@ export function spaceStatus(space: Space, workers: WorkerInfo[], queueLength: nu
 export async function spaceStatuses(engine: Engine, which: (space: Space) => boolean = () => true): Promise<SpaceStatus[]> {
   const [spaces, workers] = await Promise.all([engine.listSpaces(), engine.listWorkers()]);
   const out: SpaceStatus[] = [];
-  for (const space of spaces.filter(which)) out.push(spaceStatus(space, workers, (await engine.queuedJobIds(space.id)).length));
+  for (const space of spaces.filter(which)) out.push(spaceStatus(space, workers, (await engine.queueState(space.id)).length));
   return out;
 }
 
+/** What the monitor knows of one space's queue. */
+interface Book {
+  /** The position each queued job was last told (by this instance). */
+  told: Map<string, number>;
+  /** The queue's movement counts at the last refresh (QueueState); absent before the first. */
+  seen?: { departures: number; insertionsAhead: number };
+  /** Jobs placed where their clients were not told (a requeue, a delayed job joining): looked up at the next refresh. */
+  placed: Set<string>;
+}
+
+/** How many jobs a refresh handles before it lets the event loop run (a first look at a long queue). */
+const SLICE = 1024;
+
 /**
  * Pushes honest queue positions and space status when they change. Changes are coalesced per space
- * over `intervalMs`, so a burst of dispatches costs one refresh, not one per job per dispatch.
+ * over `intervalMs`, so a burst of dispatches costs one refresh, not one per job per dispatch. A
+ * refresh looks only where a job can have changed its step (position-steps.ts) since the last one,
+ * from the queue's movement counts: O(log n) reads and pushes per change, not a pass over the queue.
  */
 export class QueueMonitor {
   private readonly scheduled = new Set<string>();
-  /** Last position pushed per queued job, per space. */
-  private readonly pushed = new Map<string, Map<string, number>>();
+  private readonly refreshing = new Set<string>();
+  private readonly books = new Map<string, Book>();
   private readonly lastStatus = new Map<string, string>();
   private readonly timers = new Set<() => void>();
   private closed = false;
@@ -57,7 +73,12 @@ export class QueueMonitor {
     const cancel = this.clock.after(this.intervalMs, () => {
       this.timers.delete(cancel);
       this.scheduled.delete(spaceId);
-      this.refresh(spaceId).catch((err) => this.onError(err, 'queue-monitor'));
+      // One refresh of a space at a time: a change during one is looked at after it.
+      if (this.refreshing.has(spaceId)) return this.touch(spaceId);
+      this.refreshing.add(spaceId);
+      this.refresh(spaceId)
+        .catch((err) => this.onError(err, 'queue-monitor'))
+        .finally(() => this.refreshing.delete(spaceId));
     });
     this.timers.add(cancel);
   }
@@ -66,39 +87,65 @@ export class QueueMonitor {
     this.touch(spaceId);
   }
 
-  /** Records the position a job was told at submit or requeue, so it is not pushed again. */
+  /** Records the position a job was told at submit, so it is not pushed again. */
   told(spaceId: string, jobId: string, position: number): void {
-    this.positions(spaceId).set(jobId, position);
+    this.book(spaceId).told.set(jobId, position);
+  }
+
+  /** A job joined its queue where its client has not been told (a requeue, a delayed job joining): its position is pushed at the next refresh. */
+  placed(spaceId: string, jobId: string): void {
+    this.book(spaceId).placed.add(jobId);
+    this.touch(spaceId);
   }
 
   async refresh(spaceId: string): Promise<void> {
     const space = await this.engine.getSpaceById(spaceId);
-    if (!space) return;
-    const [ids, workers] = await Promise.all([this.engine.queuedJobIds(spaceId), this.engine.listWorkers()]);
-    const status = spaceStatus(space, workers, ids.length);
+    if (!space) return void this.books.delete(spaceId);
+    const [queue, workers] = await Promise.all([this.engine.queueState(spaceId), this.engine.listWorkers()]);
+    const status = spaceStatus(space, workers, queue.length);
     const line = JSON.stringify({ type: 'space_status', ...status } satisfies SpaceStatusMessage);
     if (this.lastStatus.get(spaceId) !== line) {
       this.lastStatus.set(spaceId, line);
       this.jobs.control({ op: 'status', space: spaceId, line });
     }
-    const known = this.positions(spaceId);
-    const stillQueued = new Set(ids);
-    for (const id of known.keys()) if (!stillQueued.has(id)) known.delete(id);
+    const book = this.book(spaceId);
+    const { seen } = book;
+    const departures = queue.departures - (seen?.departures ?? 0);
+    const insertionsAhead = queue.insertionsAhead - (seen?.insertionsAhead ?? 0);
+    book.seen = { departures: queue.departures, insertionsAhead: queue.insertionsAhead };
+    // A first look (or counts that went back: the space was made anew) reads the whole queue once;
+    // so does a book grown to twice the queue with jobs that have left it (pruned here, amortised).
+    const whole = !seen || departures < 0 || insertionsAhead < 0 || book.told.size > 2 * queue.length + SLICE;
+    const ranges = whole ? [[0, queue.length] as [number, number]] : movedRanges(queue.length, departures, insertionsAhead);
+    const toldBefore = whole ? [...book.told.keys()] : []; // not those told while the queue is read
+    const read = await Promise.all(ranges.map(([start, end]) => this.engine.queuedJobIds(spaceId, start, end)));
+    const moved: Array<[string, number]> = [];
+    const queued = new Set(whole ? read[0] : []);
+    for (const id of toldBefore) if (!queued.has(id)) book.told.delete(id);
+    read.forEach((ids, r) => ids.forEach((id, i) => moved.push([id, ranges[r]![0] + i])));
+    const placed = [...book.placed];
+    book.placed.clear();
+    for (const id of placed) {
+      book.told.delete(id);
+      moved.push([id, await this.engine.queuePosition(spaceId, id)]);
+    }
     const estimate = this.jobs.estimate(spaceId);
-    for (let position = 0; position < ids.length; position++) {
-      const id = ids[position]!;
-      if (known.get(id) === position) continue;
-      known.set(id, position);
+    let handled = 0;
+    for (const [id, position] of moved) {
+      const told = book.told.get(id);
+      if (position < 0 || (told !== undefined && positionStep(told) === positionStep(position))) continue;
+      book.told.set(id, position);
+      if (++handled % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       const job = await this.engine.getJob(id);
       if (job?.state !== 'queued') continue;
       await this.jobs.systemEvent(job, { type: 'queued', position, eta_ms: estimate.etaMs(position, status.slots), attempt: job.attempt });
     }
   }
 
-  private positions(spaceId: string): Map<string, number> {
-    let map = this.pushed.get(spaceId);
-    if (!map) this.pushed.set(spaceId, (map = new Map()));
-    return map;
+  private book(spaceId: string): Book {
+    let book = this.books.get(spaceId);
+    if (!book) this.books.set(spaceId, (book = { told: new Map(), placed: new Set() }));
+    return book;
   }
 
   close(): void {

@@ -51,7 +51,12 @@ export class Sweeper {
       }
       // Jobs whose time has come join their queues — a retry after its backoff at the head, a job
       // submitted for later as a new one — and are dispatched.
-      for (const spaceId of await this.engine.promoteDue(now)) this.jobs.control({ op: 'queued', space: spaceId });
+      const joined = new Set<string>();
+      for (const { spaceId, jobId } of await this.engine.promoteDue(now)) {
+        this.jobs.queue.placed(spaceId, jobId);
+        joined.add(spaceId);
+      }
+      for (const spaceId of joined) this.jobs.control({ op: 'queued', space: spaceId });
       for (const job of await this.engine.overdueJobs(now)) {
         await this.jobs.end(job, { type: 'timed_out', message: `The job did not finish within ${Math.round((job.deadline - job.created_at) / 1000)} s.` });
       }

@@ -123,6 +123,30 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('reads a queue by position and counts how often it moved: departures, and insertions ahead of the tail only', async () => {
+      const { engine } = await makeEngine();
+      const s = space('moves');
+      await engine.createSpace(s);
+      expect(await engine.queueState(s.id)).toEqual({ length: 0, departures: 0, insertionsAhead: 0 });
+      const fifo = Array.from({ length: 6 }, () => job(s));
+      for (const j of fifo) await engine.submitJob(j, 100, queued);
+      const ids = fifo.map((j) => j.id);
+      expect(await engine.queueState(s.id)).toEqual({ length: 6, departures: 0, insertionsAhead: 0 }); // each joined at the tail
+      expect(await engine.queuedJobIds(s.id, 2, 4)).toEqual(ids.slice(2, 4));
+      expect(await engine.queuedJobIds(s.id, 4)).toEqual(ids.slice(4));
+      expect(await engine.queuedJobIds(s.id, 5, 99)).toEqual(ids.slice(5));
+      expect(await engine.queuedJobIds(s.id, 3, 3)).toEqual([]);
+      expect(await engine.queuePosition(s.id, ids[3]!)).toBe(3);
+      expect(await engine.queuePosition(s.id, 'job_none')).toBe(-1);
+      await engine.submitJob(job(s, { priority: 5 }), 100, queued); // ahead of all six
+      expect((await engine.claimJob([s.id], 'w', 1000))!.priority).toBe(5);
+      await engine.endJob(ref(fifo[4]!), { type: 'cancelled', reason: 'test' });
+      expect(await engine.queueState(s.id)).toEqual({ length: 5, departures: 2, insertionsAhead: 1 });
+      expect(await engine.queuePosition(s.id, ids[5]!)).toBe(4);
+      expect(await engine.queuePosition(s.id, ids[4]!)).toBe(-1);
+      await engine.close();
+    });
+
     it('gives a caller of weight w w jobs a round', async () => {
       const { engine } = await makeEngine();
       const s = space('weights');
@@ -174,7 +198,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       expect(JSON.parse(events.lines.at(-1)!)).toMatchObject({ type: 'retry_scheduled', delay_ms: 5000, epoch: events.epoch });
       expect(events.epochSeq).toBe(2);
       expect(await engine.promoteDue(at - 1)).toEqual([]);
-      expect(await engine.promoteDue(at)).toEqual([s.id]);
+      expect(await engine.promoteDue(at)).toEqual([{ spaceId: s.id, jobId: a.id }]);
       expect(await engine.queuedJobIds(s.id)).toEqual([a.id, b.id]);
       expect(await engine.promoteDue(at + 1)).toEqual([]);
       expect(await engine.claimJob([s.id], 'w2', 1000)).toMatchObject({ id: a.id, attempt: 2 });
@@ -203,7 +227,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       expect(await engine.claimJob([s.id], 'w', 1000)).toBeNull();
       const other = job(s);
       await engine.submitJob(other, 10, queued);
-      expect(await engine.promoteDue(at)).toEqual([s.id]);
+      expect(await engine.promoteDue(at)).toEqual([{ spaceId: s.id, jobId: later.id }]);
       // It joins as a new job would (here first come, first served: the tail), not at the head as a retry does.
       expect(await engine.queuedJobIds(s.id)).toEqual([other.id, later.id]);
       expect(await engine.claimJob([s.id], 'w', 1000)).toMatchObject({ id: other.id, attempt: 1 });

@@ -38,6 +38,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
   const records = memoryRecords({
     spaceDeleted: (id) => {
       queues.delete(id);
+      moves.delete(id);
       rounds.dropSpace(id);
     },
     blobsOf: (id) => blobs.deleteOwnedBy(id),
@@ -48,10 +49,14 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     if (!q) queues.set(spaceId, (q = []));
     return q;
   };
+  /** How often each queue moved (QueueState). */
+  const moves = new Map<string, { departures: number; insertionsAhead: number }>();
+  const movesOf = (spaceId: string) => moves.get(spaceId) ?? moves.set(spaceId, { departures: 0, insertionsAhead: 0 }).get(spaceId)!;
   const enqueue = (e: Entry) => {
     const q = queueOf(e.job.space_id);
     q.push(e);
     q.sort((a, b) => a.rank - b.rank);
+    if (q.indexOf(e) < q.length - 1) movesOf(e.job.space_id).insertionsAhead++;
   };
   /** Jobs waiting out a backoff before they join their queue (Job.not_before). */
   const waiting = new Set<Entry>();
@@ -60,6 +65,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     const q = queueOf(e.job.space_id);
     const at = q.indexOf(e);
     if (at >= 0) q.splice(at, 1);
+    if (at >= 0) movesOf(e.job.space_id).departures++;
     return at >= 0;
   };
   const moveTo = (e: Entry, to: JobState) => {
@@ -185,16 +191,16 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       return { requeued: true };
     },
     async promoteDue(now) {
-      const spaces = new Set<string>();
+      const out = [];
       for (const e of waiting) {
         if ((e.job.not_before ?? 0) > now) continue;
         waiting.delete(e);
         e.job.not_before = undefined;
         e.rank = e.job.attempt === 0 ? rounds.join(e.job) : rounds.rejoin(e.job);
         enqueue(e);
-        spaces.add(e.job.space_id);
+        out.push({ spaceId: e.job.space_id, jobId: e.job.id });
       }
-      return [...spaces];
+      return out;
     },
     async endJob(ref, event) {
       const e = jobs.get(ref.id);
@@ -212,7 +218,9 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       if (!e) return null;
       return { lines: e.log.slice(afterSeq), firstSeq: 1, lastSeq: e.log.length, final: isFinal(e.job.state), epoch: e.job.epoch ?? 1, epochSeq: e.job.epoch_seq ?? 1 };
     },
-    queuedJobIds: async (spaceId) => (queues.get(spaceId) ?? []).map((e) => e.job.id),
+    queuedJobIds: async (spaceId, start, end) => (queues.get(spaceId) ?? []).slice(start, end).map((e) => e.job.id),
+    queuePosition: async (spaceId, jobId) => (queues.get(spaceId) ?? []).findIndex((e) => e.job.id === jobId),
+    queueState: async (spaceId) => ({ length: queues.get(spaceId)?.length ?? 0, ...movesOf(spaceId) }),
     expiredLeases: async (now) =>
       [...jobs.values()].filter((e) => isLeased(e.job.state) && (e.job.lease_expires ?? 0) <= now).map((e) => ({ jobId: e.job.id, workerId: e.job.worker_id!, attempt: e.job.attempt })),
     overdueJobs: async (now) => [...jobs.values()].filter((e) => !isFinal(e.job.state) && e.job.deadline <= now).map((e) => copy(e.job)),

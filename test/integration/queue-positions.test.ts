@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
+import { positionStep } from '../../src/core/position-steps.ts';
 
 /** Honest queue positions and ETAs, pushed as the queue moves (core/queue-monitor.ts, core/eta.ts). */
 let gw: TestGateway;
@@ -39,6 +41,47 @@ describe('queue positions and ETAs', () => {
     expect(told(ids[2]!).map((m) => m.position)).toEqual([1, 0]);
     // Once the first run was timed, the places after it come with an ETA.
     expect(told(ids[3]!).at(-1)!.eta_ms).toEqual(expect.any(Number));
+    worker.close();
+    client.close();
+  });
+
+  it('tells a job far back only when its first two digits change, and nobody ahead of a cancel', async () => {
+    await gw.createSpace({ name: 'long', inputs: ['prompt'] });
+    const client = await gw.client(ADMIN_TOKEN); // not held to a caller's 100 unfinished jobs
+    const n = 300;
+    for (let i = 0; i < n; i++) client.send({ type: 'submit', id: `l${i}`, space: 'long', prompt: 'x' });
+    await until('all accepted', () => client.of('accepted').length === n || undefined);
+    const ids = Array.from({ length: n }, (_, i) => client.of('accepted').find((m) => m.id === `l${i}`)!.job as string);
+    expect(client.of('accepted').map((m) => m.position)).toEqual(ids.map((_, i) => i));
+    // 20 jobs done one at a time; the 21st is held by the worker, which answers no more.
+    const worker = await gw.worker(['long'], 1);
+    for (let k = 0; k < 20; k++) {
+      const job = await worker.next(`job ${k}`, (m) => m.type === 'job');
+      worker.send({ type: 'result', job: job.job, data: k });
+    }
+    await worker.next('job 20', (m) => m.type === 'job' && m.job === ids[20]);
+    const lastTold = (id: string) => client.messages.filter((m) => (m.type === 'queued' || m.type === 'accepted') && m.job === id).at(-1)!.position as number;
+    const settled = (gone: (i: number) => number) => ids.every((id, i) => i <= 20 || gone(i) < 0 || positionStep(lastTold(id)) === positionStep(gone(i))) || undefined;
+    await until('every job told its step', () => settled((i) => i - 21));
+    const queued = (id: string) => client.messages.filter((m) => m.type === 'queued' && m.job === id);
+    // Near the head, its place as of each refresh (coalesced: a fast queue skips places), down to
+    // the true one; far back, only the steps crossed (280 → 259: 270, 260, 250), after the first event.
+    const near = queued(ids[50]!).map((m) => m.position as number);
+    expect(near[0]).toBe(50);
+    expect(near.at(-1)).toBe(29);
+    expect(near.every((p, k) => k === 0 || p < near[k - 1]!)).toBe(true);
+    expect(queued(ids[280]!).length).toBeLessThanOrEqual(1 + 3);
+    expect(queued(ids[150]!).length).toBeLessThanOrEqual(1 + 3);
+    expect(client.of('queued').length).toBeLessThan(n + 100 * 21 + 30 * 3);
+    // A cancel at 229 (job 250) moves only those behind it.
+    const before = client.messages.length;
+    client.send({ type: 'cancel', id: 'c', job: ids[250]! });
+    await client.wait('cancelled', (m) => m.type === 'cancelled' && m.job === ids[250]);
+    await until('the jobs behind told', () => settled((i) => (i === 250 ? -1 : i - 21 - (i > 250 ? 1 : 0))));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // ten refresh intervals, for anything late
+    const after = client.messages.slice(before).filter((m) => m.type === 'queued');
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((m) => ids.indexOf(m.job) > 250)).toBe(true);
     worker.close();
     client.close();
   });

@@ -20,6 +20,19 @@ export interface JobQuota {
   max: number;
 }
 
+/**
+ * A queue's length and how often it has moved: each departure (a job taken, cancelled or timed out)
+ * moved every job behind it one place forward, each insertion ahead of the tail (a requeue, a
+ * higher priority, a fair-share newcomer) one place back. Counted since the engine started, so a
+ * reader that saw the counts before knows by how much any position can have changed since
+ * (core/queue-monitor.ts).
+ */
+export interface QueueState {
+  length: number;
+  departures: number;
+  insertionsAhead: number;
+}
+
 export interface EventRange {
   lines: string[];
   /** Oldest seq still kept (events before it were trimmed by the log bound). */
@@ -107,9 +120,10 @@ export interface JobStore {
   /**
    * Jobs released with `notBefore` (a retry after a backoff) wait outside their queue — still
    * `queued`, not claimable, not counted in positions — until then: this puts those due at `now`
-   * at the head of their priority in their queue (as a requeue) and answers their spaces.
+   * at the head of their priority in their queue (as a requeue; a delayed submit as a new job
+   * would) and answers them.
    */
-  promoteDue(now: number): Promise<string[]>;
+  promoteDue(now: number): Promise<Array<{ spaceId: string; jobId: string }>>;
   /**
    * Ends a non-final job with `event` (cancelled or timed_out), removing it from its queue. Returns
    * the job as it was before (so the caller can tell its worker), or null if already final.
@@ -121,8 +135,12 @@ export interface JobStore {
    * unknown job. May answer at once.
    */
   readEvents(jobId: string, afterSeq: number): Now<EventRange | null>;
-  /** Queued job ids of a space, head first. */
-  queuedJobIds(spaceId: string): Promise<string[]>;
+  /** Queued job ids of a space, head first: those at positions `start` (default 0) up to `end` (not included; default all), in O(log n + returned). */
+  queuedJobIds(spaceId: string, start?: number, end?: number): Promise<string[]>;
+  /** A queued job's position (0: the head), or -1 if it is not in the space's queue; O(log n). */
+  queuePosition(spaceId: string, jobId: string): Promise<number>;
+  /** The queue's length and movement counts, O(1). */
+  queueState(spaceId: string): Promise<QueueState>;
   /** Leases expired at `now`, for the sweeper to release. */
   expiredLeases(now: number): Promise<Array<{ jobId: string } & LeaseHolder>>;
   /** Non-final jobs whose deadline is at or before `now`. */

@@ -291,15 +291,15 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     },
 
     async promoteDue(now) {
-      const spaces = new Set<string>();
+      const out = [];
       for (const { id, spaceId, rank } of queues.due(now)) {
         const a = active.get(id)!;
         a.rank = rank;
         a.job.not_before = undefined;
         dirty.add(a);
-        spaces.add(spaceId);
+        out.push({ spaceId, jobId: id });
       }
-      return [...spaces];
+      return out;
     },
 
     async endJob(job, event) {
@@ -326,9 +326,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       return readStoredEvents(jobId, afterSeq);
     },
 
-    async queuedJobIds(spaceId) {
-      return queues.ids(spaceId);
-    },
+    ...queues.reads(),
 
     async expiredLeases(now) {
       const out: Array<{ jobId: string } & LeaseHolder> = [];

@@ -17,6 +17,7 @@ import { redisBlobs } from './redis-blobs.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.ts';
 import { redisDeliveries } from './redis-deliveries.ts';
+import { redisQueueReads } from './redis-queue-reads.ts';
 import { APPEND, APPEND_STREAM, CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
 export interface RedisEngineOptions {
@@ -153,7 +154,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     deleteSpace: (id) =>
       guard(async () => {
         const space = await engine.getSpaceById(id);
-        const tx = redis.multi().hdel(`${P}spaces`, id).del(`${P}q:${id}`).del(`${P}rounds:${id}`);
+        const tx = redis.multi().hdel(`${P}spaces`, id).del(`${P}q:${id}`).del(`${P}rounds:${id}`).del(`${P}moves:${id}`);
         if (space) tx.hdel(`${P}space-names`, space.name);
         for (const c of await engine.listCredentials('worker_token', id)) tx.hdel(`${P}credentials`, c.id).hdel(`${P}credential-hashes`, c.hash);
         await tx.exec();
@@ -240,7 +241,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return out && { requeued: Number(out[1]) === 1 };
       }),
     // A bounded batch each sweep: a backlog of due jobs joins over a few sweeps, not in one long script.
-    promoteDue: (now) => guard(async () => (await run('PROMOTE', [now, 1000])) as string[]),
+    promoteDue: (now) => guard(async () => ((await run('PROMOTE', [now, 1000])) as string[]).map((pair) => ({ spaceId: pair.split(' ')[0]!, jobId: pair.split(' ')[1]! }))),
     endJob: (job, event) =>
       guard(async () => {
         const [head, tail] = lineAroundSeq(job.id, event);
@@ -269,7 +270,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const lines = entries.map(([, fields]) => fields[1]!);
         return { lines, firstSeq, lastSeq: Number(lastSeq ?? 0), final: isFinal(state as JobState), epoch: Number(epoch ?? 1), epochSeq: Number(epochSeq ?? 1) } satisfies EventRange;
       }),
-    queuedJobIds: (spaceId) => guard(() => redis.zrange(`${P}q:${spaceId}`, '0', '-1')),
+    ...redisQueueReads(redis, P, guard),
     expiredLeases: (now) =>
       guard(async () => {
         const ids = await redis.zrangebyscore(`${P}leases`, '-inf', String(now));

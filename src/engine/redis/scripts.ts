@@ -14,6 +14,7 @@
  *   P rounds:<spaceId> HASH fair share's state: `dispatched` (the round of the last job taken), and per
  *                         caller with jobs waiting `n:<caller>` (how many), `l:<caller>` (the last one's round) and
  *                         `c:<caller>` (how many of theirs are in it: a caller of weight w puts w in a round)
+ *   P moves:<spaceId> HASH how often the queue moved (core/ports/jobs.ts QueueState): `departures`, `ahead`
  *   P leases        ZSET  held job ids by lease expiry
  *   P deadlines     ZSET  unfinished job ids by deadline
  *   P jobids        ZSET  every kept job id at score 0, ordered by id (time-ordered): the admin listing
@@ -65,8 +66,17 @@ local function roundOf(rank, priority)
   return rank - (PRIORITY_LIMIT - priority) * ROUNDS
 end
 
--- A queued job of a fair-shared space left the queue (taken, cancelled, timed out).
+-- A job joined its space's queue at its rank: counted as an insertion ahead unless it is the tail; its position.
+local function placed(space, id)
+  local q = P .. 'q:' .. space
+  local position = redis.call('ZRANK', q, id)
+  if position < redis.call('ZCARD', q) - 1 then redis.call('HINCRBY', P .. 'moves:' .. space, 'ahead', 1) end
+  return position
+end
+
+-- A queued job left the queue (taken, cancelled, timed out): counted, and its caller's share told.
 local function leave(space, caller)
+  redis.call('HINCRBY', P .. 'moves:' .. space, 'departures', 1)
   if not caller or caller == '' then return end
   local rounds = P .. 'rounds:' .. space
   if redis.call('HINCRBY', rounds, 'n:' .. caller, -1) <= 0 then redis.call('HDEL', rounds, 'n:' .. caller, 'l:' .. caller, 'c:' .. caller) end
@@ -93,6 +103,7 @@ local function join(id, space, priority, caller, weight)
   local rank = rankOf(priority, round)
   redis.call('HSET', P .. 'job:' .. id, 'rank', rank)
   redis.call('ZADD', P .. 'q:' .. space, rank, id)
+  return placed(space, id)
 end
 
 -- A job goes back to the head of its priority in its space's queue (a requeue, or a backoff over).
@@ -106,6 +117,7 @@ local function rejoin(id, space)
   end
   redis.call('HSET', job, 'rank', rank)
   redis.call('ZADD', P .. 'q:' .. space, rank, id)
+  return placed(space, id)
 end
 
 local function finish(id, state, now, result, err)
@@ -167,8 +179,7 @@ if ARGV[20] ~= '' then
   redis.call('HSET', P .. 'job:' .. id, 'not_before', ARGV[20])
   redis.call('ZADD', P .. 'waiting', ARGV[20], id)
 else
-  join(id, space, priority, caller, tonumber(ARGV[21]))
-  position = redis.call('ZRANK', q, id)
+  position = join(id, space, priority, caller, tonumber(ARGV[21]))
 end
 redis.call('HSET', P .. 'job:' .. id, 'told', '0:' .. position)
 if idem then
@@ -205,8 +216,8 @@ if f[1] and f[1] ~= '' then
   local rounds = P .. 'rounds:' .. f[3]
   local round = roundOf(bestRank, tonumber(f[2]))
   if round > tonumber(redis.call('HGET', rounds, 'dispatched') or '0') then redis.call('HSET', rounds, 'dispatched', string.format('%.0f', round)) end
-  leave(f[3], f[1])
 end
+leave(f[3], f[1])
 local expires = tonumber(ARGV[4]) + tonumber(ARGV[3])
 redis.call('HINCRBY', job, 'attempt', 1)
 redis.call('HSET', job, 'state', 'assigned', 'worker_id', ARGV[2], 'lease_expires', expires)
@@ -371,11 +382,11 @@ return ids
 `;
 
 /**
- * ARGV: P, now, limit → the spaces whose queues the waiting jobs due at `now` joined: a retry at the
- * head of its priority, a delayed submit as a new job.
+ * ARGV: P, now, limit → the waiting jobs due at `now` that joined their queues (a retry at the head
+ * of its priority, a delayed submit as a new job), each as `<space id> <job id>` (ids have no spaces).
  */
 export const PROMOTE = `${SHARED}
-local spaces, seen = {}, {}
+local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
   redis.call('ZREM', P .. 'waiting', id)
   local job = P .. 'job:' .. id
@@ -384,11 +395,8 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2],
     redis.call('HDEL', job, 'not_before')
     -- A delayed submit (no attempt yet) joins as a new job would; a retry goes back to the head.
     if f[3] == '0' then join(id, f[2], tonumber(f[4] or '0'), f[5] or '', tonumber(f[6] or '1')) else rejoin(id, f[2]) end
-    if not seen[f[2]] then
-      seen[f[2]] = true
-      table.insert(spaces, f[2])
-    end
+    table.insert(out, f[2] .. ' ' .. id)
   end
 end
-return spaces
+return out
 `;

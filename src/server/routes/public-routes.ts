@@ -39,7 +39,7 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
   router.on('GET', '/v1/spaces/:name', async ({ res, params }) => {
     const space = await engine.getSpace(params.name!);
     if (!space) throw new SpaceportError('space_not_found', `No space is named "${params.name}".`);
-    sendJson(res, 200, spaceStatus(space, await engine.listWorkers(), (await engine.queuedJobIds(space.id)).length));
+    sendJson(res, 200, spaceStatus(space, await engine.listWorkers(), (await engine.queueState(space.id)).length));
   });
 }
 
