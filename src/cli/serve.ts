@@ -84,6 +84,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       leaseMs: numberFromEnv('SPACEPORT_LEASE_MS'),
       heartbeatMs: numberFromEnv('SPACEPORT_HEARTBEAT_MS'),
       sweepIntervalMs: numberFromEnv('SPACEPORT_SWEEP_MS'),
+      statusIntervalMs: numberFromEnv('SPACEPORT_STATUS_INTERVAL_MS'),
       retentionMs: numberFromEnv('SPACEPORT_RETENTION_MS'),
       uploadRetentionMs: numberFromEnv('SPACEPORT_UPLOAD_RETENTION_MS'),
       cancelGraceMs: numberFromEnv('SPACEPORT_CANCEL_GRACE_MS'),

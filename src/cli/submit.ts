@@ -87,8 +87,8 @@ export async function submit(space: string, flags: SubmitFlags): Promise<number>
   let streamed = false;
   let barShown = false;
   for await (const e of job) {
-    if (e.type === 'queued' && e.seq > 1)
-      err.write(`${e.reason ? `requeued (${e.reason}), ` : ''}number ${place(e.position)} in the queue${e.eta_ms !== null ? `, about ${Math.ceil(e.eta_ms / 1000)} s` : ''}\n`);
+    if ((e.type === 'queued' && e.seq > 1) || e.type === 'position')
+      err.write(`${e.type === 'queued' && e.reason ? `requeued (${e.reason}), ` : ''}number ${place(e.position)} in the queue${e.eta_ms !== null ? `, about ${Math.ceil(e.eta_ms / 1000)} s` : ''}\n`);
     else if (e.type === 'started') err.write(`started on ${e.worker}\n`);
     else if (e.type === 'progress' && tty && !(sharedTerminal && streamed)) {
       err.write(progressBar(e.progress, e.message));

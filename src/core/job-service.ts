@@ -352,10 +352,6 @@ export class JobService {
   }
 
   /** Appends (and so publishes) an event that is not a worker's (queue position updates). */
-  async systemEvent(job: Job, event: JobEvent): Promise<void> {
-    await this.engine.appendEvent(refOf(job), event);
-  }
-
   control(message: ControlMessage): void {
     this.engine.publish(CHANNEL.control, JSON.stringify(message));
   }

@@ -3,13 +3,18 @@ import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { SpaceStatus, SpaceStatusMessage } from '../protocol/server-messages.ts';
 import { movedRanges, positionStep } from './position-steps.ts';
+import { positionLine } from '../protocol/job-events.ts';
+import { refOf } from './ports/jobs.ts';
 import type { Space, WorkerInfo } from './types.ts';
 
 export type { SpaceStatus } from '../protocol/server-messages.ts';
 
+/** The slots that serve a space (draining workers' do not count). */
+const slotsOf = (serving: WorkerInfo[]): number => serving.reduce((n, w) => n + (w.draining ? 0 : w.slots), 0);
+
 export function spaceStatus(space: Space, workers: WorkerInfo[], queueLength: number): SpaceStatus {
   const serving = workers.filter((w) => w.space_ids.includes(space.id));
-  const slots = serving.reduce((n, w) => n + (w.draining ? 0 : w.slots), 0);
+  const slots = slotsOf(serving);
   const busy = serving.reduce((n, w) => n + (w.draining ? 0 : Math.min(w.running, w.slots)), 0);
   return {
     space: space.name,
@@ -138,8 +143,22 @@ export class QueueMonitor {
       if (++handled % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       const job = await this.engine.getJob(id);
       if (job?.state !== 'queued') continue;
-      await this.jobs.systemEvent(job, { type: 'queued', position, eta_ms: estimate.etaMs(position, status.slots), attempt: job.attempt });
+      const sent = this.engine.tellPosition(refOf(job), position, positionLine(id, position, estimate.etaMs(position, status.slots)));
+      if (sent instanceof Promise) await sent;
     }
+  }
+
+  /**
+   * The position line of a job still in its queue, for a client that subscribed to it or resumed
+   * it: position updates are not in the log, so its replay ends with the place it had at submit.
+   */
+  async currentLine(jobId: string): Promise<string | null> {
+    const job = await this.engine.getJob(jobId);
+    if (job?.state !== 'queued') return null;
+    const [position, workers] = await Promise.all([this.engine.queuePosition(job.space_id, jobId), this.engine.listWorkers()]);
+    if (position < 0) return null; // waiting for its time (not_before), or taken meanwhile
+    const slots = slotsOf(workers.filter((w) => w.space_ids.includes(job.space_id)));
+    return positionLine(jobId, position, this.jobs.estimate(job.space_id).etaMs(position, slots));
   }
 
   private book(spaceId: string): Book {

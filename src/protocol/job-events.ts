@@ -81,6 +81,16 @@ export function eventLine(jobId: string, seq: number, event: JobEvent): string {
   return JSON.stringify({ type, job: jobId, seq, ...fields });
 }
 
+/** A position update's line (server-messages.ts PositionMessage): type first, as an event's, so lineType reads it. */
+export function positionLine(jobId: string, position: number, etaMs: number | null): string {
+  return `{"type":"position","job":${JSON.stringify(jobId)},"position":${position},"eta_ms":${etaMs}}`;
+}
+
+/** Whether a line is a position update (no seq: not an event of the log). */
+export function isPositionLine(line: string): boolean {
+  return line.startsWith('position"', 9);
+}
+
 /** Reads the `type` of a serialised event without a full parse (it is always the first field). */
 export function lineType(line: string): string {
   const end = line.indexOf('"', 9);

@@ -92,7 +92,20 @@ export interface PongMessage {
 
 export type SpaceStatusMessage = { type: 'space_status' } & SpaceStatus;
 
-export type ClientBound = HelloMessage | AcceptedMessage | AckMessage | PongMessage | ErrorMessage | SpaceStatusMessage | JobEventMessage;
+/**
+ * A queued job's new place (0: next) and wait, as the queue moves: live state, not an event of the
+ * job's log — no `seq`, not replayed; a resume or subscribe of a queued job gets the current one
+ * after the replay. Near the head every move is told, far back each change of the first two
+ * digits (docs/queue.md#positions).
+ */
+export interface PositionMessage {
+  type: 'position';
+  job: string;
+  position: number;
+  eta_ms: number | null;
+}
+
+export type ClientBound = HelloMessage | AcceptedMessage | AckMessage | PongMessage | ErrorMessage | SpaceStatusMessage | PositionMessage | JobEventMessage;
 
 // ---- /v1/worker: gateway → worker ------------------------------------------------------------
 

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { Identity } from '../core/types.ts';
 import { decodeMessage } from '../protocol/decode.ts';
 import type { SpaceportError } from '../protocol/errors.ts';
-import type { JobEventMessage } from '../protocol/server-messages.ts';
+import type { JobEventMessage, PositionMessage } from '../protocol/server-messages.ts';
 import type { Connection } from '../wire/connection.ts';
 import type { Dialect, WsEndpoint } from './dialect.ts';
 import type { Router } from './http-router.ts';
@@ -38,7 +38,7 @@ export interface DialectHandlers<In> {
   /** Each message, decoded against the dialect's schema, strictly in arrival order. */
   message(msg: In): Promise<void> | void;
   /** Each event of a job the connection follows. */
-  event?(jobId: string, event: JobEventMessage): void;
+  event?(jobId: string, event: JobEventMessage | PositionMessage): void;
   /** A hot path, optional: sees each event's line before it is parsed; true when it handled it. */
   line?(jobId: string, line: string): boolean;
   /** How the dialect tells a message's error (default: `{type:"error", code, message, id}`). */
@@ -123,7 +123,7 @@ function open<In extends { type: string }, Reply extends object>(
         room: () => peer.room(),
         onLine: (jobId, line) => {
           if (handlers?.line?.(jobId, line)) return;
-          handlers?.event?.(jobId, JSON.parse(line) as JobEventMessage);
+          handlers?.event?.(jobId, JSON.parse(line) as JobEventMessage | PositionMessage);
         },
       }));
     },

@@ -1,4 +1,4 @@
-import { isFinalLine, lineSeq } from '../protocol/job-events.ts';
+import { isFinalLine, isPositionLine, lineSeq } from '../protocol/job-events.ts';
 import type { Engine } from '../core/engine-port.ts';
 import type { EventRange } from '../core/ports/jobs.ts';
 
@@ -124,6 +124,8 @@ export class JobFeeds {
 
   private emit(jobId: string, feed: Feed, line: string): void {
     if (this.feeds.get(jobId) !== feed || feed.done) return;
+    // A position update is live state with no seq: it goes out in its place among the events.
+    if (isPositionLine(line)) return this.send(jobId, line);
     const seq = lineSeq(line);
     if (seq <= feed.lastSeq) return;
     feed.lastSeq = seq;

@@ -79,14 +79,18 @@ export class JobFollower {
   }
 
   /**
-   * Streams a job's events after `afterSeq` of `epoch` (replayed, then live; see JobFeeds.replay);
-   * following it again replays again.
+   * Streams a job's events after `afterSeq` of `epoch` (replayed, then live; see JobFeeds.replay),
+   * and then, while it is queued, its current position (`tellPosition`: a subscribe or resume;
+   * a job just submitted was told it in its acceptance); following it again replays again.
    */
-  async follow(jobId: string, afterSeq = 0, epoch?: number, opened: (replay: Replay) => void = () => {}): Promise<void> {
+  async follow(jobId: string, afterSeq = 0, epoch?: number, opened: (replay: Replay) => void = () => {}, tellPosition = false): Promise<void> {
     this.followed.add(jobId);
     this.ctx.core.router.subscribeJob(jobId, this.subscriber);
     const range = await this.feeds.replay(this.ctx.engine, jobId, afterSeq, epoch, opened);
-    if (range?.final) this.release(jobId);
+    if (range?.final) return this.release(jobId);
+    // Where it stands now: position updates are not in the log its replay read.
+    const line = range && tellPosition ? await this.ctx.core.monitor.currentLine(jobId) : null;
+    if (line) this.feeds.onLive(jobId, line);
   }
 
   /** Events of every job in a space that this identity may see (space topics). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canTransition } from '../../src/core/job-state.ts';
 import type { JobFilter } from '../../src/core/ports/jobs.ts';
 import type { Job } from '../../src/core/types.ts';
-import type { JobEvent } from '../../src/protocol/job-events.ts';
+import { positionLine, type JobEvent } from '../../src/protocol/job-events.ts';
 import { heardOf, heldJob, job, lost, queued, ref, seqsOf, space, token, until, type MakeEngine } from './harness.ts';
 
 /** The jobs port (src/core/ports/jobs.ts): queues, leases, the state machine, and logs that publish what they append. */
@@ -379,7 +379,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.appendEvent(ref(a), { type: 'started', attempt: 1, worker: 'w' }, h);
       await engine.appendEvent(ref(a), token('x'), { workerId: 'stranger', attempt: 1 }); // refused
       await engine.releaseJob(ref(a), h, (p) => ({ ...queued(p), attempt: 1 }), lost);
-      await engine.appendEvent(ref(a), { type: 'queued', position: 0, eta_ms: null, attempt: 1 }); // what the requeue told: refused
+      await engine.tellPosition(ref(a), 0, positionLine(a.id, 0, null)); // what the requeue told: refused
       await engine.endJob(ref(a), { type: 'cancelled', reason: 'test' });
       await until(() => heard.events.length === 4);
       await new Promise((r) => setTimeout(r, 20)); // nothing more is on its way
@@ -424,7 +424,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
-    it('tells each queue position once, from any instance, and none once the job left the queue', async () => {
+    it('tells each queue position once, from any instance, publishes it without logging it, and none once the job left the queue', async () => {
       const made = await makeEngine();
       const { engine } = made;
       const s = space('positions');
@@ -432,21 +432,24 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const [first, second] = [job(s), job(s)];
       await engine.submitJob(first, 10, queued);
       await engine.submitJob(second, 10, queued); // told position 1
-      const update = (position: number, attempt = 0): JobEvent => ({ type: 'queued', position, eta_ms: null, attempt });
-      expect(await engine.appendEvent(ref(second), update(1))).toBe(false); // what its submit said
-      expect(await engine.appendEvent(ref(second), update(0))).toBe(true);
+      const heard = heardOf(engine, second.id);
+      const tell = (on: typeof engine, j: Job, position: number) => on.tellPosition(ref(j), position, positionLine(j.id, position, null));
+      expect(await tell(engine, second, 1)).toBe(false); // what its submit said
+      expect(await tell(engine, second, 0)).toBe(true);
+      await until(() => heard.events.some((h) => h.line.type === 'position' && (h.line as { position?: number }).position === 0));
+      heard.off();
       // Another instance watching the same queue sees the same change: already told.
       const other = made.reopen && made.leasesSurviveReopen ? await made.reopen() : engine;
-      expect(await other.appendEvent(ref(second), update(0))).toBe(false);
+      expect(await tell(other, second, 0)).toBe(false);
       await engine.claimJob([s.id], 'w', 1000);
       await engine.claimJob([s.id], 'w', 1000);
-      expect(await engine.appendEvent(ref(second), update(0, 1))).toBe(false); // held now, not queued
-      expect((await engine.readEvents(second.id, 0))!.lines.map((l) => JSON.parse(l).position)).toEqual([1, 0]);
-      // A requeue tells position 0 of its attempt; an update saying the same is skipped.
+      expect(await tell(engine, second, 3)).toBe(false); // held now, not queued
+      expect(await seqsOf(engine, second.id)).toEqual([1]); // nothing of it in the log
+      // A requeue tells position 0 of its new attempt; an update saying the same is skipped.
       await engine.releaseJob(ref(first), { workerId: 'w', attempt: 1 }, (position) => ({ type: 'queued', position, eta_ms: null, attempt: 1, reason: 'lost' }), lost);
-      expect(await engine.appendEvent(ref(first), update(0, 1))).toBe(false);
-      expect(await engine.appendEvent(ref(first), update(1, 1))).toBe(true);
-      expect(await seqsOf(engine, first.id)).toEqual([1, 2, 3]);
+      expect(await tell(engine, first, 0)).toBe(false);
+      expect(await tell(engine, first, 1)).toBe(true);
+      expect(await seqsOf(engine, first.id)).toEqual([1, 2]);
       if (other !== engine) await other.close();
       await engine.close();
     });

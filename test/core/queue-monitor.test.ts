@@ -32,9 +32,10 @@ describe('queue positions and ETAs', () => {
     expect(t.heard(waiting[2]!)).toHaveLength(1); // not yet: changes are gathered first
     await t.clock.advance(250);
     expect(t.heard(waiting[2]!).map((e) => e.position)).toEqual([2, 0]);
-    expect(t.heard(waiting[2]!)[1]).toMatchObject({ type: 'queued', eta_ms: 4000 });
+    expect(t.heard(waiting[2]!)[1]).toMatchObject({ type: 'position', eta_ms: 4000 });
+    expect(t.heard(waiting[2]!)[1]).not.toHaveProperty('seq'); // live state, not an event of the log
     // The two dispatched ones left the queue: no position update for them.
-    expect(t.heard(waiting[0]!).filter((e) => e.type === 'queued')).toHaveLength(1);
+    expect(t.heard(waiting[0]!).filter((e) => e.type === 'queued' || e.type === 'position')).toHaveLength(1);
     await t.clock.advance(1000); // nothing changed: nothing more is told
     expect(t.heard(waiting[2]!)).toHaveLength(2);
     t.close();

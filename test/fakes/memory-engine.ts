@@ -146,17 +146,20 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
         if (e && isLeased(e.job.state) && e.job.worker_id === workerId) e.job.lease_expires = clock.now() + leaseMs;
       }
     },
+    tellPosition(ref, position, line) {
+      const e = jobs.get(ref.id);
+      const told = `${e?.job.attempt}:${position}`;
+      if (e?.job.state !== 'queued' || e.told === told) return false;
+      e.told = told;
+      for (const l of listeners) l.jobEvent(e.job.space_id, e.job.id, e.job.owner.id, line);
+      return true;
+    },
     appendEvent(ref, event, holder, result) {
       const e = jobs.get(ref.id);
       if (!e || isFinal(e.job.state) || (holder && !holds(e, holder))) return false;
       if (event.type in FINAL_EVENT_STATE) {
         finish(e, event, result);
         return true;
-      }
-      const told = holder ? undefined : toldPosition(event);
-      if (told !== undefined) {
-        if (e.job.state !== 'queued' || e.told === told) return false;
-        e.told = told;
       }
       if (event.type === 'started' && e.job.state === 'assigned') {
         moveTo(e, 'running');

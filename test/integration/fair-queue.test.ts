@@ -64,11 +64,7 @@ describe.each([
     const [his] = await submitMany(bob, space, 1);
     expect(his!.position).toBe(1);
     // Each of her later jobs is told its new position, one further back; her first keeps its place.
-    const lastPosition = (job: string) =>
-      alice
-        .of('queued')
-        .filter((m) => m.job === job)
-        .at(-1)?.position;
+    const lastPosition = (job: string) => alice.messages.filter((m) => (m.type === 'queued' || m.type === 'position') && m.job === job).at(-1)?.position;
     await until('her positions pushed', () => hers.slice(1).every((j, i) => lastPosition(j.job) === i + 2) || undefined);
     expect(lastPosition(hers[0]!.job)).toBe(0);
     const worker = await first.worker([space], 1);

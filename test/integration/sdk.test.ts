@@ -39,6 +39,22 @@ const collect = async (events: AsyncIterable<JobStreamEvent>) => {
 };
 
 describe('client SDK + worker SDK', () => {
+  it('keeps a job handle’s queue position current from the gateway’s position updates', async () => {
+    await gw.createSpace({ name: 'sdk-line', inputs: ['prompt'] });
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const jobs: Array<Awaited<ReturnType<typeof client.submit>>> = [];
+    for (const prompt of ['a', 'b', 'c']) jobs.push(await client.submit('sdk-line', { prompt }));
+    expect(jobs.map((j) => j.position)).toEqual([0, 1, 2]);
+    const seen: JobStreamEvent[] = [];
+    jobs[2]!.on((e) => seen.push(e));
+    await jobs[0]!.cancel();
+    await until('the last one moved up', () => jobs[2]!.position === 1 || undefined);
+    expect(seen.at(-1)).toEqual({ type: 'position', job: jobs[2]!.id, position: 1, eta_ms: null });
+    expect(jobs[1]!.position).toBe(0);
+    for (const j of jobs.slice(1)) await j.cancel();
+    client.close();
+  });
+
   it('submits with a binary file; the worker gets the bytes and returns a file; the client downloads it', async () => {
     const client = await sdkClient(gw.url, { token: apiKey });
     // PNG's signature (the gateway checks an image by it), then bytes of many values.

@@ -101,13 +101,18 @@ export interface JobStore {
    * Appends an event to a job's log and publishes it; true when it was. With `holder`, MUST refuse
    * (false) unless that worker still holds that attempt (a stale worker's events never reach a
    * client). MUST refuse once the job is final. `started` moves assigned → running; a final event
-   * (FINAL_EVENT_STATE) ends the job, records `result` or the error, and releases the lease. A
-   * `queued` event without a holder is a position update: it MUST be refused unless the job is still
-   * queued, and when it repeats the attempt and position the job's last queued event told (at
-   * submit, requeue or an earlier update, from any instance), so each change reaches clients once.
+   * (FINAL_EVENT_STATE) ends the job, records `result` or the error, and releases the lease.
    * Events appended without waiting for each other keep their order. May answer at once.
    */
   appendEvent(job: JobRef, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Now<boolean>;
+  /**
+   * Publishes `line`, a queued job's new position (protocol/job-events.ts positionLine), to the
+   * job's subscribers as its events are — but not into its log: live state, not history. MUST
+   * refuse (false) unless the job is still queued, and when its current attempt was last told this
+   * `position` (by its submit, its requeue or an earlier update, from any instance), so each change
+   * reaches clients once. May answer at once.
+   */
+  tellPosition(job: JobRef, position: number, line: string): Now<boolean>;
   /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
    * job goes back to the HEAD of its queue and `requeued(position)` is appended, beginning a new

@@ -172,7 +172,7 @@ function framesConnection(socket: DialectSocket<Record<string, unknown> & { type
           if (jobId) follower.unfollow(jobId);
         } else if (jobId) {
           const job = await ctx.core.jobs.getVisible(who, jobId).catch(() => null);
-          if (job && !follower.following(jobId)) await follower.follow(jobId);
+          if (job && !follower.following(jobId)) await follower.follow(jobId, 0, undefined, undefined, true);
         }
         // An unknown job topic is kept quietly, as the document allows subscribing before a job exists.
       }

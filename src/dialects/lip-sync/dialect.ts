@@ -112,6 +112,7 @@ export const lipSync = defineDialect<LipSyncMessage, Record<string, unknown> & {
         if (!active || active.jobId !== jobId) return;
         switch (event.type) {
           case 'queued':
+          case 'position':
             return progress(0, event.position > 0 ? `Waiting in the queue (position ${event.position + 1})` : 'Queued');
           case 'started':
             return progress(5, 'Processing started');

@@ -45,7 +45,7 @@ export class Reply {
     if (this.ended) return;
     if ((e.type === 'queued' && Number(e.attempt) > 0) || e.type === 'retry_scheduled') this.requeued();
     if (this.ended) return;
-    if (e.type === 'queued' && this.streaming) this.res.write(`: queued, position ${Number(e.position) + 1}\n\n`);
+    if ((e.type === 'queued' || e.type === 'position') && this.streaming) this.res.write(`: queued, position ${Number(e.position) + 1}\n\n`);
     else if (e.type === 'token') this.token(String(e.text));
     else if (e.type === 'partial') this.toolCallPieces(e.data?.tool_calls);
     else if (e.type === 'result') this.finish(e.data);

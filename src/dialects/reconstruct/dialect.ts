@@ -82,6 +82,7 @@ export const reconstruct = defineDialect<ReconstructMessage, ReconstructReply>({
         if (!g) return;
         switch (event.type) {
           case 'queued':
+          case 'position':
             return socket.reply({ type: 'progress', progress: 0, message: event.position > 0 ? `Waiting (position ${event.position + 1})` : 'Queued' });
           case 'started':
             return socket.reply({ type: 'progress', progress: 0.05, message: 'Processing images' });

@@ -242,17 +242,19 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       }
     },
 
+    tellPosition(job, position, line) {
+      const a = active.get(job.id);
+      if (a?.job.state !== 'queued' || a.told === `${a.job.attempt}:${position}`) return false;
+      a.told = `${a.job.attempt}:${position}`;
+      return (publish(a, line), true);
+    },
+
     appendEvent(job, event, holder, result) {
       const a = active.get(job.id);
       if (!a || (holder && !holds(a, holder))) return false;
       if (event.type in FINAL_EVENT_STATE) {
         finish(a, event, result);
         return true;
-      }
-      const told = holder ? undefined : toldPosition(event); // a position update
-      if (told !== undefined) {
-        if (a.job.state !== 'queued' || a.told === told) return false;
-        a.told = told;
       }
       const line = append(a, event);
       if (event.type === 'started' && a.job.state === 'assigned') {

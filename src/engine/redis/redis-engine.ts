@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { FINAL_EVENT_STATE, type JobEvent, STREAMED_TYPES, toldPosition } from '../../protocol/job-events.ts';
+import { FINAL_EVENT_STATE, type JobEvent, STREAMED_TYPES } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import { isFinal, noJobs } from '../../core/job-state.ts';
 import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
@@ -18,7 +18,8 @@ import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } 
 import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.ts';
 import { redisDeliveries } from './redis-deliveries.ts';
 import { redisQueueReads } from './redis-queue-reads.ts';
-import { APPEND, APPEND_STREAM, CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
+import { APPEND, APPEND_STREAM, TELL } from './event-scripts.ts';
+import { CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
@@ -37,7 +38,7 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, RENEW, REATTACH, APPEND, APPEND_STREAM, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, RENEW, REATTACH, APPEND, TELL, APPEND_STREAM, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
@@ -209,12 +210,11 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       return guard(async () => {
         const final = FINAL_EVENT_STATE[event.type] ?? '';
         const record = final ? finalRecord(event, result) : { result: '', error: '' };
-        // A position update (the queue monitor's; no holder) is told once, whichever instance sees the change first.
-        const told = (!holder && toldPosition(event)) || '';
-        const args = [job.id, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), told, ...eventTarget(job)];
+        const args = [job.id, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), ...eventTarget(job)];
         return (await run('APPEND', args)) !== null;
       });
     },
+    tellPosition: (job, position, line) => guard(async () => Number(await run('TELL', [job.id, position, line, ...eventTarget(job)])) === 1),
     releaseJob: (job, holder, requeued, exhausted, notBefore) =>
       guard(async () => {
         const jobId = job.id;

@@ -34,7 +34,8 @@
  * Keys are computed inside the scripts, so this needs one Redis (or Sentinel), not Cluster.
  */
 
-const SHARED = `
+/** The functions every script shares (event-scripts.ts too). */
+export const SHARED = `
 local P = ARGV[1]
 local FINAL = { completed = true, failed = true, cancelled = true, timed_out = true }
 
@@ -248,66 +249,6 @@ for i = 5, #ARGV do
   end
 end
 return 0
-`;
-
-/**
- * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
- * finalState ('' = not final), resultJson, errorJson, now, told ('<attempt>:<position>' for a
- * queue position update, else ''), channel, prefix → seq, or nil when refused; the event is published.
- */
-export const APPEND = `${SHARED}
-local id = ARGV[2]
-local job = P .. 'job:' .. id
-local state = redis.call('HGET', job, 'state')
-if not state or FINAL[state] then return nil end
-if ARGV[3] ~= '' and not holds(id, ARGV[3], ARGV[4]) then return nil end
--- A position update: only while queued, and only when it tells something new (every instance
--- watches the queue; the first to see a change tells it, the others find it told).
-if ARGV[13] ~= '' then
-  if state ~= 'queued' or redis.call('HGET', job, 'told') == ARGV[13] then return nil end
-  redis.call('HSET', job, 'told', ARGV[13])
-end
-local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
-if ARGV[8] == 'started' and state == 'assigned' then
-  redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[12])
-  count('assigned', 'running')
-end
-if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
-publish(ARGV[14], ARGV[15], line)
-return seq
-`;
-
-/**
- * A worker's events before its job's end (started, tokens, progress, partials) gathered in one
- * tick, for one job held by one worker, appended and published in one step: one PUBLISH of
- * `prefix .. line` for each, joined by newlines (the bus's batch format); a `started` among them
- * moves the job from assigned to running, as APPEND does. ARGV: P, id, worker, attempt, maxEvents,
- * channel, prefix, now, started ('1' when one of them is a `started`, else ''), head1, tail1, head2,
- * tail2, … → the seq of the first, or nil (nothing appended or published) when the worker no
- * longer holds the job.
- */
-export const APPEND_STREAM = `${SHARED}
-local id = ARGV[2]
-if not holds(id, ARGV[3], ARGV[4]) then return nil end
-local job = P .. 'job:' .. id
-local n = (#ARGV - 9) / 2
-local seq = redis.call('HINCRBY', job, 'seq', n) - n
-local first = seq + 1
-local log = P .. 'log:' .. id
-local messages = {}
-for i = 10, #ARGV, 2 do
-  seq = seq + 1
-  local line = ARGV[i] .. seq .. ARGV[i + 1]
-  -- '~' as in append()
-  redis.call('XADD', log, 'MAXLEN', '~', ARGV[5], seq .. '-1', 'l', line)
-  messages[#messages + 1] = ARGV[7] .. line
-end
-if ARGV[9] == '1' and redis.call('HGET', job, 'state') == 'assigned' then
-  redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[8])
-  count('assigned', 'running')
-end
-redis.call('PUBLISH', ARGV[6], table.concat(messages, '\\n'))
-return first
 `;
 
 /**

@@ -1,5 +1,5 @@
 import { EventQueue } from './event-queue.ts';
-import { FINAL_TYPES, SpaceportError, type JobEvent, type JobStreamEvent, type RecoveryEvent, type ResultFile } from './types.ts';
+import { FINAL_TYPES, SpaceportError, type JobEvent, type JobPosition, type JobStreamEvent, type RecoveryEvent, type ResultFile } from './types.ts';
 
 type Listener = (event: JobStreamEvent) => void;
 
@@ -27,9 +27,9 @@ export class JobHandle implements AsyncIterable<JobStreamEvent> {
   constructor(
     readonly id: string,
     readonly space: string,
-    /** Queue position and ETA when accepted (later ones arrive as `queued` events). */
-    readonly position: number | null,
-    readonly etaMs: number | null,
+    /** Queue position and ETA: when accepted, then as `queued` events and `position` updates tell. */
+    public position: number | null,
+    public etaMs: number | null,
     private readonly cancelJob: (id: string) => Promise<void>,
   ) {
     this.settled = new Promise((resolve) => (this.settle = resolve));
@@ -43,12 +43,20 @@ export class JobHandle implements AsyncIterable<JobStreamEvent> {
   deliver(event: JobEvent): void {
     if (this.final || event.seq <= this.lastSeq) return;
     this.lastSeq = event.seq;
+    if (event.type === 'queued') [this.position, this.etaMs] = [event.position, event.eta_ms];
     // A new attempt (a requeue, or a retry after an error) begins a new epoch: its text starts over.
     if ((event.type === 'queued' || event.type === 'retry_scheduled') && event.epoch !== undefined) {
       this.epoch = event.epoch;
       this.text = '';
     } else if (event.type === 'token') this.text += event.text;
     this.emit(event);
+  }
+
+  /** @internal From the client: the job's place in its queue moved (live state, not numbered). */
+  moved(update: JobPosition): void {
+    if (this.final) return;
+    [this.position, this.etaMs] = [update.position, update.eta_ms];
+    this.emit(update);
   }
 
   /** @internal From the client: events were lost across a reconnect, or no longer hold (`reset`). */

@@ -4,7 +4,7 @@ import { Backoff, sleep } from '../backoff.ts';
 import { JobHandle } from './job-handle.ts';
 import { PushedFiles } from './pushed-files.ts';
 import { uploadBlob, type UploadedBlob, type UploadOptions } from './resumable-upload.ts';
-import { FINAL_TYPES, SpaceportError, type JobEvent, type SpaceStatus, type SubmitInput } from './types.ts';
+import { FINAL_TYPES, SpaceportError, type JobEvent, type JobPosition, type SpaceStatus, type SubmitInput } from './types.ts';
 import { browserTransport, type Transport, type WebSocketLike } from './transport.ts';
 
 export interface ClientOptions {
@@ -214,6 +214,11 @@ export class SpaceportClient {
     if (message.type === 'space_status') {
       this.emitTopic(`space:${(message as SpaceStatus).space}`, message);
       this.emitTopic('all', message);
+      return;
+    }
+    if (message.type === 'position' && typeof message.job === 'string') {
+      this.jobs.get(message.job)?.moved(message as unknown as JobPosition);
+      this.emitTopic(`job:${message.job}`, message);
       return;
     }
     if (typeof message.job === 'string' && typeof message.seq === 'number') {

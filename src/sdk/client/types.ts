@@ -1,5 +1,5 @@
 import { FINAL_EVENT_STATE, type OutputFile } from '../../protocol/job-events.ts';
-import type { JobEventMessage, SpaceStatusMessage } from '../../protocol/server-messages.ts';
+import type { JobEventMessage, PositionMessage, SpaceStatusMessage } from '../../protocol/server-messages.ts';
 
 /** What the client SDK sees on the wire (docs/protocol.md): the gateway's own types (protocol/), as callers get them. */
 
@@ -25,7 +25,10 @@ export type RecoveryEvent =
    */
   | { type: 'reset'; job: string; epoch: number };
 
-export type JobStreamEvent = JobEvent | RecoveryEvent;
+/** A queued job's new place and wait (live, no seq; docs/protocol.md). */
+export type JobPosition = PositionMessage;
+
+export type JobStreamEvent = JobEvent | JobPosition | RecoveryEvent;
 
 /** The events after which a job's stream has nothing more: the gateway's final events, and the SDK's `lost`. */
 export const FINAL_TYPES: ReadonlySet<string> = new Set([...Object.keys(FINAL_EVENT_STATE), 'lost']);

@@ -114,8 +114,9 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
         if (ended) return;
         const type = lineType(line);
         if (type === 'queued') epoch = (JSON.parse(line) as { epoch?: number }).epoch ?? epoch;
-        const seq = lineSeq(line);
-        res.write(`id: ${epoch > 1 ? `${seq}.${epoch}` : seq}\nevent: ${type}\ndata: ${line}\n\n`);
+        // A position update is not in the log: no id, so a reconnect resumes after the last event.
+        const id = type === 'position' ? '' : `id: ${epoch > 1 ? `${lineSeq(line)}.${epoch}` : lineSeq(line)}\n`;
+        res.write(`${id}event: ${type}\ndata: ${line}\n\n`);
         ctx.metrics.messages.countOut('sse');
         // A reader that stops reading must not make us buffer without bound.
         if (res.writableLength > config.limits.maxOutboundBytes) res.destroy();
@@ -128,7 +129,7 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     keepalive.unref();
     rc.req.on('close', end);
     core.router.subscribeJob(jobId, subscriber);
-    await feeds.replay(engine, jobId, from.seq, from.epoch, (r) => {
+    const range = await feeds.replay(engine, jobId, from.seq, from.epoch, (r) => {
       epoch = r.afterSeq === 0 ? 1 : r.range.epoch;
       // Numbers the reader has that no longer hold: said, then the current attempt from its start.
       if (!r.recovered) res.write(`event: resume\ndata: ${JSON.stringify({ type: 'resume', job: jobId, recovered: false, epoch: r.range.epoch })}\n\n`);
@@ -138,6 +139,8 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
         );
       }
     });
+    const position = range && !range.final ? await core.monitor.currentLine(jobId) : null;
+    if (position) feeds.onLive(jobId, position);
   });
 }
 

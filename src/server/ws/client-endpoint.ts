@@ -81,8 +81,9 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
   }
 
   private sendLine(jobId: string, line: string): void {
-    // Progress may be coalesced for a slow reader (only the newest of a job's waiting progress goes).
-    this.peer.send(line, lineType(line) === 'progress' ? `progress:${jobId}` : undefined);
+    // Progress and positions may be coalesced for a slow reader (only the newest of a job's waiting ones goes).
+    const type = lineType(line);
+    this.peer.send(line, type === 'progress' || type === 'position' ? `${type}:${jobId}` : undefined);
     if (isFinalLine(line)) this.peer.flush();
   }
 
@@ -169,7 +170,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
           await core.jobs.getVisible(who, topic.jobId);
           this.pushFilesOf(topic.jobId, msg.push_files);
           const ack = { id: msg.id, of: msg.type, topic: topicText };
-          await this.follower.follow(topic.jobId, msg.after_seq ?? 0, msg.epoch, (r) => this.opened(ack, topic.jobId, r));
+          await this.follower.follow(topic.jobId, msg.after_seq ?? 0, msg.epoch, (r) => this.opened(ack, topic.jobId, r), true);
         } else if (topic.kind === 'space') {
           const space = await core.jobs.requireSpace(topic.name);
           this.follower.watchSpace(space.id);

@@ -160,6 +160,9 @@ function watch(job: JobHandle, area: HTMLElement, ended: () => void): void {
   job.on((e: JobStreamEvent) => {
     if (['result', 'failed', 'timed_out', 'cancelled', 'lost'].includes(e.type)) setTimeout(ended, 0);
     switch (e.type) {
+      case 'position':
+        state.textContent = `Queued: position ${e.position + 1}${e.eta_ms !== null ? `, about ${Math.ceil(e.eta_ms / 1000)} s` : ''}`;
+        return;
       case 'queued':
         state.textContent = `Queued: position ${e.position + 1}${e.eta_ms !== null ? `, about ${Math.ceil(e.eta_ms / 1000)} s` : ''}${e.attempt > 0 ? ` (restarting: ${e.reason ?? 'worker lost'})` : ''}`;
         if (e.attempt > 0) tokens.textContent = '';

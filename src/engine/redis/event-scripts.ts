@@ -1,0 +1,74 @@
+import { SHARED } from './scripts.ts';
+
+/** The Redis engine's scripts that append to a job's log or publish to its subscribers (scripts.ts has the keys). */
+
+/**
+ * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
+ * finalState ('' = not final), resultJson, errorJson, now, channel, prefix → seq, or nil when
+ * refused; the event is published.
+ */
+export const APPEND = `${SHARED}
+local id = ARGV[2]
+local job = P .. 'job:' .. id
+local state = redis.call('HGET', job, 'state')
+if not state or FINAL[state] then return nil end
+if ARGV[3] ~= '' and not holds(id, ARGV[3], ARGV[4]) then return nil end
+local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
+if ARGV[8] == 'started' and state == 'assigned' then
+  redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[12])
+  count('assigned', 'running')
+end
+if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
+publish(ARGV[13], ARGV[14], line)
+return seq
+`;
+
+/**
+ * ARGV: P, id, position, line, channel, prefix → 1 when the position update was published (not
+ * kept in the log), 0 when the job is no longer queued or its attempt was told this position
+ * already: every instance watches the queue; the first to see a change tells it, the others find
+ * it told.
+ */
+export const TELL = `${SHARED}
+local job = P .. 'job:' .. ARGV[2]
+local f = redis.call('HMGET', job, 'state', 'attempt', 'told')
+if f[1] ~= 'queued' then return 0 end
+local told = f[2] .. ':' .. ARGV[3]
+if f[3] == told then return 0 end
+redis.call('HSET', job, 'told', told)
+publish(ARGV[5], ARGV[6], ARGV[4])
+return 1
+`;
+
+/**
+ * A worker's events before its job's end (started, tokens, progress, partials) gathered in one
+ * tick, for one job held by one worker, appended and published in one step: one PUBLISH of
+ * `prefix .. line` for each, joined by newlines (the bus's batch format); a `started` among them
+ * moves the job from assigned to running, as APPEND does. ARGV: P, id, worker, attempt, maxEvents,
+ * channel, prefix, now, started ('1' when one of them is a `started`, else ''), head1, tail1, head2,
+ * tail2, … → the seq of the first, or nil (nothing appended or published) when the worker no
+ * longer holds the job.
+ */
+export const APPEND_STREAM = `${SHARED}
+local id = ARGV[2]
+if not holds(id, ARGV[3], ARGV[4]) then return nil end
+local job = P .. 'job:' .. id
+local n = (#ARGV - 9) / 2
+local seq = redis.call('HINCRBY', job, 'seq', n) - n
+local first = seq + 1
+local log = P .. 'log:' .. id
+local messages = {}
+for i = 10, #ARGV, 2 do
+  seq = seq + 1
+  local line = ARGV[i] .. seq .. ARGV[i + 1]
+  -- '~' as in append()
+  redis.call('XADD', log, 'MAXLEN', '~', ARGV[5], seq .. '-1', 'l', line)
+  messages[#messages + 1] = ARGV[7] .. line
+end
+if ARGV[9] == '1' and redis.call('HGET', job, 'state') == 'assigned' then
+  redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[8])
+  count('assigned', 'running')
+end
+redis.call('PUBLISH', ARGV[6], table.concat(messages, '\\n'))
+return first
+`;
