@@ -26,6 +26,7 @@ import signal
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Union
 
@@ -121,6 +122,41 @@ class _Forget:
         self.job_id = job_id
 
 
+# A job's latest numbered messages kept to send again after a re-attach, in bytes: those written
+# into a connection that was already dead never arrived. Older ones go; needing one of them, the
+# gateway requeues the attempt instead.
+KEPT_BYTES = 4 * 1024 * 1024
+
+
+class _Part:
+    """An outbox item that is (part of) a numbered message: kept in its job's _Sent too."""
+
+    def __init__(self, data: str | bytes) -> None:
+        self.data = data
+
+
+class _Sent:
+    """A running job's numbered messages (`n`: 1, 2, … over the attempt) and the latest of them, kept."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.kept: deque[tuple[int, list[str | bytes], int]] = deque()
+        self.kept_bytes = 0
+
+    def number(self, message: dict[str, Any], frames: list[bytes]) -> list[str | bytes]:
+        self.count += 1
+        parts: list[str | bytes] = [json.dumps({**message, "n": self.count}), *frames]
+        size = sum(len(p) for p in parts)
+        self.kept.append((self.count, parts, size))
+        self.kept_bytes += size
+        while self.kept_bytes > KEPT_BYTES and len(self.kept) > 1:
+            self.kept_bytes -= self.kept.popleft()[2]
+        return parts
+
+    def after(self, received: int) -> list[str | bytes]:
+        return [part for n, parts, _ in self.kept if n > received for part in parts]
+
+
 class Worker:
     def __init__(self, host: str, spaces: list[str], token: str, handler: Handler, slots: int = 1, name: str | None = None,
                  log: Log = print, drain_timeout: float = 30.0) -> None:
@@ -135,12 +171,13 @@ class Worker:
         self.drain_timeout = drain_timeout
         self.running: dict[str, JobContext] = {}
         self._attempts: dict[str, int] = {}
+        self._sent: dict[str, _Sent] = {}
         self._stopping = False
         self._draining = False
         self._ws: WebSocket | None = None
         # One queue for the worker's whole life: what running jobs emit while the connection is
         # down waits in it, each item with its job, for the re-attach.
-        self._outbox: asyncio.Queue[tuple[str | None, str | bytes]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[str | None, Any]] = asyncio.Queue()
         self._worker_id: str | None = None
         self._lease_s = 30.0
         self._give_up: asyncio.Task[None] | None = None
@@ -205,7 +242,7 @@ class Worker:
                     if self._give_up:
                         self._give_up.cancel()
                         self._give_up = None
-                    self._keep(set(msg.get("reattached") or []))
+                    self._keep(set(msg.get("reattached") or []), msg.get("received") or {})
                     sender = asyncio.create_task(self._send_loop(ws, outbox))
                     heartbeat = asyncio.create_task(self._heartbeat(outbox, msg["heartbeat_ms"] / 1000))
                     if self._draining:
@@ -241,22 +278,31 @@ class Worker:
                 # They go on; a connection must take them back within the lease, or they are given up.
                 self._give_up = asyncio.create_task(self._give_up_after(self._lease_s))
 
-    def _keep(self, kept: set[str]) -> None:
-        """After a re-registration: the jobs not given back stop, and what they left waiting goes."""
+    def _keep(self, kept: set[str], received: dict[str, int] | None = None) -> None:
+        """After a re-registration: the jobs not given back stop, and what they left waiting goes.
+        Of those given back, the gateway says how many numbered messages it has (`received`): the
+        rest go again first (some were written into the dead connection), then what waited."""
+        received = received or {}
         for job_id in list(self.running):
             if job_id not in kept:
                 self.running.pop(job_id).cancel()
+                self._sent.pop(job_id, None)
         waiting = []
         while not self._outbox.empty():
             waiting.append(self._outbox.get_nowait())
+        for job_id, count in received.items():
+            sent = self._sent.get(job_id)
+            for part in sent.after(count) if sent and job_id in kept else []:
+                self._outbox.put_nowait((job_id, _Part(part)))
         for job_id, item in waiting:
-            if job_id is None or job_id in kept:
+            if job_id is None or (job_id in kept and not (isinstance(item, _Part) and job_id in received)):
                 self._outbox.put_nowait((job_id, item))
 
     def _drop_all(self) -> None:
         for ctx in self.running.values():
             ctx.cancel()  # the gateway requeues them; their results would be stale
         self.running.clear()
+        self._sent.clear()
         self._keep(set())
 
     async def _give_up_after(self, seconds: float) -> None:
@@ -265,35 +311,43 @@ class Worker:
         self.log(f"the gateway did not take back {len(self.running)} running job(s) in time: stopping them")
         self._drop_all()
 
-    async def _send_loop(self, ws: WebSocket, outbox: asyncio.Queue[tuple[str | None, str | bytes]]) -> None:
+    async def _send_loop(self, ws: WebSocket, outbox: asyncio.Queue[tuple[str | None, Any]]) -> None:
         while True:
             job_id, item = await outbox.get()
             if isinstance(item, _Forget):
                 item.worker.running.pop(item.job_id, None)
                 item.worker._attempts.pop(item.job_id, None)
+                item.worker._sent.pop(item.job_id, None)
                 continue
             if job_id is not None and job_id not in self.running:
                 continue  # a job given up (or given to another worker) meanwhile
+            if isinstance(item, _Part):
+                item = item.data
             if isinstance(item, bytes):
                 await ws.send_binary(item)
             else:
                 await ws.send_text(item)
 
-    async def _heartbeat(self, outbox: asyncio.Queue[tuple[str | None, str | bytes]], every: float) -> None:
+    async def _heartbeat(self, outbox: asyncio.Queue[tuple[str | None, Any]], every: float) -> None:
         while True:
             await asyncio.sleep(every)
             outbox.put_nowait((None, '{"type":"heartbeat"}'))
 
-    def _start(self, job: Job, outbox: asyncio.Queue[tuple[str | None, str | bytes]]) -> None:
+    def _numbered(self, job_id: str, message: dict[str, Any], frames: list[bytes] | None = None) -> None:
+        """On the loop: a running job's event, numbered and kept (to send again after a re-attach), into the outbox."""
+        sent = self._sent.get(job_id)
+        if sent is None:
+            return
+        for part in sent.number(message, frames or []):
+            self._outbox.put_nowait((job_id, _Part(part)))
+
+    def _start(self, job: Job, outbox: asyncio.Queue[tuple[str | None, Any]]) -> None:
         loop = asyncio.get_running_loop()
 
         def emit(message: dict[str, Any], frames: list[bytes] | None = None) -> None:
-            # From the handler's thread or the loop itself; either way in order, through the outbox.
-            items: list[str | bytes] = [json.dumps(message), *(frames or [])]
-
+            # From the handler's thread or the loop itself; either way in order, numbered on the loop.
             def put() -> None:
-                for item in items:
-                    outbox.put_nowait((job.id, item))
+                self._numbered(job.id, message, frames)
 
             try:
                 on_loop = asyncio.get_running_loop() is loop
@@ -307,11 +361,12 @@ class Worker:
         ctx = JobContext(job.id, emit)
         self.running[job.id] = ctx
         self._attempts[job.id] = job.attempt
+        self._sent[job.id] = _Sent()
         self.log(f"job {job.id} received (space {job.space}, attempt {job.attempt})")
-        outbox.put_nowait((job.id, json.dumps({"type": "started", "job": job.id})))
+        self._numbered(job.id, {"type": "started", "job": job.id})
         asyncio.create_task(self._run_job(job, ctx, outbox))
 
-    async def _run_job(self, job: Job, ctx: JobContext, outbox: asyncio.Queue[tuple[str | None, str | bytes]]) -> None:
+    async def _run_job(self, job: Job, ctx: JobContext, outbox: asyncio.Queue[tuple[str | None, Any]]) -> None:
         began = time.monotonic()
         outcome = "finished"
         try:
@@ -330,9 +385,7 @@ class Worker:
                     message["data"] = data
                 if ctx.files:
                     message["files"] = [{"name": n, "mime": m, "binary": True} for n, m, _ in ctx.files]
-                outbox.put_nowait((job.id, json.dumps(message)))
-                for index, (_, _, payload) in enumerate(ctx.files):
-                    outbox.put_nowait((job.id, encode_frame({"ref": job.id, "index": index}, payload)))
+                self._numbered(job.id, message, [encode_frame({"ref": job.id, "index": index}, payload) for index, (_, _, payload) in enumerate(ctx.files)])
         except Exception as err:  # the handler's failure is the job's failure, not the worker's
             if self.running.get(job.id) is not ctx:
                 return
@@ -344,7 +397,7 @@ class Worker:
                 failure = {"type": "error", "job": job.id, "message": str(err) or type(err).__name__}
                 if isinstance(err, RetryableError):
                     failure["retryable"] = True
-                outbox.put_nowait((job.id, json.dumps(failure)))
+                self._numbered(job.id, failure)
         finally:
             # Known until its last messages have gone (they may wait for a re-attach), then forgotten.
             if self.running.get(job.id) is ctx:

@@ -84,19 +84,21 @@ export class Dispatcher {
    * still holds in the engine (on whichever instance it was) is its own again, the same attempt.
    * Returns the ids it kept; it should stop the others.
    */
-  async reattach(link: WorkerLink, previous: string, jobs: Array<{ job: string; attempt: number }>): Promise<string[]> {
-    const kept: string[] = [];
+  async reattach(link: WorkerLink, previous: string, jobs: Array<{ job: string; attempt: number }>): Promise<Array<{ job: string; received?: number }>> {
+    const kept: Array<{ job: string; received?: number }> = [];
     for (const { job: jobId, attempt } of jobs) {
       const orphan = this.orphans.get(jobId);
       const known = orphan?.held ?? (await this.heldFromEngine(jobId, attempt, previous));
       if (!known || known.attempt !== attempt || !link.spaceIds.includes(known.spaceId)) continue;
-      if (!(await this.engine.reattachJob(jobId, { workerId: previous, attempt }, link.id, this.options.leaseMs))) continue;
+      const taken = await this.engine.reattachJob(jobId, { workerId: previous, attempt }, link.id, this.options.leaseMs);
+      if (!taken) continue;
       if (orphan) {
         orphan.requeue();
         this.orphans.delete(jobId);
       }
-      link.held.set(jobId, { ...known, workerId: link.id, cancelling: false });
-      kept.push(jobId);
+      // The worker's messages the log has: it sends again what came after (lost with the connection).
+      link.held.set(jobId, { ...known, workerId: link.id, cancelling: false, received: taken.received });
+      kept.push({ job: jobId, ...(taken.received !== undefined && { received: taken.received }) });
     }
     return kept;
   }

@@ -113,6 +113,8 @@ export interface Job {
   epoch?: number;
   /** The seq the current epoch began at (absent: 1). */
   epoch_seq?: number;
+  /** The log's last seq when the current attempt was claimed: its worker's events follow it (a re-attach counts them from here). */
+  attempt_seq?: number;
   result?: JobResult;
   error?: { code: string; message: string };
   /**

@@ -17,6 +17,12 @@ export interface HeldJob {
   traceparent?: string | undefined;
   /** A cancel (or timeout) was sent; the slot frees when the worker acknowledges or after a grace period. */
   cancelling: boolean;
+  /**
+   * How many of the worker's numbered messages about this attempt (`n`: 1, 2, …) were taken: the
+   * next must be this plus one (docs/protocol.md, re-attach). Undefined: not counted (a re-attach
+   * to an attempt claimed before engines counted its events).
+   */
+  received?: number;
 }
 
 /** A job as `workerId` holds it from the moment it claims it: no token seen, no cancel sent. */
@@ -30,6 +36,7 @@ export function heldJob(job: Job, workerId: string): HeldJob {
     createdAt: job.created_at,
     sawToken: false,
     cancelling: false,
+    received: 0,
     traceparent: job.inputs.traceparent,
     ...(job.webhook && { webhook: true }),
   };

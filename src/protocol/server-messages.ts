@@ -118,6 +118,11 @@ export interface RegisteredMessage {
   spaces: Array<{ id: string; name: string; inputs: SpaceInputs; timeout_s: number }>;
   /** Of the jobs a reconnecting worker named in `reattach`, the ones it holds again (it should stop the others). */
   reattached?: string[];
+  /**
+   * For each job in `reattached` whose events are counted: how many of the worker's numbered
+   * messages about it the gateway has. Those after it (sent as the connection died) go again.
+   */
+  received?: Record<string, number>;
 }
 
 /** A file of a job, described here; its bytes follow as a binary frame `{ ref: job, index }`. */

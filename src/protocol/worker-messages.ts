@@ -7,6 +7,13 @@ import { RESULT_DATA_BOUNDS, ResultData, jsonBoundsProblem } from './json-bounds
 const ResultFile = z.union([z.object({ name: Name, mime: Mime, data: Base64 }).strict(), z.object({ name: Name, mime: Mime, binary: z.literal(true) }).strict()]);
 
 /** Messages a worker sends on /v1/worker. */
+/**
+ * A worker's number for its message about a job: 1, 2, 3, … over the attempt's events (started,
+ * progress, token, partial, result, error). Optional; with it, a message sent again after a
+ * re-attach is taken once (docs/protocol.md).
+ */
+const MessageNumber = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional();
+
 export const WorkerMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('register'),
@@ -23,18 +30,21 @@ export const WorkerMessage = z.discriminatedUnion('type', [
       .optional(),
   }),
   z.object({ type: z.literal('heartbeat') }),
-  z.object({ type: z.literal('started'), job: JobId }),
-  z.object({ type: z.literal('progress'), job: JobId, progress: z.number().min(0).max(1), message: z.string().max(1024).optional() }),
-  z.object({ type: z.literal('token'), job: JobId, text: z.string() }),
-  z.object({ type: z.literal('partial'), job: JobId, data: ResultData.optional(), files: z.array(ResultFile).max(32).optional() }),
-  z.object({ type: z.literal('result'), job: JobId, data: ResultData.optional(), files: z.array(ResultFile).max(32).optional() }),
+  z.object({ type: z.literal('started'), job: JobId, n: MessageNumber }),
+  z.object({ type: z.literal('progress'), job: JobId, progress: z.number().min(0).max(1), message: z.string().max(1024).optional(), n: MessageNumber }),
+  z.object({ type: z.literal('token'), job: JobId, text: z.string(), n: MessageNumber }),
+  z.object({ type: z.literal('partial'), job: JobId, data: ResultData.optional(), files: z.array(ResultFile).max(32).optional(), n: MessageNumber }),
+  z.object({ type: z.literal('result'), job: JobId, data: ResultData.optional(), files: z.array(ResultFile).max(32).optional(), n: MessageNumber }),
   /** `retryable`: trying again may succeed (a busy or flaky dependency): the space's backoff and attempts apply (docs/queue.md). */
-  z.object({ type: z.literal('error'), job: JobId, message: z.string().max(4096), code: z.string().max(64).optional(), retryable: z.boolean().optional() }),
+  z.object({ type: z.literal('error'), job: JobId, message: z.string().max(4096), code: z.string().max(64).optional(), retryable: z.boolean().optional(), n: MessageNumber }),
   z.object({ type: z.literal('cancelled'), job: JobId }),
   z.object({ type: z.literal('drain'), draining: z.boolean().default(true) }),
 ]);
 
 export type WorkerMessage = z.infer<typeof WorkerMessage>;
+
+/** Whether a message's `n` is absent or a count (MessageNumber), checked by hand. */
+const isMessageNumber = (n: unknown): boolean => n === undefined || (Number.isSafeInteger(n) && (n as number) >= 1);
 export const WORKER_TYPES: ReadonlySet<string> = new Set(WorkerMessage.options.map((o) => o.shape.type.value));
 
 type StreamedMessage = Extract<WorkerMessage, { type: 'token' | 'started' | 'progress' | 'partial' | 'result' }>;
@@ -60,21 +70,21 @@ const isResultFiles = (files: unknown): boolean => files === undefined || (Array
  * errors read the same.
  */
 export function asStreamed(value: unknown): StreamedMessage | null {
-  if (!isObject(value) || !isJobId(value.job)) return null;
+  if (!isObject(value) || !isJobId(value.job) || !isMessageNumber(value.n)) return null;
   switch (value.type) {
     case 'token':
-      return typeof value.text === 'string' && hasOnly(value, ['type', 'job', 'text']) ? (value as StreamedMessage) : null;
+      return typeof value.text === 'string' && hasOnly(value, ['type', 'job', 'text', 'n']) ? (value as StreamedMessage) : null;
     case 'started':
-      return hasOnly(value, ['type', 'job']) ? (value as StreamedMessage) : null;
+      return hasOnly(value, ['type', 'job', 'n']) ? (value as StreamedMessage) : null;
     case 'progress': {
       const { progress, message } = value;
       const valid = typeof progress === 'number' && progress >= 0 && progress <= 1 && (message === undefined || (typeof message === 'string' && message.length <= 1024));
-      return valid && hasOnly(value, ['type', 'job', 'progress', 'message']) ? (value as StreamedMessage) : null;
+      return valid && hasOnly(value, ['type', 'job', 'progress', 'message', 'n']) ? (value as StreamedMessage) : null;
     }
     case 'partial':
     case 'result':
       if (value.data !== undefined && jsonBoundsProblem(value.data, RESULT_DATA_BOUNDS) !== null) return null;
-      return isResultFiles(value.files) && hasOnly(value, ['type', 'job', 'data', 'files']) ? (value as StreamedMessage) : null;
+      return isResultFiles(value.files) && hasOnly(value, ['type', 'job', 'data', 'files', 'n']) ? (value as StreamedMessage) : null;
     default:
       return null;
   }

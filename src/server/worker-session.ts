@@ -47,7 +47,7 @@ export class WorkerSession {
    * `unknown_space` or `forbidden`. `announce` runs after the link exists and before any job can
    * be dispatched to it (so the protocol's "registered" reply always comes first).
    */
-  async register(reg: Registration, wire: WorkerWire, announce: (link: WorkerLink, spaces: Space[], reattached: string[]) => void): Promise<WorkerLink> {
+  async register(reg: Registration, wire: WorkerWire, announce: (link: WorkerLink, spaces: Space[], reattached: Array<{ job: string; received?: number }>) => void): Promise<WorkerLink> {
     if (this.link) throw new SpaceportError('already_registered');
     const { engine, core, auth } = this.ctx;
     const credential = reg.token === undefined ? null : await auth.workerCredential(reg.token);
@@ -123,6 +123,32 @@ export class WorkerSession {
     const held = this.holding(jobId);
     const kept = await this.ctx.core.jobs.release(held, held, 'a retryable error', { message });
     await this.applied(held, true, kept);
+  }
+
+  /**
+   * Whether to take a worker's message numbered `n` about a job: the next one, yes; one the log
+   * already has (sent again after a re-attach), no — it is skipped; one past a gap (messages lost
+   * with a connection that the worker could not send again), no — the attempt cannot go on
+   * exactly, so it is requeued and the worker told to stop it. Unnumbered messages and jobs not
+   * held pass (the event then meets the usual checks).
+   */
+  takes(jobId: string, n: number | undefined): boolean {
+    const held = n === undefined ? undefined : this.link?.held.get(jobId);
+    if (held?.received === undefined) return true;
+    if (n! === held.received + 1) return ((held.received = n!), true);
+    if (n! > held.received + 1) this.lostEvents(held, n!);
+    return false;
+  }
+
+  private lostEvents(held: HeldJob, n: number): void {
+    const expected = held.received! + 1;
+    held.received = undefined; // once: what follows is not counted against the gap again
+    this.ctx.log.warn({ job: held.id, worker: held.workerId, expected, got: n }, 'worker events lost; the attempt is requeued');
+    this.registered().sendCancel(held.id, 'events of this attempt were lost with the connection');
+    void this.ctx.core.jobs
+      .release(held, held, `events ${expected}..${n - 1} of the worker were lost`)
+      .then((kept) => this.applied(held, true, kept))
+      .catch((err) => this.ctx.log.error({ err, job: held.id }, 'requeueing after lost events failed'));
   }
 
   private holding(jobId: string): HeldJob {

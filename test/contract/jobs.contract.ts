@@ -475,16 +475,19 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const { engine } = await makeEngine();
       const { j, h } = await heldJob(engine, 'reattach');
       await engine.appendEvent(ref(j), { type: 'started', attempt: 1, worker: 'w' }, h);
-      expect(await engine.reattachJob(j.id, { workerId: 'someone', attempt: 1 }, 'w-new', 60_000)).toBe(false);
-      expect(await engine.reattachJob(j.id, { workerId: 'w', attempt: 2 }, 'w-new', 60_000)).toBe(false);
-      expect(await engine.reattachJob(j.id, h, 'w-new', 60_000)).toBe(true);
+      await engine.appendEvent(ref(j), token('before'), h);
+      expect(await engine.reattachJob(j.id, { workerId: 'someone', attempt: 1 }, 'w-new', 60_000)).toBeNull();
+      expect(await engine.reattachJob(j.id, { workerId: 'w', attempt: 2 }, 'w-new', 60_000)).toBeNull();
+      // The attempt's events it has: the worker's `started` and token (not the `queued` before the claim).
+      expect(await engine.reattachJob(j.id, h, 'w-new', 60_000)).toEqual({ received: 2 });
       expect(await engine.getJob(j.id)).toMatchObject({ state: 'running', worker_id: 'w-new', attempt: 1 });
       const moved = { workerId: 'w-new', attempt: 1 };
       expect(await engine.appendEvent(ref(j), token('after'), h)).toBe(false); // the old holder no longer
       expect(await engine.appendEvent(ref(j), token('after'), moved)).toBe(true);
-      expect(await seqsOf(engine, j.id)).toEqual([1, 2, 3]);
+      expect(await seqsOf(engine, j.id)).toEqual([1, 2, 3, 4]);
       expect(await engine.expiredLeases(Date.now() + 30_000)).toEqual([]); // the lease was renewed with it
-      expect(await engine.reattachJob(j.id, h, 'w-third', 60_000)).toBe(false);
+      expect(await engine.reattachJob(j.id, h, 'w-third', 60_000)).toBeNull();
+      expect(await engine.reattachJob(j.id, moved, 'w-third', 60_000)).toEqual({ received: 3 });
       await engine.close();
     });
 
@@ -566,7 +569,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       expect(await engine.readEvents(jobs[1]!.id, 0)).toMatchObject({ epoch: 1, epochSeq: 1, lastSeq: 1 });
       expect(await engine.getJob(jobs[0]!.id)).toMatchObject({ state: 'assigned', worker_id: 'w', attempt: 1 });
       expect(await engine.expiredLeases(Date.now())).toEqual([]);
-      expect(await engine.reattachJob(jobs[0]!.id, { workerId: 'w', attempt: 1 }, 'w-again', 60_000)).toBe(true);
+      expect(await engine.reattachJob(jobs[0]!.id, { workerId: 'w', attempt: 1 }, 'w-again', 60_000)).toEqual({ received: 1 }); // counted across the reopen
       expect((await engine.readEvents(jobs[0]!.id, 0))!.lines.map((l) => JSON.parse(l).type)).toEqual(['queued', 'token']);
       await engine.close();
     });

@@ -113,7 +113,7 @@ describe('re-attach after a dropped connection', () => {
     await t.clock.advance(4000);
     expect((await t.engine.getJob(kept.id))!.state).toBe('assigned'); // still its worker's
     const back = new RecordingWorker('w2', [space.id]);
-    expect(await t.core.dispatcher.reattach(back, 'w1', [{ job: kept.id, attempt: 1 }])).toEqual([kept.id]);
+    expect(await t.core.dispatcher.reattach(back, 'w1', [{ job: kept.id, attempt: 1 }])).toEqual([{ job: kept.id, received: 0 }]);
     await t.core.dispatcher.addWorker(back);
     await t.clock.advance(5000); // the grace timer finds it taken back
     expect(await t.engine.getJob(kept.id)).toMatchObject({ state: 'assigned', worker_id: 'w2', attempt: 1 });

@@ -117,8 +117,8 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       e.told = toldPosition(first);
       jobs.set(job.id, e);
       if (job.idempotency) idempotent.set(job.idempotency.key, job.id);
+      append(e, first); // in the log before it can be claimed, as in the real engines (an attempt's events follow it)
       onQueued?.();
-      append(e, first);
       return { position, line: e.log[0]! };
     },
     claimJob(spaceIds, workerId, leaseMs) {
@@ -129,16 +129,17 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       rounds.taken(e.job, e.rank);
       moveTo(e, 'assigned');
       e.job.attempt += 1;
+      e.job.attempt_seq = e.log.length;
       e.job.worker_id = workerId;
       e.job.lease_expires = clock.now() + leaseMs;
       return copy(e.job);
     },
     async reattachJob(jobId, from, toWorkerId, leaseMs) {
       const e = jobs.get(jobId);
-      if (!holds(e, from)) return false;
+      if (!holds(e, from)) return null;
       e.job.worker_id = toWorkerId;
       e.job.lease_expires = clock.now() + leaseMs;
-      return true;
+      return { received: e.log.length - e.job.attempt_seq! };
     },
     async renewLeases(workerId, jobIds, leaseMs) {
       for (const id of jobIds) {

@@ -7,12 +7,18 @@ export interface CuttableProxy {
   bytesIn(): number;
   /** Destroys every open connection (both sides); returns how many there were. */
   cut(): number;
+  /**
+   * From now until the next cut, what clients send is dropped, not carried — a path that died
+   * without either end knowing: their writes succeed and never arrive.
+   */
+  blackhole(): void;
   close(): void;
 }
 
 export async function cuttableProxy(port: number): Promise<CuttableProxy> {
   const open = new Set<Socket>();
   let bytesIn = 0;
+  let dropping = false;
   const server = createServer((inbound) => {
     const outbound = connect(port, '127.0.0.1');
     for (const s of [inbound, outbound]) {
@@ -20,8 +26,11 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
       s.on('close', () => open.delete(s));
       s.on('error', () => {});
     }
-    inbound.on('data', (d: Buffer) => (bytesIn += d.length));
-    inbound.pipe(outbound).pipe(inbound);
+    inbound.on('data', (d: Buffer) => {
+      bytesIn += d.length;
+      if (!dropping) outbound.write(d);
+    });
+    outbound.pipe(inbound);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -30,8 +39,10 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
     cut: () => {
       const n = open.size;
       for (const s of open) s.destroy();
+      dropping = false;
       return n;
     },
+    blackhole: () => void (dropping = true),
     close: () => server.close(),
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { cuttableProxy } from '../helpers/cuttable-proxy.ts';
 import { until } from '../helpers/latch.ts';
 import { pythonWith, runPython, type Proc } from '../helpers/processes.ts';
 import { sdkClient } from '../helpers/sdk.ts';
@@ -162,6 +163,25 @@ describe('python worker SDK (native protocol)', () => {
     expect((worker.output().match(/registered as/g) ?? []).length).toBeGreaterThan(before);
     expect((await gw.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
     client.close();
+  });
+
+  it('loses nothing it sent into a connection that had died: after the re-attach it sends again what the gateway lacks, once', async () => {
+    await gw.createSpace({ name: 'py-cut', inputs: ['prompt'] });
+    const proxy = await cuttableProxy(gw.port);
+    const cutWorker = track(runPython(['python/examples/word_stream_worker.py', '--host', proxy.url, '--spaces', 'py-cut', '--token', ADMIN_TOKEN]));
+    await cutWorker.waitFor(/registered as/);
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('py-cut', { prompt: 'count 60' });
+    await until('some tokens', () => (job.text.split(' ').length > 10 ? true : undefined));
+    proxy.blackhole(); // its next tokens go nowhere, as into a dead network path
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    proxy.cut();
+    expect((await job.result()).data).toEqual({ count: 60 });
+    expect(job.text).toBe(Array.from({ length: 60 }, (_, i) => `t${i} `).join(''));
+    expect((await gw.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+    client.close();
+    proxy.close();
+    await cutWorker.kill('SIGKILL');
   });
 
   it('reconnects after the gateway drops it, and drains on SIGTERM', async () => {

@@ -49,6 +49,33 @@ describe('a worker re-attaching to its running jobs', () => {
     back.close();
   });
 
+  it('says how many numbered messages it has; a message sent again is taken once; one past a gap requeues the attempt', async () => {
+    const { worker, previous, client, job } = await runningJob('numbered');
+    worker.send({ type: 'started', job, n: 1 });
+    worker.send({ type: 'token', job, text: 'a', n: 2 });
+    worker.send({ type: 'token', job, text: 'a', n: 2 }); // the same again: skipped
+    await client.wait('first token', (m) => m.type === 'token' && m.job === job);
+    worker.ws.terminate(); // say "b" (n 3) was written into it and never arrived
+    const back = await WsPeer.open(`${gw.ws}/v1/worker`);
+    back.send({ type: 'register', token: ADMIN_TOKEN, spaces: ['steady'], slots: 1, reattach: { worker: previous, jobs: [{ job, attempt: 1 }] } });
+    expect(await back.wait('registered', (m) => m.type === 'registered')).toMatchObject({ reattached: [job], received: { [job]: 2 } });
+    back.send({ type: 'token', job, text: 'a', n: 2 }); // the worker sends from what it cannot know arrived
+    back.send({ type: 'token', job, text: 'b', n: 3 });
+    back.send({ type: 'token', job, text: 'c', n: 4 });
+    await client.wait('c', (m) => m.type === 'token' && m.job === job && m.text === 'c');
+    expect(client.messages.filter((m) => m.job === job && m.type === 'token').map((m) => m.text)).toEqual(['a', 'b', 'c']);
+    // A worker that lost n 5 (too old to keep) and goes on at 6: the attempt cannot be whole; it starts again.
+    back.send({ type: 'token', job, text: 'f', n: 6 });
+    await back.wait('cancel', (m) => m.type === 'cancel' && m.job === job);
+    await client.wait('requeued', (m) => m.type === 'queued' && m.job === job && m.attempt === 1 && m.epoch === 2);
+    expect(client.messages.filter((m) => m.job === job && m.type === 'token').map((m) => m.text)).toEqual(['a', 'b', 'c']);
+    back.send({ type: 'cancelled', job });
+    client.send({ type: 'cancel', job });
+    await client.wait('cancelled', (m) => m.type === 'cancelled' && m.job === job);
+    client.close();
+    back.close();
+  });
+
   it('requeues the job once the grace has passed, and tells a late worker it is not its own any more', async () => {
     const { worker, previous, client, job } = await runningJob('abandoned');
     worker.ws.terminate();

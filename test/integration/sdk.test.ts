@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStreamEvent } from '../../src/sdk/node.ts';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { cuttableProxy } from '../helpers/cuttable-proxy.ts';
 import { until } from '../helpers/latch.ts';
 import type { Proc } from '../helpers/processes.ts';
 import { sdkClient, sdkWorker } from '../helpers/sdk.ts';
@@ -253,6 +254,31 @@ describe('worker SDK lifecycle', () => {
     expect((await job.result()).data).toMatchObject({ echo: 'hello again' });
     client.close();
     await w.kill('SIGKILL');
+  });
+
+  it('loses nothing a worker sent into a connection that had died: after the re-attach it sends again what the gateway lacks, once', async () => {
+    // A re-attach grace a loaded machine's reconnect backoff cannot outlast (past it, the job is requeued instead).
+    const own = await testGateway({ core: { reattachGraceMs: 10_000 } });
+    await own.createSpace({ name: 'sdk-blackhole', inputs: ['prompt'] });
+    const proxy = await cuttableProxy(own.port);
+    const w = await sdkWorker(proxy.url, 'sdk-blackhole', ADMIN_TOKEN);
+    const client = await sdkClient(own.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('sdk-blackhole', { prompt: 'count 120 2' });
+    for (const at of [20, 60]) {
+      await until(`${at} tokens`, () => (job.text.split(' ').length > at ? true : undefined));
+      // The worker's next tokens go nowhere (its writes succeed); then the connection is cut.
+      proxy.blackhole();
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      proxy.cut();
+    }
+    expect((await job.result()).data).toEqual({ count: 120 });
+    expect(job.text).toBe(Array.from({ length: 120 }, (_, i) => `t${i} `).join(''));
+    await until('registered three times', () => (w.output().match(/"type":"registered"/g) ?? []).length === 3 || undefined);
+    expect((await own.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+    client.close();
+    proxy.close();
+    await w.kill('SIGKILL');
+    await own.stop();
   });
 
   it('drains on SIGTERM: the running job finishes, no new job is taken, the process exits 0', async () => {

@@ -94,9 +94,13 @@ export interface JobStore {
   /**
    * A worker that reconnected takes back a job it still runs: while `from` still holds it (that
    * worker, that attempt), the lease passes to `toWorkerId` for leaseMs more — the same attempt,
-   * its log going on with the next seq. False (and nothing changed) otherwise.
+   * its log going on with the next seq — and the answer says how many events of this attempt the
+   * log has (`received`: the worker's messages that were appended, so it sends again only those
+   * after; absent for an attempt claimed before engines counted). Null (and nothing changed)
+   * otherwise. From then on `from`'s events are refused: one still on its way is not appended
+   * after the count was taken.
    */
-  reattachJob(jobId: string, from: LeaseHolder, toWorkerId: string, leaseMs: number): Promise<boolean>;
+  reattachJob(jobId: string, from: LeaseHolder, toWorkerId: string, leaseMs: number): Promise<{ received?: number } | null>;
   /**
    * Appends an event to a job's log and publishes it; true when it was. With `holder`, MUST refuse
    * (false) unless that worker still holds that attempt (a stale worker's events never reach a

@@ -221,17 +221,18 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.job.attempt += 1;
       a.job.worker_id = workerId;
       a.job.lease_expires = Date.now() + leaseMs;
+      a.job.attempt_seq = a.log.lastSeq;
       dirty.add(a);
       return copy(a.job);
     },
 
     async reattachJob(jobId, from, toWorkerId, leaseMs) {
       const a = active.get(jobId);
-      if (!holds(a, from)) return false;
+      if (!holds(a, from)) return null;
       a.job.worker_id = toWorkerId;
       a.job.lease_expires = Date.now() + leaseMs;
       dirty.add(a);
-      return true;
+      return a.job.attempt_seq === undefined ? {} : { received: a.log.lastSeq - a.job.attempt_seq };
     },
 
     async renewLeases(workerId, jobIds, leaseMs) {

@@ -19,7 +19,7 @@ import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.t
 import { redisDeliveries } from './redis-deliveries.ts';
 import { redisQueueReads } from './redis-queue-reads.ts';
 import { APPEND, APPEND_STREAM, TELL } from './event-scripts.ts';
-import { CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT } from './scripts.ts';
+import { CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT, receivedOf } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
@@ -200,7 +200,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), ...spaceIds])) as string[] | null;
         return hash ? jobFromHash(hash) : null;
       }),
-    reattachJob: (jobId, from, toWorkerId, leaseMs) => guard(async () => Number(await run('REATTACH', [jobId, from.workerId, from.attempt, toWorkerId, leaseMs, Date.now()])) === 1),
+    reattachJob: (jobId, from, toWorkerId, leaseMs) => guard(async () => receivedOf((await run('REATTACH', [jobId, from.workerId, from.attempt, toWorkerId, leaseMs, Date.now()])) as number | null)),
     renewLeases: (workerId, jobIds, leaseMs) => guard(async () => void (jobIds.length && (await run('RENEW', [workerId, leaseMs, Date.now(), ...jobIds])))),
     appendEvent: (job, event, holder, result) => {
       const [head, tail] = lineAroundSeq(job.id, event);

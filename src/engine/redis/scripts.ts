@@ -5,7 +5,8 @@
  * Keys, all under the instance-independent prefix P (ARGV[1]):
  *   P job:<id>      HASH  body (immutable job JSON), state, attempt, max_attempts, space_id, rank, priority, fair_by,
  *                         worker_id, lease_expires, started_at, finished_at, result, error, seq,
- *                         told (the `<attempt>:<position>` its last queued event gave)
+ *                         told (the `<attempt>:<position>` its last queued event gave),
+ *                         attempt_seq (the seq when the current attempt was claimed)
  *   P log:<id>      STREAM the job's event log; entry id `<seq>-1`, field `l` = the event line
  *   P q:<spaceId>   ZSET  queued job ids by rank (core/queue-order.ts: priority, then round; a requeue
  *                         takes a round below every other of its priority: the head)
@@ -221,21 +222,30 @@ end
 leave(f[3], f[1])
 local expires = tonumber(ARGV[4]) + tonumber(ARGV[3])
 redis.call('HINCRBY', job, 'attempt', 1)
-redis.call('HSET', job, 'state', 'assigned', 'worker_id', ARGV[2], 'lease_expires', expires)
+redis.call('HSET', job, 'state', 'assigned', 'worker_id', ARGV[2], 'lease_expires', expires, 'attempt_seq', redis.call('HGET', job, 'seq') or '0')
 redis.call('ZADD', P .. 'leases', expires, best)
 count('queued', 'assigned')
 return redis.call('HGETALL', job)
 `;
 
-/** ARGV: P, id, fromWorker, attempt, toWorker, leaseMs, now → 1 when the lease passed to toWorker, else 0 */
+/**
+ * ARGV: P, id, fromWorker, attempt, toWorker, leaseMs, now → when the lease passed to toWorker, how
+ * many events the attempt has in the log (-1: claimed before they were counted); else nil.
+ */
 export const REATTACH = `${SHARED}
 local id = ARGV[2]
-if not holds(id, ARGV[3], ARGV[4]) then return 0 end
+if not holds(id, ARGV[3], ARGV[4]) then return nil end
+local job = P .. 'job:' .. id
 local expires = tonumber(ARGV[7]) + tonumber(ARGV[6])
-redis.call('HSET', P .. 'job:' .. id, 'worker_id', ARGV[5], 'lease_expires', expires)
+redis.call('HSET', job, 'worker_id', ARGV[5], 'lease_expires', expires)
 redis.call('ZADD', P .. 'leases', expires, id)
-return 1
+local f = redis.call('HMGET', job, 'seq', 'attempt_seq')
+if not f[2] then return -1 end
+return tonumber(f[1]) - tonumber(f[2])
 `;
+
+/** REATTACH's answer as the engine port has it. */
+export const receivedOf = (out: number | null): { received?: number } | null => (out === null ? null : out < 0 ? {} : { received: Number(out) });
 
 /** ARGV: P, workerId, leaseMs, now, jobId... */
 export const RENEW = `${SHARED}

@@ -86,10 +86,21 @@ interface Running {
   attempt: number;
   /** It ended while the connection was down: kept (for the re-attach) until its last messages are sent. */
   done?: boolean;
+  /** The attempt's messages numbered so far (`n`). */
+  numbered: number;
+  /** Its latest numbered messages with their frames, up to KEPT_BYTES: sent again after a re-attach if the gateway lacks them. */
+  kept: Array<{ n: number; parts: Array<string | Uint8Array>; bytes: number }>;
+  keptBytes: number;
 }
 
 /** What a job sends while the connection is down waits for the worker to re-attach, up to this much. */
 const MAX_HELD_MESSAGES = 10_000;
+/**
+ * A job's latest messages kept to send again, in bytes: those written into a connection that was
+ * already dead never arrived. Older ones go; needing one of them after a re-attach, the gateway
+ * requeues the attempt instead.
+ */
+const KEPT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Serves jobs from the gateway with `handler`: dials out, registers, heartbeats, runs up to
@@ -113,8 +124,8 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
   let registeredOnce = false;
   /** Who the gateway knew this worker as, for re-attaching after a reconnect. */
   let workerId: string | undefined;
-  /** Messages of running jobs sent while the connection was down, in order. */
-  let held: Array<{ job: string; data: string | Uint8Array }> = [];
+  /** Messages of running jobs sent while the connection was down, in order (`numbered`: part of a numbered message, also kept to send again). */
+  let held: Array<{ job: string; data: string | Uint8Array; numbered: boolean }> = [];
   /** Running jobs are given up if no connection takes them back by then. */
   let orphaned: NodeJS.Timeout | undefined;
   let leaseMs = 30_000;
@@ -128,15 +139,30 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     orphaned = undefined;
   };
   /** A job's message: now, or once re-attached (dropped past MAX_HELD_MESSAGES, and the jobs with it). */
-  const sendFor = (job: string, data: string | Uint8Array) => {
+  const sendFor = (job: string, data: string | Uint8Array, numbered = false) => {
     if (socket?.readyState === WebSocket.OPEN && orphaned === undefined) return socket.send(data);
     if (!running.has(job)) return;
     if (held.length >= MAX_HELD_MESSAGES) return abortAll('too much to hold while the gateway was away');
-    held.push({ job, data });
+    held.push({ job, data, numbered });
   };
   const send = (message: { type: string; job?: string; [field: string]: unknown }) => {
     if (message.job !== undefined) return sendFor(message.job, JSON.stringify(message));
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  };
+  /** An event of a running job, numbered (`n`), with the binary frames that belong to it; kept to send again. */
+  const sendNumbered = (job: string, message: { type: string; [field: string]: unknown }, frames: Uint8Array[] = []) => {
+    const r = running.get(job);
+    if (!r) return;
+    const parts = [JSON.stringify({ ...message, job, n: ++r.numbered }), ...frames];
+    const bytes = parts.reduce((sum, p) => sum + (typeof p === 'string' ? p.length : p.byteLength), 0);
+    r.kept.push({ n: r.numbered, parts, bytes });
+    r.keptBytes += bytes;
+    while (r.keptBytes > KEPT_BYTES && r.kept.length > 1) r.keptBytes -= r.kept.shift()!.bytes;
+    for (const part of parts) sendFor(job, part, true);
+  };
+  /** After a re-attach: what the gateway lacks of a job it gave back (it has `received` of its numbered messages), in order. */
+  const sendAgain = (ws: WebSocket, job: string, received: number) => {
+    for (const m of running.get(job)?.kept ?? []) if (m.n > received) for (const part of m.parts) ws.send(part);
   };
 
   function connect(): void {
@@ -181,7 +207,11 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
             r.controller.abort(new Error('the gateway gave this job to another worker'));
             running.delete(job);
           }
-          for (const m of held) if (kept.has(m.job)) ws.send(m.data);
+          // The gateway counted what it has of each: everything after goes again (some were written
+          // into the dead connection), then what was held meanwhile that is not numbered.
+          const received = msg.received ?? {};
+          for (const job of kept) if (received[job] !== undefined) sendAgain(ws, job, received[job]);
+          for (const m of held) if (kept.has(m.job) && (received[m.job] === undefined || !m.numbered)) ws.send(m.data);
           held = [];
           for (const [job, r] of running) if (r.done) running.delete(job);
           heartbeat = setInterval(() => send({ type: 'heartbeat' }), msg.heartbeat_ms);
@@ -248,7 +278,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
 
   function start(job: WorkerJob): void {
     const controller = new AbortController();
-    const state: Running = { controller, cancelled: false, attempt: job.attempt };
+    const state: Running = { controller, cancelled: false, attempt: job.attempt, numbered: 0, kept: [], keptBytes: 0 };
     running.set(job.id, state);
     log({ type: 'job', job: job.id, space: job.space, attempt: job.attempt });
     const began = Date.now();
@@ -256,24 +286,27 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     const live = () => !controller.signal.aborted;
     /** A partial or the result, its files announced in it and sent right after as binary frames. */
     const sendWithFiles = (type: 'partial' | 'result', data: unknown, media: Array<{ name: string; mime: string; data: Uint8Array }>) => {
-      send({
+      const message = {
         type,
-        job: job.id,
         ...(data !== undefined && { data }),
         ...(media.length > 0 && { files: media.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
-      });
-      media.forEach((f, index) => sendFor(job.id, encodeFrame({ ref: job.id, index }, f.data)));
+      };
+      sendNumbered(
+        job.id,
+        message,
+        media.map((f, index) => encodeFrame({ ref: job.id, index }, f.data)),
+      );
     };
     const ctx: JobContext = {
       signal: controller.signal,
-      progress: (progress, message) => live() && send({ type: 'progress', job: job.id, progress, ...(message !== undefined && { message }) }),
-      token: (text) => live() && send({ type: 'token', job: job.id, text }),
+      progress: (progress, message) => live() && sendNumbered(job.id, { type: 'progress', progress, ...(message !== undefined && { message }) }),
+      token: (text) => live() && sendNumbered(job.id, { type: 'token', text }),
       partial(data, media = []) {
         if (live()) sendWithFiles('partial', data, media);
       },
       attach: (name, mime, data) => void files.push({ name, mime, data }),
     };
-    send({ type: 'started', job: job.id });
+    sendNumbered(job.id, { type: 'started' });
     void (async () => {
       try {
         const data = await handler(job, ctx);
@@ -285,7 +318,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
         if (state.cancelled) return finish('cancelled');
         if (controller.signal.aborted) return;
         const message = err instanceof Error ? err.message : String(err);
-        send({ type: 'error', job: job.id, message, ...(err instanceof RetryableError && { retryable: true }) });
+        sendNumbered(job.id, { type: 'error', message, ...(err instanceof RetryableError && { retryable: true }) });
         finish('error', message);
       }
     })();

@@ -66,7 +66,7 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
             heartbeat_ms: config.core.heartbeatMs,
             lease_ms: config.core.leaseMs,
             spaces: spaces.map((s) => ({ id: s.id, name: s.name, inputs: s.inputs, timeout_s: s.timeout_s })),
-            ...(msg.reattach && { reattached }),
+            ...(msg.reattach && { reattached: reattached.map((r) => r.job), received: Object.fromEntries(reattached.flatMap((r) => (r.received === undefined ? [] : [[r.job, r.received]]))) }),
           } satisfies RegisteredMessage),
       );
     } catch (err) {
@@ -89,6 +89,8 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
    */
   function begin(msg: WorkerMessage, upload: Upload): Promise<void> | typeof DONE | undefined {
     if (msg.type !== 'started' && msg.type !== 'progress' && msg.type !== 'token' && msg.type !== 'partial') return undefined;
+    // Numbered in arrival order, so a message sent again after a re-attach is taken once.
+    if (!session.takes(msg.job, msg.n)) return skip(upload);
     if (upload === NO_UPLOAD && waiting === 0) {
       const now = streamed(msg, upload);
       lastBegun = now instanceof Promise ? now : undefined;
@@ -131,9 +133,20 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
     }
   }
 
+  /** A message not taken: its files' frames, if any, are read and let go. */
+  function skip(upload: Upload): typeof DONE {
+    if (upload !== NO_UPLOAD)
+      void upload.then(
+        (parts) => parts.forEach(giveBack),
+        () => {},
+      );
+    return DONE;
+  }
+
   async function handle(msg: WorkerMessage, upload: Upload): Promise<void> {
     if (msg.type === 'register') return register(msg);
     const w = session.registered();
+    if ((msg.type === 'result' || msg.type === 'error') && !session.takes(msg.job, msg.n)) return void skip(upload);
     switch (msg.type) {
       case 'heartbeat':
         return core.dispatcher.heartbeat(w);
