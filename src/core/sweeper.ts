@@ -13,6 +13,10 @@ export interface SweepOptions {
   uploadRetentionMs?: number;
 }
 
+/** Jobs timed out per sweep at most (the rest in the next ones), and between yields to the event loop. */
+const TIMEOUTS_PER_SWEEP = 5000;
+const TIMEOUTS_PER_SLICE = 100;
+
 /**
  * The periodic safety net: expired leases are released (their jobs requeued), retries and jobs
  * submitted for later join their queues when their time comes, jobs past their
@@ -57,7 +61,9 @@ export class Sweeper {
         joined.add(spaceId);
       }
       for (const spaceId of joined) this.jobs.control({ op: 'queued', space: spaceId });
-      for (const job of await this.engine.overdueJobs(now)) {
+      // In slices, the event loop served between them: 50,000 jobs due at once must not stall it.
+      for (const [i, job] of (await this.engine.overdueJobs(now, TIMEOUTS_PER_SWEEP)).entries()) {
+        if (i > 0 && i % TIMEOUTS_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
         await this.jobs.end(job, { type: 'timed_out', message: `The job did not finish within ${Math.round((job.deadline - job.created_at) / 1000)} s.` });
       }
       await this.engine.purgeExpiredSessions(now);

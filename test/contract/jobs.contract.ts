@@ -507,6 +507,12 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.renewLeases('w', [j.id], 60_000);
       expect(await engine.expiredLeases(later)).toEqual([]);
       expect((await engine.overdueJobs(Date.now())).map((o) => o.id)).toEqual([j.id]);
+      // Earliest first, as many as asked for; none once ended.
+      const due = [3, 1, 2].map((ago) => job(s, { deadline: Date.now() - ago * 1000 }));
+      for (const d of due) await engine.submitJob(d, 10, queued);
+      expect((await engine.overdueJobs(Date.now(), 2)).map((o) => o.id)).toEqual([due[0]!.id, due[2]!.id]);
+      await engine.endJob(ref(due[0]!), { type: 'timed_out', message: 'late' });
+      expect((await engine.overdueJobs(Date.now())).map((o) => o.id)).toEqual([due[2]!.id, due[1]!.id, j.id]);
       await engine.close();
     });
 
@@ -549,6 +555,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       expect(await engine.getBlob(`blob_${j.id}`)).toBeNull();
       expect(await engine.getJob(waiting.id)).toMatchObject({ state: 'queued' });
       expect(await engine.purgeFinishedBefore(Date.now() + 60_000)).toBe(0);
+      expect(await engine.countJobs()).toMatchObject({ queued: 1, completed: 0 }); // the purged one no longer counted
       await engine.close();
     });
 
@@ -568,6 +575,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       // that worker can re-attach (a crash is another matter: test/integration/restart.test.ts).
       expect(await engine.readEvents(jobs[1]!.id, 0)).toMatchObject({ epoch: 1, epochSeq: 1, lastSeq: 1 });
       expect(await engine.getJob(jobs[0]!.id)).toMatchObject({ state: 'assigned', worker_id: 'w', attempt: 1 });
+      expect(await engine.countJobs()).toMatchObject({ queued: 1, assigned: 1, running: 0 });
       expect(await engine.expiredLeases(Date.now())).toEqual([]);
       expect(await engine.reattachJob(jobs[0]!.id, { workerId: 'w', attempt: 1 }, 'w-again', 60_000)).toEqual({ received: 1 }); // counted across the reopen
       expect((await engine.readEvents(jobs[0]!.id, 0))!.lines.map((l) => JSON.parse(l).type)).toEqual(['queued', 'token']);

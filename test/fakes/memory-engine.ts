@@ -227,7 +227,12 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     queueState: async (spaceId) => ({ length: queues.get(spaceId)?.length ?? 0, ...movesOf(spaceId) }),
     expiredLeases: async (now) =>
       [...jobs.values()].filter((e) => isLeased(e.job.state) && (e.job.lease_expires ?? 0) <= now).map((e) => ({ jobId: e.job.id, workerId: e.job.worker_id!, attempt: e.job.attempt })),
-    overdueJobs: async (now) => [...jobs.values()].filter((e) => !isFinal(e.job.state) && e.job.deadline <= now).map((e) => copy(e.job)),
+    overdueJobs: async (now, limit = Infinity) =>
+      [...jobs.values()]
+        .filter((e) => !isFinal(e.job.state) && e.job.deadline <= now)
+        .sort((a, b) => a.job.deadline - b.job.deadline)
+        .slice(0, limit)
+        .map((e) => copy(e.job)),
     async countJobs() {
       const counts = noJobs();
       for (const e of jobs.values()) counts[e.job.state] += 1;

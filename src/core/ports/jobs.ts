@@ -152,8 +152,8 @@ export interface JobStore {
   queueState(spaceId: string): Promise<QueueState>;
   /** Leases expired at `now`, for the sweeper to release. */
   expiredLeases(now: number): Promise<Array<{ jobId: string } & LeaseHolder>>;
-  /** Non-final jobs whose deadline is at or before `now`. */
-  overdueJobs(now: number): Promise<Job[]>;
+  /** Non-final jobs whose deadline is at or before `now`, earliest first, at most `limit` (default all); O(log n + returned). */
+  overdueJobs(now: number, limit?: number): Promise<Job[]>;
   /** How many jobs are kept in each state. */
   countJobs(): Promise<Record<JobState, number>>;
   /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EventLog } from '../../core/event-log.ts';
 import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
 import { budgetKey, overBudget } from '../../core/budgets.ts';
-import { canTransition, isLeased, noJobs } from '../../core/job-state.ts';
+import { canTransition, isFinal, isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
@@ -18,6 +18,8 @@ import { embeddedRecords } from './embedded-records.ts';
 import { LocalBus } from './local-bus.ts';
 import { OwnedJobs, budgetOf } from './owned-jobs.ts';
 import { SpaceQueues } from './space-queues.ts';
+import { ActiveIndex } from './active-index.ts';
+import { purgeFinished } from './purge-finished.ts';
 import { openStore } from './open-store.ts';
 import { storedRank } from '../../core/queue-order.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -54,6 +56,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const active = new Map<string, ActiveJob>();
   const idempotent = new IdempotencyIndex((key) => store.jobIdByIdempotency(key));
   const queues = new SpaceQueues();
+  const index = new ActiveIndex(store.countFinal());
   const records = embeddedRecords(store, (spaceId) => queues.dropSpace(spaceId), removeBlob);
   const owned = new OwnedJobs();
   /** The job no longer counts against its caller's budget (it ended, or was never accepted). */
@@ -72,6 +75,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     const budget = key === null ? undefined : budgetOf(job.space_id, key);
     if (budget !== undefined) owned.restore(budget, job.id);
     active.set(job.id, { job, rank, log, journaled: log.lastSeq, budget });
+    index.added(job);
     idempotent.started(job);
     if (job.state === 'queued' && job.not_before !== undefined) queues.wait(job);
     else if (job.state === 'queued') queues.restore(job, rank);
@@ -85,8 +89,10 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
   const copy = (job: Job): Job => ({ ...job });
   /** Every change of a job's state goes through core's state machine (a step outside it is a bug of ours, not input). */
   const moveTo = (a: ActiveJob, to: JobState) => {
-    if (!canTransition(a.job.state, to)) throw new Error(`job ${a.job.id}: ${a.job.state} → ${to} is not a step of the job state machine`);
+    const from = a.job.state;
+    if (!canTransition(from, to)) throw new Error(`job ${a.job.id}: ${from} → ${to} is not a step of the job state machine`);
     a.job.state = to;
+    index.moved(a.job, from);
   };
 
   /** Appends an event to a job's log: numbered, kept, and (once the job is accepted) on its way to the journal. */
@@ -189,6 +195,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       a.told = toldPosition(first);
       const line = append(a, first);
       active.set(job.id, a);
+      index.added(a.job);
       idempotent.started(job);
       onQueued?.();
       try {
@@ -203,6 +210,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
         // Not durable, so not accepted: it must not run either (a worker that took it meanwhile
         // has its events refused).
         if (a.job.state === 'queued') queues.remove(job.space_id, job.id);
+        if (!isFinal(a.job.state)) index.removed(a.job);
         active.delete(job.id);
         idempotent.forget(job);
         unown(a);
@@ -332,23 +340,15 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     ...queues.reads(),
 
     async expiredLeases(now) {
-      const out: Array<{ jobId: string } & LeaseHolder> = [];
-      for (const { job } of active.values()) {
-        if (isLeased(job.state) && (job.lease_expires ?? 0) <= now) out.push({ jobId: job.id, workerId: job.worker_id!, attempt: job.attempt });
-      }
-      return out;
+      return index.expiredLeases(now).map((job) => ({ jobId: job.id, workerId: job.worker_id!, attempt: job.attempt }));
     },
 
-    async overdueJobs(now) {
-      return [...active.values()].filter((a) => a.job.deadline <= now).map((a) => copy(a.job));
+    async overdueJobs(now, limit = Infinity) {
+      return index.overdue(now, limit).map((id) => copy(active.get(id)!.job));
     },
 
     async countJobs() {
-      await flush(); // SQLite holds the finished jobs
-      const counts = noJobs();
-      for (const { job } of active.values()) counts[job.state] += 1;
-      for (const { state, n } of store.countFinal()) counts[state as JobState] = n;
-      return counts;
+      return index.countJobs();
     },
 
     async listJobs(filter) {
@@ -358,12 +358,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
     async purgeFinishedBefore(before) {
       await flush();
-      const ids = store.finishedBefore(before);
-      for (const id of ids) {
-        for (const blob of store.deleteJob(id)) await removeBlob(blob);
-      }
-      idempotent.purged(ids);
-      return ids.length;
+      return purgeFinished(store, before, removeBlob, (rows) => (idempotent.purged(rows.map((r) => r.id)), index.purged(rows.map((r) => r.state))));
     },
 
     putWorker(info: WorkerInfo) {

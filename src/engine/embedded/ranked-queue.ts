@@ -62,6 +62,15 @@ function collect(t: Node | null, start: number, end: number, offset: number, out
   collect(t.right, start, end, here + 1, out);
 }
 
+/** In order, the ids of rank at most `upTo` until `out` holds `limit`: the subtrees past either bound are not visited. */
+function collectUpTo(t: Node | null, upTo: number, limit: number, out: string[]): void {
+  if (!t || out.length >= limit) return;
+  collectUpTo(t.left, upTo, limit, out);
+  if (t.rank > upTo || out.length >= limit) return;
+  out.push(t.id);
+  collectUpTo(t.right, upTo, limit, out);
+}
+
 export class RankedQueue {
   private root: Node | null = null;
   private readonly nodes = new Map<string, Node>();
@@ -116,6 +125,13 @@ export class RankedQueue {
     let t = this.root;
     while (t?.left) t = t.left;
     return t ? { id: t.id, rank: t.rank } : undefined;
+  }
+
+  /** From the head, the ids of rank at most `upTo`, at most `limit` of them: O(log n + limit). */
+  upTo(upTo: number, limit: number): string[] {
+    const out: string[] = [];
+    collectUpTo(this.root, upTo, limit, out);
+    return out;
   }
 
   /** The ids at positions `start` up to (not including) `end`, in order. */

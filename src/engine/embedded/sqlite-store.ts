@@ -1,5 +1,5 @@
 import Database from 'libsql';
-import type { Job, Session, Space } from '../../core/types.ts';
+import type { Job, JobState, Session, Space } from '../../core/types.ts';
 import type { BlobMeta } from '../../core/ports/blobs.ts';
 import type { JobFilter } from '../../core/ports/jobs.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
@@ -85,7 +85,7 @@ export class SqliteStore implements StoreWrites {
       ),
       listJobs: db.prepare('SELECT body FROM jobs WHERE (?1 IS NULL OR space_id = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR id < ?4) AND ?3 IS NULL ORDER BY id DESC LIMIT ?5'),
       countFinal: db.prepare("SELECT state, COUNT(*) AS n FROM jobs WHERE state NOT IN ('queued','assigned','running') GROUP BY state"),
-      finishedBefore: db.prepare('SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?'),
+      finishedBefore: db.prepare('SELECT id, state FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? LIMIT ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
       putChunk: db.prepare('INSERT OR REPLACE INTO event_chunks (job_id, first_seq, last_seq, lines) VALUES (?, ?, ?, ?)'),
       chunksAfter: db.prepare('SELECT first_seq, lines FROM event_chunks WHERE job_id = ? AND last_seq > ? ORDER BY first_seq'),
@@ -169,8 +169,9 @@ export class SqliteStore implements StoreWrites {
   countFinal(): Array<{ state: string; n: number }> {
     return this.stmt.countFinal.all() as Array<{ state: string; n: number }>;
   }
-  finishedBefore(before: number): string[] {
-    return (this.stmt.finishedBefore.all(before) as Array<{ id: string }>).map((r) => r.id);
+  /** At most `limit` finished jobs that finished before `before`, with their states. */
+  finishedBefore(before: number, limit: number): Array<{ id: string; state: JobState }> {
+    return this.stmt.finishedBefore.all(before, limit) as Array<{ id: string; state: JobState }>;
   }
   /** Deletes a job with its events and blob rows; returns the blob ids so the caller removes their files. */
   deleteJob(id: string): string[] {

@@ -281,9 +281,9 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         }
         return out;
       }),
-    overdueJobs: (now) =>
+    overdueJobs: (now, limit = Infinity) =>
       guard(async () => {
-        const ids = await redis.zrangebyscore(`${P}deadlines`, '-inf', String(now));
+        const ids = await (limit === Infinity ? redis.zrangebyscore(`${P}deadlines`, '-inf', String(now)) : redis.zrangebyscore(`${P}deadlines`, '-inf', String(now), 'LIMIT', 0, limit));
         return (await Promise.all(ids.map(getJob))).filter((j): j is Job => j !== null);
       }),
     countJobs: () =>
