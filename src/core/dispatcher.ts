@@ -32,6 +32,12 @@ export class Dispatcher {
   readonly workers = new Map<string, WorkerLink>();
   /** Jobs of dropped connections, by job id, until re-attached or requeued. */
   private readonly orphans = new Map<string, Orphan>();
+  /**
+   * Per space, the workers that may have a free slot, in the order they are offered jobs (round
+   * robin): a worker joins when a slot of it may have freed, and leaves when a dispatch meets it
+   * full — so a dispatch looks at the workers it gives jobs to, not at every connected one.
+   */
+  private readonly ready = new Map<string, Set<WorkerLink>>();
 
   constructor(
     private readonly engine: Engine,
@@ -43,6 +49,7 @@ export class Dispatcher {
 
   async addWorker(link: WorkerLink): Promise<void> {
     this.workers.set(link.id, link);
+    this.mayTake(link);
     await this.publishPresence(link);
     for (const spaceId of link.spaceIds) {
       void this.kick(spaceId);
@@ -59,6 +66,7 @@ export class Dispatcher {
   async removeWorker(link: WorkerLink, why: string, mayReturn = false): Promise<void> {
     link.closed = true;
     this.workers.delete(link.id);
+    for (const spaceId of link.spaceIds) this.ready.get(spaceId)?.delete(link);
     await this.engine.removeWorker(link.id);
     const held = [...link.held.values()];
     link.held.clear();
@@ -113,6 +121,7 @@ export class Dispatcher {
 
   async setDraining(link: WorkerLink, draining: boolean): Promise<void> {
     link.draining = draining;
+    if (!draining) this.mayTake(link);
     await this.publishPresence(link);
     for (const spaceId of link.spaceIds) {
       if (!draining) void this.kick(spaceId);
@@ -135,23 +144,57 @@ export class Dispatcher {
    * returns — no promise per step on the path from a submit to its worker; with Redis the claims
    * of a pass go out together.
    */
-  kick(spaceId: string): Now<void> {
+  kick(spaceId: string, batch = 1): Now<void> {
     try {
+      // One claim at a time where they answer at once; where each is a round trip (Redis), for 1
+      // worker, then 2, 4, … while every one finds a job. Either way a kick on an empty queue
+      // costs one claim, not one per ready worker.
       for (;;) {
-        const ready = [...this.workers.values()].filter((w) => w.spaceIds.includes(spaceId) && freeSlots(w) > 0);
-        if (ready.length === 0) return;
-        ready.sort((a, b) => freeSlots(b) - freeSlots(a));
-        const claims = ready.map((w) => this.claimFor(w));
+        const ready = this.ready.get(spaceId);
+        const picked = ready ? this.pick(ready, batch) : [];
+        if (picked.length === 0) return;
+        const claims = picked.map((w) => this.claimFor(w));
         if (claims.some((c) => c instanceof Promise)) {
           return Promise.all(claims).then(
-            (claimed) => (claimed.some(Boolean) ? this.kick(spaceId) : undefined),
+            (claimed) => (claimed.every(Boolean) ? this.kick(spaceId, batch * 2) : undefined),
             (err) => this.onError(err, 'dispatch'),
           );
         }
-        if (!claims.some(Boolean)) return;
+        if (!claims.every(Boolean)) return;
       }
     } catch (err) {
       this.onError(err, 'dispatch');
+    }
+  }
+
+  /** A claim is answered: its slot is no longer reserved (a kick meanwhile may have found the worker full and let it go). */
+  private unreserve(link: WorkerLink): void {
+    link.reserved -= 1;
+    this.mayTake(link);
+  }
+
+  /** Up to `n` workers with a free slot from the front of `ready`; the full ones met leave it. */
+  private pick(ready: Set<WorkerLink>, n: number): WorkerLink[] {
+    const out: WorkerLink[] = [];
+    for (const w of ready) {
+      if (out.length >= n) break;
+      if (freeSlots(w) > 0) out.push(w);
+      else ready.delete(w);
+    }
+    return out;
+  }
+
+  /**
+   * A slot of the worker may have freed (or it came, or came back from draining or silence): its
+   * spaces offer it jobs again. `last`: it just got one, so it goes to the back (round robin).
+   */
+  private mayTake(link: WorkerLink, last = false): void {
+    if (link.closed) return;
+    for (const spaceId of link.spaceIds) {
+      let ready = this.ready.get(spaceId);
+      if (!ready) this.ready.set(spaceId, (ready = new Set()));
+      if (last) ready.delete(link);
+      ready.add(link);
     }
   }
 
@@ -167,21 +210,22 @@ export class Dispatcher {
     if (claim instanceof Promise) {
       return claim.then(
         (job) => {
-          link.reserved -= 1;
+          this.unreserve(link);
           return this.claimed(link, job);
         },
         (err) => {
-          link.reserved -= 1;
+          this.unreserve(link);
           throw err;
         },
       );
     }
-    link.reserved -= 1;
+    this.unreserve(link);
     return this.claimed(link, claim);
   }
 
   private claimed(link: WorkerLink, job: Job | null): Now<boolean> {
     if (!job) return false;
+    this.mayTake(link, true);
     const held = heldJob(job, link.id);
     if (link.closed) return this.jobs.release(held, { workerId: link.id, attempt: job.attempt }, 'worker disconnected').then(() => false);
     link.held.set(job.id, held);
@@ -207,6 +251,7 @@ export class Dispatcher {
         // rather than holding it until its lease runs out and coming back to fail the same way.
         this.onError(err, 'dispatch');
         link.held.delete(job.id);
+        this.mayTake(link);
         const failed = { type: 'failed', code: 'internal_error', message: 'The job could not be sent to a worker.' } as const;
         this.jobs.end(job, failed).catch((e: unknown) => this.onError(e, 'dispatch'));
       }
@@ -220,6 +265,7 @@ export class Dispatcher {
   /** The worker finished with a job (result, error, acknowledged cancel, or stale): free its slot. */
   freeSlot(link: WorkerLink, jobId: string): Now<void> {
     if (!link.held.delete(jobId)) return;
+    this.mayTake(link);
     const presence = this.publishPresence(link);
     if (presence instanceof Promise) return presence.then(() => this.kickAll(link));
     this.kickAll(link);
@@ -232,6 +278,7 @@ export class Dispatcher {
   async heartbeat(link: WorkerLink): Promise<void> {
     if (link.silent) {
       link.silent = false;
+      this.mayTake(link);
       for (const spaceId of link.spaceIds) void this.kick(spaceId);
     }
     if (link.held.size > 0) await this.engine.renewLeases(link.id, [...link.held.keys()], this.options.leaseMs);

@@ -30,6 +30,24 @@ describe('dispatch against slots', () => {
     t.close();
   });
 
+  it('looks at the workers it gives jobs to, not at every idle one: a job among 200 idle workers costs a claim or two', async () => {
+    const t = await coreUnderTest([space]);
+    const workers = Array.from({ length: 200 }, (_, i) => new RecordingWorker(`w${i}`, [space.id], 1));
+    for (const w of workers) await t.core.dispatcher.addWorker(w);
+    let claims = 0;
+    const claim = t.engine.claimJob.bind(t.engine);
+    t.engine.claimJob = (...args) => (claims++, claim(...args));
+    await t.core.jobs.submit(alice, { space: space.name, prompt: 'one', files: [] });
+    await settle();
+    expect(claims).toBeLessThanOrEqual(2); // the one that found it, and at most one that found the queue empty
+    for (let i = 0; i < 50; i++) await t.core.jobs.submit(alice, { space: space.name, prompt: `p${i}`, files: [] });
+    await settle();
+    expect(claims).toBeLessThanOrEqual(2 * 51);
+    // Round robin: 51 jobs went to 51 different workers.
+    expect(workers.filter((w) => w.jobs.length === 1)).toHaveLength(51);
+    t.close();
+  });
+
   it('gives no job to a draining worker, and dispatches again when it stops draining', async () => {
     const t = await coreUnderTest([space]);
     const worker = new RecordingWorker('w1', [space.id]);
