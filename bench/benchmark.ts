@@ -33,6 +33,10 @@ export interface Sizes {
   queueDepths: [number, number, number];
   /** Jobs dispatched and timed at each depth. */
   queueMeasured: number;
+  /** The numbers of one-slot workers the many-workers benchmark measures throughput with (three). */
+  workerCounts: [number, number, number];
+  /** Short jobs submitted together at each count. */
+  manyWorkerJobs: number;
   /** Streaming chat completions per round of the time-to-first-token benchmark. */
   firstTokenRequests: number;
 }
@@ -55,6 +59,8 @@ export const FULL: Sizes = {
   longTokens: 20_000,
   queueDepths: [1000, 10_000, 100_000],
   queueMeasured: 500,
+  workerCounts: [1, 100, 1000],
+  manyWorkerJobs: 5000,
   firstTokenRequests: 300,
 };
 
@@ -76,6 +82,8 @@ export const QUICK: Sizes = {
   longTokens: 400,
   queueDepths: [20, 60, 200],
   queueMeasured: 10,
+  workerCounts: [1, 5, 20],
+  manyWorkerJobs: 50,
   firstTokenRequests: 20,
 };
 

@@ -6,6 +6,7 @@ import { roundTripBenchmark } from './dispatch-round-trip.ts';
 import { fanOutBenchmark } from './fan-out.ts';
 import { idleConnectionsBenchmark } from './idle-connections.ts';
 import { longStreamBenchmark } from './long-stream.ts';
+import { manyWorkersBenchmark } from './many-workers.ts';
 import { openAiFirstTokenBenchmark } from './openai-first-token.ts';
 import { tokenRelayBenchmark } from './token-relay.ts';
 
@@ -20,6 +21,7 @@ export const ALL: Benchmark[] = [
   connectStormBenchmark,
   longStreamBenchmark,
   deepQueueBenchmark,
+  manyWorkersBenchmark,
   openAiFirstTokenBenchmark,
 ] as unknown as Benchmark[];
 

@@ -51,6 +51,7 @@ export class Dispatcher {
     this.workers.set(link.id, link);
     this.mayTake(link);
     await this.publishPresence(link);
+    this.jobs.slots.forget(); // once the engine lists it
     for (const spaceId of link.spaceIds) {
       void this.kick(spaceId);
       // Its spaces' status changed (connected, slots): watchers are told, as at a disconnect.
@@ -68,6 +69,7 @@ export class Dispatcher {
     this.workers.delete(link.id);
     for (const spaceId of link.spaceIds) this.ready.get(spaceId)?.delete(link);
     await this.engine.removeWorker(link.id);
+    this.jobs.slots.forget();
     const held = [...link.held.values()];
     link.held.clear();
     const grace = mayReturn ? (this.options.reattachGraceMs ?? 5000) : 0;
@@ -123,6 +125,7 @@ export class Dispatcher {
     link.draining = draining;
     if (!draining) this.mayTake(link);
     await this.publishPresence(link);
+    this.jobs.slots.forget();
     for (const spaceId of link.spaceIds) {
       if (!draining) void this.kick(spaceId);
       this.jobs.queue.changed(spaceId); // its slots no longer count, or count again

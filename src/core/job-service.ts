@@ -14,7 +14,8 @@ import { PRIORITY_LIMIT } from './queue-order.ts';
 import { maySubmit, retryDelayMs } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
 import { CHANNEL, type ControlMessage } from './topics.ts';
-import type { Identity, Job, JobResult, Space, StoredFile, WorkerInfo } from './types.ts';
+import type { Identity, Job, JobResult, Space, StoredFile } from './types.ts';
+import { SpaceSlots } from './space-slots.ts';
 import type { HeldJob } from './worker-link.ts';
 import { noFiles, resolveFiles, type SubmittedFile } from './submitted-files.ts';
 
@@ -67,12 +68,6 @@ const found = (space: Space | null, name: string): Space => {
 };
 
 /** Total slots of the workers serving a space, on every instance. */
-const slotsIn = (workers: WorkerInfo[], spaceId: string): number => {
-  let slots = 0;
-  for (const w of workers) if (w.space_ids.includes(spaceId) && !w.draining) slots += w.slots;
-  return slots;
-};
-
 /** An event worth noting in telemetry: a job's start, its first token, its end. */
 const isMilestone = (held: HeldJob, event: JobEvent): boolean => (event.type === 'token' ? !held.sawToken : event.type === 'started' || event.type in FINAL_EVENT_STATE);
 
@@ -107,7 +102,12 @@ export class JobService {
     private readonly budgets: Budgets = DEFAULT_BUDGETS,
     private readonly clock: Clock = systemClock,
     private readonly visibility?: SpaceVisibility,
-  ) {}
+  ) {
+    this.slots = new SpaceSlots(engine, clock);
+  }
+
+  /** The slots serving each space, for ETAs (the dispatcher says when this instance's workers change). */
+  readonly slots: SpaceSlots;
 
   estimate(spaceId: string): DurationEstimate {
     let e = this.estimates.get(spaceId);
@@ -132,8 +132,8 @@ export class JobService {
     if (key !== null && this.budgets.submitsPerMinute > 0) await this.countSubmit(key);
     const jobId = newTimeOrderedId('job');
     const files = req.files.length === 0 ? noFiles(space, req.prompt) : await resolveFiles(this.engine, this.clock, space, req, jobId);
-    const workers = this.engine.listWorkers();
-    const slots = slotsIn(workers instanceof Promise ? await workers : workers, space.id);
+    const slotsNow = this.slots.of(space.id);
+    const slots = slotsNow instanceof Promise ? await slotsNow : slotsNow;
     const estimate = this.estimate(space.id);
     const now = this.clock.now();
     if (req.notBefore !== undefined && req.notBefore > now + MAX_DELAY_MS) throw new SpaceportError('invalid_message', 'not_before: at most 24 hours ahead.');
