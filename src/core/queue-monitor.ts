@@ -4,7 +4,7 @@ import type { JobService } from './job-service.ts';
 import type { SpaceStatus, SpaceStatusMessage } from '../protocol/server-messages.ts';
 import { movedRanges, positionStep } from './position-steps.ts';
 import { positionLine } from '../protocol/job-events.ts';
-import { refOf } from './ports/jobs.ts';
+import { refOf, type QueueState } from './ports/jobs.ts';
 import type { Space, WorkerInfo } from './types.ts';
 
 export type { SpaceStatus } from '../protocol/server-messages.ts';
@@ -114,26 +114,44 @@ export class QueueMonitor {
       this.jobs.control({ op: 'status', space: spaceId, line });
     }
     const book = this.book(spaceId);
+    const moved = [...(await this.movedSinceLastLook(spaceId, book, queue)), ...(await this.placedSinceLastLook(spaceId, book))];
+    await this.tell(spaceId, book, moved, status.slots);
+  }
+
+  /**
+   * The jobs (with their positions now) that can have changed step since the last look: those in
+   * movedRanges of the queue's movement counts since then. A first look (or counts that went back:
+   * the space was made anew) reads the whole queue once; so does a book grown to twice the queue
+   * with jobs that have left it, which prunes it (amortised over the jobs told meanwhile).
+   */
+  private async movedSinceLastLook(spaceId: string, book: Book, queue: QueueState): Promise<Array<[string, number]>> {
     const { seen } = book;
     const departures = queue.departures - (seen?.departures ?? 0);
     const insertionsAhead = queue.insertionsAhead - (seen?.insertionsAhead ?? 0);
     book.seen = { departures: queue.departures, insertionsAhead: queue.insertionsAhead };
-    // A first look (or counts that went back: the space was made anew) reads the whole queue once;
-    // so does a book grown to twice the queue with jobs that have left it (pruned here, amortised).
     const whole = !seen || departures < 0 || insertionsAhead < 0 || book.told.size > 2 * queue.length + SLICE;
     const ranges = whole ? [[0, queue.length] as [number, number]] : movedRanges(queue.length, departures, insertionsAhead);
     const toldBefore = whole ? [...book.told.keys()] : []; // not those told while the queue is read
     const read = await Promise.all(ranges.map(([start, end]) => this.engine.queuedJobIds(spaceId, start, end)));
-    const moved: Array<[string, number]> = [];
     const queued = new Set(whole ? read[0] : []);
     for (const id of toldBefore) if (!queued.has(id)) book.told.delete(id);
-    read.forEach((ids, r) => ids.forEach((id, i) => moved.push([id, ranges[r]![0] + i])));
+    return read.flatMap((ids, r) => ids.map((id, i): [string, number] => [id, ranges[r]![0] + i]));
+  }
+
+  /** The jobs placed since the last look (placed()), with their positions now: told whatever they were told before. */
+  private async placedSinceLastLook(spaceId: string, book: Book): Promise<Array<[string, number]>> {
     const placed = [...book.placed];
     book.placed.clear();
+    const out: Array<[string, number]> = [];
     for (const id of placed) {
       book.told.delete(id);
-      moved.push([id, await this.engine.queuePosition(spaceId, id)]);
+      out.push([id, await this.engine.queuePosition(spaceId, id)]);
     }
+    return out;
+  }
+
+  /** Pushes each job still queued whose step changed since it was last told, the event loop served every SLICE. */
+  private async tell(spaceId: string, book: Book, moved: Array<[string, number]>, slots: number): Promise<void> {
     const estimate = this.jobs.estimate(spaceId);
     let handled = 0;
     for (const [id, position] of moved) {
@@ -143,7 +161,7 @@ export class QueueMonitor {
       if (++handled % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       const job = await this.engine.getJob(id);
       if (job?.state !== 'queued') continue;
-      const sent = this.engine.tellPosition(refOf(job), position, positionLine(id, position, estimate.etaMs(position, status.slots)));
+      const sent = this.engine.tellPosition(refOf(job), position, positionLine(id, position, estimate.etaMs(position, slots)));
       if (sent instanceof Promise) await sent;
     }
   }
