@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MiB } from '../../src/server/config.ts';
-import { testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
@@ -113,6 +113,19 @@ describe('a sender faster than its messages are handled', () => {
         .join(''),
     ).toBe(Array.from({ length: 3000 }, (_, i) => `${i} `).join(''));
     worker.close();
+    client.close();
+  });
+});
+
+describe('a sender whose messages wait to be handled', () => {
+  it('is not dropped for pongs it sent behind them: the ping check waits until it is read again', async () => {
+    // Pings every 20 ms, a backlog of 4: a burst of submits keeps the socket paused for many pings.
+    const gw = await gateway({ limits: { maxInboundBacklog: 4, pingIntervalMs: 20 } });
+    await gw.createSpace({ name: 'pongs', inputs: ['prompt'], max_queue: 5000 });
+    const client = await gw.client(ADMIN_TOKEN);
+    for (let i = 0; i < 400; i++) client.send({ type: 'submit', id: `s${i}`, space: 'pongs', prompt: String(i) });
+    await until('all accepted', () => client.closed !== null || client.of('accepted').length === 400 || undefined, 60_000);
+    expect(client.closed).toBeNull();
     client.close();
   });
 });

@@ -183,6 +183,8 @@ class FileFrames implements FrameReceiver {
 /** A message came in: counted, and let through unless over the connection's rate (then reported). */
 function arrived(ctx: ServerContext, peer: Peer, handlers: Pick<InboundHandlers<unknown>, 'reportError'>): boolean {
   ctx.metrics.messages.countIn(peer.endpoint);
+  // Heard from: as good as a pong (which, behind a burst of messages, may not be read in time).
+  peer.alive = true;
   if (peer.allowMessage()) return true;
   reportTo(peer, handlers, new SpaceportError('rate_limited'), undefined);
   return false;

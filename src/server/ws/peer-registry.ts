@@ -58,6 +58,13 @@ export class PeerRegistry implements PeerCloseListener {
   private tick(): void {
     const now = Date.now();
     for (const peer of this.peers) {
+      // A connection not read while its messages outrun their handling cannot show its pongs (they
+      // wait behind those messages); it was heard from just now, so it is judged once read again.
+      // (Any message read counts as a pong too: Inbound marks its peer alive.)
+      if (peer.connection.paused) {
+        peer.alive = true;
+        continue;
+      }
       if (!peer.alive) {
         peer.terminate();
         continue;
