@@ -70,3 +70,18 @@ def test_a_worker_keeps_what_a_running_job_emits_while_the_connection_is_down_an
     left, running = asyncio.run(scenario())
     assert left == [("job_kept", "a"), (None, "heartbeat"), ("job_kept", "c")]
     assert running == {"job_kept"}
+
+
+def test_numbered_messages_are_kept_to_send_again_within_their_byte_bound(monkeypatch):
+    from spaceport import worker
+
+    monkeypatch.setattr(worker, "KEPT_BYTES", 200)
+    sent = worker._Sent()
+    parts = [sent.number({"type": "token", "job": "job_1", "text": f"t{i}"}, []) for i in range(10)]
+    assert [json.loads(p[0])["n"] for p in parts] == list(range(1, 11))
+    # Only the latest fit in 200 bytes; what came after the gateway's count goes again, in order.
+    kept = [json.loads(p)["n"] for p in sent.after(0)]
+    assert kept == list(range(11 - len(kept), 11)) and 1 < len(kept) < 10
+    assert [json.loads(p)["n"] for p in sent.after(8)] == [9, 10]
+    frames = sent.number({"type": "partial", "job": "job_1"}, [b"\x00frame"])
+    assert frames[1] == b"\x00frame" and sent.after(10) == frames
