@@ -10,8 +10,9 @@ const procs: Proc[] = [];
 const track = (p: Proc) => (procs.push(p), p);
 
 beforeAll(async () => {
-  // Room for a worker whose connection was cut to come back and re-attach (a reconnect takes a few hundred ms).
-  gw = await testGateway({ core: { reattachGraceMs: 3000 } });
+  // Room for a worker whose connection was cut to come back and re-attach (a reconnect takes a few
+  // hundred ms, more on a loaded machine) before its lease, unrenewed meanwhile, runs out.
+  gw = await testGateway({ core: { reattachGraceMs: 3000, leaseMs: 5000 } });
 });
 afterAll(async () => {
   for (const p of procs) await p.kill('SIGKILL');

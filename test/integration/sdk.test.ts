@@ -257,8 +257,9 @@ describe('worker SDK lifecycle', () => {
   });
 
   it('loses nothing a worker sent into a connection that had died: after the re-attach it sends again what the gateway lacks, once', async () => {
-    // A re-attach grace a loaded machine's reconnect backoff cannot outlast (past it, the job is requeued instead).
-    const own = await testGateway({ core: { reattachGraceMs: 10_000 } });
+    // A lease and a re-attach grace that a loaded machine's reconnect backoff cannot outlast (past
+    // either, the job is requeued instead: attempt 2, which this test would take for a loss).
+    const own = await testGateway({ core: { reattachGraceMs: 10_000, leaseMs: 10_000 } });
     await own.createSpace({ name: 'sdk-blackhole', inputs: ['prompt'] });
     const proxy = await cuttableProxy(own.port);
     const w = await sdkWorker(proxy.url, 'sdk-blackhole', ADMIN_TOKEN);
