@@ -37,6 +37,8 @@ export interface Sizes {
   workerCounts: [number, number, number];
   /** Short jobs submitted together at each count. */
   manyWorkerJobs: number;
+  /** Finished jobs kept when the probes benchmark times /health, /metrics and /v1/spaces. */
+  probeHistory: number;
   /** Streaming chat completions per round of the time-to-first-token benchmark. */
   firstTokenRequests: number;
 }
@@ -61,6 +63,7 @@ export const FULL: Sizes = {
   queueMeasured: 500,
   workerCounts: [1, 100, 1000],
   manyWorkerJobs: 5000,
+  probeHistory: 100_000,
   firstTokenRequests: 300,
 };
 
@@ -84,6 +87,7 @@ export const QUICK: Sizes = {
   queueMeasured: 10,
   workerCounts: [1, 5, 20],
   manyWorkerJobs: 50,
+  probeHistory: 200,
   firstTokenRequests: 20,
 };
 

@@ -8,6 +8,7 @@ import { idleConnectionsBenchmark } from './idle-connections.ts';
 import { longStreamBenchmark } from './long-stream.ts';
 import { manyWorkersBenchmark } from './many-workers.ts';
 import { openAiFirstTokenBenchmark } from './openai-first-token.ts';
+import { probesBenchmark } from './probes.ts';
 import { tokenRelayBenchmark } from './token-relay.ts';
 
 /** Every benchmark, in the order a full run takes them. */
@@ -22,6 +23,7 @@ export const ALL: Benchmark[] = [
   longStreamBenchmark,
   deepQueueBenchmark,
   manyWorkersBenchmark,
+  probesBenchmark,
   openAiFirstTokenBenchmark,
 ] as unknown as Benchmark[];
 

@@ -106,6 +106,7 @@ function gatewayTargetOf(
   return {
     name,
     queues: true,
+    http: clients.base.replace(/^ws/, 'http'),
     probe,
     fresh,
     worker: (slots, onJob) => gatewayWorker(workers.base, slots, onJob, mediaAs),

@@ -45,6 +45,8 @@ export interface Target {
   subscriber(onToken: () => void): Promise<Closable>;
   /** Jobs wait in a queue while no worker is free (the gateway's engines; the relays have none). */
   queues?: boolean;
+  /** The HTTP base of the gateway clients reach (`http://host:port`), for its probes and listings. */
+  http?: string;
   /** An OpenAI-compatible chat-completions API to stream from (the time-to-first-token benchmark's targets). */
   openAi?: { baseUrl: string; apiKey: string; model: string };
   /** Another target of the same kind on server processes of its own, just started (see Benchmark.freshServers). */

@@ -19,10 +19,11 @@ describe('npm run bench -- --quick', () => {
     expect(await proc.exited()).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     // The deep queue only where jobs queue: the gateway; many workers on both engines.
-    const queueing: Record<string, string[]> = { 'spaceport gateway': ['deepQueue', 'manyWorkers'], 'gateway ×2 via Redis': ['manyWorkers'] };
+    const queueing: Record<string, string[]> = { 'spaceport gateway': ['deepQueue', 'manyWorkers', 'probes'], 'gateway ×2 via Redis': ['manyWorkers'] };
     for (const name of TARGETS) expect(Object.keys(report.results[name]).sort()).toEqual([...BENCHMARKS, ...(queueing[name] ?? [])].sort());
     expect(report.results['spaceport gateway'].deepQueue.deepMicros).toBeGreaterThan(0);
     for (const name of Object.keys(queueing)) expect(report.results[name].manyWorkers.thousandWorkers).toBeGreaterThan(0);
+    expect(report.results['spaceport gateway'].probes.healthMs).toBeGreaterThan(0);
     expect(proc.output()).toMatch(/Dispatch with a deep queue/);
     // The /ws dialect is measured on the token relay only, against /v1/ws.
     expect(Object.keys(report.results['gateway /ws dialect'])).toEqual(['tokenRelay']);
