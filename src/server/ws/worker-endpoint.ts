@@ -103,11 +103,7 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
       .catch(() => {})
       .then(() => {
         waiting -= 1;
-        // Memory a part was read into (a ring region) goes back, if the partial did not keep it.
-        void upload.then(
-          (parts) => parts.forEach(giveBack),
-          () => {},
-        );
+        letGo(upload);
       });
     return (lastBegun = begun);
   }
@@ -133,13 +129,17 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
     }
   }
 
+  /** Memory a message's parts were read into (a ring region) goes back, once read, if its event did not keep it. */
+  function letGo(upload: Upload): void {
+    void upload.then(
+      (parts) => parts.forEach(giveBack),
+      () => {},
+    );
+  }
+
   /** A message not taken: its files' frames, if any, are read and let go. */
   function skip(upload: Upload): typeof DONE {
-    if (upload !== NO_UPLOAD)
-      void upload.then(
-        (parts) => parts.forEach(giveBack),
-        () => {},
-      );
+    letGo(upload);
     return DONE;
   }
 
