@@ -63,12 +63,12 @@ export const FINAL_EVENT_STATE: Partial<Record<JobEventType, JobState>> = {
  */
 export const STREAMED_TYPES: ReadonlySet<JobEventType> = new Set(['started', 'token', 'progress', 'partial']);
 
-/**
- * What a `queued` event tells — `<attempt>:<position>` — so an engine can skip a position update
- * that repeats the last one told (JobStore.appendEvent); undefined for any other event.
- */
+/** What a job was told of its place — `<attempt>:<position>` — so an engine can skip a position update that repeats it (JobStore.tellPosition). */
+export const toldKey = (attempt: number, position: number): string => `${attempt}:${position}`;
+
+/** What a `queued` event tells (toldKey); undefined for any other event. */
 export function toldPosition(event: JobEvent): string | undefined {
-  return event.type === 'queued' ? `${event.attempt}:${event.position}` : undefined;
+  return event.type === 'queued' ? toldKey(event.attempt, event.position) : undefined;
 }
 
 export function isFinalEvent(event: JobEvent): boolean {

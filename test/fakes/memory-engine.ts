@@ -7,7 +7,7 @@ import type { BusListener } from '../../src/core/ports/bus.ts';
 import type { LeaseHolder } from '../../src/core/ports/jobs.ts';
 import type { Job, JobResult, JobState } from '../../src/core/types.ts';
 import { SpaceportError } from '../../src/protocol/errors.ts';
-import { eventLine, FINAL_EVENT_STATE, toldPosition, type JobEvent } from '../../src/protocol/job-events.ts';
+import { eventLine, FINAL_EVENT_STATE, toldKey, toldPosition, type JobEvent } from '../../src/protocol/job-events.ts';
 import { memoryBlobs } from './memory-blobs.ts';
 import { memoryDeliveries } from './memory-deliveries.ts';
 import { memoryRecords } from './memory-records.ts';
@@ -149,8 +149,9 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     },
     tellPosition(ref, position, line) {
       const e = jobs.get(ref.id);
-      const told = `${e?.job.attempt}:${position}`;
-      if (e?.job.state !== 'queued' || e.told === told) return false;
+      if (e?.job.state !== 'queued') return false;
+      const told = toldKey(e.job.attempt, position);
+      if (e.told === told) return false;
       e.told = told;
       for (const l of listeners) l.jobEvent(e.job.space_id, e.job.id, e.job.owner.id, line);
       return true;

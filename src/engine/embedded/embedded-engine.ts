@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventLog } from '../../core/event-log.ts';
-import { FINAL_EVENT_STATE, eventLine, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
+import { FINAL_EVENT_STATE, eventLine, toldKey, toldPosition, type JobEvent } from '../../protocol/job-events.ts';
 import { budgetKey, overBudget } from '../../core/budgets.ts';
 import { canTransition, isFinal, isLeased } from '../../core/job-state.ts';
 import { newId } from '../../core/ids.ts';
@@ -253,8 +253,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
 
     tellPosition(job, position, line) {
       const a = active.get(job.id);
-      if (a?.job.state !== 'queued' || a.told === `${a.job.attempt}:${position}`) return false;
-      a.told = `${a.job.attempt}:${position}`;
+      if (a?.job.state !== 'queued' || a.told === toldKey(a.job.attempt, position)) return false;
+      a.told = toldKey(a.job.attempt, position);
       return (publish(a, line), true);
     },
 
