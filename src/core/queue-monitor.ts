@@ -9,12 +9,9 @@ import type { Space, WorkerInfo } from './types.ts';
 
 export type { SpaceStatus } from '../protocol/server-messages.ts';
 
-/** The slots that serve a space (draining workers' do not count). */
-const slotsOf = (serving: WorkerInfo[]): number => serving.reduce((n, w) => n + (w.draining ? 0 : w.slots), 0);
-
 export function spaceStatus(space: Space, workers: WorkerInfo[], queueLength: number): SpaceStatus {
   const serving = workers.filter((w) => w.space_ids.includes(space.id));
-  const slots = slotsOf(serving);
+  const slots = serving.reduce((n, w) => n + (w.draining ? 0 : w.slots), 0);
   const busy = serving.reduce((n, w) => n + (w.draining ? 0 : Math.min(w.running, w.slots)), 0);
   return {
     space: space.name,
@@ -173,9 +170,11 @@ export class QueueMonitor {
   async currentLine(jobId: string): Promise<string | null> {
     const job = await this.engine.getJob(jobId);
     if (job?.state !== 'queued') return null;
-    const [position, workers] = await Promise.all([this.engine.queuePosition(job.space_id, jobId), this.engine.listWorkers()]);
+    const position = await this.engine.queuePosition(job.space_id, jobId);
     if (position < 0) return null; // waiting for its time (not_before), or taken meanwhile
-    const slots = slotsOf(workers.filter((w) => w.space_ids.includes(job.space_id)));
+    // The slots a submit's ETA counts (read at most once a second), not every worker per resume.
+    const slotsNow = this.jobs.slots.of(job.space_id);
+    const slots = slotsNow instanceof Promise ? await slotsNow : slotsNow;
     return positionLine(jobId, position, this.jobs.estimate(job.space_id).etaMs(position, slots));
   }
 
