@@ -23,8 +23,9 @@ export class SpaceQueues {
   /** What fair share needs of each queued job, by id. */
   private readonly queued = new Map<string, QueuedJob>();
   private readonly rounds = new QueueRounds();
-  /** Jobs waiting out a backoff before they join their queue (Job.not_before), by id. */
+  /** Jobs waiting out a backoff before they join their queue (Job.not_before), by id, and in the order they are due. */
   private readonly waiting = new Map<string, Waiting>();
+  private readonly waitingUntil = new RankedQueue();
 
   /** A new job joins its space's queue: its rank, and where that put it. */
   join(job: QueuedJob & { id: string }): { rank: number; position: number } {
@@ -58,14 +59,17 @@ export class SpaceQueues {
   /** A job that joins its queue at `job.not_before`, not before (promoteDue). */
   wait(job: Waiting): void {
     this.waiting.set(job.id, job);
+    this.waitingUntil.join(job.id, job.not_before ?? 0);
   }
 
   /** The waiting jobs due at `now` join their queues — a retry at the head of its priority, a delayed submit as a new job — each with its new rank. */
   due(now: number): Array<{ id: string; spaceId: string; rank: number }> {
     const out = [];
-    for (const job of this.waiting.values()) {
-      if ((job.not_before ?? 0) > now) continue;
-      this.waiting.delete(job.id);
+    // Only those due: a sweep costs what joins, not what waits (a day of jobs for later).
+    for (const id of this.waitingUntil.upTo(now, Infinity)) {
+      const job = this.waiting.get(id)!;
+      this.waiting.delete(id);
+      this.waitingUntil.leave(id);
       out.push({ id: job.id, spaceId: job.space_id, rank: job.attempt === 0 ? this.join(job).rank : this.rejoin(job) });
     }
     return out;
@@ -73,7 +77,7 @@ export class SpaceQueues {
 
   /** A job leaves the queue (or its wait) without being taken (cancelled, timed out, not accepted after all). */
   remove(spaceId: string, id: string): void {
-    if (this.waiting.delete(id)) return;
+    if (this.waiting.delete(id)) return void this.waitingUntil.leave(id);
     const job = this.queued.get(id);
     if (!job || !this.leave(spaceId, id)) return;
     this.rounds.left(job);
@@ -123,7 +127,7 @@ export class SpaceQueues {
   dropSpace(spaceId: string): void {
     for (const id of this.ids(spaceId)) this.queued.delete(id);
     this.queues.delete(spaceId);
-    for (const job of this.waiting.values()) if (job.space_id === spaceId) this.waiting.delete(job.id);
+    for (const job of this.waiting.values()) if (job.space_id === spaceId) this.remove(spaceId, job.id);
     this.rounds.dropSpace(spaceId);
   }
 
