@@ -119,9 +119,13 @@ export class WorkerSession {
    * The worker failed a job it holds with a retryable error: it goes back after the space's backoff
    * (or fails, out of attempts), and the slot is free either way.
    */
-  async retryLater(jobId: string, message: string): Promise<void> {
-    const held = this.holding(jobId);
-    const kept = await this.ctx.core.jobs.release(held, held, 'a retryable error', { message });
+  retryLater(jobId: string, message: string): Promise<void> {
+    return this.requeueHeld(this.holding(jobId), 'a retryable error', { message });
+  }
+
+  /** A held job goes back to its queue (or, with `retry`, waits out the space's backoff first); its slot frees. */
+  private async requeueHeld(held: HeldJob, why: string, retry?: { message: string }): Promise<void> {
+    const kept = await this.ctx.core.jobs.release(held, held, why, retry);
     await this.applied(held, true, kept);
   }
 
@@ -133,10 +137,11 @@ export class WorkerSession {
    * held pass (the event then meets the usual checks).
    */
   takes(jobId: string, n: number | undefined): boolean {
-    const held = n === undefined ? undefined : this.link?.held.get(jobId);
+    if (n === undefined) return true;
+    const held = this.link?.held.get(jobId);
     if (held?.received === undefined) return true;
-    if (n! === held.received + 1) return ((held.received = n!), true);
-    if (n! > held.received + 1) this.lostEvents(held, n!);
+    if (n === held.received + 1) return ((held.received = n), true);
+    if (n > held.received + 1) this.lostEvents(held, n);
     return false;
   }
 
@@ -145,10 +150,7 @@ export class WorkerSession {
     held.received = undefined; // once: what follows is not counted against the gap again
     this.ctx.log.warn({ job: held.id, worker: held.workerId, expected, got: n }, 'worker events lost; the attempt is requeued');
     this.registered().sendCancel(held.id, 'events of this attempt were lost with the connection');
-    void this.ctx.core.jobs
-      .release(held, held, `events ${expected}..${n - 1} of the worker were lost`)
-      .then((kept) => this.applied(held, true, kept))
-      .catch((err) => this.ctx.log.error({ err, job: held.id }, 'requeueing after lost events failed'));
+    this.requeueHeld(held, `events ${expected}..${n - 1} of the worker were lost`).catch((err) => this.ctx.log.error({ err, job: held.id }, 'requeueing after lost events failed'));
   }
 
   private holding(jobId: string): HeldJob {
