@@ -88,8 +88,10 @@ interface Running {
   done?: boolean;
   /** The attempt's messages numbered so far (`n`). */
   numbered: number;
-  /** Its latest numbered messages with their frames, up to KEPT_BYTES: sent again after a re-attach if the gateway lacks them. */
+  /** Its latest numbered messages with their frames, from `keptFrom` on, up to KEPT_BYTES: sent again after a re-attach if the gateway lacks them. */
   kept: Array<{ n: number; parts: Array<string | Uint8Array>; bytes: number }>;
+  /** Where the kept ones begin in `kept` (older ones let go; the array is cut only once they are half of it, not shifted per message). */
+  keptFrom: number;
   keptBytes: number;
 }
 
@@ -157,12 +159,17 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     const bytes = parts.reduce((sum, p) => sum + (typeof p === 'string' ? p.length : p.byteLength), 0);
     r.kept.push({ n: r.numbered, parts, bytes });
     r.keptBytes += bytes;
-    while (r.keptBytes > KEPT_BYTES && r.kept.length > 1) r.keptBytes -= r.kept.shift()!.bytes;
+    while (r.keptBytes > KEPT_BYTES && r.kept.length - r.keptFrom > 1) r.keptBytes -= r.kept[r.keptFrom++]!.bytes;
+    if (r.keptFrom * 2 > r.kept.length) {
+      r.kept = r.kept.slice(r.keptFrom);
+      r.keptFrom = 0;
+    }
     for (const part of parts) sendFor(job, part, true);
   };
   /** After a re-attach: what the gateway lacks of a job it gave back (it has `received` of its numbered messages), in order. */
   const sendAgain = (ws: WebSocket, job: string, received: number) => {
-    for (const m of running.get(job)?.kept ?? []) if (m.n > received) for (const part of m.parts) ws.send(part);
+    const r = running.get(job);
+    for (const m of r?.kept.slice(r.keptFrom) ?? []) if (m.n > received) for (const part of m.parts) ws.send(part);
   };
 
   function connect(): void {
@@ -278,7 +285,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
 
   function start(job: WorkerJob): void {
     const controller = new AbortController();
-    const state: Running = { controller, cancelled: false, attempt: job.attempt, numbered: 0, kept: [], keptBytes: 0 };
+    const state: Running = { controller, cancelled: false, attempt: job.attempt, numbered: 0, kept: [], keptFrom: 0, keptBytes: 0 };
     running.set(job.id, state);
     log({ type: 'job', job: job.id, space: job.space, attempt: job.attempt });
     const began = Date.now();
