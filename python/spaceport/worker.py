@@ -199,7 +199,11 @@ class Worker:
                 if isinstance(err, ConnectionClosed) and err.code == CREDENTIAL_REVOKED:
                     # The token was revoked: reconnecting with it cannot succeed.
                     raise RegistrationRefused(f"credential revoked ({err.code})") from err
-                wait = min(10.0, delay) * random.uniform(0.8, 1.2)
+                # Holding running jobs, it tries at least every second (a tenth of the lease if
+                # shorter): the gateway keeps them only a grace after a cut, or a lease after a
+                # restart, and a doubling delay would step over that window.
+                cap = min(1.0, self._lease_s / 10) if self.running else 10.0
+                wait = min(cap, delay) * random.uniform(0.8, 1.2)
                 self.log(f"connection lost ({err}); reconnecting in {wait:.1f} s")
                 await asyncio.sleep(wait)
                 delay *= 2

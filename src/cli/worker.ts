@@ -33,7 +33,7 @@ function describe(e: WorkerLogEvent): string {
     case 'connecting':
       return `${time} connecting to ${e.url}`;
     case 'registered':
-      return `${time} registered as ${e.worker} with ${e.slots} slot(s): ${e.spaces.map((s) => `${s.name} (${s.id})`).join(', ')}`;
+      return `${time} registered as ${e.worker} with ${e.slots} slot(s): ${e.spaces.map((s) => `${s.name} (${s.id})`).join(', ')}${reattachedNote(e.reattached)}`;
     case 'job':
       return `${time} job ${e.job} received (space ${e.space}, attempt ${e.attempt})`;
     case 'done':
@@ -66,4 +66,10 @@ export async function worker(flags: WorkerFlags): Promise<void> {
     handler,
   );
   await running.ready; // a refused registration rejects: main prints it and exits 1
+}
+
+/** After a reconnect: the jobs kept, each with what the gateway had of its messages and what went again. */
+function reattachedNote(jobs: Array<{ job: string; received?: number; sentAgain?: number }>): string {
+  if (jobs.length === 0) return '';
+  return `; re-attached ${jobs.map((j) => (j.received === undefined ? j.job : `${j.job} (gateway had ${j.received} message(s), sent again ${j.sentAgain})`)).join(', ')}`;
 }

@@ -7,8 +7,9 @@ export class Backoff {
     private readonly maxMs = 10_000,
   ) {}
 
-  next(): number {
-    const base = Math.min(this.maxMs, this.minMs * 2 ** this.attempt++);
+  /** The next delay; `capMs` bounds it below `maxMs` for this try (a caller in a hurry, e.g. holding work). */
+  next(capMs = this.maxMs): number {
+    const base = Math.min(capMs, this.maxMs, this.minMs * 2 ** this.attempt++);
     return Math.round(base * (0.8 + Math.random() * 0.4));
   }
 

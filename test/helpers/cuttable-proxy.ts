@@ -12,6 +12,10 @@ export interface CuttableProxy {
    * without either end knowing: their writes succeed and never arrive.
    */
   blackhole(): void;
+  /** Cuts every connection, then for `ms` closes each new one at once — a gateway that is down; resolves when it is back. */
+  refuseFor(ms: number): Promise<void>;
+  /** Connections refused so far (tries to reach a gateway that was down). */
+  refused(): number;
   close(): void;
 }
 
@@ -19,7 +23,14 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
   const open = new Set<Socket>();
   let bytesIn = 0;
   let dropping = false;
+  let refusing = false;
+  let refused = 0;
   const server = createServer((inbound) => {
+    if (refusing) {
+      refused++;
+      inbound.destroy();
+      return;
+    }
     const outbound = connect(port, '127.0.0.1');
     for (const s of [inbound, outbound]) {
       open.add(s);
@@ -33,16 +44,24 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
     outbound.pipe(inbound);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const cut = () => {
+    const n = open.size;
+    for (const s of open) s.destroy();
+    dropping = false;
+    return n;
+  };
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     bytesIn: () => bytesIn,
-    cut: () => {
-      const n = open.size;
-      for (const s of open) s.destroy();
-      dropping = false;
-      return n;
-    },
+    cut,
     blackhole: () => void (dropping = true),
+    refuseFor: async (ms) => {
+      refusing = true;
+      cut();
+      await new Promise((r) => setTimeout(r, ms));
+      refusing = false;
+    },
+    refused: () => refused,
     close: () => server.close(),
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src/sdk/worker/serve.ts';
+import { cuttableProxy } from '../helpers/cuttable-proxy.ts';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
@@ -113,5 +114,39 @@ describe('a worker re-attaching to its running jobs', () => {
     await until('the worker back', async () => (await gw.http('GET', '/v1/spaces/steady')).body.connected || undefined);
     worker.close();
     client.close();
+  });
+
+  it('the TS worker SDK, holding a job, keeps trying often while the gateway is down, and gets it back', async () => {
+    // A gateway that keeps a cut worker's jobs 3 s, with a 3 s lease: the SDK retries at least every 300 ms meanwhile.
+    const patient = await testGateway({ core: { leaseMs: 3000, reattachGraceMs: 3000 } });
+    await patient.createSpace({ name: 'patient', inputs: ['prompt'] });
+    const port = Number(new URL(patient.url).port);
+    const proxy = await cuttableProxy(port);
+    const worker = serve({ host: proxy.url, spaces: ['patient'], token: ADMIN_TOKEN, name: 'sdk-persistent' }, async (_job, ctx) => {
+      for (let i = 0; i < 60; i++) {
+        ctx.token(`t${i} `);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      return 'whole';
+    });
+    try {
+      await worker.ready;
+      const client = await patient.client(ADMIN_TOKEN);
+      client.send({ type: 'submit', space: 'patient', prompt: 'stream' });
+      const { job } = await client.wait('accepted', (m) => m.type === 'accepted');
+      await client.wait('some tokens', (m) => m.type === 'token' && m.job === job && m.text === 't5 ');
+      await proxy.refuseFor(1200);
+      // Doubling from 250 ms would try twice in 1.2 s (the third try comes after 1.4 s at the soonest).
+      expect(proxy.refused()).toBeGreaterThanOrEqual(3);
+      await client.wait('result', (m) => m.type === 'result' && m.job === job, 10_000);
+      const tokens = client.messages.filter((m) => m.job === job && m.type === 'token').map((m) => m.text);
+      expect(tokens).toEqual(Array.from({ length: 60 }, (_, i) => `t${i} `));
+      expect((await patient.admin('GET', `/v1/jobs/${job}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+      client.close();
+    } finally {
+      worker.close();
+      proxy.close();
+      await patient.stop();
+    }
   });
 });

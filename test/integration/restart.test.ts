@@ -217,10 +217,19 @@ describe('a deploy: SIGTERM, then the new process on the same port', () => {
       expect(await after.wait('ack', (m) => m.type === 'ack' && m.id === job)).toMatchObject({ recovered: true, epoch: 1 });
     }
     await until('ten results', () => after.of('result').length === 10 || undefined, 30_000);
+    expect(worker.output()).toMatch(/re-attached job_\S+ \(gateway had \d+ message\(s\), sent again \d+\)/);
     for (const job of jobs) {
       const all = [...before.messages, ...after.messages].filter((m) => m.job === job && m.seq);
-      expect(all.map((m) => m.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
-      expect(all.filter((m) => m.type === 'token').map((m) => m.text)).toEqual(Array.from({ length: 60 }, (_, i) => `t${i} `));
+      // On a failure: the job's stream and the worker's account of its re-attach.
+      const story = `${all.map((m) => `${m.seq}:${m.type}${m.text ? `:${m.text.trim()}` : ''}`).join(' ')}\n${worker.output().slice(-4000)}`;
+      expect(
+        all.map((m) => m.seq),
+        story,
+      ).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+      expect(
+        all.filter((m) => m.type === 'token').map((m) => m.text),
+        story,
+      ).toEqual(Array.from({ length: 60 }, (_, i) => `t${i} `));
       expect(all.filter((m) => m.type === 'queued')).toHaveLength(1); // never requeued
       expect((await api(second.url, 'GET', `/v1/jobs/${job}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
     }

@@ -25,7 +25,14 @@ export interface WorkerOptions {
 
 export type WorkerLogEvent =
   | { type: 'connecting'; url: string }
-  | { type: 'registered'; worker: string; spaces: Array<{ id: string; name: string }>; slots: number }
+  | {
+      type: 'registered';
+      worker: string;
+      spaces: Array<{ id: string; name: string }>;
+      slots: number;
+      /** Jobs it kept running across a reconnect; `received`: of its numbered messages, how many the gateway had; `sentAgain`: how many went again. */
+      reattached: Array<{ job: string; received?: number; sentAgain?: number }>;
+    }
   | { type: 'job'; job: string; space: string; attempt: number }
   | { type: 'done'; job: string; ms: number; outcome: 'result' | 'error' | 'cancelled'; message?: string }
   | { type: 'reconnecting'; inMs: number; reason: string }
@@ -103,6 +110,8 @@ const MAX_HELD_MESSAGES = 10_000;
  * requeues the attempt instead.
  */
 const KEPT_BYTES = 4 * 1024 * 1024;
+/** The longest wait between reconnect tries while running jobs wait to be re-attached. */
+const HOLDING_RETRY_MS = 1000;
 
 /**
  * Serves jobs from the gateway with `handler`: dials out, registers, heartbeats, runs up to
@@ -167,9 +176,15 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     for (const part of parts) sendFor(job, part, true);
   };
   /** After a re-attach: what the gateway lacks of a job it gave back (it has `received` of its numbered messages), in order. */
-  const sendAgain = (ws: WebSocket, job: string, received: number) => {
+  const sendAgain = (ws: WebSocket, job: string, received: number): number => {
     const r = running.get(job);
-    for (const m of r?.kept.slice(r.keptFrom) ?? []) if (m.n > received) for (const part of m.parts) ws.send(part);
+    let sent = 0;
+    for (const m of r?.kept.slice(r.keptFrom) ?? []) {
+      if (m.n <= received) continue;
+      for (const part of m.parts) ws.send(part);
+      sent++;
+    }
+    return sent;
   };
 
   function connect(): void {
@@ -217,12 +232,12 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
           // The gateway counted what it has of each: everything after goes again (some were written
           // into the dead connection), then what was held meanwhile that is not numbered.
           const received = msg.received ?? {};
-          for (const job of kept) if (received[job] !== undefined) sendAgain(ws, job, received[job]);
+          const reattached = [...kept].map((job) => ({ job, ...(received[job] !== undefined && { received: received[job], sentAgain: sendAgain(ws, job, received[job]) }) }));
           for (const m of held) if (kept.has(m.job) && (received[m.job] === undefined || !m.numbered)) ws.send(m.data);
           held = [];
           for (const [job, r] of running) if (r.done) running.delete(job);
           heartbeat = setInterval(() => send({ type: 'heartbeat' }), msg.heartbeat_ms);
-          log({ type: 'registered', worker: msg.worker, spaces: msg.spaces, slots: msg.slots });
+          log({ type: 'registered', worker: msg.worker, spaces: msg.spaces, slots: msg.slots, reattached });
           if (draining) send({ type: 'drain', draining: true });
           markReady();
           return;
@@ -277,7 +292,10 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
         if (!registeredOnce) failReady(err);
         return;
       }
-      const inMs = backoff.next();
+      // Holding running jobs, it tries at least every second (a tenth of the lease if shorter):
+      // the gateway keeps them only a grace after a cut, or a lease after its restart, and a
+      // doubling delay would step over that window and lose every job's work.
+      const inMs = backoff.next(running.size > 0 ? Math.min(HOLDING_RETRY_MS, leaseMs / 10) : undefined);
       log({ type: 'reconnecting', inMs, reason: `closed ${code}` });
       setTimeout(() => !stopped && connect(), inMs);
     });
