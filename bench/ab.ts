@@ -9,6 +9,7 @@
  * Usage: npm run bench:ab -- --bench dispatchRoundTrip [--rounds 6] [--quick] [--redis] raw '{}' '{"SPACEPORT_CHECKPOINT_MS":"0"}'
  *   raw      the raw ws relay
  *   {…}      a gateway process with these environment variables ({"BENCH_CHECKOUT":"<dir>"}: from that checkout)
+ *   direct   for openAiFirstToken: the OpenAI-compatible server asked directly (else {…} is the gateway + worker --openai)
  *   --redis  each {…} is two gateways sharing a Redis of their own (workers on one, clients on the other)
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ import { benchmarksNamed } from './benchmarks.ts';
 import { shown, table } from './report.ts';
 import { medianOf, round } from './stats.ts';
 import { crossInstanceTarget, gatewayTargets } from './targets/gateway.ts';
+import { openAiDirectTarget, openAiViaGatewayTarget } from './targets/openai.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
 import type { Target } from './targets/target.ts';
 
@@ -33,12 +35,19 @@ const [benchmark] = benchmarksNamed(args.bench);
 const sizes = args.quick ? QUICK : FULL;
 if (positionals.length < 2) throw new Error('give two variants or more: raw, or a JSON object of environment variables for a gateway');
 
+/** A variant's target: the raw relay, the OpenAI server direct, or a gateway with this environment. */
+async function variant(spec: string): Promise<Target> {
+  if (spec === 'raw') return rawWsTarget();
+  if (spec === 'direct') return openAiDirectTarget();
+  const env = JSON.parse(spec) as Record<string, string>;
+  if (benchmark!.key === 'openAiFirstToken') return openAiViaGatewayTarget(env);
+  return args.redis ? crossInstanceTarget(env) : (await gatewayTargets(env)).gateway;
+}
+
 const variants: Array<{ label: string; target: Target }> = [];
 try {
   for (const spec of positionals) {
-    const env = spec === 'raw' ? undefined : (JSON.parse(spec) as Record<string, string>);
-    const target = !env ? await rawWsTarget() : args.redis ? await crossInstanceTarget(env) : (await gatewayTargets(env)).gateway;
-    variants.push({ label: spec, target });
+    variants.push({ label: spec, target: await variant(spec) });
   }
   for (const v of variants) await warmUp(benchmark!, v.target, sizes);
   const runs = new Map<string, Array<Record<string, number>>>();

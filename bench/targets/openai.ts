@@ -33,20 +33,22 @@ export async function openAiDirectTarget(): Promise<Target> {
  * The same kind of server (a process of its own) behind the gateway: a client streams from the
  * gateway's OpenAI API, the job goes to `spaceport worker --openai`, which streams from the server.
  */
-export async function openAiViaGatewayTarget(): Promise<Target> {
+export async function openAiViaGatewayTarget(env: Record<string, string> = {}): Promise<Target> {
   const upstream = await upstreamServer();
-  const gateway = await gatewayProcess({}, {});
+  const gateway = await gatewayProcess(env, {});
+  // The worker from the same checkout as the gateway (bench:ab compares both hops of a version).
+  const root = env.BENCH_CHECKOUT ?? ROOT;
   const worker = spawn(
     process.execPath,
     [
       '--import',
-      join(ROOT, 'src/runtime/register.mjs'),
-      join(ROOT, 'src/cli/main.ts'),
+      join(root, 'src/runtime/register.mjs'),
+      join(root, 'src/cli/main.ts'),
       'worker',
       ...['--host', `http://127.0.0.1:${gateway.server.port}`, '--spaces', SPACE, '--token', ADMIN, '--slots', '4'],
       ...['--openai', apiOf(upstream), '--model', 'bench'],
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
     let out = '';

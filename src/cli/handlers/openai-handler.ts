@@ -62,10 +62,11 @@ export function openAiHandler(options: OpenAiOptions): Handler {
     let buffer = '';
     let done = false;
     const decoder = new TextDecoder();
-    // Read to the end even after [DONE] (a server sends nothing more): leaving the loop early would
-    // destroy the response and with it the kept connection, a new handshake for the next job.
-    for await (const chunk of res as AsyncIterable<Uint8Array>) {
-      if (done) continue;
+    // Read to the end even after [DONE] (a server sends nothing more): stopping early would destroy
+    // the response and with it the kept connection, a new handshake for the next job. Listeners,
+    // not an async iterator: each chunk is relayed in the turn it arrives (the first token's time).
+    await eachChunk(res, (chunk) => {
+      if (done) return;
       buffer += decoder.decode(chunk, { stream: true });
       const lines = buffer.split('\n');
       buffer = lines.pop()!;
@@ -78,7 +79,7 @@ export function openAiHandler(options: OpenAiOptions): Handler {
         }
         take(JSON.parse(payload) as Chunk);
       }
-    }
+    });
     return { text, model: options.model, finish_reason: finish, ...(calls.length > 0 && { tool_calls: calls }), ...(usage && { usage }) };
   };
 }
@@ -106,6 +107,26 @@ function post(url: string, headers: OutgoingHttpHeaders, body: string, signal: A
     const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: agents[target.protocol as 'http:' | 'https:'], signal }, resolve);
     req.once('error', reject);
     req.end(body);
+  });
+}
+
+/** Calls `each` with every chunk of the response as it arrives; resolves at its end. A throw from `each` ends the read with that error. */
+function eachChunk(res: IncomingMessage, each: (chunk: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: unknown) => {
+      res.off('data', onData);
+      res.destroy();
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        each(chunk);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    res.on('data', onData).once('end', resolve).once('error', fail);
+    res.once('close', () => (res.complete ? resolve() : fail(new Error('the model server closed the response before its end'))));
   });
 }
 

@@ -79,9 +79,10 @@ export class Reply {
     this.text += text;
     this.tokens += 1;
     if (!this.streaming) return;
-    if (!this.began && this.kind === 'chat') this.chunk({ role: 'assistant', content: '' }, null);
+    const content = this.chunkLine(this.kind === 'chat' ? { content: text } : text, null);
+    // The role's chunk and the first content leave in one write: one packet, one wake-up of the client.
+    this.res.write(!this.began && this.kind === 'chat' ? this.chunkLine({ role: 'assistant', content: '' }, null) + content : content);
     this.began = true;
-    this.chunk(this.kind === 'chat' ? { content: text } : text, null);
   }
 
   /**
@@ -136,11 +137,17 @@ export class Reply {
   }
 
   private chunk(delta: Record<string, unknown> | string, finishReason: string | null): void {
+    this.res.write(this.chunkLine(delta, finishReason));
+  }
+
+  private chunkLine(delta: Record<string, unknown> | string, finishReason: string | null): string {
     const choice = this.kind === 'chat' ? { index: 0, delta, finish_reason: finishReason, logprobs: null } : { index: 0, text: delta, finish_reason: finishReason, logprobs: null };
-    this.write({ ...this.envelope(), choices: [choice] });
+    return sseData({ ...this.envelope(), choices: [choice] });
   }
 
   private write(payload: unknown): void {
-    this.res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    this.res.write(sseData(payload));
   }
 }
+
+const sseData = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;

@@ -305,10 +305,21 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     const controller = new AbortController();
     const state: Running = { controller, cancelled: false, attempt: job.attempt, numbered: 0, kept: [], keptFrom: 0, keptBytes: 0 };
     running.set(job.id, state);
-    log({ type: 'job', job: job.id, space: job.space, attempt: job.attempt });
     const began = Date.now();
     const files: Array<{ name: string; mime: string; data: Uint8Array }> = [];
     const live = () => !controller.signal.aborted;
+    // `started` goes once the handler has set off its work (a model server's request leaves
+    // first: the first token's time), or before anything the handler sends, if that is sooner.
+    let startedSent = false;
+    const sendStarted = () => {
+      if (startedSent) return;
+      startedSent = true;
+      sendNumbered(job.id, { type: 'started' });
+    };
+    const numbered = (message: { type: string; [field: string]: unknown }, frames?: Uint8Array[]) => {
+      sendStarted();
+      sendNumbered(job.id, message, frames);
+    };
     /** A partial or the result, its files announced in it and sent right after as binary frames. */
     const sendWithFiles = (type: 'partial' | 'result', data: unknown, media: Array<{ name: string; mime: string; data: Uint8Array }>) => {
       const message = {
@@ -316,22 +327,20 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
         ...(data !== undefined && { data }),
         ...(media.length > 0 && { files: media.map((f) => ({ name: f.name, mime: f.mime, binary: true })) }),
       };
-      sendNumbered(
-        job.id,
+      numbered(
         message,
         media.map((f, index) => encodeFrame({ ref: job.id, index }, f.data)),
       );
     };
     const ctx: JobContext = {
       signal: controller.signal,
-      progress: (progress, message) => live() && sendNumbered(job.id, { type: 'progress', progress, ...(message !== undefined && { message }) }),
-      token: (text) => live() && sendNumbered(job.id, { type: 'token', text }),
+      progress: (progress, message) => live() && numbered({ type: 'progress', progress, ...(message !== undefined && { message }) }),
+      token: (text) => live() && numbered({ type: 'token', text }),
       partial(data, media = []) {
         if (live()) sendWithFiles('partial', data, media);
       },
       attach: (name, mime, data) => void files.push({ name, mime, data }),
     };
-    sendNumbered(job.id, { type: 'started' });
     void (async () => {
       try {
         const data = await handler(job, ctx);
@@ -343,10 +352,15 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
         if (state.cancelled) return finish('cancelled');
         if (controller.signal.aborted) return;
         const message = err instanceof Error ? err.message : String(err);
-        sendNumbered(job.id, { type: 'error', message, ...(err instanceof RetryableError && { retryable: true }) });
+        numbered({ type: 'error', message, ...(err instanceof RetryableError && { retryable: true }) });
         finish('error', message);
       }
     })();
+    // After what the handler's first synchronous steps queued (a request's write is a nextTick).
+    process.nextTick(() => {
+      if (running.get(job.id) === state) sendStarted();
+      log({ type: 'job', job: job.id, space: job.space, attempt: job.attempt });
+    });
 
     function finish(outcome: 'result' | 'error' | 'cancelled', message?: string) {
       if (outcome === 'cancelled') send({ type: 'cancelled', job: job.id });
