@@ -18,6 +18,9 @@ export const PAIRS = [
   { key: 'storedVsRaw', label: 'stored result ÷ raw ws', a: 'gateway, stored result file', b: 'raw ws relay' },
   // What the gateway and the worker in between add, also as a difference (the goal is in milliseconds).
   { key: 'openAiViaGatewayVsDirect', label: 'via gateway ÷ direct', a: 'OpenAI via gateway + worker --openai', b: 'OpenAI server direct', minus: 'via gateway − direct' },
+  // The hops alone (a bare relay and its worker), and what the gateway adds beyond them.
+  { key: 'openAiViaRelayVsDirect', label: 'via bare relay ÷ direct', a: 'OpenAI via bare relay + worker', b: 'OpenAI server direct', minus: 'via bare relay − direct' },
+  { key: 'openAiViaGatewayVsRelay', label: 'via gateway ÷ via bare relay', a: 'OpenAI via gateway + worker --openai', b: 'OpenAI via bare relay + worker', minus: 'via gateway − via bare relay' },
 ];
 
 export function ratiosOf(results: Results): Ratios {

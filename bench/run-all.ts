@@ -12,7 +12,7 @@ import { ALL, benchmarksNamed } from './benchmarks.ts';
 import { printReport, ratiosOf, type Results } from './report.ts';
 import { medianOf } from './stats.ts';
 import { crossInstanceTarget, gatewayTargets, storedMediaTarget } from './targets/gateway.ts';
-import { openAiDirectTarget, openAiViaGatewayTarget } from './targets/openai.ts';
+import { openAiDirectTarget, openAiViaGatewayTarget, openAiViaRelayTarget } from './targets/openai.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
 import { socketIoTarget } from './targets/socket-io.ts';
 import type { Target } from './targets/target.ts';
@@ -74,7 +74,7 @@ try {
   targets.push(await rawWsTarget(), gateway, await crossInstanceTarget(), await socketIoTarget());
   if (dialectNeeded) targets.push(dialect);
   if (benchmarks.some((b) => b.key === 'binaryMedia' || b.key === 'mediaMemory')) targets.push(await storedMediaTarget());
-  if (benchmarks.some((b) => b.key === 'openAiFirstToken')) targets.push(await openAiDirectTarget(), await openAiViaGatewayTarget());
+  if (benchmarks.some((b) => b.key === 'openAiFirstToken')) targets.push(await openAiDirectTarget(), await openAiViaRelayTarget(), await openAiViaGatewayTarget());
   const results = await measure(targets);
   const ratios = ratiosOf(results);
   console.log(

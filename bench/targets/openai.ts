@@ -30,6 +30,30 @@ export async function openAiDirectTarget(): Promise<Target> {
 }
 
 /**
+ * The same kind of server behind the bare relay (bench/servers/openai-relay.ts): a client's request
+ * goes over a WebSocket to a dialled-out worker and the answer's bytes come back untouched — the
+ * hops any gateway with remote workers adds, with nothing of a gateway's work. What the gateway
+ * adds beyond it is its own.
+ */
+export async function openAiViaRelayTarget(): Promise<Target> {
+  const upstream = await upstreamServer();
+  const relay = await startChildServer('bench/servers/openai-relay.ts', []);
+  const worker = await startChildServer('bench/servers/openai-relay-worker.ts', [String(relay.port), apiOf(upstream)]);
+  const name = 'OpenAI via bare relay + worker';
+  return {
+    name,
+    only: [KEY],
+    openAi: { baseUrl: `http://127.0.0.1:${relay.port}/v1`, apiKey: 'unused', model: 'bench' },
+    probe: (gc) => relay.probe(gc),
+    ...notARelay(name),
+    async stop() {
+      await worker.stop();
+      await Promise.all([relay.stop(), upstream.stop()]);
+    },
+  };
+}
+
+/**
  * The same kind of server (a process of its own) behind the gateway: a client streams from the
  * gateway's OpenAI API, the job goes to `spaceport worker --openai`, which streams from the server.
  */
