@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startChildServer, type ChildServer } from '../child-server.ts';
 import { ADMIN, SPACE, gatewayProcess } from './gateway.ts';
@@ -62,6 +64,9 @@ export async function openAiViaGatewayTarget(env: Record<string, string> = {}): 
   const gateway = await gatewayProcess(env, {});
   // The worker from the same checkout as the gateway (bench:ab compares both hops of a version).
   const root = env.BENCH_CHECKOUT ?? ROOT;
+  const logDir = mkdtempSync(join(tmpdir(), 'spaceport-bench-worker-'));
+  const log = join(logDir, 'worker.log');
+  const logFd = openSync(log, 'w');
   const worker = spawn(
     process.execPath,
     [
@@ -72,18 +77,12 @@ export async function openAiViaGatewayTarget(env: Record<string, string> = {}): 
       ...['--host', `http://127.0.0.1:${gateway.server.port}`, '--spaces', SPACE, '--token', ADMIN, '--slots', '4'],
       ...['--openai', apiOf(upstream), '--model', 'bench'],
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its log lines (one per job as it starts and ends) go to a file, as a deployed worker's would,
+    // not through a pipe to this process — which is also the client, and would be woken by each.
+    { cwd: root, stdio: ['ignore', logFd, logFd] },
   );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const take = (d: Buffer) => {
-      out += d;
-      if (out.includes('registered as')) resolve();
-    };
-    worker.stdout!.on('data', take);
-    worker.stderr!.on('data', take);
-    worker.once('exit', (code) => reject(new Error(`spaceport worker --openai exited (${code}):\n${out.slice(-2000)}`)));
-  });
+  closeSync(logFd);
+  await until(() => readFileSync(log, 'utf8').includes('registered as'), worker, log);
   const name = 'OpenAI via gateway + worker --openai';
   return {
     name,
@@ -94,6 +93,17 @@ export async function openAiViaGatewayTarget(env: Record<string, string> = {}): 
     async stop() {
       worker.kill();
       await Promise.all([gateway.stop(), upstream.stop()]);
+      rmSync(logDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits for `ready` (checked every 20 ms); fails with the log's end if the worker exits first. */
+async function until(ready: () => boolean, worker: ChildProcess, log: string): Promise<void> {
+  let exited: number | null | undefined;
+  worker.once('exit', (code) => (exited = code));
+  while (!ready()) {
+    if (exited !== undefined) throw new Error(`spaceport worker --openai exited (${exited}):\n${readFileSync(log, 'utf8').slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
