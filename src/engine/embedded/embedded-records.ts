@@ -15,14 +15,17 @@ export function embeddedRecords(store: SqliteStore, onSpaceDeleted: (spaceId: st
   const sessions = new Map(store.allSessions().map((s) => [s.id, s]));
   const users = new Map(store.allUsers().map((u) => [u.id, u]));
   const credentials = new Map(store.allCredentials().map((c) => [c.id, c]));
+  // Looked up on every request (a space by its name, a token by its hash): indexed, not scanned —
+  // a scan's cost would grow with every key issued, and be paid by every caller with a bad token.
+  const spaceByName = new Map([...spaces.values()].map((s) => [s.name, s]));
+  const liveByHash = new Map([...credentials.values()].filter((c) => c.revoked_at === null).map((c) => [c.hash, c]));
 
   const records: Records = {
     async listSpaces() {
       return [...spaces.values()].sort((a, b) => a.name.localeCompare(b.name));
     },
     getSpace(name) {
-      for (const s of spaces.values()) if (s.name === name) return s;
-      return null;
+      return spaceByName.get(name) ?? null;
     },
     async getSpaceById(id) {
       return spaces.get(id) ?? null;
@@ -31,30 +34,40 @@ export function embeddedRecords(store: SqliteStore, onSpaceDeleted: (spaceId: st
       if (await records.getSpace(space.name)) throw new SpaceportError('space_exists', `A space named "${space.name}" already exists.`);
       store.putSpace(space);
       spaces.set(space.id, space);
+      spaceByName.set(space.name, space);
     },
     async updateSpace(space) {
       const other = await records.getSpace(space.name);
       if (other && other.id !== space.id) throw new SpaceportError('space_exists', `A space named "${space.name}" already exists.`);
       store.putSpace(space);
+      const before = spaces.get(space.id);
+      if (before) spaceByName.delete(before.name);
       spaces.set(space.id, space);
+      spaceByName.set(space.name, space);
     },
     async deleteSpace(id) {
       store.deleteSpace(id);
+      const space = spaces.get(id);
+      if (space) spaceByName.delete(space.name);
       spaces.delete(id);
       onSpaceDeleted(id);
-      for (const [cid, c] of credentials) if (c.space_id === id) credentials.delete(cid);
+      for (const [cid, c] of credentials) {
+        if (c.space_id !== id) continue;
+        credentials.delete(cid);
+        if (liveByHash.get(c.hash) === c) liveByHash.delete(c.hash);
+      }
     },
 
     async createCredential(record) {
       store.putCredential(record);
       credentials.set(record.id, record);
+      if (record.revoked_at === null) liveByHash.set(record.hash, record);
     },
     async listCredentials(kind: CredentialKind, spaceId?: string) {
       return [...credentials.values()].filter((c) => c.kind === kind && (spaceId === undefined || c.space_id === spaceId));
     },
     async findCredential(hash) {
-      for (const c of credentials.values()) if (c.hash === hash && c.revoked_at === null) return c;
-      return null;
+      return liveByHash.get(hash) ?? null;
     },
     async revokeCredential(id) {
       const c = credentials.get(id);
@@ -62,6 +75,7 @@ export function embeddedRecords(store: SqliteStore, onSpaceDeleted: (spaceId: st
       const revoked: CredentialRecord = { ...c, revoked_at: Date.now() };
       store.putCredential(revoked);
       credentials.set(id, revoked);
+      if (liveByHash.get(c.hash) === c) liveByHash.delete(c.hash);
       return true;
     },
 
