@@ -43,7 +43,8 @@ export const DEMO_SPACES: DemoSpace[] = [
   },
   {
     name: 'audio-image-to-video',
-    description: 'Puts a still image over your audio as an MP4 (ffmpeg, H.264/AAC, 25 fps). The face is not animated: this is not lip-sync.',
+    description:
+      "Makes a portrait speak your audio: finds the face's mouth and chin (Human face mesh), opens the jaw with the audio's loudness frame by frame, and encodes an MP4 (H.264/AAC, 25 fps). The mouth opens and closes with the speech; its shapes do not follow the sounds (not Wav2Lip).",
     inputs: { image: IMAGE_INPUT, audio: { max_bytes: 50 * 1024 * 1024, mime: ['audio/*'] } },
     visibility: 'public',
     timeout_s: 300,

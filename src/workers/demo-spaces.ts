@@ -1,9 +1,9 @@
 import type { Handler } from '../sdk/worker/serve.ts';
 import { DEMO_SPACES, type DemoSpace } from './demo-space-list.ts';
+import { lipSyncHandler } from './lip-sync/handler.ts';
 import { motionHandler } from './motion/handler.ts';
 import { ocrHandler } from './ocr/handler.ts';
 import { pointCloudHandler } from './point-cloud/handler.ts';
-import { stillVideoHandler } from './still-video/handler.ts';
 import { textGenerationHandler } from './text-generation/handler.ts';
 
 export { DEMO_SPACES, type DemoSpace } from './demo-space-list.ts';
@@ -13,7 +13,7 @@ const HANDLERS: Record<string, () => Handler> = {
   'text-generation': () => textGenerationHandler(),
   ocr: () => ocrHandler(),
   motion_detector: () => motionHandler(),
-  'audio-image-to-video': () => stillVideoHandler(),
+  'audio-image-to-video': () => lipSyncHandler(),
   'images-to-3d': () => pointCloudHandler(),
 };
 

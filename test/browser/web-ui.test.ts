@@ -13,6 +13,7 @@ import { launchChromium } from '../helpers/browser.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
+import { portrait } from '../helpers/portrait.ts';
 import { runTs, type Proc } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
@@ -299,7 +300,7 @@ describe('web UI in Chromium', () => {
     wav.write('data', 36);
     wav.writeUInt32LE(32_000, 40);
     await p.locator('#audio').setInputFiles({ name: 'tone.wav', mimeType: 'audio/wav', buffer: wav });
-    await p.locator('#image').setInputFiles({ name: 'face.png', mimeType: 'image/png', buffer: await textPng(':-)') });
+    await p.locator('#image').setInputFiles({ name: 'face.png', mimeType: 'image/png', buffer: await portrait(320, 'png') });
     await p.getByRole('button', { name: 'Connect' }).click();
     await p.waitForFunction(() => !(document.querySelector('#process') as HTMLButtonElement).disabled);
     await p.getByRole('button', { name: 'Process' }).click();

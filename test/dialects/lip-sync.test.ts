@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findFfmpeg } from '../../src/workers/ffmpeg-path.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
+import { portrait } from '../helpers/portrait.ts';
 import { runPython } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 const FFPROBE = join(createRequire(import.meta.url).resolve('@ffprobe-installer/linux-x64/package.json'), '..', 'ffprobe');
+const FFMPEG = findFfmpeg();
 const dir = mkdtempSync(join(tmpdir(), 'spaceport-lipsync-'));
 let gw: TestGateway;
 let stop: () => Promise<void>;
@@ -23,8 +26,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A mono 16 kHz 16-bit PCM WAV of a 440 Hz tone, made byte by byte. */
-function wav(seconds: number): Buffer {
+/** A mono 16 kHz 16-bit PCM WAV of a 440 Hz tone, made byte by byte; silent where `sounding(t)` is false. */
+function wav(seconds: number, sounding: (t: number) => boolean = () => true): Buffer {
   const rate = 16_000;
   const samples = Math.round(seconds * rate);
   const out = Buffer.alloc(44 + samples * 2);
@@ -40,14 +43,29 @@ function wav(seconds: number): Buffer {
   out.writeUInt16LE(16, 34);
   out.write('data', 36);
   out.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) out.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 12_000), 44 + i * 2);
+  for (let i = 0; i < samples; i++) out.writeInt16LE(sounding(i / rate) ? Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 12_000) : 0, 44 + i * 2);
   return out;
 }
 
-const face = () =>
+const face = () => portrait(320);
+const noFace = () =>
   sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 160, b: 120 } } })
     .jpeg()
     .toBuffer();
+
+/** The video's frame at `seconds`, as grey levels (ffmpeg decodes it). */
+function greyFrame(video: string, seconds: number, width: number, height: number): Buffer {
+  const out = execFileSync(FFMPEG!, ['-v', 'error', '-ss', String(seconds), '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+  expect(out.length).toBe(width * height);
+  return out;
+}
+
+/** The mean difference of two grey frames inside a box [x, y, width, height]. */
+function differenceIn(a: Buffer, b: Buffer, width: number, [x0, y0, w, h]: number[]): number {
+  let sum = 0;
+  for (let y = y0!; y < y0! + h!; y++) for (let x = x0!; x < x0! + w!; x++) sum += Math.abs(a[y * width + x]! - b[y * width + x]!);
+  return sum / (w! * h!);
+}
 
 async function lipSync(): Promise<WsPeer> {
   const ws = await WsPeer.open(`${gw.ws}/ws/lip-sync`);
@@ -86,7 +104,8 @@ describe('lip-sync dialect (/ws/lip-sync)', () => {
     for (const field of ['job_id', 'video_base64', 'video_size', 'processing_time', 'model_used', 'inference_fps', 'frames_processed', 'timestamp']) expect(result).toHaveProperty(field);
     const video = Buffer.from(result.video_base64, 'base64');
     expect(result.video_size).toBe(video.length);
-    expect(result.model_used).toContain('no lip movement');
+    expect(result.model_used).toContain('mouth warp');
+    expect(result.model_used).not.toContain('Wav2Lip');
     expect(result.frames_processed).toBeGreaterThanOrEqual(49);
     expect(result.frames_processed).toBeLessThanOrEqual(51);
     // The MP4 plays: ffprobe reads an H.264 video as long as the audio, at half the image size.
@@ -94,13 +113,48 @@ describe('lip-sync dialect (/ws/lip-sync)', () => {
     expect(info.codec).toBe('h264');
     expect(info.audio).toBe(true);
     expect(Math.abs(info.duration - 2)).toBeLessThan(0.15);
-    expect([info.width, info.height]).toEqual([160, 120]);
+    expect([info.width, info.height]).toEqual([160, 160]);
     // Progress went from 0 to 100, never backwards, with a message and a unix timestamp.
     const progress = ws.of('progress');
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect(progress.map((p) => p.progress)).toEqual([...progress.map((p) => p.progress)].sort((a, b) => a - b));
     expect(progress.at(-1)!.progress).toBe(100);
     expect(progress.every((p) => typeof p.message === 'string' && Number.isInteger(p.timestamp) && p.timestamp > 1.7e9)).toBe(true);
+    ws.close();
+  }, 70_000);
+
+  it('opens the mouth while the audio sounds and keeps it shut while it is silent', async () => {
+    const ws = await lipSync();
+    // A second of tone, a second of silence, a second of tone.
+    const audio = wav(3, (t) => t < 1 || t >= 2);
+    ws.send({ type: 'process', audio_base64: audio.toString('base64'), image_base64: (await face()).toString('base64') });
+    const result = await ws.wait('result', (m) => m.type === 'result' || m.type === 'error', 60_000);
+    expect(result.type).toBe('result');
+    const file = join(dir, 'speaking.mp4');
+    writeFileSync(file, Buffer.from(result.video_base64, 'base64'));
+    // The still portrait, as the video shows it where nothing moves: its first silent stretch's middle.
+    const [sound1, silence, sound2] = [0.5, 1.6, 2.5].map((t) => greyFrame(file, t, 320, 320));
+    const mouth = [100, 175, 120, 90]; // around the lips and jaw of this portrait (320 × 320)
+    const forehead = [100, 20, 120, 60];
+    expect(differenceIn(sound1!, silence!, 320, mouth)).toBeGreaterThan(8);
+    expect(differenceIn(sound2!, silence!, 320, mouth)).toBeGreaterThan(8);
+    expect(differenceIn(sound1!, sound2!, 320, mouth)).toBeLessThan(4); // the same tone opens it the same
+    expect(differenceIn(sound1!, silence!, 320, forehead)).toBeLessThan(2); // only the mouth moves
+    // The still image itself, at the silent frame: nothing but encoding noise.
+    const still = await sharp(await face())
+      .greyscale()
+      .raw()
+      .toBuffer();
+    expect(differenceIn(still, silence!, 320, mouth)).toBeLessThan(4);
+    ws.close();
+  }, 70_000);
+
+  it('says validation_error when the image has no face', async () => {
+    const ws = await lipSync();
+    ws.send({ type: 'process', audio_base64: wav(1).toString('base64'), image_base64: (await noFace()).toString('base64') });
+    const error = await ws.wait('error', (m) => m.type === 'error', 60_000);
+    expect(error).toMatchObject({ error_type: 'validation_error' });
+    expect(error.message).toContain('no face');
     ws.close();
   }, 70_000);
 

@@ -7,8 +7,8 @@ import { LipSyncMessage, LipSyncOptions, MAX_AUDIO_BYTES, MAX_IMAGE_BYTES, type 
 import { lipSyncRoutes } from './routes.ts';
 
 export const LIP_SYNC_PATH = '/ws/lip-sync';
-/** What the result says was used: the honest name of the built-in video step. */
-const MODEL_USED = 'still-image-video (ffmpeg; no lip movement)';
+/** What the result says was used when the worker does not name it (the built-in one does). */
+const MODEL_UNNAMED = 'the worker of the audio+image→video space (it did not name its model)';
 
 const unixSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -16,7 +16,7 @@ const unixSeconds = () => Math.floor(Date.now() / 1000);
  * The lip-sync dialect (shared/seeds/003) at /ws/lip-sync: a `connection` greeting, `process` with
  * base64 audio and image → `progress` (0–100) → `result` with base64 MP4, `cancel`, `ping`, and
  * typed errors. One task per client. The work is a job of the configured audio+image→video space
- * — the built-in one makes a still-image video and does not move lips, and says so.
+ * — the built-in one opens the portrait's mouth with the audio's loudness (workers/lip-sync).
  */
 export const lipSync = defineDialect<LipSyncMessage, Record<string, unknown> & { type: string }>({
   name: 'lip-sync',
@@ -43,7 +43,7 @@ export const lipSync = defineDialect<LipSyncMessage, Record<string, unknown> & {
       const file = event.files.find((f) => f.mime === 'video/mp4');
       const blob = file ? await ctx.engine.getBlob(file.id) : null;
       if (!blob) return error('processing_error', 'The worker returned no video.');
-      const data = (event.data ?? {}) as Record<string, number>;
+      const data = (event.data ?? {}) as Record<string, unknown>;
       progress(100, 'Done');
       socket.reply({
         type: 'result',
@@ -51,7 +51,7 @@ export const lipSync = defineDialect<LipSyncMessage, Record<string, unknown> & {
         video_base64: blob.bytes.toString('base64'),
         video_size: blob.bytes.length,
         processing_time: Math.round((Date.now() - started) / 100) / 10,
-        model_used: MODEL_USED,
+        model_used: typeof data.model_used === 'string' ? data.model_used : MODEL_UNNAMED,
         inference_fps: data.encoding_fps ?? null,
         frames_processed: data.frames_processed ?? null,
         timestamp: unixSeconds(),
@@ -104,7 +104,7 @@ export const lipSync = defineDialect<LipSyncMessage, Record<string, unknown> & {
       type: 'connection',
       status: 'connected',
       client_id: clientId,
-      message: 'Connected to the Spaceport lip-sync API (audio + image → MP4; the built-in worker does not animate lips)',
+      message: 'Connected to the Spaceport lip-sync API (audio + portrait → MP4 of the portrait speaking)',
     });
 
     return {

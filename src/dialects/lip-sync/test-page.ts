@@ -20,7 +20,7 @@ export const LIP_SYNC_TEST_PAGE = `<!doctype html>
 </head>
 <body>
 <h1>/ws/lip-sync test</h1>
-<p class="note">The built-in worker puts your still image over your audio as an MP4. It does not move lips.</p>
+<p class="note">The built-in worker makes your portrait speak: it opens the mouth with the loudness of your audio, frame by frame (a face seen from the front works best). The mouth opens and closes with the speech; its shapes do not follow the sounds.</p>
 <fieldset>
   <label>Audio <input type="file" id="audio" accept="audio/*"></label>
   <label>Image <input type="file" id="image" accept="image/*"></label>

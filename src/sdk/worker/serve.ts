@@ -4,6 +4,7 @@ import { decodeFrame, encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import type { JobFileHeader, JobMessage, WorkerBound } from '../../protocol/server-messages.ts';
 import { Backoff, sleep } from '../backoff.ts';
+import { KeptMessages } from './kept-messages.ts';
 
 export interface WorkerOptions {
   /** The gateway: `http(s)://host:port` or `ws(s)://host:port`. */
@@ -93,23 +94,12 @@ interface Running {
   attempt: number;
   /** It ended while the connection was down: kept (for the re-attach) until its last messages are sent. */
   done?: boolean;
-  /** The attempt's messages numbered so far (`n`). */
-  numbered: number;
-  /** Its latest numbered messages with their frames, from `keptFrom` on, up to KEPT_BYTES: sent again after a re-attach if the gateway lacks them. */
-  kept: Array<{ n: number; parts: Array<string | Uint8Array>; bytes: number }>;
-  /** Where the kept ones begin in `kept` (older ones let go; the array is cut only once they are half of it, not shifted per message). */
-  keptFrom: number;
-  keptBytes: number;
+  /** Its numbered messages, the latest of them kept: sent again after a re-attach if the gateway lacks them. */
+  kept: KeptMessages;
 }
 
 /** What a job sends while the connection is down waits for the worker to re-attach, up to this much. */
 const MAX_HELD_MESSAGES = 10_000;
-/**
- * A job's latest messages kept to send again, in bytes: those written into a connection that was
- * already dead never arrived. Older ones go; needing one of them after a re-attach, the gateway
- * requeues the attempt instead.
- */
-const KEPT_BYTES = 4 * 1024 * 1024;
 /** The longest wait between reconnect tries while running jobs wait to be re-attached. */
 const HOLDING_RETRY_MS = 1000;
 
@@ -164,24 +154,14 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
   const sendNumbered = (job: string, message: { type: string; [field: string]: unknown }, frames: Uint8Array[] = []) => {
     const r = running.get(job);
     if (!r) return;
-    const parts = [JSON.stringify({ ...message, job, n: ++r.numbered }), ...frames];
-    const bytes = parts.reduce((sum, p) => sum + (typeof p === 'string' ? p.length : p.byteLength), 0);
-    r.kept.push({ n: r.numbered, parts, bytes });
-    r.keptBytes += bytes;
-    while (r.keptBytes > KEPT_BYTES && r.kept.length - r.keptFrom > 1) r.keptBytes -= r.kept[r.keptFrom++]!.bytes;
-    if (r.keptFrom * 2 > r.kept.length) {
-      r.kept = r.kept.slice(r.keptFrom);
-      r.keptFrom = 0;
-    }
+    const parts = r.kept.add((n) => JSON.stringify({ ...message, job, n }), frames);
     for (const part of parts) sendFor(job, part, true);
   };
   /** After a re-attach: what the gateway lacks of a job it gave back (it has `received` of its numbered messages), in order. */
   const sendAgain = (ws: WebSocket, job: string, received: number): number => {
-    const r = running.get(job);
     let sent = 0;
-    for (const m of r?.kept.slice(r.keptFrom) ?? []) {
-      if (m.n <= received) continue;
-      for (const part of m.parts) ws.send(part);
+    for (const parts of running.get(job)?.kept.after(received) ?? []) {
+      for (const part of parts) ws.send(part);
       sent++;
     }
     return sent;
@@ -303,7 +283,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
 
   function start(job: WorkerJob): void {
     const controller = new AbortController();
-    const state: Running = { controller, cancelled: false, attempt: job.attempt, numbered: 0, kept: [], keptFrom: 0, keptBytes: 0 };
+    const state: Running = { controller, cancelled: false, attempt: job.attempt, kept: new KeptMessages() };
     running.set(job.id, state);
     const began = Date.now();
     const files: Array<{ name: string; mime: string; data: Uint8Array }> = [];

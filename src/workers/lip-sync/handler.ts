@@ -1,0 +1,140 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import sharp from 'sharp';
+import type { Handler, WorkerJob } from '../../sdk/worker/serve.ts';
+import { imageOf } from '../image-input.ts';
+import { findFfmpeg, NO_FFMPEG } from '../ffmpeg-path.ts';
+import { mouthOpenings } from './audio-envelope.ts';
+import { findMouth } from './face-mesh.ts';
+import { MouthWarp } from './mouth-warp.ts';
+
+const FPS = 25;
+export const LIP_SYNC_MODEL = 'landmark-driven mouth warp (Human face mesh on TensorFlow.js WASM; mouth opening from the audio loudness)';
+
+/**
+ * Lip-sync by moving the face in the picture: Human's face mesh finds the mouth and chin once, the
+ * audio's loudness gives how open the mouth is in each of 25 frames a second, and each frame's jaw
+ * is pulled down that far over the still image (mouth-warp.ts); ffmpeg encodes the frames with the
+ * audio (H.264/AAC). Not Wav2Lip: the lips' shapes do not follow the sounds, only their opening does.
+ * Options: `resize_factor` (1, 2 or 4) divides the image; `pads` [top, bottom, left, right] —
+ * the bottom one moves that many more pixels below the chin with the jaw; `nosmooth` gives each
+ * frame its own loudness instead of a jaw's easing. No face → validation_error.
+ */
+export function lipSyncHandler(): Handler {
+  const ffmpeg = findFfmpeg();
+  return async (job, ctx) => {
+    if (!ffmpeg) throw new Error(NO_FFMPEG);
+    const factor = Number(job.options.resize_factor ?? 1);
+    if (![1, 2, 4].includes(factor)) throw new Error('validation_error: resize_factor must be 1, 2 or 4');
+    const pads = Array.isArray(job.options.pads) ? (job.options.pads as number[]) : [0, 0, 0, 0];
+    const started = Date.now();
+    ctx.progress(0.01, 'finding the face');
+    const source = sharp(await imageOf(job)).rotate();
+    const meta = await source.metadata();
+    const upright = (meta.orientation ?? 1) >= 5;
+    const [w0, h0] = upright ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
+    // H.264 wants even dimensions; the factor shrinks the frame (and the work) as documented.
+    const width = even(w0 / factor);
+    const height = even(h0 / factor);
+    const image = await source.resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+    const mouth = await findMouth(image, width, height);
+    if (!mouth) throw new Error('validation_error: no face was found in the image (a face seen from the front, at least ~100 pixels tall, works best)');
+    ctx.progress(0.08, 'listening to the audio');
+    const dir = await mkdtemp(join(tmpdir(), 'spaceport-lip-sync-'));
+    try {
+      await writeFile(join(dir, 'audio'), audioOf(job).data);
+      const { openings, seconds } = await mouthOpenings(ffmpeg, 'audio', dir, FPS, job.options.nosmooth === true, ctx.signal);
+      const warp = new MouthWarp(image, width, height, mouth, Math.max(0, Number(pads[1] ?? 0)) / factor);
+      ctx.progress(0.12, 'moving the mouth');
+      await encode(ffmpeg, dir, width, height, seconds, openings, warp, ctx.signal, (done) =>
+        ctx.progress(0.12 + 0.86 * done, done < 1 ? `frame ${Math.round(done * openings.length)} of ${openings.length}` : 'encoding'),
+      );
+      const video = await readFile(join(dir, 'out.mp4'));
+      const took = (Date.now() - started) / 1000;
+      ctx.attach('video.mp4', 'video/mp4', video);
+      return {
+        model_used: LIP_SYNC_MODEL,
+        method: LIP_SYNC_MODEL,
+        width,
+        height,
+        fps: FPS,
+        frames_processed: openings.length,
+        duration_seconds: Math.round(seconds * 1000) / 1000,
+        encoding_fps: Math.round((openings.length / Math.max(took, 0.001)) * 10) / 10,
+        processing_time: Math.round(took * 1000) / 1000,
+        video_size: video.length,
+        face: { box: mouth.box.map(Math.round), score: Math.round(mouth.score * 100) / 100 },
+        mouth_open_frames: openings.filter((o) => o > 0.05).length,
+      };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** Renders every frame into ffmpeg's stdin (raw RGB) while it encodes them with the audio. */
+function encode(
+  ffmpeg: string,
+  dir: string,
+  width: number,
+  height: number,
+  seconds: number,
+  openings: number[],
+  warp: MouthWarp,
+  signal: AbortSignal,
+  progress: (done: number) => void,
+): Promise<void> {
+  const args = ['-y', '-hide_banner', '-nostats', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(FPS), '-i', 'pipe:0', '-i', 'audio'];
+  args.push('-t', seconds.toFixed(3), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', 'out.mp4');
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpeg, args, { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
+    const abort = () => child.kill('SIGKILL');
+    signal.addEventListener('abort', abort, { once: true });
+    child.stdin.on('error', () => {}); // ffmpeg gone: its exit code says why
+    child.on('error', reject);
+    child.on('close', (code) => {
+      signal.removeEventListener('abort', abort);
+      if (signal.aborted) return reject(signal.reason);
+      if (code !== 0) return reject(new Error(`processing_error: ffmpeg failed (${code}): ${stderr.trim().split('\n').slice(-2).join(' | ')}`));
+      progress(1);
+      resolve();
+    });
+    void (async () => {
+      const frame = Buffer.allocUnsafe(width * height * 3);
+      const every = Math.max(1, Math.round(openings.length / 20));
+      for (let i = 0; i < openings.length && !signal.aborted; i++) {
+        warp.frame(openings[i]!, frame);
+        // A copy per write: the frame buffer is reused, and a write may still be queued.
+        if (!child.stdin.write(Buffer.from(frame))) await writable(child);
+        if (i % every === 0) progress(i / openings.length);
+      }
+      child.stdin.end();
+    })();
+  });
+}
+
+/** Resolves when ffmpeg takes more input, or is gone. */
+function writable(child: ChildProcessByStdio<Writable, null, Readable>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      child.stdin.off('drain', done);
+      child.off('close', done);
+      resolve();
+    };
+    child.stdin.once('drain', done);
+    child.once('close', done);
+  });
+}
+
+function audioOf(job: WorkerJob) {
+  const audio = job.files.find((f) => f.input === 'audio' || f.mime.startsWith('audio/'));
+  if (!audio) throw new Error('validation_error: the job has no audio');
+  return audio;
+}
+
+const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
