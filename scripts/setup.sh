@@ -18,6 +18,9 @@ have() { command -v "$1" >/dev/null 2>&1; }
 has_modules() { python3 -c "import $1" >/dev/null 2>&1 || /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
 
 have ffmpeg || lack ffmpeg 'ffmpeg (the audio-image-to-video worker encodes with it)'
+have flite || lack flite 'flite (the text-to-speech demo space speaks with it)'
+have pocketsphinx_continuous && [ -d /usr/share/pocketsphinx/model/en-us ] ||
+  lack 'pocketsphinx pocketsphinx-en-us' 'pocketsphinx (the speech-to-text demo space listens with it)'
 have redis-server || lack redis-server 'redis-server (the suite runs the Redis engine against a real Redis)'
 have nginx || lack nginx 'nginx (the suite runs instances behind a real reverse proxy)'
 have chromium || have chromium-browser || lack chromium 'chromium (the browser tests drive the web UI in it)'

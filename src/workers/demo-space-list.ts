@@ -3,6 +3,8 @@
  * built-in workers (demo-spaces.ts gives each its handler) serve. No model is loaded by importing it.
  */
 
+import { findOnPath } from './programs.ts';
+
 /** A space `npm start` creates (if missing) and serves with a built-in worker. */
 export interface DemoSpace {
   name: string;
@@ -12,6 +14,8 @@ export interface DemoSpace {
   /** Frames and results others may watch (the frames document's topics). */
   visibility?: 'public' | 'owner';
   slots: number;
+  /** A program the worker runs, and how to install it: a machine without it says so in the description. */
+  needs?: { program: string; install: string };
 }
 
 /**
@@ -57,11 +61,34 @@ export const DEMO_SPACES: DemoSpace[] = [
     visibility: 'public',
     slots: 1,
   },
+  {
+    name: 'text-to-speech',
+    description: 'Reads your text aloud as a WAV file with CMU Flite, English, in a few milliseconds per second of speech. Option voice: slt (default), kal, kal16, awb, rms or awb_time.',
+    inputs: { prompt: true },
+    slots: 2,
+    needs: { program: 'flite', install: 'apt-get install flite' },
+  },
+  {
+    name: 'speech-to-text',
+    description:
+      'Writes down what is said in your audio with CMU PocketSphinx (US English): the words stream as they are recognised, each with its time and confidence. A small 2010s model: expect mistakes.',
+    inputs: { audio: { max_bytes: 25 * 1024 * 1024, mime: ['audio/*'] } },
+    timeout_s: 300,
+    slots: 1,
+    needs: { program: 'pocketsphinx_continuous', install: 'apt-get install pocketsphinx pocketsphinx-en-us' },
+  },
 ];
 
 /** The body of `POST /v1/admin/spaces` that creates a demo space. */
 export function demoSpaceBody(space: DemoSpace): Record<string, unknown> {
-  return { name: space.name, description: space.description, inputs: space.inputs, ...(space.timeout_s && { timeout_s: space.timeout_s }), ...(space.visibility && { visibility: space.visibility }) };
+  const missing = space.needs && !findOnPath(space.needs.program) ? ` Not available on this machine: ${space.needs.program} is not installed (${space.needs.install}); its jobs fail until it is.` : '';
+  return {
+    name: space.name,
+    description: space.description + missing,
+    inputs: space.inputs,
+    ...(space.timeout_s && { timeout_s: space.timeout_s }),
+    ...(space.visibility && { visibility: space.visibility }),
+  };
 }
 
 /** Creates the demo spaces that do not exist yet, through the gateway's admin API. */

@@ -4,6 +4,8 @@ import { lipSyncHandler } from './lip-sync/handler.ts';
 import { motionHandler } from './motion/handler.ts';
 import { ocrHandler } from './ocr/handler.ts';
 import { pointCloudHandler } from './point-cloud/handler.ts';
+import { speechToTextHandler } from './speech/speech-to-text.ts';
+import { textToSpeechHandler } from './speech/text-to-speech.ts';
 import { textGenerationHandler } from './text-generation/handler.ts';
 
 export { DEMO_SPACES, type DemoSpace } from './demo-space-list.ts';
@@ -15,6 +17,8 @@ const HANDLERS: Record<string, () => Handler> = {
   motion_detector: () => motionHandler(),
   'audio-image-to-video': () => lipSyncHandler(),
   'images-to-3d': () => pointCloudHandler(),
+  'text-to-speech': () => textToSpeechHandler(),
+  'speech-to-text': () => speechToTextHandler(),
 };
 
 export function handlerFor(space: DemoSpace): Handler {

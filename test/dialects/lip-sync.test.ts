@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFfmpeg } from '../../src/workers/ffmpeg-path.ts';
+import { findFfmpeg } from '../../src/workers/programs.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 import { portrait } from '../helpers/portrait.ts';

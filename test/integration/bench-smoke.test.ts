@@ -40,12 +40,13 @@ describe('npm run bench -- --quick', () => {
       expect(r.connectStorm.handshakesPerSecond).toBeGreaterThan(0);
       for (const bench of Object.values(r) as Array<Record<string, number>>) for (const v of Object.values(bench)) expect(Number.isFinite(v)).toBe(true);
     }
-    // Time to first token through the OpenAI API: the server direct, and behind the gateway and `worker --openai`.
-    for (const name of ['OpenAI server direct', 'OpenAI via gateway + worker --openai']) {
+    // Time to first token through the OpenAI API: the server direct, behind the bare relay, and behind the gateway and `worker --openai`.
+    for (const name of ['OpenAI server direct', 'OpenAI via bare relay + worker', 'OpenAI via gateway + worker --openai']) {
       expect(Object.keys(report.results[name])).toEqual(['openAiFirstToken']);
       expect(report.results[name].openAiFirstToken.medianMs).toBeGreaterThan(0);
     }
     expect(proc.output()).toMatch(/via gateway − direct\s+-?[\d.]+/);
+    expect(proc.output()).toMatch(/via gateway − via bare relay\s+-?[\d.]+/);
     expect(Object.keys(report.ratios).sort()).toEqual([
       'crossVsGateway',
       'crossVsRaw',
@@ -53,6 +54,8 @@ describe('npm run bench -- --quick', () => {
       'gatewayVsRaw',
       'gatewayVsSocketIo',
       'openAiViaGatewayVsDirect',
+      'openAiViaGatewayVsRelay',
+      'openAiViaRelayVsDirect',
       'socketIoVsRaw',
       'storedVsRaw',
     ]);

@@ -6,7 +6,7 @@ import { until } from '../helpers/latch.ts';
 import { testGateway } from '../helpers/gateway.ts';
 import { serveProcess, type Proc } from '../helpers/processes.ts';
 
-const DEMO = ['audio-image-to-video', 'images-to-3d', 'motion_detector', 'ocr', 'text-generation'];
+const DEMO = ['audio-image-to-video', 'images-to-3d', 'motion_detector', 'ocr', 'speech-to-text', 'text-generation', 'text-to-speech'];
 const dirs: string[] = [];
 const procs: Proc[] = [];
 afterAll(async () => {

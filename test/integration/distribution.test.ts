@@ -90,14 +90,14 @@ describe('the Docker image (deploy/Dockerfile), built without Docker', () => {
     procs.push(serve);
     const url = JSON.parse(await serve.waitFor(/\{"event":"listening"[^\n]*\}/, 60_000)).url as string;
     const spaces = await until(
-      'the five demo spaces to have their workers',
+      'the seven demo spaces to have their workers',
       async () => {
         const list = ((await (await fetch(`${url}/v1/spaces`)).json()) as { spaces: Array<{ space: string; connected: boolean }> }).spaces;
-        return list.length === 5 && list.every((s) => s.connected) ? list : undefined;
+        return list.length === 7 && list.every((s) => s.connected) ? list : undefined;
       },
       60_000,
     );
-    expect(spaces.map((s) => s.space).sort()).toEqual(['audio-image-to-video', 'images-to-3d', 'motion_detector', 'ocr', 'text-generation']);
+    expect(spaces.map((s) => s.space).sort()).toEqual(['audio-image-to-video', 'images-to-3d', 'motion_detector', 'ocr', 'speech-to-text', 'text-generation', 'text-to-speech']);
     expect(readFileSync(join(data, 'admin-token'), 'utf8').trim()).toMatch(/^spa_/);
     expect(await (await fetch(`${url}/`)).text()).toContain('/ui/main.js');
     expect((await fetch(`${url}/ui/main.js`)).status).toBe(200);

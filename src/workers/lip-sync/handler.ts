@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import sharp from 'sharp';
-import type { Handler, WorkerJob } from '../../sdk/worker/serve.ts';
-import { imageOf } from '../image-input.ts';
-import { findFfmpeg, NO_FFMPEG } from '../ffmpeg-path.ts';
+import type { Handler } from '../../sdk/worker/serve.ts';
+import { audioOf, imageOf } from '../job-inputs.ts';
+import { findFfmpeg, NO_FFMPEG } from '../programs.ts';
 import { mouthOpenings } from './audio-envelope.ts';
 import { findMouth } from './face-mesh.ts';
 import { MouthWarp } from './mouth-warp.ts';
@@ -129,12 +129,6 @@ function writable(child: ChildProcessByStdio<Writable, null, Readable>): Promise
     child.stdin.once('drain', done);
     child.once('close', done);
   });
-}
-
-function audioOf(job: WorkerJob) {
-  const audio = job.files.find((f) => f.input === 'audio' || f.mime.startsWith('audio/'));
-  if (!audio) throw new Error('validation_error: the job has no audio');
-  return audio;
 }
 
 const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));

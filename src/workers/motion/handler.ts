@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { Handler } from '../../sdk/worker/serve.ts';
-import { imageOf } from '../image-input.ts';
+import { imageOf } from '../job-inputs.ts';
 
 /** Frames are compared at this width (aspect kept): enough for motion, cheap to diff. */
 const WIDTH = 320;

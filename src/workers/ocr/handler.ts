@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { createWorker, type Worker } from 'tesseract.js';
 import type { Handler } from '../../sdk/worker/serve.ts';
-import { imageOf } from '../image-input.ts';
+import { imageOf } from '../job-inputs.ts';
 
 const require = createRequire(import.meta.url);
 /** The English model ships in this npm package: tesseract.js never fetches anything. */

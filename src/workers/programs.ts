@@ -10,17 +10,24 @@ import { delimiter, join } from 'node:path';
  */
 export function findFfmpeg(env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.SPACEPORT_FFMPEG) return env.SPACEPORT_FFMPEG;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, 'ffmpeg');
-    if (executable(candidate)) return candidate;
-  }
+  const onPath = findOnPath('ffmpeg', env);
+  if (onPath) return onPath;
   try {
     const bundled = join(createRequire(import.meta.url).resolve('@ffmpeg-installer/linux-x64/package.json'), '..', 'ffmpeg');
     return process.platform === 'linux' && process.arch === 'x64' && executable(bundled) ? bundled : null;
   } catch {
     return null;
   }
+}
+
+/** A program on the PATH (the first executable of that name), or null. */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (executable(candidate)) return candidate;
+  }
+  return null;
 }
 
 function executable(file: string): boolean {

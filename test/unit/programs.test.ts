@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findFfmpeg } from '../../src/workers/ffmpeg-path.ts';
+import { findFfmpeg } from '../../src/workers/programs.ts';
 
 describe('findFfmpeg', () => {
   it('takes SPACEPORT_FFMPEG first, then an ffmpeg on the PATH, and the bundled build only when there is none', () => {

@@ -17,3 +17,10 @@ export async function imageOf(job: WorkerJob, index = 0): Promise<Buffer> {
   }
   return file.data;
 }
+
+/** The job's audio file (its `audio` input, or the first audio by type); validation_error when it has none. */
+export function audioOf(job: WorkerJob): WorkerJob['files'][number] {
+  const audio = job.files.find((f) => f.input === 'audio' || f.mime.startsWith('audio/'));
+  if (!audio) throw new Error('validation_error: the job has no audio');
+  return audio;
+}
