@@ -18,6 +18,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 has_modules() { python3 -c "import $1" >/dev/null 2>&1 || /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
 
 have ffmpeg || lack ffmpeg 'ffmpeg (the audio-image-to-video worker encodes with it)'
+have colmap || lack colmap 'colmap (the images-to-3d demo space reconstructs scenes with it)'
 have flite || lack flite 'flite (the text-to-speech demo space speaks with it)'
 have pocketsphinx_continuous && [ -d /usr/share/pocketsphinx/model/en-us ] ||
   lack 'pocketsphinx pocketsphinx-en-us' 'pocketsphinx (the speech-to-text demo space listens with it)'

@@ -15,7 +15,7 @@ export interface DemoSpace {
   visibility?: 'public' | 'owner';
   slots: number;
   /** A program the worker runs, and how to install it: a machine without it says so in the description. */
-  needs?: { program: string; install: string };
+  needs?: { program: string; install: string; without?: string };
 }
 
 /**
@@ -56,10 +56,13 @@ export const DEMO_SPACES: DemoSpace[] = [
   },
   {
     name: 'images-to-3d',
-    description: 'Turns images into a coloured point cloud (GLB): each image a relief panel, brighter pixels nearer, panels in a circle. A visual, not a reconstruction.',
+    description:
+      'Reconstructs a scene from 8 or more overlapping photographs with COLMAP (SIFT features, exhaustive matching, incremental mapping): a GLB of its coloured 3D points and the cameras where they stood. Fewer images, or an incremental batch, get relief panels instead (depth from brightness; the result says which).',
     inputs: { image: IMAGE_INPUT },
     visibility: 'public',
+    timeout_s: 600,
     slots: 1,
+    needs: { program: 'colmap', install: 'apt-get install colmap', without: 'it makes relief panels only' },
   },
   {
     name: 'text-to-speech',
@@ -81,7 +84,8 @@ export const DEMO_SPACES: DemoSpace[] = [
 
 /** The body of `POST /v1/admin/spaces` that creates a demo space. */
 export function demoSpaceBody(space: DemoSpace): Record<string, unknown> {
-  const missing = space.needs && !findOnPath(space.needs.program) ? ` Not available on this machine: ${space.needs.program} is not installed (${space.needs.install}); its jobs fail until it is.` : '';
+  const needs = space.needs;
+  const missing = needs && !findOnPath(needs.program) ? ` Not available on this machine: ${needs.program} is not installed (${needs.install}); ${needs.without ?? 'its jobs fail until it is'}.` : '';
   return {
     name: space.name,
     description: space.description + missing,

@@ -3,7 +3,7 @@ import { DEMO_SPACES, type DemoSpace } from './demo-space-list.ts';
 import { lipSyncHandler } from './lip-sync/handler.ts';
 import { motionHandler } from './motion/handler.ts';
 import { ocrHandler } from './ocr/handler.ts';
-import { pointCloudHandler } from './point-cloud/handler.ts';
+import { reconstructionHandler } from './reconstruction/handler.ts';
 import { speechToTextHandler } from './speech/speech-to-text.ts';
 import { textToSpeechHandler } from './speech/text-to-speech.ts';
 import { textGenerationHandler } from './text-generation/handler.ts';
@@ -16,7 +16,7 @@ const HANDLERS: Record<string, () => Handler> = {
   ocr: () => ocrHandler(),
   motion_detector: () => motionHandler(),
   'audio-image-to-video': () => lipSyncHandler(),
-  'images-to-3d': () => pointCloudHandler(),
+  'images-to-3d': () => reconstructionHandler(),
   'text-to-speech': () => textToSpeechHandler(),
   'speech-to-text': () => speechToTextHandler(),
 };

@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
  * (a cancel). Rejects with `processing_error: <name> failed …` and the end of its stderr when it
  * exits with an error, and with the abort's reason when cancelled.
  */
-export function runProgram(program: string, args: string[], options: { cwd: string; signal: AbortSignal; onLine?: (line: string) => void }): Promise<void> {
+export function runProgram(program: string, args: string[], options: { cwd: string; signal: AbortSignal; onLine?: (line: string) => void; env?: Record<string, string> }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(options.env && { env: { ...process.env, ...options.env } }) });
     let stderr = '';
     let pending = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));

@@ -1,11 +1,60 @@
+/** One drawable of a GLB: coloured points, or line segments (pairs of positions). */
+export interface GlbPart {
+  name: string;
+  mode: 'points' | 'lines';
+  positions: Float32Array;
+  /** Float RGB, one per position. */
+  colors: Float32Array;
+}
+
 /**
- * Writes a glTF 2.0 binary (GLB) holding one point cloud: a single mesh primitive in POINTS mode
- * with POSITION and COLOR_0 (float RGB). Small enough to write by hand, and any glTF viewer
- * (three.js, Blender, model-viewer) opens it.
+ * Writes a glTF 2.0 binary (GLB) of one point cloud: a single mesh primitive in POINTS mode with
+ * POSITION and COLOR_0 (float RGB). Any glTF viewer (three.js, Blender, model-viewer) opens it.
  */
 export function pointCloudGlb(positions: Float32Array, colors: Float32Array, generator = 'Spaceport point-cloud worker'): Buffer {
-  const count = positions.length / 3;
-  if (colors.length !== positions.length) throw new Error('one colour per point');
+  return sceneGlb([{ name: 'point cloud', mode: 'points', positions, colors }], generator);
+}
+
+/** Writes a GLB of several parts, each a node with one mesh of one primitive (POINTS or LINES). Small enough to write by hand. */
+export function sceneGlb(parts: GlbPart[], generator: string): Buffer {
+  const buffers: Buffer[] = [];
+  const bufferViews: object[] = [];
+  const accessors: object[] = [];
+  let offset = 0;
+  const view = (a: Float32Array) => {
+    buffers.push(bytesOf(a));
+    bufferViews.push({ buffer: 0, byteOffset: offset, byteLength: a.byteLength, target: 34962 });
+    offset += a.byteLength;
+    return bufferViews.length - 1;
+  };
+  const meshes = parts.map((part) => {
+    const count = part.positions.length / 3;
+    if (part.colors.length !== part.positions.length) throw new Error('one colour per point');
+    accessors.push({ bufferView: view(part.positions), componentType: 5126, count, type: 'VEC3', ...(count > 0 && boundsOf(part.positions)) });
+    accessors.push({ bufferView: view(part.colors), componentType: 5126, count, type: 'VEC3' });
+    return { name: part.name, primitives: [{ attributes: { POSITION: accessors.length - 2, COLOR_0: accessors.length - 1 }, mode: part.mode === 'points' ? 0 : 1 }] };
+  });
+  const json = {
+    asset: { version: '2.0', generator },
+    scene: 0,
+    scenes: [{ nodes: parts.map((_, i) => i) }],
+    nodes: parts.map((part, i) => ({ mesh: i, name: part.name })),
+    meshes,
+    buffers: [{ byteLength: offset }],
+    bufferViews,
+    accessors,
+  };
+  const jsonChunk = pad(Buffer.from(JSON.stringify(json)), 0x20);
+  const binChunk = pad(Buffer.concat(buffers), 0);
+  const total = 12 + 8 + jsonChunk.length + 8 + binChunk.length;
+  const header = Buffer.alloc(12);
+  header.writeUInt32LE(0x46546c67, 0); // "glTF"
+  header.writeUInt32LE(2, 4);
+  header.writeUInt32LE(total, 8);
+  return Buffer.concat([header, chunkHeader(jsonChunk.length, 0x4e4f534a), jsonChunk, chunkHeader(binChunk.length, 0x004e4942), binChunk]);
+}
+
+function boundsOf(positions: Float32Array): { min: number[]; max: number[] } {
   const min = [Infinity, Infinity, Infinity];
   const max = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < positions.length; i++) {
@@ -13,32 +62,7 @@ export function pointCloudGlb(positions: Float32Array, colors: Float32Array, gen
     if (positions[i]! < min[axis]!) min[axis] = positions[i]!;
     if (positions[i]! > max[axis]!) max[axis] = positions[i]!;
   }
-  const positionBytes = positions.byteLength;
-  const colorBytes = colors.byteLength;
-  const json = {
-    asset: { version: '2.0', generator },
-    scene: 0,
-    scenes: [{ nodes: [0] }],
-    nodes: [{ mesh: 0, name: 'point cloud' }],
-    meshes: [{ primitives: [{ attributes: { POSITION: 0, COLOR_0: 1 }, mode: 0 }] }],
-    buffers: [{ byteLength: positionBytes + colorBytes }],
-    bufferViews: [
-      { buffer: 0, byteOffset: 0, byteLength: positionBytes, target: 34962 },
-      { buffer: 0, byteOffset: positionBytes, byteLength: colorBytes, target: 34962 },
-    ],
-    accessors: [
-      { bufferView: 0, componentType: 5126, count, type: 'VEC3', ...(count > 0 && { min, max }) },
-      { bufferView: 1, componentType: 5126, count, type: 'VEC3' },
-    ],
-  };
-  const jsonChunk = pad(Buffer.from(JSON.stringify(json)), 0x20);
-  const binChunk = pad(Buffer.concat([bytesOf(positions), bytesOf(colors)]), 0);
-  const total = 12 + 8 + jsonChunk.length + 8 + binChunk.length;
-  const header = Buffer.alloc(12);
-  header.writeUInt32LE(0x46546c67, 0); // "glTF"
-  header.writeUInt32LE(2, 4);
-  header.writeUInt32LE(total, 8);
-  return Buffer.concat([header, chunkHeader(jsonChunk.length, 0x4e4f534a), jsonChunk, chunkHeader(binChunk.length, 0x004e4942), binChunk]);
+  return { min, max };
 }
 
 function chunkHeader(length: number, type: number): Buffer {

@@ -1,0 +1,115 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Handler, JobContext, WorkerJob } from '../../sdk/worker/serve.ts';
+import { pointCloudHandler } from '../point-cloud/handler.ts';
+import { sceneGlb } from '../point-cloud/glb.ts';
+import { findOnPath } from '../programs.ts';
+import { colmapSparse } from './colmap.ts';
+import type { SparseModel } from './colmap-model.ts';
+
+/** Fewer views rarely share enough to start a model (12 views 30° apart failed here; 24 at 15° work). */
+export const MIN_VIEWS = 8;
+const METHOD = 'COLMAP 3.8 sparse reconstruction (SIFT features, exhaustive matching, incremental mapping)';
+
+/**
+ * Images → a 3D model (GLB). With COLMAP installed and at least MIN_VIEWS overlapping images, a
+ * real reconstruction: COLMAP's sparse points with their colours, and each registered camera drawn
+ * where it stood (a red cross and the way it looked). Otherwise — too few images, an incremental
+ * batch (COLMAP starts from all the images, not from a previous model), no COLMAP, or images
+ * COLMAP could not tie together — the relief panels of point-cloud/handler.ts, and the result's
+ * `reconstruction` and `reason` say so. Options: `process_res` (the longest side COLMAP looks at,
+ * default 1024) and `num_max_points` (at most that many points kept, evenly).
+ */
+export function reconstructionHandler(): Handler {
+  const colmap = findOnPath('colmap');
+  const relief = pointCloudHandler();
+  const panels = async (job: WorkerJob, ctx: JobContext, reason: string) => {
+    const out = await relief(job, ctx);
+    return out && { ...(out as object), reconstruction: 'relief-panels', reason };
+  };
+  return async (job, ctx) => {
+    const images = job.files.filter((f) => f.mime.startsWith('image/'));
+    if (!colmap) return panels(job, ctx, 'COLMAP is not installed on this machine (Debian: apt-get install colmap)');
+    if (job.options.incremental === true) return panels(job, ctx, 'an incremental batch: COLMAP reconstructs from all the images at once (generate without incremental)');
+    if (images.length < MIN_VIEWS) return panels(job, ctx, `${images.length} image(s): a reconstruction needs at least ${MIN_VIEWS} overlapping views`);
+    const dir = await mkdtemp(join(tmpdir(), 'spaceport-colmap-'));
+    try {
+      await mkdir(join(dir, 'images'));
+      for (const [i, f] of images.entries()) await writeFile(join(dir, 'images', `view-${String(i + 1).padStart(4, '0')}.${extension(f.mime)}`), f.data);
+      const maxImageSize = clamp(Number(job.options.process_res ?? 1024), 64, 4096);
+      const model = await colmapSparse(colmap, dir, images.length, { maxImageSize, maxFeatures: 1024, signal: ctx.signal, progress: (p, m) => ctx.progress(p, m) }).catch((err: unknown) => {
+        if (ctx.signal.aborted) throw err;
+        return null;
+      });
+      if (!model || model.cameras.length < 3) return panels(job, ctx, `COLMAP could not tie the images together (${model?.cameras.length ?? 0} registered); views must overlap`);
+      const maxPoints = clamp(Number(job.options.num_max_points ?? 200_000), 100, 5_000_000);
+      const points = thin(model, maxPoints);
+      const glb = sceneGlb(
+        [
+          { name: 'points', mode: 'points', ...points },
+          { name: 'cameras', mode: 'lines', ...cameraLines(model) },
+        ],
+        'Spaceport reconstruction worker (COLMAP)',
+      );
+      ctx.attach('model.glb', 'model/gltf-binary', glb);
+      let error = 0;
+      for (const e of model.errors) error += e;
+      return {
+        method: METHOD,
+        reconstruction: 'colmap',
+        num_frames: images.length,
+        num_cameras_registered: model.cameras.length,
+        num_points: points.positions.length / 3,
+        mean_reprojection_error_px: Math.round((error / Math.max(1, model.errors.length)) * 1000) / 1000,
+        cameras: model.cameras.map((c) => ({ image: Number(/view-(\d+)/.exec(c.name)?.[1] ?? 0) - 1 + Number(job.options.first_image ?? 0), center: c.center.map(round3) })),
+        glb_size_bytes: glb.length,
+        first_image: Number(job.options.first_image ?? 0),
+        incremental: false,
+      };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** At most `max` of the model's points, taken evenly. */
+function thin(model: SparseModel, max: number): { positions: Float32Array; colors: Float32Array } {
+  const n = model.positions.length / 3;
+  if (n <= max) return { positions: model.positions, colors: model.colors };
+  const positions = new Float32Array(max * 3);
+  const colors = new Float32Array(max * 3);
+  for (let i = 0; i < max; i++) {
+    const from = Math.floor((i * n) / max) * 3;
+    positions.set(model.positions.subarray(from, from + 3), i * 3);
+    colors.set(model.colors.subarray(from, from + 3), i * 3);
+  }
+  return { positions, colors };
+}
+
+/** Each camera as red line segments: a small cross where it stood and a stroke the way it looked. */
+function cameraLines(model: SparseModel): { positions: Float32Array; colors: Float32Array } {
+  // Sized to the cameras' spread, so they show at any scale COLMAP chose.
+  const xs = model.cameras.map((c) => c.center);
+  const spread = Math.max(...[0, 1, 2].map((k) => Math.max(...xs.map((p) => p[k]!)) - Math.min(...xs.map((p) => p[k]!))), 1e-6);
+  const s = spread * 0.02;
+  const out: number[] = [];
+  for (const {
+    center: [x, y, z],
+    looks: [dx, dy, dz],
+  } of model.cameras) {
+    out.push(x - s, y, z, x + s, y, z, x, y - s, z, x, y + s, z, x, y, z - s, x, y, z + s);
+    out.push(x, y, z, x + dx * s * 4, y + dy * s * 4, z + dz * s * 4);
+  }
+  const positions = new Float32Array(out);
+  const colors = new Float32Array(positions.length);
+  for (let i = 0; i < colors.length; i += 3) colors[i] = 1;
+  return { positions, colors };
+}
+
+const extension = (mime: string) => (mime === 'image/png' ? 'png' : mime === 'image/webp' ? 'webp' : 'jpg');
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : lo;
+}
