@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
+import { portrait } from '../helpers/portrait.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 import { sceneViews } from '../helpers/scene-views.ts';
 import { similarity } from '../helpers/similarity.ts';
@@ -27,6 +28,30 @@ function glbPoints(glb: Buffer): { json: any; points: Array<[number, number, num
   for (let i = 0; i < floats.length; i += 3) points.push([floats[i]!, floats[i + 1]!, floats[i + 2]!]);
   return { json, points };
 }
+
+describe('images-to-3d with one portrait', () => {
+  it('gives the face as a textured mesh: 468 points with depth (the nose nearer than the cheeks), the photograph as its texture', async () => {
+    const session = await (await fetch(`${gw.url}/ws/session/create`, { method: 'POST' })).json();
+    const ws = await WsPeer.open(`${gw.ws}/ws/reconstruct/${session.session_id}`);
+    await ws.wait('connected', (m) => m.type === 'connected');
+    ws.send({ type: 'image', data: (await portrait(400)).toString('base64'), filename: 'me.jpg' });
+    await ws.next('ack', (m) => m.type === 'ack' || m.type === 'error');
+    ws.send({ type: 'generate' });
+    const complete = await ws.wait('complete', (m) => m.type === 'complete' || m.type === 'error', 60_000);
+    expect(complete.type).toBe('complete');
+    expect(complete.metadata).toMatchObject({ reconstruction: 'face-mesh', num_points: 468, num_triangles: 880 });
+    const glb = Buffer.from(complete.glb_base64, 'base64');
+    const { json, points } = glbPoints(glb);
+    expect(json.meshes[0].primitives[0].mode).toBe(4); // TRIANGLES
+    expect(json.accessors[json.meshes[0].primitives[0].indices].count).toBe(880 * 3);
+    expect(json.images[0].mimeType).toBe('image/jpeg');
+    expect(points).toHaveLength(468);
+    // Mesh 1 is the nose tip, 234 and 454 the cheeks at the face's sides.
+    expect(points[1]![2]).toBeGreaterThan(points[234]![2] + 0.2);
+    expect(points[1]![2]).toBeGreaterThan(points[454]![2] + 0.2);
+    ws.close();
+  }, 90_000);
+});
 
 describe('images-to-3d with COLMAP', () => {
   it('reconstructs 24 views: ≥ 20 cameras registered where they stood, points on the scene’s surfaces, cameras in the GLB', async () => {

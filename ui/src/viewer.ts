@@ -29,10 +29,11 @@ export async function showGlb(container: HTMLElement, url: string): Promise<void
   camera.position.copy(centre).add(new THREE.Vector3(0, size * 0.35, size * 0.9));
   controls.target.copy(centre);
   controls.update();
+  // Points only: a reconstruction's cameras come as line segments beside them.
   let points = 0;
   gltf.scene.traverse((o) => {
     const g = (o as { geometry?: { attributes?: { position?: { count: number } } } }).geometry;
-    if (g?.attributes?.position) points += g.attributes.position.count;
+    if ((o as { isPoints?: boolean }).isPoints && g?.attributes?.position) points += g.attributes.position.count;
   });
   canvas.dataset.points = String(points);
   const resize = () => {

@@ -8,7 +8,7 @@ import type { Handler } from '../../sdk/worker/serve.ts';
 import { audioOf, imageOf } from '../job-inputs.ts';
 import { findFfmpeg, NO_FFMPEG } from '../programs.ts';
 import { mouthOpenings } from './audio-envelope.ts';
-import { findMouth } from './face-mesh.ts';
+import { findMouth } from '../face-mesh.ts';
 import { MouthWarp } from './mouth-warp.ts';
 
 const FPS = 25;

@@ -1,4 +1,4 @@
-import type { MouthLandmarks } from './face-mesh.ts';
+import type { MouthLandmarks } from '../face-mesh.ts';
 
 /** How far the jaw drops at the widest, as a fraction of the mouth's width (speech rarely opens more). */
 const WIDEST = 0.36;

@@ -44,8 +44,13 @@ export function sceneGlb(parts: GlbPart[], generator: string): Buffer {
     bufferViews,
     accessors,
   };
+  return glbOf(json, Buffer.concat(buffers));
+}
+
+/** The GLB container: a header, the JSON chunk, the binary chunk. */
+function glbOf(json: object, bin: Buffer): Buffer {
   const jsonChunk = pad(Buffer.from(JSON.stringify(json)), 0x20);
-  const binChunk = pad(Buffer.concat(buffers), 0);
+  const binChunk = pad(bin, 0);
   const total = 12 + 8 + jsonChunk.length + 8 + binChunk.length;
   const header = Buffer.alloc(12);
   header.writeUInt32LE(0x46546c67, 0); // "glTF"
@@ -81,4 +86,47 @@ function pad(b: Buffer, fill: number): Buffer {
 function bytesOf(a: Float32Array): Buffer {
   // glTF is little endian, as is every machine Node runs on that we support.
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** A triangle mesh with one texture: positions, texture coordinates (0–1, v down), triangle indices, and the image. */
+export interface TexturedMesh {
+  positions: Float32Array;
+  uvs: Float32Array;
+  indices: Uint16Array;
+  image: Buffer;
+  mime: 'image/png' | 'image/jpeg';
+}
+
+/** Writes a GLB of one textured triangle mesh (unlit, so the photograph shows as it was taken). */
+export function texturedMeshGlb(mesh: TexturedMesh, name: string, generator: string): Buffer {
+  const parts = [bytesOf(mesh.positions), bytesOf(mesh.uvs), Buffer.from(mesh.indices.buffer, mesh.indices.byteOffset, mesh.indices.byteLength), mesh.image];
+  const bufferViews: object[] = [];
+  let offset = 0;
+  const padded = parts.map((p, i) => {
+    bufferViews.push({ buffer: 0, byteOffset: offset, byteLength: p.length, ...(i === 2 ? { target: 34963 } : i < 2 ? { target: 34962 } : {}) });
+    const out = pad(p, 0);
+    offset += out.length;
+    return out;
+  });
+  const count = mesh.positions.length / 3;
+  const json = {
+    asset: { version: '2.0', generator },
+    extensionsUsed: ['KHR_materials_unlit'],
+    scene: 0,
+    scenes: [{ nodes: [0] }],
+    nodes: [{ mesh: 0, name }],
+    meshes: [{ name, primitives: [{ attributes: { POSITION: 0, TEXCOORD_0: 1 }, indices: 2, material: 0, mode: 4 }] }],
+    materials: [{ pbrMetallicRoughness: { baseColorTexture: { index: 0 }, metallicFactor: 0, roughnessFactor: 1 }, doubleSided: true, extensions: { KHR_materials_unlit: {} } }],
+    textures: [{ source: 0, sampler: 0 }],
+    samplers: [{ magFilter: 9729, minFilter: 9729 }],
+    images: [{ bufferView: 3, mimeType: mesh.mime }],
+    buffers: [{ byteLength: offset }],
+    bufferViews,
+    accessors: [
+      { bufferView: 0, componentType: 5126, count, type: 'VEC3', ...boundsOf(mesh.positions) },
+      { bufferView: 1, componentType: 5126, count, type: 'VEC2' },
+      { bufferView: 2, componentType: 5123, count: mesh.indices.length, type: 'SCALAR' },
+    ],
+  };
+  return glbOf(json, Buffer.concat(padded));
 }

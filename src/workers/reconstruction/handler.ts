@@ -6,6 +6,7 @@ import { pointCloudHandler } from '../point-cloud/handler.ts';
 import { sceneGlb } from '../point-cloud/glb.ts';
 import { findOnPath } from '../programs.ts';
 import { colmapSparse } from './colmap.ts';
+import { faceModel } from './face-model.ts';
 import type { SparseModel } from './colmap-model.ts';
 
 /** Fewer views rarely share enough to start a model (12 views 30° apart failed here; 24 at 15° work). */
@@ -13,7 +14,8 @@ export const MIN_VIEWS = 8;
 const METHOD = 'COLMAP 3.8 sparse reconstruction (SIFT features, exhaustive matching, incremental mapping)';
 
 /**
- * Images → a 3D model (GLB). With COLMAP installed and at least MIN_VIEWS overlapping images, a
+ * Images → a 3D model (GLB). One portrait: its face as a textured mesh (face-model.ts). With
+ * COLMAP installed and at least MIN_VIEWS overlapping images, a
  * real reconstruction: COLMAP's sparse points with their colours, and each registered camera drawn
  * where it stood (a red cross and the way it looked). Otherwise — too few images, an incremental
  * batch (COLMAP starts from all the images, not from a previous model), no COLMAP, or images
@@ -30,8 +32,16 @@ export function reconstructionHandler(): Handler {
   };
   return async (job, ctx) => {
     const images = job.files.filter((f) => f.mime.startsWith('image/'));
-    if (!colmap) return panels(job, ctx, 'COLMAP is not installed on this machine (Debian: apt-get install colmap)');
+    if (images.length === 1 && job.options.incremental !== true) {
+      ctx.progress(0.1, 'looking for a face');
+      const face = await faceModel(images[0]!.data);
+      if (face) {
+        ctx.attach('model.glb', 'model/gltf-binary', face.glb);
+        return { ...face.metadata, first_image: Number(job.options.first_image ?? 0), incremental: false };
+      }
+    }
     if (job.options.incremental === true) return panels(job, ctx, 'an incremental batch: COLMAP reconstructs from all the images at once (generate without incremental)');
+    if (!colmap) return panels(job, ctx, 'COLMAP is not installed on this machine (Debian: apt-get install colmap)');
     if (images.length < MIN_VIEWS) return panels(job, ctx, `${images.length} image(s): a reconstruction needs at least ${MIN_VIEWS} overlapping views`);
     const dir = await mkdtemp(join(tmpdir(), 'spaceport-colmap-'));
     try {

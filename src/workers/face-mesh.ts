@@ -29,6 +29,8 @@ interface HumanResult {
   face: Array<{ box: [number, number, number, number]; score: number; mesh: Array<[number, number, number]> }>;
 }
 interface HumanInstance {
+  /** The mesh's triangles: indices into its 468 points, three at a time. */
+  faceTriangulation: number[];
   load(): Promise<void>;
   detect(input: unknown): Promise<HumanResult>;
   tf: { tensor4d(values: Int32Array, shape: number[], dtype: 'int32'): { dispose(): void } };
@@ -91,16 +93,30 @@ async function withFileFetch<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The mouth of the most prominent face in an RGB image, or null when there is none. */
-export async function findMouth(rgb: Uint8Array, width: number, height: number): Promise<MouthLandmarks | null> {
+/** The most prominent face in an RGB image: its 468 mesh points (x, y in pixels; z, depth on the same scale, negative nearer), triangles, box and confidence. */
+export interface FaceMesh {
+  mesh: Array<[number, number, number]>;
+  triangles: number[];
+  box: [number, number, number, number];
+  score: number;
+}
+
+export async function findFace(rgb: Uint8Array, width: number, height: number): Promise<FaceMesh | null> {
   const h = await human();
   const tensor = h.tf.tensor4d(Int32Array.from(rgb), [1, height, width, 3], 'int32');
   try {
     const face = (await h.detect(tensor)).face[0];
     if (!face || face.mesh.length < 468) return null;
-    const at = (i: number): [number, number] => [face.mesh[i]![0], face.mesh[i]![1]];
-    return { upperLip: at(13), lowerLip: at(14), left: at(61), right: at(291), chin: at(152), box: face.box, score: face.score };
+    return { mesh: face.mesh, triangles: h.faceTriangulation, box: face.box, score: face.score };
   } finally {
     tensor.dispose();
   }
+}
+
+/** The mouth of the most prominent face in an RGB image, or null when there is none. */
+export async function findMouth(rgb: Uint8Array, width: number, height: number): Promise<MouthLandmarks | null> {
+  const face = await findFace(rgb, width, height);
+  if (!face) return null;
+  const at = (i: number): [number, number] => [face.mesh[i]![0], face.mesh[i]![1]];
+  return { upperLip: at(13), lowerLip: at(14), left: at(61), right: at(291), chin: at(152), box: face.box, score: face.score };
 }
