@@ -57,7 +57,7 @@ export const DEMO_SPACES: DemoSpace[] = [
   {
     name: 'images-to-3d',
     description:
-      'Reconstructs a scene from 8 or more overlapping photographs with COLMAP (SIFT features, exhaustive matching, incremental mapping): a GLB of its coloured 3D points and the cameras where they stood. One portrait gives the face as a textured 3D mesh (Human FaceMesh). Other inputs, or an incremental batch, get relief panels (depth from brightness; the result says which).',
+      'Reconstructs a scene from 8 or more overlapping photographs with COLMAP (SIFT features, exhaustive matching, incremental mapping): a GLB of its coloured 3D points and the cameras where they stood. One portrait gives the face as a textured 3D mesh (Human FaceMesh). Incremental generates send what each new model adds. Other inputs get relief panels (depth from brightness; the result says which).',
     inputs: { image: IMAGE_INPUT },
     visibility: 'public',
     timeout_s: 600,

@@ -3,7 +3,7 @@ import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { portrait } from '../helpers/portrait.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 import { sceneViews } from '../helpers/scene-views.ts';
-import { similarity } from '../helpers/similarity.ts';
+import { similarity } from '../../src/workers/reconstruction/similarity.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 // The reconstruct document's flow (shared/seeds/004) with enough views for a real reconstruction:
@@ -96,4 +96,41 @@ describe('images-to-3d with COLMAP', () => {
     expect(distances[Math.floor(distances.length * 0.9)]!).toBeLessThan(0.02);
     ws.close();
   }, 200_000);
+
+  it('grows the model with incremental generates: each delta adds the new cameras and points, all in one frame', async () => {
+    const scene = await sceneViews(24);
+    const session = await (await fetch(`${gw.url}/ws/session/create?max_images=30`, { method: 'POST' })).json();
+    const ws = await WsPeer.open(`${gw.ws}/ws/reconstruct/${session.session_id}`);
+    await ws.wait('connected', (m) => m.type === 'connected');
+    const deltas: any[] = [];
+    for (const half of [scene.images.slice(0, 12), scene.images.slice(12)]) {
+      for (const img of half) {
+        ws.send({ type: 'image', data: img.toString('base64'), filename: 'view.jpg' });
+        await ws.next('ack', (m) => m.type === 'ack' || m.type === 'error');
+      }
+      ws.send({ type: 'generate', incremental: true });
+      deltas.push(await ws.next('delta', (m) => m.type === 'delta' || m.type === 'error', 150_000));
+    }
+    expect(deltas.map((d) => d.type)).toEqual(['delta', 'delta']);
+    expect(deltas[0].metadata).toMatchObject({ reconstruction: 'colmap', incremental: true, num_frames: 12, restarted: false });
+    expect(deltas[1].metadata).toMatchObject({ reconstruction: 'colmap', incremental: true, num_frames: 24, restarted: false });
+    const cameras = deltas.flatMap((d) => d.metadata.cameras as Array<{ image: number; center: [number, number, number] }>);
+    // Each camera is sent once: the second delta brings the second half's.
+    expect(new Set(cameras.map((c) => c.image)).size).toBe(cameras.length);
+    expect(cameras.length).toBeGreaterThanOrEqual(20);
+    expect(deltas[1].metadata.cameras.every((c: { image: number }) => c.image >= 12)).toBe(true);
+    // One frame for both: aligned once, every camera stands where it stood and every delta's points lie on the scene.
+    const toScene = similarity(
+      cameras.map((c) => c.center),
+      cameras.map((c) => scene.cameras[c.image]!),
+    );
+    expect(Math.max(...cameras.map((c) => Math.hypot(...toScene(c.center).map((v, k) => v - scene.cameras[c.image]![k]!))))).toBeLessThan(0.1);
+    for (const d of deltas) {
+      const { points } = glbPoints(Buffer.from(d.glb_base64, 'base64'));
+      expect(points.length).toBeGreaterThan(200);
+      const distances = points.map((p) => scene.distanceToSurface(toScene(p))).sort((a, b) => a - b);
+      expect(distances[Math.floor(distances.length * 0.9)]!).toBeLessThan(0.02);
+    }
+    ws.close();
+  }, 300_000);
 });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runProgram } from '../run-program.ts';
 import { parseSparseModel, type SparseModel } from './colmap-model.ts';
@@ -16,6 +16,8 @@ export async function colmapSparse(
   options: { maxImageSize: number; maxFeatures: number; signal: AbortSignal; progress: (fraction: number, message: string) => void },
 ): Promise<SparseModel | null> {
   const run = (args: string[], onLine?: (line: string) => void) => runProgram(colmap, args, { cwd: dir, signal: options.signal, ...(onLine && { onLine }), env: { QT_QPA_PLATFORM: 'offscreen' } });
+  // A run starts clean (an incremental session runs again in the same folder, with more images).
+  for (const old of await readdir(dir)) if (old !== 'images') await rm(join(dir, old), { recursive: true, force: true });
   const db = ['--database_path', 'database.db'];
   await run(
     ['feature_extractor', ...db, '--image_path', 'images', '--ImageReader.single_camera', '1', '--ImageReader.camera_model', 'SIMPLE_RADIAL', '--SiftExtraction.use_gpu', '0'].concat([

@@ -7,6 +7,8 @@ import { sceneGlb } from '../point-cloud/glb.ts';
 import { findOnPath } from '../programs.ts';
 import { colmapSparse } from './colmap.ts';
 import { faceModel } from './face-model.ts';
+import { deltaOf } from './incremental.ts';
+import { SessionImages } from './session-views.ts';
 import type { SparseModel } from './colmap-model.ts';
 
 /** Fewer views rarely share enough to start a model (12 views 30° apart failed here; 24 at 15° work). */
@@ -15,13 +17,14 @@ const METHOD = 'COLMAP 3.8 sparse reconstruction (SIFT features, exhaustive matc
 
 /**
  * Images → a 3D model (GLB). One portrait: its face as a textured mesh (face-model.ts). With
- * COLMAP installed and at least MIN_VIEWS overlapping images, a
- * real reconstruction: COLMAP's sparse points with their colours, and each registered camera drawn
- * where it stood (a red cross and the way it looked). Otherwise — too few images, an incremental
- * batch (COLMAP starts from all the images, not from a previous model), no COLMAP, or images
- * COLMAP could not tie together — the relief panels of point-cloud/handler.ts, and the result's
- * `reconstruction` and `reason` say so. Options: `process_res` (the longest side COLMAP looks at,
- * default 1024) and `num_max_points` (at most that many points kept, evenly).
+ * COLMAP installed and at least MIN_VIEWS overlapping images, a real reconstruction: COLMAP's
+ * sparse points with their colours, and each registered camera drawn where it stood (a red cross
+ * and the way it looked). An incremental generate brings only the new images: the worker keeps
+ * the session's earlier ones (session-views.ts), reconstructs from all of them, and sends what the
+ * new model adds, in the first model's frame (incremental.ts). Otherwise — too few images, no
+ * COLMAP, or images it could not tie together — the relief panels of point-cloud/handler.ts, and
+ * the result's `reconstruction` and `reason` say so. Options: `process_res` (the longest side
+ * COLMAP looks at, default 1024) and `num_max_points` (at most that many points kept, evenly).
  */
 export function reconstructionHandler(): Handler {
   const colmap = findOnPath('colmap');
@@ -30,9 +33,11 @@ export function reconstructionHandler(): Handler {
     const out = await relief(job, ctx);
     return out && { ...(out as object), reconstruction: 'relief-panels', reason };
   };
+  const sessions = new SessionImages();
   return async (job, ctx) => {
     const images = job.files.filter((f) => f.mime.startsWith('image/'));
-    if (images.length === 1 && job.options.incremental !== true) {
+    const incremental = job.options.incremental === true;
+    if (images.length === 1 && !incremental) {
       ctx.progress(0.1, 'looking for a face');
       const face = await faceModel(images[0]!.data);
       if (face) {
@@ -40,46 +45,69 @@ export function reconstructionHandler(): Handler {
         return { ...face.metadata, first_image: Number(job.options.first_image ?? 0), incremental: false };
       }
     }
-    if (job.options.incremental === true) return panels(job, ctx, 'an incremental batch: COLMAP reconstructs from all the images at once (generate without incremental)');
     if (!colmap) return panels(job, ctx, 'COLMAP is not installed on this machine (Debian: apt-get install colmap)');
+    const options = {
+      maxImageSize: clamp(Number(job.options.process_res ?? 1024), 64, 4096),
+      maxFeatures: 1024,
+      signal: ctx.signal,
+      progress: (p: number, m: string) => ctx.progress(p, m),
+    };
+    const sparse = (dir: string, count: number) =>
+      colmapSparse(colmap, dir, count, options).catch((err: unknown) => {
+        if (ctx.signal.aborted) throw err;
+        return null;
+      });
+    const views = images.map((f) => ({ data: f.data, ext: extension(f.mime) }));
+    if (incremental) {
+      // The session's earlier images are kept here: COLMAP runs on all of them, and the delta is what the new model adds.
+      const session = await sessions.add(String(job.options.session_id ?? job.id), views);
+      if (session.images < MIN_VIEWS) return panels(job, ctx, `${session.images} image(s) in the session so far: a reconstruction needs at least ${MIN_VIEWS} overlapping views`);
+      const model = await sparse(session.dir, session.images);
+      if (!model || model.cameras.length < 3) return panels(job, ctx, `COLMAP could not tie the images together (${model?.cameras.length ?? 0} registered); views must overlap`);
+      const { delta, restarted } = deltaOf(session, model);
+      return sparseResult(job, ctx, delta, { num_frames: session.images, num_cameras_registered: model.cameras.length, num_points_total: model.positions.length / 3, restarted });
+    }
     if (images.length < MIN_VIEWS) return panels(job, ctx, `${images.length} image(s): a reconstruction needs at least ${MIN_VIEWS} overlapping views`);
     const dir = await mkdtemp(join(tmpdir(), 'spaceport-colmap-'));
     try {
       await mkdir(join(dir, 'images'));
-      for (const [i, f] of images.entries()) await writeFile(join(dir, 'images', `view-${String(i + 1).padStart(4, '0')}.${extension(f.mime)}`), f.data);
-      const maxImageSize = clamp(Number(job.options.process_res ?? 1024), 64, 4096);
-      const model = await colmapSparse(colmap, dir, images.length, { maxImageSize, maxFeatures: 1024, signal: ctx.signal, progress: (p, m) => ctx.progress(p, m) }).catch((err: unknown) => {
-        if (ctx.signal.aborted) throw err;
-        return null;
-      });
+      for (const [i, v] of views.entries()) await writeFile(join(dir, 'images', `view-${String(i + 1).padStart(4, '0')}.${v.ext}`), v.data);
+      const model = await sparse(dir, images.length);
       if (!model || model.cameras.length < 3) return panels(job, ctx, `COLMAP could not tie the images together (${model?.cameras.length ?? 0} registered); views must overlap`);
-      const maxPoints = clamp(Number(job.options.num_max_points ?? 200_000), 100, 5_000_000);
-      const points = thin(model, maxPoints);
-      const glb = sceneGlb(
-        [
-          { name: 'points', mode: 'points', ...points },
-          { name: 'cameras', mode: 'lines', ...cameraLines(model) },
-        ],
-        'Spaceport reconstruction worker (COLMAP)',
-      );
-      ctx.attach('model.glb', 'model/gltf-binary', glb);
-      let error = 0;
-      for (const e of model.errors) error += e;
-      return {
-        method: METHOD,
-        reconstruction: 'colmap',
-        num_frames: images.length,
-        num_cameras_registered: model.cameras.length,
-        num_points: points.positions.length / 3,
-        mean_reprojection_error_px: Math.round((error / Math.max(1, model.errors.length)) * 1000) / 1000,
-        cameras: model.cameras.map((c) => ({ image: Number(/view-(\d+)/.exec(c.name)?.[1] ?? 0) - 1 + Number(job.options.first_image ?? 0), center: c.center.map(round3) })),
-        glb_size_bytes: glb.length,
-        first_image: Number(job.options.first_image ?? 0),
-        incremental: false,
-      };
+      return sparseResult(job, ctx, model, { num_frames: images.length, num_cameras_registered: model.cameras.length });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  };
+}
+
+/** A sparse model (or a delta of one) as the job's GLB, its points thinned to num_max_points, and its metadata. */
+function sparseResult(job: WorkerJob, ctx: JobContext, model: SparseModel, counts: Record<string, number | boolean>): Record<string, unknown> {
+  const points = thin(model, clamp(Number(job.options.num_max_points ?? 200_000), 100, 5_000_000));
+  const glb = sceneGlb(
+    [
+      { name: 'points', mode: 'points', ...points },
+      { name: 'cameras', mode: 'lines', ...cameraLines(model) },
+    ],
+    'Spaceport reconstruction worker (COLMAP)',
+  );
+  ctx.attach('model.glb', 'model/gltf-binary', glb);
+  let error = 0;
+  for (const e of model.errors) error += e;
+  return {
+    method: METHOD,
+    reconstruction: 'colmap',
+    ...counts,
+    num_points: points.positions.length / 3,
+    mean_reprojection_error_px: Math.round((error / Math.max(1, model.errors.length)) * 1000) / 1000,
+    // Image indices in the session (COLMAP's view-NNNN are 1-based, and in this job or session).
+    cameras: model.cameras.map((c) => ({
+      image: Number(/view-(\d+)/.exec(c.name)?.[1] ?? 0) - 1 + (job.options.incremental === true ? 0 : Number(job.options.first_image ?? 0)),
+      center: c.center.map(round3),
+    })),
+    glb_size_bytes: glb.length,
+    first_image: Number(job.options.first_image ?? 0),
+    incremental: job.options.incremental === true,
   };
 }
 

@@ -1,11 +1,11 @@
-type V3 = [number, number, number];
+export type V3 = [number, number, number];
 
 /**
  * The similarity (scale, rotation, translation) that best maps points `from` onto `to` in the
  * least-squares sense — Horn's closed form with unit quaternions (the rotation is the eigenvector
  * of the largest eigenvalue of a 4×4 symmetric matrix, found here by power iteration on it shifted
- * to be positive). For checking a reconstruction, whose frame and scale are its own, against the
- * ground truth: align its cameras with the true ones, then map its points the same way.
+ * to be positive). A reconstruction's frame and scale are its own: this brings one onto another
+ * (a later model onto the first, through the cameras they share; or a model onto the truth).
  */
 export function similarity(from: V3[], to: V3[]): (p: V3) => V3 {
   const n = from.length;
