@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFfmpeg } from '../../src/workers/programs.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
-import type { TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import { portrait } from '../helpers/portrait.ts';
 import { runPython } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
@@ -147,6 +147,28 @@ describe('lip-sync dialect (/ws/lip-sync)', () => {
       .toBuffer();
     expect(differenceIn(still, silence!, 320, mouth)).toBeLessThan(4);
     ws.close();
+  }, 70_000);
+
+  it('shuts the lips on M, B and P and rounds them on OO and W, from the phones PocketSphinx hears (the native API shows the counts)', async () => {
+    // Speech with plenty of both, spoken by flite (installed with pocketsphinx by scripts/setup.sh).
+    const speech = join(dir, 'speech.wav');
+    execFileSync('flite', ['-voice', 'slt', '-t', 'Bob bought my mum a map. Who knew you would go too?', '-o', speech]);
+    const client = await gw.client(ADMIN_TOKEN);
+    client.send({
+      type: 'submit',
+      space: 'audio-image-to-video',
+      files: [
+        { name: 'face.jpg', mime: 'image/jpeg', data: (await face()).toString('base64') },
+        { name: 'speech.wav', mime: 'audio/wav', data: readFileSync(speech).toString('base64') },
+      ],
+    });
+    const result = await client.wait('result', (m) => m.type === 'result' || m.type === 'failed', 60_000);
+    expect(result.type).toBe('result');
+    expect(result.data.visemes).toContain('PocketSphinx');
+    expect(result.data.closed_frames).toBeGreaterThan(3);
+    expect(result.data.rounded_frames).toBeGreaterThan(3);
+    expect(result.data.mouth_open_frames).toBeGreaterThan(result.data.closed_frames);
+    client.close();
   }, 70_000);
 
   it('says validation_error when the image has no face', async () => {

@@ -6,13 +6,15 @@ import type { Readable, Writable } from 'node:stream';
 import sharp from 'sharp';
 import type { Handler } from '../../sdk/worker/serve.ts';
 import { audioOf, imageOf } from '../job-inputs.ts';
-import { findFfmpeg, NO_FFMPEG } from '../programs.ts';
+import { findFfmpeg, findOnPath, NO_FFMPEG } from '../programs.ts';
 import { mouthOpenings } from './audio-envelope.ts';
 import { findMouth } from '../face-mesh.ts';
 import { MouthWarp } from './mouth-warp.ts';
+import { type LipShape, lipShapes } from './visemes.ts';
 
 const FPS = 25;
-export const LIP_SYNC_MODEL = 'landmark-driven mouth warp (Human face mesh on TensorFlow.js WASM; mouth opening from the audio loudness)';
+export const LIP_SYNC_MODEL =
+  'landmark-driven mouth warp (Human face mesh on TensorFlow.js WASM; mouth opening from the audio loudness, lip closures and rounding from PocketSphinx phones where installed)';
 
 /**
  * Lip-sync by moving the face in the picture: Human's face mesh finds the mouth and chin once, the
@@ -25,6 +27,7 @@ export const LIP_SYNC_MODEL = 'landmark-driven mouth warp (Human face mesh on Te
  */
 export function lipSyncHandler(): Handler {
   const ffmpeg = findFfmpeg();
+  const phones = findOnPath('pocketsphinx_continuous');
   return async (job, ctx) => {
     if (!ffmpeg) throw new Error(NO_FFMPEG);
     const factor = Number(job.options.resize_factor ?? 1);
@@ -46,10 +49,21 @@ export function lipSyncHandler(): Handler {
     const dir = await mkdtemp(join(tmpdir(), 'spaceport-lip-sync-'));
     try {
       await writeFile(join(dir, 'audio'), audioOf(job).data);
-      const { openings, seconds } = await mouthOpenings(ffmpeg, 'audio', dir, FPS, job.options.nosmooth === true, ctx.signal);
+      const { openings, seconds, pcm } = await mouthOpenings(ffmpeg, 'audio', dir, FPS, job.options.nosmooth === true, ctx.signal);
+      // Where pocketsphinx is installed, the phones give the lips' shape: shut on M/B/P, rounded on OW/UW/W.
+      let shapes: LipShape[] | null = null;
+      if (phones) {
+        ctx.progress(0.1, 'finding the phones');
+        shapes = await lipShapes(phones, pcm, dir, openings.length, FPS, ctx.signal).catch((err: unknown) => {
+          if (ctx.signal.aborted) throw err;
+          return null;
+        });
+      }
+      const rounds = shapes ? eased(shapes.map((s) => s.round)) : openings.map(() => 0);
+      if (shapes) shapes.forEach((s, i) => s.closed && (openings[i] = 0));
       const warp = new MouthWarp(image, width, height, mouth, Math.max(0, Number(pads[1] ?? 0)) / factor);
       ctx.progress(0.12, 'moving the mouth');
-      await encode(ffmpeg, dir, width, height, seconds, openings, warp, ctx.signal, (done) =>
+      await encode(ffmpeg, dir, width, height, seconds, openings, rounds, warp, ctx.signal, (done) =>
         ctx.progress(0.12 + 0.86 * done, done < 1 ? `frame ${Math.round(done * openings.length)} of ${openings.length}` : 'encoding'),
       );
       const video = await readFile(join(dir, 'out.mp4'));
@@ -68,6 +82,8 @@ export function lipSyncHandler(): Handler {
         video_size: video.length,
         face: { box: mouth.box.map(Math.round), score: Math.round(mouth.score * 100) / 100 },
         mouth_open_frames: openings.filter((o) => o > 0.05).length,
+        visemes: shapes ? 'PocketSphinx all-phone decoding: lips shut on M/B/P, rounded on OW/UW/W/UH/OY/AO' : 'none (pocketsphinx is not installed: the mouth follows the loudness alone)',
+        ...(shapes && { closed_frames: shapes.filter((s) => s.closed).length, rounded_frames: shapes.filter((s) => s.round > 0).length }),
       };
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -83,6 +99,7 @@ function encode(
   height: number,
   seconds: number,
   openings: number[],
+  rounds: number[],
   warp: MouthWarp,
   signal: AbortSignal,
   progress: (done: number) => void,
@@ -108,7 +125,7 @@ function encode(
       const frame = Buffer.allocUnsafe(width * height * 3);
       const every = Math.max(1, Math.round(openings.length / 20));
       for (let i = 0; i < openings.length && !signal.aborted; i++) {
-        warp.frame(openings[i]!, frame);
+        warp.frame(openings[i]!, frame, rounds[i]);
         // A copy per write: the frame buffer is reused, and a write may still be queued.
         if (!child.stdin.write(Buffer.from(frame))) await writable(child);
         if (i % every === 0) progress(i / openings.length);
@@ -132,3 +149,6 @@ function writable(child: ChildProcessByStdio<Writable, null, Readable>): Promise
 }
 
 const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
+
+/** Each value averaged with its neighbours: lips round over a few frames, not at once. */
+const eased = (values: number[]) => values.map((_, i) => (values[Math.max(0, i - 1)]! + values[i]! + values[Math.min(values.length - 1, i + 1)]!) / 3);

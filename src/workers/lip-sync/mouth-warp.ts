@@ -40,8 +40,8 @@ export class MouthWarp {
     this.x1 = Math.min(width - 1, Math.ceil(this.cx + 2 * this.halfWidth));
   }
 
-  /** Writes the frame with the mouth `opening` (0–1) open into `out` (RGB, the image's size). */
-  frame(opening: number, out: Buffer): void {
+  /** Writes the frame with the mouth `opening` (0–1) open, its lips `round` (0 spread – 1 rounded: a narrower opening), into `out` (RGB, the image's size). */
+  frame(opening: number, out: Buffer, round = 0): void {
     this.image.copy(out);
     const drop = Math.max(0, Math.min(1, opening)) * this.widest;
     if (drop < 0.5) return;
@@ -59,7 +59,8 @@ export class MouthWarp {
         const off = Math.abs(x - cx) / reach;
         // At the lips the opening is a lens (an ellipse's profile, closed at the corners); lower
         // down the jaw moves as one piece, fading only at its sides.
-        const lens = off >= 1 ? 0 : Math.sqrt(1 - off * off);
+        const offLips = off / (1 - 0.4 * round);
+        const lens = offLips >= 1 ? 0 : Math.sqrt(1 - offLips * offLips);
         const flat = off <= 0.7 ? 1 : off >= 1 ? 0 : cosineFade((off - 0.7) / 0.3);
         const d = drop * wy * (lens + (flat - lens) * down);
         if (d < 0.01) continue;
