@@ -27,7 +27,7 @@ const procs: Proc[] = [];
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  ({ gw, stop } = await gatewayWithBuiltinWorkers(['text-generation', 'ocr', 'images-to-3d', 'audio-image-to-video']));
+  ({ gw, stop } = await gatewayWithBuiltinWorkers(['text-generation', 'ocr', 'images-to-3d', 'audio-image-to-video', 'text-to-speech', 'speech-to-text']));
   browser = await launchChromium();
 }, 90_000);
 afterAll(async () => {
@@ -195,6 +195,45 @@ describe('web UI in Chromium', () => {
     expect(data.text).toContain('1969');
     await p.context().close();
   });
+
+  it('speech: the text-to-speech result plays in an audio player, and speech-to-text streams the words it hears', async () => {
+    const p = await page();
+    await p.goto(`${gw.url}/s/text-to-speech`);
+    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await p.getByLabel('Prompt').fill('Hello world, this is a test.');
+    await p.locator('#submit').click();
+    await p.locator('#job-state[data-state="completed"]').waitFor();
+    const player = p.locator('#result audio');
+    await player.waitFor();
+    await p.waitForFunction(() => ((document.querySelector('#result audio') as HTMLAudioElement | null)?.readyState ?? 0) >= 1);
+    expect(await player.evaluate((a) => (a as HTMLAudioElement).duration)).toBeGreaterThan(1);
+    const wav = Buffer.from(await (await fetch(gw.url + (await player.getAttribute('src'))!)).arrayBuffer());
+    await shot(p, 'text-to-speech');
+
+    await p.goto(`${gw.url}/s/speech-to-text`);
+    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await p.locator('#file-audio').setInputFiles({ name: 'hello.wav', mimeType: 'audio/wav', buffer: wav });
+    await p.locator('#submit').click();
+    await p.locator('#job-state[data-state="completed"]').waitFor();
+    expect(await p.locator('#tokens').textContent()).toContain('hello');
+    await shot(p, 'speech-to-text');
+    await p.context().close();
+  }, 60_000);
+
+  it('shows a portrait as its textured face mesh in the 3D viewer', async () => {
+    const p = await page();
+    await p.goto(`${gw.url}/s/images-to-3d`);
+    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await p.locator('#file-image').setInputFiles({ name: 'me.jpg', mimeType: 'image/jpeg', buffer: await portrait(400) });
+    await p.locator('#submit').click();
+    await p.locator('#job-state[data-state="completed"]').waitFor();
+    const canvas = p.locator('canvas.viewer[data-ready="true"]');
+    await canvas.waitFor();
+    // A mesh, not points: the viewer counts none.
+    expect(await canvas.getAttribute('data-points')).toBe('0');
+    await shot(p, 'face-mesh');
+    await p.context().close();
+  }, 60_000);
 
   it('shows a GLB result in the 3D viewer', async () => {
     const p = await page();

@@ -188,6 +188,8 @@ function watch(job: JobHandle, area: HTMLElement, ended: () => void): void {
         state.textContent = 'Done';
         state.dataset.state = 'completed';
         progress.value = 1;
+        // The last stage's words ("10% — looking for a face") would stay up beside a full bar.
+        progressText.textContent = '100% — done';
         cancel.remove();
         fill(outcome, renderResult(e.data, e.files));
         return;
