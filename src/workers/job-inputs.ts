@@ -24,3 +24,9 @@ export function audioOf(job: WorkerJob): WorkerJob['files'][number] {
   if (!audio) throw new Error('validation_error: the job has no audio');
   return audio;
 }
+
+/** A numeric option of the job, `fallback` when absent or not a number, held within [lo, hi]. */
+export function numberOption(job: WorkerJob, name: string, fallback: number, lo: number, hi: number): number {
+  const v = Number(job.options[name] ?? fallback);
+  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
+}

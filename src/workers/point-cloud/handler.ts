@@ -1,5 +1,6 @@
 import sharp, { type OutputInfo } from 'sharp';
 import type { Handler } from '../../sdk/worker/serve.ts';
+import { numberOption } from '../job-inputs.ts';
 import { pointCloudGlb } from './glb.ts';
 
 /** Panels around a circle: one every 30°, so twelve images go once around. */
@@ -23,8 +24,8 @@ export function pointCloudHandler(): Handler {
   return async (job, ctx) => {
     const images = job.files.filter((f) => f.mime.startsWith('image/'));
     if (images.length === 0) throw new Error('the job has no images');
-    const res = clamp(Number(job.options.process_res ?? 504), 16, 2048);
-    const maxPoints = clamp(Number(job.options.num_max_points ?? 200_000), 100, 5_000_000);
+    const res = numberOption(job, 'process_res', 504, 16, 2048);
+    const maxPoints = numberOption(job, 'num_max_points', 200_000, 100, 5_000_000);
     const first = Math.max(0, Math.floor(Number(job.options.first_image ?? 0)));
     const perImage = Math.floor(maxPoints / images.length);
     const positions: number[] = [];
@@ -77,8 +78,4 @@ export function pointCloudHandler(): Handler {
       incremental: job.options.incremental === true,
     };
   };
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : lo;
 }

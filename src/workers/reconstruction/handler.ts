@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Handler, JobContext, WorkerJob } from '../../sdk/worker/serve.ts';
 import { pointCloudHandler } from '../point-cloud/handler.ts';
 import { sceneGlb } from '../point-cloud/glb.ts';
+import { numberOption } from '../job-inputs.ts';
 import { findOnPath } from '../programs.ts';
 import { colmapSparse } from './colmap.ts';
 import { faceModel } from './face-model.ts';
@@ -47,7 +48,7 @@ export function reconstructionHandler(): Handler {
     }
     if (!colmap) return panels(job, ctx, 'COLMAP is not installed on this machine (Debian: apt-get install colmap)');
     const options = {
-      maxImageSize: clamp(Number(job.options.process_res ?? 1024), 64, 4096),
+      maxImageSize: numberOption(job, 'process_res', 1024, 64, 4096),
       maxFeatures: 1024,
       signal: ctx.signal,
       progress: (p: number, m: string) => ctx.progress(p, m),
@@ -83,7 +84,7 @@ export function reconstructionHandler(): Handler {
 
 /** A sparse model (or a delta of one) as the job's GLB, its points thinned to num_max_points, and its metadata. */
 function sparseResult(job: WorkerJob, ctx: JobContext, model: SparseModel, counts: Record<string, number | boolean>): Record<string, unknown> {
-  const points = thin(model, clamp(Number(job.options.num_max_points ?? 200_000), 100, 5_000_000));
+  const points = thin(model, numberOption(job, 'num_max_points', 200_000, 100, 5_000_000));
   const glb = sceneGlb(
     [
       { name: 'points', mode: 'points', ...points },
@@ -147,7 +148,3 @@ function cameraLines(model: SparseModel): { positions: Float32Array; colors: Flo
 
 const extension = (mime: string) => (mime === 'image/png' ? 'png' : mime === 'image/webp' ? 'webp' : 'jpg');
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
-
-function clamp(v: number, lo: number, hi: number): number {
-  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : lo;
-}
