@@ -29,7 +29,7 @@ import { uploadRoutes } from './routes/upload-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
 import { sdkRoutes } from './routes/sdk-routes.ts';
-import { uiRoutes } from './routes/ui-routes.ts';
+import { uiRoutes, wantsPage } from './routes/ui-routes.ts';
 import type { ServerContext } from './server-context.ts';
 import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
@@ -120,7 +120,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   uploadRoutes(router, ctx);
   sdkRoutes(router, ctx);
   for (const dialect of options.speaks ?? []) dialect.routes?.(router, ctx);
-  uiRoutes(router, ctx);
+  const notFoundPage = uiRoutes(router, ctx);
 
   const endpoints: WsEndpoint[] = [
     {
@@ -147,6 +147,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
       // A browser loading a page becomes a visitor of its own (visitors.ts).
       if (req.method === 'GET' && req.headers.accept?.includes('text/html')) visitors.greet(req, res);
       const match = router.match(req.method ?? 'GET', url.pathname);
+      if (match === null && wantsPage(req)) return notFoundPage(res);
       if (match === null) throw new SpaceportError('not_found', `No route for ${req.method} ${url.pathname}.`);
       if (match === 'method') throw new SpaceportError('method_not_allowed', `${req.method} is not allowed on ${url.pathname}.`);
       let who: Promise<Identity> | undefined;

@@ -465,6 +465,43 @@ describe('web UI in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('every page has the header and no sideways scrolling at 375 px; an unknown page is an HTML 404 with a way back; dark follows the system', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 375, height: 740 }, colorScheme: 'dark' });
+    const p = await page(ctx);
+    await signIn(p, 'admin', ADMIN_TOKEN);
+    const fits = () => p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+    for (const [path, ready, name] of [
+      ['/', 'article[data-space]', 'home'],
+      ['/s/text-generation', '#prompt', 'space'],
+      ['/admin', 'tr[data-space]', 'admin'],
+      ['/websocket-test', '#log', 'websocket-test'],
+      ['/dashboard', 'table, .muted', 'dashboard'],
+    ] as const) {
+      await p.goto(gw.url + path);
+      await p.locator(ready).first().waitFor();
+      expect(await p.locator('header.top a.brand').getAttribute('href'), path).toBe('/');
+      expect(await fits(), `${path} scrolls sideways`).toBe(true);
+      await shot(p, `phone-dark-${name}`);
+    }
+    // A job's long id wraps instead of widening the page.
+    await p.goto(`${gw.url}/s/text-generation`);
+    await p.locator('#prompt').fill('It is a truth');
+    await p.locator('#submit').click();
+    await p.locator('#job-state[data-state="completed"]').waitFor();
+    expect(await fits()).toBe(true);
+    // Dark, as the system asked.
+    expect(await p.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(20, 23, 29)');
+    // A page that is not there: 404, the app's header and a way back; an API client still gets JSON.
+    const res = await p.goto(`${gw.url}/no/such/page`);
+    expect(res!.status()).toBe(404);
+    await p.getByRole('heading', { name: 'Not found' }).waitFor();
+    expect(await p.locator('main a[href="/"]').count()).toBeGreaterThan(0);
+    const api = await fetch(`${gw.url}/no/such/page`, { headers: { accept: 'application/json' } });
+    expect(api.status).toBe(404);
+    expect((await api.json()).error.code).toBe('not_found');
+    await ctx.close();
+  }, 60_000);
+
   it('is usable on a phone-sized screen and by keyboard', async () => {
     const ctx = await browser.newContext({ viewport: { width: 375, height: 740 } });
     const p = await page(ctx);

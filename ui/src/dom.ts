@@ -28,5 +28,6 @@ export function bytes(n: number): string {
 /** A table with a row per item (and a header row when given), or the words `empty` when there are none. */
 export function listTable<T>(items: T[], empty: string, row: (item: T) => HTMLTableRowElement, head?: string[]): HTMLElement {
   if (items.length === 0) return h('p', { class: 'muted' }, empty);
-  return h('table', {}, head ? h('thead', {}, h('tr', {}, ...head.map((label) => h('th', {}, label)))) : null, h('tbody', {}, ...items.map(row)));
+  // In a box of its own that scrolls sideways when the table is wider than a phone, not the page.
+  return h('div', { class: 'table-scroll' }, h('table', {}, head ? h('thead', {}, h('tr', {}, ...head.map((label) => h('th', {}, label)))) : null, h('tbody', {}, ...items.map(row))));
 }

@@ -1,3 +1,4 @@
+import { PAGE_HEADER, PAGE_NAV } from '../../server/page-header.ts';
 /**
  * `GET /websocket-test`: the lip-sync document's browser test client — pick an audio file and an
  * image, connect, send, watch progress, play and download the video, read the log.
@@ -8,17 +9,20 @@ export const LIP_SYNC_TEST_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Spaceport — /ws/lip-sync test</title>
+${PAGE_HEADER}
 <style>
-  body { font: 15px/1.5 system-ui, sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }
-  fieldset { border: 1px solid #ccd; border-radius: 6px; margin-bottom: 1rem; }
+  .doc-page { max-width: 44rem; }
+  fieldset { border: 1px solid var(--line); border-radius: 6px; margin-bottom: 1rem; }
   label { display: block; margin: .3rem 0; }
   progress { width: 100%; }
-  #log { background: #f5f6f8; font: 12px/1.4 ui-monospace, monospace; height: 12rem; overflow: auto; padding: .5rem; white-space: pre-wrap; }
+  #log { background: var(--soft); font: 12px/1.4 ui-monospace, monospace; height: 12rem; overflow: auto; padding: .5rem; white-space: pre-wrap; }
   video { width: 100%; margin-top: .5rem; background: #000; }
-  .note { color: #667; font-size: .9rem; }
+  .note { color: var(--muted); font-size: .9rem; }
 </style>
 </head>
 <body>
+${PAGE_NAV}
+<div class="doc-page" id="content">
 <h1>/ws/lip-sync test</h1>
 <p class="note">The built-in worker makes your portrait speak: it opens the mouth with the loudness of your audio, frame by frame (a face seen from the front works best). The mouth opens and closes with the speech; its shapes do not follow the sounds.</p>
 <fieldset>
@@ -69,6 +73,7 @@ export const LIP_SYNC_TEST_PAGE = `<!doctype html>
   };
   $('cancel').onclick = () => ws.send(JSON.stringify({ type: 'cancel' }));
 </script>
+</div>
 </body>
 </html>
 `;

@@ -1,3 +1,4 @@
+import { PAGE_HEADER, PAGE_NAV } from '../../server/page-header.ts';
 /** `GET /dashboard`: the reconstruction sessions, refreshed every two seconds. */
 export const RECONSTRUCT_DASHBOARD = `<!doctype html>
 <html lang="en">
@@ -5,26 +6,29 @@ export const RECONSTRUCT_DASHBOARD = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Spaceport — sessions</title>
+${PAGE_HEADER}
 <style>
-  body { font: 15px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }
+  .doc-page { max-width: 60rem; }
   table { border-collapse: collapse; width: 100%; }
   th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #e3e5ea; font-size: .9rem; }
-  th { color: #556; font-weight: 600; }
+  th { color: var(--muted); font-weight: 600; }
   code { font-size: .85rem; }
-  .muted { color: #667; }
+  .muted { color: var(--muted); }
   .thumbs img { height: 36px; margin: 2px; border-radius: 3px; vertical-align: middle; }
   button { font: inherit; font-size: .85rem; }
 </style>
 </head>
 <body>
+${PAGE_NAV}
+<div class="doc-page" id="content">
 <h1>Reconstruction sessions</h1>
 <p class="muted">Sessions collect images over <code>/ws/reconstruct/{id}</code>; each generate is a job of the
 <code>images-to-3d</code> space. Create one with <code>POST /ws/session/create</code>. Sessions expire after an hour.</p>
 <p><button id="create">Create a session</button> <span id="note" class="muted"></span></p>
-<table>
+<div class="table-scroll"><table>
   <thead><tr><th>session</th><th>status</th><th>images</th><th>jobs</th><th>created</th><th>expires</th><th></th></tr></thead>
   <tbody id="rows"><tr><td colspan="7" class="muted">loading…</td></tr></tbody>
-</table>
+</table></div>
 <script>
   const rows = document.getElementById('rows');
   const time = (iso) => new Date(iso).toLocaleTimeString();
@@ -75,6 +79,7 @@ export const RECONSTRUCT_DASHBOARD = `<!doctype html>
   refresh();
   setInterval(refresh, 2000);
 </script>
+</div>
 </body>
 </html>
 `;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { UI_BUNDLE, bundleFiles, uiStaticDir } from '../browser-bundles.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
@@ -15,7 +16,7 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
  * The web UI (ui/): its bundle (src/server/browser-bundles.ts) served under /ui/, with the page
  * shell at each app path.
  */
-export function uiRoutes(router: Router, ctx: ServerContext): void {
+export function uiRoutes(router: Router, ctx: ServerContext): (res: ServerResponse) => void {
   const shell = readFileSync(join(uiStaticDir(), 'index.html'), 'utf8');
   const css = readFileSync(join(uiStaticDir(), 'style.css'));
   const bundled = bundleFiles(UI_BUNDLE, ctx.log);
@@ -31,4 +32,18 @@ export function uiRoutes(router: Router, ctx: ServerContext): void {
     });
     res.end(body);
   });
+  // A browser that asked for a page that is not there gets the app, which says so with its header
+  // and a way back; the status stays 404.
+  return (res) => {
+    res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(shell) });
+    res.end(shell);
+  };
+}
+
+/** A browser asking for a page (HTML before JSON in its Accept), not an API client. */
+export function wantsPage(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  const html = accept.indexOf('text/html');
+  const json = accept.indexOf('application/json');
+  return req.method === 'GET' && html >= 0 && (json < 0 || html < json);
 }

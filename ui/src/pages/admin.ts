@@ -10,7 +10,7 @@ import { apiKeys } from './admin-keys.ts';
 export const adminPage: Page = async (main) => {
   const me = await whoAmI();
   if (me.kind !== 'admin') return void (await navigate('/signin?next=/admin'));
-  const spacesBox = h('div', { id: 'admin-spaces' });
+  const spacesBox = h('div', { id: 'admin-spaces', class: 'table-scroll' });
   const editor = h('div', { id: 'space-editor' });
   const tokensBox = h('div', { id: 'admin-tokens' });
   const workersBox = h('div', { id: 'admin-workers' });

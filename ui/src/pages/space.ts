@@ -246,5 +246,8 @@ async function drawHistory(list: HTMLElement, space: string): Promise<void> {
       return row;
     }),
   );
-  fill(list, h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'Prompt'), h('th', {}, 'State'), h('th', {}, ''))), h('tbody', {}, ...rows)));
+  fill(
+    list,
+    h('div', { class: 'table-scroll' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'Prompt'), h('th', {}, 'State'), h('th', {}, ''))), h('tbody', {}, ...rows))),
+  );
 }
