@@ -193,6 +193,14 @@ describe('web UI in Chromium', () => {
     const data = JSON.parse((await p.locator('#result details pre').textContent())!);
     expect(data.text).toContain('Gateway');
     expect(data.text).toContain('1969');
+    // Each word found is drawn as a box over the submitted image, placed in its pixels.
+    const figure = p.locator('#result figure[data-kind="boxes"]');
+    await figure.waitFor();
+    expect(await figure.locator('svg rect').count()).toBe(data.words.length);
+    expect(await figure.locator('svg').getAttribute('viewBox')).toMatch(/^0 0 \d+ \d+$/);
+    const first = data.words[0].bbox;
+    expect(await figure.locator('svg rect').first().getAttribute('x')).toBe(String(first.x));
+    await shot(p, 'ocr-boxes');
     await p.context().close();
   });
 
@@ -216,6 +224,9 @@ describe('web UI in Chromium', () => {
     await p.locator('#submit').click();
     await p.locator('#job-state[data-state="completed"]').waitFor();
     expect(await p.locator('#tokens').textContent()).toContain('hello');
+    // The transcript streamed in once; the result's same text is not shown a second time.
+    await p.locator('#result').waitFor();
+    expect(await p.locator('#result [data-kind="text"]').count()).toBe(0);
     await shot(p, 'speech-to-text');
     await p.context().close();
   }, 60_000);

@@ -1,12 +1,23 @@
 import type { ResultFile } from '../../src/sdk/browser.ts';
 import { h, bytes } from './dom.ts';
+import { imageWithBoxes } from './overlay.ts';
 import { showGlb } from './viewer.ts';
 
-/** A result shown for what it is: text, image, audio, video, a 3D model, or a download (`id`: a partial's is another). */
-export function renderResult(data: unknown, files: ResultFile[], id = 'result'): HTMLElement {
+/** What the page knows besides the result: the image it submitted (to draw found boxes on), the text already streamed. */
+export interface Shown {
+  image?: Blob | undefined;
+  streamed?: string | undefined;
+}
+
+/** A result shown for what it is: text, boxes on the image, image, audio, video, a 3D model, or a download (`id`: a partial's is another). */
+export function renderResult(data: unknown, files: ResultFile[], id = 'result', shown: Shown = {}): HTMLElement {
   const box = h('div', { class: 'result', id });
   const text = typeof data === 'string' ? data : typeof (data as { text?: unknown } | null)?.text === 'string' ? (data as { text: string }).text : null;
-  if (text !== null) box.append(h('div', { class: 'output', 'data-kind': 'text' }, text));
+  // Text that streamed in as tokens is on the page already: once is enough.
+  const alreadyShown = text !== null && shown.streamed !== undefined && shown.streamed.trim() === text.trim();
+  if (text !== null && !alreadyShown) box.append(h('div', { class: 'output', 'data-kind': 'text' }, text));
+  const drawn = shown.image && imageWithBoxes(shown.image, data);
+  if (drawn) box.append(drawn);
   if (data !== null && data !== undefined && typeof data === 'object') {
     box.append(h('details', { open: text === null }, h('summary', {}, 'Result data'), h('pre', { class: 'output' }, JSON.stringify(data, null, 2))));
   }

@@ -112,7 +112,7 @@ export const spacePage: Page = async (main, { name }) => {
       const files = await Promise.all(input.files.map((f) => (f.data.size >= RESUMABLE_FROM ? uploadResumably(f) : f)));
       const job = await sdk().submit(info.space, { ...input, files });
       remember({ id: job.id, space: info.space, at: Date.now(), ...(input.prompt && { prompt: input.prompt.slice(0, 80) }) });
-      watch(job, jobArea, () => void drawHistory(historyList, info.space));
+      watch(job, jobArea, () => void drawHistory(historyList, info.space), input.files.find((f) => f.input === 'image')?.data);
       void drawHistory(historyList, info.space);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'error';
@@ -147,7 +147,7 @@ export const spacePage: Page = async (main, { name }) => {
 };
 
 /** One job, live: queue position and ETA, progress, tokens, partials, the result or the error, cancel. */
-function watch(job: JobHandle, area: HTMLElement, ended: () => void): void {
+function watch(job: JobHandle, area: HTMLElement, ended: () => void, image?: Blob): void {
   const state = h('p', { id: 'job-state' }, `Queued (position ${(job.position ?? 0) + 1})`);
   const progress = h('progress', { id: 'job-progress', max: 1, value: 0, 'aria-label': 'Progress' });
   const progressText = h('span', { class: 'hint', id: 'job-progress-text' });
@@ -191,7 +191,7 @@ function watch(job: JobHandle, area: HTMLElement, ended: () => void): void {
         // The last stage's words ("10% — looking for a face") would stay up beside a full bar.
         progressText.textContent = '100% — done';
         cancel.remove();
-        fill(outcome, renderResult(e.data, e.files));
+        fill(outcome, renderResult(e.data, e.files, 'result', { image, streamed: tokens.hidden ? undefined : (tokens.textContent ?? '') }));
         return;
       case 'failed':
       case 'timed_out':
