@@ -169,6 +169,8 @@ describe('web UI in Chromium', () => {
     expect(await p.locator('#tokens').textContent()).toBe('one small step for a gateway ');
     expect(await p.locator('#result [data-kind="text"]').textContent()).toBe('ONE SMALL STEP FOR A GATEWAY');
     expect(await p.locator('#job-progress-text').textContent()).toContain('100%');
+    // How long it waited and ran, stopped at the end.
+    expect(await p.locator('#job-times').textContent()).toMatch(/^waited \d+\.\d s · ran \d+\.\d s$/);
     await shot(p, 'space-with-result');
 
     await p.getByLabel('Prompt').fill('slow words that will not all arrive in time at all');

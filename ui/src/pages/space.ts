@@ -157,8 +157,29 @@ function watch(job: JobHandle, area: HTMLElement, ended: () => void, image?: Blo
   const outcome = h('div', { id: 'outcome' });
   const cancel = h('button', { type: 'button', id: 'cancel', onclick: () => void job.cancel().catch(() => {}) }, 'Cancel');
   fill(area, h('h2', {}, 'Job ', h('code', {}, job.id)), state, progress, progressText, h('div', { class: 'row' }, cancel), tokens, partial, partialMedia, outcome);
+  // How long it waited and ran, as this page saw it: shown live, and kept at the end.
+  const times = h('p', { class: 'hint', id: 'job-times' });
+  const submittedAt = Date.now();
+  let startedAt: number | undefined;
+  let endedAt: number | undefined;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const showTimes = () => {
+    if (!times.isConnected && times.textContent) return clearInterval(ticking); // the visitor left the page
+    const now = endedAt ?? Date.now();
+    times.textContent =
+      startedAt === undefined ? `waiting ${seconds(now - submittedAt)}` : `waited ${seconds(startedAt - submittedAt)} · ${endedAt === undefined ? 'running' : 'ran'} ${seconds(now - startedAt)}`;
+  };
+  const ticking = setInterval(showTimes, 200);
+  showTimes();
+  state.after(times);
   job.on((e: JobStreamEvent) => {
-    if (['result', 'failed', 'timed_out', 'cancelled', 'lost'].includes(e.type)) setTimeout(ended, 0);
+    if (e.type === 'started') startedAt ??= Date.now();
+    if (['result', 'failed', 'timed_out', 'cancelled', 'lost'].includes(e.type)) {
+      endedAt = Date.now();
+      clearInterval(ticking);
+      showTimes();
+      setTimeout(ended, 0);
+    }
     switch (e.type) {
       case 'position':
         state.textContent = `Queued: position ${e.position + 1}${e.eta_ms !== null ? `, about ${Math.ceil(e.eta_ms / 1000)} s` : ''}`;
