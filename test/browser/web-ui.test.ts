@@ -14,7 +14,7 @@ import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { portrait } from '../helpers/portrait.ts';
-import { runTs, type Proc } from '../helpers/processes.ts';
+import { runPython, runTs, type Proc } from '../helpers/processes.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 /** Screenshots of each page, for people to look at (CI prints this path). */
@@ -99,12 +99,32 @@ describe('web UI in Chromium', () => {
 
     await p.locator('#token-space').selectOption('studio');
     await p.locator('#create-token').click();
+    const host = gw.url.replace(/\./g, '\\.');
     const command = (await p.locator('#worker-command').textContent())!;
-    expect(command).toMatch(new RegExp(`^SPACEPORT_TOKEN=spw_\\S+ spaceport worker --host ${gw.url.replace(/\./g, '\\.')} --spaces studio$`));
-    // Run exactly the shown command (through this checkout's CLI), choosing what the worker runs.
-    const [assignment, , , ...args] = command.split(' ');
-    const worker = runTs('src/cli/main.ts', ['worker', ...args, '--handler', 'test/fixtures/progress-handler.mjs'], {
-      SPACEPORT_TOKEN: assignment!.slice('SPACEPORT_TOKEN='.length),
+    expect(command).toMatch(new RegExp(`^SPACEPORT_TOKEN=spw_\\S+ npx spaceport worker --host ${host} --spaces studio --exec 'cat'$`));
+    expect(await p.locator('#worker-command-openai').textContent()).toMatch(new RegExp(`npx spaceport worker --host ${host} --spaces studio --openai http://localhost:11434/v1 --model \\S+$`));
+    const python = (await p.locator('#worker-command-python').textContent())!;
+    expect(python).toMatch(new RegExp(`^SPACEPORT_TOKEN=spw_\\S+ python3 -m spaceport.worker_cli --host ${host} --spaces studio --handler spaceport.examples:echo$`));
+    // Run the shown commands as printed (`npx spaceport` is this checkout's CLI; the Python package
+    // is on the path as `pip install ./python` would put it): each serves a job.
+    const words = (line: string) => line.split(' ').map((w) => w.replace(/^'(.*)'$/, '$1'));
+    const [assignment, , , ...args] = words(command);
+    const token = assignment!.slice('SPACEPORT_TOKEN='.length);
+    const served = async (worker: Proc, check: (result: Record<string, any>) => void) => {
+      await worker.waitFor('registered as');
+      const client = await gw.client(ADMIN_TOKEN);
+      client.send({ type: 'submit', space: 'studio', prompt: 'echo me' });
+      const result = await client.wait('result', (m) => m.type === 'result' || m.type === 'failed', 20_000);
+      check(result);
+      client.close();
+      await worker.kill('SIGTERM');
+    };
+    await served(runTs('src/cli/main.ts', args, { SPACEPORT_TOKEN: token }), (r) => expect(r.data).toMatchObject({ prompt: 'echo me', space: 'studio' }));
+    const [, , ...pythonArgs] = words(python);
+    await served(runPython(pythonArgs, { SPACEPORT_TOKEN: token, PYTHONPATH: 'python' }), (r) => expect(r.data).toMatchObject({ text: 'echo me', files: [] }));
+    // The tests below want a worker that streams words with progress: this one, on the same token.
+    const worker = runTs('src/cli/main.ts', ['worker', '--host', gw.url, '--spaces', 'studio', '--handler', 'test/fixtures/progress-handler.mjs'], {
+      SPACEPORT_TOKEN: token,
     });
     procs.push(worker);
     await worker.waitFor('registered as');

@@ -55,6 +55,18 @@ describe('pip install ./python', () => {
     expect(where.trim()).toBe(join(dir, 'venv', 'lib', where.trim().split('/lib/')[1]!.split('/')[0]!, 'site-packages', 'spaceport', '__init__.py'));
   });
 
+  it('installs spaceport-worker, whose default handler serves a job as the admin page prints it', async () => {
+    await gw.createSpace({ name: 'py-cli', inputs: ['prompt'] });
+    const worker = track(runCommand(join(dir, 'venv', 'bin', 'spaceport-worker'), ['--host', gw.url, '--spaces', 'py-cli'], { SPACEPORT_TOKEN: ADMIN_TOKEN, PYTHONUNBUFFERED: '1' }));
+    await worker.waitFor('registered');
+    const reply = await gw.http('POST', '/v1/jobs', { space: 'py-cli', prompt: 'three small words' });
+    const done = await until('the echo', async () => {
+      const job = (await gw.http('GET', `/v1/jobs/${reply.body.job}`)).body;
+      return job.state === 'completed' ? job : undefined;
+    });
+    expect(done.result.data).toEqual({ text: 'three small words', files: [] });
+  });
+
   it('the installed remote app registers into a space and answers requests', async () => {
     await gw.createSpace({ name: 'PipApp', inputs: ['prompt'], open_registration: true });
     const command = join(dir, 'venv', 'bin', 'spaceport-remote-app');

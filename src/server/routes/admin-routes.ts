@@ -89,6 +89,8 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
       space: space.name,
       token: secret,
       command: `SPACEPORT_TOKEN=${secret} spaceport worker --host <gateway-url> --spaces ${space.name}`,
+      // Whole commands that run as printed: where the npm package is installed (or in a checkout), or after `pip install ./python`.
+      commands: workerCommands(secret, space.name),
     });
   });
   router.on('GET', '/v1/admin/spaces/:name/worker-tokens', async (rc) => {
@@ -150,4 +152,14 @@ export function adminRoutes(router: Router, ctx: ServerContext): void {
     const page = await jobPage(rc, ctx, 100, owner ? { ownerId: owner } : {});
     sendJson(rc.res, 200, { jobs: page.jobs.map(publicJob), next: page.next });
   });
+}
+
+/** A worker token's commands: a shell command per job, an OpenAI-compatible server (Ollama's address), and Python. */
+function workerCommands(secret: string, space: string): Record<'exec' | 'openai' | 'python', string> {
+  const base = `SPACEPORT_TOKEN=${secret} npx spaceport worker --host <gateway-url> --spaces ${space}`;
+  return {
+    exec: `${base} --exec 'cat'`,
+    openai: `${base} --openai http://localhost:11434/v1 --model llama3.2`,
+    python: `SPACEPORT_TOKEN=${secret} python3 -m spaceport.worker_cli --host <gateway-url> --spaces ${space} --handler spaceport.examples:echo`,
+  };
 }

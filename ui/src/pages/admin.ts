@@ -145,13 +145,21 @@ async function tokens(box: HTMLElement, spaces: AdminSpace[]): Promise<void> {
       class: 'primary',
       onclick: async () => {
         try {
-          const t = await api<{ token: string; command: string }>('POST', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens`, {});
-          const command = t.command.replace('<gateway-url>', location.origin);
+          const t = await api<{ token: string; commands: { exec: string; openai: string; python: string } }>('POST', `/v1/admin/spaces/${encodeURIComponent(pick.value)}/worker-tokens`, {});
+          const here = (command: string) => command.replace('<gateway-url>', location.origin);
           fill(
             shown,
-            h('p', { class: 'notice' }, 'Copy the token now; it will not be shown again. Start a worker with:'),
-            h('p', { class: 'secret', id: 'worker-command' }, command),
-            h('p', { class: 'hint' }, 'Add --exec "your command", --handler ./file.js or --openai URL --model NAME to choose what it runs.'),
+            h('p', { class: 'notice' }, 'Copy the token now; it will not be shown again. Start a worker, on any machine that reaches this gateway, with one of:'),
+            h(
+              'p',
+              { class: 'hint' },
+              "A command per job (the job as JSON on stdin, each output line a token; this one echoes the job back — put your model's command in its place), where the spaceport npm package is installed or in its checkout:",
+            ),
+            h('p', { class: 'secret', id: 'worker-command' }, here(t.commands.exec)),
+            h('p', { class: 'hint' }, 'An OpenAI-compatible server (Ollama at its usual address here; vLLM and llama.cpp alike):'),
+            h('p', { class: 'secret', id: 'worker-command-openai' }, here(t.commands.openai)),
+            h('p', { class: 'hint' }, 'Python, after pip install ./python from the checkout (a handler of your own: --handler my_model:handle):'),
+            h('p', { class: 'secret', id: 'worker-command-python' }, here(t.commands.python)),
           );
           await refresh();
         } catch (err) {
