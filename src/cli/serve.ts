@@ -61,6 +61,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       liveMediaMs: numberFromEnv('SPACEPORT_LIVE_MEDIA_MS'),
       liveMediaBytes: numberFromEnv('SPACEPORT_LIVE_MEDIA_BYTES'),
       maxEventBytesPerJob: numberFromEnv('SPACEPORT_MAX_EVENT_BYTES'),
+      activityIntervalMs: numberFromEnv('SPACEPORT_ACTIVITY_INTERVAL_MS'),
     }),
     allowedOrigins: flags.allowedOrigin ?? process.env.SPACEPORT_ALLOWED_ORIGINS?.split(',').filter(Boolean) ?? [],
     trustedProxies: flags.trustedProxy ?? process.env.SPACEPORT_TRUSTED_PROXIES?.split(',').filter(Boolean) ?? [],

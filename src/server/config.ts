@@ -66,6 +66,8 @@ export interface GatewayConfig {
   };
   /** Most events kept per job. @default 10_000 */
   maxEventsPerJob: number;
+  /** Each space's activity (queue, jobs ended, their times) is sampled this often for the admin's charts; an hour of samples is kept. @default 10_000 */
+  activityIntervalMs: number;
   /**
    * Embedded store: memory for one running job's event log; older events are read back from
    * SQLite when a client resumes from before them. @default 8 MiB
@@ -197,6 +199,7 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     core: { ...DEFAULT_CORE, ...options.core },
     maxEventsPerJob: options.maxEventsPerJob ?? 10_000,
+    activityIntervalMs: options.activityIntervalMs ?? 10_000,
     maxEventBytesPerJob: options.maxEventBytesPerJob ?? 8 * MiB,
     checkpointIntervalMs: options.checkpointIntervalMs ?? 0,
     flushIntervalMs: options.flushIntervalMs ?? 50,

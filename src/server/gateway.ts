@@ -30,6 +30,8 @@ import { jobRoutes } from './routes/job-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
 import { sdkRoutes } from './routes/sdk-routes.ts';
 import { uiRoutes, wantsPage } from './routes/ui-routes.ts';
+import { SpaceActivity } from './space-activity.ts';
+import { spaceStatuses } from '../core/queue-monitor.ts';
 import type { ServerContext } from './server-context.ts';
 import { acceptClient } from './ws/client-endpoint.ts';
 import { PeerRegistry } from './ws/peer-registry.ts';
@@ -86,7 +88,8 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const credentials = new CredentialWatch();
   const destinations = new WebhookDestinations(config.webhookAllow);
   const webhookOptions = { webhookSender: webhookSender(destinations) };
-  const core = createCore(engine, { ...config.core, ...webhookOptions, budgets: config.budgets }, metricsTelemetry(metrics, log), (control) => {
+  const activity = new SpaceActivity(config.activityIntervalMs);
+  const core = createCore(engine, { ...config.core, ...webhookOptions, budgets: config.budgets }, metricsTelemetry(metrics, log, activity), (control) => {
     if (control.op === 'revoked') credentials.revoked(control);
   });
   const visitors = new Visitors(config.adminToken, config.trustedProxies, config.tls !== undefined);
@@ -95,6 +98,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const peers = new PeerRegistry(config.limits.pingIntervalMs, config.limits.idleTimeoutMs, (peer) => untrack(peer.connection));
   const wire = config.wire === 'plain' ? plainWire : fastWire(new YoungCollector(config.youngCollectionBytes));
   const ctx: ServerContext = {
+    activity,
     destinations,
     config,
     core,
@@ -244,6 +248,21 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `${config.tls ? 'https' : 'http'}://${shownHost}:${port}`;
 
+  // Each space's activity is sampled on a timer (queue and slots read once per interval, not per job).
+  const sampling = setInterval(
+    () =>
+      void spaceStatuses(engine)
+        .then((list) =>
+          activity.close(
+            Date.now(),
+            list.map((s) => ({ space: s.space, queued: s.queue_length, running: s.slots - s.free_slots })),
+          ),
+        )
+        .catch((err: unknown) => log.warn({ err }, 'sampling space activity failed')),
+    config.activityIntervalMs,
+  );
+  sampling.unref();
+
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -256,6 +275,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     close: () =>
       (closing ??= (async () => {
         ctx.shuttingDown = true;
+        clearInterval(sampling);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const peer of peers.all()) peer.close(peer.role === 'worker' ? CLOSE.serviceRestart : CLOSE.goingAway, 'shutting down');
         server.closeAllConnections?.();

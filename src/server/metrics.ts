@@ -2,6 +2,7 @@ import client from 'prom-client';
 import type { JobTag, Telemetry } from '../core/telemetry.ts';
 import { traceJobEnd, traceSubmit } from './job-tracing.ts';
 import { CountingHistogram } from './counting-histogram.ts';
+import type { SpaceActivity } from './space-activity.ts';
 import type { JobState } from '../core/types.ts';
 import type { Logger } from './logger.ts';
 
@@ -114,7 +115,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 const jobFields = (job: JobTag) => ({ job_id: job.job, space: job.space, ...(job.worker && { worker: job.worker }) });
 
 /** Core's telemetry as metrics, one log line per job event (an `info` line when it ends), and spans. */
-export function metricsTelemetry(metrics: Metrics, log: Logger): Telemetry {
+export function metricsTelemetry(metrics: Metrics, log: Logger, activity?: SpaceActivity): Telemetry {
   return {
     traceSubmit,
     jobSubmitted: (job) => log.isLevelEnabled('debug') && log.debug(jobFields(job), 'job submitted'),
@@ -128,6 +129,7 @@ export function metricsTelemetry(metrics: Metrics, log: Logger): Telemetry {
     jobEnded: (end) => {
       const runMs = end.startedAt === undefined ? null : end.endedAt - end.startedAt;
       metrics.jobsEnded.add(end.space, end.state);
+      activity?.ended(end);
       if (runMs !== null) metrics.jobDuration.observe(runMs / 1000, end.space, end.state);
       if (log.isLevelEnabled('info')) {
         const waitMs = (end.startedAt ?? end.endedAt) - end.createdAt;

@@ -5,6 +5,7 @@ import type { CredentialWatch } from './credential-watch.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { SpaceActivity } from './space-activity.ts';
 import type { InFlightBytes } from './upload-intake.ts';
 import type { PeerRegistry } from './ws/peer-registry.ts';
 import type { WebhookDestinations } from './webhook-destinations.ts';
@@ -18,6 +19,8 @@ export interface ServerContext {
   engine: Engine;
   auth: Authenticator;
   metrics: Metrics;
+  /** Each space's recent activity, for the admin's charts (space-activity.ts). */
+  activity: SpaceActivity;
   log: Logger;
   peers: PeerRegistry;
   /** Bytes of large request bodies being received at once (upload-intake.ts). */

@@ -141,6 +141,33 @@ describe('web UI in Chromium', () => {
     await p.context().close();
   }, 90_000);
 
+  it('charts each space for the admin (queue, jobs ended, wait and run times) and draws a queue sparkline on each space card', async () => {
+    const p = await page();
+    await signIn(p, 'admin', ADMIN_TOKEN);
+    // Some activity to chart: a few jobs of the text model.
+    const client = await gw.client(ADMIN_TOKEN);
+    for (let i = 0; i < 3; i++) {
+      client.send({ type: 'submit', space: 'text-generation', prompt: 'It is' });
+      await client.next('result', (m) => m.type === 'result');
+    }
+    client.close();
+    await until(
+      'samples with those jobs',
+      async () => ((await gw.http('GET', '/v1/spaces/text-generation/activity')).body.samples as Array<{ completed: number }>).some((s) => s.completed > 0) || undefined,
+    );
+    await p.goto(`${gw.url}/admin`);
+    await p.locator('#activity-space').selectOption('text-generation');
+    const charts = p.locator('#activity-charts figure.chart');
+    await charts.nth(2).locator('canvas').first().waitFor();
+    expect(await charts.count()).toBe(3);
+    expect(await charts.locator('figcaption').allTextContents()).toEqual(['Queue and slots in use', 'Jobs ended per 0.5 s', 'Wait and run time (s)']);
+    await shot(p, 'admin-activity');
+    await p.goto(gw.url);
+    const spark = p.locator('article[data-space="text-generation"] .sparkline canvas').first();
+    await spark.waitFor();
+    await p.context().close();
+  }, 60_000);
+
   it('shows a space connected the moment a remote app registers, and not connected when it leaves, without a reload', async () => {
     await gw.createSpace({ name: 'live-status', inputs: ['prompt'], open_registration: true });
     const p = await page();

@@ -34,6 +34,8 @@ export async function testGateway(options: Partial<GatewayOptions> = {}): Promis
     logLevel: process.env.LOG_LEVEL ?? 'silent',
     // The endpoint tests run again on the plain wire (vitest.config.ts, project "plain wire").
     wire: process.env.SPACEPORT_WIRE === 'plain' ? 'plain' : 'fast',
+    // Charts get a sample every half second, so a test sees them fill.
+    activityIntervalMs: 500,
     ...options,
     dataDir,
     core: { ...FAST_CORE, ...options.core },

@@ -41,6 +41,13 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
     if (!space) throw new SpaceportError('space_not_found', `No space is named "${params.name}".`);
     sendJson(res, 200, spaceStatus(space, await engine.listWorkers(), (await engine.queueState(space.id)).length));
   });
+
+  // The last hour of a space's activity, one sample per interval (space-activity.ts), oldest first.
+  router.on('GET', '/v1/spaces/:name/activity', async ({ res, params }) => {
+    const space = await engine.getSpace(params.name!);
+    if (!space) throw new SpaceportError('space_not_found', `No space is named "${params.name}".`);
+    sendJson(res, 200, { space: space.name, interval_ms: ctx.activity.intervalMs, samples: ctx.activity.history(space.name) });
+  });
 }
 
 /** Each space's queue, running jobs, workers and slots, as /v1/spaces tells them (a deleted space's series go). */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { UI_BUNDLE, bundleFiles, uiStaticDir } from '../browser-bundles.ts';
@@ -19,11 +20,13 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
 export function uiRoutes(router: Router, ctx: ServerContext): (res: ServerResponse) => void {
   const shell = readFileSync(join(uiStaticDir(), 'index.html'), 'utf8');
   const css = readFileSync(join(uiStaticDir(), 'style.css'));
+  // uPlot's own stylesheet (the charts' layers and legend), served as the package ships it.
+  const chartCss = readFileSync(createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css'));
   const bundled = bundleFiles(UI_BUNDLE, ctx.log);
   for (const page of PAGES) router.on('GET', page, ({ res }) => sendHtml(res, shell));
   router.on('GET', '/ui/:file', async ({ res, params }) => {
     const name = params.file!;
-    const body = name === 'style.css' ? css : (await bundled()).get(name);
+    const body = name === 'style.css' ? css : name === 'uplot.css' ? chartCss : (await bundled()).get(name);
     if (!body) throw new SpaceportError('not_found', `No UI file ${name}.`);
     res.writeHead(200, {
       'content-type': TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream',

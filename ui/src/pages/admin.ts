@@ -1,3 +1,4 @@
+import { activityCharts } from '../charts.ts';
 import { api } from '../api.ts';
 import { h, fill, bytes, listTable } from '../dom.ts';
 import { navigate, type Page } from '../navigation.ts';
@@ -13,6 +14,7 @@ export const adminPage: Page = async (main) => {
   const spacesBox = h('div', { id: 'admin-spaces', class: 'table-scroll' });
   const editor = h('div', { id: 'space-editor' });
   const tokensBox = h('div', { id: 'admin-tokens' });
+  const activityBox = h('div', { id: 'admin-activity' });
   const workersBox = h('div', { id: 'admin-workers' });
   const jobsBox = h('div', { id: 'admin-jobs' });
   const deliveriesBox = h('div', { id: 'admin-deliveries' });
@@ -25,6 +27,8 @@ export const adminPage: Page = async (main) => {
     h('div', { class: 'row' }, h('button', { type: 'button', id: 'new-space', class: 'primary', onclick: () => spaceForm(editor, null, refreshSpaces) }, 'New space')),
     editor,
     spacesBox,
+    h('h2', {}, 'Activity'),
+    activityBox,
     h('h2', {}, 'Worker tokens'),
     tokensBox,
     h('h2', {}, 'Connected workers'),
@@ -88,6 +92,7 @@ export const adminPage: Page = async (main) => {
   }
 
   await refreshSpaces();
+  await activity(activityBox);
   await users(usersBox);
   await apiKeys(keysBox);
   const refreshJobs = jobList(jobsBox);
@@ -98,6 +103,24 @@ export const adminPage: Page = async (main) => {
   const timer = setInterval(live, 2000);
   return () => clearInterval(timer);
 };
+
+/** A space's last hour, charted (charts.ts): pick the space. */
+async function activity(box: HTMLElement): Promise<void> {
+  const { spaces } = await api<{ spaces: AdminSpace[] }>('GET', '/v1/admin/spaces');
+  if (spaces.length === 0) return fill(box, h('p', { class: 'muted' }, 'No spaces yet.'));
+  let charts = h('div', { class: 'charts' });
+  const pick = h('select', { id: 'activity-space', 'aria-label': 'Space to chart' }, ...spaces.map((s) => h('option', { value: s.name }, s.name)));
+  // A new box per space: the old one's charts stop redrawing once it leaves the page.
+  const show = () => {
+    const fresh = h('div', { class: 'charts', id: 'activity-charts' });
+    charts.replaceWith(fresh);
+    charts = fresh;
+    void activityCharts(fresh, pick.value).catch((err) => fresh.append(failure(err)));
+  };
+  pick.addEventListener('change', show);
+  fill(box, h('div', { class: 'row' }, pick), charts);
+  show();
+}
 
 /** Worker tokens per space: create (shown once, with the command that starts a worker), list, revoke. */
 async function tokens(box: HTMLElement, spaces: AdminSpace[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { api, type SpaceInfo } from '../api.ts';
+import { queueSparkline } from '../charts.ts';
 import { h, fill } from '../dom.ts';
 import type { Page } from '../navigation.ts';
 import { sdk } from '../session.ts';
@@ -17,6 +18,16 @@ function statusLine(s: SpaceInfo): HTMLElement {
 export const homePage: Page = async (main) => {
   const { spaces } = await api<{ spaces: SpaceInfo[] }>('GET', '/v1/spaces');
   const cards = new Map<string, HTMLElement>();
+  // Each card's queue sparkline is kept across the card's redraws (a status change redraws it), and redrawn every half minute.
+  const sparklines = new Map<string, HTMLElement>();
+  const sparkline = (space: string) => {
+    let box = sparklines.get(space);
+    if (!box) {
+      sparklines.set(space, (box = h('div', { class: 'sparkline', 'aria-label': `${space}: queue length over the last minutes`, role: 'img' })));
+      void queueSparkline(box, space).catch(() => {});
+    }
+    return box;
+  };
   const grid = h('div', { class: 'grid', id: 'spaces' });
   const draw = (s: SpaceInfo) => {
     const card = h(
@@ -24,7 +35,7 @@ export const homePage: Page = async (main) => {
       { class: 'card', 'data-space': s.space },
       h('h3', {}, h('a', { href: `/s/${encodeURIComponent(s.space)}` }, s.space)),
       h('p', { class: 'muted' }, s.description || 'No description.'),
-      statusLine(s),
+      h('div', { class: 'row' }, statusLine(s), sparkline(s.space)),
       s.access === 'users' && h('p', { class: 'hint' }, 'Signed-in users only'),
     );
     const old = cards.get(s.space);
@@ -36,7 +47,16 @@ export const homePage: Page = async (main) => {
   fill(main, h('h1', {}, 'Spaces'), spaces.length ? grid : h('p', { class: 'muted' }, 'No spaces yet. An admin can create them.'), streamPanel(spaces));
   // Live: the gateway pushes space_status whenever workers or queues change.
   const stop = await sdk().subscribe('all', (m) => m.type === 'space_status' && draw(m as unknown as SpaceInfo));
-  return stop;
+  const redraw = setInterval(() => {
+    for (const [space, box] of sparklines) {
+      box.replaceChildren();
+      void queueSparkline(box, space).catch(() => {});
+    }
+  }, 30_000);
+  return () => {
+    clearInterval(redraw);
+    stop();
+  };
 };
 
 /** The token-streaming document's client: a query box talking to /ws, as its `GET /` page does. */
