@@ -560,6 +560,24 @@ describe('web UI in Chromium', () => {
     expect(api.status).toBe(404);
     expect((await api.json()).error.code).toBe('not_found');
     await ctx.close();
+    // The same pages at desktop width, in light mode, for people to look at.
+    const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+    const d = await page(desk);
+    await signIn(d, 'admin', ADMIN_TOKEN);
+    for (const [path, ready, name] of [
+      ['/', 'article[data-space]', 'home'],
+      ['/s/text-generation', '#prompt', 'space'],
+      ['/admin', 'tr[data-space]', 'admin'],
+      ['/account', 'h1', 'account'],
+      ['/websocket-test', '#log', 'websocket-test'],
+      ['/dashboard', 'table, .muted', 'dashboard'],
+      ['/no/such/page', 'h1', 'not-found'],
+    ] as const) {
+      await d.goto(gw.url + path);
+      await d.locator(ready).first().waitFor();
+      await shot(d, `desktop-${name}`);
+    }
+    await desk.close();
   }, 60_000);
 
   it('is usable on a phone-sized screen and by keyboard', async () => {
