@@ -525,18 +525,21 @@ describe('web UI in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The pages every width is checked on: path, what shows it is drawn, the screenshot's name. */
+  const PAGES = [
+    ['/', 'article[data-space]', 'home'],
+    ['/s/text-generation', '#prompt', 'space'],
+    ['/admin', 'tr[data-space]', 'admin'],
+    ['/websocket-test', '#log', 'websocket-test'],
+    ['/dashboard', 'table, .muted', 'dashboard'],
+  ] as const;
+
   it('every page has the header and no sideways scrolling at 375 px; an unknown page is an HTML 404 with a way back; dark follows the system', async () => {
     const ctx = await browser.newContext({ viewport: { width: 375, height: 740 }, colorScheme: 'dark' });
     const p = await page(ctx);
     await signIn(p, 'admin', ADMIN_TOKEN);
     const fits = () => p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
-    for (const [path, ready, name] of [
-      ['/', 'article[data-space]', 'home'],
-      ['/s/text-generation', '#prompt', 'space'],
-      ['/admin', 'tr[data-space]', 'admin'],
-      ['/websocket-test', '#log', 'websocket-test'],
-      ['/dashboard', 'table, .muted', 'dashboard'],
-    ] as const) {
+    for (const [path, ready, name] of PAGES) {
       await p.goto(gw.url + path);
       await p.locator(ready).first().waitFor();
       expect(await p.locator('header.top a.brand').getAttribute('href'), path).toBe('/');
@@ -564,15 +567,7 @@ describe('web UI in Chromium', () => {
     const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
     const d = await page(desk);
     await signIn(d, 'admin', ADMIN_TOKEN);
-    for (const [path, ready, name] of [
-      ['/', 'article[data-space]', 'home'],
-      ['/s/text-generation', '#prompt', 'space'],
-      ['/admin', 'tr[data-space]', 'admin'],
-      ['/account', 'h1', 'account'],
-      ['/websocket-test', '#log', 'websocket-test'],
-      ['/dashboard', 'table, .muted', 'dashboard'],
-      ['/no/such/page', 'h1', 'not-found'],
-    ] as const) {
+    for (const [path, ready, name] of [...PAGES, ['/account', 'h1', 'account'] as const, ['/no/such/page', 'h1', 'not-found'] as const]) {
       await d.goto(gw.url + path);
       await d.locator(ready).first().waitFor();
       await shot(d, `desktop-${name}`);

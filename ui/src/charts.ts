@@ -1,19 +1,8 @@
 import type uPlot from 'uplot';
+import type { ActivitySample as Sample } from '../../src/server/space-activity.ts';
 import { api } from './api.ts';
 import { h } from './dom.ts';
 
-/** One interval of a space's activity, as GET /v1/spaces/{name}/activity gives it. */
-interface Sample {
-  t: number;
-  queued: number;
-  running: number;
-  completed: number;
-  failed: number;
-  wait_p50: number | null;
-  wait_p95: number | null;
-  run_p50: number | null;
-  run_p95: number | null;
-}
 interface Activity {
   interval_ms: number;
   samples: Sample[];
