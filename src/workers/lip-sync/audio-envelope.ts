@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runProgram } from '../run-program.ts';
 
 /** Samples per second the audio is decoded to for its loudness (speech needs no more). */
 export const RATE = 16_000;
@@ -36,22 +36,16 @@ export async function mouthOpenings(ffmpeg: string, audio: string, cwd: string, 
   return { openings, seconds, pcm };
 }
 
-function decode(ffmpeg: string, audio: string, cwd: string, signal: AbortSignal): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, ['-hide_banner', '-nostats', '-i', audio, '-ac', '1', '-ar', String(RATE), '-f', 's16le', 'pipe:1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
-    const abort = () => child.kill('SIGKILL');
-    signal.addEventListener('abort', abort, { once: true });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      signal.removeEventListener('abort', abort);
-      if (signal.aborted) return reject(signal.reason);
-      const pcm = Buffer.concat(chunks);
-      if (code !== 0 || pcm.length < 2) return reject(new Error(`validation_error: the audio could not be decoded (${stderr.trim().split('\n').at(-1) ?? code})`));
-      resolve(pcm);
-    });
-  });
+async function decode(ffmpeg: string, audio: string, cwd: string, signal: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const args = ['-hide_banner', '-nostats', '-i', audio, '-ac', '1', '-ar', String(RATE), '-f', 's16le', 'pipe:1'];
+  try {
+    await runProgram(ffmpeg, args, { cwd, signal, onData: (c) => chunks.push(c) });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new Error(`validation_error: the audio could not be decoded (${(err as Error).message.replace(/^processing_error: /, '')})`);
+  }
+  const pcm = Buffer.concat(chunks);
+  if (pcm.length < 2) throw new Error('validation_error: the audio could not be decoded (no samples in it)');
+  return pcm;
 }

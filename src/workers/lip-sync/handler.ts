@@ -1,12 +1,12 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import sharp from 'sharp';
 import type { Handler } from '../../sdk/worker/serve.ts';
 import { audioOf, imageOf } from '../job-inputs.ts';
 import { findFfmpeg, findOnPath, NO_FFMPEG } from '../programs.ts';
+import { drained, runProgram } from '../run-program.ts';
 import { mouthOpenings } from './audio-envelope.ts';
 import { findMouth } from '../face-mesh.ts';
 import { MouthWarp } from './mouth-warp.ts';
@@ -92,7 +92,7 @@ export function lipSyncHandler(): Handler {
 }
 
 /** Renders every frame into ffmpeg's stdin (raw RGB) while it encodes them with the audio. */
-function encode(
+async function encode(
   ffmpeg: string,
   dir: string,
   width: number,
@@ -106,46 +106,18 @@ function encode(
 ): Promise<void> {
   const args = ['-y', '-hide_banner', '-nostats', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(FPS), '-i', 'pipe:0', '-i', 'audio'];
   args.push('-t', seconds.toFixed(3), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', 'out.mp4');
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-4000)));
-    const abort = () => child.kill('SIGKILL');
-    signal.addEventListener('abort', abort, { once: true });
-    child.stdin.on('error', () => {}); // ffmpeg gone: its exit code says why
-    child.on('error', reject);
-    child.on('close', (code) => {
-      signal.removeEventListener('abort', abort);
-      if (signal.aborted) return reject(signal.reason);
-      if (code !== 0) return reject(new Error(`processing_error: ffmpeg failed (${code}): ${stderr.trim().split('\n').slice(-2).join(' | ')}`));
-      progress(1);
-      resolve();
-    });
-    void (async () => {
-      const frame = Buffer.allocUnsafe(width * height * 3);
-      const every = Math.max(1, Math.round(openings.length / 20));
-      for (let i = 0; i < openings.length && !signal.aborted; i++) {
-        warp.frame(openings[i]!, frame, rounds[i]);
-        // A copy per write: the frame buffer is reused, and a write may still be queued.
-        if (!child.stdin.write(Buffer.from(frame))) await writable(child);
-        if (i % every === 0) progress(i / openings.length);
-      }
-      child.stdin.end();
-    })();
-  });
-}
-
-/** Resolves when ffmpeg takes more input, or is gone. */
-function writable(child: ChildProcessByStdio<Writable, null, Readable>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      child.stdin.off('drain', done);
-      child.off('close', done);
-      resolve();
-    };
-    child.stdin.once('drain', done);
-    child.once('close', done);
-  });
+  const frames = async (stdin: Writable) => {
+    const frame = Buffer.allocUnsafe(width * height * 3);
+    const every = Math.max(1, Math.round(openings.length / 20));
+    for (let i = 0; i < openings.length && !signal.aborted; i++) {
+      warp.frame(openings[i]!, frame, rounds[i]);
+      // A copy per write: the frame buffer is reused, and a write may still be queued.
+      if (!stdin.write(Buffer.from(frame))) await drained(stdin);
+      if (i % every === 0) progress(i / openings.length);
+    }
+  };
+  await runProgram(ffmpeg, args, { cwd: dir, signal, feed: frames });
+  progress(1);
 }
 
 const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
