@@ -6,8 +6,19 @@ export interface SparseModel {
   colors: Float32Array;
   /** Each point's mean reprojection error, in pixels. */
   errors: Float32Array;
-  /** The registered images: their file names, the centres of their cameras and the way each looks. */
-  cameras: Array<{ name: string; center: [number, number, number]; looks: [number, number, number] }>;
+  /** The registered images: their index (from their file name, viewFile), the centres of their cameras and the way each looks. */
+  cameras: Array<{ image: number; center: [number, number, number]; looks: [number, number, number] }>;
+}
+
+/** The file an image is given for COLMAP: its index (0-based) in its name, which comes back with each registered camera. */
+export const viewFile = (index: number, ext: string) => `view-${String(index + 1).padStart(4, '0')}.${ext}`;
+
+/** The index of the image a file was named for by viewFile. */
+const viewIndex = (name: string) => Number(/view-(\d+)/.exec(name)?.[1] ?? 0) - 1;
+
+/** The largest extent of the cameras' centres along an axis: the model's scale, whatever COLMAP chose. */
+export function cameraSpread(centres: Array<[number, number, number]>): number {
+  return Math.max(...[0, 1, 2].map((k) => Math.max(...centres.map((p) => p[k]!)) - Math.min(...centres.map((p) => p[k]!))), 1e-6);
 }
 
 /** Reads `points3D.txt` and `images.txt`. */
@@ -33,7 +44,7 @@ export function parseSparseModel(points3D: string, images: string): SparseModel 
     if (f.length < 10) continue;
     const [qw, qx, qy, qz, tx, ty, tz] = f.slice(1, 8).map(Number) as [number, number, number, number, number, number, number];
     const r = rotation([qw, qx, qy, qz]);
-    cameras.push({ name: f.slice(9).join(' '), center: column(r, [tx, ty, tz], -1), looks: [r[2][0], r[2][1], r[2][2]] });
+    cameras.push({ image: viewIndex(f.slice(9).join(' ')), center: column(r, [tx, ty, tz], -1), looks: [r[2][0], r[2][1], r[2][2]] });
   }
   return { positions, colors, errors, cameras };
 }

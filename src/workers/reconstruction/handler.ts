@@ -10,7 +10,7 @@ import { colmapSparse } from './colmap.ts';
 import { faceModel } from './face-model.ts';
 import { deltaOf } from './incremental.ts';
 import { SessionImages } from './session-views.ts';
-import type { SparseModel } from './colmap-model.ts';
+import { cameraSpread, type SparseModel, viewFile } from './colmap-model.ts';
 
 /** Fewer views rarely share enough to start a model (12 views 30° apart failed here; 24 at 15° work). */
 export const MIN_VIEWS = 8;
@@ -72,7 +72,7 @@ export function reconstructionHandler(): Handler {
     const dir = await mkdtemp(join(tmpdir(), 'spaceport-colmap-'));
     try {
       await mkdir(join(dir, 'images'));
-      for (const [i, v] of views.entries()) await writeFile(join(dir, 'images', `view-${String(i + 1).padStart(4, '0')}.${v.ext}`), v.data);
+      for (const [i, v] of views.entries()) await writeFile(join(dir, 'images', viewFile(i, v.ext)), v.data);
       const model = await sparse(dir, images.length);
       if (!model || model.cameras.length < 3) return panels(job, ctx, `COLMAP could not tie the images together (${model?.cameras.length ?? 0} registered); views must overlap`);
       return sparseResult(job, ctx, model, { num_frames: images.length, num_cameras_registered: model.cameras.length });
@@ -101,9 +101,9 @@ function sparseResult(job: WorkerJob, ctx: JobContext, model: SparseModel, count
     ...counts,
     num_points: points.positions.length / 3,
     mean_reprojection_error_px: Math.round((error / Math.max(1, model.errors.length)) * 1000) / 1000,
-    // Image indices in the session (COLMAP's view-NNNN are 1-based, and in this job or session).
+    // Image indices in the session (a camera's index is in this job, or already in the session when incremental).
     cameras: model.cameras.map((c) => ({
-      image: Number(/view-(\d+)/.exec(c.name)?.[1] ?? 0) - 1 + (job.options.incremental === true ? 0 : Number(job.options.first_image ?? 0)),
+      image: c.image + (job.options.incremental === true ? 0 : Number(job.options.first_image ?? 0)),
       center: c.center.map(round3),
     })),
     glb_size_bytes: glb.length,
@@ -129,9 +129,7 @@ function thin(model: SparseModel, max: number): { positions: Float32Array; color
 /** Each camera as red line segments: a small cross where it stood and a stroke the way it looked. */
 function cameraLines(model: SparseModel): { positions: Float32Array; colors: Float32Array } {
   // Sized to the cameras' spread, so they show at any scale COLMAP chose.
-  const xs = model.cameras.map((c) => c.center);
-  const spread = Math.max(...[0, 1, 2].map((k) => Math.max(...xs.map((p) => p[k]!)) - Math.min(...xs.map((p) => p[k]!))), 1e-6);
-  const s = spread * 0.02;
+  const s = cameraSpread(model.cameras.map((c) => c.center)) * 0.02;
   const out: number[] = [];
   for (const {
     center: [x, y, z],

@@ -1,4 +1,4 @@
-import type { SparseModel } from './colmap-model.ts';
+import { cameraSpread, type SparseModel } from './colmap-model.ts';
 import { cellOf, camerasByImage, type SessionViews } from './session-views.ts';
 import { similarity, type V3 } from './similarity.ts';
 
@@ -17,9 +17,7 @@ export function deltaOf(session: SessionViews, model: SparseModel): { delta: Spa
     session.sent.clear();
     session.cameras.clear();
     // Cells of 1% of the cameras' spread: points closer than that to one already sent add nothing.
-    const xs = [...cameras.values()];
-    const spread = Math.max(...[0, 1, 2].map((k) => Math.max(...xs.map((p) => p[k]!)) - Math.min(...xs.map((p) => p[k]!))), 1e-6);
-    session.cell = spread * 0.01;
+    session.cell = cameraSpread([...cameras.values()]) * 0.01;
   }
   const onto =
     session.cameras.size === 0
@@ -42,13 +40,12 @@ export function deltaOf(session: SessionViews, model: SparseModel): { delta: Spa
   }
   const newCameras: SparseModel['cameras'] = [];
   for (const c of model.cameras) {
-    const index = Number(/view-(\d+)/.exec(c.name)?.[1] ?? 0) - 1;
-    if (session.cameras.has(index)) continue;
+    if (session.cameras.has(c.image)) continue;
     const center = onto(c.center);
     const ahead = onto([c.center[0] + c.looks[0], c.center[1] + c.looks[1], c.center[2] + c.looks[2]]);
     const length = Math.hypot(ahead[0] - center[0], ahead[1] - center[1], ahead[2] - center[2]) || 1;
-    session.cameras.set(index, center);
-    newCameras.push({ name: c.name, center, looks: [(ahead[0] - center[0]) / length, (ahead[1] - center[1]) / length, (ahead[2] - center[2]) / length] });
+    session.cameras.set(c.image, center);
+    newCameras.push({ image: c.image, center, looks: [(ahead[0] - center[0]) / length, (ahead[1] - center[1]) / length, (ahead[2] - center[2]) / length] });
   }
   return { delta: { positions: new Float32Array(positions), colors: new Float32Array(colors), errors: new Float32Array(errors), cameras: newCameras }, restarted };
 }

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SparseModel } from './colmap-model.ts';
+import { type SparseModel, viewFile } from './colmap-model.ts';
 
 /** Sessions whose images this worker keeps for their next incremental generate, at most. */
 const MAX_SESSIONS = 4;
@@ -38,7 +38,7 @@ export class SessionImages {
       await mkdir(join(s.dir, 'images'));
       this.sessions.set(sessionId, s);
     }
-    for (const image of images) await writeFile(join(s.dir, 'images', `view-${String(++s.images).padStart(4, '0')}.${image.ext}`), image.data);
+    for (const image of images) await writeFile(join(s.dir, 'images', viewFile(s.images++, image.ext)), image.data);
     s.usedAt = Date.now();
     return s;
   }
@@ -57,7 +57,7 @@ export class SessionImages {
 /** The grid cell of a point, as a key. */
 export const cellOf = (p: ArrayLike<number>, cell: number) => `${Math.floor(p[0]! / cell)},${Math.floor(p[1]! / cell)},${Math.floor(p[2]! / cell)}`;
 
-/** A model's camera centres keyed by image index (COLMAP's names are view-NNNN, 1-based). */
+/** A model's camera centres keyed by image index. */
 export function camerasByImage(model: SparseModel): Map<number, [number, number, number]> {
-  return new Map(model.cameras.map((c) => [Number(/view-(\d+)/.exec(c.name)?.[1] ?? 0) - 1, c.center]));
+  return new Map(model.cameras.map((c) => [c.image, c.center]));
 }
