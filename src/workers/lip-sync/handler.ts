@@ -7,6 +7,7 @@ import type { Handler } from '../../sdk/worker/serve.ts';
 import { audioOf, imageOf } from '../job-inputs.ts';
 import { findFfmpeg, findOnPath, NO_FFMPEG } from '../programs.ts';
 import { drained, runProgram } from '../run-program.ts';
+import { decodeSpeech } from '../speech-audio.ts';
 import { mouthOpenings } from './audio-envelope.ts';
 import { findMouth } from '../face-mesh.ts';
 import { MouthWarp } from './mouth-warp.ts';
@@ -49,7 +50,8 @@ export function lipSyncHandler(): Handler {
     const dir = await mkdtemp(join(tmpdir(), 'spaceport-lip-sync-'));
     try {
       await writeFile(join(dir, 'audio'), audioOf(job).data);
-      const { openings, seconds, pcm } = await mouthOpenings(ffmpeg, 'audio', dir, FPS, job.options.nosmooth === true, ctx.signal);
+      const pcm = await decodeSpeech(ffmpeg, 'audio', dir, ctx.signal);
+      const { openings, seconds } = mouthOpenings(pcm, FPS, job.options.nosmooth === true);
       // Where pocketsphinx is installed, the phones give the lips' shape: shut on M/B/P, rounded on OW/UW/W.
       let shapes: LipShape[] | null = null;
       if (phones) {

@@ -1,10 +1,11 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Handler } from '../../sdk/worker/serve.ts';
 import { findFfmpeg, findOnPath, NO_FFMPEG } from '../programs.ts';
 import { audioOf } from '../job-inputs.ts';
 import { runProgram } from '../run-program.ts';
+import { decodeSpeech, speechSeconds, speechWav } from '../speech-audio.ts';
 
 export const NO_POCKETSPHINX = 'processing_error: pocketsphinx is not installed on this machine (Debian: apt-get install pocketsphinx pocketsphinx-en-us)';
 const MODEL = 'CMU PocketSphinx 5prealpha, US English acoustic model and language model (pocketsphinx-en-us)';
@@ -19,7 +20,7 @@ interface Word {
 
 /**
  * Speech → text with CMU PocketSphinx (Debian's `pocketsphinx` and `pocketsphinx-en-us`, BSD):
- * ffmpeg turns any audio into 16 kHz mono, the decoder splits it at pauses and recognises each
+ * ffmpeg turns any audio into 16 kHz mono (decodeSpeech, as for lip-sync), the decoder splits it at pauses and recognises each
  * utterance; its words stream as tokens as each utterance is decoded, with progress by their time.
  * The result: the text, each word's start, end and confidence, and the audio's length.
  */
@@ -33,10 +34,9 @@ export function speechToTextHandler(): Handler {
     try {
       await writeFile(join(dir, 'input'), audioOf(job).data);
       ctx.progress(0.02, 'reading the audio');
-      await runProgram(ffmpeg, ['-hide_banner', '-nostats', '-y', '-i', 'input', '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', 'speech.wav'], { cwd: dir, signal: ctx.signal }).catch(() => {
-        throw new Error('validation_error: the audio could not be decoded');
-      });
-      const seconds = await wavSeconds(join(dir, 'speech.wav'));
+      const pcm = await decodeSpeech(ffmpeg, 'input', dir, ctx.signal);
+      await writeFile(join(dir, 'speech.wav'), speechWav(pcm));
+      const seconds = speechSeconds(pcm);
       ctx.progress(0.05, 'recognising');
       const words: Word[] = [];
       // With -time yes, each utterance is a line of its text and then a line per word: "word start end confidence".
@@ -59,9 +59,4 @@ export function speechToTextHandler(): Handler {
       await rm(dir, { recursive: true, force: true });
     }
   };
-}
-
-/** A 16-bit mono 16 kHz WAV's length, from its size. */
-async function wavSeconds(file: string): Promise<number> {
-  return Math.max(0, (await stat(file)).size - 44) / 32_000;
 }
