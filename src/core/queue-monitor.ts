@@ -6,13 +6,14 @@ import { movedRanges, positionStep } from './position-steps.ts';
 import { positionLine } from '../protocol/job-events.ts';
 import { refOf, type QueueState } from './ports/jobs.ts';
 import type { Space, WorkerInfo } from './types.ts';
+import { servingSlots } from './space-slots.ts';
 
 export type { SpaceStatus } from '../protocol/server-messages.ts';
 
 export function spaceStatus(space: Space, workers: WorkerInfo[], queueLength: number): SpaceStatus {
   const serving = workers.filter((w) => w.space_ids.includes(space.id));
-  const slots = serving.reduce((n, w) => n + (w.draining ? 0 : w.slots), 0);
-  const busy = serving.reduce((n, w) => n + (w.draining ? 0 : Math.min(w.running, w.slots)), 0);
+  const slots = serving.reduce((n, w) => n + servingSlots(w), 0);
+  const busy = serving.reduce((n, w) => n + Math.min(w.running, servingSlots(w)), 0);
   return {
     space: space.name,
     description: space.description,

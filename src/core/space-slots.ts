@@ -32,8 +32,11 @@ export class SpaceSlots {
 
   private count(workers: WorkerInfo[]): Map<string, number> {
     const bySpace = new Map<string, number>();
-    for (const w of workers) if (!w.draining) for (const id of w.space_ids) bySpace.set(id, (bySpace.get(id) ?? 0) + w.slots);
+    for (const w of workers) for (const id of w.space_ids) bySpace.set(id, (bySpace.get(id) ?? 0) + servingSlots(w));
     this.read = { at: this.clock.now(), bySpace };
     return bySpace;
   }
 }
+
+/** The slots a worker offers its spaces: none while it drains. */
+export const servingSlots = (w: WorkerInfo): number => (w.draining ? 0 : w.slots);
