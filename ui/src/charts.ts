@@ -9,6 +9,7 @@ interface Activity {
 }
 
 const load = () => import('uplot').then((m) => m.default);
+const activityOf = (space: string) => api<Activity>('GET', `/v1/spaces/${encodeURIComponent(space)}/activity`);
 const seconds = (samples: Sample[]) => samples.map((s) => s.t / 1000);
 const ms = (v: number | null) => (v === null ? null : v / 1000);
 
@@ -63,7 +64,7 @@ export async function activityCharts(box: HTMLElement, space: string): Promise<v
       }
     } else charts.forEach((c, i) => c.setData(data[i]!));
   };
-  const refresh = async () => draw(await api<Activity>('GET', `/v1/spaces/${encodeURIComponent(space)}/activity`));
+  const refresh = async () => draw(await activityOf(space));
   await refresh();
   const every = setInterval(() => {
     if (!box.isConnected) return clearInterval(every);
@@ -73,7 +74,7 @@ export async function activityCharts(box: HTMLElement, space: string): Promise<v
 
 /** A space card's sparkline: its queue length over the last samples, drawn by uPlot, no axes. */
 export async function queueSparkline(box: HTMLElement, space: string): Promise<void> {
-  const [Plot, a] = await Promise.all([load(), api<Activity>('GET', `/v1/spaces/${encodeURIComponent(space)}/activity`)]);
+  const [Plot, a] = await Promise.all([load(), activityOf(space)]);
   const recent = a.samples.slice(-60);
   box.dataset.points = String(recent.length);
   if (recent.length < 2) return;

@@ -89,10 +89,10 @@ export const adminPage: Page = async (main) => {
       ),
     );
     await tokens(tokensBox, spaces);
+    activity(activityBox, spaces);
   }
 
   await refreshSpaces();
-  await activity(activityBox);
   await users(usersBox);
   await apiKeys(keysBox);
   const refreshJobs = jobList(jobsBox);
@@ -104,12 +104,13 @@ export const adminPage: Page = async (main) => {
   return () => clearInterval(timer);
 };
 
-/** A space's last hour, charted (charts.ts): pick the space. */
-async function activity(box: HTMLElement): Promise<void> {
-  const { spaces } = await api<{ spaces: AdminSpace[] }>('GET', '/v1/admin/spaces');
+/** A space's last hour, charted (charts.ts): pick the space (the list the Spaces table was drawn from). */
+function activity(box: HTMLElement, spaces: AdminSpace[]): void {
   if (spaces.length === 0) return fill(box, h('p', { class: 'muted' }, 'No spaces yet.'));
   let charts = h('div', { class: 'charts' });
-  const pick = h('select', { id: 'activity-space', 'aria-label': 'Space to chart' }, ...spaces.map((s) => h('option', { value: s.name }, s.name)));
+  // Drawn again when the spaces change: the space charted stays chosen while it exists.
+  const chosen = box.querySelector<HTMLSelectElement>('#activity-space')?.value;
+  const pick = h('select', { id: 'activity-space', 'aria-label': 'Space to chart' }, ...spaces.map((s) => h('option', { value: s.name, selected: s.name === chosen }, s.name)));
   // A new box per space: the old one's charts stop redrawing once it leaves the page.
   const show = () => {
     const fresh = h('div', { class: 'charts', id: 'activity-charts' });
