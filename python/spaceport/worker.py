@@ -159,7 +159,7 @@ class _Sent:
 
 class Worker:
     def __init__(self, host: str, spaces: list[str], token: str, handler: Handler, slots: int = 1, name: str | None = None,
-                 log: Log = print, drain_timeout: float = 30.0) -> None:
+                 log: Log = print, drain_timeout: float = 30.0, declare: dict[str, dict[str, Any]] | None = None) -> None:
         base = host.rstrip("/")
         self.url = ("ws" + base[4:] if base.startswith("http") else base) + "/v1/worker"
         self.spaces = spaces
@@ -169,6 +169,8 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:python"
         self.log = log
         self.drain_timeout = drain_timeout
+        # Per space: its output kind, options schema and examples, told at every registration.
+        self.declare = declare
         self.running: dict[str, JobContext] = {}
         self._attempts: dict[str, int] = {}
         self._sent: dict[str, _Sent] = {}
@@ -216,6 +218,8 @@ class Worker:
         heartbeat: asyncio.Task[None] | None = None
         waiting: dict[str, tuple[Job, int]] = {}  # jobs whose files are still arriving
         registration: dict[str, Any] = {"type": "register", "token": self.token, "spaces": self.spaces, "slots": self.slots, "name": self.name}
+        if self.declare:
+            registration["declare"] = self.declare
         if self._worker_id and self.running:
             # Jobs still running from before the connection dropped: asked back, as the worker it was.
             registration["reattach"] = {"worker": self._worker_id, "jobs": [{"job": j, "attempt": self._attempts[j]} for j in self.running]}
@@ -424,11 +428,16 @@ class Worker:
             asyncio.ensure_future(self._ws.close())
 
 
-def serve(host: str, spaces: list[str], token: str, handler: Handler, slots: int = 1, name: str | None = None, log: Log = print) -> None:
-    """Runs a worker until SIGTERM/SIGINT, which drain it (running jobs finish) before exiting."""
+def serve(host: str, spaces: list[str], token: str, handler: Handler, slots: int = 1, name: str | None = None, log: Log = print,
+          declare: dict[str, dict[str, Any]] | None = None) -> None:
+    """Runs a worker until SIGTERM/SIGINT, which drain it (running jobs finish) before exiting.
+
+    ``declare`` maps a space name to how it presents itself: ``output`` (text, image, boxes, video,
+    audio, 3d, table, json), ``options_schema`` (a JSON Schema object of its options) and
+    ``examples`` (docs/spaces.md#presentation)."""
 
     async def main() -> None:
-        worker = Worker(host, spaces, token, handler, slots=slots, name=name, log=log)
+        worker = Worker(host, spaces, token, handler, slots=slots, name=name, log=log, declare=declare)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.drain()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=os.environ.get("SPACEPORT_TOKEN"), help="a worker token (prefer SPACEPORT_TOKEN: a command line is visible to every local user)")
     parser.add_argument("--slots", type=int, default=1, help="jobs at once")
     parser.add_argument("--name", default=None, help="the name admins see")
+    parser.add_argument("--declare", default=None, help="a JSON file: per space, its output kind, options schema and examples")
     args = parser.parse_args(argv)
     if not args.token:
         parser.error("no token: set SPACEPORT_TOKEN or pass --token")
@@ -33,7 +35,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--handler must be module:function")
     sys.path.insert(0, os.getcwd())
     handler = getattr(importlib.import_module(module_name), function)
-    serve(args.host, [s for s in args.spaces.split(",") if s], args.token, handler, slots=args.slots, name=args.name, log=lambda line: print(line, flush=True))
+    declare = None
+    if args.declare:
+        with open(args.declare, encoding="utf-8") as f:
+            declare = json.load(f)
+    serve(args.host, [s for s in args.spaces.split(",") if s], args.token, handler, slots=args.slots, name=args.name,
+          log=lambda line: print(line, flush=True), declare=declare)
 
 
 if __name__ == "__main__":

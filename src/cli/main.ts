@@ -37,6 +37,7 @@ program
   .option('--openai <baseUrl>', 'forward prompts to an OpenAI-compatible server (with --model)')
   .option('--model <name>', 'model name for --openai')
   .option('--api-key <key>', 'API key for --openai (env OPENAI_API_KEY)')
+  .option('--declare <file>', 'a JSON file: per space, its output kind, options schema and examples (docs/spaces.md#presentation)')
   .option('--json', 'log JSON lines instead of text')
   .action(async (flags) => {
     await (await import('./worker.ts')).worker(flags);

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import type { SpaceDeclaration } from '../protocol/space-presentation.ts';
 import { serve, type Handler, type WorkerLogEvent } from '../sdk/worker/serve.ts';
 import { execHandler } from './handlers/exec-handler.ts';
 import { moduleHandler } from './handlers/module-handler.ts';
@@ -14,6 +16,7 @@ export interface WorkerFlags {
   openai?: string;
   model?: string;
   apiKey?: string;
+  declare?: string;
   json?: boolean;
 }
 
@@ -61,6 +64,8 @@ export async function worker(flags: WorkerFlags): Promise<void> {
       token,
       slots: Number(flags.slots),
       ...(flags.name && { name: flags.name }),
+      // Checked by the gateway when the worker registers (a bad one is refused there, with where).
+      ...(flags.declare && { declare: JSON.parse(await readFile(flags.declare, 'utf8')) as Record<string, SpaceDeclaration> }),
       onLog: (e) => process.stdout.write(`${flags.json ? JSON.stringify({ time: new Date().toISOString(), ...e }) : describe(e)}\n`),
     },
     handler,

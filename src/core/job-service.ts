@@ -11,7 +11,7 @@ import type { Now } from './now.ts';
 import { FINAL_EVENT_STATE, type JobEvent } from '../protocol/job-events.ts';
 import { isFinal, isLeased } from './job-state.ts';
 import { PRIORITY_LIMIT } from './queue-order.ts';
-import { maySubmit, retryDelayMs } from './space-rules.ts';
+import { checkOptions, maySubmit, retryDelayMs } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
 import { CHANNEL, type ControlMessage } from './topics.ts';
 import type { Identity, Job, JobResult, Space, StoredFile } from './types.ts';
@@ -125,6 +125,7 @@ export class JobService {
     const named = this.engine.getSpace(req.space);
     const space = found(named instanceof Promise ? await named : named, req.space);
     if (!maySubmit(space, who)) throw new SpaceportError('unauthorized', `Space "${space.name}" accepts jobs only from signed-in users or API keys.`);
+    checkOptions(space, req.options);
     const key = budgetKey(who);
     const priority = req.priority ?? 0;
     const allowed = who.kind === 'admin' ? PRIORITY_LIMIT : (who.max_priority ?? this.budgets.maxPriority);

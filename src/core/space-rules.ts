@@ -1,4 +1,5 @@
 import { SpaceportError } from '../protocol/errors.ts';
+import { optionsProblem } from '../protocol/options-schema.ts';
 import type { Identity, InputKind, Space } from './types.ts';
 
 export const SPACE_DEFAULTS = {
@@ -71,6 +72,12 @@ export function checkInputs(space: Space, prompt: string | undefined, files: Fil
       throw new SpaceportError('input_too_large', `${file.name} is ${file.size} bytes; space "${space.name}" allows ${rule.max_bytes} for ${kind}.`);
     }
   }
+}
+
+/** Throws invalid_options when the space declares an options schema and the job's options break it. */
+export function checkOptions(space: Space, options: Record<string, unknown> | undefined): void {
+  const problem = space.options_schema ? optionsProblem(space.options_schema, options) : null;
+  if (problem) throw new SpaceportError('invalid_options', `${problem} (space "${space.name}").`);
 }
 
 /** Whether `who` may submit to (and follow) jobs of this space. */

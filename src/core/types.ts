@@ -2,13 +2,15 @@
 
 import type { OutputFile } from '../protocol/job-events.ts';
 import type { InputRule, SpaceAccess } from '../protocol/server-messages.ts';
+import type { SpacePresentation } from '../protocol/space-presentation.ts';
 import type { InputKind, JobState } from '../protocol/vocabulary.ts';
 
 export type { InputRule, SpaceAccess } from '../protocol/server-messages.ts';
 
 export { INPUT_KINDS, type InputKind } from '../protocol/vocabulary.ts';
 
-export interface Space {
+/** A named inference endpoint; how it presents itself to people (output kind, options schema, examples) comes from space-presentation.ts. */
+export interface Space extends SpacePresentation {
   id: string;
   name: string;
   description: string;

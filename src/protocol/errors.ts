@@ -25,6 +25,7 @@ export const ERRORS = {
   input_not_accepted: { status: 422, text: 'This space does not accept that kind of input.' },
   mime_not_allowed: { status: 415, text: 'This space does not accept that MIME type.' },
   input_too_large: { status: 413, text: 'An input is larger than the space allows.' },
+  invalid_options: { status: 400, text: 'The options do not fit the options schema of the space.' },
   webhook_not_allowed: { status: 400, text: 'Webhooks may not be sent there (not http(s), or a private address not allowed).' },
   queue_full: { status: 503, text: 'The space queue is full; try again later.' },
   quota_exceeded: { status: 429, text: 'You hold as many of these as one caller may (jobs in a space, sessions, connections or stored uploads).' },

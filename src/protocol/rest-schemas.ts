@@ -5,6 +5,7 @@ import { SpaceportError } from './errors.ts';
 import { IdempotencyKey } from './idempotency-key.ts';
 import { JobWebhook, NotBefore, Priority, WEBHOOK_EVENTS } from './queue-fields.ts';
 import { Options } from './json-bounds.ts';
+import { presentationFields } from './space-presentation.ts';
 
 const MimePattern = z.string().regex(/^[\w.+-]+\/([\w.+-]+|\*)$/, 'expected a MIME type like image/png or image/*');
 
@@ -32,6 +33,7 @@ const spaceFields = {
   retry_max_delay_ms: z.number().int().min(0).max(86_400_000),
   webhook_url: z.string().max(2048).nullable(),
   webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(6),
+  ...presentationFields,
 };
 
 export const SpaceCreate = z.object(spaceFields).partial().required({ name: true }).strict();

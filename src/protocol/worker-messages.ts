@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BASE64_PATTERN, Base64, JobId, MIME_PATTERN, Mime, Name } from './common-schemas.ts';
 import { hasOnly, isJobId, isObject } from './hand-checks.ts';
 import { RESULT_DATA_BOUNDS, ResultData, jsonBoundsProblem } from './json-bounds.ts';
+import { SpaceDeclaration } from './space-presentation.ts';
 
 /** A file in a worker's result or partial: inline base64, or a binary frame that follows the message. */
 const ResultFile = z.union([z.object({ name: Name, mime: Mime, data: Base64 }).strict(), z.object({ name: Name, mime: Mime, binary: z.literal(true) }).strict()]);
@@ -21,6 +22,11 @@ export const WorkerMessage = z.discriminatedUnion('type', [
     spaces: z.array(z.string().min(1).max(64)).min(1).max(64),
     slots: z.number().int().min(1).max(1024).default(1),
     name: z.string().max(128).optional(),
+    /** Per space it registers into: how the space presents itself — output kind, options schema, examples (space-presentation.ts). */
+    declare: z
+      .record(z.string().min(1).max(64), SpaceDeclaration)
+      .refine((d) => Object.keys(d).length <= 64, 'at most 64 spaces')
+      .optional(),
     /** A reconnecting worker: the id it had, and the jobs it still runs (each with its attempt). */
     reattach: z
       .object({

@@ -2,6 +2,7 @@ import { newId, newSecret } from '../core/ids.ts';
 import { DEFAULT_MAX_BYTES, SPACE_DEFAULTS } from '../core/space-rules.ts';
 import { INPUT_KINDS, type InputKind, type InputRule, type Space } from '../core/types.ts';
 import type { InputsInput, SpaceCreate, SpaceUpdate } from '../protocol/rest-schemas.ts';
+import { withPresentation } from '../protocol/space-presentation.ts';
 
 /** Turns the admin's input toggles (a list of kinds, or kind → true/false/{max_bytes, mime}) into rules. */
 export function normalizeInputs(input: InputsInput): Space['inputs'] {
@@ -20,7 +21,8 @@ export function normalizeInputs(input: InputsInput): Space['inputs'] {
 
 export function newSpace(body: SpaceCreate): Space {
   const now = Date.now();
-  return withWebhookSecret({
+  const { output = null, options_schema = null, examples = null } = body;
+  const space = withWebhookSecret({
     id: newId('space'),
     name: body.name,
     description: body.description ?? '',
@@ -39,11 +41,13 @@ export function newSpace(body: SpaceCreate): Space {
     created_at: now,
     updated_at: now,
   });
+  return withPresentation(space, { output, options_schema, examples });
 }
 
 export function updatedSpace(space: Space, body: SpaceUpdate): Space {
-  const { inputs, ...rest } = body;
-  return withWebhookSecret({ ...space, ...rest, ...(inputs !== undefined && { inputs: normalizeInputs(inputs) }), updated_at: Date.now() });
+  const { inputs, output, options_schema, examples, ...rest } = body;
+  const updated = withWebhookSecret({ ...space, ...rest, ...(inputs !== undefined && { inputs: normalizeInputs(inputs) }), updated_at: Date.now() });
+  return withPresentation(updated, { output, options_schema, examples });
 }
 
 /** Every space has a secret its webhook deliveries are signed with (made once; an admin may make a new one). */

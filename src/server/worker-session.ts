@@ -5,6 +5,8 @@ import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
 import { hashSecret } from './auth.ts';
+import { applyDeclarations } from './space-declarations.ts';
+import type { SpaceDeclaration } from '../protocol/space-presentation.ts';
 import type { Bucket } from './credential-watch.ts';
 import type { ServerContext } from './server-context.ts';
 import type { Connection } from '../wire/connection.ts';
@@ -26,6 +28,8 @@ export interface Registration {
   name?: string | undefined;
   /** A reconnecting worker's jobs still running, as the worker it was (`worker`: its previous id). */
   reattach?: { worker: string; jobs: Array<{ job: string; attempt: number }> } | undefined;
+  /** How its spaces present themselves, per space name (space-declarations.ts). */
+  declare?: Record<string, SpaceDeclaration> | undefined;
 }
 
 /**
@@ -52,7 +56,7 @@ export class WorkerSession {
     const { engine, core, auth } = this.ctx;
     const credential = reg.token === undefined ? null : await auth.workerCredential(reg.token);
     if (reg.token !== undefined && !credential) throw new SpaceportError('unauthorized', 'This worker token is not valid.');
-    const spaces: Space[] = [];
+    let spaces: Space[] = [];
     for (const name of new Set(reg.spaces)) {
       const space = await engine.getSpace(name);
       if (!space) throw new SpaceportError('unknown_space', `No space is named "${name}".`);
@@ -63,6 +67,7 @@ export class WorkerSession {
       }
       spaces.push(space);
     }
+    if (reg.declare) spaces = await applyDeclarations(this.ctx, spaces, reg.declare, credential !== null);
     const id = newId('worker');
     const link: WorkerLink = {
       id,

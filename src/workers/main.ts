@@ -6,6 +6,7 @@
  */
 import { serve } from '../sdk/worker/serve.ts';
 import { createDemoSpaces } from './demo-space-list.ts';
+import { demoPresentation } from './demo-presentations.ts';
 import { DEMO_SPACES, handlerFor } from './demo-spaces.ts';
 
 const host = process.argv[2]!;
@@ -15,7 +16,10 @@ if (!host || !token) throw new Error('usage: SPACEPORT_TOKEN=<admin-token> src/w
 // `spaceport serve` has made them already; a gateway started otherwise gets them now.
 await createDemoSpaces(host, token);
 for (const space of DEMO_SPACES) {
-  serve({ host, spaces: [space.name], token, slots: space.slots, name: `builtin:${space.name}`, handleSignals: false, drainTimeoutMs: 5000 }, handlerFor(space));
+  // Each declares how its space presents itself (output kind, options, examples), as any worker may.
+  const presentation = await demoPresentation(space.name);
+  const declare = presentation && { [space.name]: presentation };
+  serve({ host, spaces: [space.name], token, slots: space.slots, name: `builtin:${space.name}`, handleSignals: false, drainTimeoutMs: 5000, ...(declare && { declare }) }, handlerFor(space));
 }
 process.stdout.write(`${JSON.stringify({ event: 'builtin-workers', spaces: DEMO_SPACES.map((s) => s.name) })}\n`);
 

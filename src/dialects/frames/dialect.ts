@@ -184,6 +184,7 @@ function framesConnection(socket: DialectSocket<Record<string, unknown> & { type
 function frameCodeFor(code: string): FrameErrorCode {
   if (code === 'space_not_found') return 'PLUGIN_NOT_FOUND';
   if (code === 'input_not_accepted' || code === 'input_too_large' || code === 'mime_not_allowed') return 'INVALID_IMAGE';
+  if (code === 'invalid_options') return 'INVALID_OPTIONS';
   return 'PLUGIN_ERROR';
 }
 

@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../../protocol/binary-frame.ts';
 import { CLOSE } from '../../protocol/close-codes.ts';
 import type { JobFileHeader, JobMessage, WorkerBound } from '../../protocol/server-messages.ts';
+import type { SpaceDeclaration } from '../../protocol/space-presentation.ts';
 import { Backoff, sleep } from '../backoff.ts';
 import { KeptMessages } from './kept-messages.ts';
 
@@ -20,6 +21,8 @@ export interface WorkerOptions {
   handleSignals?: boolean;
   /** @default 30_000 */
   drainTimeoutMs?: number;
+  /** Per space: its output kind, options schema and examples, declared at each registration (docs/spaces.md#presentation). */
+  declare?: Record<string, SpaceDeclaration>;
   /** What happens, for a person to read (the CLI prints these). */
   onLog?: (event: WorkerLogEvent) => void;
 }
@@ -177,7 +180,17 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
 
     ws.on('open', () => {
       const reattach = workerId && running.size > 0 ? { worker: workerId, jobs: [...running].map(([job, r]) => ({ job, attempt: r.attempt })) } : undefined;
-      ws.send(JSON.stringify({ type: 'register', token: options.token, spaces: options.spaces, slots: options.slots ?? 1, name: options.name ?? defaultName(), ...(reattach && { reattach }) }));
+      ws.send(
+        JSON.stringify({
+          type: 'register',
+          token: options.token,
+          spaces: options.spaces,
+          slots: options.slots ?? 1,
+          name: options.name ?? defaultName(),
+          ...(options.declare && { declare: options.declare }),
+          ...(reattach && { reattach }),
+        }),
+      );
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) {

@@ -3,6 +3,7 @@ import { SpaceportError } from '../../protocol/errors.ts';
 import { sendJson } from '../http-io.ts';
 import type { Router } from '../http-router.ts';
 import type { ServerContext } from '../server-context.ts';
+import { presentationOf } from '../../protocol/space-presentation.ts';
 
 /** Health, metrics and the public list of spaces: no credentials needed. */
 export function publicRoutes(router: Router, ctx: ServerContext): void {
@@ -39,7 +40,8 @@ export function publicRoutes(router: Router, ctx: ServerContext): void {
   router.on('GET', '/v1/spaces/:name', async ({ res, params }) => {
     const space = await engine.getSpace(params.name!);
     if (!space) throw new SpaceportError('space_not_found', `No space is named "${params.name}".`);
-    sendJson(res, 200, spaceStatus(space, await engine.listWorkers(), (await engine.queueState(space.id)).length));
+    // Its status, and how it presents itself: what its results are, its options, examples.
+    sendJson(res, 200, { ...spaceStatus(space, await engine.listWorkers(), (await engine.queueState(space.id)).length), ...presentationOf(space) });
   });
 
   // The last hour of a space's activity, one sample per interval (space-activity.ts), oldest first.

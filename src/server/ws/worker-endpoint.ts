@@ -29,7 +29,7 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
   async function register(msg: Registration): Promise<void> {
     try {
       await session.register(
-        { token: msg.token ?? headerToken, spaces: msg.spaces, slots: msg.slots, name: msg.name, reattach: msg.reattach },
+        { token: msg.token ?? headerToken, spaces: msg.spaces, slots: msg.slots, name: msg.name, reattach: msg.reattach, declare: msg.declare },
         {
           sendJob(job, files) {
             peer.sendJson({
