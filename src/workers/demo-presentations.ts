@@ -89,7 +89,7 @@ const PRESENTATIONS: Record<string, SpaceDeclaration> = {
 
 /** An image of printed words to read, made here (no photograph ships with the package): the OCR space's example. */
 async function signImage(words: string): Promise<string> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="140"><rect width="100%" height="100%" fill="white"/><text x="24" y="90" font-family="DejaVu Sans, sans-serif" font-size="48" fill="black">${words}</text></svg>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="760" height="130"><rect width="100%" height="100%" fill="white"/><text x="24" y="84" font-family="DejaVu Sans, sans-serif" font-size="44" fill="black">${words}</text></svg>`;
   const png = await sharp(Buffer.from(svg)).greyscale().png({ palette: true, colours: 4 }).toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }

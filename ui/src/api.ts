@@ -1,3 +1,6 @@
+import type { OptionsSchema } from '../../src/protocol/options-schema.ts';
+import type { Example, OutputKind } from '../../src/protocol/space-presentation.ts';
+
 /** The REST side of the public protocol (docs/protocol.md), with the browser's own cookie. */
 export class ApiError extends Error {
   constructor(
@@ -37,4 +40,8 @@ export interface SpaceInfo {
   slots: number;
   free_slots: number;
   queue_length: number;
+  /** How the space presents itself (docs/spaces.md#presentation), where declared. */
+  output?: OutputKind;
+  options_schema?: OptionsSchema;
+  examples?: Example[];
 }

@@ -6,6 +6,7 @@ const MESSAGES: Record<string, string> = {
   input_not_accepted: 'This space does not take that kind of input.',
   mime_not_allowed: 'This space does not accept that file type.',
   input_too_large: 'A file or the prompt is larger than this space allows.',
+  invalid_options: 'An option is out of its range or of the wrong kind; change it and submit again.',
   webhook_not_allowed: 'Webhooks cannot go there: use an http(s) address on the internet, or ask whoever runs the gateway to allow this one.',
   queue_full: 'The queue of this space is full. Try again in a little while.',
   busy: 'The gateway is receiving a lot right now. Try again in a moment.',

@@ -1,6 +1,7 @@
 import { api, ApiError } from '../api.ts';
 import { h, fill } from '../dom.ts';
 import { explain } from '../errors.ts';
+import { presentationFields, type Presented } from './admin-presentation-fields.ts';
 
 /** The admin panel's space editor: a space's name, description, inputs (with their caps) and rules. */
 const KINDS = ['prompt', 'image', 'audio', 'video', 'files'] as const;
@@ -8,7 +9,7 @@ const WEBHOOK_EVENTS = ['started', 'progress', 'completed', 'failed', 'cancelled
 const DEFAULT_EVENTS: readonly string[] = ['completed', 'failed', 'cancelled', 'timed_out'];
 const DEFAULT_MB: Record<(typeof KINDS)[number], number> = { prompt: 0.0625, image: 10, audio: 25, video: 100, files: 25 };
 
-export interface AdminSpace {
+export interface AdminSpace extends Presented {
   id: string;
   name: string;
   description: string;
@@ -70,6 +71,7 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
     return { event, box, label: h('label', {}, box, ` ${event}`) };
   });
   const watchable = h('input', { type: 'checkbox', id: 'space-public', checked: space?.visibility === 'public' });
+  const presentation = presentationFields(space);
   const message = h('div');
   const form = h(
     'form',
@@ -102,6 +104,9 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
         };
         const events = hookEvents.filter((e) => e.box.checked).map((e) => e.event);
         if (events.length > 0) Object.assign(body, { webhook_events: events });
+        const presented = presentation.read();
+        if (typeof presented === 'string') return fill(message, failure(presented));
+        Object.assign(body, presented);
         try {
           await api(space ? 'PATCH' : 'POST', space ? `/v1/admin/spaces/${encodeURIComponent(space.name)}` : '/v1/admin/spaces', body);
           fill(box);
@@ -137,6 +142,7 @@ export function spaceForm(box: HTMLElement, space: AdminSpace | null, done: () =
       h('div', { class: 'row' }, ...hookEvents.map((e) => e.label)),
       h('label', {}, open, ' Workers may register without a token (open registration)'),
       h('label', {}, watchable, ' Anyone may watch its jobs and results (public: the frames topics broadcast them)'),
+      presentation.element,
       h(
         'div',
         { class: 'row' },

@@ -3,7 +3,10 @@ import { api, ApiError, type SpaceInfo } from '../api.ts';
 import { h, fill, bytes } from '../dom.ts';
 import { explain } from '../errors.ts';
 import type { Page } from '../navigation.ts';
+import { exampleList, type ExampleTarget } from '../examples.ts';
+import { optionControls } from '../option-controls.ts';
 import { renderResult } from '../result.ts';
+import type { OutputKind } from '../../../src/protocol/space-presentation.ts';
 import { sdk, whoAmI } from '../session.ts';
 
 const FILE_KINDS = ['image', 'audio', 'video', 'files'] as const;
@@ -45,10 +48,13 @@ export const spacePage: Page = async (main, { name }) => {
   };
   showStatus(info);
 
-  const fields: Array<() => { prompt?: string; files?: Array<{ name: string; mime: string; data: Blob; input: (typeof FILE_KINDS)[number] }> } | string> = [];
-  const form = h('form', { id: 'submit-form' });
+  const fields: Array<() => { prompt?: string; options?: Record<string, unknown>; files?: Array<{ name: string; mime: string; data: Blob; input: (typeof FILE_KINDS)[number] }> } | string> = [];
+  // The gateway checks every field and says what is wrong in the page's own words (not the browser's bubbles).
+  const form = h('form', { id: 'submit-form', novalidate: true });
+  const examplesGo: ExampleTarget = { files: new Map() };
   if (info.inputs.prompt) {
     const prompt = h('textarea', { id: 'prompt', name: 'prompt', rows: 4 });
+    examplesGo.prompt = prompt;
     const limit = info.inputs.prompt.max_bytes;
     form.append(h('label', { for: 'prompt' }, 'Prompt ', h('span', { class: 'hint' }, `(up to ${bytes(limit)})`)), prompt);
     fields.push(() => (new Blob([prompt.value]).size > limit ? `The prompt is longer than ${bytes(limit)}.` : prompt.value ? { prompt: prompt.value } : {}));
@@ -62,6 +68,7 @@ export const spacePage: Page = async (main, { name }) => {
       multiple: kind === 'files' || kind === 'image',
       ...(rule.mime.length && { accept: rule.mime.join(',') }),
     });
+    examplesGo.files.set(kind, input);
     form.append(
       h(
         'label',
@@ -78,7 +85,17 @@ export const spacePage: Page = async (main, { name }) => {
       return { files: files.map((f) => ({ name: f.name, mime: f.type || 'application/octet-stream', data: f, input: kind })) };
     });
   }
+  if (info.options_schema) {
+    const options = optionControls(info.options_schema);
+    examplesGo.options = options;
+    form.append(options.element);
+    fields.push(() => {
+      const read = options.read();
+      return typeof read === 'string' ? read : { options: read };
+    });
+  }
   const formError = h('p', { class: 'error', role: 'alert', id: 'form-error' });
+  if (info.examples?.length) form.prepend(exampleList(info.examples, examplesGo, (message) => (formError.textContent = message)));
   const uploading = h('progress', { id: 'upload-progress', max: 1, value: 0, hidden: true, 'aria-label': 'Upload' });
   const uploadingText = h('span', { class: 'hint', id: 'upload-progress-text' });
   form.append(h('div', { class: 'row' }, submit, uploading, uploadingText), formError);
@@ -100,11 +117,12 @@ export const spacePage: Page = async (main, { name }) => {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     formError.textContent = '';
-    const input: { prompt?: string; files: Array<{ name: string; mime: string; data: Blob; input: (typeof FILE_KINDS)[number] }> } = { files: [] };
+    const input: { prompt?: string; options?: Record<string, unknown>; files: Array<{ name: string; mime: string; data: Blob; input: (typeof FILE_KINDS)[number] }> } = { files: [] };
     for (const read of fields) {
       const got = read();
       if (typeof got === 'string') return void (formError.textContent = got);
       if (got.prompt !== undefined) input.prompt = got.prompt;
+      if (got.options !== undefined) input.options = got.options;
       input.files.push(...(got.files ?? []));
     }
     submit.disabled = true;
@@ -112,11 +130,12 @@ export const spacePage: Page = async (main, { name }) => {
       const files = await Promise.all(input.files.map((f) => (f.data.size >= RESUMABLE_FROM ? uploadResumably(f) : f)));
       const job = await sdk().submit(info.space, { ...input, files });
       remember({ id: job.id, space: info.space, at: Date.now(), ...(input.prompt && { prompt: input.prompt.slice(0, 80) }) });
-      watch(job, jobArea, () => void drawHistory(historyList, info.space), input.files.find((f) => f.input === 'image')?.data);
+      watch(job, jobArea, () => void drawHistory(historyList, info.space), { image: input.files.find((f) => f.input === 'image')?.data, output: info.output });
       void drawHistory(historyList, info.space);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'error';
-      formError.textContent = explain(code, (err as Error).message);
+      // Which option, and what it must be, in the gateway's words.
+      formError.textContent = explain(code, (err as Error).message) + (code === 'invalid_options' ? ` (${(err as Error).message})` : '');
     } finally {
       uploading.hidden = true;
       uploadingText.textContent = '';
@@ -147,7 +166,7 @@ export const spacePage: Page = async (main, { name }) => {
 };
 
 /** One job, live: queue position and ETA, progress, tokens, partials, the result or the error, cancel. */
-function watch(job: JobHandle, area: HTMLElement, ended: () => void, image?: Blob): void {
+function watch(job: JobHandle, area: HTMLElement, ended: () => void, { image, output }: { image?: Blob | undefined; output?: OutputKind | undefined }): void {
   const state = h('p', { id: 'job-state' }, `Queued (position ${(job.position ?? 0) + 1})`);
   const progress = h('progress', { id: 'job-progress', max: 1, value: 0, 'aria-label': 'Progress' });
   const progressText = h('span', { class: 'hint', id: 'job-progress-text' });
@@ -212,7 +231,7 @@ function watch(job: JobHandle, area: HTMLElement, ended: () => void, image?: Blo
         // The last stage's words ("10% — looking for a face") would stay up beside a full bar.
         progressText.textContent = '100% — done';
         cancel.remove();
-        fill(outcome, renderResult(e.data, e.files, 'result', { image, streamed: tokens.hidden ? undefined : (tokens.textContent ?? '') }));
+        fill(outcome, renderResult(e.data, e.files, 'result', { image, output, streamed: tokens.hidden ? undefined : (tokens.textContent ?? '') }));
         return;
       case 'failed':
       case 'timed_out':
