@@ -5,7 +5,7 @@ import { CLOSE } from '../../protocol/close-codes.ts';
 import type { JobFileHeader, JobMessage, WorkerBound } from '../../protocol/server-messages.ts';
 import { Backoff, sleep } from '../backoff.ts';
 import { KeptMessages } from './kept-messages.ts';
-import type { WorkerLogEvent, WorkerOptions } from './worker-options.ts';
+import type { WorkerOptions } from './worker-options.ts';
 
 export type { WorkerLogEvent, WorkerOptions } from './worker-options.ts';
 
