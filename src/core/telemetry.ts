@@ -1,3 +1,4 @@
+import type { Histogram } from './duration-histogram.ts';
 import type { JobState } from './types.ts';
 
 /** Which job a report is about: what every job log line names. */
@@ -21,6 +22,21 @@ export interface JobEnd extends JobTag {
   code?: string | undefined;
   /** The trace context the job carries (JobInputs.traceparent), if any. */
   traceparent?: string | undefined;
+}
+
+/**
+ * What one instance saw of one space in one interval of activity (server/space-activity.ts): the
+ * queue and running jobs it read, the jobs that ended on it, and their wait and run times as
+ * histograms (core/duration-histogram.ts) — told to every instance, which add them up.
+ */
+export interface ActivityPart {
+  space: string;
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  wait: Histogram;
+  run: Histogram;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { ActivityPart } from './telemetry.ts';
+
 /**
  * What a connection can subscribe to: one job, one space (its status and the jobs in it the caller
  * may see), or everything the caller may see.
@@ -33,4 +35,6 @@ export type ControlMessage =
   /** A space's status changed (workers, slots, queue): the line goes to its subscribers. */
   | { op: 'status'; space: string; line: string }
   /** A space was created, changed or deleted (`public` undefined): whether anyone may watch its jobs. */
-  | { op: 'space'; space: string; public?: boolean };
+  | { op: 'space'; space: string; public?: boolean }
+  /** An instance's view of its spaces' last interval (server/space-activity.ts): every instance merges it into the charts. */
+  | { op: 'activity'; t: number; parts: ActivityPart[] };

@@ -91,6 +91,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const activity = new SpaceActivity(config.activityIntervalMs);
   const core = createCore(engine, { ...config.core, ...webhookOptions, budgets: config.budgets }, metricsTelemetry(metrics, log, activity), (control) => {
     if (control.op === 'revoked') credentials.revoked(control);
+    else if (control.op === 'activity') activity.receive(control.t, control.parts);
   });
   const visitors = new Visitors(config.adminToken, config.trustedProxies, config.tls !== undefined);
   const auth = new Authenticator(engine, config.adminToken, visitors);
@@ -252,11 +253,15 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   const sampling = setInterval(
     () =>
       void spaceStatuses(engine)
+        // Every instance (this one too) adds this instance's part to its charts.
         .then((list) =>
-          activity.close(
-            Date.now(),
-            list.map((s) => ({ space: s.space, queued: s.queue_length, running: s.slots - s.free_slots })),
-          ),
+          core.jobs.control({
+            op: 'activity',
+            ...activity.close(
+              Date.now(),
+              list.map((s) => ({ space: s.space, queued: s.queue_length, running: s.slots - s.free_slots })),
+            ),
+          }),
         )
         .catch((err: unknown) => log.warn({ err }, 'sampling space activity failed')),
     config.activityIntervalMs,

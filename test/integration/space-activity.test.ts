@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
+import { startRedis } from '../helpers/redis.ts';
 
 /** The admin's charts read each space's activity, sampled every interval (here 150 ms). */
 let gw: TestGateway;
@@ -45,5 +46,43 @@ describe('GET /v1/spaces/{name}/activity', () => {
     expect((await gw.http('GET', '/v1/spaces/nope/activity')).status).toBe(404);
     client.close();
     worker.close();
+  });
+});
+
+describe('across instances (Redis)', () => {
+  it('every instance charts the jobs that ended on any of them, with their times merged', async () => {
+    const redis = await startRedis();
+    const prefix = `activity-${Date.now()}:`;
+    const [a, b] = await Promise.all([0, 1].map(() => testGateway({ activityIntervalMs: 150, redis: { url: redis.url, prefix } })));
+    try {
+      await a!.createSpace({ name: 'shared', inputs: ['prompt'] });
+      // A worker on each instance; each job ends on the instance its worker is on.
+      const workers = await Promise.all([a!, b!].map((gw) => gw.worker(['shared'], 2)));
+      const client = await a!.client();
+      for (let i = 0; i < 6; i++) client.send({ type: 'submit', space: 'shared', prompt: `p${i}` });
+      const ran: number[] = [];
+      await Promise.all(
+        workers.map(async (worker, w) => {
+          for (;;) {
+            const job = await worker.next('job', (m) => m.type === 'job', 3000).catch(() => null);
+            if (!job) return;
+            ran.push(w);
+            worker.send({ type: 'started', job: job.job });
+            setTimeout(() => worker.send({ type: 'result', job: job.job, data: {} }), 40);
+          }
+        }),
+      );
+      expect(new Set(ran).size).toBe(2);
+      const ended = async (gw: TestGateway) =>
+        ((await gw.http('GET', '/v1/spaces/shared/activity')).body.samples as Array<Record<string, number | null>>).reduce((n, s) => n + (s.completed as number), 0);
+      await until('both instances to count all six', async () => ((await ended(a!)) === 6 && (await ended(b!)) === 6) || undefined);
+      const runs = ((await b!.http('GET', '/v1/spaces/shared/activity')).body.samples as Array<Record<string, number | null>>).filter((s) => (s.completed as number) > 0);
+      for (const s of runs) expect(s.run_p50).toBeGreaterThanOrEqual(35);
+      client.close();
+      for (const w of workers) w.close();
+    } finally {
+      await Promise.all([a!.stop(), b!.stop()]);
+      await redis.stop();
+    }
   });
 });
