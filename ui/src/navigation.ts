@@ -28,7 +28,9 @@ export async function navigate(path: string, push = true): Promise<void> {
     if (!m) continue;
     fill(main);
     leave = await page(main, Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])));
-    main.focus({ preventScroll: true });
+    // The new page's start, for screen readers — unless the visitor already moved into it (a page
+    // shows its form before it has finished subscribing; taking focus back then would lose their typing).
+    if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
     return;
   }
   fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '/' }, 'Back to the spaces')));
