@@ -38,6 +38,8 @@ export class Dispatcher {
    * full — so a dispatch looks at the workers it gives jobs to, not at every connected one.
    */
   private readonly ready = new Map<string, Set<WorkerLink>>();
+  /** Kicks so far: a claim that found nothing looks again if one came while it was on its way. */
+  private kicks = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -148,6 +150,7 @@ export class Dispatcher {
    * of a pass go out together.
    */
   kick(spaceId: string, batch = 1): Now<void> {
+    this.kicks += 1;
     try {
       // One claim at a time where they answer at once; where each is a round trip (Redis), for 1
       // worker, then 2, 4, … while every one finds a job. Either way a kick on an empty queue
@@ -211,9 +214,13 @@ export class Dispatcher {
       throw err;
     }
     if (claim instanceof Promise) {
+      const kicksBefore = this.kicks;
       return claim.then(
         (job) => {
           this.unreserve(link);
+          // A kick while this claim was on its way met the worker reserved and let it go: the job
+          // it announced may have come after the claim looked (Redis), so look again.
+          if (!job && this.kicks !== kicksBefore) this.kickAll(link);
           return this.claimed(link, job);
         },
         (err) => {
@@ -269,9 +276,10 @@ export class Dispatcher {
   freeSlot(link: WorkerLink, jobId: string): Now<void> {
     if (!link.held.delete(jobId)) return;
     this.mayTake(link);
+    // Its running count goes out with the claims for its next job, not a round trip before them.
     const presence = this.publishPresence(link);
-    if (presence instanceof Promise) return presence.then(() => this.kickAll(link));
     this.kickAll(link);
+    return presence;
   }
 
   private kickAll(link: WorkerLink): void {

@@ -13,7 +13,7 @@ import { isFinal, isLeased } from './job-state.ts';
 import { PRIORITY_LIMIT } from './queue-order.ts';
 import { checkOptions, maySubmit, retryDelayMs } from './space-rules.ts';
 import type { Telemetry } from './telemetry.ts';
-import { CHANNEL, type ControlMessage } from './topics.ts';
+import { CHANNEL, queuedControl, type ControlMessage } from './topics.ts';
 import type { Identity, Job, JobResult, Space, StoredFile } from './types.ts';
 import { SpaceSlots } from './space-slots.ts';
 import type { HeldJob } from './worker-link.ts';
@@ -23,6 +23,8 @@ export type { SubmittedFile };
 
 /** How far ahead a submit may ask to start (SubmitRequest.notBefore). */
 const MAX_DELAY_MS = 24 * 3600_000;
+/** How an engine refuses a submit (ports/jobs.ts): before the job can be claimed. */
+const REFUSALS: ReadonlySet<string> = new Set(['queue_full', 'quota_exceeded']);
 
 export interface SubmitRequest {
   space: string;
@@ -162,7 +164,6 @@ export class JobService {
       ...(space.queue_policy !== 'fifo' && { fair_by: key ?? who.id, ...(who.fair_weight !== undefined && who.fair_weight > 1 && { fair_weight: who.fair_weight }) }),
     };
     let eta: number | null = null;
-    let dispatched = false;
     const quota = key === null ? undefined : { key, max: this.budgets.jobsPerSpace };
     const submitted = this.engine.submitJob(
       job,
@@ -173,10 +174,7 @@ export class JobService {
         return { type: 'queued', position, eta_ms: eta, attempt: 0, ...(notBefore !== undefined && { not_before: new Date(notBefore).toISOString() }) };
       },
       // Dispatch may begin while the job is being made durable; "accepted" waits for that.
-      () => {
-        dispatched = true;
-        this.control({ op: 'queued', space: space.id });
-      },
+      queuedControl(space.id),
       quota,
     );
     // The files stored from the submit's own bytes are for this job alone: if it is not taken they go.
@@ -185,8 +183,9 @@ export class JobService {
     try {
       appended = await submitted;
     } catch (err) {
-      // A job that could not be made durable was not accepted: a worker that took it meanwhile stops.
-      if (dispatched) this.control({ op: 'withdrawn', job: job.id });
+      // A job that could not be made durable was not accepted: a worker that took it meanwhile
+      // stops. (A refusal comes before the job could be claimed: nobody to tell.)
+      if (!(err instanceof SpaceportError && REFUSALS.has(err.code))) this.control({ op: 'withdrawn', job: job.id });
       if (inline.length > 0) await this.engine.deleteBlobs(inline).catch(() => {});
       throw err;
     }

@@ -19,6 +19,9 @@ export const CHANNEL = {
   control: 'ctl',
 } as const;
 
+/** The control line that tells every instance's dispatcher a job of `spaceId` can be claimed (submitJob's `announce`). */
+export const queuedControl = (spaceId: string): string => JSON.stringify({ op: 'queued', space: spaceId } satisfies ControlMessage);
+
 export type ControlMessage =
   /** A job entered the queue of a space: instances with free local workers should claim. */
   | { op: 'queued'; space: string }

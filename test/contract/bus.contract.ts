@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CHANNEL, queuedControl } from '../../src/core/topics.ts';
 import { job, queued, space, until, type MakeEngine } from './harness.ts';
 
 /** The bus port (src/core/ports/bus.ts): broadcast in publish order, with the job events the jobs port publishes. */
@@ -66,6 +67,24 @@ export function busContract(name: string, makeEngine: MakeEngine): void {
       expected.push('message last');
       await until(() => got.length === expected.length);
       expect(got).toEqual(expected);
+      off();
+      await engine.close();
+    });
+
+    it('announces a job that can be claimed on the control channel with the submit itself — not one waiting for its time, nor a refused one', async () => {
+      const { engine } = await makeEngine();
+      const s = space('bus-announce');
+      await engine.createSpace(s);
+      const heard: string[] = [];
+      const off = engine.subscribe({ message: (channel, message) => void (channel === CHANNEL.control && message.includes(s.id) && heard.push(message)), jobEvent: () => {} });
+      await engine.submitJob(job(s), 1, queued, queuedControl(s.id));
+      await until(() => heard.length === 1);
+      expect(JSON.parse(heard[0]!)).toEqual({ op: 'queued', space: s.id });
+      await expect(engine.submitJob(job(s), 1, queued, queuedControl(s.id))).rejects.toMatchObject({ code: 'queue_full' });
+      await engine.submitJob(job(s, { not_before: Date.now() + 60_000 }), 2, queued, queuedControl(s.id));
+      engine.publish('ctl-test', 'flush'); // published after both: once it is heard, so would they be
+      await new Promise((r) => setTimeout(r, 50));
+      expect(heard).toHaveLength(1);
       off();
       await engine.close();
     });

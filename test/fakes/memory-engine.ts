@@ -5,6 +5,7 @@ import { QueueRounds } from '../../src/core/queue-order.ts';
 import { canTransition, isFinal, isLeased, noJobs } from '../../src/core/job-state.ts';
 import type { BusListener } from '../../src/core/ports/bus.ts';
 import type { LeaseHolder } from '../../src/core/ports/jobs.ts';
+import { CHANNEL } from '../../src/core/topics.ts';
 import type { Job, JobResult, JobState } from '../../src/core/types.ts';
 import { SpaceportError } from '../../src/protocol/errors.ts';
 import { eventLine, FINAL_EVENT_STATE, toldKey, toldPosition, type JobEvent } from '../../src/protocol/job-events.ts';
@@ -100,7 +101,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
     ...records,
     ...blobs,
 
-    async submitJob(job, maxQueue, firstEvent, onQueued, quota) {
+    async submitJob(job, maxQueue, firstEvent, announce, quota) {
       const made = job.idempotency && idempotent.get(job.idempotency.key);
       if (made && jobs.has(made)) return { existing: made };
       const q = queueOf(job.space_id);
@@ -118,7 +119,7 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
       jobs.set(job.id, e);
       if (job.idempotency) idempotent.set(job.idempotency.key, job.id);
       append(e, first); // in the log before it can be claimed, as in the real engines (an attempt's events follow it)
-      onQueued?.();
+      if (announce !== undefined && job.not_before === undefined) for (const l of listeners) l.message(CHANNEL.control, announce);
       return { position, line: e.log[0]! };
     },
     claimJob(spaceIds, workerId, leaseMs) {

@@ -74,15 +74,19 @@ export interface JobStore {
    * Persists a new queued job at the tail of its space's queue and appends its first event (built
    * from the job's position; seq 1). MUST throw SpaceportError('queue_full') when the space already
    * has `maxQueue` queued jobs. MUST be durable before it resolves: an accepted job is never lost;
-   * the first event is published once it is. `onQueued` is called once the job can be claimed,
-   * which may be before it is durable (so a worker can start on it while the write completes). With
+   * the first event is published once it is. `announce` (a control line, core/topics.ts) MUST be
+   * published on the control channel in the step that makes the job claimable — which may be
+   * before it is durable (so a worker can start on it while the write completes), and under Redis
+   * is the script's own PUBLISH, so no instance waits for a second round trip to hear of it; a job
+   * waiting for its `not_before` is not announced (it is when it joins its queue), nor is a submit
+   * refused (queue_full, quota_exceeded: those refusals come before the job is claimable). With
    * `quota`, MUST also throw SpaceportError('quota_exceeded') — atomically with the insert, on every
    * instance — when `quota.max` unfinished jobs of the space already carry `quota.key`.
    * With `job.idempotency`, when a job submitted with the same `idempotency.key` is still kept (not
    * purged), MUST insert nothing and answer `{ existing: its id }` — checked and claimed atomically
    * with the insert, on every instance, so two submits with one key at once make one job.
    */
-  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent, onQueued?: () => void, quota?: JobQuota): Promise<Submitted>;
+  submitJob(job: Job, maxQueue: number, firstEvent: (position: number) => JobEvent, announce?: string, quota?: JobQuota): Promise<Submitted>;
   /**
    * Atomically takes the job at the head of the oldest-headed queue among `spaceIds`, sets it
    * `assigned` to `workerId` with attempt+1 and a lease until now+leaseMs, and returns it. MUST NOT

@@ -9,6 +9,7 @@ import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { Engine } from '../../core/engine-port.ts';
 import type { LeaseHolder } from '../../core/ports/jobs.ts';
+import { CHANNEL } from '../../core/topics.ts';
 import { BufferedWrites, type ActiveJob } from './buffered-writes.ts';
 import { markCleanStop, takeCleanStop } from './clean-stop.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -178,7 +179,7 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
     ...blobs,
     ...deliveries,
 
-    async submitJob(job, maxQueue, firstEvent, onQueued, quota) {
+    async submitJob(job, maxQueue, firstEvent, announce, quota) {
       // Before the queue and the budget: a retry of an accepted job is answered even when the queue is full now.
       const made = job.idempotency && idempotent.find(job.idempotency.key);
       if (made) return { existing: made };
@@ -197,7 +198,8 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       active.set(job.id, a);
       index.added(a.job);
       idempotent.started(job);
-      onQueued?.();
+      // Claimable now (durable in a moment): every dispatcher hears of it.
+      if (announce !== undefined && job.not_before === undefined) bus.publish(CHANNEL.control, announce);
       try {
         // The row and the events so far, in one commit; from then on the job's events are flushed like any.
         await newJobs.commit(() => {

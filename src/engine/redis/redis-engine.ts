@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { FINAL_EVENT_STATE, type JobEvent, STREAMED_TYPES } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import { isFinal, noJobs } from '../../core/job-state.ts';
-import type { Job, JobState, Space, WorkerInfo } from '../../core/types.ts';
+import type { Job, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { EventRange, JobRef } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
@@ -10,6 +10,10 @@ import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { Engine } from '../../core/engine-port.ts';
 import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
 import { splitBatch, TurnBatch } from './turn-batch.ts';
+import { CHANNEL } from '../../core/topics.ts';
+import { SPACES_CHANNEL } from './space-cache.ts';
+import { redisSpaces } from './redis-spaces.ts';
+
 import { redisConnectionCounts } from './redis-connections.ts';
 import { redisCredentials } from './redis-credentials.ts';
 import { redisSessions } from './redis-sessions.ts';
@@ -107,6 +111,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   await sub.psubscribe(`${busPrefix}*`);
   sub.on('pmessage', (_pattern: string, channel: string, payload: string) => {
     const local = channel.slice(busPrefix.length);
+    if (local === SPACES_CHANNEL) return spaceRecords.forget();
     for (const message of splitBatch(payload)) for (const l of listeners) deliver(l, local, message);
   });
   /** Where a job's events are published (every script that appends one publishes it), and the prefix naming the job on the bus. */
@@ -126,45 +131,25 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     return script(name, args);
   };
 
-  const putSpace = async (space: Space) => void (await run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']));
   const putUser = async (user: UserRecord) => void (await run('PUT_NAMED', ['users', 'user-names', user.id, user.username.toLowerCase(), JSON.stringify(user), 'user_exists', 'username', '1']));
   const getJob = async (id: string) => jobFromHash(await redis.hgetall(`${P}job:${id}`));
+  const credentials = redisCredentials(redis, P, guard);
+  const spaceRecords = redisSpaces(redis, P, {
+    guard,
+    busPrefix,
+    putNamed: (space) => run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']),
+    workerTokens: (spaceId) => credentials.listCredentials('worker_token', spaceId),
+  });
   let closed = false;
 
   const engine: Engine = {
     instanceId,
 
-    listSpaces: () =>
-      guard(async () =>
-        Object.values(await redis.hgetall(`${P}spaces`))
-          .map((s) => JSON.parse(s) as Space)
-          .sort((a, b) => a.name.localeCompare(b.name)),
-      ),
-    getSpace: (name) =>
-      guard(async () => {
-        const id = await redis.hget(`${P}space-names`, name);
-        return id ? engine.getSpaceById(id) : null;
-      }),
-    getSpaceById: (id) =>
-      guard(async () => {
-        const json = await redis.hget(`${P}spaces`, id);
-        return json ? (JSON.parse(json) as Space) : null;
-      }),
-    createSpace: (space) => guard(() => putSpace(space)),
-    updateSpace: (space) => guard(() => putSpace(space)),
-    deleteSpace: (id) =>
-      guard(async () => {
-        const space = await engine.getSpaceById(id);
-        const tx = redis.multi().hdel(`${P}spaces`, id).del(`${P}q:${id}`).del(`${P}rounds:${id}`).del(`${P}moves:${id}`);
-        if (space) tx.hdel(`${P}space-names`, space.name);
-        for (const c of await engine.listCredentials('worker_token', id)) tx.hdel(`${P}credentials`, c.id).hdel(`${P}credential-hashes`, c.hash);
-        await tx.exec();
-      }),
-
-    ...redisCredentials(redis, P, guard),
+    ...spaceRecords.spaces,
+    ...credentials,
     ...redisDeliveries(redis, P, guard),
 
-    submitJob: (job, maxQueue, firstEvent, onQueued, quota) =>
+    submitJob: (job, maxQueue, firstEvent, announce, quota) =>
       guard(async () => {
         const [head, tail] = lineAroundPosition(job.id, firstEvent);
         const budget = quota ? [quota.key, quota.max] : ['', 0];
@@ -188,10 +173,13 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           job.fair_by ?? '',
           job.not_before ?? '',
           job.fair_weight ?? 1,
+          // The script announces the job itself: instances with free workers claim it without
+          // waiting for this reply and a PUBLISH of ours (one round trip fewer before a dispatch).
+          announce === undefined ? '' : busPrefix + CHANNEL.control,
+          announce ?? '',
         ]);
         if (typeof out === 'string') return { existing: out }; // the job the idempotency key made
         const position = Number(out);
-        onQueued?.(); // the script is the write: claimable and durable at once
         return { line: head + position + tail, position };
       }),
     claimJob: (spaceIds, workerId, leaseMs) =>

@@ -144,8 +144,9 @@ end
  * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
  * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none), owner id,
  * priority, the caller it shares the queue by ('' for fifo), notBefore ('' for now; else it waits in
- * P waiting until then, as a retry does), the caller's weight → position (where its rank put it); the
- * first event is published. When the idempotency key names a job still kept: that job's id, and
+ * P waiting until then, as a retry does), the caller's weight, the control channel and the line that
+ * announces a claimable job ('' for none) → position (where its rank put it); the first event is
+ * published, and the announcement unless the job waits for its time. When the idempotency key names a job still kept: that job's id, and
  * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
  * even when the queue is full now). The caller's unfinished jobs of the space are kept in
  * P owned:<space>:<key> (a SET); ended ones are pruned only when it looks full, so a submit under
@@ -193,6 +194,8 @@ redis.call('ZADD', P .. 'ownerjobs:' .. ARGV[17], 0, id)
 local first = ARGV[10] .. position .. ARGV[11]
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
 publish(ARGV[14], ARGV[15], first)
+-- Claimable now: every instance's dispatcher hears of it (ports/jobs.ts submitJob's announce).
+if ARGV[22] ~= '' and ARGV[20] == '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
 redis.call('ZADD', P .. 'jobids', 0, id)
 count(nil, 'queued')
