@@ -39,6 +39,11 @@ export interface Sizes {
   manyWorkerJobs: number;
   /** Finished jobs kept when the probes benchmark times /health, /metrics and /v1/spaces. */
   probeHistory: number;
+  /** The queue-throughput benchmark: clients, short jobs each submits at once, workers and their slots. */
+  throughputClients: number;
+  throughputJobsEach: number;
+  throughputWorkers: number;
+  throughputSlots: number;
   /** Streaming chat completions per round of the time-to-first-token benchmark. */
   firstTokenRequests: number;
 }
@@ -64,6 +69,10 @@ export const FULL: Sizes = {
   workerCounts: [1, 100, 1000],
   manyWorkerJobs: 5000,
   probeHistory: 100_000,
+  throughputClients: 200,
+  throughputJobsEach: 25,
+  throughputWorkers: 10,
+  throughputSlots: 8,
   firstTokenRequests: 300,
 };
 
@@ -88,6 +97,10 @@ export const QUICK: Sizes = {
   workerCounts: [1, 5, 20],
   manyWorkerJobs: 50,
   probeHistory: 200,
+  throughputClients: 4,
+  throughputJobsEach: 5,
+  throughputWorkers: 2,
+  throughputSlots: 2,
   firstTokenRequests: 20,
 };
 

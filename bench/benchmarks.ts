@@ -9,6 +9,7 @@ import { longStreamBenchmark } from './long-stream.ts';
 import { manyWorkersBenchmark } from './many-workers.ts';
 import { openAiFirstTokenBenchmark } from './openai-first-token.ts';
 import { probesBenchmark } from './probes.ts';
+import { queueThroughputBenchmark } from './queue-throughput.ts';
 import { tokenRelayBenchmark } from './token-relay.ts';
 
 /** Every benchmark, in the order a full run takes them. */
@@ -23,6 +24,7 @@ export const ALL: Benchmark[] = [
   longStreamBenchmark,
   deepQueueBenchmark,
   manyWorkersBenchmark,
+  queueThroughputBenchmark,
   probesBenchmark,
   openAiFirstTokenBenchmark,
 ] as unknown as Benchmark[];

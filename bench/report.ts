@@ -14,6 +14,8 @@ export const PAIRS = [
   { key: 'socketIoVsRaw', label: 'Socket.IO ÷ raw ws', a: 'Socket.IO relay', b: 'raw ws relay' },
   { key: 'crossVsRaw', label: '×2 via Redis ÷ raw ws', a: 'gateway ×2 via Redis', b: 'raw ws relay' },
   { key: 'crossVsGateway', label: '×2 via Redis ÷ gateway', a: 'gateway ×2 via Redis', b: 'spaceport gateway' },
+  { key: 'crossVsBullMq', label: '×2 via Redis ÷ BullMQ', a: 'gateway ×2 via Redis', b: 'BullMQ' },
+  { key: 'gatewayVsBullMq', label: 'gateway ÷ BullMQ', a: 'spaceport gateway', b: 'BullMQ' },
   { key: 'dialectVsGateway', label: '/ws dialect ÷ /v1/ws', a: 'gateway /ws dialect', b: 'spaceport gateway' },
   { key: 'storedVsRaw', label: 'stored result ÷ raw ws', a: 'gateway, stored result file', b: 'raw ws relay' },
   // What the gateway and the worker in between add, also as a difference (the goal is in milliseconds).

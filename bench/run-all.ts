@@ -14,6 +14,7 @@ import { medianOf } from './stats.ts';
 import { crossInstanceTarget, gatewayTargets, storedMediaTarget } from './targets/gateway.ts';
 import { openAiDirectTarget, openAiViaGatewayTarget, openAiViaRelayTarget } from './targets/openai.ts';
 import { rawWsTarget } from './targets/raw-ws.ts';
+import { bullMqTarget } from './targets/bullmq.ts';
 import { socketIoTarget } from './targets/socket-io.ts';
 import type { Target } from './targets/target.ts';
 
@@ -74,6 +75,7 @@ try {
   targets.push(await rawWsTarget(), gateway, await crossInstanceTarget(), await socketIoTarget());
   if (dialectNeeded) targets.push(dialect);
   if (benchmarks.some((b) => b.key === 'binaryMedia' || b.key === 'mediaMemory')) targets.push(await storedMediaTarget());
+  if (benchmarks.some((b) => b.key === 'queueThroughput')) targets.push(await bullMqTarget());
   if (benchmarks.some((b) => b.key === 'openAiFirstToken')) targets.push(await openAiDirectTarget(), await openAiViaRelayTarget(), await openAiViaGatewayTarget());
   const results = await measure(targets);
   const ratios = ratiosOf(results);

@@ -92,7 +92,12 @@ async function gatewayWorker(base: string, slots: number, onJob: JobHandler, med
 }
 
 // Files of the job's events come pushed as binary frames right after each event.
-const gatewayClient = (g: GatewayProcess) => jsonClient(`${g.base}/v1/ws`, { token: g.apiKey, submitMessage: (id, prompt) => ({ type: 'submit', id, space: SPACE, prompt, push_files: true }) });
+const gatewayClient = (g: GatewayProcess) =>
+  jsonClient(`${g.base}/v1/ws`, {
+    token: g.apiKey,
+    submitMessage: (id, prompt) => ({ type: 'submit', id, space: SPACE, prompt, push_files: true }),
+    cancelMessage: (job) => ({ type: 'cancel', job }),
+  });
 
 function gatewayTargetOf(
   name: string,

@@ -33,6 +33,8 @@ export function openGreeted(url: string, token?: string): Promise<WebSocket> {
 export interface JsonClientOptions {
   token?: string;
   submitMessage(id: number, prompt: string): object;
+  /** How this protocol asks to cancel a job (none: the client cannot). */
+  cancelMessage?(job: string | number): object;
 }
 
 /** The JSON a worker sends around the frames of a job's payloads, where its protocol wants any. */
@@ -70,6 +72,7 @@ export async function jsonClient(url: string, opts: JsonClientOptions): Promise<
     const on = byJob.get(job);
     if (!on) return void early.set(job, [...(early.get(job) ?? []), msg]);
     if (msg.type === 'token') return on.token?.();
+    if (msg.type === 'cancelled') return void (byJob.delete(job), end(job, on));
     if (msg.type !== 'result') return;
     byJob.delete(job);
     if (msg.files?.length) awaitingFiles.set(job, { on, missing: msg.files.length });
@@ -89,12 +92,12 @@ export async function jsonClient(url: string, opts: JsonClientOptions): Promise<
     }
     const msg = JSON.parse(data.toString());
     if (msg.type === 'accepted') {
-      byRequest.get(msg.id)!.accepted?.();
+      byRequest.get(msg.id)!.accepted?.(msg.job);
       byJob.set(msg.job, byRequest.get(msg.id)!);
       byRequest.delete(msg.id);
       for (const m of early.get(msg.job) ?? []) deliver(msg.job, m);
       early.delete(msg.job);
-    } else if (msg.type === 'token' || msg.type === 'result') deliver(msg.job, msg);
+    } else if (msg.type === 'token' || msg.type === 'result' || msg.type === 'cancelled') deliver(msg.job, msg);
   });
   return {
     submit(prompt, on) {
@@ -102,6 +105,7 @@ export async function jsonClient(url: string, opts: JsonClientOptions): Promise<
       byRequest.set(id, on);
       ws.send(JSON.stringify(opts.submitMessage(id, prompt)));
     },
+    ...(opts.cancelMessage && { cancel: (job: string | number) => ws.send(JSON.stringify(opts.cancelMessage!(job))) }),
     close: () => ws.close(),
   };
 }

@@ -10,16 +10,18 @@ export interface Reply {
 }
 
 export interface Submitted {
-  /** The server took the job (where it says so: the gateway's `accepted`). */
-  accepted?: () => void;
+  /** The server took the job (where it says so: the gateway's `accepted`), naming it. */
+  accepted?: (job: string | number) => void;
   token?: () => void;
-  /** `bytes`: the total size of the job's binary payloads, when it had any. */
+  /** `bytes`: the total size of the job's binary payloads, when it had any. Also told when the job ended cancelled. */
   result: (bytes?: number) => void;
 }
 
 /** A benchmark client: submits jobs and is told of each token and of the result. */
 export interface BenchClient {
   submit(prompt: string, on: Submitted): void;
+  /** Asks to cancel a job (where the protocol can: the gateway's); its `result` is told once it ended. */
+  cancel?(job: string | number): void;
   close(): void;
 }
 

@@ -19,12 +19,18 @@ describe('npm run bench -- --quick', () => {
     expect(await proc.exited()).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     // The deep queue only where jobs queue: the gateway; many workers on both engines.
-    const queueing: Record<string, string[]> = { 'spaceport gateway': ['deepQueue', 'manyWorkers', 'probes'], 'gateway ×2 via Redis': ['manyWorkers'] };
+    const queueing: Record<string, string[]> = { 'spaceport gateway': ['deepQueue', 'manyWorkers', 'probes', 'queueThroughput'], 'gateway ×2 via Redis': ['manyWorkers', 'queueThroughput'] };
     for (const name of TARGETS) expect(Object.keys(report.results[name]).sort()).toEqual([...BENCHMARKS, ...(queueing[name] ?? [])].sort());
     expect(report.results['spaceport gateway'].deepQueue.deepMicros).toBeGreaterThan(0);
+    expect(report.results['spaceport gateway'].deepQueue.cancelDeepCpu).toBeGreaterThan(0);
+    expect(report.results['spaceport gateway'].deepQueue.submitDeepCpu).toBeGreaterThan(0);
     for (const name of Object.keys(queueing)) expect(report.results[name].manyWorkers.thousandWorkers).toBeGreaterThan(0);
+    // Short-job throughput beside BullMQ on its own Redis (add → process → completed event).
+    expect(Object.keys(report.results.BullMQ)).toEqual(['queueThroughput']);
+    for (const name of [...Object.keys(queueing), 'BullMQ']) expect(report.results[name].queueThroughput.jobsPerSecond).toBeGreaterThan(0);
+    expect(proc.output()).toMatch(/×2 via Redis ÷ BullMQ\s+[\d.]+×/);
     expect(report.results['spaceport gateway'].probes.healthMs).toBeGreaterThan(0);
-    expect(proc.output()).toMatch(/Dispatch with a deep queue/);
+    expect(proc.output()).toMatch(/A deep queue: \d+ jobs submitted, cancelled and taken/);
     // The /ws dialect is measured on the token relay only, against /v1/ws.
     expect(Object.keys(report.results['gateway /ws dialect'])).toEqual(['tokenRelay']);
     expect(report.results['gateway /ws dialect'].tokenRelay.tokensPerSecond).toBeGreaterThan(0);
@@ -48,9 +54,11 @@ describe('npm run bench -- --quick', () => {
     expect(proc.output()).toMatch(/via gateway − direct\s+-?[\d.]+/);
     expect(proc.output()).toMatch(/via gateway − via bare relay\s+-?[\d.]+/);
     expect(Object.keys(report.ratios).sort()).toEqual([
+      'crossVsBullMq',
       'crossVsGateway',
       'crossVsRaw',
       'dialectVsGateway',
+      'gatewayVsBullMq',
       'gatewayVsRaw',
       'gatewayVsSocketIo',
       'openAiViaGatewayVsDirect',
