@@ -7,6 +7,7 @@ Client frames are masked as the RFC requires; no extensions (no compression) are
 from __future__ import annotations
 
 import asyncio
+import collections
 import base64
 import hashlib
 import os
@@ -101,6 +102,8 @@ class WebSocket:
         self._writer = writer
         self._send_lock = asyncio.Lock()
         self.closed = False
+        # Pings sent and not yet answered, oldest first: a pong answers the oldest.
+        self._pongs: collections.deque[asyncio.Future[None]] = collections.deque()
 
     @classmethod
     async def connect(cls, url: str, headers: dict[str, str] | None = None, ssl_context: ssl.SSLContext | None = None) -> "WebSocket":
@@ -155,6 +158,13 @@ class WebSocket:
     async def send_binary(self, data: bytes) -> None:
         await self._send(OP_BINARY, data)
 
+    async def ping(self) -> "asyncio.Future[None]":
+        """Sends a ping; the future resolves when its pong comes (the peer has read all sent before it)."""
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pongs.append(answered)
+        await self._send(OP_PING, b"")
+        return answered
+
     async def recv(self) -> Message:
         """The next whole message; answers pings on the way. Raises ConnectionClosed at the end."""
         parts: list[bytes] = []
@@ -169,6 +179,8 @@ class WebSocket:
                 await self._send(OP_PONG, payload)
                 continue
             if opcode == OP_PONG:
+                if self._pongs and not self._pongs[0].done():
+                    self._pongs.popleft().set_result(None)
                 continue
             if opcode == OP_CLOSE:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005

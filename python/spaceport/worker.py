@@ -115,7 +115,9 @@ class RegistrationRefused(Exception):
 
 
 class _Forget:
-    """An outbox item that sends nothing: once the send loop reaches it, the job's last messages are out."""
+    """An outbox item that sends nothing: once the send loop reaches it, the job's last messages are
+    written; once the gateway answers a ping written after them, they have arrived (a connection can
+    die with them in it: until then the job stays known, for a re-attach to send them again)."""
 
     def __init__(self, worker: "Worker", job_id: str) -> None:
         self.worker = worker
@@ -174,6 +176,8 @@ class Worker:
         self.running: dict[str, JobContext] = {}
         self._attempts: dict[str, int] = {}
         self._sent: dict[str, _Sent] = {}
+        # Jobs whose handler has ended, kept until their last messages are known to have arrived.
+        self._ended: set[str] = set()
         self._stopping = False
         self._draining = False
         self._ws: WebSocket | None = None
@@ -295,6 +299,7 @@ class Worker:
             if job_id not in kept:
                 self.running.pop(job_id).cancel()
                 self._sent.pop(job_id, None)
+                self._ended.discard(job_id)
         waiting = []
         while not self._outbox.empty():
             waiting.append(self._outbox.get_nowait())
@@ -305,12 +310,23 @@ class Worker:
         for job_id, item in waiting:
             if job_id is None or (job_id in kept and not (isinstance(item, _Part) and job_id in received)):
                 self._outbox.put_nowait((job_id, item))
+        # Jobs that had ended before the connection died: forgotten once what went again has arrived.
+        for job_id in self._ended & kept:
+            if not any(isinstance(item, _Forget) and item.job_id == job_id for _, item in waiting):
+                self._outbox.put_nowait((None, _Forget(self, job_id)))
+
+    def _forget(self, job_id: str) -> None:
+        self.running.pop(job_id, None)
+        self._attempts.pop(job_id, None)
+        self._sent.pop(job_id, None)
+        self._ended.discard(job_id)
 
     def _drop_all(self) -> None:
         for ctx in self.running.values():
             ctx.cancel()  # the gateway requeues them; their results would be stale
         self.running.clear()
         self._sent.clear()
+        self._ended.clear()
         self._keep(set())
 
     async def _give_up_after(self, seconds: float) -> None:
@@ -323,9 +339,8 @@ class Worker:
         while True:
             job_id, item = await outbox.get()
             if isinstance(item, _Forget):
-                item.worker.running.pop(item.job_id, None)
-                item.worker._attempts.pop(item.job_id, None)
-                item.worker._sent.pop(item.job_id, None)
+                answered = await ws.ping()
+                answered.add_done_callback(lambda _, item=item: item.worker._forget(item.job_id))
                 continue
             if job_id is not None and job_id not in self.running:
                 continue  # a job given up (or given to another worker) meanwhile
@@ -407,8 +422,9 @@ class Worker:
                     failure["retryable"] = True
                 self._numbered(job.id, failure)
         finally:
-            # Known until its last messages have gone (they may wait for a re-attach), then forgotten.
+            # Known until its last messages have arrived (they may wait for a re-attach), then forgotten.
             if self.running.get(job.id) is ctx:
+                self._ended.add(job.id)
                 outbox.put_nowait((None, _Forget(self, job.id)))
             self.log(f"job {job.id} {outcome} in {time.monotonic() - began:.2f} s")
 

@@ -185,6 +185,25 @@ describe('python worker SDK (native protocol)', () => {
     await cutWorker.kill('SIGKILL');
   });
 
+  it('loses no result written into a connection that had died: a job that ended meanwhile is kept until the gateway has it', async () => {
+    await gw.createSpace({ name: 'py-last-words', inputs: ['prompt'] });
+    const proxy = await cuttableProxy(gw.port);
+    const cutWorker = track(runPython(['python/examples/word_stream_worker.py', '--host', proxy.url, '--spaces', 'py-last-words', '--token', ADMIN_TOKEN]));
+    await cutWorker.waitFor(/registered as/);
+    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('py-last-words', { prompt: 'count 12' });
+    await until('a first token', () => (job.text.length > 0 ? true : undefined));
+    proxy.blackhole(); // the rest and the result go nowhere; the job ends on the worker's side
+    await cutWorker.waitFor(/job \S+ finished in/);
+    proxy.cut();
+    expect((await job.result()).data).toEqual({ count: 12 });
+    expect(job.text).toBe(Array.from({ length: 12 }, (_, i) => `t${i} `).join(''));
+    expect((await gw.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+    client.close();
+    proxy.close();
+    await cutWorker.kill('SIGKILL');
+  });
+
   it('reconnects after the gateway drops it, and drains on SIGTERM', async () => {
     for (const p of gw.context.peers.all()) if (p.endpoint === 'worker') p.terminate();
     await until('a second registration', () => (worker.output().match(/registered as/g) ?? []).length >= 2 || undefined, 10_000);

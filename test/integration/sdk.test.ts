@@ -282,6 +282,29 @@ describe('worker SDK lifecycle', () => {
     await own.stop();
   });
 
+  it('loses no result written into a connection that had died: a job that ended meanwhile is kept until the gateway has it', async () => {
+    const own = await testGateway({ core: { reattachGraceMs: 10_000, leaseMs: 10_000 } });
+    await own.createSpace({ name: 'sdk-last-words', inputs: ['prompt'] });
+    const proxy = await cuttableProxy(own.port);
+    const w = await sdkWorker(proxy.url, 'sdk-last-words', ADMIN_TOKEN);
+    const client = await sdkClient(own.url, { token: ADMIN_TOKEN });
+    const job = await client.submit('sdk-last-words', { prompt: 'count 20 5' });
+    await until('a first token', () => (job.text.length > 0 ? true : undefined));
+    // The rest of its tokens and its result go nowhere (the worker's writes succeed), and the job
+    // ends on the worker's side before the connection is seen to die.
+    proxy.blackhole();
+    await until('the job to end on the worker', () => (w.output().includes('"type":"done"') ? true : undefined));
+    proxy.cut();
+    expect((await job.result()).data).toEqual({ count: 20 });
+    expect(job.text).toBe(Array.from({ length: 20 }, (_, i) => `t${i} `).join(''));
+    // Re-attached and given what it lacked, not requeued after the grace.
+    expect((await own.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+    client.close();
+    proxy.close();
+    await w.kill('SIGKILL');
+    await own.stop();
+  });
+
   it('drains on SIGTERM: the running job finishes, no new job is taken, the process exits 0', async () => {
     await gw.createSpace({ name: 'sdk-drain', inputs: ['prompt'] });
     const w = await sdkWorker(gw.url, 'sdk-drain', ADMIN_TOKEN);

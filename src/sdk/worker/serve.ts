@@ -61,7 +61,10 @@ interface Running {
   controller: AbortController;
   cancelled: boolean;
   attempt: number;
-  /** It ended while the connection was down: kept (for the re-attach) until its last messages are sent. */
+  /**
+   * It ended: kept (for a re-attach) until its last messages are known to have arrived — a pong to
+   * a ping written after them on the same connection — since a connection can die with them in it.
+   */
   done?: boolean;
   /** Its numbered messages, the latest of them kept: sent again after a re-attach if the gateway lacks them. */
   kept: KeptMessages;
@@ -99,6 +102,8 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
   /** Running jobs are given up if no connection takes them back by then. */
   let orphaned: NodeJS.Timeout | undefined;
   let leaseMs = 30_000;
+  /** The current connection's pings not yet answered, oldest first: the jobs each confirms (confirmDelivery). */
+  let awaitingPong: string[][] = [];
 
   /** Gives up every running job (they are the gateway's to requeue): none of them sends again. */
   const abortAll = (why: string) => {
@@ -140,6 +145,12 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
     log({ type: 'connecting', url });
     const ws = new WebSocket(url, { perMessageDeflate: false });
     socket = ws;
+    // Each pong answers the oldest ping not yet answered: the jobs that ended before it was written.
+    const pongs: string[][] = [];
+    awaitingPong = pongs;
+    ws.on('pong', () => {
+      for (const job of pongs.shift() ?? []) if (running.get(job)?.done) running.delete(job);
+    });
     let heartbeat: NodeJS.Timeout | undefined;
     /** Jobs announced but still waiting for their files' binary frames. */
     const incoming = new Map<string, { job: WorkerJob; missing: number }>();
@@ -194,7 +205,7 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
           const reattached = [...kept].map((job) => ({ job, ...(received[job] !== undefined && { received: received[job], sentAgain: sendAgain(ws, job, received[job]) }) }));
           for (const m of held) if (kept.has(m.job) && (received[m.job] === undefined || !m.numbered)) ws.send(m.data);
           held = [];
-          for (const [job, r] of running) if (r.done) running.delete(job);
+          confirmDelivery([...running].flatMap(([job, r]) => (r.done ? [job] : [])));
           heartbeat = setInterval(() => send({ type: 'heartbeat' }), msg.heartbeat_ms);
           log({ type: 'registered', worker: msg.worker, spaces: msg.spaces, slots: msg.slots, reattached });
           if (draining) send({ type: 'drain', draining: true });
@@ -323,11 +334,23 @@ export function serve(options: WorkerOptions, handler: Handler): RunningWorker {
 
     function finish(outcome: 'result' | 'error' | 'cancelled', message?: string) {
       if (outcome === 'cancelled') send({ type: 'cancelled', job: job.id });
-      // Its last messages may be waiting for a re-attach: it stays known until they are sent.
-      if (orphaned !== undefined) state.done = true;
-      else running.delete(job.id);
+      // Its last messages may be waiting for a re-attach, or in a connection that died without
+      // either end knowing yet: it stays known until they are known to have arrived.
+      state.done = true;
+      if (orphaned === undefined) confirmDelivery([job.id]);
       log({ type: 'done', job: job.id, ms: Date.now() - began, outcome, ...(message !== undefined && { message }) });
     }
+  }
+
+  /**
+   * The jobs that ended are forgotten once the gateway has read their last messages: a ping written
+   * after them is answered only after them (one connection, in order). If the connection dies
+   * first, they stay, and the re-attach sends what the gateway lacks.
+   */
+  function confirmDelivery(jobs: string[]): void {
+    if (jobs.length === 0 || socket?.readyState !== WebSocket.OPEN) return;
+    awaitingPong.push(jobs);
+    socket.ping();
   }
 
   async function drain(timeoutMs = options.drainTimeoutMs ?? 30_000): Promise<void> {
