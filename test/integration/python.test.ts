@@ -166,42 +166,42 @@ describe('python worker SDK (native protocol)', () => {
     client.close();
   });
 
-  it('loses nothing it sent into a connection that had died: after the re-attach it sends again what the gateway lacks, once', async () => {
-    await gw.createSpace({ name: 'py-cut', inputs: ['prompt'] });
+  /** A Python worker behind a cuttable proxy, and a job of `count N` submitted to it. */
+  async function behindProxy(space: string, count: number) {
+    await gw.createSpace({ name: space, inputs: ['prompt'] });
     const proxy = await cuttableProxy(gw.port);
-    const cutWorker = track(runPython(['python/examples/word_stream_worker.py', '--host', proxy.url, '--spaces', 'py-cut', '--token', ADMIN_TOKEN]));
+    const cutWorker = track(runPython(['python/examples/word_stream_worker.py', '--host', proxy.url, '--spaces', space, '--token', ADMIN_TOKEN]));
     await cutWorker.waitFor(/registered as/);
     const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
-    const job = await client.submit('py-cut', { prompt: 'count 60' });
+    const job = await client.submit(space, { prompt: `count ${count}` });
+    /** The job ended whole, as its first attempt: re-attached, never requeued. */
+    const wholeOnce = async () => {
+      expect((await job.result()).data).toEqual({ count });
+      expect(job.text).toBe(Array.from({ length: count }, (_, i) => `t${i} `).join(''));
+      expect((await gw.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+      client.close();
+      proxy.close();
+      await cutWorker.kill('SIGKILL');
+    };
+    return { proxy, cutWorker, job, wholeOnce };
+  }
+
+  it('loses nothing it sent into a connection that had died: after the re-attach it sends again what the gateway lacks, once', async () => {
+    const { proxy, job, wholeOnce } = await behindProxy('py-cut', 60);
     await until('some tokens', () => (job.text.split(' ').length > 10 ? true : undefined));
     proxy.blackhole(); // its next tokens go nowhere, as into a dead network path
     await new Promise((resolve) => setTimeout(resolve, 80));
     proxy.cut();
-    expect((await job.result()).data).toEqual({ count: 60 });
-    expect(job.text).toBe(Array.from({ length: 60 }, (_, i) => `t${i} `).join(''));
-    expect((await gw.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
-    client.close();
-    proxy.close();
-    await cutWorker.kill('SIGKILL');
+    await wholeOnce();
   });
 
   it('loses no result written into a connection that had died: a job that ended meanwhile is kept until the gateway has it', async () => {
-    await gw.createSpace({ name: 'py-last-words', inputs: ['prompt'] });
-    const proxy = await cuttableProxy(gw.port);
-    const cutWorker = track(runPython(['python/examples/word_stream_worker.py', '--host', proxy.url, '--spaces', 'py-last-words', '--token', ADMIN_TOKEN]));
-    await cutWorker.waitFor(/registered as/);
-    const client = await sdkClient(gw.url, { token: ADMIN_TOKEN });
-    const job = await client.submit('py-last-words', { prompt: 'count 12' });
+    const { proxy, cutWorker, job, wholeOnce } = await behindProxy('py-last-words', 12);
     await until('a first token', () => (job.text.length > 0 ? true : undefined));
     proxy.blackhole(); // the rest and the result go nowhere; the job ends on the worker's side
     await cutWorker.waitFor(/job \S+ finished in/);
     proxy.cut();
-    expect((await job.result()).data).toEqual({ count: 12 });
-    expect(job.text).toBe(Array.from({ length: 12 }, (_, i) => `t${i} `).join(''));
-    expect((await gw.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
-    client.close();
-    proxy.close();
-    await cutWorker.kill('SIGKILL');
+    await wholeOnce();
   });
 
   it('reconnects after the gateway drops it, and drains on SIGTERM', async () => {

@@ -256,15 +256,35 @@ describe('worker SDK lifecycle', () => {
     await w.kill('SIGKILL');
   });
 
-  it('loses nothing a worker sent into a connection that had died: after the re-attach it sends again what the gateway lacks, once', async () => {
-    // A lease and a re-attach grace that a loaded machine's reconnect backoff cannot outlast (past
-    // either, the job is requeued instead: attempt 2, which this test would take for a loss).
+  /**
+   * A gateway of its own with an SDK worker behind a cuttable proxy, and a job of `prompt` submitted
+   * to it. Its lease and re-attach grace are more than a loaded machine's reconnect can outlast
+   * (past either, the job is requeued: attempt 2, which these tests would take for a loss).
+   */
+  async function behindProxy(space: string, prompt: string) {
     const own = await testGateway({ core: { reattachGraceMs: 10_000, leaseMs: 10_000 } });
-    await own.createSpace({ name: 'sdk-blackhole', inputs: ['prompt'] });
+    await own.createSpace({ name: space, inputs: ['prompt'] });
     const proxy = await cuttableProxy(own.port);
-    const w = await sdkWorker(proxy.url, 'sdk-blackhole', ADMIN_TOKEN);
+    const w = await sdkWorker(proxy.url, space, ADMIN_TOKEN);
     const client = await sdkClient(own.url, { token: ADMIN_TOKEN });
-    const job = await client.submit('sdk-blackhole', { prompt: 'count 120 2' });
+    const job = await client.submit(space, { prompt });
+    /** The job ended whole, as its first attempt: re-attached each time, never requeued. */
+    const wholeOnce = async (count: number) => {
+      expect((await job.result()).data).toEqual({ count });
+      expect(job.text).toBe(Array.from({ length: count }, (_, i) => `t${i} `).join(''));
+      expect((await own.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
+    };
+    const stop = async () => {
+      client.close();
+      proxy.close();
+      await w.kill('SIGKILL');
+      await own.stop();
+    };
+    return { proxy, w, job, wholeOnce, stop };
+  }
+
+  it('loses nothing a worker sent into a connection that had died: after the re-attach it sends again what the gateway lacks, once', async () => {
+    const { proxy, w, job, wholeOnce, stop } = await behindProxy('sdk-blackhole', 'count 120 2');
     for (const at of [20, 60]) {
       await until(`${at} tokens`, () => (job.text.split(' ').length > at ? true : undefined));
       // The worker's next tokens go nowhere (its writes succeed); then the connection is cut.
@@ -272,37 +292,21 @@ describe('worker SDK lifecycle', () => {
       await new Promise((resolve) => setTimeout(resolve, 60));
       proxy.cut();
     }
-    expect((await job.result()).data).toEqual({ count: 120 });
-    expect(job.text).toBe(Array.from({ length: 120 }, (_, i) => `t${i} `).join(''));
+    await wholeOnce(120);
     await until('registered three times', () => (w.output().match(/"type":"registered"/g) ?? []).length === 3 || undefined);
-    expect((await own.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
-    client.close();
-    proxy.close();
-    await w.kill('SIGKILL');
-    await own.stop();
+    await stop();
   });
 
   it('loses no result written into a connection that had died: a job that ended meanwhile is kept until the gateway has it', async () => {
-    const own = await testGateway({ core: { reattachGraceMs: 10_000, leaseMs: 10_000 } });
-    await own.createSpace({ name: 'sdk-last-words', inputs: ['prompt'] });
-    const proxy = await cuttableProxy(own.port);
-    const w = await sdkWorker(proxy.url, 'sdk-last-words', ADMIN_TOKEN);
-    const client = await sdkClient(own.url, { token: ADMIN_TOKEN });
-    const job = await client.submit('sdk-last-words', { prompt: 'count 20 5' });
+    const { proxy, w, job, wholeOnce, stop } = await behindProxy('sdk-last-words', 'count 20 5');
     await until('a first token', () => (job.text.length > 0 ? true : undefined));
     // The rest of its tokens and its result go nowhere (the worker's writes succeed), and the job
     // ends on the worker's side before the connection is seen to die.
     proxy.blackhole();
     await until('the job to end on the worker', () => (w.output().includes('"type":"done"') ? true : undefined));
     proxy.cut();
-    expect((await job.result()).data).toEqual({ count: 20 });
-    expect(job.text).toBe(Array.from({ length: 20 }, (_, i) => `t${i} `).join(''));
-    // Re-attached and given what it lacked, not requeued after the grace.
-    expect((await own.admin('GET', `/v1/jobs/${job.id}`)).body).toMatchObject({ state: 'completed', attempt: 1 });
-    client.close();
-    proxy.close();
-    await w.kill('SIGKILL');
-    await own.stop();
+    await wholeOnce(20);
+    await stop();
   });
 
   it('drains on SIGTERM: the running job finishes, no new job is taken, the process exits 0', async () => {
