@@ -37,10 +37,7 @@ export function uiRoutes(router: Router, ctx: ServerContext): (res: ServerRespon
   });
   // A browser that asked for a page that is not there gets the app, which says so with its header
   // and a way back; the status stays 404.
-  return (res) => {
-    res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(shell) });
-    res.end(shell);
-  };
+  return (res) => sendHtml(res, shell, 404);
 }
 
 /** A browser asking for a page (HTML before JSON in its Accept), not an API client. */
