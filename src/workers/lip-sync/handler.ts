@@ -1,5 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { withScratchDir } from '../scratch-dir.ts';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import sharp from 'sharp';
@@ -47,8 +47,7 @@ export function lipSyncHandler(): Handler {
     const mouth = await findMouth(image, width, height);
     if (!mouth) throw new Error('validation_error: no face was found in the image (a face seen from the front, at least ~100 pixels tall, works best)');
     ctx.progress(0.08, 'listening to the audio');
-    const dir = await mkdtemp(join(tmpdir(), 'spaceport-lip-sync-'));
-    try {
+    return withScratchDir('spaceport-lip-sync-', async (dir) => {
       await writeFile(join(dir, 'audio'), audioOf(job).data);
       const pcm = await decodeSpeech(ffmpeg, 'audio', dir, ctx.signal);
       const { openings, seconds } = mouthOpenings(pcm, FPS, job.options.nosmooth === true);
@@ -87,9 +86,7 @@ export function lipSyncHandler(): Handler {
         visemes: shapes ? 'PocketSphinx all-phone decoding: lips shut on M/B/P, rounded on OW/UW/W/UH/OY/AO' : 'none (pocketsphinx is not installed: the mouth follows the loudness alone)',
         ...(shapes && { closed_frames: shapes.filter((s) => s.closed).length, rounded_frames: shapes.filter((s) => s.round > 0).length }),
       };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   };
 }
 

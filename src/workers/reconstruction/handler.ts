@@ -1,5 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { withScratchDir } from '../scratch-dir.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Handler, JobContext, WorkerJob } from '../../sdk/worker/serve.ts';
 import { pointCloudHandler } from '../point-cloud/handler.ts';
@@ -64,23 +64,23 @@ export function reconstructionHandler(): Handler {
       const session = await sessions.add(String(job.options.session_id ?? job.id), views);
       if (session.images < MIN_VIEWS) return panels(job, ctx, `${session.images} image(s) in the session so far: a reconstruction needs at least ${MIN_VIEWS} overlapping views`);
       const model = await sparse(session.dir, session.images);
-      if (!model || model.cameras.length < 3) return panels(job, ctx, `COLMAP could not tie the images together (${model?.cameras.length ?? 0} registered); views must overlap`);
+      if (!model || model.cameras.length < 3) return panels(job, ctx, notTied(model));
       const { delta, restarted } = deltaOf(session, model);
       return sparseResult(job, ctx, delta, { num_frames: session.images, num_cameras_registered: model.cameras.length, num_points_total: model.positions.length / 3, restarted });
     }
     if (images.length < MIN_VIEWS) return panels(job, ctx, `${images.length} image(s): a reconstruction needs at least ${MIN_VIEWS} overlapping views`);
-    const dir = await mkdtemp(join(tmpdir(), 'spaceport-colmap-'));
-    try {
+    return withScratchDir('spaceport-colmap-', async (dir) => {
       await mkdir(join(dir, 'images'));
       for (const [i, v] of views.entries()) await writeFile(join(dir, 'images', viewFile(i, v.ext)), v.data);
       const model = await sparse(dir, images.length);
-      if (!model || model.cameras.length < 3) return panels(job, ctx, `COLMAP could not tie the images together (${model?.cameras.length ?? 0} registered); views must overlap`);
+      if (!model || model.cameras.length < 3) return panels(job, ctx, notTied(model));
       return sparseResult(job, ctx, model, { num_frames: images.length, num_cameras_registered: model.cameras.length });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   };
 }
+
+/** Why a model is not worth sending: COLMAP registered too few of the views (none, or under three). */
+const notTied = (model: { cameras: unknown[] } | null) => `COLMAP could not tie the images together (${model?.cameras.length ?? 0} registered); views must overlap`;
 
 /** A sparse model (or a delta of one) as the job's GLB, its points thinned to num_max_points, and its metadata. */
 function sparseResult(job: WorkerJob, ctx: JobContext, model: SparseModel, counts: Record<string, number | boolean>): Record<string, unknown> {

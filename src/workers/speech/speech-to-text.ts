@@ -1,5 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { withScratchDir } from '../scratch-dir.ts';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Handler } from '../../sdk/worker/serve.ts';
 import { findFfmpeg, findOnPath, NO_FFMPEG } from '../programs.ts';
@@ -30,8 +30,7 @@ export function speechToTextHandler(): Handler {
   return async (job, ctx) => {
     if (!decoder) throw new Error(NO_POCKETSPHINX);
     if (!ffmpeg) throw new Error(NO_FFMPEG);
-    const dir = await mkdtemp(join(tmpdir(), 'spaceport-stt-'));
-    try {
+    return withScratchDir('spaceport-stt-', async (dir) => {
       await writeFile(join(dir, 'input'), audioOf(job).data);
       ctx.progress(0.02, 'reading the audio');
       const pcm = await decodeSpeech(ffmpeg, 'input', dir, ctx.signal);
@@ -55,8 +54,6 @@ export function speechToTextHandler(): Handler {
         },
       });
       return { text: words.map((w) => w.word).join(' '), words, duration_seconds: Math.round(seconds * 1000) / 1000, model_used: MODEL };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   };
 }

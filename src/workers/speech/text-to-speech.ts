@@ -1,5 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { withScratchDir } from '../scratch-dir.ts';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Handler } from '../../sdk/worker/serve.ts';
 import { findOnPath } from '../programs.ts';
@@ -25,8 +25,7 @@ export function textToSpeechHandler(): Handler {
     if (text.length > MAX_CHARACTERS) throw new Error(`validation_error: the text is ${text.length} characters; at most ${MAX_CHARACTERS}`);
     const voice = String(job.options.voice ?? 'slt');
     if (!(VOICES as readonly string[]).includes(voice)) throw new Error(`validation_error: voice must be one of ${VOICES.join(', ')}`);
-    const dir = await mkdtemp(join(tmpdir(), 'spaceport-tts-'));
-    try {
+    return withScratchDir('spaceport-tts-', async (dir) => {
       ctx.progress(0.1, `speaking in the voice ${voice}`);
       // The text goes as an argument (no shell); a leading dash could be read as an option, so it never starts one.
       await runProgram(flite, ['-voice', voice, '-t', text.replace(/^-+/, ''), '-o', 'speech.wav'], { cwd: dir, signal: ctx.signal });
@@ -35,8 +34,6 @@ export function textToSpeechHandler(): Handler {
       const rate = wav.readUInt32LE(24);
       const bytesPerSecond = wav.readUInt32LE(28);
       return { voice, characters: text.length, sample_rate: rate, duration_seconds: Math.round(((wav.length - 44) / bytesPerSecond) * 1000) / 1000, model_used: 'CMU Flite 2.2' };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   };
 }
