@@ -17,21 +17,13 @@ export function pointCloudGlb(positions: Float32Array, colors: Float32Array, gen
 
 /** Writes a GLB of several parts, each a node with one mesh of one primitive (POINTS or LINES). Small enough to write by hand. */
 export function sceneGlb(parts: GlbPart[], generator: string): Buffer {
-  const buffers: Buffer[] = [];
-  const bufferViews: object[] = [];
+  const layout = bufferLayout();
   const accessors: object[] = [];
-  let offset = 0;
-  const view = (a: Float32Array) => {
-    buffers.push(bytesOf(a));
-    bufferViews.push({ buffer: 0, byteOffset: offset, byteLength: a.byteLength, target: 34962 });
-    offset += a.byteLength;
-    return bufferViews.length - 1;
-  };
   const meshes = parts.map((part) => {
     const count = part.positions.length / 3;
     if (part.colors.length !== part.positions.length) throw new Error('one colour per point');
-    accessors.push({ bufferView: view(part.positions), componentType: 5126, count, type: 'VEC3', ...(count > 0 && boundsOf(part.positions)) });
-    accessors.push({ bufferView: view(part.colors), componentType: 5126, count, type: 'VEC3' });
+    accessors.push({ bufferView: layout.add(bytesOf(part.positions), ARRAY_BUFFER), componentType: 5126, count, type: 'VEC3', ...(count > 0 && boundsOf(part.positions)) });
+    accessors.push({ bufferView: layout.add(bytesOf(part.colors), ARRAY_BUFFER), componentType: 5126, count, type: 'VEC3' });
     return { name: part.name, primitives: [{ attributes: { POSITION: accessors.length - 2, COLOR_0: accessors.length - 1 }, mode: part.mode === 'points' ? 0 : 1 }] };
   });
   const json = {
@@ -40,11 +32,34 @@ export function sceneGlb(parts: GlbPart[], generator: string): Buffer {
     scenes: [{ nodes: parts.map((_, i) => i) }],
     nodes: parts.map((part, i) => ({ mesh: i, name: part.name })),
     meshes,
-    buffers: [{ byteLength: offset }],
-    bufferViews,
+    buffers: [{ byteLength: layout.byteLength() }],
+    bufferViews: layout.bufferViews,
     accessors,
   };
-  return glbOf(json, Buffer.concat(buffers));
+  return glbOf(json, layout.bin());
+}
+
+/** glTF's buffer view targets: vertex attributes, and indices. */
+const ARRAY_BUFFER = 34962;
+const ELEMENT_ARRAY_BUFFER = 34963;
+
+/** The binary chunk as it is laid out: each piece added is a buffer view of its own, 4-byte aligned; `add` answers its index. */
+function bufferLayout() {
+  const pieces: Buffer[] = [];
+  const bufferViews: object[] = [];
+  let offset = 0;
+  return {
+    bufferViews,
+    add(bytes: Buffer, target?: number): number {
+      bufferViews.push({ buffer: 0, byteOffset: offset, byteLength: bytes.length, ...(target !== undefined && { target }) });
+      const padded = pad(bytes, 0);
+      pieces.push(padded);
+      offset += padded.length;
+      return bufferViews.length - 1;
+    },
+    byteLength: () => offset,
+    bin: () => Buffer.concat(pieces),
+  };
 }
 
 /** The GLB container: a header, the JSON chunk, the binary chunk. */
@@ -99,15 +114,11 @@ export interface TexturedMesh {
 
 /** Writes a GLB of one textured triangle mesh (unlit, so the photograph shows as it was taken). */
 export function texturedMeshGlb(mesh: TexturedMesh, name: string, generator: string): Buffer {
-  const parts = [bytesOf(mesh.positions), bytesOf(mesh.uvs), Buffer.from(mesh.indices.buffer, mesh.indices.byteOffset, mesh.indices.byteLength), mesh.image];
-  const bufferViews: object[] = [];
-  let offset = 0;
-  const padded = parts.map((p, i) => {
-    bufferViews.push({ buffer: 0, byteOffset: offset, byteLength: p.length, ...(i === 2 ? { target: 34963 } : i < 2 ? { target: 34962 } : {}) });
-    const out = pad(p, 0);
-    offset += out.length;
-    return out;
-  });
+  const layout = bufferLayout();
+  const positions = layout.add(bytesOf(mesh.positions), ARRAY_BUFFER);
+  const uvs = layout.add(bytesOf(mesh.uvs), ARRAY_BUFFER);
+  const indices = layout.add(Buffer.from(mesh.indices.buffer, mesh.indices.byteOffset, mesh.indices.byteLength), ELEMENT_ARRAY_BUFFER);
+  const image = layout.add(mesh.image);
   const count = mesh.positions.length / 3;
   const json = {
     asset: { version: '2.0', generator },
@@ -119,14 +130,14 @@ export function texturedMeshGlb(mesh: TexturedMesh, name: string, generator: str
     materials: [{ pbrMetallicRoughness: { baseColorTexture: { index: 0 }, metallicFactor: 0, roughnessFactor: 1 }, doubleSided: true, extensions: { KHR_materials_unlit: {} } }],
     textures: [{ source: 0, sampler: 0 }],
     samplers: [{ magFilter: 9729, minFilter: 9729 }],
-    images: [{ bufferView: 3, mimeType: mesh.mime }],
-    buffers: [{ byteLength: offset }],
-    bufferViews,
+    images: [{ bufferView: image, mimeType: mesh.mime }],
+    buffers: [{ byteLength: layout.byteLength() }],
+    bufferViews: layout.bufferViews,
     accessors: [
-      { bufferView: 0, componentType: 5126, count, type: 'VEC3', ...boundsOf(mesh.positions) },
-      { bufferView: 1, componentType: 5126, count, type: 'VEC2' },
-      { bufferView: 2, componentType: 5123, count: mesh.indices.length, type: 'SCALAR' },
+      { bufferView: positions, componentType: 5126, count, type: 'VEC3', ...boundsOf(mesh.positions) },
+      { bufferView: uvs, componentType: 5126, count, type: 'VEC2' },
+      { bufferView: indices, componentType: 5123, count: mesh.indices.length, type: 'SCALAR' },
     ],
   };
-  return glbOf(json, Buffer.concat(padded));
+  return glbOf(json, layout.bin());
 }
