@@ -1,6 +1,4 @@
 import { withScratchDir } from '../scratch-dir.ts';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Handler, JobContext, WorkerJob } from '../../sdk/worker/serve.ts';
 import { pointCloudHandler } from '../point-cloud/handler.ts';
 import { sceneGlb } from '../point-cloud/glb.ts';
@@ -9,8 +7,8 @@ import { findOnPath } from '../programs.ts';
 import { colmapSparse } from './colmap.ts';
 import { faceModel } from './face-model.ts';
 import { deltaOf } from './incremental.ts';
-import { SessionImages } from './session-views.ts';
-import { cameraSpread, type SparseModel, viewFile } from './colmap-model.ts';
+import { SessionImages, writeViews } from './session-views.ts';
+import { cameraSpread, type SparseModel } from './colmap-model.ts';
 
 /** Fewer views rarely share enough to start a model (12 views 30° apart failed here; 24 at 15° work). */
 export const MIN_VIEWS = 8;
@@ -70,8 +68,7 @@ export function reconstructionHandler(): Handler {
     }
     if (images.length < MIN_VIEWS) return panels(job, ctx, `${images.length} image(s): a reconstruction needs at least ${MIN_VIEWS} overlapping views`);
     return withScratchDir('spaceport-colmap-', async (dir) => {
-      await mkdir(join(dir, 'images'));
-      for (const [i, v] of views.entries()) await writeFile(join(dir, 'images', viewFile(i, v.ext)), v.data);
+      await writeViews(dir, views);
       const model = await sparse(dir, images.length);
       if (!model || model.cameras.length < 3) return panels(job, ctx, notTied(model));
       return sparseResult(job, ctx, model, { num_frames: images.length, num_cameras_registered: model.cameras.length });

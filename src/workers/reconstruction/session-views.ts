@@ -35,10 +35,9 @@ export class SessionImages {
     if (!s) {
       while (this.sessions.size >= MAX_SESSIONS) await this.forget(this.sessions.keys().next().value!);
       s = { dir: await mkdtemp(join(tmpdir(), 'spaceport-session-')), images: 0, sent: new Set(), cell: 0, cameras: new Map(), usedAt: 0 };
-      await mkdir(join(s.dir, 'images'));
       this.sessions.set(sessionId, s);
     }
-    for (const image of images) await writeFile(join(s.dir, 'images', viewFile(s.images++, image.ext)), image.data);
+    s.images = await writeViews(s.dir, images, s.images);
     s.usedAt = Date.now();
     return s;
   }
@@ -52,6 +51,14 @@ export class SessionImages {
     this.sessions.delete(id);
     if (s) await rm(s.dir, { recursive: true, force: true });
   }
+}
+
+/** Writes images into `dir`/images (made if missing) as the view files COLMAP reads, numbered from `first`; answers the number after the last. */
+export async function writeViews(dir: string, images: Array<{ data: Uint8Array; ext: string }>, first = 0): Promise<number> {
+  await mkdir(join(dir, 'images'), { recursive: true });
+  let n = first;
+  for (const image of images) await writeFile(join(dir, 'images', viewFile(n++, image.ext)), image.data);
+  return n;
 }
 
 /** The grid cell of a point, as a key. */
