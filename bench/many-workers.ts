@@ -1,5 +1,5 @@
-import { withServerCpu, type Benchmark } from './benchmark.ts';
-import type { Closable, Target } from './targets/target.ts';
+import type { Benchmark } from './benchmark.ts';
+import { throughput } from './queue-throughput.ts';
 
 export interface ManyWorkersResult {
   /** Short jobs finished per second with 1, 100 and 1,000 one-slot workers connected. */
@@ -8,29 +8,6 @@ export interface ManyWorkersResult {
   thousandWorkers: number;
   /** Server CPU per job with the most workers. */
   thousandCpuMicros: number;
-}
-
-/**
- * `workers` one-slot workers that answer at once, then `jobs` submitted together by one client:
- * jobs per second until the last result, and the server's CPU per job — what a dispatch costs as
- * the number of connected workers grows (issue #30 asks for O(1) or O(log n) in workers).
- */
-async function throughput(target: Target, workers: number, jobs: number): Promise<{ perSecond: number; cpuMicros: number }> {
-  const connected: Closable[] = [];
-  for (let i = 0; i < workers; i++) connected.push(await target.worker(1, (_job, _prompt, reply) => reply.result(null)));
-  const client = await target.client();
-  let seconds = 0;
-  const { cpuMicros } = await withServerCpu(target, async () => {
-    const started = performance.now();
-    let done = 0;
-    await new Promise<void>((resolve) => {
-      for (let i = 0; i < jobs; i++) client.submit('short', { result: () => ++done === jobs && resolve() });
-    });
-    seconds = (performance.now() - started) / 1000;
-  });
-  client.close();
-  for (const w of connected) w.close();
-  return { perSecond: jobs / seconds, cpuMicros: cpuMicros / jobs };
 }
 
 export const manyWorkersBenchmark: Benchmark<ManyWorkersResult> = {
@@ -52,11 +29,12 @@ export const manyWorkersBenchmark: Benchmark<ManyWorkersResult> = {
     for (const count of workerCounts) {
       const fresh = await target.fresh!();
       try {
-        at.push(await throughput(fresh, count, manyWorkerJobs));
+        // One client submitting them all to `count` one-slot workers: a dispatch's cost as the workers grow (issue #30 asks for O(1) or O(log n) in workers).
+        at.push(await throughput(fresh, 1, manyWorkerJobs, count, 1));
       } finally {
         await fresh.stop();
       }
     }
-    return { oneWorker: at[0]!.perSecond, hundredWorkers: at[1]!.perSecond, thousandWorkers: at[2]!.perSecond, thousandCpuMicros: at[2]!.cpuMicros };
+    return { oneWorker: at[0]!.jobsPerSecond, hundredWorkers: at[1]!.jobsPerSecond, thousandWorkers: at[2]!.jobsPerSecond, thousandCpuMicros: at[2]!.cpuMicros };
   },
 };

@@ -9,12 +9,14 @@ export interface QueueThroughputResult {
 }
 
 /**
- * Many clients submitting short jobs at once to a pool of multi-slot workers that answer at once:
- * jobs per second through the embedded gateway, two gateways sharing Redis, and BullMQ on its own
- * Redis (add → process → completed event) with the same clients, workers and slots, in the same
- * run (issue #30: the Redis engine within 2× of the embedded one, and ahead of BullMQ).
+ * `clients` each submitting `jobsEach` short jobs at once to `workers` workers of `slots` slots that
+ * answer at once: jobs per second until the last result, and the server's CPU per job. Here with
+ * many clients and multi-slot workers, through the embedded gateway, two gateways sharing Redis,
+ * and BullMQ on its own Redis (add → process → completed event) in the same run (issue #30: the
+ * Redis engine within 2× of the embedded one, and ahead of BullMQ); many-workers.ts with one client
+ * and ever more one-slot workers.
  */
-async function throughput(target: Target, clients: number, jobsEach: number, workers: number, slots: number): Promise<QueueThroughputResult> {
+export async function throughput(target: Target, clients: number, jobsEach: number, workers: number, slots: number): Promise<QueueThroughputResult> {
   const pool: Closable[] = [];
   for (let i = 0; i < workers; i++) pool.push(await target.worker(slots, (_job, _prompt, reply) => reply.result(null)));
   const submitters = await Promise.all(Array.from({ length: clients }, () => target.client()));
