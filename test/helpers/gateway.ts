@@ -99,3 +99,12 @@ export async function testGateway(options: Partial<GatewayOptions> = {}): Promis
     },
   });
 }
+
+/**
+ * Two gateway instances sharing `redis` under a key prefix of their own (`name` and the time: never
+ * another test's keys), each with `options`.
+ */
+export async function twoInstances(redis: { url: string }, name: string, options: Partial<GatewayOptions> = {}): Promise<[TestGateway, TestGateway]> {
+  const prefix = `${name}-${Date.now()}:`;
+  return (await Promise.all([0, 1].map(() => testGateway({ ...options, redis: { url: redis.url, prefix } })))) as [TestGateway, TestGateway];
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway, twoInstances } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import type { WsPeer } from '../helpers/ws-peer.ts';
@@ -16,8 +16,7 @@ let viaRedis: [TestGateway, TestGateway];
 beforeAll(async () => {
   redis = await startRedis();
   embedded = await testGateway();
-  const prefix = `fair-${Date.now()}:`;
-  viaRedis = (await Promise.all([0, 1].map(() => testGateway({ redis: { url: redis.url, prefix } })))) as [TestGateway, TestGateway];
+  viaRedis = await twoInstances(redis, 'fair');
 });
 afterAll(async () => {
   await Promise.all([embedded.stop(), ...viaRedis.map((g) => g.stop())]);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/protocol/binary-frame.ts';
 import { cuttableProxy } from '../helpers/cuttable-proxy.ts';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway, twoInstances } from '../helpers/gateway.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { sdkClient } from '../helpers/sdk.ts';
 
@@ -119,8 +119,7 @@ describe('the client SDK', () => {
 describe('across instances (Redis)', () => {
   it('makes one job of the same key sent to two instances at once', async () => {
     const redis = await startRedis();
-    const prefix = `idem-${Date.now()}:`;
-    const [a, b] = await Promise.all([0, 1].map(() => testGateway({ redis: { url: redis.url, prefix } })));
+    const [a, b] = await twoInstances(redis, 'idem');
     try {
       await a!.createSpace({ name: 'shared-once', inputs: ['prompt'] });
       const post = (g: TestGateway) => g.http('POST', '/v1/jobs', { space: 'shared-once', prompt: 'p' }, { ...admin, 'idempotency-key': 'both-at-once' });

@@ -6,7 +6,7 @@ import * as tus from 'tus-js-client';
 import { decodeFrame } from '../../src/protocol/binary-frame.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cuttableProxy, type CuttableProxy } from '../helpers/cuttable-proxy.ts';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway, twoInstances } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { sdkClient } from '../helpers/sdk.ts';
@@ -133,8 +133,7 @@ describe('resumable uploads across instances (Redis, one shared uploads director
   it('an upload created through one instance is continued and finished through the other, and read from the first', async () => {
     const redis = await startRedis();
     const shared = mkdtempSync(join(tmpdir(), 'spaceport-tus-shared-'));
-    const prefix = `tus-${Date.now()}:`;
-    const [a, b] = await Promise.all([0, 1].map(() => testGateway({ redis: { url: redis.url, prefix }, uploadsDir: shared })));
+    const [a, b] = await twoInstances(redis, 'tus', { uploadsDir: shared });
     try {
       const file = randomBytes(3 * MiB);
       const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'tus-resumable': '1.0.0' };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { testGateway, type TestGateway, twoInstances } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { startRedis } from '../helpers/redis.ts';
 
@@ -52,8 +52,7 @@ describe('GET /v1/spaces/{name}/activity', () => {
 describe('across instances (Redis)', () => {
   it('every instance charts the jobs that ended on any of them, with their times merged', async () => {
     const redis = await startRedis();
-    const prefix = `activity-${Date.now()}:`;
-    const [a, b] = await Promise.all([0, 1].map(() => testGateway({ activityIntervalMs: 150, redis: { url: redis.url, prefix } })));
+    const [a, b] = await twoInstances(redis, 'activity', { activityIntervalMs: 150 });
     try {
       await a!.createSpace({ name: 'shared', inputs: ['prompt'] });
       // A worker on each instance; each job ends on the instance its worker is on.

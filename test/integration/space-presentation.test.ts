@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src/sdk/worker/serve.ts';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway, twoInstances } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { runPython, runTs, type Proc } from '../helpers/processes.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -22,8 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'spaceport-presentation-'));
 beforeAll(async () => {
   gw = await testGateway();
   redis = await startRedis();
-  const prefix = `presentation-${Date.now()}:`;
-  viaRedis = (await Promise.all([0, 1].map(() => testGateway({ redis: { url: redis.url, prefix } })))) as [TestGateway, TestGateway];
+  viaRedis = await twoInstances(redis, 'presentation');
 });
 afterAll(async () => {
   for (const p of procs) await p.kill('SIGKILL');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, type TestGateway, twoInstances } from '../helpers/gateway.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 /** Submits per minute per caller (SPACEPORT_BUDGET_SUBMITS_PER_MINUTE), counted across instances. */
@@ -9,8 +9,7 @@ let b: TestGateway;
 
 beforeAll(async () => {
   redis = await startRedis();
-  const prefix = `rate-${Date.now()}:`;
-  [a, b] = (await Promise.all([0, 1].map(() => testGateway({ redis: { url: redis.url, prefix }, budgets: { submitsPerMinute: 5 } })))) as [TestGateway, TestGateway];
+  [a, b] = await twoInstances(redis, 'rate', { budgets: { submitsPerMinute: 5 } });
   await a.createSpace({ name: 'metered', inputs: ['prompt'] });
 });
 afterAll(async () => {

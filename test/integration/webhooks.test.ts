@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src/sdk/node.ts';
-import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway, twoInstances } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
@@ -168,8 +168,7 @@ describe('webhooks', () => {
 
   it('delivers each event once when several instances send, through Redis', async () => {
     const hook = await receiver();
-    const prefix = `hooks-${Date.now()}:`;
-    const [a, b] = await Promise.all([0, 1].map(() => testGateway({ redis: { url: redis.url, prefix }, webhookAllow: ['127.0.0.1'], core: FAST_HOOKS })));
+    const [a, b] = await twoInstances(redis, 'hooks', { webhookAllow: ['127.0.0.1'], core: FAST_HOOKS });
     await a!.createSpace({ name: 'shared-hook', inputs: ['prompt'], webhook_url: hook.url });
     const jobs = [await runJob(a!, 'shared-hook'), await runJob(b!, 'shared-hook')];
     await until('both ends delivered', () => hook.got.length >= 2 || undefined, 10_000);
