@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, openSpace } from '../helpers/browser.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 
@@ -40,8 +40,7 @@ const resultData = async (p: Page) => JSON.parse((await p.locator('#result detai
 describe('a space page from its declaration', () => {
   it('builds controls from the options schema, an example fills the form, and the job runs with those options', async () => {
     const p = await page();
-    await p.goto(`${gw.url}/s/text-generation`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'text-generation');
     // The text model's options, at their defaults, each a labelled control.
     await expect.poll(() => p.getByLabel('Temperature', { exact: true }).inputValue()).toBe('0.8');
     expect(await p.getByLabel('Length', { exact: true }).inputValue()).toBe('200');
@@ -70,8 +69,7 @@ describe('a space page from its declaration', () => {
 
   it('an option out of range is refused by the gateway, in words naming it', async () => {
     const p = await page();
-    await p.goto(`${gw.url}/s/text-generation`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'text-generation');
     await p.locator('#prompt').fill('Emma');
     await p.getByLabel('Length', { exact: true }).fill('5000');
     await p.locator('#submit').click();
@@ -82,8 +80,7 @@ describe('a space page from its declaration', () => {
 
   it('the OCR example brings its image; the words come back as boxes on it with the text beside them and the facts in a table', async () => {
     const p = await page();
-    await p.goto(`${gw.url}/s/ocr`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'ocr');
     expect(await p.getByLabel('Minimum confidence', { exact: true }).inputValue()).toBe('0');
     await p.getByRole('button', { name: 'A printed line' }).click();
     await expect.poll(() => p.locator('#file-image').evaluate((i: HTMLInputElement) => i.files?.[0]?.name)).toBe('sign.png');
@@ -121,8 +118,7 @@ describe('output kinds an admin declares', () => {
     expect((await gw.http('GET', '/v1/spaces/clips')).body).toMatchObject({ output: 'video', options_schema: { properties: { style: { default: 'lively' } } } });
 
     const worker = await gw.worker(['clips']);
-    await p.goto(`${gw.url}/s/clips`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'clips');
     expect(await p.getByLabel('Style', { exact: true }).inputValue()).toBe('lively');
     await p.getByLabel('Style', { exact: true }).selectOption('calm');
     await p.getByLabel('Loop').check();

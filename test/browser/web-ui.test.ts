@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/protocol/binary-frame.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, openSpace } from '../helpers/browser.ts';
 import { gatewayWithBuiltinWorkers } from '../helpers/builtin.ts';
 import { ADMIN_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
@@ -234,8 +234,7 @@ describe('web UI in Chromium', () => {
 
   it('OCR round trip: an image with text comes back as text', async () => {
     const p = await page();
-    await p.goto(`${gw.url}/s/ocr`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'ocr');
     await p.locator('#file-image').setInputFiles({ name: 'sign.png', mimeType: 'image/png', buffer: await textPng('Gateway 1969') });
     await p.locator('#submit').click();
     await p.locator('#job-state[data-state="completed"]').waitFor();
@@ -255,8 +254,7 @@ describe('web UI in Chromium', () => {
 
   it('speech: the text-to-speech result plays in an audio player, and speech-to-text streams the words it hears', async () => {
     const p = await page();
-    await p.goto(`${gw.url}/s/text-to-speech`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'text-to-speech');
     await p.getByLabel('Prompt').fill('Hello world, this is a test.');
     await p.locator('#submit').click();
     await p.locator('#job-state[data-state="completed"]').waitFor();
@@ -267,8 +265,7 @@ describe('web UI in Chromium', () => {
     const wav = Buffer.from(await (await fetch(gw.url + (await player.getAttribute('src'))!)).arrayBuffer());
     await shot(p, 'text-to-speech');
 
-    await p.goto(`${gw.url}/s/speech-to-text`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'speech-to-text');
     await p.locator('#file-audio').setInputFiles({ name: 'hello.wav', mimeType: 'audio/wav', buffer: wav });
     await p.locator('#submit').click();
     await p.locator('#job-state[data-state="completed"]').waitFor();
@@ -282,8 +279,7 @@ describe('web UI in Chromium', () => {
 
   it('shows a portrait as its textured face mesh in the 3D viewer', async () => {
     const p = await page();
-    await p.goto(`${gw.url}/s/images-to-3d`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'images-to-3d');
     await p.locator('#file-image').setInputFiles({ name: 'me.jpg', mimeType: 'image/jpeg', buffer: await portrait(400) });
     await p.locator('#submit').click();
     await p.locator('#job-state[data-state="completed"]').waitFor();
@@ -297,8 +293,7 @@ describe('web UI in Chromium', () => {
 
   it('shows a GLB result in the 3D viewer', async () => {
     const p = await page();
-    await p.goto(`${gw.url}/s/images-to-3d`);
-    await p.locator('#space-status[data-status="connected"]').waitFor();
+    await openSpace(p, gw.url, 'images-to-3d');
     const tile = (r: number, g: number, b: number) =>
       sharp({ create: { width: 40, height: 30, channels: 3, background: { r, g, b } } })
         .png()
