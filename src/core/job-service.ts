@@ -43,6 +43,11 @@ export interface SubmitRequest {
   notBefore?: number | undefined;
   /** Where its events are sent (docs/webhooks.md); the URL checked by the server already. */
   webhook?: Job['webhook'] | undefined;
+  /**
+   * The id the job gets, made by a caller that must know it before the job exists (a follower
+   * subscribing to its events first); never taken from a client. Absent: a new one.
+   */
+  jobId?: string | undefined;
 }
 
 export interface QueueHooks {
@@ -133,7 +138,7 @@ export class JobService {
     const allowed = who.kind === 'admin' ? PRIORITY_LIMIT : (who.max_priority ?? this.budgets.maxPriority);
     if (priority > allowed) throw new SpaceportError('forbidden', `Priority ${priority} is above the highest these credentials may ask for (${allowed}).`);
     if (key !== null && this.budgets.submitsPerMinute > 0) await this.countSubmit(key);
-    const jobId = newTimeOrderedId('job');
+    const jobId = req.jobId ?? newTimeOrderedId('job');
     const files = req.files.length === 0 ? noFiles(space, req.prompt) : await resolveFiles(this.engine, this.clock, space, req, jobId);
     const slotsNow = this.slots.of(space.id);
     const slots = slotsNow instanceof Promise ? await slotsNow : slotsNow;

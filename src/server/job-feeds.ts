@@ -59,9 +59,23 @@ export class JobFeeds {
     else this.emit(jobId, feed, line);
   }
 
-  /** Starts a feed that has nothing to replay (a job just submitted on this connection). */
-  follow(jobId: string, lastSeq: number): void {
-    if (!this.feeds.has(jobId)) this.feeds.set(jobId, { lastSeq, buffer: null });
+  /**
+   * A job about to be submitted under this id: its live lines are held from now on, until
+   * `begin` gives its first event — a quick worker's `started` may arrive before the submit's
+   * reply says the job exists.
+   */
+  expect(jobId: string): void {
+    this.feeds.set(jobId, { lastSeq: 0, buffer: [] });
+  }
+
+  /** The expected job was made, `first` its first event: sent, then what was held behind it; then live. */
+  begin(jobId: string, first: string): void {
+    const feed = this.feeds.get(jobId);
+    if (!feed?.buffer) return;
+    const held = feed.buffer;
+    feed.buffer = null;
+    this.emit(jobId, feed, first);
+    for (const line of held) this.emit(jobId, feed, line);
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { SubmitRequest } from '../core/job-service.ts';
+import type { Accepted, SubmitRequest } from '../core/job-service.ts';
+import { newTimeOrderedId } from '../core/ids.ts';
 import { isFinalLine } from '../protocol/job-events.ts';
 import type { Subscriber } from '../core/subscriber-router.ts';
 import type { Identity } from '../core/types.ts';
@@ -66,11 +67,30 @@ export class JobFollower {
     });
   }
 
-  /** Submits, lets the caller note the job id (`accepted`), then streams its events from seq 1. */
-  async submit(who: Identity, request: SubmitRequest, accepted: (jobId: string, position: number) => void = () => {}): Promise<{ jobId: string; position: number }> {
-    const job = await this.ctx.core.jobs.submit(who, request);
-    accepted(job.job.id, job.position);
-    await this.follow(job.job.id);
+  /**
+   * Submits, lets the caller note the job (`accepted`), then streams its events from seq 1 —
+   * without reading its log: the job is subscribed to under the id it is to have before it
+   * exists, and its first event is the one the submit returns (an idempotent repeat names a job
+   * made before: that one is replayed).
+   */
+  async submit(who: Identity, request: SubmitRequest, accepted: (jobId: string, position: number, job: Accepted) => void = () => {}): Promise<{ jobId: string; position: number }> {
+    const jobId = newTimeOrderedId('job');
+    this.followed.add(jobId);
+    this.ctx.core.router.subscribeJob(jobId, this.subscriber);
+    this.feeds.expect(jobId);
+    let job: Accepted;
+    try {
+      job = await this.ctx.core.jobs.submit(who, { ...request, jobId });
+    } catch (err) {
+      this.unfollow(jobId);
+      throw err;
+    }
+    accepted(job.job.id, job.position, job);
+    if (job.line !== undefined) this.feeds.begin(jobId, job.line);
+    else {
+      this.unfollow(jobId);
+      await this.follow(job.job.id);
+    }
     return { jobId: job.job.id, position: job.position };
   }
 

@@ -134,26 +134,30 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
         const parts = upload === NO_UPLOAD ? [] : await upload;
         // Awaited only when there is one: a plain submit reaches the queue without a turn of waiting.
         if (msg.webhook) await checkJobWebhook(this.ctx, msg.space, msg.webhook);
-        const accepted = await core.jobs.submit(who, {
-          space: msg.space,
-          prompt: msg.prompt,
-          options: msg.options,
-          files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
-          traceparent: msg.traceparent,
-          idempotencyKey: msg.idempotency_key,
-          ...queueFieldsOf(msg),
-        });
-        peer.sendJson({
-          type: 'accepted',
-          id: msg.id,
-          job: accepted.job.id,
-          space: accepted.job.space,
-          position: accepted.position,
-          eta_ms: accepted.eta_ms,
-          ...(accepted.existing && { existing: true }),
-        } satisfies AcceptedMessage);
-        this.pushFilesOf(accepted.job.id, msg.push_files);
-        await this.follower.follow(accepted.job.id);
+        await this.follower.submit(
+          who,
+          {
+            space: msg.space,
+            prompt: msg.prompt,
+            options: msg.options,
+            files: toSubmittedFiles(files, parts, config.limits.maxBlobBytes),
+            traceparent: msg.traceparent,
+            idempotencyKey: msg.idempotency_key,
+            ...queueFieldsOf(msg),
+          },
+          (_, __, accepted) => {
+            peer.sendJson({
+              type: 'accepted',
+              id: msg.id,
+              job: accepted.job.id,
+              space: accepted.job.space,
+              position: accepted.position,
+              eta_ms: accepted.eta_ms,
+              ...(accepted.existing && { existing: true }),
+            } satisfies AcceptedMessage);
+            this.pushFilesOf(accepted.job.id, msg.push_files);
+          },
+        );
         return;
       }
       case 'cancel': {
