@@ -3,7 +3,7 @@ import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { Now } from './now.ts';
 import type { Job } from './types.ts';
-import { freeSlots, heldJob, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
+import { freeSlots, heldJob, type ClaimAhead, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
 
 export interface DispatchOptions {
   /** How long a lease lasts without a heartbeat. @default 30_000 */
@@ -38,8 +38,11 @@ export class Dispatcher {
    * full — so a dispatch looks at the workers it gives jobs to, not at every connected one.
    */
   private readonly ready = new Map<string, Set<WorkerLink>>();
-  /** Kicks so far: a claim that found nothing looks again if one came while it was on its way. */
-  private kicks = 0;
+  /**
+   * Announced jobs a kick found no worker free to claim (they may all have been reserved by claims
+   * in flight): a claim that comes back empty looks again if one was missed while it was on its way.
+   */
+  private missed = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -143,26 +146,35 @@ export class Dispatcher {
     link.sendDraining(action === 'drain');
   }
 
+  /** `n` jobs joined the queue of `spaceId` (a submit, a requeue, jobs due): claimed for up to `n` free local workers. */
+  announced(spaceId: string, n = 1): Now<void> {
+    return this.kick(spaceId, n);
+  }
+
   /**
    * Claims jobs of `spaceId` for local workers with free slots, one per worker per pass to spread
-   * load. With an engine that answers at once (the embedded one) it all happens before this
+   * load, at most `limit` (an announcement's jobs; unlimited when slots freed: there may be a
+   * backlog). With an engine that answers at once (the embedded one) it all happens before this
    * returns — no promise per step on the path from a submit to its worker; with Redis the claims
    * of a pass go out together.
    */
-  kick(spaceId: string, batch = 1): Now<void> {
-    this.kicks += 1;
+  kick(spaceId: string, limit = Number.POSITIVE_INFINITY, batch = 1): Now<void> {
     try {
       // One claim at a time where they answer at once; where each is a round trip (Redis), for 1
       // worker, then 2, 4, … while every one finds a job. Either way a kick on an empty queue
       // costs one claim, not one per ready worker.
       for (;;) {
+        const want = Math.min(batch, limit);
+        if (want <= 0) return;
         const ready = this.ready.get(spaceId);
-        const picked = ready ? this.pick(ready, batch) : [];
+        const picked = ready ? this.pick(ready, want) : [];
+        if (picked.length < want && Number.isFinite(limit)) this.missed += 1;
         if (picked.length === 0) return;
+        limit -= picked.length;
         const claims = picked.map((w) => this.claimFor(w));
         if (claims.some((c) => c instanceof Promise)) {
           return Promise.all(claims).then(
-            (claimed) => (claimed.every(Boolean) ? this.kick(spaceId, batch * 2) : undefined),
+            (claimed) => (claimed.every(Boolean) ? this.kick(spaceId, limit, batch * 2) : undefined),
             (err) => this.onError(err, 'dispatch'),
           );
         }
@@ -214,13 +226,13 @@ export class Dispatcher {
       throw err;
     }
     if (claim instanceof Promise) {
-      const kicksBefore = this.kicks;
+      const missedBefore = this.missed;
       return claim.then(
         (job) => {
           this.unreserve(link);
           // A kick while this claim was on its way met the worker reserved and let it go: the job
           // it announced may have come after the claim looked (Redis), so look again.
-          if (!job && this.kicks !== kicksBefore) this.kickAll(link);
+          if (!job && this.missed !== missedBefore) this.kickAll(link);
           return this.claimed(link, job);
         },
         (err) => {
@@ -272,13 +284,46 @@ export class Dispatcher {
     return presence instanceof Promise ? presence.then(() => true) : true;
   }
 
-  /** The worker finished with a job (result, error, acknowledged cancel, or stale): free its slot. */
-  freeSlot(link: WorkerLink, jobId: string): Now<void> {
+  /**
+   * A worker's final event is on its way to the engine. Where the engine can claim the worker's
+   * next job in the same step (finishAndClaim: Redis, where a claim is a round trip of its own), a
+   * slot is reserved for that job and what to claim is returned. Undefined: the slot is refilled by
+   * the kick that frees it.
+   */
+  claimAhead(link: WorkerLink): ClaimAhead | undefined {
+    const finishAndClaim = this.engine.finishAndClaim;
+    // The ending job still holds its slot: one is free after it unless claims in flight took it.
+    if (!finishAndClaim || link.closed || link.draining || link.silent || link.slots - link.held.size - link.reserved < 0) return undefined;
+    link.reserved += 1;
+    const missedBefore = this.missed;
+    const next = { spaceIds: link.spaceIds, leaseMs: this.options.leaseMs };
+    return {
+      finish: async (held, event, result) => {
+        let out: { kept: boolean; next: Job | null } = { kept: false, next: null };
+        try {
+          out = await finishAndClaim.call(this.engine, held, event, held, result, next);
+        } finally {
+          this.unreserve(link);
+        }
+        if (out.next) {
+          const sent = this.claimed(link, out.next);
+          if (sent instanceof Promise) sent.catch((err: unknown) => this.onError(err, 'dispatch'));
+        } else if (out.kept && this.missed !== missedBefore) this.kickAll(link); // as claimFor: a job announced meanwhile
+        return out.kept;
+      },
+    };
+  }
+
+  /**
+   * The worker finished with a job (result, error, acknowledged cancel, or stale): free its slot.
+   * `refilled`: its final event's step already claimed for the slot (claimAhead), so no kick.
+   */
+  freeSlot(link: WorkerLink, jobId: string, refilled = false): Now<void> {
     if (!link.held.delete(jobId)) return;
     this.mayTake(link);
     // Its running count goes out with the claims for its next job, not a round trip before them.
     const presence = this.publishPresence(link);
-    this.kickAll(link);
+    if (!refilled) this.kickAll(link);
     return presence;
   }
 

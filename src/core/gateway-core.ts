@@ -82,7 +82,7 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
       if (channel !== CHANNEL.control) return;
       try {
         const control = JSON.parse(message) as ControlMessage;
-        if (control.op === 'queued') void dispatcher.kick(control.space);
+        if (control.op === 'queued') void dispatcher.announced(control.space, control.n);
         else if (control.op === 'cancel') dispatcher.cancelLocal(control.job, control.worker, control.reason);
         else if (control.op === 'lost') dispatcher.forget(control.job, control.worker);
         else if (control.op === 'withdrawn') dispatcher.withdraw(control.job);

@@ -16,7 +16,7 @@ import type { Telemetry } from './telemetry.ts';
 import { CHANNEL, queuedControl, type ControlMessage } from './topics.ts';
 import type { Identity, Job, JobResult, Space, StoredFile } from './types.ts';
 import { SpaceSlots } from './space-slots.ts';
-import type { HeldJob } from './worker-link.ts';
+import type { ClaimAhead, HeldJob } from './worker-link.ts';
 import { noFiles, resolveFiles, type SubmittedFile } from './submitted-files.ts';
 
 export type { SubmittedFile };
@@ -305,8 +305,8 @@ export class JobService {
    * Appends an event a worker sent for a job it holds. Returns false when the worker no longer holds
    * the job (the event is discarded and never reaches a client).
    */
-  workerEvent(held: HeldJob, event: JobEvent, result?: JobResult): Now<boolean> {
-    const kept = this.engine.appendEvent(held, event, held, result);
+  workerEvent(held: HeldJob, event: JobEvent, result?: JobResult, ahead?: ClaimAhead): Now<boolean> {
+    const kept = ahead ? ahead.finish(held, event, result) : this.engine.appendEvent(held, event, held, result);
     if (event.type === 'progress') void this.spaceName(held.spaceId).then((space) => this.telemetry.jobProgress({ job: held.id, space, webhook: held.webhook }, event.progress, event.message));
     // Most events are tokens after the first: nothing to note, and no continuation to allocate
     // (a Redis engine's tokens of one turn share one promise).

@@ -55,12 +55,12 @@ export class Sweeper {
       }
       // Jobs whose time has come join their queues — a retry after its backoff at the head, a job
       // submitted for later as a new one — and are dispatched.
-      const joined = new Set<string>();
+      const joined = new Map<string, number>();
       for (const { spaceId, jobId } of await this.engine.promoteDue(now)) {
         this.jobs.queue.placed(spaceId, jobId);
-        joined.add(spaceId);
+        joined.set(spaceId, (joined.get(spaceId) ?? 0) + 1);
       }
-      for (const spaceId of joined) this.jobs.control({ op: 'queued', space: spaceId });
+      for (const [spaceId, n] of joined) this.jobs.control({ op: 'queued', space: spaceId, n });
       // In slices, the event loop served between them: 50,000 jobs due at once must not stall it.
       for (const [i, job] of (await this.engine.overdueJobs(now, TIMEOUTS_PER_SWEEP)).entries()) {
         if (i > 0 && i % TIMEOUTS_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));

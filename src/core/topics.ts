@@ -23,8 +23,8 @@ export const CHANNEL = {
 export const queuedControl = (spaceId: string): string => JSON.stringify({ op: 'queued', space: spaceId } satisfies ControlMessage);
 
 export type ControlMessage =
-  /** A job entered the queue of a space: instances with free local workers should claim. */
-  | { op: 'queued'; space: string }
+  /** `n` jobs (absent: one) entered the queue of a space: instances with free local workers should claim. */
+  | { op: 'queued'; space: string; n?: number }
   /** Tell the worker holding a job to stop (cancel or timeout). */
   | { op: 'cancel'; job: string; worker: string; reason: string }
   /** An admin drains, resumes or disconnects a worker: the instance serving it acts. */

@@ -1,4 +1,5 @@
-import type { Job, StoredFile } from './types.ts';
+import type { JobEvent } from '../protocol/job-events.ts';
+import type { Job, JobResult, StoredFile } from './types.ts';
 
 /** A job a local worker holds, with what the hot path needs to publish its events without a lookup. */
 export interface HeldJob {
@@ -40,6 +41,12 @@ export function heldJob(job: Job, workerId: string): HeldJob {
     traceparent: job.inputs.traceparent,
     ...(job.webhook && { webhook: true }),
   };
+}
+
+/** A worker's final event with its next claim riding on it (Dispatcher.claimAhead). */
+export interface ClaimAhead {
+  /** Appends the event (true: it was) and hands the job claimed with it to the worker. */
+  finish(held: HeldJob, event: JobEvent, result: JobResult | undefined): Promise<boolean>;
 }
 
 export interface JobFile {

@@ -165,9 +165,11 @@ export class WorkerSession {
   }
 
   private apply(held: HeldJob, event: JobEvent, ends: boolean, result?: JobResult): Now<void> {
-    const kept = this.ctx.core.jobs.workerEvent(held, event, result);
+    // A final event may bring the worker's next job with it (where the engine claims in the same step).
+    const ahead = ends ? this.ctx.core.dispatcher.claimAhead(this.registered()) : undefined;
+    const kept = this.ctx.core.jobs.workerEvent(held, event, result, ahead);
     if (!(kept instanceof Promise)) return this.applied(held, ends, kept);
-    if (ends) return kept.then((k) => this.applied(held, true, k));
+    if (ends) return kept.then((k) => this.applied(held, true, k, ahead !== undefined));
     // Streamed events gathered into one engine call share its promise, and so one continuation.
     if (kept !== this.lastKept) {
       this.lastKept = kept;
@@ -180,9 +182,9 @@ export class WorkerSession {
   private lastApplied?: Promise<void>;
 
   /** After the event: a final one frees the slot; one the job no longer takes frees it too, and is stale. */
-  private applied(held: HeldJob, ends: boolean, kept: boolean): Now<void> {
+  private applied(held: HeldJob, ends: boolean, kept: boolean, claimedAhead = false): Now<void> {
     if (!ends && kept) return;
-    const freed = this.ctx.core.dispatcher.freeSlot(this.registered(), held.id);
+    const freed = this.ctx.core.dispatcher.freeSlot(this.registered(), held.id, claimedAhead && kept);
     const after = () => {
       if (!kept && !held.cancelling) throw new SpaceportError('stale_lease', `Job ${held.id} is no longer held by this worker; the message was discarded.`, { job: held.id });
     };

@@ -366,6 +366,27 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('ends a held job and claims its holder’s next one in one step, where the engine has finishAndClaim, and neither for a stale holder', async () => {
+      const { engine } = await makeEngine();
+      if (!engine.finishAndClaim) return void (await engine.close());
+      const s = space('finish-claim', { max_queue: 10 });
+      await engine.createSpace(s);
+      const [a, b] = [job(s), job(s)];
+      for (const j of [a, b]) await engine.submitJob(j, 10, queued);
+      await engine.claimJob([s.id], 'w', 60_000);
+      const result: JobEvent = { type: 'result', data: 'ok', files: [] };
+      const next = { spaceIds: [s.id], leaseMs: 60_000 };
+      expect(await engine.finishAndClaim(ref(a), result, { workerId: 'other', attempt: 1 }, { data: 'ok', files: [] }, next)).toEqual({ kept: false, next: null });
+      expect(await engine.queuedJobIds(s.id)).toEqual([b.id]);
+      const out = await engine.finishAndClaim(ref(a), result, { workerId: 'w', attempt: 1 }, { data: 'ok', files: [] }, next);
+      expect(out).toMatchObject({ kept: true, next: { id: b.id, state: 'assigned', worker_id: 'w', attempt: 1 } });
+      expect(await engine.getJob(a.id)).toMatchObject({ state: 'completed', result: { data: 'ok' } });
+      expect(await engine.queuedJobIds(s.id)).toEqual([]);
+      expect(await engine.finishAndClaim(ref(b), result, { workerId: 'w', attempt: 1 }, { data: 'ok', files: [] }, next)).toEqual({ kept: true, next: null });
+      expect(await engine.countJobs()).toMatchObject({ completed: 2, assigned: 0, queued: 0 });
+      await engine.close();
+    });
+
     it('publishes every event it appends, once, in log order, and nothing it refuses', async () => {
       const { engine } = await makeEngine();
       const s = space('publishes');

@@ -14,6 +14,12 @@ export interface LeaseHolder {
   attempt: number;
 }
 
+/** Where a worker's next job may come from (JobStore.finishAndClaim): its spaces, and the lease it gets. */
+export interface NextClaim {
+  spaceIds: string[];
+  leaseMs: number;
+}
+
 /** A budget on a submit: at most `max` unfinished jobs of the space under `key` (core/budgets.ts). */
 export interface JobQuota {
   key: string;
@@ -113,6 +119,14 @@ export interface JobStore {
    * Events appended without waiting for each other keep their order. May answer at once.
    */
   appendEvent(job: JobRef, event: JobEvent, holder?: LeaseHolder, result?: JobResult): Now<boolean>;
+  /**
+   * A holder's final event, appended as appendEvent does it, and — when it was — the holder's next
+   * job claimed as claimJob(next.spaceIds, holder.workerId, next.leaseMs) would, in the same step:
+   * the slot the job frees is filled without a claim of its own. `kept` false: nothing appended,
+   * nothing claimed; `next` null: every queue was empty. Optional: for engines where a claim is a
+   * round trip (Redis); without it the dispatcher claims after the event.
+   */
+  finishAndClaim?(job: JobRef, event: JobEvent, holder: LeaseHolder, result: JobResult | undefined, next: NextClaim): Promise<{ kept: boolean; next: Job | null }>;
   /**
    * Publishes `line`, a queued job's new position (protocol/job-events.ts positionLine), to the
    * job's subscribers as its events are — but not into its log: live state, not history. MUST

@@ -5,7 +5,9 @@ import { SHARED } from './scripts.ts';
 /**
  * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
  * finalState ('' = not final), resultJson, errorJson, now, channel, prefix → seq, or nil when
- * refused; the event is published.
+ * refused; the event is published. With more — leaseMs, spaceId... — a final event of the holder
+ * also claims the holder's next job (ports/jobs.ts finishAndClaim): → {seq, the claimed job's hash
+ * (flat; nothing when every queue is empty)...}.
  */
 export const APPEND = `${SHARED}
 local id = ARGV[2]
@@ -20,7 +22,10 @@ if ARGV[8] == 'started' and state == 'assigned' then
 end
 if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
 publish(ARGV[13], ARGV[14], line)
-return seq
+if not ARGV[15] then return seq end
+local out = (ARGV[9] ~= '' and ARGV[3] ~= '' and claim(ARGV[3], ARGV[15], ARGV[12], { unpack(ARGV, 16) })) or {}
+table.insert(out, 1, seq)
+return out
 `;
 
 /**

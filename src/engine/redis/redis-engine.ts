@@ -2,9 +2,9 @@ import { Redis } from 'ioredis';
 import { FINAL_EVENT_STATE, type JobEvent, STREAMED_TYPES } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import { isFinal, noJobs } from '../../core/job-state.ts';
-import type { Job, JobState, WorkerInfo } from '../../core/types.ts';
+import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { EventRange, JobRef } from '../../core/ports/jobs.ts';
+import type { EventRange, JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { Engine } from '../../core/engine-port.ts';
@@ -131,6 +131,13 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     return script(name, args);
   };
 
+  /** APPEND's arguments for an event (holder '' when none is checked). */
+  const appendArgs = (job: JobRef, event: JobEvent, holder?: LeaseHolder, result?: JobResult) => {
+    const [head, tail] = lineAroundSeq(job.id, event);
+    const final = FINAL_EVENT_STATE[event.type] ?? '';
+    const record = final ? finalRecord(event, result) : { result: '', error: '' };
+    return [job.id, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), ...eventTarget(job)];
+  };
   const putUser = async (user: UserRecord) => void (await run('PUT_NAMED', ['users', 'user-names', user.id, user.username.toLowerCase(), JSON.stringify(user), 'user_exists', 'username', '1']));
   const getJob = async (id: string) => jobFromHash(await redis.hgetall(`${P}job:${id}`));
   const credentials = redisCredentials(redis, P, guard);
@@ -191,17 +198,20 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     reattachJob: (jobId, from, toWorkerId, leaseMs) => guard(async () => receivedOf((await run('REATTACH', [jobId, from.workerId, from.attempt, toWorkerId, leaseMs, Date.now()])) as number | null)),
     renewLeases: (workerId, jobIds, leaseMs) => guard(async () => void (jobIds.length && (await run('RENEW', [workerId, leaseMs, Date.now(), ...jobIds])))),
     appendEvent: (job, event, holder, result) => {
-      const [head, tail] = lineAroundSeq(job.id, event);
       // A worker's event before its job's end joins its turn's batch, whose call reports failures
       // as this would: no async step of its own per token.
-      if (holder && STREAMED_TYPES.has(event.type)) return turn.stream(job, holder, head, tail, event.type === 'started');
-      return guard(async () => {
-        const final = FINAL_EVENT_STATE[event.type] ?? '';
-        const record = final ? finalRecord(event, result) : { result: '', error: '' };
-        const args = [job.id, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), ...eventTarget(job)];
-        return (await run('APPEND', args)) !== null;
-      });
+      if (holder && STREAMED_TYPES.has(event.type)) {
+        const [head, tail] = lineAroundSeq(job.id, event);
+        return turn.stream(job, holder, head, tail, event.type === 'started');
+      }
+      return guard(async () => (await run('APPEND', appendArgs(job, event, holder, result))) !== null);
     },
+    // One script: the final event, then the claim (scripts: APPEND with a lease and spaces).
+    finishAndClaim: (job, event, holder, result, next) =>
+      guard(async () => {
+        const out = (await run('APPEND', [...appendArgs(job, event, holder, result), next.leaseMs, ...next.spaceIds])) as Array<string | number> | null;
+        return { kept: out !== null, next: out && out.length > 1 ? jobFromHash(out.slice(1) as string[]) : null };
+      }),
     tellPosition: (job, position, line) => guard(async () => Number(await run('TELL', [job.id, position, line, ...eventTarget(job)])) === 1),
     releaseJob: (job, holder, requeued, exhausted, notBefore) =>
       guard(async () => {

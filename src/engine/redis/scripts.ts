@@ -134,6 +134,36 @@ local function finish(id, state, now, result, err)
   redis.call('ZADD', P .. 'finished', now, id)
 end
 
+-- The job at the head of the oldest-headed queue among \`spaces\`, assigned to \`worker\` until
+-- now + leaseMs (ports/jobs.ts claimJob): its hash, flat, or nil when every queue is empty.
+local function claim(worker, leaseMs, now, spaces)
+  local best, bestRank, bestQueue
+  for _, space in ipairs(spaces) do
+    local q = P .. 'q:' .. space
+    local head = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
+    if head[1] and (bestRank == nil or tonumber(head[2]) < bestRank) then
+      best, bestRank, bestQueue = head[1], tonumber(head[2]), q
+    end
+  end
+  if not best then return nil end
+  redis.call('ZREM', bestQueue, best)
+  local job = P .. 'job:' .. best
+  local f = redis.call('HMGET', job, 'fair_by', 'priority', 'space_id')
+  if f[1] and f[1] ~= '' then
+    -- The round being dispatched moves on to this job's (core/queue-order.ts: QueueRounds.taken).
+    local rounds = P .. 'rounds:' .. f[3]
+    local round = roundOf(bestRank, tonumber(f[2]))
+    if round > tonumber(redis.call('HGET', rounds, 'dispatched') or '0') then redis.call('HSET', rounds, 'dispatched', string.format('%.0f', round)) end
+  end
+  leave(f[3], f[1])
+  local expires = tonumber(now) + tonumber(leaseMs)
+  redis.call('HINCRBY', job, 'attempt', 1)
+  redis.call('HSET', job, 'state', 'assigned', 'worker_id', worker, 'lease_expires', expires, 'attempt_seq', redis.call('HGET', job, 'seq') or '0')
+  redis.call('ZADD', P .. 'leases', expires, best)
+  count('queued', 'assigned')
+  return redis.call('HGETALL', job)
+end
+
 local function holds(id, worker, attempt)
   local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'worker_id', 'attempt')
   return (f[1] == 'assigned' or f[1] == 'running') and f[2] == worker and f[3] == attempt
@@ -204,31 +234,7 @@ return position
 
 /** ARGV: P, workerId, leaseMs, now, spaceId... → the claimed job's hash (flat array) or nil */
 export const CLAIM = `${SHARED}
-local best, bestRank, bestQueue
-for i = 5, #ARGV do
-  local q = P .. 'q:' .. ARGV[i]
-  local head = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
-  if head[1] and (bestRank == nil or tonumber(head[2]) < bestRank) then
-    best, bestRank, bestQueue = head[1], tonumber(head[2]), q
-  end
-end
-if not best then return nil end
-redis.call('ZREM', bestQueue, best)
-local job = P .. 'job:' .. best
-local f = redis.call('HMGET', job, 'fair_by', 'priority', 'space_id')
-if f[1] and f[1] ~= '' then
-  -- The round being dispatched moves on to this job's (core/queue-order.ts: QueueRounds.taken).
-  local rounds = P .. 'rounds:' .. f[3]
-  local round = roundOf(bestRank, tonumber(f[2]))
-  if round > tonumber(redis.call('HGET', rounds, 'dispatched') or '0') then redis.call('HSET', rounds, 'dispatched', string.format('%.0f', round)) end
-end
-leave(f[3], f[1])
-local expires = tonumber(ARGV[4]) + tonumber(ARGV[3])
-redis.call('HINCRBY', job, 'attempt', 1)
-redis.call('HSET', job, 'state', 'assigned', 'worker_id', ARGV[2], 'lease_expires', expires, 'attempt_seq', redis.call('HGET', job, 'seq') or '0')
-redis.call('ZADD', P .. 'leases', expires, best)
-count('queued', 'assigned')
-return redis.call('HGETALL', job)
+return claim(ARGV[2], ARGV[3], ARGV[4], { unpack(ARGV, 5) })
 `;
 
 /**
