@@ -3,7 +3,6 @@ import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { Now } from './now.ts';
 import type { Job } from './types.ts';
-import { WorkerPresence } from './worker-presence.ts';
 import { freeSlots, heldJob, type ClaimAhead, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
 
 export interface DispatchOptions {
@@ -45,17 +44,13 @@ export class Dispatcher {
    */
   private missed = 0;
 
-  private readonly presence: WorkerPresence;
-
   constructor(
     private readonly engine: Engine,
     private readonly jobs: JobService,
     private readonly options: DispatchOptions,
     private readonly onError: (err: unknown, stage: string) => void,
     private readonly clock: Clock = systemClock,
-  ) {
-    this.presence = new WorkerPresence(engine);
-  }
+  ) {}
 
   async addWorker(link: WorkerLink): Promise<void> {
     this.workers.set(link.id, link);
@@ -384,6 +379,16 @@ export class Dispatcher {
   }
 
   private publishPresence(link: WorkerLink): Now<void> {
-    return this.presence.publish(link);
+    if (link.closed) return;
+    return this.engine.putWorker({
+      id: link.id,
+      name: link.name,
+      space_ids: link.spaceIds,
+      slots: link.slots,
+      running: link.held.size,
+      draining: link.draining,
+      connected_at: link.connectedAt,
+      instance: this.engine.instanceId,
+    });
   }
 }
