@@ -33,3 +33,27 @@ describe('redis engine start-up', () => {
     expect(quiet).toEqual([]);
   });
 });
+
+describe('redis engine worker presence', () => {
+  it('writes the changes of a turn as one HSET of the newest states, nothing unchanged, and never a worker back after its removal', async () => {
+    const prefix = `p${Math.random().toString(36).slice(2)}:`;
+    const engine = await createRedisEngine({ url: redis.url, prefix });
+    const monitor = new Redis(redis.url);
+    const seen: string[][] = [];
+    (await monitor.monitor()).on('monitor', (_time: string, args: string[]) => {
+      if (args[1] === `${prefix}workers`) seen.push(args);
+    });
+    const info = (id: string, running: number) => ({ id, name: id, space_ids: ['s'], slots: 4, running, draining: false, connected_at: 1, instance: engine.instanceId });
+    await Promise.all([engine.putWorker(info('w1', 1)), engine.putWorker(info('w1', 2)), engine.putWorker(info('w2', 0))]);
+    await engine.putWorker(info('w1', 2)); // unchanged: not written
+    const put = engine.putWorker(info('w2', 3));
+    await engine.removeWorker('w2'); // in the same turn as a write of it
+    await put;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.map((args) => args[0]!.toLowerCase())).toEqual(['hset', 'hdel']);
+    expect(seen[0]!.filter((a) => a.startsWith('{')).map((j) => JSON.parse(j).running)).toEqual([2, 0]);
+    expect(((await engine.listWorkers()) as Array<{ id: string; running: number }>).map((w) => [w.id, w.running])).toEqual([['w1', 2]]);
+    monitor.disconnect();
+    await engine.close();
+  });
+});

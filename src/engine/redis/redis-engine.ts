@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { FINAL_EVENT_STATE, type JobEvent, STREAMED_TYPES } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import { isFinal, noJobs } from '../../core/job-state.ts';
-import type { Job, JobResult, JobState, WorkerInfo } from '../../core/types.ts';
+import type { Job, JobResult, JobState } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
 import type { EventRange, JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
@@ -22,6 +22,7 @@ import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } 
 import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.ts';
 import { redisDeliveries } from './redis-deliveries.ts';
 import { redisQueueReads } from './redis-queue-reads.ts';
+import { redisWorkers } from './redis-workers.ts';
 import { APPEND, APPEND_STREAM, TELL } from './event-scripts.ts';
 import { CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT, receivedOf } from './scripts.ts';
 
@@ -347,19 +348,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const replies = (await redis.multi().set(k, 0, 'PX', windowMs, 'NX').incr(k).pttl(k).exec()) as Array<[Error | null, unknown]>;
         return { count: Number(replies[1]![1]), resetInMs: Math.max(0, Number(replies[2]![1])) };
       }),
-    putWorker: (info: WorkerInfo) => guard(async () => void (await redis.hset(`${P}workers`, info.id, JSON.stringify(info)))),
-    removeWorker: (id) => guard(async () => void (await redis.hdel(`${P}workers`, id))),
-    listWorkers: () =>
-      guard(async () => {
-        const workers = Object.values(await redis.hgetall(`${P}workers`)).map((w) => JSON.parse(w) as WorkerInfo);
-        const instances = [...new Set(workers.map((w) => w.instance))];
-        const alive = instances.length ? await redis.mget(...instances.map((i) => `${P}instance:${i}`)) : [];
-        const live = new Set(instances.filter((_, i) => alive[i] !== null));
-        // Workers of an instance that died without saying goodbye: forget them (their leases expire on their own).
-        const dead = workers.filter((w) => !live.has(w.instance));
-        if (dead.length) await redis.hdel(`${P}workers`, ...dead.map((w) => w.id));
-        return workers.filter((w) => live.has(w.instance));
-      }),
+    ...redisWorkers(redis, P, guard),
 
     ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs }),
     connectionCounts: redisConnectionCounts(redis, P, instanceId),
