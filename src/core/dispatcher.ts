@@ -292,8 +292,9 @@ export class Dispatcher {
    */
   claimAhead(link: WorkerLink): ClaimAhead | undefined {
     const finishAndClaim = this.engine.finishAndClaim;
-    // The ending job still holds its slot: one is free after it unless claims in flight took it.
-    if (!finishAndClaim || link.closed || link.draining || link.silent || link.slots - link.held.size - link.reserved < 0) return undefined;
+    // The ending job's slot goes to the job claimed with its end (several of a worker's jobs may
+    // end in one turn: each one's slot is its own, whatever the others' claims hold).
+    if (!finishAndClaim || link.closed || link.draining || link.silent) return undefined;
     link.reserved += 1;
     const missedBefore = this.missed;
     const next = { spaceIds: link.spaceIds, leaseMs: this.options.leaseMs };

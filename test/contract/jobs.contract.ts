@@ -378,9 +378,21 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const next = { spaceIds: [s.id], leaseMs: 60_000 };
       expect(await engine.finishAndClaim(ref(a), result, { workerId: 'other', attempt: 1 }, { data: 'ok', files: [] }, next)).toEqual({ kept: false, next: null });
       expect(await engine.queuedJobIds(s.id)).toEqual([b.id]);
-      const out = await engine.finishAndClaim(ref(a), result, { workerId: 'w', attempt: 1 }, { data: 'ok', files: [] }, next);
+      // A `started` sent in the same turn goes with it (Redis: in its script), in order.
+      const holder = { workerId: 'w', attempt: 1 };
+      const heard = heardOf(engine, a.id);
+      const started = engine.appendEvent(ref(a), { type: 'started', attempt: 1, worker: 'w' }, holder);
+      const out = await engine.finishAndClaim(ref(a), result, holder, { data: 'ok', files: [] }, next);
+      expect(await started).toBe(true);
       expect(out).toMatchObject({ kept: true, next: { id: b.id, state: 'assigned', worker_id: 'w', attempt: 1 } });
-      expect(await engine.getJob(a.id)).toMatchObject({ state: 'completed', result: { data: 'ok' } });
+      expect(await engine.getJob(a.id)).toMatchObject({ state: 'completed', result: { data: 'ok' }, started_at: expect.any(Number) });
+      expect((await engine.readEvents(a.id, 0))!.lines.map((l) => JSON.parse(l).type)).toEqual(['queued', 'started', 'result']);
+      await until(() => heard.events.length === 2);
+      expect(heard.events.map((e) => [e.line.seq, e.line.type])).toEqual([
+        [2, 'started'],
+        [3, 'result'],
+      ]);
+      heard.off();
       expect(await engine.queuedJobIds(s.id)).toEqual([]);
       expect(await engine.finishAndClaim(ref(b), result, { workerId: 'w', attempt: 1 }, { data: 'ok', files: [] }, next)).toEqual({ kept: true, next: null });
       expect(await engine.countJobs()).toMatchObject({ completed: 2, assigned: 0, queued: 0 });

@@ -5,9 +5,11 @@ import { SHARED } from './scripts.ts';
 /**
  * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
  * finalState ('' = not final), resultJson, errorJson, now, channel, prefix → seq, or nil when
- * refused; the event is published. With more — leaseMs, spaceId... — a final event of the holder
- * also claims the holder's next job (ports/jobs.ts finishAndClaim): → {seq, the claimed job's hash
- * (flat; nothing when every queue is empty)...}.
+ * refused; the event is published. With more — a holder's final event that also claims the
+ * holder's next job (ports/jobs.ts finishAndClaim): leaseMs, the number of spaces m, m spaceIds,
+ * started ('1' or ''), then head, tail pairs of the holder's streamed events of the turn before it
+ * (TurnBatch), appended first and published with it in one PUBLISH, as APPEND_STREAM would →
+ * {seq of the final event, the claimed job's hash (flat; nothing when every queue is empty)...}.
  */
 export const APPEND = `${SHARED}
 local id = ARGV[2]
@@ -15,15 +17,29 @@ local job = P .. 'job:' .. id
 local state = redis.call('HGET', job, 'state')
 if not state or FINAL[state] then return nil end
 if ARGV[3] ~= '' and not holds(id, ARGV[3], ARGV[4]) then return nil end
+local claiming = ARGV[15] ~= nil
+local starting = ARGV[8] == 'started'
+local messages = {}
+local spaces = {}
+if claiming then
+  local m = tonumber(ARGV[16])
+  spaces = { unpack(ARGV, 17, 16 + m) }
+  for i = 18 + m, #ARGV, 2 do
+    local _, streamed = append(id, ARGV[i], ARGV[i + 1], ARGV[5])
+    messages[#messages + 1] = ARGV[14] .. streamed
+  end
+  if ARGV[17 + m] == '1' then starting = true end
+end
 local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
-if ARGV[8] == 'started' and state == 'assigned' then
+if starting and state == 'assigned' then
   redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[12])
   count('assigned', 'running')
 end
 if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
-publish(ARGV[13], ARGV[14], line)
-if not ARGV[15] then return seq end
-local out = (ARGV[9] ~= '' and ARGV[3] ~= '' and claim(ARGV[3], ARGV[15], ARGV[12], { unpack(ARGV, 16) })) or {}
+messages[#messages + 1] = ARGV[14] .. line
+redis.call('PUBLISH', ARGV[13], table.concat(messages, '\\n'))
+if not claiming then return seq end
+local out = (ARGV[9] ~= '' and ARGV[3] ~= '' and claim(ARGV[3], ARGV[15], ARGV[12], spaces)) or {}
 table.insert(out, 1, seq)
 return out
 `;

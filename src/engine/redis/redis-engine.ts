@@ -207,12 +207,21 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }
       return guard(async () => (await run('APPEND', appendArgs(job, event, holder, result))) !== null);
     },
-    // One script: the final event, then the claim (scripts: APPEND with a lease and spaces).
-    finishAndClaim: (job, event, holder, result, next) =>
-      guard(async () => {
-        const out = (await run('APPEND', [...appendArgs(job, event, holder, result), next.leaseMs, ...next.spaceIds])) as Array<string | number> | null;
+    // One script: the holder's streamed events still in this turn (a short job's `started`), the
+    // final event, then the claim (event-scripts.ts: APPEND with a lease and spaces).
+    finishAndClaim: (job, event, holder, result, next) => {
+      const streamed = turn.takeLast(holder);
+      const claim = [next.leaseMs, next.spaceIds.length, ...next.spaceIds, streamed?.started ? '1' : '', ...(streamed?.lines ?? [])];
+      const sent = guard(async () => {
+        const out = (await run('APPEND', [...appendArgs(job, event, holder, result), ...claim])) as Array<string | number> | null;
         return { kept: out !== null, next: out && out.length > 1 ? jobFromHash(out.slice(1) as string[]) : null };
-      }),
+      });
+      sent.then(
+        (out) => streamed?.settle(out.kept),
+        (err: unknown) => streamed?.fail(err),
+      );
+      return sent;
+    },
     tellPosition: (job, position, line) => guard(async () => Number(await run('TELL', [job.id, position, line, ...eventTarget(job)])) === 1),
     releaseJob: (job, holder, requeued, exhausted, notBefore) =>
       guard(async () => {

@@ -8,15 +8,19 @@ interface Published {
   messages: string[];
 }
 
-interface Streamed {
-  job: JobRef;
-  holder: LeaseHolder;
+/** A job's streamed events taken from the turn (TurnBatch.takeLast): sent by the taker, who settles them. */
+export interface TakenStream {
   /** head1, tail1, head2, tail2, …: each event's line around its seq. */
   lines: string[];
   started: boolean;
-  kept: Promise<boolean>;
   settle(kept: boolean): void;
   fail(err: unknown): void;
+}
+
+interface Streamed extends TakenStream {
+  job: JobRef;
+  holder: LeaseHolder;
+  kept: Promise<boolean>;
 }
 
 /**
@@ -63,6 +67,18 @@ export class TurnBatch {
     if (started) batch.started = true;
     this.schedule();
     return batch.kept;
+  }
+
+  /**
+   * The holder's streamed events gathered this turn, taken out to go with its final event in one
+   * call — only when nothing was gathered after them (else they leave with the rest, in order).
+   */
+  takeLast(holder: LeaseHolder): TakenStream | undefined {
+    const batch = this.open.get(holder);
+    if (!batch || this.pending[this.pending.length - 1] !== batch) return undefined;
+    this.pending.pop();
+    this.open.delete(holder);
+    return batch;
   }
 
   /** Sends everything gathered now (its commands are issued before the caller's next one). */
