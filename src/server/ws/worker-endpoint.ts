@@ -88,9 +88,10 @@ export function acceptWorker(ctx: ServerContext, connection: Connection, headerT
    * done, so none overtakes it.
    */
   function begin(msg: WorkerMessage, upload: Upload): Promise<void> | typeof DONE | undefined {
-    // A result without files starts on arrival too, right behind the events before it: with Redis
-    // it leaves in one call with those still gathered in the turn (a short job's `started`).
-    if (msg.type === 'result' && !msg.files?.length && waiting === 0) return handle(msg, upload);
+    // Where an engine claims with a result (Redis), a result without files starts on arrival too,
+    // right behind the events before it: it leaves in one call with those still gathered in the
+    // turn (a short job's `started`). (The embedded engine applies it in the same turn either way.)
+    if (msg.type === 'result' && !msg.files?.length && waiting === 0 && engine.finishAndClaim) return handle(msg, upload);
     if (msg.type !== 'started' && msg.type !== 'progress' && msg.type !== 'token' && msg.type !== 'partial') return undefined;
     // Numbered in arrival order, so a message sent again after a re-attach is taken once.
     if (!session.takes(msg.job, msg.n)) return skip(upload);
