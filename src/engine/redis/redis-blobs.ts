@@ -39,8 +39,11 @@ export function redisBlobs(
     putLiveBlob: (meta: BlobMeta, bytes: Buffer) =>
       guard(async () => {
         refuseOverMax(bytes);
-        // Both keys expire together; retention never needs to find them.
-        await redis.multi().set(`${P}blob:${meta.id}`, bytes, 'PX', limits.liveMediaMs).set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', limits.liveMediaMs).exec();
+        // Both keys expire together; retention never needs to find them. Two commands, not a
+        // MULTI: ioredis joins a transaction's commands into one buffer, a copy of every payload
+        // (the meta goes first: a reader that finds the bytes finds their meta).
+        const meta$ = redis.set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', limits.liveMediaMs);
+        await Promise.all([meta$, redis.set(`${P}blob:${meta.id}`, bytes, 'PX', limits.liveMediaMs)]);
       }),
     getBlob: (id) =>
       guard(async () => {
