@@ -286,9 +286,9 @@ export class Dispatcher {
 
   /**
    * A worker's final event is on its way to the engine. Where the engine can claim the worker's
-   * next job in the same step (finishAndClaim: Redis, where a claim is a round trip of its own), a
-   * slot is reserved for that job and what to claim is returned. Undefined: the slot is refilled by
-   * the kick that frees it.
+   * next job in the same step (finishAndClaim: Redis, where a claim is a round trip of its own),
+   * the step that appends the event and hands the worker the job claimed with it (its slot
+   * reserved meanwhile). Undefined: the slot is refilled by the kick that frees it.
    */
   claimAhead(link: WorkerLink): ClaimAhead | undefined {
     const finishAndClaim = this.engine.finishAndClaim;
