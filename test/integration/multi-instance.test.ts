@@ -169,8 +169,19 @@ describe('three gateway instances sharing one Redis', () => {
     const runs = workers.flatMap((w) => w.output().match(/^job \S+/gm) ?? []).map((l) => l.slice(4));
     expect(runs).toHaveLength(1000);
     expect(new Set(runs).size).toBe(1000);
-    // Every worker took part.
+    // Every worker took part, and none was ever given more jobs at once than its 2 slots (a
+    // result's step claims the next job for its slot: several results in one turn must not overfill it).
     expect(workers.every((w) => (w.output().match(/^job /gm) ?? []).length > 0)).toBe(true);
+    const mostAtOnce = (out: string) => {
+      let now = 0;
+      let most = 0;
+      for (const line of out.split('\n')) {
+        if (line.startsWith('job ')) most = Math.max(most, ++now);
+        else if (line.startsWith('done ')) now -= 1;
+      }
+      return most;
+    };
+    expect(workers.map((w) => mostAtOnce(w.output()))).toEqual(Array(6).fill(2));
     clients.forEach((c) => c.close());
     for (const w of workers) await w.kill('SIGKILL');
   }, 150_000);
