@@ -185,7 +185,7 @@ export class Dispatcher {
     }
   }
 
-  /** A claim is answered: its slot is no longer reserved (a kick meanwhile may have found the worker full and let it go). */
+  /** A claim is answered: its slot is no longer reserved (a kick meanwhile may have found it full). */
   private unreserve(link: WorkerLink): void {
     link.reserved -= 1;
     this.mayTake(link);
@@ -228,13 +228,7 @@ export class Dispatcher {
     if (claim instanceof Promise) {
       const missedBefore = this.missed;
       return claim.then(
-        (job) => {
-          this.unreserve(link);
-          // A kick while this claim was on its way met the worker reserved and let it go: the job
-          // it announced may have come after the claim looked (Redis), so look again.
-          if (!job && this.missed !== missedBefore) this.kickAll(link);
-          return this.claimed(link, job);
-        },
+        (job) => this.answered(link, job, missedBefore),
         (err) => {
           this.unreserve(link);
           throw err;
@@ -243,6 +237,13 @@ export class Dispatcher {
     }
     this.unreserve(link);
     return this.claimed(link, claim);
+  }
+
+  /** A claim came back: its slot unreserved, its job sent; one that found nothing looks again if a kick missed a job meanwhile (it may have come after the claim looked). */
+  private answered(link: WorkerLink, job: Job | null, missedBefore: number): Now<boolean> {
+    this.unreserve(link);
+    if (!job && this.missed !== missedBefore) this.kickAll(link);
+    return this.claimed(link, job);
   }
 
   private claimed(link: WorkerLink, job: Job | null): Now<boolean> {
@@ -285,10 +286,9 @@ export class Dispatcher {
   }
 
   /**
-   * A worker's final event is on its way to the engine. Where the engine can claim the worker's
-   * next job in the same step (finishAndClaim: Redis, where a claim is a round trip of its own),
-   * the step that appends the event and hands the worker the job claimed with it (its slot
-   * reserved meanwhile). Undefined: the slot is refilled by the kick that frees it.
+   * For a worker's final event, where the engine claims the worker's next job in the same step
+   * (finishAndClaim: Redis, where a claim is a round trip of its own): the step that appends it and
+   * hands the worker the job claimed with it. Undefined: the kick that frees the slot refills it.
    */
   claimAhead(link: WorkerLink): ClaimAhead | undefined {
     const finishAndClaim = this.engine.finishAndClaim;
@@ -300,17 +300,21 @@ export class Dispatcher {
     const next = { spaceIds: link.spaceIds, leaseMs: this.options.leaseMs };
     return {
       finish: async (held, event, result) => {
-        let out: { kept: boolean; next: Job | null } = { kept: false, next: null };
+        let out: { kept: boolean; next: Job | null };
         try {
           out = await finishAndClaim.call(this.engine, held, event, held, result, next);
-        } finally {
+        } catch (err) {
           this.unreserve(link);
+          throw err;
         }
-        if (out.next) {
-          const sent = this.claimed(link, out.next);
-          if (sent instanceof Promise) sent.catch((err: unknown) => this.onError(err, 'dispatch'));
-        } else if (out.kept && this.missed !== missedBefore) this.kickAll(link); // as claimFor: a job announced meanwhile
-        return out.kept;
+        // Not appended, so nothing claimed: the slot frees (and is kicked) as for any stale event.
+        if (!out.kept) {
+          this.unreserve(link);
+          return false;
+        }
+        const sent = this.answered(link, out.next, missedBefore);
+        if (sent instanceof Promise) sent.catch((err: unknown) => this.onError(err, 'dispatch'));
+        return true;
       },
     };
   }
