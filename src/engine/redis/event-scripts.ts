@@ -2,6 +2,34 @@ import { SHARED } from './scripts.ts';
 
 /** The Redis engine's scripts that append to a job's log or publish to its subscribers (scripts.ts has the keys). */
 
+/** What APPEND and APPEND_STREAM share: a worker's streamed events of a turn appended at once, and the move to running. */
+const STREAMED = `
+-- Appends the head, tail pairs ARGV[from..] as the next events of job \`id\`, each \`prefix .. line\`
+-- added to \`messages\` (published as one batch) → the seq of the first (nil when there are none).
+local function appendPairs(id, from, maxEvents, prefix, messages)
+  local n = (#ARGV - from + 1) / 2
+  if n == 0 then return nil end
+  local seq = redis.call('HINCRBY', P .. 'job:' .. id, 'seq', n) - n
+  local first = seq + 1
+  local log = P .. 'log:' .. id
+  for i = from, #ARGV, 2 do
+    seq = seq + 1
+    local line = ARGV[i] .. seq .. ARGV[i + 1]
+    -- '~' as in append()
+    redis.call('XADD', log, 'MAXLEN', '~', maxEvents, seq .. '-1', 'l', line)
+    messages[#messages + 1] = prefix .. line
+  end
+  return first
+end
+
+-- A \`started\` moves a job that is \`state\` (assigned) to running.
+local function running(id, state, now)
+  if state ~= 'assigned' then return end
+  redis.call('HSET', P .. 'job:' .. id, 'state', 'running', 'started_at', now)
+  count('assigned', 'running')
+end
+`;
+
 /**
  * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
  * finalState ('' = not final), resultJson, errorJson, now, channel, prefix → seq, or nil when
@@ -11,7 +39,7 @@ import { SHARED } from './scripts.ts';
  * (TurnBatch), appended first and published with it in one PUBLISH, as APPEND_STREAM would →
  * {seq of the final event, the claimed job's hash (flat; nothing when every queue is empty)...}.
  */
-export const APPEND = `${SHARED}
+export const APPEND = `${SHARED}${STREAMED}
 local id = ARGV[2]
 local job = P .. 'job:' .. id
 local state = redis.call('HGET', job, 'state')
@@ -24,17 +52,11 @@ local spaces = {}
 if claiming then
   local m = tonumber(ARGV[16])
   spaces = { unpack(ARGV, 17, 16 + m) }
-  for i = 18 + m, #ARGV, 2 do
-    local _, streamed = append(id, ARGV[i], ARGV[i + 1], ARGV[5])
-    messages[#messages + 1] = ARGV[14] .. streamed
-  end
+  appendPairs(id, 18 + m, ARGV[5], ARGV[14], messages)
   if ARGV[17 + m] == '1' then starting = true end
 end
 local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
-if starting and state == 'assigned' then
-  redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[12])
-  count('assigned', 'running')
-end
+if starting then running(id, state, ARGV[12]) end
 if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
 messages[#messages + 1] = ARGV[14] .. line
 redis.call('PUBLISH', ARGV[13], table.concat(messages, '\\n'))
@@ -70,26 +92,12 @@ return 1
  * tail2, … → the seq of the first, or nil (nothing appended or published) when the worker no
  * longer holds the job.
  */
-export const APPEND_STREAM = `${SHARED}
+export const APPEND_STREAM = `${SHARED}${STREAMED}
 local id = ARGV[2]
 if not holds(id, ARGV[3], ARGV[4]) then return nil end
-local job = P .. 'job:' .. id
-local n = (#ARGV - 9) / 2
-local seq = redis.call('HINCRBY', job, 'seq', n) - n
-local first = seq + 1
-local log = P .. 'log:' .. id
 local messages = {}
-for i = 10, #ARGV, 2 do
-  seq = seq + 1
-  local line = ARGV[i] .. seq .. ARGV[i + 1]
-  -- '~' as in append()
-  redis.call('XADD', log, 'MAXLEN', '~', ARGV[5], seq .. '-1', 'l', line)
-  messages[#messages + 1] = ARGV[7] .. line
-end
-if ARGV[9] == '1' and redis.call('HGET', job, 'state') == 'assigned' then
-  redis.call('HSET', job, 'state', 'running', 'started_at', ARGV[8])
-  count('assigned', 'running')
-end
+local first = appendPairs(id, 10, ARGV[5], ARGV[7], messages)
+if ARGV[9] == '1' then running(id, redis.call('HGET', P .. 'job:' .. id, 'state'), ARGV[8]) end
 redis.call('PUBLISH', ARGV[6], table.concat(messages, '\\n'))
 return first
 `;
