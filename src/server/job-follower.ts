@@ -73,7 +73,7 @@ export class JobFollower {
    * exists, and its first event is the one the submit returns (an idempotent repeat names a job
    * made before: that one is replayed).
    */
-  async submit(who: Identity, request: SubmitRequest, accepted: (jobId: string, position: number, job: Accepted) => void = () => {}): Promise<{ jobId: string; position: number }> {
+  async submit(who: Identity, request: SubmitRequest, accepted: (jobId: string, job: Accepted) => void = () => {}): Promise<{ jobId: string; position: number }> {
     const jobId = newTimeOrderedId('job');
     this.followed.add(jobId);
     this.ctx.core.router.subscribeJob(jobId, this.subscriber);
@@ -85,7 +85,7 @@ export class JobFollower {
       this.unfollow(jobId);
       throw err;
     }
-    accepted(job.job.id, job.position, job);
+    accepted(job.job.id, job);
     if (job.line !== undefined) this.feeds.begin(jobId, job.line);
     else {
       this.unfollow(jobId);

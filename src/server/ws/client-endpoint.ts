@@ -145,7 +145,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
             idempotencyKey: msg.idempotency_key,
             ...queueFieldsOf(msg),
           },
-          (_, __, accepted) => {
+          (_, accepted) => {
             peer.sendJson({
               type: 'accepted',
               id: msg.id,
