@@ -13,6 +13,8 @@ export const PAIRS = [
   { key: 'gatewayVsSocketIo', label: 'gateway ÷ Socket.IO', a: 'spaceport gateway', b: 'Socket.IO relay' },
   { key: 'socketIoVsRaw', label: 'Socket.IO ÷ raw ws', a: 'Socket.IO relay', b: 'raw ws relay' },
   { key: 'crossVsRaw', label: '×2 via Redis ÷ raw ws', a: 'gateway ×2 via Redis', b: 'raw ws relay' },
+  { key: 'rawViaRedisVsRaw', label: 'raw ×2 via Redis ÷ raw ws', a: 'raw ws ×2 via Redis', b: 'raw ws relay' },
+  { key: 'crossVsRawViaRedis', label: '×2 via Redis ÷ raw ×2 via Redis', a: 'gateway ×2 via Redis', b: 'raw ws ×2 via Redis' },
   { key: 'crossVsGateway', label: '×2 via Redis ÷ gateway', a: 'gateway ×2 via Redis', b: 'spaceport gateway' },
   { key: 'crossVsBullMq', label: '×2 via Redis ÷ BullMQ', a: 'gateway ×2 via Redis', b: 'BullMQ' },
   { key: 'gatewayVsBullMq', label: 'gateway ÷ BullMQ', a: 'spaceport gateway', b: 'BullMQ' },

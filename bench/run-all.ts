@@ -13,7 +13,7 @@ import { printReport, ratiosOf, type Results } from './report.ts';
 import { medianOf } from './stats.ts';
 import { crossInstanceTarget, gatewayTargets, storedMediaTarget } from './targets/gateway.ts';
 import { openAiDirectTarget, openAiViaGatewayTarget, openAiViaRelayTarget } from './targets/openai.ts';
-import { rawWsTarget } from './targets/raw-ws.ts';
+import { rawWsTarget, rawWsViaRedisTarget } from './targets/raw-ws.ts';
 import { bullMqTarget } from './targets/bullmq.ts';
 import { socketIoTarget } from './targets/socket-io.ts';
 import type { Target } from './targets/target.ts';
@@ -73,6 +73,7 @@ const targets: Target[] = [];
 try {
   const { gateway, dialect } = await gatewayTargets();
   targets.push(await rawWsTarget(), gateway, await crossInstanceTarget(), await socketIoTarget());
+  if (benchmarks.some((b) => ['dispatchRoundTrip', 'tokenRelay', 'binaryMedia'].includes(b.key))) targets.push(await rawWsViaRedisTarget());
   if (dialectNeeded) targets.push(dialect);
   if (benchmarks.some((b) => b.key === 'binaryMedia' || b.key === 'mediaMemory')) targets.push(await storedMediaTarget());
   if (benchmarks.some((b) => b.key === 'queueThroughput')) targets.push(await bullMqTarget());

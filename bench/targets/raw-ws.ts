@@ -1,4 +1,5 @@
-import { startChildServer } from '../child-server.ts';
+import { startChildServer, startRedisServer } from '../child-server.ts';
+import type { ProbeReport } from '../server-probe.ts';
 import { jsonClient, jsonSubscriber, jsonWorker, open } from './json-peers.ts';
 import { BASELINE_TOKEN, type Target } from './target.ts';
 
@@ -9,11 +10,46 @@ export async function rawWsTarget(): Promise<Target> {
   return {
     name: 'raw ws relay',
     probe: (gc) => server.probe(gc),
-    worker: async (_slots, onJob) => jsonWorker(await open(`${base}/worker`), onJob, (job) => ({ last: { type: 'result', job } })),
-    client: () => jsonClient(`${base}/client`, { token: BASELINE_TOKEN, submitMessage: (id, prompt) => ({ type: 'submit', id, prompt }) }),
-    subscriber: (onToken) => jsonSubscriber(`${base}/sub`, undefined, onToken, BASELINE_TOKEN),
-    connect: () => open(`${base}/client`, BASELINE_TOKEN),
+    ...rawPeers(base, base),
     fresh: rawWsTarget,
     stop: () => server.stop(),
+  };
+}
+
+/**
+ * The baseline relay split over two processes and a Redis (servers/raw-ws-redis-relay.ts):
+ * workers on the first, clients on the second, like the gateway's `×2 via Redis`. Server CPU
+ * counts both relays and Redis.
+ */
+export async function rawWsViaRedisTarget(): Promise<Target> {
+  const redis = await startRedisServer();
+  const env = { RELAY_REDIS_URL: redis.url };
+  const workers = await startChildServer('bench/servers/raw-ws-redis-relay.ts', ['workers'], env);
+  const clients = await startChildServer('bench/servers/raw-ws-redis-relay.ts', ['clients'], env);
+  const probe = async (gc?: boolean): Promise<ProbeReport> => {
+    const [a, b] = await Promise.all([workers.probe(gc), clients.probe(gc)]);
+    return { ...b, cpuMicros: a.cpuMicros + b.cpuMicros + redis.cpuMicros() };
+  };
+  return {
+    name: 'raw ws ×2 via Redis',
+    // The rows where the gateway's own ×2 is held to a 2-instance floor: a job's trip, its tokens, its media.
+    only: ['dispatchRoundTrip', 'tokenRelay', 'binaryMedia'],
+    probe,
+    ...rawPeers(`ws://127.0.0.1:${workers.port}`, `ws://127.0.0.1:${clients.port}`),
+    fresh: rawWsViaRedisTarget,
+    async stop() {
+      await Promise.all([workers.stop(), clients.stop()]);
+      await redis.stop();
+    },
+  };
+}
+
+/** Workers and clients of the baseline relays' protocol, on the relays at these bases. */
+function rawPeers(workers: string, clients: string): Pick<Target, 'worker' | 'client' | 'subscriber' | 'connect'> {
+  return {
+    worker: async (_slots, onJob) => jsonWorker(await open(`${workers}/worker`), onJob, (job) => ({ last: { type: 'result', job } })),
+    client: () => jsonClient(`${clients}/client`, { token: BASELINE_TOKEN, submitMessage: (id, prompt) => ({ type: 'submit', id, prompt }) }),
+    subscriber: (onToken) => jsonSubscriber(`${clients}/sub`, undefined, onToken, BASELINE_TOKEN),
+    connect: () => open(`${clients}/client`, BASELINE_TOKEN),
   };
 }

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { Now } from './now.ts';
+import { Orphans } from './orphans.ts';
 import type { Job } from './types.ts';
 import { freeSlots, heldJob, type ClaimAhead, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
 
@@ -17,12 +18,6 @@ export interface DispatchOptions {
   reattachGraceMs?: number;
 }
 
-/** A job whose worker's connection dropped, waiting for it to come back. */
-interface Orphan {
-  held: HeldJob;
-  requeue: () => void;
-}
-
 /**
  * Hands queued jobs to the workers connected to THIS instance, only against free slots.
  * Claims are atomic in the engine; slots are counted here, where the worker's socket is, and a slot
@@ -30,8 +25,8 @@ interface Orphan {
  */
 export class Dispatcher {
   readonly workers = new Map<string, WorkerLink>();
-  /** Jobs of dropped connections, by job id, until re-attached or requeued. */
-  private readonly orphans = new Map<string, Orphan>();
+  /** Jobs of dropped connections, until re-attached or requeued. */
+  private readonly orphans: Orphans;
   /**
    * Per space, the workers that may have a free slot, in the order they are offered jobs (round
    * robin): a worker joins when a slot of it may have freed, and leaves when a dispatch meets it
@@ -50,7 +45,9 @@ export class Dispatcher {
     private readonly options: DispatchOptions,
     private readonly onError: (err: unknown, stage: string) => void,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.orphans = new Orphans(engine, options.leaseMs, clock, onError);
+  }
 
   async addWorker(link: WorkerLink): Promise<void> {
     this.workers.set(link.id, link);
@@ -84,46 +81,14 @@ export class Dispatcher {
         await release();
         continue;
       }
-      const requeue = this.clock.after(grace, () => {
-        if (this.orphans.get(job.id)?.held !== job) return;
-        this.orphans.delete(job.id);
-        release().catch((err: unknown) => this.onError(err, 'reattach-grace'));
-      });
-      this.orphans.set(job.id, { held: job, requeue });
+      this.orphans.keep(job, grace, release);
     }
     for (const spaceId of link.spaceIds) this.jobs.queue.changed(spaceId);
   }
 
-  /**
-   * A worker that reconnected says which jobs it still runs, as worker `previous`: each one it
-   * still holds in the engine (on whichever instance it was) is its own again, the same attempt.
-   * Returns the ids it kept; it should stop the others.
-   */
-  async reattach(link: WorkerLink, previous: string, jobs: Array<{ job: string; attempt: number }>): Promise<Array<{ job: string; received?: number }>> {
-    const kept: Array<{ job: string; received?: number }> = [];
-    for (const { job: jobId, attempt } of jobs) {
-      const orphan = this.orphans.get(jobId);
-      const known = orphan?.held ?? (await this.heldFromEngine(jobId, attempt, previous));
-      if (!known || known.attempt !== attempt || !link.spaceIds.includes(known.spaceId)) continue;
-      const taken = await this.engine.reattachJob(jobId, { workerId: previous, attempt }, link.id, this.options.leaseMs);
-      if (!taken) continue;
-      if (orphan) {
-        orphan.requeue();
-        this.orphans.delete(jobId);
-      }
-      // The worker's messages the log has: it sends again what came after (lost with the connection).
-      link.held.set(jobId, { ...known, workerId: link.id, cancelling: false, received: taken.received });
-      kept.push({ job: jobId, ...(taken.received !== undefined && { received: taken.received }) });
-    }
-    return kept;
-  }
-
-  /** A job this instance never saw held by `previous` (its connection was on another instance). */
-  private async heldFromEngine(jobId: string, attempt: number, previous: string): Promise<HeldJob | undefined> {
-    const job = await this.engine.getJob(jobId);
-    if (!job || job.worker_id !== previous || job.attempt !== attempt) return undefined;
-    // Its start is kept: the duration measured when it ends counts from the worker's real start.
-    return { ...heldJob(job, previous), ...(job.started_at && { startedAt: job.started_at }) };
+  /** A worker that reconnected takes back the jobs it still runs as worker `previous` (Orphans.reattach). */
+  reattach(link: WorkerLink, previous: string, jobs: Array<{ job: string; attempt: number }>): Promise<Array<{ job: string; received?: number }>> {
+    return this.orphans.reattach(link, previous, jobs);
   }
 
   async setDraining(link: WorkerLink, draining: boolean): Promise<void> {

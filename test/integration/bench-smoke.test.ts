@@ -31,6 +31,10 @@ describe('npm run bench -- --quick', () => {
     expect(proc.output()).toMatch(/×2 via Redis ÷ BullMQ\s+[\d.]+×/);
     expect(report.results['spaceport gateway'].probes.healthMs).toBeGreaterThan(0);
     expect(proc.output()).toMatch(/A deep queue: \d+ jobs submitted, cancelled and taken/);
+    // The relay split over Redis, the floor of any two instances: on the rows the gateway's ×2 is held to it.
+    expect(Object.keys(report.results['raw ws ×2 via Redis']).sort()).toEqual(['binaryMedia', 'dispatchRoundTrip', 'tokenRelay']);
+    for (const v of Object.values(report.results['raw ws ×2 via Redis'].dispatchRoundTrip) as number[]) expect(v).toBeGreaterThan(0);
+    expect(proc.output()).toMatch(/×2 via Redis ÷ raw ×2 via Redis\s+[\d.]+×/);
     // The /ws dialect is measured on the token relay only, against /v1/ws.
     expect(Object.keys(report.results['gateway /ws dialect'])).toEqual(['tokenRelay']);
     expect(report.results['gateway /ws dialect'].tokenRelay.tokensPerSecond).toBeGreaterThan(0);
@@ -57,6 +61,7 @@ describe('npm run bench -- --quick', () => {
       'crossVsBullMq',
       'crossVsGateway',
       'crossVsRaw',
+      'crossVsRawViaRedis',
       'dialectVsGateway',
       'gatewayVsBullMq',
       'gatewayVsRaw',
@@ -64,6 +69,7 @@ describe('npm run bench -- --quick', () => {
       'openAiViaGatewayVsDirect',
       'openAiViaGatewayVsRelay',
       'openAiViaRelayVsDirect',
+      'rawViaRedisVsRaw',
       'socketIoVsRaw',
       'storedVsRaw',
     ]);
