@@ -3,8 +3,9 @@ import type { Engine } from './engine-port.ts';
 import type { JobService } from './job-service.ts';
 import type { Now } from './now.ts';
 import { Orphans } from './orphans.ts';
+import { isParked, type ParkedClaim } from './ports/jobs.ts';
 import type { Job } from './types.ts';
-import { freeSlots, heldJob, type ClaimAhead, type HeldJob, type JobFile, type WorkerLink } from './worker-link.ts';
+import { freeSlots, heldJob, type ClaimAhead, type JobFile, type WorkerLink } from './worker-link.ts';
 
 export interface DispatchOptions {
   /** How long a lease lasts without a heartbeat. @default 30_000 */
@@ -68,6 +69,7 @@ export class Dispatcher {
    */
   async removeWorker(link: WorkerLink, why: string, mayReturn = false): Promise<void> {
     link.closed = true;
+    this.unpark(link);
     this.workers.delete(link.id);
     for (const spaceId of link.spaceIds) this.ready.get(spaceId)?.delete(link);
     await this.engine.removeWorker(link.id);
@@ -93,7 +95,8 @@ export class Dispatcher {
 
   async setDraining(link: WorkerLink, draining: boolean): Promise<void> {
     link.draining = draining;
-    if (!draining) this.mayTake(link);
+    if (draining) this.unpark(link);
+    else this.mayTake(link);
     await this.publishPresence(link);
     this.jobs.slots.forget();
     for (const spaceId of link.spaceIds) {
@@ -183,9 +186,11 @@ export class Dispatcher {
 
   private claimFor(link: WorkerLink): Now<boolean> {
     link.reserved += 1;
-    let claim: Now<Job | null>;
+    let claim: Now<Job | ParkedClaim | null>;
     try {
-      claim = this.engine.claimJob(link.spaceIds, link.id, this.options.leaseMs);
+      // Where a claim is a round trip, a slot that finds nothing parks: the next job comes to it.
+      const { spaceIds, id } = link;
+      claim = this.engine.claimOrPark ? this.engine.claimOrPark(spaceIds, id, this.options.leaseMs) : this.engine.claimJob(spaceIds, id, this.options.leaseMs);
     } catch (err) {
       link.reserved -= 1;
       throw err;
@@ -204,8 +209,19 @@ export class Dispatcher {
     return this.claimed(link, claim);
   }
 
-  /** A claim came back: its slot unreserved, its job sent; one that found nothing looks again if a kick missed a job meanwhile (it may have come after the claim looked). */
-  private answered(link: WorkerLink, job: Job | null, missedBefore: number): Now<boolean> {
+  /**
+   * A claim came back: its slot unreserved, its job sent; one that found nothing looks again if a
+   * kick missed a job meanwhile (it may have come after the claim looked). A parked slot stays
+   * reserved until its job comes (or it is withdrawn: then it is answered as one that found nothing).
+   */
+  private answered(link: WorkerLink, job: Job | ParkedClaim | null, missedBefore: number): Now<boolean> {
+    if (isParked(job)) {
+      const report = (err: unknown) => this.onError(err, 'dispatch');
+      job.assigned.then((assigned) => this.answered(link, assigned, missedBefore)).catch(report);
+      // Its other free slots park too, so each job that comes goes straight to one.
+      if (freeSlots(link) > 0) Promise.resolve(this.claimFor(link)).catch(report);
+      return false;
+    }
     this.unreserve(link);
     if (!job && this.missed !== missedBefore) this.kickAll(link);
     return this.claimed(link, job);
@@ -265,7 +281,7 @@ export class Dispatcher {
     const next = { spaceIds: link.spaceIds, leaseMs: this.options.leaseMs };
     return {
       finish: async (held, event, result) => {
-        let out: { kept: boolean; next: Job | null };
+        let out: { kept: boolean; next: Job | ParkedClaim | null };
         try {
           out = await finishAndClaim.call(this.engine, held, event, held, result, next);
         } catch (err) {
@@ -334,6 +350,7 @@ export class Dispatcher {
     const link = this.workers.get(workerId);
     if (!link?.held.has(jobId)) return;
     link.silent = true;
+    this.unpark(link);
     link.sendCancel(jobId, 'lease expired');
     this.freeSlotReporting(link, jobId, 'forget');
   }
@@ -346,6 +363,11 @@ export class Dispatcher {
     } catch (err) {
       this.onError(err, stage);
     }
+  }
+
+  /** The worker takes no new job for now: its parked slots are withdrawn (each answered as a claim that found nothing). */
+  private unpark(link: WorkerLink): void {
+    this.engine.unpark?.(link.id).catch((err: unknown) => this.onError(err, 'dispatch'));
   }
 
   private publishPresence(link: WorkerLink): Now<void> {

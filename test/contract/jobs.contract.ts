@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canTransition } from '../../src/core/job-state.ts';
-import type { JobFilter } from '../../src/core/ports/jobs.ts';
+import { isParked, type JobFilter, type ParkedClaim } from '../../src/core/ports/jobs.ts';
 import type { Job } from '../../src/core/types.ts';
 import { positionLine, type JobEvent } from '../../src/protocol/job-events.ts';
 import { heardOf, heldJob, job, lost, queued, ref, seqsOf, space, token, until, type MakeEngine } from './harness.ts';
@@ -394,8 +394,54 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       ]);
       heard.off();
       expect(await engine.queuedJobIds(s.id)).toEqual([]);
-      expect(await engine.finishAndClaim(ref(b), result, { workerId: 'w', attempt: 1 }, { data: 'ok', files: [] }, next)).toEqual({ kept: true, next: null });
-      expect(await engine.countJobs()).toMatchObject({ completed: 2, assigned: 0, queued: 0 });
+      const last = await engine.finishAndClaim(ref(b), result, { workerId: 'w', attempt: 1 }, { data: 'ok', files: [] }, next);
+      expect(last.kept).toBe(true);
+      // Nothing to claim: none, or where the engine parks slots, the slot waits for the next job.
+      if (engine.claimOrPark) {
+        expect(isParked(last.next)).toBe(true);
+        const c = job(s);
+        await engine.submitJob(c, 10, queued);
+        expect(await (last.next as ParkedClaim).assigned).toMatchObject({ id: c.id, state: 'assigned', worker_id: 'w', attempt: 1 });
+      } else expect(last.next).toBeNull();
+      expect(await engine.countJobs()).toMatchObject({ completed: 2, queued: 0 });
+      await engine.close();
+    });
+
+    it('parks a slot that finds its queues empty, where the engine has claimOrPark: the next job of any of its spaces is its, whatever queued it, until it is withdrawn', async () => {
+      const made = await makeEngine();
+      const { engine } = made;
+      if (!engine.claimOrPark || !engine.unpark) return void (await engine.close());
+      // Another instance sharing the store, where there is one: a slot parked on one takes the other's submits.
+      const other = made.leasesSurviveReopen && made.reopen ? await made.reopen() : engine;
+      const [s, t] = [space('park-a', { max_queue: 10 }), space('park-b', { max_queue: 10 })];
+      for (const x of [s, t]) await engine.createSpace(x);
+      const parked = (await engine.claimOrPark([s.id, t.id], 'w1', 60_000)) as ParkedClaim;
+      expect(isParked(parked)).toBe(true);
+      const second = (await engine.claimOrPark([s.id], 'w2', 60_000)) as ParkedClaim;
+      // A submit goes to the slot that parked first, in its own step: nothing is left queued to claim.
+      const a = job(t);
+      await other.submitJob(a, 10, queued);
+      expect(await parked.assigned).toMatchObject({ id: a.id, state: 'assigned', worker_id: 'w1', attempt: 1 });
+      expect(await engine.queuedJobIds(t.id)).toEqual([]);
+      // w1's slot left every queue it waited in: the next job of s is w2's.
+      const b = job(s);
+      await other.submitJob(b, 10, queued);
+      expect(await second.assigned).toMatchObject({ id: b.id, worker_id: 'w2' });
+      // A requeue goes to a parked slot as a submit does.
+      const third = (await engine.claimOrPark([s.id], 'w3', 60_000)) as ParkedClaim;
+      expect(await other.releaseJob(ref(b), { workerId: 'w2', attempt: 1 }, (p) => ({ ...queued(p), attempt: 1 }), lost)).toEqual({ requeued: true });
+      expect(await third.assigned).toMatchObject({ id: b.id, worker_id: 'w3', attempt: 2 });
+      // A job found at once is claimed, not parked for; a withdrawn slot is answered null and takes nothing.
+      const c = job(s);
+      await engine.submitJob(c, 10, queued);
+      expect(await engine.claimOrPark([s.id], 'w4', 60_000)).toMatchObject({ id: c.id, worker_id: 'w4' });
+      const fourth = (await engine.claimOrPark([s.id], 'w4', 60_000)) as ParkedClaim;
+      await engine.unpark('w4');
+      expect(await fourth.assigned).toBeNull();
+      const d = job(s);
+      await other.submitJob(d, 10, queued);
+      expect(await engine.queuedJobIds(s.id)).toEqual([d.id]);
+      if (other !== engine) await other.close();
       await engine.close();
     });
 

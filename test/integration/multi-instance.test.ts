@@ -72,6 +72,47 @@ describe('three gateway instances sharing one Redis', () => {
     await w.kill('SIGKILL');
   });
 
+  it('keeps an idle worker’s free slots waiting in Redis: a submit on another instance goes straight to one, and none once it drains or leaves', async () => {
+    const [a, b, c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
+    const made = await api(a.url, 'POST', '/v1/admin/spaces', { name: 'parking', inputs: ['prompt'] });
+    expect(made.status).toBe(201);
+    const admin = new Redis(redis.url);
+    const parked = () => admin.zcard(`${prefix}parked:${made.body.id}`);
+    const register = async (url: string) => {
+      const w = await WsPeer.open(`${ws(url)}/v1/worker`);
+      w.send({ type: 'register', token: TOKEN, spaces: ['parking'], slots: 2 });
+      await w.wait('registered', (m) => m.type === 'registered');
+      return w;
+    };
+    const w = await register(b.url);
+    await until('both of its slots to park', async () => (await parked()) === 2 || undefined);
+    const peer = await client(a.url);
+    peer.send({ type: 'submit', id: 'one', space: 'parking', prompt: 'x' });
+    const { job } = await w.wait('the job', (m) => m.type === 'job');
+    expect(await parked()).toBe(1);
+    w.send({ type: 'result', job, data: 'ok' });
+    await peer.wait('its result', (m) => m.type === 'result' && m.job === job);
+    await until('its slot to park again', async () => (await parked()) === 2 || undefined);
+    // Draining: its slots leave the queue, and a job waits for another worker.
+    w.send({ type: 'drain' });
+    await w.wait('draining', (m) => m.type === 'draining');
+    await until('its slots to be withdrawn', async () => (await parked()) === 0 || undefined);
+    peer.send({ type: 'submit', id: 'two', space: 'parking', prompt: 'y' });
+    const second = await peer.wait('accepted', (m) => m.type === 'accepted' && m.id === 'two');
+    await w.settled();
+    expect(w.of('job')).toHaveLength(1);
+    const other = await register(c.url);
+    const taken = await other.wait('the waiting job', (m) => m.type === 'job');
+    expect(taken.job).toBe(second.job);
+    other.send({ type: 'result', job: taken.job, data: 'ok' });
+    await until('its free slots to park', async () => (await parked()) === 2 || undefined);
+    // Leaving: its slots go with it.
+    other.close();
+    await until('its slots to be withdrawn', async () => (await parked()) === 0 || undefined);
+    for (const p of [peer, w]) p.close();
+    admin.disconnect();
+  });
+
   it('tells a worker stale_lease for each token of a burst once its job was taken from it elsewhere, and passes none on', async () => {
     const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
     await api(a.url, 'POST', '/v1/admin/spaces', { name: 'taken', inputs: ['prompt'] });

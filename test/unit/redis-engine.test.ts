@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisEngine } from '../../src/engine/redis/redis-engine.ts';
+import { isParked, type ParkedClaim } from '../../src/core/ports/jobs.ts';
 import { runEngineContract } from '../contract/engine-contract.ts';
+import { job, queued, space } from '../contract/harness.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 let redis: TestRedis;
@@ -55,5 +57,30 @@ describe('redis engine worker presence', () => {
     expect(((await engine.listWorkers()) as Array<{ id: string; running: number }>).map((w) => [w.id, w.running])).toEqual([['w1', 2]]);
     monitor.disconnect();
     await engine.close();
+  });
+});
+
+describe('redis engine parked slots', () => {
+  it('skips the parked slots of an instance that is gone, and withdraws its own when its subscription dropped (an assignment may have been lost)', async () => {
+    const prefix = `k${Math.random().toString(36).slice(2)}:`;
+    const gone = await createRedisEngine({ url: redis.url, prefix });
+    const live = await createRedisEngine({ url: redis.url, prefix });
+    const s = space('parked-gone', { max_queue: 10 });
+    await live.createSpace(s);
+    expect(isParked(await gone.claimOrPark!([s.id], 'w-gone', 60_000))).toBe(true);
+    await gone.close(); // its instance key goes, as a crashed one's expires
+    const a = job(s);
+    await live.submitJob(a, 10, queued);
+    expect(await live.queuedJobIds(s.id)).toEqual([a.id]);
+    expect(await live.claimOrPark!([s.id], 'w-live', 60_000)).toMatchObject({ id: a.id, worker_id: 'w-live' });
+    const parked = (await live.claimOrPark!([s.id], 'w-live', 60_000)) as ParkedClaim;
+    const admin = new Redis(redis.url);
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    expect(await parked.assigned).toBeNull();
+    const b = job(s);
+    await live.submitJob(b, 10, queued);
+    expect(await live.queuedJobIds(s.id)).toEqual([b.id]);
+    admin.disconnect();
+    await live.close();
   });
 });

@@ -20,6 +20,17 @@ export interface NextClaim {
   leaseMs: number;
 }
 
+/**
+ * A claim that found every queue of its worker empty and left the slot parked in them
+ * (JobStore.claimOrPark): the slot stays taken, waiting for its job.
+ */
+export interface ParkedClaim {
+  /** The job assigned to the slot when one joins its queues; null once it was withdrawn first (unpark) or lost. */
+  assigned: Promise<Job | null>;
+}
+
+export const isParked = (claim: Job | ParkedClaim | null): claim is ParkedClaim => claim !== null && 'assigned' in claim && claim.assigned instanceof Promise;
+
 /** A budget on a submit: at most `max` unfinished jobs of the space under `key` (core/budgets.ts). */
 export interface JobQuota {
   key: string;
@@ -99,6 +110,16 @@ export interface JobStore {
    * hand one job to two claims. Null when every queue is empty. May answer at once.
    */
   claimJob(spaceIds: string[], workerId: string, leaseMs: number): Now<Job | null>;
+  /**
+   * claimJob that, finding every queue empty, parks the slot in the queues of `spaceIds`: the next
+   * job to join one (a submit, a requeue, a retry or delayed job due) is assigned to it as claimJob
+   * would, in the step that queues it, instead of being announced — and in order: a parked slot
+   * never waits while a queue of its spaces has a job. Optional: for engines where a claim is a
+   * round trip (Redis), where it saves the announcement's claim between a job and an idle worker.
+   */
+  claimOrPark?(spaceIds: string[], workerId: string, leaseMs: number): Promise<Job | ParkedClaim | null>;
+  /** Withdraws the worker's parked slots (it left, drains, went silent): each one's `assigned` is then null, or the job assigned before the withdrawal. */
+  unpark?(workerId: string): Promise<void>;
   /** Extends the leases of these jobs while `workerId` still holds them; silently skips others. */
   renewLeases(workerId: string, jobIds: string[], leaseMs: number): Promise<void>;
   /**
@@ -123,10 +144,11 @@ export interface JobStore {
    * A holder's final event, appended as appendEvent does it, and — when it was — the holder's next
    * job claimed as claimJob(next.spaceIds, holder.workerId, next.leaseMs) would, in the same step:
    * the slot the job frees is filled without a claim of its own. `kept` false: nothing appended,
-   * nothing claimed; `next` null: every queue was empty. Optional: for engines where a claim is a
-   * round trip (Redis); without it the dispatcher claims after the event.
+   * nothing claimed; `next` null: every queue was empty — or, where the engine parks slots
+   * (claimOrPark), the slot parked. Optional: for engines where a claim is a round trip (Redis);
+   * without it the dispatcher claims after the event.
    */
-  finishAndClaim?(job: JobRef, event: JobEvent, holder: LeaseHolder, result: JobResult | undefined, next: NextClaim): Promise<{ kept: boolean; next: Job | null }>;
+  finishAndClaim?(job: JobRef, event: JobEvent, holder: LeaseHolder, result: JobResult | undefined, next: NextClaim): Promise<{ kept: boolean; next: Job | ParkedClaim | null }>;
   /**
    * Publishes `line`, a queued job's new position (protocol/job-events.ts positionLine), to the
    * job's subscribers as its events are — but not into its log: live state, not history. MUST

@@ -1,10 +1,9 @@
 import { Redis } from 'ioredis';
 import { FINAL_EVENT_STATE, type JobEvent, STREAMED_TYPES } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
-import { isFinal, noJobs } from '../../core/job-state.ts';
-import type { Job, JobResult, JobState } from '../../core/types.ts';
+import type { Job, JobResult } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
-import type { EventRange, JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
+import type { JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { Engine } from '../../core/engine-port.ts';
@@ -21,10 +20,11 @@ import { redisBlobs } from './redis-blobs.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.ts';
 import { redisDeliveries } from './redis-deliveries.ts';
-import { redisQueueReads } from './redis-queue-reads.ts';
+import { redisJobReads, redisQueueReads } from './redis-queue-reads.ts';
 import { redisWorkers } from './redis-workers.ts';
 import { APPEND, APPEND_STREAM, TELL } from './event-scripts.ts';
-import { CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT, receivedOf } from './scripts.ts';
+import { redisParking } from './redis-parking.ts';
+import { CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT, UNPARK, receivedOf } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
@@ -43,7 +43,7 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, RENEW, REATTACH, APPEND, TELL, APPEND_STREAM, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, UNPARK, RENEW, REATTACH, APPEND, TELL, APPEND_STREAM, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
@@ -113,6 +113,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   sub.on('pmessage', (_pattern: string, channel: string, payload: string) => {
     const local = channel.slice(busPrefix.length);
     if (local === SPACES_CHANNEL) return spaceRecords.forget();
+    if (local.startsWith('assign:')) return local === parking.channel && parking.assigned(payload);
     for (const message of splitBatch(payload)) for (const l of listeners) deliver(l, local, message);
   });
   /** Where a job's events are published (every script that appends one publishes it), and the prefix naming the job on the bus. */
@@ -148,6 +149,16 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     putNamed: (space) => run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']),
     workerTokens: (spaceId) => credentials.listCredentials('worker_token', spaceId),
   });
+  const parking = redisParking(instanceId, async (tokens) => (await run('UNPARK', tokens)) as string[]);
+  // A connection that dropped may have lost assignments (or Redis its data): every parked slot is withdrawn and claims again.
+  for (const connection of [redis, sub]) connection.on('ready', () => void parking.unpark().catch(() => {}));
+  /** CLAIM; with a token, a claim that finds nothing parks the slot under it. */
+  const claim = (spaceIds: string[], workerId: string, leaseMs: number, token = '') =>
+    guard(async () => {
+      if (spaceIds.length === 0) return null;
+      const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), token, instanceId, ...spaceIds])) as string[] | null;
+      return hash && jobFromHash(hash);
+    });
   let closed = false;
 
   const engine: Engine = {
@@ -185,17 +196,25 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           // waiting for this reply and a PUBLISH of ours (one round trip fewer before a dispatch).
           announce === undefined ? '' : busPrefix + CHANNEL.control,
           announce ?? '',
+          Date.now(),
         ]);
         if (typeof out === 'string') return { existing: out }; // the job the idempotency key made
         const position = Number(out);
         return { line: head + position + tail, position };
       }),
-    claimJob: (spaceIds, workerId, leaseMs) =>
-      guard(async () => {
-        if (spaceIds.length === 0) return null;
-        const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), ...spaceIds])) as string[] | null;
-        return hash ? jobFromHash(hash) : null;
-      }),
+    claimJob: (spaceIds, workerId, leaseMs) => claim(spaceIds, workerId, leaseMs),
+    claimOrPark: async (spaceIds, workerId, leaseMs) => {
+      const wait = parking.claim(workerId);
+      const job = await claim(spaceIds, workerId, leaseMs, wait.token).catch((err: unknown) => {
+        wait.settled();
+        throw err;
+      });
+      // Nothing claimed: the slot parked under the wait's token (when it has spaces to park in).
+      const parked = !job && spaceIds.length > 0;
+      if (!parked) wait.settled();
+      return parked ? wait.parked : job;
+    },
+    unpark: (workerId) => guard(() => parking.unpark(workerId)),
     reattachJob: (jobId, from, toWorkerId, leaseMs) => guard(async () => receivedOf((await run('REATTACH', [jobId, from.workerId, from.attempt, toWorkerId, leaseMs, Date.now()])) as number | null)),
     renewLeases: (workerId, jobIds, leaseMs) => guard(async () => void (jobIds.length && (await run('RENEW', [workerId, leaseMs, Date.now(), ...jobIds])))),
     appendEvent: (job, event, holder, result) => {
@@ -211,10 +230,16 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     // final event, then the claim (event-scripts.ts: APPEND with a lease and spaces).
     finishAndClaim: (job, event, holder, result, next) => {
       const streamed = turn.takeLast(holder);
-      const claim = [next.leaseMs, next.spaceIds.length, ...next.spaceIds, streamed?.started ? '1' : '', ...(streamed?.lines ?? [])];
+      const wait = parking.claim(holder.workerId);
+      const claimArgs = [next.leaseMs, wait.token, instanceId, next.spaceIds.length, ...next.spaceIds, streamed?.started ? '1' : '', ...(streamed?.lines ?? [])];
       const sent = guard(async () => {
-        const out = (await run('APPEND', [...appendArgs(job, event, holder, result), ...claim])) as Array<string | number> | null;
-        return { kept: out !== null, next: out && out.length > 1 ? jobFromHash(out.slice(1) as string[]) : null };
+        const out = (await run('APPEND', [...appendArgs(job, event, holder, result), ...claimArgs]).catch((err: unknown) => {
+          wait.settled();
+          throw err;
+        })) as Array<string | number> | null;
+        // Appended with nothing to claim: the slot parked under the wait's token.
+        if (!out || out.length > 1) wait.settled();
+        return { kept: out !== null, next: out ? (out.length > 1 ? jobFromHash(out.slice(1) as string[]) : wait.parked) : null };
       });
       sent.then(
         (out) => streamed?.settle(out.kept),
@@ -257,49 +282,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const out = (await run('END', args)) as Array<string | number> | null;
         return out && jobFromHash(out.slice(1) as string[]);
       }),
-    getJob: (id) => guard(() => getJob(id)),
-    readEvents: (jobId, afterSeq) =>
-      guard(async () => {
-        const log = `${P}log:${jobId}`;
-        // One transaction, so `final` and the lines agree (a result appended in between would
-        // otherwise be replayed as not final and then arrive again live).
-        const replies =
-          (await redis
-            .multi()
-            .hmget(`${P}job:${jobId}`, 'state', 'seq', 'epoch', 'epoch_seq')
-            .xrange(log, '-', '+', 'COUNT', 1)
-            .xrange(log, `${afterSeq + 1}-0`, '+')
-            .exec()) ?? [];
-        const [state, lastSeq, epoch, epochSeq] = replies[0]![1] as Array<string | null>;
-        if (!state) return null;
-        const first = replies[1]![1] as Array<[string, string[]]>;
-        const entries = replies[2]![1] as Array<[string, string[]]>;
-        const firstSeq = first[0] ? Number(first[0][0].split('-')[0]) : Number(lastSeq) + 1;
-        const lines = entries.map(([, fields]) => fields[1]!);
-        return { lines, firstSeq, lastSeq: Number(lastSeq ?? 0), final: isFinal(state as JobState), epoch: Number(epoch ?? 1), epochSeq: Number(epochSeq ?? 1) } satisfies EventRange;
-      }),
+    ...redisJobReads(redis, P, guard),
     ...redisQueueReads(redis, P, guard),
-    expiredLeases: (now) =>
-      guard(async () => {
-        const ids = await redis.zrangebyscore(`${P}leases`, '-inf', String(now));
-        const out: Array<{ jobId: string; workerId: string; attempt: number }> = [];
-        for (const id of ids) {
-          const [worker, attempt] = await redis.hmget(`${P}job:${id}`, 'worker_id', 'attempt');
-          if (worker) out.push({ jobId: id, workerId: worker, attempt: Number(attempt) });
-        }
-        return out;
-      }),
-    overdueJobs: (now, limit = Infinity) =>
-      guard(async () => {
-        const ids = await (limit === Infinity ? redis.zrangebyscore(`${P}deadlines`, '-inf', String(now)) : redis.zrangebyscore(`${P}deadlines`, '-inf', String(now), 'LIMIT', 0, limit));
-        return (await Promise.all(ids.map(getJob))).filter((j): j is Job => j !== null);
-      }),
-    countJobs: () =>
-      guard(async () => {
-        const counts = noJobs();
-        for (const [state, n] of Object.entries(await redis.hgetall(`${P}counts`))) if (state in counts) counts[state as JobState] = Math.max(0, Number(n));
-        return counts;
-      }),
     listJobs: ({ spaceId, state, ownerId, before, limit }) =>
       guard(async () => {
         const out: Job[] = [];

@@ -1,3 +1,5 @@
+import { PARKING } from './parking-scripts.ts';
+
 /**
  * The Redis engine's state changes, each one Lua script so it is atomic across every gateway
  * instance (Redis runs a script to completion before serving anything else).
@@ -29,6 +31,7 @@
  *   P owned:<spaceId>:<budget key> SET  a caller's jobs in a space, for their budget (ended ones pruned lazily)
  *   P idem:<key>    STRING the job a submit's idempotency key made (deleted with the job; its hash keeps the key as `idem`)
  *   P ownerjobs:<ownerId> ZSET a caller's job ids, all at score 0 (ordered by id, which is time-ordered): their history
+ *   P park:<token>, P parked:<spaceId>  workers' free slots waiting for a job (parking-scripts.ts)
  *
  * Event lines are built by the caller with the seq (and, for the first event, the queue position)
  * left out: the script joins `head .. number .. tail`, so it never parses JSON.
@@ -168,15 +171,16 @@ local function holds(id, worker, attempt)
   local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'worker_id', 'attempt')
   return (f[1] == 'assigned' or f[1] == 'running') and f[2] == worker and f[3] == attempt
 end
-`;
+${PARKING}`;
 
 /**
  * ARGV: P, id, spaceId, maxQueue, maxEvents, body, maxAttempts, deadline, createdAt, head, tail,
  * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none), owner id,
  * priority, the caller it shares the queue by ('' for fifo), notBefore ('' for now; else it waits in
  * P waiting until then, as a retry does), the caller's weight, the control channel and the line that
- * announces a claimable job ('' for none) → position (where its rank put it); the first event is
- * published, and the announcement unless the job waits for its time. When the idempotency key names a job still kept: that job's id, and
+ * announces a claimable job ('' for none), now (ms) → position (where its rank put it); the first
+ * event is published and, unless the job waits for its time, a parked slot of its space takes it
+ * (parking-scripts.ts) or else the announcement is published. When the idempotency key names a job still kept: that job's id, and
  * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
  * even when the queue is full now). The caller's unfinished jobs of the space are kept in
  * P owned:<space>:<key> (a SET); ended ones are pruned only when it looks full, so a submit under
@@ -224,17 +228,32 @@ redis.call('ZADD', P .. 'ownerjobs:' .. ARGV[17], 0, id)
 local first = ARGV[10] .. position .. ARGV[11]
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
 publish(ARGV[14], ARGV[15], first)
--- Claimable now: every instance's dispatcher hears of it (ports/jobs.ts submitJob's announce).
-if ARGV[22] ~= '' and ARGV[20] == '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
 redis.call('ZADD', P .. 'jobids', 0, id)
 count(nil, 'queued')
+-- Claimable now: a parked slot takes it, or every instance's dispatcher hears of it (ports/jobs.ts submitJob's announce).
+if ARGV[20] == '' and assignParked(space, ARGV[24]) == 0 and ARGV[22] ~= '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
 return position
 `;
 
-/** ARGV: P, workerId, leaseMs, now, spaceId... → the claimed job's hash (flat array) or nil */
+/**
+ * ARGV: P, workerId, leaseMs, now, token, instance, spaceId... → the claimed job's hash (flat array)
+ * or nil; nil with a token ('' for none) has parked the slot under it (parking-scripts.ts).
+ */
 export const CLAIM = `${SHARED}
-return claim(ARGV[2], ARGV[3], ARGV[4], { unpack(ARGV, 5) })
+local spaces = { unpack(ARGV, 7) }
+local hash = claim(ARGV[2], ARGV[3], ARGV[4], spaces)
+if not hash and ARGV[5] ~= '' then park(ARGV[5], ARGV[2], ARGV[3], spaces, ARGV[6], ARGV[4]) end
+return hash
+`;
+
+/** ARGV: P, token... → the tokens whose slots were still parked, now withdrawn (the others were assigned a job). */
+export const UNPARK = `${SHARED}
+local out = {}
+for i = 2, #ARGV do
+  if unpark(ARGV[i]) then out[#out + 1] = ARGV[i] end
+end
+return out
 `;
 
 /**
@@ -274,7 +293,8 @@ return 0
  * ARGV: P, id, worker, attempt, maxEvents, requeueHead, requeueTail, exhaustedHead,
  * exhaustedTail, exhaustedState, exhaustedErrorJson, now, channel, prefix, epoch (the new epoch a
  * requeue begins), notBefore ('' to queue at once; else it waits in P waiting until then) →
- * {seq, requeued 1|0} or nil; the event appended is published.
+ * {seq, requeued 1|0} or nil; the event appended is published, and a job back in its queue goes
+ * to a parked slot of its space if one waits.
  */
 export const RELEASE = `${SHARED}
 local id = ARGV[2]
@@ -299,6 +319,7 @@ count(f[4], 'queued')
 local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
 redis.call('HSET', job, 'epoch', ARGV[15], 'epoch_seq', seq)
 publish(ARGV[13], ARGV[14], line)
+if ARGV[16] == '' then assignParked(f[3], ARGV[12]) end
 return { seq, 1 }
 `;
 
@@ -343,7 +364,8 @@ return ids
 
 /**
  * ARGV: P, now, limit → the waiting jobs due at `now` that joined their queues (a retry at the head
- * of its priority, a delayed submit as a new job), each as `<space id> <job id>` (ids have no spaces).
+ * of its priority, a delayed submit as a new job), each as `<space id> <job id>` (ids have no spaces);
+ * the parked slots of their spaces take them.
  */
 export const PROMOTE = `${SHARED}
 local out = {}
@@ -357,6 +379,11 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2],
     if f[3] == '0' then join(id, f[2], tonumber(f[4] or '0'), f[5] or '', tonumber(f[6] or '1')) else rejoin(id, f[2]) end
     table.insert(out, f[2] .. ' ' .. id)
   end
+end
+local spaces = {}
+for _, pair in ipairs(out) do
+  local space = string.match(pair, '^%S+')
+  if not spaces[space] then spaces[space] = true; assignParked(space, ARGV[2]) end
 end
 return out
 `;
