@@ -431,6 +431,14 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const third = (await engine.claimOrPark([s.id], 'w3', 60_000)) as ParkedClaim;
       expect(await other.releaseJob(ref(b), { workerId: 'w2', attempt: 1 }, (p) => ({ ...queued(p), attempt: 1 }), lost)).toEqual({ requeued: true });
       expect(await third.assigned).toMatchObject({ id: b.id, worker_id: 'w3', attempt: 2 });
+      // So does a job submitted for later, once it is due (and not before).
+      const at = Date.now() + 60_000;
+      const later = job(s, { not_before: at });
+      const waiting = (await engine.claimOrPark([s.id], 'w5', 60_000)) as ParkedClaim;
+      await other.submitJob(later, 10, queued);
+      expect(await engine.getJob(later.id)).toMatchObject({ state: 'queued' });
+      expect(await other.promoteDue(at)).toEqual([{ spaceId: s.id, jobId: later.id }]);
+      expect(await waiting.assigned).toMatchObject({ id: later.id, worker_id: 'w5', attempt: 1 });
       // A job found at once is claimed, not parked for; a withdrawn slot is answered null and takes nothing.
       const c = job(s);
       await engine.submitJob(c, 10, queued);
