@@ -34,8 +34,8 @@ end
  * ARGV: P, id, holderWorker ('' = no holder check), holderAttempt, maxEvents, head, tail, type,
  * finalState ('' = not final), resultJson, errorJson, now, channel, prefix → seq, or nil when
  * refused; the event is published. With more — a holder's final event that also claims the
- * holder's next job (ports/jobs.ts finishAndClaim): leaseMs, the token and instance a slot that
- * finds nothing parks under (CLAIM's), the number of spaces m, m spaceIds,
+ * holder's next job (ports/jobs.ts finishAndClaim): leaseMs, the slot parked when it finds
+ * nothing (CLAIM's), the number of spaces m, m spaceIds,
  * started ('1' or ''), then head, tail pairs of the holder's streamed events of the turn before it
  * (TurnBatch), appended first and published with it in one PUBLISH, as APPEND_STREAM would →
  * {seq of the final event, the claimed job's hash (flat; nothing when every queue is empty)...}.
@@ -51,10 +51,10 @@ local starting = ARGV[8] == 'started'
 local messages = {}
 local spaces = {}
 if claiming then
-  local m = tonumber(ARGV[18])
-  spaces = { unpack(ARGV, 19, 18 + m) }
-  appendPairs(id, 20 + m, ARGV[5], ARGV[14], messages)
-  if ARGV[19 + m] == '1' then starting = true end
+  local m = tonumber(ARGV[17])
+  spaces = { unpack(ARGV, 18, 17 + m) }
+  appendPairs(id, 19 + m, ARGV[5], ARGV[14], messages)
+  if ARGV[18 + m] == '1' then starting = true end
 end
 local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
 if starting then running(id, state, ARGV[12]) end
@@ -67,7 +67,7 @@ local out = claim(ARGV[3], ARGV[15], ARGV[12], spaces)
 -- Nothing to claim: the slot parks (CLAIM's token and instance).
 if not out then
   out = {}
-  if ARGV[16] ~= '' then park(ARGV[16], ARGV[3], ARGV[15], spaces, ARGV[17], ARGV[12]) end
+  if ARGV[16] ~= '' then park(ARGV[16], ARGV[12]) end
 end
 table.insert(out, 1, seq)
 return out

@@ -5,40 +5,44 @@
  * trip fewer between a job and an idle worker. The assignment is published on the slot's
  * instance's channel (P bus:assign:<instance>) as `<token> <the job's hash as a JSON array>`.
  *
- *   P park:<token>   HASH  worker, lease (ms), spaces (ids joined by ' '), instance
- *   P parked:<space> ZSET  tokens of slots waiting for the space's jobs, by when they parked
+ *   P parked:<space> ZSET  slots waiting for the space's jobs, by when they parked; each member is
+ *                          the whole slot, `<token> <instance> <worker> <lease ms> <space id>...`
+ *                          (redis-parking.ts makes it; ids have no spaces), so serving one reads
+ *                          nothing else
  *
  * An instance whose key (P instance:<id>) has expired is gone: its slots are dropped when met.
  * Appended to SHARED (scripts.ts): it uses claim().
  */
 export const PARKING = `
-local function park(token, worker, leaseMs, spaces, instance, now)
-  redis.call('HSET', P .. 'park:' .. token, 'worker', worker, 'lease', leaseMs, 'spaces', table.concat(spaces, ' '), 'instance', instance)
-  for _, space in ipairs(spaces) do redis.call('ZADD', P .. 'parked:' .. space, now, token) end
+local function slotFields(slot)
+  local f = {}
+  for w in string.gmatch(slot, '%S+') do f[#f + 1] = w end
+  return f
 end
 
--- The slot leaves every queue it waits in → true when it was still parked.
-local function unpark(token)
-  local spaces = redis.call('HGET', P .. 'park:' .. token, 'spaces')
-  if not spaces then return false end
-  for space in string.gmatch(spaces, '%S+') do redis.call('ZREM', P .. 'parked:' .. space, token) end
-  redis.call('DEL', P .. 'park:' .. token)
-  return true
+local function park(slot, now)
+  local f = slotFields(slot)
+  for i = 5, #f do redis.call('ZADD', P .. 'parked:' .. f[i], now, slot) end
+end
+
+-- The slot leaves every queue it waits in → its fields when it was still parked, else nil.
+local function unpark(slot)
+  local f = slotFields(slot)
+  local was = 0
+  for i = 5, #f do was = was + redis.call('ZREM', P .. 'parked:' .. f[i], slot) end
+  if was > 0 then return f end
 end
 
 -- The slots parked in \`space\` take its queued jobs, longest waiting first, while both last → how many did.
 local function assignParked(space, now)
   local n, q, parked = 0, P .. 'q:' .. space, P .. 'parked:' .. space
-  while redis.call('EXISTS', q) == 1 do
-    local token = redis.call('ZRANGE', parked, 0, 0)[1]
-    if not token then return n end
-    local f = redis.call('HMGET', P .. 'park:' .. token, 'worker', 'lease', 'spaces', 'instance')
-    if not unpark(token) then redis.call('ZREM', parked, token)
-    elseif redis.call('EXISTS', P .. 'instance:' .. f[4]) == 1 then
-      local spaces = {}
-      for s in string.gmatch(f[3], '%S+') do spaces[#spaces + 1] = s end
-      local hash = claim(f[1], f[2], now, spaces)
-      redis.call('PUBLISH', P .. 'bus:assign:' .. f[4], token .. ' ' .. cjson.encode(hash))
+  while true do
+    local slot = redis.call('ZRANGE', parked, 0, 0)[1]
+    if not slot or redis.call('EXISTS', q) == 0 then return n end
+    local f = unpark(slot)
+    if redis.call('EXISTS', P .. 'instance:' .. f[2]) == 1 then
+      local hash = claim(f[3], f[4], now, { unpack(f, 5) })
+      redis.call('PUBLISH', P .. 'bus:assign:' .. f[2], f[1] .. ' ' .. cjson.encode(hash))
       n = n + 1
     end
   end

@@ -149,14 +149,14 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     putNamed: (space) => run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']),
     workerTokens: (spaceId) => credentials.listCredentials('worker_token', spaceId),
   });
-  const parking = redisParking(instanceId, async (tokens) => (await run('UNPARK', tokens)) as string[]);
+  const parking = redisParking(instanceId, async (slots) => (await run('UNPARK', slots)) as string[]);
   // A connection that dropped may have lost assignments (or Redis its data): every parked slot is withdrawn and claims again.
   for (const connection of [redis, sub]) connection.on('ready', () => void parking.unpark().catch(() => {}));
-  /** CLAIM; with a token, a claim that finds nothing parks the slot under it. */
-  const claim = (spaceIds: string[], workerId: string, leaseMs: number, token = '') =>
+  /** CLAIM; with a slot, a claim that finds nothing parks it. */
+  const claim = (spaceIds: string[], workerId: string, leaseMs: number, slot = '') =>
     guard(async () => {
       if (spaceIds.length === 0) return null;
-      const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), token, instanceId, ...spaceIds])) as string[] | null;
+      const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), slot, ...spaceIds])) as string[] | null;
       return hash && jobFromHash(hash);
     });
   let closed = false;
@@ -204,12 +204,12 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
     claimJob: (spaceIds, workerId, leaseMs) => claim(spaceIds, workerId, leaseMs),
     claimOrPark: async (spaceIds, workerId, leaseMs) => {
-      const wait = parking.claim(workerId);
-      const job = await claim(spaceIds, workerId, leaseMs, wait.token).catch((err: unknown) => {
+      const wait = parking.claim(workerId, spaceIds, leaseMs);
+      const job = await claim(spaceIds, workerId, leaseMs, wait.slot).catch((err: unknown) => {
         wait.settled();
         throw err;
       });
-      // Nothing claimed: the slot parked under the wait's token (when it has spaces to park in).
+      // Nothing claimed: the slot parked (when it has spaces to park in).
       const parked = !job && spaceIds.length > 0;
       if (!parked) wait.settled();
       return parked ? wait.parked : job;
@@ -230,14 +230,14 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     // final event, then the claim (event-scripts.ts: APPEND with a lease and spaces).
     finishAndClaim: (job, event, holder, result, next) => {
       const streamed = turn.takeLast(holder);
-      const wait = parking.claim(holder.workerId);
-      const claimArgs = [next.leaseMs, wait.token, instanceId, next.spaceIds.length, ...next.spaceIds, streamed?.started ? '1' : '', ...(streamed?.lines ?? [])];
+      const wait = parking.claim(holder.workerId, next.spaceIds, next.leaseMs);
+      const claimArgs = [next.leaseMs, wait.slot, next.spaceIds.length, ...next.spaceIds, streamed?.started ? '1' : '', ...(streamed?.lines ?? [])];
       const sent = guard(async () => {
         const out = (await run('APPEND', [...appendArgs(job, event, holder, result), ...claimArgs]).catch((err: unknown) => {
           wait.settled();
           throw err;
         })) as Array<string | number> | null;
-        // Appended with nothing to claim: the slot parked under the wait's token.
+        // Appended with nothing to claim: the slot parked.
         if (!out || out.length > 1) wait.settled();
         return { kept: out !== null, next: out ? (out.length > 1 ? jobFromHash(out.slice(1) as string[]) : wait.parked) : null };
       });

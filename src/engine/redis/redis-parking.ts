@@ -5,28 +5,31 @@ import { jobFromHash } from './job-hash.ts';
 /** How long a withdrawn slot that was assigned a job meanwhile waits for the assignment (lost with a dropped subscription otherwise). */
 const ASSIGNMENT_GRACE_MS = 2000;
 
-/** A claim's token, and what answers it if its slot parks. */
+/** A claim that may park: its slot as the scripts keep it, and what answers it if it parks. */
 export interface ParkingWait {
-  token: string;
+  slot: string;
   parked: ParkedClaim;
-  /** Claimed at once, or failed: nothing was parked under the token. */
+  /** Claimed at once, or failed: nothing was parked. */
   settled(): void;
 }
 
 interface Wait {
   workerId: string;
+  slot: string;
   settle: (job: Job | null) => void;
 }
 
 /**
  * This instance's side of parked slots (parking-scripts.ts): each claim that may park carries a
- * token, and its wait is registered before the script runs — an assignment published by another
- * instance's script can arrive on the subscription before the claim's own reply does. The wait
- * ends with the job assigned (on `channel`), or null once the slot is withdrawn (unpark).
+ * slot named by a token, and its wait is registered before the script runs — an assignment
+ * published by another instance's script can arrive on the subscription before the claim's own
+ * reply does. The wait ends with the job assigned (on `channel`), or null once the slot is
+ * withdrawn (unpark).
  */
-export function redisParking(instanceId: string, unparkScript: (tokens: string[]) => Promise<string[]>) {
+export function redisParking(instanceId: string, unparkScript: (slots: string[]) => Promise<string[]>) {
   const waits = new Map<string, Wait>();
   let next = 0;
+  const tokenOf = (slot: string) => slot.slice(0, slot.indexOf(' '));
 
   const settle = (token: string, job: Job | null) => {
     const wait = waits.get(token);
@@ -38,11 +41,12 @@ export function redisParking(instanceId: string, unparkScript: (tokens: string[]
     /** The bus channel (under the bus prefix) this instance's assignments come on. */
     channel: `assign:${instanceId}`,
 
-    /** A claim about to run: its token, and what answers it when the slot parks. */
-    claim(workerId: string): ParkingWait {
+    /** A claim about to run for the worker: its slot (parking-scripts.ts's member), and what answers it when it parks. */
+    claim(workerId: string, spaceIds: string[], leaseMs: number): ParkingWait {
       const token = `${instanceId}.${++next}`;
-      const assigned = new Promise<Job | null>((resolve) => waits.set(token, { workerId, settle: resolve }));
-      return { token, parked: { assigned }, settled: () => waits.delete(token) };
+      const slot = [token, instanceId, workerId, leaseMs, ...spaceIds].join(' ');
+      const assigned = new Promise<Job | null>((resolve) => waits.set(token, { workerId, slot, settle: resolve }));
+      return { slot, parked: { assigned }, settled: () => waits.delete(token) };
     },
 
     /** A message on `channel`: `<token> <the job's hash as a JSON array>`. */
@@ -53,14 +57,14 @@ export function redisParking(instanceId: string, unparkScript: (tokens: string[]
 
     /** Withdraws the parked slots of `workerId` (all of this instance's when undefined: a reconnect may have lost assignments). */
     async unpark(workerId?: string): Promise<void> {
-      const tokens = [...waits].filter(([, w]) => workerId === undefined || w.workerId === workerId).map(([t]) => t);
-      if (tokens.length === 0) return;
-      const withdrawn = new Set(await unparkScript(tokens));
-      for (const token of tokens) {
-        if (withdrawn.has(token)) settle(token, null);
+      const slots = [...waits.values()].filter((w) => workerId === undefined || w.workerId === workerId).map((w) => w.slot);
+      if (slots.length === 0) return;
+      const withdrawn = new Set(await unparkScript(slots));
+      for (const slot of slots) {
+        if (withdrawn.has(slot)) settle(tokenOf(slot), null);
         // Assigned before it was withdrawn: its job is on the way, unless the subscription lost it
         // (then its lease runs out and requeues it) — the slot does not wait for it forever.
-        else setTimeout(() => settle(token, null), ASSIGNMENT_GRACE_MS).unref();
+        else setTimeout(() => settle(tokenOf(slot), null), ASSIGNMENT_GRACE_MS).unref();
       }
     },
   };

@@ -31,7 +31,7 @@ import { PARKING } from './parking-scripts.ts';
  *   P owned:<spaceId>:<budget key> SET  a caller's jobs in a space, for their budget (ended ones pruned lazily)
  *   P idem:<key>    STRING the job a submit's idempotency key made (deleted with the job; its hash keeps the key as `idem`)
  *   P ownerjobs:<ownerId> ZSET a caller's job ids, all at score 0 (ordered by id, which is time-ordered): their history
- *   P park:<token>, P parked:<spaceId>  workers' free slots waiting for a job (parking-scripts.ts)
+ *   P parked:<spaceId> ZSET workers' free slots waiting for a job (parking-scripts.ts)
  *
  * Event lines are built by the caller with the seq (and, for the first event, the queue position)
  * left out: the script joins `head .. number .. tail`, so it never parses JSON.
@@ -237,17 +237,16 @@ return position
 `;
 
 /**
- * ARGV: P, workerId, leaseMs, now, token, instance, spaceId... → the claimed job's hash (flat array)
- * or nil; nil with a token ('' for none) has parked the slot under it (parking-scripts.ts).
+ * ARGV: P, workerId, leaseMs, now, slot ('' for none), spaceId... → the claimed job's hash (flat
+ * array) or nil; nil with a slot has parked it (parking-scripts.ts).
  */
 export const CLAIM = `${SHARED}
-local spaces = { unpack(ARGV, 7) }
-local hash = claim(ARGV[2], ARGV[3], ARGV[4], spaces)
-if not hash and ARGV[5] ~= '' then park(ARGV[5], ARGV[2], ARGV[3], spaces, ARGV[6], ARGV[4]) end
+local hash = claim(ARGV[2], ARGV[3], ARGV[4], { unpack(ARGV, 6) })
+if not hash and ARGV[5] ~= '' then park(ARGV[5], ARGV[4]) end
 return hash
 `;
 
-/** ARGV: P, token... → the tokens whose slots were still parked, now withdrawn (the others were assigned a job). */
+/** ARGV: P, slot... → the slots that were still parked, now withdrawn (the others were assigned a job). */
 export const UNPARK = `${SHARED}
 local out = {}
 for i = 2, #ARGV do
