@@ -3,7 +3,7 @@
  * leaves the slot waiting in those queues, and the next job to join one is assigned to it in that
  * job's own script (SUBMIT, RELEASE, PROMOTE) — no announcement, no claim of its own, one round
  * trip fewer between a job and an idle worker. The assignment is published on the slot's
- * instance's channel (P bus:assign:<instance>) as `<token> <the job's hash as a JSON array>`.
+ * instance's own channel (P assign:<instance>, outside the bus that every instance hears) as `<token> <the job's hash as a JSON array>`.
  *
  *   P parked:<space> ZSET  slots waiting for the space's jobs, by when they parked; each member is
  *                          the whole slot, `<token> <instance> <worker> <lease ms> <space id>...`
@@ -42,7 +42,7 @@ local function assignParked(space, now)
     local f = unpark(slot)
     if redis.call('EXISTS', P .. 'instance:' .. f[2]) == 1 then
       local hash = claim(f[3], f[4], now, { unpack(f, 5) })
-      redis.call('PUBLISH', P .. 'bus:assign:' .. f[2], f[1] .. ' ' .. cjson.encode(hash))
+      redis.call('PUBLISH', P .. 'assign:' .. f[2], f[1] .. ' ' .. cjson.encode(hash))
       n = n + 1
     end
   end

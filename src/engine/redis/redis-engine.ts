@@ -113,7 +113,6 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   sub.on('pmessage', (_pattern: string, channel: string, payload: string) => {
     const local = channel.slice(busPrefix.length);
     if (local === SPACES_CHANNEL) return spaceRecords.forget();
-    if (local.startsWith('assign:')) return local === parking.channel && parking.assigned(payload);
     for (const message of splitBatch(payload)) for (const l of listeners) deliver(l, local, message);
   });
   /** Where a job's events are published (every script that appends one publishes it), and the prefix naming the job on the bus. */
@@ -150,6 +149,10 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     workerTokens: (spaceId) => credentials.listCredentials('worker_token', spaceId),
   });
   const parking = redisParking(instanceId, async (slots) => (await run('UNPARK', slots)) as string[]);
+  // Jobs assigned to this instance's parked slots come on a channel of its own (parking-scripts.ts).
+  const assignments = `${P}assign:${instanceId}`;
+  await sub.subscribe(assignments);
+  sub.on('message', (channel: string, payload: string) => channel === assignments && parking.assigned(payload));
   // A connection that dropped may have lost assignments (or Redis its data): every parked slot is withdrawn and claims again.
   for (const connection of [redis, sub]) connection.on('ready', () => void parking.unpark().catch(() => {}));
   /** CLAIM; with a slot, a claim that finds nothing parks it. */

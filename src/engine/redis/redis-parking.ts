@@ -38,9 +38,6 @@ export function redisParking(instanceId: string, unparkScript: (slots: string[])
   };
 
   return {
-    /** The bus channel (under the bus prefix) this instance's assignments come on. */
-    channel: `assign:${instanceId}`,
-
     /** A claim about to run for the worker: its slot (parking-scripts.ts's member), and what answers it when it parks. */
     claim(workerId: string, spaceIds: string[], leaseMs: number): ParkingWait {
       const token = `${instanceId}.${++next}`;
@@ -49,7 +46,7 @@ export function redisParking(instanceId: string, unparkScript: (slots: string[])
       return { slot, parked: { assigned }, settled: () => waits.delete(token) };
     },
 
-    /** A message on `channel`: `<token> <the job's hash as a JSON array>`. */
+    /** A message on this instance's assignment channel: `<token> <the job's hash as a JSON array>`. */
     assigned(payload: string): void {
       const space = payload.indexOf(' ');
       settle(payload.slice(0, space), jobFromHash(JSON.parse(payload.slice(space + 1)) as string[]));
