@@ -3,16 +3,15 @@
  * Redis, the least any gateway of several instances can do when a client and its worker are on
  * different ones. `clients` (argv[2]) takes submits and PUBLISHes each job; `workers` hears it,
  * hands it to a worker (round robin) and PUBLISHes the worker's messages as they came (binary
- * frames too); `clients` hears them, numbers and re-serialises each event like the one-process
- * relay, and sends it to the job's client and every subscriber. One PUBLISH per crossing, no
+ * frames too); `clients` hears them and forwards each as the one-process relay does (RelayJobs). One PUBLISH per crossing, no
  * queue, no persistence, no claim: what the gateway's ratios against it measure is the rest.
  * Prints `{"event":"listening","port":N}` on stdout.
  */
 import type { IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeFrame } from '../../src/protocol/binary-frame.ts';
 import { BASELINE_TOKEN } from '../targets/target.ts';
+import { RelayJobs } from './relay-jobs.ts';
 
 const role = process.argv[2];
 const url = process.env.RELAY_REDIS_URL!;
@@ -44,43 +43,16 @@ if (role === 'workers') {
     ws.on('close', () => workers.splice(workers.indexOf(ws), 1));
   });
 } else {
-  const subscribers = new Set<WebSocket>();
-  const clientOf = new Map<number, WebSocket>();
-  const seqOf = new Map<number, number>();
-  let nextJob = 1;
+  const jobs = new RelayJobs();
   await subscriber.subscribe(EVENTS);
-  subscriber.on('messageBuffer', (_channel: Buffer, data: Buffer) => {
-    // A binary frame starts with its header's length, never with the `{` of a JSON line.
-    if (data[0] !== 0x7b) {
-      clientOf.get(Number(decodeFrame(data)?.header.ref))?.send(data, { binary: true });
-      return;
-    }
-    const msg = JSON.parse(data.toString());
-    const client = clientOf.get(msg.job);
-    if (!client) return;
-    const seq = (seqOf.get(msg.job) ?? 0) + 1;
-    seqOf.set(msg.job, seq);
-    const line = JSON.stringify({ ...msg, seq });
-    client.send(line);
-    for (const sub of subscribers) sub.send(line);
-    if (msg.type === 'result') {
-      clientOf.delete(msg.job);
-      seqOf.delete(msg.job);
-    }
-  });
+  // A binary frame starts with its header's length, never with the `{` of a JSON line.
+  subscriber.on('messageBuffer', (_channel: Buffer, data: Buffer) => jobs.forward(data, data[0] !== 0x7b));
   wss.on('connection', (ws, req) => {
-    if (req.url === '/sub') {
-      subscribers.add(ws);
-      ws.on('close', () => subscribers.delete(ws));
-      ws.send('{"type":"subscribed"}');
-      return;
-    }
+    if (req.url === '/sub') return jobs.subscribe(ws);
     ws.on('message', (data) => {
       const msg = JSON.parse(data.toString());
       if (msg.type !== 'submit') return;
-      const job = nextJob++;
-      clientOf.set(job, ws);
-      ws.send(JSON.stringify({ type: 'accepted', id: msg.id, job }));
+      const job = jobs.accept(ws, msg.id);
       void publisher.publish(JOBS, JSON.stringify({ type: 'job', job, prompt: msg.prompt }));
     });
   });
