@@ -61,7 +61,7 @@ describe('redis engine worker presence', () => {
 });
 
 describe('redis engine parked slots', () => {
-  it('skips the parked slots of an instance that is gone, and withdraws its own when its subscription dropped (an assignment may have been lost)', async () => {
+  it('skips the parked slots of an instance that is gone; when its subscription dropped, finds the jobs assigned meanwhile and withdraws the slots still parked', async () => {
     const prefix = `k${Math.random().toString(36).slice(2)}:`;
     const gone = await createRedisEngine({ url: redis.url, prefix });
     const live = await createRedisEngine({ url: redis.url, prefix });
@@ -73,13 +73,21 @@ describe('redis engine parked slots', () => {
     await live.submitJob(a, 10, queued);
     expect(await live.queuedJobIds(s.id)).toEqual([a.id]);
     expect(await live.claimOrPark!([s.id], 'w-live', 60_000)).toMatchObject({ id: a.id, worker_id: 'w-live' });
+    // A job assigned while the instance's subscription is down is found again once it is back.
     const parked = (await live.claimOrPark!([s.id], 'w-live', 60_000)) as ParkedClaim;
     const admin = new Redis(redis.url);
     await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
-    expect(await parked.assigned).toBeNull();
     const b = job(s);
     await live.submitJob(b, 10, queued);
-    expect(await live.queuedJobIds(s.id)).toEqual([b.id]);
+    expect(await live.queuedJobIds(s.id)).toEqual([]);
+    expect(await parked.assigned).toMatchObject({ id: b.id, state: 'assigned', worker_id: 'w-live' });
+    // A slot still parked when it dropped is withdrawn, and takes nothing.
+    const again = (await live.claimOrPark!([s.id], 'w-live', 60_000)) as ParkedClaim;
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    expect(await again.assigned).toBeNull();
+    const c = job(s);
+    await live.submitJob(c, 10, queued);
+    expect(await live.queuedJobIds(s.id)).toEqual([c.id]);
     admin.disconnect();
     await live.close();
   });

@@ -41,8 +41,9 @@ local function assignParked(space, now)
     if not slot or redis.call('EXISTS', q) == 0 then return n end
     local f = unpark(slot)
     if redis.call('EXISTS', P .. 'instance:' .. f[2]) == 1 then
-      local hash = claim(f[3], f[4], now, { unpack(f, 5) })
+      local hash, id = claim(f[3], f[4], now, { unpack(f, 5) })
       redis.call('PUBLISH', P .. 'assign:' .. f[2], f[1] .. ' ' .. cjson.encode(hash))
+      redis.call('SET', P .. 'assigned:' .. f[1], id, 'PX', f[4])
       n = n + 1
     end
   end

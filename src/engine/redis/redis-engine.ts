@@ -148,7 +148,14 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     putNamed: (space) => run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']),
     workerTokens: (spaceId) => credentials.listCredentials('worker_token', spaceId),
   });
-  const parking = redisParking(instanceId, async (slots) => (await run('UNPARK', slots)) as string[]);
+  const parking = redisParking(
+    instanceId,
+    async (slots) => (await run('UNPARK', slots)) as string[],
+    async (token) => {
+      const id = await redis.get(`${P}assigned:${token}`);
+      return id ? getJob(id) : null;
+    },
+  );
   // Jobs assigned to this instance's parked slots come on a channel of its own (parking-scripts.ts).
   const assignments = `${P}assign:${instanceId}`;
   await sub.subscribe(assignments);

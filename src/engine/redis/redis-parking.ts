@@ -2,8 +2,8 @@ import type { ParkedClaim } from '../../core/ports/jobs.ts';
 import type { Job } from '../../core/types.ts';
 import { jobFromHash } from './job-hash.ts';
 
-/** How long a withdrawn slot that was assigned a job meanwhile waits for the assignment (lost with a dropped subscription otherwise). */
-const ASSIGNMENT_GRACE_MS = 2000;
+/** How long a withdrawn slot that was assigned a job meanwhile waits for the assignment before looking it up (a dropped subscription lost it). */
+const ASSIGNMENT_GRACE_MS = 1000;
 
 /** A claim that may park: its slot as the scripts keep it, and what answers it if it parks. */
 export interface ParkingWait {
@@ -26,7 +26,12 @@ interface Wait {
  * reply does. The wait ends with the job assigned (on `channel`), or null once the slot is
  * withdrawn (unpark).
  */
-export function redisParking(instanceId: string, unparkScript: (slots: string[]) => Promise<string[]>) {
+export function redisParking(
+  instanceId: string,
+  unparkScript: (slots: string[]) => Promise<string[]>,
+  /** The job assigned under a token (parking-scripts.ts keeps its id for the lease's length), or null. */
+  assignedUnder: (token: string) => Promise<Job | null>,
+) {
   const waits = new Map<string, Wait>();
   let next = 0;
   const tokenOf = (slot: string) => slot.slice(0, slot.indexOf(' '));
@@ -35,6 +40,13 @@ export function redisParking(instanceId: string, unparkScript: (slots: string[])
     const wait = waits.get(token);
     waits.delete(token);
     wait?.settle(job);
+  };
+
+  const lookUp = async (token: string) => {
+    const wait = waits.get(token);
+    if (!wait) return;
+    const job = await assignedUnder(token).catch(() => null);
+    settle(token, job?.state === 'assigned' && job.worker_id === wait.workerId ? job : null);
   };
 
   return {
@@ -58,10 +70,11 @@ export function redisParking(instanceId: string, unparkScript: (slots: string[])
       if (slots.length === 0) return;
       const withdrawn = new Set(await unparkScript(slots));
       for (const slot of slots) {
-        if (withdrawn.has(slot)) settle(tokenOf(slot), null);
-        // Assigned before it was withdrawn: its job is on the way, unless the subscription lost it
-        // (then its lease runs out and requeues it) — the slot does not wait for it forever.
-        else setTimeout(() => settle(tokenOf(slot), null), ASSIGNMENT_GRACE_MS).unref();
+        const token = tokenOf(slot);
+        if (withdrawn.has(slot)) settle(token, null);
+        // Assigned before it was withdrawn: its job is on the way, unless the subscription lost it —
+        // then it is looked up (still this worker's, this attempt) rather than left to its lease.
+        else setTimeout(() => void lookUp(token), ASSIGNMENT_GRACE_MS).unref();
       }
     },
   };

@@ -31,7 +31,7 @@ import { PARKING } from './parking-scripts.ts';
  *   P owned:<spaceId>:<budget key> SET  a caller's jobs in a space, for their budget (ended ones pruned lazily)
  *   P idem:<key>    STRING the job a submit's idempotency key made (deleted with the job; its hash keeps the key as `idem`)
  *   P ownerjobs:<ownerId> ZSET a caller's job ids, all at score 0 (ordered by id, which is time-ordered): their history
- *   P parked:<spaceId> ZSET workers' free slots waiting for a job (parking-scripts.ts)
+ *   P parked:<spaceId> ZSET workers' free slots waiting for a job, P assigned:<token> the job one was given (parking-scripts.ts)
  *
  * Event lines are built by the caller with the seq (and, for the first event, the queue position)
  * left out: the script joins `head .. number .. tail`, so it never parses JSON.
@@ -138,7 +138,7 @@ local function finish(id, state, now, result, err)
 end
 
 -- The job at the head of the oldest-headed queue among \`spaces\`, assigned to \`worker\` until
--- now + leaseMs (ports/jobs.ts claimJob): its hash, flat, or nil when every queue is empty.
+-- now + leaseMs (ports/jobs.ts claimJob): its hash, flat, and its id, or nil when every queue is empty.
 local function claim(worker, leaseMs, now, spaces)
   local best, bestRank, bestQueue
   for _, space in ipairs(spaces) do
@@ -164,7 +164,7 @@ local function claim(worker, leaseMs, now, spaces)
   redis.call('HSET', job, 'state', 'assigned', 'worker_id', worker, 'lease_expires', expires, 'attempt_seq', redis.call('HGET', job, 'seq') or '0')
   redis.call('ZADD', P .. 'leases', expires, best)
   count('queued', 'assigned')
-  return redis.call('HGETALL', job)
+  return redis.call('HGETALL', job), best
 end
 
 local function holds(id, worker, attempt)
