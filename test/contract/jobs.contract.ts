@@ -431,6 +431,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const third = (await engine.claimOrPark([s.id], 'w3', 60_000)) as ParkedClaim;
       expect(await other.releaseJob(ref(b), { workerId: 'w2', attempt: 1 }, (p) => ({ ...queued(p), attempt: 1 }), lost)).toEqual({ requeued: true });
       expect(await third.assigned).toMatchObject({ id: b.id, worker_id: 'w3', attempt: 2 });
+      expect(await engine.countJobs()).toMatchObject({ queued: 0, assigned: 2 });
       // So does a job submitted for later, once it is due (and not before).
       const at = Date.now() + 60_000;
       const later = job(s, { not_before: at });

@@ -33,19 +33,32 @@ local function unpark(slot)
   if was > 0 then return f end
 end
 
--- The slots parked in \`space\` take its queued jobs, longest waiting first, while both last → how many did.
-local function assignParked(space, now)
-  local n, q, parked = 0, P .. 'q:' .. space, P .. 'parked:' .. space
+-- The slot parked longest in \`space\` whose instance is alive, taken out of every queue it waits in → its fields, or nil.
+local function takeParked(space)
+  local parked = P .. 'parked:' .. space
   while true do
     local slot = redis.call('ZRANGE', parked, 0, 0)[1]
-    if not slot or redis.call('EXISTS', q) == 0 then return n end
+    if not slot then return nil end
     local f = unpark(slot)
-    if redis.call('EXISTS', P .. 'instance:' .. f[2]) == 1 then
-      local hash, id = claim(f[3], f[4], now, { unpack(f, 5) })
-      redis.call('PUBLISH', P .. 'assign:' .. f[2], f[1] .. ' ' .. cjson.encode(hash))
-      redis.call('SET', P .. 'assigned:' .. f[1], id, 'PX', f[4])
-      n = n + 1
-    end
+    if redis.call('EXISTS', P .. 'instance:' .. f[2]) == 1 then return f end
+  end
+end
+
+-- The slot \`f\` was assigned job \`id\` (its hash, flat): told to its instance.
+local function hand(f, hash, id)
+  redis.call('PUBLISH', P .. 'assign:' .. f[2], f[1] .. ' ' .. cjson.encode(hash))
+  redis.call('SET', P .. 'assigned:' .. f[1], id, 'PX', f[4])
+end
+
+-- The slots parked in \`space\` take its queued jobs, longest waiting first, while both last → how many did.
+local function assignParked(space, now)
+  local n, q = 0, P .. 'q:' .. space
+  while redis.call('EXISTS', q) == 1 do
+    local f = takeParked(space)
+    if not f then return n end
+    local hash, id = claim(f[3], f[4], now, { unpack(f, 5) })
+    hand(f, hash, id)
+    n = n + 1
   end
   return n
 end

@@ -137,6 +137,17 @@ local function finish(id, state, now, result, err)
   redis.call('ZADD', P .. 'finished', now, id)
 end
 
+-- Job \`id\`, \`from\` that state and in no queue, begins its next attempt with \`worker\` until now + leaseMs → its hash, flat.
+local function assign(id, worker, leaseMs, now, from)
+  local job = P .. 'job:' .. id
+  local expires = tonumber(now) + tonumber(leaseMs)
+  redis.call('HINCRBY', job, 'attempt', 1)
+  redis.call('HSET', job, 'state', 'assigned', 'worker_id', worker, 'lease_expires', expires, 'attempt_seq', redis.call('HGET', job, 'seq') or '0')
+  redis.call('ZADD', P .. 'leases', expires, id)
+  count(from, 'assigned')
+  return redis.call('HGETALL', job)
+end
+
 -- The job at the head of the oldest-headed queue among \`spaces\`, assigned to \`worker\` until
 -- now + leaseMs (ports/jobs.ts claimJob): its hash, flat, and its id, or nil when every queue is empty.
 local function claim(worker, leaseMs, now, spaces)
@@ -159,12 +170,7 @@ local function claim(worker, leaseMs, now, spaces)
     if round > tonumber(redis.call('HGET', rounds, 'dispatched') or '0') then redis.call('HSET', rounds, 'dispatched', string.format('%.0f', round)) end
   end
   leave(f[3], f[1])
-  local expires = tonumber(now) + tonumber(leaseMs)
-  redis.call('HINCRBY', job, 'attempt', 1)
-  redis.call('HSET', job, 'state', 'assigned', 'worker_id', worker, 'lease_expires', expires, 'attempt_seq', redis.call('HGET', job, 'seq') or '0')
-  redis.call('ZADD', P .. 'leases', expires, best)
-  count('queued', 'assigned')
-  return redis.call('HGETALL', job), best
+  return assign(best, worker, leaseMs, now, 'queued'), best
 end
 
 local function holds(id, worker, attempt)
@@ -211,11 +217,13 @@ if ARGV[12] ~= '' then
 end
 local priority, caller = tonumber(ARGV[18]), ARGV[19]
 redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'priority', priority, 'fair_by', caller, 'fair_weight', ARGV[21], 'seq', 1)
+-- An empty queue and a slot parked for it: the job goes straight to the slot, never queued.
+local slot = ARGV[20] == '' and position == 0 and takeParked(space)
 if ARGV[20] ~= '' then
   -- Not before then: it waits outside the queue (PROMOTE), its position the queue's length now.
   redis.call('HSET', P .. 'job:' .. id, 'not_before', ARGV[20])
   redis.call('ZADD', P .. 'waiting', ARGV[20], id)
-else
+elseif not slot then
   position = join(id, space, priority, caller, tonumber(ARGV[21]))
 end
 redis.call('HSET', P .. 'job:' .. id, 'told', '0:' .. position)
@@ -230,9 +238,14 @@ redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
 publish(ARGV[14], ARGV[15], first)
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
 redis.call('ZADD', P .. 'jobids', 0, id)
+if slot then
+  hand(slot, assign(id, slot[3], slot[4], ARGV[24], nil), id)
+  return position
+end
 count(nil, 'queued')
--- Claimable now: a parked slot takes it, or every instance's dispatcher hears of it (ports/jobs.ts submitJob's announce).
-if ARGV[20] == '' and assignParked(space, ARGV[24]) == 0 and ARGV[22] ~= '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
+-- Claimable now: every instance's dispatcher hears of it (ports/jobs.ts submitJob's announce) — unless
+-- it is not due yet, or a parked slot took the queue's head (a slot of a dead instance was passed over).
+if ARGV[20] == '' and (position == 0 or assignParked(space, ARGV[24]) == 0) and ARGV[22] ~= '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
 return position
 `;
 
