@@ -2,8 +2,11 @@
  * Parked slots (ports/jobs.ts claimOrPark): a claim that finds every queue of its worker empty
  * leaves the slot waiting in those queues, and the next job to join one is assigned to it in that
  * job's own script (SUBMIT, RELEASE, PROMOTE) — no announcement, no claim of its own, one round
- * trip fewer between a job and an idle worker. The assignment is published on the slot's
- * instance's own channel (P assign:<instance>, outside the bus that every instance hears) as `<token> <the job's hash as a JSON array>`.
+ * trip fewer between a job and an idle worker. A submit to an empty queue does not even join it:
+ * the new job goes straight to the slot. The assignment is published on the slot's instance's own
+ * channel (P assign:<instance>, outside the bus every instance hears) as `<token> <the job's hash
+ * as a JSON array>`, and the job's id is kept under P assigned:<token> for the lease's length, where
+ * an instance whose subscription dropped finds what it may have missed.
  *
  *   P parked:<space> ZSET  slots waiting for the space's jobs, by when they parked; each member is
  *                          the whole slot, `<token> <instance> <worker> <lease ms> <space id>...`

@@ -160,7 +160,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const assignments = `${P}assign:${instanceId}`;
   await sub.subscribe(assignments);
   sub.on('message', (channel: string, payload: string) => channel === assignments && parking.assigned(payload));
-  // A connection that dropped may have lost assignments (or Redis its data): every parked slot is withdrawn and claims again.
+  // A connection that dropped may have lost assignments (or Redis its data): every parked slot is
+  // withdrawn and claims again, and one assigned meanwhile is looked up (redis-parking.ts).
   for (const connection of [redis, sub]) connection.on('ready', () => void parking.unpark().catch(() => {}));
   /** CLAIM; with a slot, a claim that finds nothing parks it. */
   const claim = (spaceIds: string[], workerId: string, leaseMs: number, slot = '') =>
