@@ -24,7 +24,8 @@ import { redisJobReads, redisQueueReads } from './redis-queue-reads.ts';
 import { redisWorkers } from './redis-workers.ts';
 import { APPEND, APPEND_STREAM, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
-import { CLAIM, END, PROMOTE, PURGE, REATTACH, RELEASE, RENEW, SUBMIT, UNPARK, receivedOf } from './scripts.ts';
+import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
+import { CLAIM, END, PROMOTE, PURGE, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
