@@ -63,12 +63,7 @@ messages[#messages + 1] = ARGV[14] .. line
 redis.call('PUBLISH', ARGV[13], table.concat(messages, '\\n'))
 if not claiming then return seq end
 if ARGV[9] == '' or ARGV[3] == '' then return { seq } end
-local out = claim(ARGV[3], ARGV[15], ARGV[12], spaces)
--- Nothing to claim: the slot parks (CLAIM's token and instance).
-if not out then
-  out = {}
-  if ARGV[16] ~= '' then park(ARGV[16], ARGV[12]) end
-end
+local out = claimOrPark(ARGV[3], ARGV[15], ARGV[12], spaces, ARGV[16]) or {}
 table.insert(out, 1, seq)
 return out
 `;

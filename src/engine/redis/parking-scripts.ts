@@ -28,6 +28,13 @@ local function park(slot, now)
   for i = 5, #f do redis.call('ZADD', P .. 'parked:' .. f[i], now, slot) end
 end
 
+-- claim(), and when it finds nothing, \`slot\` ('' for none) parks.
+local function claimOrPark(worker, leaseMs, now, spaces, slot)
+  local hash = claim(worker, leaseMs, now, spaces)
+  if not hash and slot ~= '' then park(slot, now) end
+  return hash
+end
+
 -- The slot leaves every queue it waits in → its fields when it was still parked, else nil.
 local function unpark(slot)
   local f = slotFields(slot)

@@ -218,7 +218,8 @@ end
 local priority, caller = tonumber(ARGV[18]), ARGV[19]
 redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'priority', priority, 'fair_by', caller, 'fair_weight', ARGV[21], 'seq', 1)
 -- An empty queue and a slot parked for it: the job goes straight to the slot, never queued.
-local slot = ARGV[20] == '' and position == 0 and takeParked(space)
+local direct = ARGV[20] == '' and position == 0
+local slot = direct and takeParked(space)
 if ARGV[20] ~= '' then
   -- Not before then: it waits outside the queue (PROMOTE), its position the queue's length now.
   redis.call('HSET', P .. 'job:' .. id, 'not_before', ARGV[20])
@@ -244,8 +245,9 @@ if slot then
 end
 count(nil, 'queued')
 -- Claimable now: every instance's dispatcher hears of it (ports/jobs.ts submitJob's announce) — unless
--- it is not due yet, or a parked slot took the queue's head (a slot of a dead instance was passed over).
-if ARGV[20] == '' and (position == 0 or assignParked(space, ARGV[24]) == 0) and ARGV[22] ~= '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
+-- it is not due yet, or a parked slot took the queue's head (where the queue was empty, takeParked
+-- above has looked: no slot waits).
+if ARGV[20] == '' and (direct or assignParked(space, ARGV[24]) == 0) and ARGV[22] ~= '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
 return position
 `;
 
@@ -254,9 +256,7 @@ return position
  * array) or nil; nil with a slot has parked it (parking-scripts.ts).
  */
 export const CLAIM = `${SHARED}
-local hash = claim(ARGV[2], ARGV[3], ARGV[4], { unpack(ARGV, 6) })
-if not hash and ARGV[5] ~= '' then park(ARGV[5], ARGV[4]) end
-return hash
+return claimOrPark(ARGV[2], ARGV[3], ARGV[4], { unpack(ARGV, 6) }, ARGV[5])
 `;
 
 /** ARGV: P, slot... → the slots that were still parked, now withdrawn (the others were assigned a job). */
@@ -347,7 +347,7 @@ return ids
  * the parked slots of their spaces take them.
  */
 export const PROMOTE = `${SHARED}
-local out = {}
+local out, seen, spaces = {}, {}, {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
   redis.call('ZREM', P .. 'waiting', id)
   local job = P .. 'job:' .. id
@@ -357,12 +357,13 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2],
     -- A delayed submit (no attempt yet) joins as a new job would; a retry goes back to the head.
     if f[3] == '0' then join(id, f[2], tonumber(f[4] or '0'), f[5] or '', tonumber(f[6] or '1')) else rejoin(id, f[2]) end
     table.insert(out, f[2] .. ' ' .. id)
+    if not seen[f[2]] then
+      seen[f[2]] = true
+      table.insert(spaces, f[2])
+    end
   end
 end
-local spaces = {}
-for _, pair in ipairs(out) do
-  local space = string.match(pair, '^%S+')
-  if not spaces[space] then spaces[space] = true; assignParked(space, ARGV[2]) end
-end
+-- Each space once, in the order its jobs came due.
+for _, space in ipairs(spaces) do assignParked(space, ARGV[2]) end
 return out
 `;
