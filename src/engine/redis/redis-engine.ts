@@ -20,7 +20,7 @@ import { redisBlobs } from './redis-blobs.ts';
 import { finalRecord, jobBody, jobFromHash, lineAroundPosition, lineAroundSeq } from './job-hash.ts';
 import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.ts';
 import { redisDeliveries } from './redis-deliveries.ts';
-import { redisJobReads, redisQueueReads } from './redis-queue-reads.ts';
+import { jobReader, redisJobReads, redisQueueReads } from './redis-queue-reads.ts';
 import { redisWorkers } from './redis-workers.ts';
 import { APPEND, APPEND_STREAM, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
@@ -141,7 +141,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     return [job.id, holder?.workerId ?? '', holder?.attempt ?? '', maxEvents, head, tail, event.type, final, record.result, record.error, Date.now(), ...eventTarget(job)];
   };
   const putUser = async (user: UserRecord) => void (await run('PUT_NAMED', ['users', 'user-names', user.id, user.username.toLowerCase(), JSON.stringify(user), 'user_exists', 'username', '1']));
-  const getJob = async (id: string) => jobFromHash(await redis.hgetall(`${P}job:${id}`));
+  const getJob = jobReader(redis, P);
   const credentials = redisCredentials(redis, P, guard);
   const spaceRecords = redisSpaces(redis, P, {
     guard,
@@ -217,14 +217,9 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     claimJob: (spaceIds, workerId, leaseMs) => claim(spaceIds, workerId, leaseMs),
     claimOrPark: async (spaceIds, workerId, leaseMs) => {
       const wait = parking.claim(workerId, spaceIds, leaseMs);
-      const job = await claim(spaceIds, workerId, leaseMs, wait.slot).catch((err: unknown) => {
-        wait.settled();
-        throw err;
-      });
+      const job = await wait.during(claim(spaceIds, workerId, leaseMs, wait.slot));
       // Nothing claimed: the slot parked (when it has spaces to park in).
-      const parked = !job && spaceIds.length > 0;
-      if (!parked) wait.settled();
-      return parked ? wait.parked : job;
+      return wait.answer(job, !job && spaceIds.length > 0);
     },
     unpark: (workerId) => guard(() => parking.unpark(workerId)),
     reattachJob: (jobId, from, toWorkerId, leaseMs) => guard(async () => receivedOf((await run('REATTACH', [jobId, from.workerId, from.attempt, toWorkerId, leaseMs, Date.now()])) as number | null)),
@@ -245,13 +240,10 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       const wait = parking.claim(holder.workerId, next.spaceIds, next.leaseMs);
       const claimArgs = [next.leaseMs, wait.slot, next.spaceIds.length, ...next.spaceIds, streamed?.started ? '1' : '', ...(streamed?.lines ?? [])];
       const sent = guard(async () => {
-        const out = (await run('APPEND', [...appendArgs(job, event, holder, result), ...claimArgs]).catch((err: unknown) => {
-          wait.settled();
-          throw err;
-        })) as Array<string | number> | null;
+        const out = (await wait.during(run('APPEND', [...appendArgs(job, event, holder, result), ...claimArgs]))) as Array<string | number> | null;
+        const claimed = out && out.length > 1 ? jobFromHash(out.slice(1) as string[]) : null;
         // Appended with nothing to claim: the slot parked.
-        if (!out || out.length > 1) wait.settled();
-        return { kept: out !== null, next: out ? (out.length > 1 ? jobFromHash(out.slice(1) as string[]) : wait.parked) : null };
+        return { kept: out !== null, next: wait.answer(claimed, out !== null && !claimed) };
       });
       sent.then(
         (out) => streamed?.settle(out.kept),

@@ -8,9 +8,10 @@ const ASSIGNMENT_GRACE_MS = 1000;
 /** A claim that may park: its slot as the scripts keep it, and what answers it if it parks. */
 export interface ParkingWait {
   slot: string;
-  parked: ParkedClaim;
-  /** Claimed at once, or failed: nothing was parked. */
-  settled(): void;
+  /** The claim's script, run with the slot: when it fails, nothing was parked. */
+  during<T>(script: Promise<T>): Promise<T>;
+  /** What the script answered: the job it claimed, or (`parked`) the wait for the job that will come. */
+  answer(job: Job | null, parked: boolean): Job | ParkedClaim | null;
 }
 
 interface Wait {
@@ -23,8 +24,8 @@ interface Wait {
  * This instance's side of parked slots (parking-scripts.ts): each claim that may park carries a
  * slot named by a token, and its wait is registered before the script runs — an assignment
  * published by another instance's script can arrive on the subscription before the claim's own
- * reply does. The wait ends with the job assigned (on `channel`), or null once the slot is
- * withdrawn (unpark).
+ * reply does. The wait ends with the job assigned (on this instance's assignment channel), or null
+ * once the slot is withdrawn (unpark).
  */
 export function redisParking(
   instanceId: string,
@@ -34,7 +35,6 @@ export function redisParking(
 ) {
   const waits = new Map<string, Wait>();
   let next = 0;
-  const tokenOf = (slot: string) => slot.slice(0, slot.indexOf(' '));
 
   const settle = (token: string, job: Job | null) => {
     const wait = waits.get(token);
@@ -55,7 +55,19 @@ export function redisParking(
       const token = `${instanceId}.${++next}`;
       const slot = [token, instanceId, workerId, leaseMs, ...spaceIds].join(' ');
       const assigned = new Promise<Job | null>((resolve) => waits.set(token, { workerId, slot, settle: resolve }));
-      return { slot, parked: { assigned }, settled: () => waits.delete(token) };
+      return {
+        slot,
+        during: (script) =>
+          script.catch((err: unknown) => {
+            waits.delete(token);
+            throw err;
+          }),
+        answer(job, parked) {
+          if (parked) return { assigned };
+          waits.delete(token);
+          return job;
+        },
+      };
     },
 
     /** A message on this instance's assignment channel: `<token> <the job's hash as a JSON array>`. */
@@ -66,11 +78,10 @@ export function redisParking(
 
     /** Withdraws the parked slots of `workerId` (all of this instance's when undefined: a reconnect may have lost assignments). */
     async unpark(workerId?: string): Promise<void> {
-      const slots = [...waits.values()].filter((w) => workerId === undefined || w.workerId === workerId).map((w) => w.slot);
-      if (slots.length === 0) return;
-      const withdrawn = new Set(await unparkScript(slots));
-      for (const slot of slots) {
-        const token = tokenOf(slot);
+      const mine = [...waits].filter(([, w]) => workerId === undefined || w.workerId === workerId);
+      if (mine.length === 0) return;
+      const withdrawn = new Set(await unparkScript(mine.map(([, w]) => w.slot)));
+      for (const [token, { slot }] of mine) {
         if (withdrawn.has(slot)) settle(token, null);
         // Assigned before it was withdrawn: its job is on the way, unless the subscription lost it —
         // then it is looked up (still this worker's, this attempt) rather than left to its lease.

@@ -19,9 +19,15 @@ export function redisQueueReads(redis: Redis, P: string, guard: Guard): Pick<Job
   };
 }
 
+/** Reads a job from its hash (P job:<id>): null when there is none. */
+export const jobReader =
+  (redis: Redis, P: string) =>
+  async (id: string): Promise<Job | null> =>
+    jobFromHash(await redis.hgetall(`${P}job:${id}`));
+
 /** The engine port's reads of jobs (P job:<id>, P log:<id>, the lease and deadline indexes, the counts; scripts.ts). */
 export function redisJobReads(redis: Redis, P: string, guard: Guard): Pick<JobStore, 'getJob' | 'readEvents' | 'expiredLeases' | 'overdueJobs' | 'countJobs'> {
-  const getJob = async (id: string) => jobFromHash(await redis.hgetall(`${P}job:${id}`));
+  const getJob = jobReader(redis, P);
   return {
     getJob: (id) => guard(() => getJob(id)),
     readEvents: (jobId, afterSeq) =>
