@@ -58,6 +58,24 @@ describe('redis engine worker presence', () => {
     monitor.disconnect();
     await engine.close();
   });
+
+  it('writes a change of running count alone after runningWriteMs without making the caller wait, and any other change at the end of the turn', async () => {
+    const prefix = `p${Math.random().toString(36).slice(2)}:`;
+    const engine = await createRedisEngine({ url: redis.url, prefix, runningWriteMs: 300 });
+    const info = (running: number, draining = false) => ({ id: 'w1', name: 'w1', space_ids: ['s'], slots: 4, running, draining, connected_at: 1, instance: engine.instanceId });
+    const stored = async () => ((await engine.listWorkers()) as Array<{ running: number; draining: boolean }>).map((w) => [w.running, w.draining]);
+    await engine.putWorker(info(0));
+    expect(await stored()).toEqual([[0, false]]);
+    expect(engine.putWorker(info(1))).toBeUndefined(); // answered at once
+    engine.putWorker(info(2));
+    expect(await stored()).toEqual([[0, false]]);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(await stored()).toEqual([[2, false]]); // the newest count, once
+    engine.putWorker(info(3));
+    await engine.putWorker(info(3, true)); // draining: not left waiting behind the count
+    expect(await stored()).toEqual([[3, true]]);
+    await engine.close();
+  });
 });
 
 describe('redis engine parked slots', () => {

@@ -40,6 +40,8 @@ export interface RedisEngineOptions {
   instanceTtlMs?: number;
   /** A command Redis has not answered in this long fails with `unavailable` (a hung Redis must not hang submits). @default 5000 */
   commandTimeoutMs?: number;
+  /** How long a worker's changed running count alone may wait to be written (redis-workers.ts). @default 200 */
+  runningWriteMs?: number;
   /** Told about configuration that puts jobs at risk (an evicting maxmemory-policy). */
   warn?: (message: string) => void;
 }
@@ -171,6 +173,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), slot, ...spaceIds])) as string[] | null;
       return hash && jobFromHash(hash);
     });
+  const { close: closeWorkers, ...workerPresence } = redisWorkers(redis, P, guard, options.runningWriteMs ?? 200);
   let closed = false;
 
   const engine: Engine = {
@@ -345,7 +348,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const replies = (await redis.multi().set(k, 0, 'PX', windowMs, 'NX').incr(k).pttl(k).exec()) as Array<[Error | null, unknown]>;
         return { count: Number(replies[1]![1]), resetInMs: Math.max(0, Number(replies[2]![1])) };
       }),
-    ...redisWorkers(redis, P, guard),
+    ...workerPresence,
 
     ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs }),
     connectionCounts: redisConnectionCounts(redis, P, instanceId),
@@ -361,6 +364,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       closed = true;
       turn.flush();
       clearInterval(presenceTimer);
+      closeWorkers();
       listeners.clear();
       await redis.del(`${P}instance:${instanceId}`).catch(() => {});
       sub.disconnect();

@@ -7,29 +7,35 @@ type Guard = <T>(work: () => Promise<T>) => Promise<T>;
 /**
  * The workers connected to every instance: P workers is a HASH of worker id -> WorkerInfo JSON.
  * An instance's writes of its workers wait for the end of the turn and go out as one HSET of
- * those that changed: under load a worker's running count changes with each claim and each
- * result (and back, when a result's step claims the next job), and one write per change was a
- * Redis call per claim and per result. A write answers once the HSET that carries it is done.
+ * those that changed, and a write answers once the HSET that carries it is done. A change of a
+ * worker's running count alone waits longer (`runningWriteMs`) and answers at once: under load it
+ * changes with every claim and every result, and what reads it from Redis (a space's status, the
+ * admin's list, an ETA at most once a second) needs how busy a worker is lately, not a Redis
+ * write per job. Connecting, slots, spaces and draining are written at the end of the turn.
  */
-export function redisWorkers(redis: Redis, P: string, guard: Guard): Pick<Presence, 'putWorker' | 'removeWorker' | 'listWorkers'> {
+export function redisWorkers(redis: Redis, P: string, guard: Guard, runningWriteMs: number): Pick<Presence, 'putWorker' | 'removeWorker' | 'listWorkers'> & { close(): void } {
   const key = `${P}workers`;
+  /** Waiting for the end of the turn / for runningWriteMs. */
   const pending = new Map<string, WorkerInfo>();
-  /** What Redis has of each of this instance's workers, as this instance last wrote it. */
-  const written = new Map<string, string>();
+  const later = new Map<string, WorkerInfo>();
+  /** What Redis has of each of this instance's workers, as this instance last wrote it: the JSON, and the JSON of all but its running count. */
+  const written = new Map<string, { json: string; rest: string }>();
   let flushing: Promise<void> | undefined;
+  let laterTimer: NodeJS.Timeout | undefined;
   // A Redis that restarted has none of it: everything is written again as it changes.
   redis.on('ready', () => written.clear());
 
-  const flush = async () => {
-    flushing = undefined;
+  const restOf = (info: WorkerInfo) => JSON.stringify({ ...info, running: 0 });
+  const write = async (changed: Map<string, WorkerInfo>) => {
     const fields: string[] = [];
-    for (const info of pending.values()) {
+    for (const info of changed.values()) {
       const json = JSON.stringify(info);
-      if (written.get(info.id) !== json) fields.push(info.id, json);
+      if (written.get(info.id)?.json === json) continue;
+      fields.push(info.id, json);
+      written.set(info.id, { json, rest: restOf(info) });
     }
-    pending.clear();
+    changed.clear();
     if (fields.length === 0) return;
-    for (let i = 0; i < fields.length; i += 2) written.set(fields[i]!, fields[i + 1]!);
     try {
       await redis.hset(key, ...fields);
     } catch (err) {
@@ -37,15 +43,32 @@ export function redisWorkers(redis: Redis, P: string, guard: Guard): Pick<Presen
       throw err;
     }
   };
+  const flush = () => {
+    flushing = undefined;
+    return write(pending);
+  };
+  const writeLater = () => {
+    laterTimer = undefined;
+    // Nobody waits on these: one that fails is written with the worker's next change.
+    write(later).catch(() => {});
+  };
 
   return {
     putWorker: (info) => {
+      const before = written.get(info.id);
+      if (!pending.has(info.id) && before && before.rest === restOf(info)) {
+        later.set(info.id, info);
+        laterTimer ??= setTimeout(writeLater, runningWriteMs).unref();
+        return;
+      }
+      later.delete(info.id);
       pending.set(info.id, info);
       return guard(() => (flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush)));
     },
     removeWorker: (id) => {
-      // Not written back after it is gone by a write still waiting for the end of the turn.
+      // Not written back after it is gone by a write still waiting.
       pending.delete(id);
+      later.delete(id);
       written.delete(id);
       return guard(async () => void (await redis.hdel(key, id)));
     },
@@ -60,5 +83,6 @@ export function redisWorkers(redis: Redis, P: string, guard: Guard): Pick<Presen
         if (dead.length) await redis.hdel(key, ...dead.map((w) => w.id));
         return workers.filter((w) => live.has(w.instance));
       }),
+    close: () => clearTimeout(laterTimer),
   };
 }
