@@ -67,13 +67,16 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
   const sessions = new SessionService(engine, jobs, budgets, clock);
   monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError, clock);
   const dispatcher = new Dispatcher(engine, jobs, options, onError, clock);
-  const router = new SubscriberRouter((spaceId) => visibility.isPublic(spaceId));
+  const router = new SubscriberRouter(
+    (spaceId) => visibility.isPublic(spaceId),
+    (spaceId, on) => engine.watch?.(spaceId, on),
+  );
   const sweeper = new Sweeper(engine, jobs, dispatcher, options, onError, clock);
 
   const unsubscribe = engine.subscribe({
-    jobEvent(spaceId, jobId, ownerId, line) {
+    jobEvent(spaceId, jobId, ownerId, line, reach) {
       try {
-        router.routeEvent(spaceId, jobId, ownerId, line, isFinalLine(line));
+        router.routeEvent(spaceId, jobId, ownerId, line, isFinalLine(line), reach);
       } catch (err) {
         onError(err, 'bus');
       }

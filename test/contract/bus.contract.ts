@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHANNEL, queuedControl } from '../../src/core/topics.ts';
-import { job, queued, space, until, type MakeEngine } from './harness.ts';
+import type { Engine } from '../../src/core/engine-port.ts';
+import { heldJob, job, queued, ref, space, token, until, type MakeEngine } from './harness.ts';
 
 /** The bus port (src/core/ports/bus.ts): broadcast in publish order, with the job events the jobs port publishes. */
 export function busContract(name: string, makeEngine: MakeEngine): void {
@@ -86,6 +87,59 @@ export function busContract(name: string, makeEngine: MakeEngine): void {
       await new Promise((r) => setTimeout(r, 50));
       expect(heard).toHaveLength(1);
       off();
+      await engine.close();
+    });
+    it('sends a job’s events to the instance it was submitted on, and to another only while it follows the job or watches its space (where the bus has follow and watch)', async () => {
+      const made = await makeEngine();
+      const { engine } = made;
+      const { j, h } = await heldJob(engine, 'bus-reach');
+      const heard = (on: Engine) => {
+        const got: string[] = [];
+        const off = on.subscribe({ message: () => {}, jobEvent: (_s, id, _o, line, reach) => void (id === j.id && got.push(`${reach ?? 'all'} ${JSON.parse(line).text}`)) });
+        return { got, off };
+      };
+      const here = heard(engine);
+      const settle = () => new Promise((r) => setTimeout(r, 100));
+      const say = async (text: string) => expect(await engine.appendEvent(ref(j), token(text), h)).toBe(true);
+      if (!engine.follow || !engine.watch || !made.leasesSurviveReopen || !made.reopen) {
+        // Everything reaches every listener of the one instance.
+        const again = heard(engine);
+        await say('a');
+        await until(() => here.got.length === 1 && again.got.length === 1);
+        expect([here.got, again.got]).toEqual([['all a'], ['all a']]);
+        here.off();
+        again.off();
+        return await engine.close();
+      }
+      const other = await made.reopen();
+      const there = heard(other);
+      await say('a');
+      await until(() => here.got.length === 1);
+      await settle();
+      expect(there.got).toEqual([]); // neither following nor watching
+      expect(await other.follow!(j.id)).toBe(true);
+      await say('b');
+      await until(() => there.got.length === 1);
+      other.watch!(j.space_id, true);
+      await settle();
+      await say('c');
+      await until(() => there.got.length === 3);
+      other.watch!(j.space_id, false);
+      other.watch!(null, true);
+      await settle();
+      await say('d');
+      await until(() => there.got.length === 5);
+      other.watch!(null, false);
+      await settle();
+      await say('e');
+      await until(() => here.got.length === 5 && there.got.length === 6);
+      await settle();
+      expect(here.got).toEqual(['followers a', 'followers b', 'followers c', 'followers d', 'followers e']);
+      expect(there.got).toEqual(['followers b', 'watchers c', 'followers c', 'watchers d', 'followers d', 'followers e']);
+      expect(await other.follow!('job_none')).toBe(false);
+      here.off();
+      there.off();
+      await other.close();
       await engine.close();
     });
   });

@@ -1,19 +1,28 @@
-import type { BusListener } from '../../core/ports/bus.ts';
+import type { BusListener, EventReach } from '../../core/ports/bus.ts';
+import { splitBatch } from './turn-batch.ts';
 
 /**
- * Job events on the Redis bus: on their space's channel `ev:<space id>`, each message
- * `<job id> TAB <owner id> TAB <event line>` (ids hold no tab, and a line's JSON holds none raw).
+ * Job events on Redis pub/sub, outside the bus every instance hears (P bus:*): each on its space's
+ * channel `P ev:<space id>`, heard by the instances watching the space, and on the own channel
+ * `P to:<instance id>` of each instance following the job (scripts.ts publish). Each message is
+ * `<space id> TAB <job id> TAB <owner id> TAB <event line>` (ids hold no tab, and a line's JSON
+ * holds none raw); a PUBLISH joins several with newlines.
  */
-const PREFIX = 'ev:';
+export const spaceEventChannel = (P: string, spaceId: string): string => `${P}ev:${spaceId}`;
+export const followerChannel = (P: string, instanceId: string): string => `${P}to:${instanceId}`;
 
-export const eventChannel = (spaceId: string): string => PREFIX + spaceId;
+export const encodeEvent = (spaceId: string, jobId: string, ownerId: string, line: string): string => `${spaceId}\t${jobId}\t${ownerId}\t${line}`;
 
-export const encodeEvent = (jobId: string, ownerId: string, line: string): string => `${jobId}\t${ownerId}\t${line}`;
-
-/** Hands a received bus message to the listener: decoded when it is a job event. */
-export function deliver(listener: BusListener, channel: string, message: string): void {
-  if (!channel.startsWith(PREFIX)) return listener.message(channel, message);
-  const t1 = message.indexOf('\t');
-  const t2 = message.indexOf('\t', t1 + 1);
-  listener.jobEvent(channel.slice(PREFIX.length), message.slice(0, t1), message.slice(t1 + 1, t2), message.slice(t2 + 1));
+/** Hands each job event of a received PUBLISH to the listeners, for those it reached. */
+export function deliverEvents(listeners: Iterable<BusListener>, payload: string, reach: EventReach): void {
+  for (const message of splitBatch(payload)) {
+    const t1 = message.indexOf('\t');
+    const t2 = message.indexOf('\t', t1 + 1);
+    const t3 = message.indexOf('\t', t2 + 1);
+    const spaceId = message.slice(0, t1);
+    const jobId = message.slice(t1 + 1, t2);
+    const ownerId = message.slice(t2 + 1, t3);
+    const line = message.slice(t3 + 1);
+    for (const l of listeners) l.jobEvent(spaceId, jobId, ownerId, line, reach);
+  }
 }

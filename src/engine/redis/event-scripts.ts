@@ -60,7 +60,7 @@ local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
 if starting then running(id, state, ARGV[12]) end
 if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
 messages[#messages + 1] = ARGV[14] .. line
-redis.call('PUBLISH', ARGV[13], table.concat(messages, '\\n'))
+publish(id, ARGV[13], table.concat(messages, '\\n'))
 if not claiming then return seq end
 if ARGV[9] == '' or ARGV[3] == '' then return { seq } end
 local out = claimOrPark(ARGV[3], ARGV[15], ARGV[12], spaces, ARGV[16]) or {}
@@ -81,7 +81,7 @@ if f[1] ~= 'queued' then return 0 end
 local told = f[2] .. ':' .. ARGV[3]
 if f[3] == told then return 0 end
 redis.call('HSET', job, 'told', told)
-publish(ARGV[5], ARGV[6], ARGV[4])
+publish(ARGV[2], ARGV[5], ARGV[6] .. ARGV[4])
 return 1
 `;
 
@@ -100,6 +100,33 @@ if not holds(id, ARGV[3], ARGV[4]) then return nil end
 local messages = {}
 local first = appendPairs(id, 10, ARGV[5], ARGV[7], messages)
 if ARGV[9] == '1' then running(id, redis.call('HGET', P .. 'job:' .. id, 'state'), ARGV[8]) end
-redis.call('PUBLISH', ARGV[6], table.concat(messages, '\\n'))
+publish(id, ARGV[6], table.concat(messages, '\\n'))
 return first
+`;
+
+/**
+ * ARGV: P, id, instance → 1 when the job is kept and its events now reach the instance (its own
+ * channel joins the job's \`to\`), 0 when there is no such job. At most 16 instances are named: past
+ * that, those no longer alive are dropped first.
+ */
+export const FOLLOW = `${SHARED}
+local job = P .. 'job:' .. ARGV[2]
+if redis.call('EXISTS', job) == 0 then return 0 end
+local to = redis.call('HGET', job, 'to') or ''
+local named = {}
+for instance in string.gmatch(to, '%S+') do
+  if instance == ARGV[3] then return 1 end
+  named[#named + 1] = instance
+end
+if #named >= 16 then
+  local alive = {}
+  for _, instance in ipairs(named) do
+    if redis.call('EXISTS', P .. 'instance:' .. instance) == 1 then alive[#alive + 1] = instance end
+  end
+  while #alive >= 16 do table.remove(alive, 1) end
+  named = alive
+end
+named[#named + 1] = ARGV[3]
+redis.call('HSET', job, 'to', table.concat(named, ' '))
+return 1
 `;

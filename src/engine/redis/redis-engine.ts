@@ -7,7 +7,8 @@ import type { JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { Engine } from '../../core/engine-port.ts';
-import { deliver, encodeEvent, eventChannel } from './event-channel.ts';
+import { encodeEvent, spaceEventChannel } from './event-channel.ts';
+import { redisEventSubscriptions } from './event-subscriptions.ts';
 import { splitBatch, TurnBatch } from './turn-batch.ts';
 import { CHANNEL } from '../../core/topics.ts';
 import { SPACES_CHANNEL } from './space-cache.ts';
@@ -22,7 +23,7 @@ import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.t
 import { redisDeliveries } from './redis-deliveries.ts';
 import { jobReader, redisJobReads, redisQueueReads } from './redis-queue-reads.ts';
 import { redisWorkers } from './redis-workers.ts';
-import { APPEND, APPEND_STREAM, TELL } from './event-scripts.ts';
+import { APPEND, APPEND_STREAM, FOLLOW, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
 import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
 import { CLAIM, END, PROMOTE, PURGE, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
@@ -46,14 +47,15 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, UNPARK, RENEW, REATTACH, APPEND, TELL, APPEND_STREAM, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, UNPARK, RENEW, REATTACH, APPEND, TELL, APPEND_STREAM, FOLLOW, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
  * The engine for many gateway instances: everything shared lives in one Redis. State changes are
  * Lua scripts (atomic across instances), event logs are Streams (a client resumes by seq on any
- * instance), and the bus is pub/sub — at most one PUBLISH per event (a burst of a job's tokens
- * shares one script call and one PUBLISH), whatever the number of subscribers. While Redis is
+ * instance), and the bus is pub/sub — a job's events reach only the instances that follow the job
+ * or watch its space (event-subscriptions.ts), and a burst of a job's tokens shares one script
+ * call and one PUBLISH per instance that wants it, whatever its number of subscribers. While Redis is
  * unreachable every call fails at once with `unavailable` (no offline queue that would hold a
  * submit nobody acknowledged), and sockets stay up.
  */
@@ -116,10 +118,11 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   sub.on('pmessage', (_pattern: string, channel: string, payload: string) => {
     const local = channel.slice(busPrefix.length);
     if (local === SPACES_CHANNEL) return spaceRecords.forget();
-    for (const message of splitBatch(payload)) for (const l of listeners) deliver(l, local, message);
+    for (const message of splitBatch(payload)) for (const l of listeners) l.message(local, message);
   });
-  /** Where a job's events are published (every script that appends one publishes it), and the prefix naming the job on the bus. */
-  const eventTarget = (job: JobRef) => [busPrefix + eventChannel(job.spaceId), encodeEvent(job.id, job.ownerId, '')];
+  const events = await redisEventSubscriptions(sub, P, instanceId, listeners);
+  /** Where a job's events are published (every script that appends one publishes it), and the prefix naming the job. */
+  const eventTarget = (job: JobRef) => [spaceEventChannel(P, job.spaceId), encodeEvent(job.spaceId, job.id, job.ownerId, '')];
   const turn = new TurnBatch(
     // Subscribers resync by seq on resume, so a publish lost with the connection is not an error here.
     (channel, payload) => void redis.publish(busPrefix + channel, payload).catch(() => {}),
@@ -212,6 +215,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
           announce === undefined ? '' : busPrefix + CHANNEL.control,
           announce ?? '',
           Date.now(),
+          instanceId,
         ]);
         if (typeof out === 'string') return { existing: out }; // the job the idempotency key made
         const position = Number(out);
@@ -358,6 +362,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    follow: (jobId) => guard(async () => (await run('FOLLOW', [jobId, instanceId])) === 1),
+    watch: events.watch,
 
     async close() {
       if (closed) return;

@@ -56,10 +56,15 @@ local function append(id, head, tail, maxEvents)
   return seq, line
 end
 
--- Appending publishes (core/ports/jobs.ts): the event line on its space's channel, after the
--- prefix that names its job and owner (event-channel.ts), both given by the caller.
-local function publish(channel, prefix, line)
-  redis.call('PUBLISH', channel, prefix .. line)
+-- Appending publishes (core/ports/jobs.ts): job \`id\`'s payload (event lines, each after the prefix
+-- naming its space, job and owner: event-channel.ts) on its space's channel, heard by the instances
+-- whose clients watch the space, then on the own channel of each instance following the job (its
+-- hash's \`to\`: the one it was submitted on and any that asked since, FOLLOW) — no other hears it.
+local function publish(id, channel, payload)
+  redis.call('PUBLISH', channel, payload)
+  local to = redis.call('HGET', P .. 'job:' .. id, 'to')
+  if not to then return end
+  for instance in string.gmatch(to, '%S+') do redis.call('PUBLISH', P .. 'to:' .. instance, payload) end
 end
 
 -- core/queue-order.ts's queueRank, as a score string (exact: below 2^53), and its inverse.
@@ -184,7 +189,8 @@ ${PARKING}`;
  * quotaKey ('' for none), quotaMax, channel, prefix, idempotency key ('' for none), owner id,
  * priority, the caller it shares the queue by ('' for fifo), notBefore ('' for now; else it waits in
  * P waiting until then, as a retry does), the caller's weight, the control channel and the line that
- * announces a claimable job ('' for none), now (ms) → position (where its rank put it); the first
+ * announces a claimable job ('' for none), now (ms), the instance submitting it (which follows its
+ * events from the first) → position (where its rank put it); the first
  * event is published and, unless the job waits for its time, a parked slot of its space takes it
  * (parking-scripts.ts) or else the announcement is published. When the idempotency key names a job still kept: that job's id, and
  * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
@@ -232,11 +238,11 @@ if idem then
   redis.call('SET', idem, id)
   redis.call('HSET', P .. 'job:' .. id, 'idem', idem)
 end
-redis.call('HSET', P .. 'job:' .. id, 'owner', ARGV[17])
+redis.call('HSET', P .. 'job:' .. id, 'owner', ARGV[17], 'to', ARGV[25])
 redis.call('ZADD', P .. 'ownerjobs:' .. ARGV[17], 0, id)
 local first = ARGV[10] .. position .. ARGV[11]
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
-publish(ARGV[14], ARGV[15], first)
+publish(id, ARGV[14], ARGV[15] .. first)
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
 redis.call('ZADD', P .. 'jobids', 0, id)
 if slot then
@@ -283,7 +289,7 @@ local f = redis.call('HMGET', job, 'attempt', 'max_attempts', 'space_id', 'state
 if tonumber(f[1]) >= tonumber(f[2]) then
   local seq, line = append(id, ARGV[8], ARGV[9], ARGV[5])
   finish(id, ARGV[10], ARGV[12], '', ARGV[11])
-  publish(ARGV[13], ARGV[14], line)
+  publish(id, ARGV[13], ARGV[14] .. line)
   return { seq, 0 }
 end
 redis.call('HSET', job, 'state', 'queued', 'told', f[1] .. ':0')
@@ -297,7 +303,7 @@ end
 count(f[4], 'queued')
 local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
 redis.call('HSET', job, 'epoch', ARGV[15], 'epoch_seq', seq)
-publish(ARGV[13], ARGV[14], line)
+publish(id, ARGV[13], ARGV[14] .. line)
 if ARGV[16] == '' then assignParked(f[3], ARGV[12]) end
 return { seq, 1 }
 `;
@@ -317,7 +323,7 @@ if state == 'queued' then
 end
 local seq, line = append(id, ARGV[4], ARGV[5], ARGV[3])
 finish(id, ARGV[6], ARGV[8], '', ARGV[7])
-publish(ARGV[9], ARGV[10], line)
+publish(id, ARGV[9], ARGV[10] .. line)
 table.insert(before, 1, seq)
 return before
 `;
