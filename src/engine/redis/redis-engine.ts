@@ -25,6 +25,7 @@ import { jobReader, redisJobReads, redisQueueReads } from './redis-queue-reads.t
 import { redisWorkers } from './redis-workers.ts';
 import { APPEND, APPEND_STREAM, FOLLOW, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
+import { corkPerTurn } from './turn-cork.ts';
 import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
 import { CLAIM, END, PROMOTE, PURGE, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
 
@@ -98,11 +99,14 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       throw new SpaceportError('unavailable', `The job store (Redis) is unavailable: ${message}`);
     }
   };
-  const script = (name: ScriptName, args: Array<string | number>) =>
-    redis.evalsha(shas.get(name)!, 0, P, ...args).catch(async (err: Error) => {
+  const cork = corkPerTurn(redis);
+  const script = (name: ScriptName, args: Array<string | number>) => {
+    cork();
+    return redis.evalsha(shas.get(name)!, 0, P, ...args).catch(async (err: Error) => {
       if (!err.message.includes('NOSCRIPT')) throw err; // a restarted Redis forgot the scripts
       return redis.eval(SCRIPTS[name], 0, P, ...args);
     });
+  };
 
   const instanceId = newId('gw');
   const presence = async () => {
