@@ -142,6 +142,42 @@ describe('three gateway instances sharing one Redis', () => {
     w.close();
   });
 
+  it('sends a job’s events to the instances that want them: the submitter’s, one whose client watches the space, one whose client follows the job later — Redis subscribes a space’s channel only while it is watched', async () => {
+    const [a, b, c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
+    const made = await api(a.url, 'POST', '/v1/admin/spaces', { name: 'watched', inputs: ['prompt'] });
+    const channel = `${prefix}ev:${made.body.id}`;
+    const subscribers = async () => {
+      const r = new Redis(redis.url);
+      const [, n] = (await r.pubsub('NUMSUB', channel)) as [string, number];
+      r.disconnect();
+      return Number(n);
+    };
+    expect(await subscribers()).toBe(0);
+    const w = worker(a.url, 'watched', { tokens: 3, delay: 5, name: 'on-a' });
+    await w.waitFor('registered');
+    const watcher = await client(b.url);
+    watcher.send({ type: 'subscribe', topic: 'space:watched' });
+    await watcher.wait('ack', (m) => m.type === 'ack' && m.topic === 'space:watched');
+    await until('b to subscribe to the space', async () => (await subscribers()) === 1 || undefined);
+    const submitter = await client(c.url);
+    submitter.send({ type: 'submit', space: 'watched', prompt: 'go' });
+    const { job } = await submitter.wait('accepted', (m) => m.type === 'accepted');
+    await submitter.wait('result', (m) => m.type === 'result' && m.job === job, 20_000);
+    await watcher.wait('the result, watched', (m) => m.type === 'result' && m.job === job, 20_000);
+    const typesOf = (peer: WsPeer) => peer.messages.filter((m) => m.job === job && m.seq).map((m) => `${m.seq} ${m.type}`);
+    expect(typesOf(watcher)).toEqual(typesOf(submitter));
+    // Followed from a third instance after the fact: the log, and nothing twice.
+    const late = await client(a.url);
+    late.send({ type: 'subscribe', topic: `job:${job}` });
+    await late.wait('the result, replayed', (m) => m.type === 'result' && m.job === job);
+    expect(typesOf(late)).toEqual(typesOf(submitter));
+    watcher.send({ type: 'unsubscribe', topic: 'space:watched' });
+    await watcher.wait('unsubscribed', (m) => m.type === 'ack' && m.of === 'unsubscribe');
+    await until('b to leave the space’s channel', async () => (await subscribers()) === 0 || undefined);
+    for (const p of [watcher, submitter, late]) p.close();
+    await w.kill('SIGKILL');
+  });
+
   it('cancels from one instance a job whose worker is on another', async () => {
     const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
     await api(a.url, 'POST', '/v1/admin/spaces', { name: 'cancel-across', inputs: ['prompt'] });
