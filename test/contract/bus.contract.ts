@@ -93,9 +93,14 @@ export function busContract(name: string, makeEngine: MakeEngine): void {
       const made = await makeEngine();
       const { engine } = made;
       const { j, h } = await heldJob(engine, 'bus-reach');
+      // A job's events come as job events only, never as messages of some channel.
+      const leaked: string[] = [];
       const heard = (on: Engine) => {
         const got: string[] = [];
-        const off = on.subscribe({ message: () => {}, jobEvent: (_s, id, _o, line, reach) => void (id === j.id && got.push(`${reach ?? 'all'} ${JSON.parse(line).text}`)) });
+        const off = on.subscribe({
+          message: (channel, message) => void (message.includes(j.id) && leaked.push(channel)),
+          jobEvent: (_s, id, _o, line, reach) => void (id === j.id && got.push(`${reach ?? 'all'} ${JSON.parse(line).text}`)),
+        });
         return { got, off };
       };
       const here = heard(engine);
@@ -137,6 +142,7 @@ export function busContract(name: string, makeEngine: MakeEngine): void {
       expect(here.got).toEqual(['followers a', 'followers b', 'followers c', 'followers d', 'followers e']);
       expect(there.got).toEqual(['followers b', 'watchers c', 'followers c', 'watchers d', 'followers d', 'followers e']);
       expect(await other.follow!('job_none')).toBe(false);
+      expect(leaked).toEqual([]);
       here.off();
       there.off();
       await other.close();

@@ -119,7 +119,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const listeners = new Set<BusListener>();
   const busPrefix = `${P}bus:`;
   await sub.psubscribe(`${busPrefix}*`);
-  sub.on('pmessage', (_pattern: string, channel: string, payload: string) => {
+  sub.on('pmessage', (pattern: string, channel: string, payload: string) => {
+    if (pattern !== `${busPrefix}*`) return; // every space's job events (event-subscriptions.ts)
     const local = channel.slice(busPrefix.length);
     if (local === SPACES_CHANNEL) return spaceRecords.forget();
     for (const message of splitBatch(payload)) for (const l of listeners) l.message(local, message);
