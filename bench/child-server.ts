@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { STREAM_NODE_BYTES } from '../src/engine/redis/redis-settings.ts';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -76,7 +77,8 @@ export async function startRedisServer(): Promise<{ url: string; cpuMicros(): nu
       probe.close(() => resolve(port));
     });
   });
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  // Set as docs/operations.md tells a deployment to (the BullMQ and floor targets share it: neither keeps a stream per job).
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--stream-node-max-bytes', String(STREAM_NODE_BYTES)], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   await new Promise<void>((resolve, reject) => {

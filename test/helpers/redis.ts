@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { STREAM_NODE_BYTES } from '../../src/engine/redis/redis-settings.ts';
 import { createServer } from 'node:net';
 import { until } from './latch.ts';
 
@@ -34,7 +35,7 @@ export async function startRedis(persistentDir?: string): Promise<TestRedis> {
   let child: ReturnType<typeof spawn> | undefined;
   const persistence = persistentDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', persistentDir] : ['--appendonly', 'no'];
   const launch = async () => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no'], {
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no', '--stream-node-max-bytes', String(STREAM_NODE_BYTES)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;

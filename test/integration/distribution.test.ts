@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STREAM_NODE_BYTES } from '../../src/engine/redis/redis-settings.ts';
 import { parse as parseYaml } from 'yaml';
 import { readDockerfile, stageEnv, stepsOf, type Stage } from '../helpers/dockerfile.ts';
 import { until } from '../helpers/latch.ts';
@@ -120,6 +121,13 @@ describe('deploy/compose.yaml', () => {
   it('runs Redis, two gateway instances of the image and nginx — the services the docs list', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['gateway-a', 'gateway-b', 'nginx', 'redis']);
     expect(documented.map((d) => d.name).sort()).toEqual(Object.keys(compose.services).sort());
+  });
+
+  it('runs Redis with the settings docs/operations.md gives it, so the gateway has nothing to warn about', () => {
+    const command = compose.services.redis.command as string[];
+    const setting = (name: string) => command[command.indexOf(`--${name}`) + 1];
+    expect([setting('appendonly'), setting('maxmemory-policy'), setting('stream-node-max-bytes')]).toEqual(['yes', 'noeviction', String(STREAM_NODE_BYTES)]);
+    expect(operations).toContain(`\`stream-node-max-bytes ${STREAM_NODE_BYTES}\``);
   });
 
   it('points both instances at the Redis service with one admin token, and nginx at both on the image’s port', () => {

@@ -34,6 +34,16 @@ describe('redis engine start-up', () => {
     expect(warnings[0]).toContain('allkeys-lru');
     expect(quiet).toEqual([]);
   });
+
+  it('warns when Redis makes each new stream (every job’s event log) with a node of more than 1 KiB', async () => {
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'stream-node-max-bytes', '4096');
+    const warnings: string[] = [];
+    await (await createRedisEngine({ url: redis.url, prefix: 'warn:', warn: (m) => warnings.push(m) })).close();
+    await admin.config('SET', 'stream-node-max-bytes', '512');
+    admin.disconnect();
+    expect(warnings).toEqual([expect.stringContaining('stream-node-max-bytes is 4096')]);
+  });
 });
 
 describe('redis engine worker presence', () => {

@@ -26,6 +26,7 @@ import { redisWorkers } from './redis-workers.ts';
 import { APPEND, APPEND_STREAM, FOLLOW, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
 import { corkPerTurn } from './turn-cork.ts';
+import { checkRedisSettings } from './redis-settings.ts';
 import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
 import { CLAIM, END, PROMOTE, PURGE, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
 
@@ -44,7 +45,7 @@ export interface RedisEngineOptions {
   commandTimeoutMs?: number;
   /** How long a worker's changed running count alone may wait to be written (redis-workers.ts). @default 200 */
   runningWriteMs?: number;
-  /** Told about configuration that puts jobs at risk (an evicting maxmemory-policy). */
+  /** Told about Redis settings that put jobs at risk or cost them (redis-settings.ts). */
   warn?: (message: string) => void;
 }
 
@@ -79,8 +80,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   // Errors surface on each call as `unavailable`; the connection objects' own reports would only repeat them.
   for (const connection of [redis, sub]) connection.on('error', () => {});
   await Promise.all([redis.connect(), sub.connect()]);
-  const policy = ((await redis.config('GET', 'maxmemory-policy')) as string[])[1];
-  if (policy && policy !== 'noeviction') options.warn?.(`Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued jobs and event logs. Set it to noeviction.`);
+  if (options.warn) await checkRedisSettings(redis, options.warn);
 
   const shas = new Map<ScriptName, string>();
   for (const [name, source] of Object.entries(SCRIPTS)) shas.set(name as ScriptName, (await redis.script('LOAD', source)) as string);

@@ -1,0 +1,19 @@
+import type { Redis } from 'ioredis';
+
+/** The stream node size the gateway is measured with (docs/operations.md, Redis settings). */
+export const STREAM_NODE_BYTES = 512;
+
+/**
+ * Says which of Redis's settings work against the gateway: an evicting `maxmemory-policy` (queued
+ * jobs and event logs could vanish), and a `stream-node-max-bytes` above 1 KiB — Redis makes each
+ * new stream with a node of that size (at most 4 KiB), and every job's event log is a new stream:
+ * at the default 4096, 4.7 KB and ~15 µs of Redis time per job against 1.2 KB and ~4 µs at 512
+ * (docs/benchmarks.md). Only told, never changed: the Redis may be shared.
+ */
+export async function checkRedisSettings(redis: Redis, warn: (message: string) => void): Promise<void> {
+  const [policy, nodeBytes] = await Promise.all(['maxmemory-policy', 'stream-node-max-bytes'].map(async (name) => ((await redis.config('GET', name)) as string[])[1]));
+  if (policy && policy !== 'noeviction') warn(`Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued jobs and event logs. Set it to noeviction.`);
+  if (nodeBytes && Number(nodeBytes) > 1024) {
+    warn(`Redis stream-node-max-bytes is ${nodeBytes}: each job's event log starts with a node that large (up to 4 KiB). Set it to ${STREAM_NODE_BYTES} for less memory and Redis time per job.`);
+  }
+}
