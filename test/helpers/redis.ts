@@ -29,15 +29,20 @@ export async function freePort(): Promise<number> {
 /**
  * Debian's redis-server on a free port for one test file, never a shared one. In memory only, or
  * with `persistentDir` an append-only file that fsyncs every write (so a kill loses nothing).
+ * `settings`: more of redis-server's options, as its command line takes them.
  */
-export async function startRedis(persistentDir?: string): Promise<TestRedis> {
+export async function startRedis(persistentDir?: string, settings: string[] = []): Promise<TestRedis> {
   const port = await freePort();
   let child: ReturnType<typeof spawn> | undefined;
   const persistence = persistentDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', persistentDir] : ['--appendonly', 'no'];
   const launch = async () => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no', '--stream-node-max-bytes', String(STREAM_NODE_BYTES)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no', '--stream-node-max-bytes', String(STREAM_NODE_BYTES), ...settings],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child = proc;
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));

@@ -44,6 +44,15 @@ describe('redis engine start-up', () => {
     admin.disconnect();
     expect(warnings).toEqual([expect.stringContaining('stream-node-max-bytes is 4096')]);
   });
+
+  it('starts on a Redis whose settings cannot be read (CONFIG renamed away, as managed ones may), judging none', async () => {
+    const locked = await startRedis(undefined, ['--rename-command', 'CONFIG', '""']);
+    const warnings: string[] = [];
+    const engine = await createRedisEngine({ url: locked.url, prefix: 'locked:', warn: (m) => warnings.push(m) });
+    await engine.close();
+    await locked.stop();
+    expect(warnings).toEqual([]);
+  });
 });
 
 describe('redis engine worker presence', () => {

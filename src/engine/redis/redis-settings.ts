@@ -11,7 +11,13 @@ export const STREAM_NODE_BYTES = 512;
  * (docs/benchmarks.md). Only told, never changed: the Redis may be shared.
  */
 export async function checkRedisSettings(redis: Redis, warn: (message: string) => void): Promise<void> {
-  const [policy, nodeBytes] = await Promise.all(['maxmemory-policy', 'stream-node-max-bytes'].map(async (name) => ((await redis.config('GET', name)) as string[])[1]));
+  // A Redis that does not let its settings be read (a managed one may rename CONFIG) is not judged.
+  const read = (name: string) =>
+    redis.config('GET', name).then(
+      (pair) => (pair as string[])[1],
+      () => undefined,
+    );
+  const [policy, nodeBytes] = await Promise.all([read('maxmemory-policy'), read('stream-node-max-bytes')]);
   if (policy && policy !== 'noeviction') warn(`Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict queued jobs and event logs. Set it to noeviction.`);
   if (nodeBytes && Number(nodeBytes) > 1024) {
     warn(`Redis stream-node-max-bytes is ${nodeBytes}: each job's event log starts with a node that large (up to 4 KiB). Set it to ${STREAM_NODE_BYTES} for less memory and Redis time per job.`);
