@@ -67,7 +67,8 @@ describe('across instances (Redis)', () => {
             if (!job) return;
             ran.push(w);
             worker.send({ type: 'started', job: job.job });
-            setTimeout(() => worker.send({ type: 'result', job: job.job, data: {} }), 40);
+            // Each job runs 120 ms; told as at least 80 (a loaded machine may take the `started` late).
+            setTimeout(() => worker.send({ type: 'result', job: job.job, data: {} }), 120);
           }
         }),
       );
@@ -76,7 +77,7 @@ describe('across instances (Redis)', () => {
         ((await gw.http('GET', '/v1/spaces/shared/activity')).body.samples as Array<Record<string, number | null>>).reduce((n, s) => n + (s.completed as number), 0);
       await until('both instances to count all six', async () => ((await ended(a!)) === 6 && (await ended(b!)) === 6) || undefined);
       const runs = ((await b!.http('GET', '/v1/spaces/shared/activity')).body.samples as Array<Record<string, number | null>>).filter((s) => (s.completed as number) > 0);
-      for (const s of runs) expect(s.run_p50).toBeGreaterThanOrEqual(35);
+      for (const s of runs) expect(s.run_p50).toBeGreaterThanOrEqual(80);
       client.close();
       for (const w of workers) w.close();
     } finally {
