@@ -65,12 +65,12 @@ export function createCore(engine: Engine, options: CoreOptions, telemetry: Tele
   const webhooks = options.webhookSender && new Webhooks(engine, options.webhookSender, clock, onError, options);
   const jobs = new JobService(engine, webhooks ? webhooks.observe(telemetry) : telemetry, hooks, budgets, clock, visibility);
   const sessions = new SessionService(engine, jobs, budgets, clock);
+  monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError, clock);
+  const dispatcher = new Dispatcher(engine, jobs, options, onError, clock);
   const router = new SubscriberRouter(
     (spaceId) => visibility.isPublic(spaceId),
     (spaceId, on) => engine.watch?.(spaceId, on),
   );
-  monitor = new QueueMonitor(engine, jobs, options.statusIntervalMs, onError, clock, (spaceId, jobId) => router.wants(spaceId, jobId));
-  const dispatcher = new Dispatcher(engine, jobs, options, onError, clock);
   const sweeper = new Sweeper(engine, jobs, dispatcher, options, onError, clock);
 
   const unsubscribe = engine.subscribe({

@@ -68,13 +68,6 @@ export class QueueMonitor {
     private readonly intervalMs: number,
     private readonly onError: (err: unknown, stage: string) => void,
     private readonly clock: Clock = systemClock,
-    /**
-     * Whether anyone on this instance listens for job `jobId`'s events (the router's `wants`): a
-     * position only such a job is told — by each instance whose clients follow or watch it, the
-     * first one's telling it (ports/jobs.ts tellPosition) — so no instance reads and tells the
-     * jobs its clients do not see. One it skipped is told at its next move once someone listens.
-     */
-    private readonly wanted: (spaceId: string, jobId: string) => boolean = () => true,
   ) {}
 
   touch(spaceId: string): void {
@@ -161,7 +154,7 @@ export class QueueMonitor {
     let handled = 0;
     for (const [id, position] of moved) {
       const told = book.told.get(id);
-      if (position < 0 || (told !== undefined && positionStep(told) === positionStep(position)) || !this.wanted(spaceId, id)) continue;
+      if (position < 0 || (told !== undefined && positionStep(told) === positionStep(position))) continue;
       book.told.set(id, position);
       if (++handled % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       const job = await this.engine.getJob(id);

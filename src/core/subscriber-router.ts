@@ -62,11 +62,6 @@ export class SubscriberRouter {
     this.unsubscribeAll(sub);
   }
 
-  /** Whether anyone here would hear an event of job `jobId` of `spaceId` (as a follower of it, or a watcher of its space or of everything). */
-  wants(spaceId: string, jobId: string): boolean {
-    return this.byJob.has(jobId) || this.bySpace.has(spaceId) || this.everything.size > 0;
-  }
-
   /**
    * `reach`: who the bus delivered it for (ports/bus.ts) — the job's followers here, or the
    * watchers of its space or of everything; each hears it once either way.
