@@ -80,7 +80,8 @@ export class JobFeeds {
 
   /**
    * Replays events after `afterSeq`, then switches to live. Call after subscribing to the job on
-   * the router, so nothing falls between the two. A resume is exact or says it is not: when the
+   * the router, so nothing falls between the two; where the bus sends a job's events only to the
+   * instances following it, this one follows it before the log is read. A resume is exact or says it is not: when the
    * numbers the consumer has may mean other events now (`epoch` is not the log's, or `afterSeq` is
    * past its end: a restart lost them), the replay is of the current epoch instead (the current
    * attempt) and `opened` says `recovered: false`. `opened` runs before any line is sent.
@@ -92,6 +93,8 @@ export class JobFeeds {
     let from = afterSeq;
     let recovered = true;
     try {
+      // Its live events reach this instance (ports/bus.ts follow) before its log is read.
+      if (engine.follow) await engine.follow(jobId);
       // A running job's events come at once (the embedded engine): no turn waited for them.
       const read = engine.readEvents(jobId, afterSeq);
       range = read instanceof Promise ? await read : read;

@@ -106,8 +106,6 @@ export class JobFollower {
   async follow(jobId: string, afterSeq = 0, epoch?: number, opened: (replay: Replay) => void = () => {}, tellPosition = false): Promise<void> {
     this.followed.add(jobId);
     this.ctx.core.router.subscribeJob(jobId, this.subscriber);
-    // Its live events reach this instance before its log is read (the replay stitches the two by seq).
-    await this.ctx.engine.follow?.(jobId);
     const range = await this.feeds.replay(this.ctx.engine, jobId, afterSeq, epoch, opened);
     if (range?.final) return this.release(jobId);
     // Where it stands now: position updates are not in the log its replay read.

@@ -129,7 +129,6 @@ export function jobRoutes(router: Router, ctx: ServerContext): void {
     keepalive.unref();
     rc.req.on('close', end);
     core.router.subscribeJob(jobId, subscriber);
-    await engine.follow?.(jobId); // as JobFollower.follow
     const range = await feeds.replay(engine, jobId, from.seq, from.epoch, (r) => {
       epoch = r.afterSeq === 0 ? 1 : r.range.epoch;
       // Numbers the reader has that no longer hold: said, then the current attempt from its start.
