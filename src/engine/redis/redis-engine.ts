@@ -118,9 +118,10 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 
   const listeners = new Set<BusListener>();
   const busPrefix = `${P}bus:`;
-  await sub.psubscribe(`${busPrefix}*`);
+  const busPattern = `${busPrefix}*`;
+  await sub.psubscribe(busPattern);
   sub.on('pmessage', (pattern: string, channel: string, payload: string) => {
-    if (pattern !== `${busPrefix}*`) return; // every space's job events (event-subscriptions.ts)
+    if (pattern !== busPattern) return; // every space's job events (event-subscriptions.ts)
     const local = channel.slice(busPrefix.length);
     if (local === SPACES_CHANNEL) return spaceRecords.forget();
     for (const message of splitBatch(payload)) for (const l of listeners) l.message(local, message);
