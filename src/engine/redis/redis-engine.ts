@@ -2,7 +2,6 @@ import { Redis } from 'ioredis';
 import { FINAL_EVENT_STATE, type JobEvent, STREAMED_TYPES } from '../../protocol/job-events.ts';
 import { newId } from '../../core/ids.ts';
 import type { Job, JobResult } from '../../core/types.ts';
-import { SpaceportError } from '../../protocol/errors.ts';
 import type { JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
@@ -27,6 +26,7 @@ import { APPEND, APPEND_STREAM, FOLLOW, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
 import { corkPerTurn } from './turn-cork.ts';
 import { checkRedisSettings } from './redis-settings.ts';
+import { guard } from './redis-guard.ts';
 import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
 import { CLAIM, END, PROMOTE, PURGE, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
 
@@ -85,20 +85,6 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const shas = new Map<ScriptName, string>();
   for (const [name, source] of Object.entries(SCRIPTS)) shas.set(name as ScriptName, (await redis.script('LOAD', source)) as string);
 
-  /** Any failure that is not ours means Redis could not be reached or answered: say so plainly. */
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof SpaceportError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      // Our scripts refuse with a bare error code (redis.error_reply('queue_full')).
-      // (Redis may append where in the script it happened.)
-      const code = /^(?:ERR )?(\w+)/.exec(message)?.[1];
-      if (code && code in SCRIPT_ERRORS) throw new SpaceportError(code as keyof typeof SCRIPT_ERRORS);
-      throw new SpaceportError('unavailable', `The job store (Redis) is unavailable: ${message}`);
-    }
-  };
   const cork = corkPerTurn(redis);
   const script = (name: ScriptName, args: Array<string | number>) => {
     cork();
@@ -385,13 +371,3 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   };
   return engine;
 }
-
-const SCRIPT_ERRORS = {
-  queue_full: true,
-  quota_exceeded: true,
-  space_exists: true,
-  user_exists: true,
-  session_not_found: true,
-  session_closed: true,
-  session_full: true,
-} as const;
