@@ -1,19 +1,23 @@
 import type { Redis } from 'ioredis';
 import type { BlobMeta, BlobStore } from '../../core/ports/blobs.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
+import type { BlobLane } from './blob-lane.ts';
 import { redisUploads } from './redis-uploads.ts';
 
 /**
  * The blobs port in Redis: P blob:<id> (the bytes) and P blobmeta:<id> (BlobMeta JSON); a job's
  * in P jobblobs:<job> so retention deletes them with it; live media with an expiry instead;
- * uploads as redis-uploads.ts keeps them.
+ * uploads as redis-uploads.ts keeps them. Live media's bytes, and every file's bytes read, go by
+ * the blob lane where there is one (blob-lane.ts: fewer copies than through ioredis).
  */
 export function redisBlobs(
   redis: Redis,
   P: string,
   guard: <T>(work: () => Promise<T>) => Promise<T>,
   limits: { maxBlobBytes: number; liveMediaMs: number },
+  lane: BlobLane | undefined,
 ): Omit<BlobStore, 'reserveLiveBlob' | 'lendLiveBlob'> {
+  const bytesOf = (key: string) => (lane ? lane.get(key) : redis.getBuffer(key));
   const refuseOverMax = (bytes: Buffer) => {
     if (bytes.length > limits.maxBlobBytes) {
       throw new SpaceportError('input_too_large', `Files over ${limits.maxBlobBytes} bytes are not kept with the Redis engine (this one is ${bytes.length}).`);
@@ -40,14 +44,15 @@ export function redisBlobs(
       guard(async () => {
         refuseOverMax(bytes);
         // Both keys expire together; retention never needs to find them. Two commands, not a
-        // MULTI: ioredis joins a transaction's commands into one buffer, a copy of every payload
-        // (the meta goes first: a reader that finds the bytes finds their meta).
-        const meta$ = redis.set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', limits.liveMediaMs);
-        await Promise.all([meta$, redis.set(`${P}blob:${meta.id}`, bytes, 'PX', limits.liveMediaMs)]);
+        // MULTI (which would copy the bytes into one buffer with the rest): both are stored
+        // before the event naming the file is appended, which is how readers learn of it.
+        const key = `${P}blob:${meta.id}`;
+        const bytes$ = lane ? lane.set(key, bytes, limits.liveMediaMs) : redis.set(key, bytes, 'PX', limits.liveMediaMs);
+        await Promise.all([redis.set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', limits.liveMediaMs), bytes$]);
       }),
     getBlob: (id) =>
       guard(async () => {
-        const [meta, bytes] = await Promise.all([redis.get(`${P}blobmeta:${id}`), redis.getBuffer(`${P}blob:${id}`)]);
+        const [meta, bytes] = await Promise.all([redis.get(`${P}blobmeta:${id}`), bytesOf(`${P}blob:${id}`)]);
         return meta && bytes ? { meta: JSON.parse(meta) as BlobMeta, bytes } : null;
       }),
   };

@@ -27,6 +27,7 @@ import { redisParking } from './redis-parking.ts';
 import { corkPerTurn } from './turn-cork.ts';
 import { checkRedisSettings } from './redis-settings.ts';
 import { guard } from './redis-guard.ts';
+import { blobLaneFor } from './blob-lane.ts';
 import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
 import { CLAIM, END, PROMOTE, PURGE, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
 
@@ -76,6 +77,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       ...(commandTimeout && { commandTimeout }),
     });
   const redis = connect(options.commandTimeoutMs ?? 5000);
+  const lane = blobLaneFor(options.url, options.commandTimeoutMs ?? 5000);
   const sub = connect();
   // Errors surface on each call as `unavailable`; the connection objects' own reports would only repeat them.
   for (const connection of [redis, sub]) connection.on('error', () => {});
@@ -346,7 +348,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
     ...workerPresence,
 
-    ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs }),
+    ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs }, lane),
     connectionCounts: redisConnectionCounts(redis, P, instanceId),
 
     publish: (channel, message) => turn.publish(channel, message),
@@ -366,6 +368,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       listeners.clear();
       await redis.del(`${P}instance:${instanceId}`).catch(() => {});
       sub.disconnect();
+      lane?.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
