@@ -210,19 +210,25 @@ describe('three gateway instances sharing one Redis', () => {
     viewer.send({ type: 'submit', id: 'm', space: 'media-across', prompt: 'clip', push_files: true });
     const { job } = await viewer.wait('accepted', (m) => m.type === 'accepted' && m.id === 'm');
     await w.wait('the job', (m) => m.type === 'job' && m.job === job);
-    const frame = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 13) % 256));
-    w.send({ type: 'partial', job, files: [{ name: 'f.jpg', mime: 'image/jpeg', binary: true }] });
-    w.sendBinary(encodeFrame({ ref: job, index: 0 }, frame));
-    w.send({ type: 'result', job, data: { frames: 1 } });
+    // Back to back, small and large (the large ones cross Redis in many reads, into reused memory).
+    const frames = [70_000, 1_500_000, 300_000, 5, 900_000].map((size, f) => Buffer.from(Array.from({ length: size }, (_, i) => (i * 13 + f) % 256)));
+    for (const frame of frames) {
+      w.send({ type: 'partial', job, files: [{ name: 'f.jpg', mime: 'image/jpeg', binary: true }] });
+      w.sendBinary(encodeFrame({ ref: job, index: 0 }, frame));
+    }
+    w.send({ type: 'result', job, data: { frames: frames.length } });
     await viewer.wait('result', (m) => m.type === 'result' && m.job === job, 20_000);
-    const pushed = decodeFrame(viewer.binary[0]!)!;
-    expect(pushed.header).toMatchObject({ ref: job, seq: viewer.of('partial', job)[0]!.seq, index: 0, size: frame.length });
-    expect(pushed.payload.equals(frame)).toBe(true);
+    const partials = viewer.of('partial', job);
+    frames.forEach((frame, f) => {
+      const pushed = decodeFrame(viewer.binary[f]!)!;
+      expect(pushed.header).toMatchObject({ ref: job, seq: partials[f]!.seq, index: 0, size: frame.length });
+      expect(pushed.payload.equals(frame)).toBe(true);
+    });
 
     const replayer = await client(c.url);
     replayer.send({ type: 'resume', job, after_seq: 0, push_files: true });
     await replayer.wait('replayed result', (m) => m.type === 'result' && m.job === job);
-    expect(decodeFrame(replayer.binary[0]!)!.payload.equals(frame)).toBe(true);
+    frames.forEach((frame, f) => expect(decodeFrame(replayer.binary[f]!)!.payload.equals(frame)).toBe(true));
     viewer.close();
     replayer.close();
     w.close();

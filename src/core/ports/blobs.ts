@@ -41,9 +41,10 @@ export interface BlobStore {
    */
   putLiveBlob(meta: BlobMeta, bytes: Buffer): Promise<void>;
   /**
-   * Optional, for an engine that holds live media in its own memory (the embedded one): memory for
-   * a live file of `size` bytes about to arrive, lent (lent-bytes.ts in protocol/) so a worker's frame is read
-   * straight into it; putLiveBlob then keeps it without a copy. Undefined: allocate as usual.
+   * Optional: memory for a live file of `size` bytes about to arrive, lent (lent-bytes.ts in
+   * protocol/) so a worker's frame is read straight into it, then given to putLiveBlob and given
+   * back once put. The embedded engine keeps the memory as the file (no copy); Redis writes the
+   * file on from it, and takes the memory back for the next. Undefined: allocate as usual.
    */
   reserveLiveBlob?(size: number): Buffer | undefined;
   /**
@@ -51,4 +52,10 @@ export interface BlobStore {
    * pushes of `push_files`) instead of copied; undefined when the file is not held here.
    */
   lendLiveBlob?(id: string): { meta: BlobMeta; bytes: Buffer } | undefined;
+  /**
+   * Optional, for an engine that reads files from elsewhere (Redis): getBlob, with the bytes read
+   * into memory it lends (lent-bytes.ts in protocol/) for one socket write that gives them back
+   * (the pushes of `push_files`). Undefined: getBlob.
+   */
+  lendBlob?(id: string): Promise<{ meta: BlobMeta; bytes: Buffer } | null>;
 }

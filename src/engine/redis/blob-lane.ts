@@ -5,6 +5,8 @@ import { RespError, RespReplies, type RespReply } from './resp-replies.ts';
 const READ_BUFFER_BYTES = 256 * 1024;
 
 interface Pending {
+  /** Where its bulk reply goes, if not into a new Buffer. */
+  memory?: ((size: number) => Buffer | undefined) | undefined;
   resolve(reply: RespReply): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
@@ -35,35 +37,39 @@ export class BlobLane {
   ) {}
 
   async set(key: string, bytes: Buffer, px: number): Promise<void> {
-    await this.send(`*5\r\n$3\r\nSET\r\n${bulk(key)}$${bytes.length}\r\n`, bytes, `\r\n$2\r\nPX\r\n${bulk(String(px))}`);
+    await this.send(undefined, `*5\r\n$3\r\nSET\r\n${bulk(key)}$${bytes.length}\r\n`, bytes, `\r\n$2\r\nPX\r\n${bulk(String(px))}`);
   }
 
-  async get(key: string): Promise<Buffer | null> {
-    return (await this.send(`*2\r\n$3\r\nGET\r\n${bulk(key)}`)) as Buffer | null;
+  /** The value, read into `memory` when it lends some for its size (then given back by whoever sends it on). */
+  async get(key: string, memory?: (size: number) => Buffer | undefined): Promise<Buffer | null> {
+    return (await this.send(memory, `*2\r\n$3\r\nGET\r\n${bulk(key)}`)) as Buffer | null;
   }
 
   close(): void {
     this.socket?.destroy();
   }
 
-  private send(...parts: Array<string | Buffer>): Promise<RespReply> {
+  private send(memory: Pending['memory'], ...parts: Array<string | Buffer>): Promise<RespReply> {
     const socket = this.socket ?? this.open();
-    const reply = this.expect();
+    const reply = this.expect(memory);
     socket.cork();
     for (const part of parts) socket.write(part);
     socket.uncork();
     return reply;
   }
 
-  private expect(): Promise<RespReply> {
+  private expect(memory?: Pending['memory']): Promise<RespReply> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.socket?.destroy(new Error(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      this.pending.push({ resolve, reject, timer });
+      this.pending.push({ memory, resolve, reject, timer });
     });
   }
 
   private open(): Socket {
-    const replies = new RespReplies((reply) => this.answered(reply));
+    const replies = new RespReplies(
+      (reply) => this.answered(reply),
+      (size) => this.pending[0]?.memory?.(size),
+    );
     const read = (chunk: Buffer, length: number): boolean => {
       try {
         replies.read(chunk, length);
@@ -78,7 +84,10 @@ export class BlobLane {
     socket.setNoDelay(true);
     let failure: Error | undefined;
     socket.on('error', (err) => void (failure = err)); // 'close' follows: every waiting command fails there
-    socket.on('close', () => this.closed(socket, failure));
+    socket.on('close', () => {
+      replies.abandon();
+      this.closed(socket, failure);
+    });
     this.socket = socket;
     // Said first, so their answers come first: a refusal fails whatever was sent behind them.
     const password = decodeURIComponent(this.url.password);

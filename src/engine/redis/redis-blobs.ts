@@ -1,8 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { BlobMeta, BlobStore } from '../../core/ports/blobs.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
+import { giveBack } from '../../protocol/lent-bytes.ts';
 import type { BlobLane } from './blob-lane.ts';
+import { ScratchRing } from './scratch-ring.ts';
 import { redisUploads } from './redis-uploads.ts';
+
+/** The memory frames and files read back are lent from, while live media flows. */
+const SCRATCH_BYTES = 32 * 1024 * 1024;
 
 /**
  * The blobs port in Redis: P blob:<id> (the bytes) and P blobmeta:<id> (BlobMeta JSON); a job's
@@ -16,8 +21,18 @@ export function redisBlobs(
   guard: <T>(work: () => Promise<T>) => Promise<T>,
   limits: { maxBlobBytes: number; liveMediaMs: number },
   lane: BlobLane | undefined,
-): Omit<BlobStore, 'reserveLiveBlob' | 'lendLiveBlob'> {
-  const bytesOf = (key: string) => (lane ? lane.get(key) : redis.getBuffer(key));
+): Omit<BlobStore, 'lendLiveBlob'> {
+  const scratch = new ScratchRing(SCRATCH_BYTES);
+  /** A file, its bytes read into `memory` when it lends some (and given back if the file is not whole). */
+  const read = (id: string, memory?: (size: number) => Buffer | undefined) =>
+    guard(async () => {
+      const key = `${P}blob:${id}`;
+      const [meta, bytes] = await Promise.allSettled([redis.get(`${P}blobmeta:${id}`), lane ? lane.get(key, memory) : redis.getBuffer(key)]);
+      if (meta.status === 'fulfilled' && bytes.status === 'fulfilled' && meta.value && bytes.value) return { meta: JSON.parse(meta.value) as BlobMeta, bytes: bytes.value };
+      if (bytes.status === 'fulfilled') giveBack(bytes.value ?? undefined);
+      for (const settled of [meta, bytes]) if (settled.status === 'rejected') throw settled.reason;
+      return null;
+    });
   const refuseOverMax = (bytes: Buffer) => {
     if (bytes.length > limits.maxBlobBytes) {
       throw new SpaceportError('input_too_large', `Files over ${limits.maxBlobBytes} bytes are not kept with the Redis engine (this one is ${bytes.length}).`);
@@ -50,10 +65,12 @@ export function redisBlobs(
         const bytes$ = lane ? lane.set(key, bytes, limits.liveMediaMs) : redis.set(key, bytes, 'PX', limits.liveMediaMs);
         await Promise.all([redis.set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', limits.liveMediaMs), bytes$]);
       }),
-    getBlob: (id) =>
-      guard(async () => {
-        const [meta, bytes] = await Promise.all([redis.get(`${P}blobmeta:${id}`), bytesOf(`${P}blob:${id}`)]);
-        return meta && bytes ? { meta: JSON.parse(meta) as BlobMeta, bytes } : null;
-      }),
+    getBlob: (id) => read(id),
+    // Where the lane carries the bytes, frames are read into (and files read back into) memory
+    // from one ring, written on from there and given back: nothing allocated per file.
+    ...(lane && {
+      reserveLiveBlob: (size: number) => scratch.take(size),
+      lendBlob: (id: string) => read(id, (size) => scratch.take(size)),
+    }),
   };
 }

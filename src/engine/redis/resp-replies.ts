@@ -1,3 +1,5 @@
+import { giveBack } from '../../protocol/lent-bytes.ts';
+
 /** A reply of the kinds the blob lane's commands get: status (+), error (-), integer (:), bulk ($, null when -1). */
 export type RespReply = string | number | Buffer | null | RespError;
 
@@ -7,8 +9,8 @@ const LF = 0x0a;
 
 /**
  * Reads Redis's replies (RESP2) out of whatever chunks the socket hands over, however the replies
- * fall across them. A bulk reply is copied once, into a Buffer of its exact size, from the chunk
- * it arrived in — the chunk itself can be a read buffer the socket reuses. Only the reply kinds
+ * fall across them. A bulk reply is copied once, from the chunk it arrived in (which can be a read
+ * buffer the socket reuses), into memory its reader lent or else a Buffer of its exact size. Only the reply kinds
  * above: the lane sends nothing that answers with an array.
  */
 export class RespReplies {
@@ -20,7 +22,11 @@ export class RespReplies {
   /** Bytes of a bulk's trailing CRLF still to skip. */
   private skip = 0;
 
-  constructor(private readonly reply: (value: RespReply) => void) {}
+  /** `memory`: where a bulk reply of `size` bytes is to be read into, when its reader lends some. */
+  constructor(
+    private readonly reply: (value: RespReply) => void,
+    private readonly memory: (size: number) => Buffer | undefined = () => undefined,
+  ) {}
 
   /** Takes `chunk[0..length)`; calls `reply` for each whole reply in it, in order. */
   read(chunk: Buffer, length = chunk.length): void {
@@ -50,6 +56,12 @@ export class RespReplies {
     }
   }
 
+  /** The connection is gone: memory lent for a bulk reply half read goes back. */
+  abandon(): void {
+    giveBack(this.bulk);
+    this.bulk = undefined;
+  }
+
   private header(line: string): void {
     const rest = line.slice(1);
     switch (line[0]) {
@@ -62,7 +74,7 @@ export class RespReplies {
       case '$': {
         const size = Number(rest);
         if (size < 0) return this.reply(null);
-        this.bulk = Buffer.allocUnsafeSlow(size);
+        this.bulk = (size > 0 && this.memory(size)) || Buffer.allocUnsafeSlow(size);
         this.filled = 0;
         if (size === 0) this.endBulk(this.bulk);
         return;

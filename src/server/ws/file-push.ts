@@ -49,8 +49,9 @@ export class FilePush {
   private async sendWithFiles(jobId: string, line: string): Promise<void> {
     const event = JSON.parse(line) as { seq: number; files: Array<{ id: string; name: string; mime: string; size: number }> };
     // A read that fails (a Redis outage) is reported like a missing file: the event itself still goes.
-    // Live media is lent as it is held rather than copied; the socket gives it back once written.
-    const blobs = await Promise.all(event.files.map((f) => this.engine.lendLiveBlob?.(f.id) ?? this.engine.getBlob(f.id).catch(() => null)));
+    // Live media is lent as it is held rather than copied, and a file read is read into lent
+    // memory where the engine has some; the socket gives either back once written.
+    const blobs = await Promise.all(event.files.map((f) => this.engine.lendLiveBlob?.(f.id) ?? (this.engine.lendBlob?.(f.id) ?? this.engine.getBlob(f.id)).catch(() => null)));
     this.sendLine(jobId, line);
     event.files.forEach((f, index) => {
       const blob = blobs[index];
