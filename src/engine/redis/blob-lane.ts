@@ -13,13 +13,14 @@ interface Pending {
 }
 
 /**
- * A connection to Redis of its own for the bytes of live media (SET and GET of one key), which the
- * shared ioredis connection handles with two copies a file more than the bytes need: it joins each
- * command into one new Buffer (the file copied in), and it assembles each bulk reply from the
- * socket's reads, each a new Buffer, into another. Here a file is written as it is (the command's
- * head, the file, its tail: one writev) and read from one reused buffer straight into a Buffer of
- * its size. On a gateway relaying media, those copies and the collections of their garbage were
- * most of its CPU (docs/benchmarks.md).
+ * A connection to Redis of its own for file bytes (the SET of live media, the GET of every file
+ * read), which the shared ioredis connection handles with two copies a file more than the bytes
+ * need: it joins each command into one new Buffer (the file copied in), and it assembles each bulk
+ * reply from the socket's reads, each a new Buffer, into another. Here a file is written as it is
+ * (the command's head, the file, its tail: one writev) and read from one reused buffer straight
+ * into its destination (memory the caller lends, or a Buffer of its size). On a gateway relaying
+ * media, those copies and the collections of their garbage were most of its CPU
+ * (docs/benchmarks.md).
  *
  * Commands are pipelined and answered in order; one not answered within `timeoutMs` closes the
  * connection, which fails every command waiting (as a dropped connection does), and the next
