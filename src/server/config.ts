@@ -87,8 +87,9 @@ export interface GatewayConfig {
   /** Embedded store: how often the journal's segment goes to SQLite (reads that need SQLite do not wait for it). @default 1000 */
   applyIntervalMs: number;
   /**
-   * Live media — the files of partial events — is held this long for clients that replay it, and
-   * (embedded engine) up to `liveMediaBytes` of memory, newest kept. Never written to disk.
+   * Live media — the files of partial events — is held this long for clients that replay it, up
+   * to `liveMediaBytes`, newest kept: of memory (embedded engine), or of Redis per instance (the
+   * files it stored). Never written to disk.
    * @default 60_000 ms, 64 MiB
    */
   liveMediaMs: number;

@@ -71,6 +71,7 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
           ...config.redis,
           maxEventsPerJob: config.maxEventsPerJob,
           liveMediaMs: config.liveMediaMs,
+          liveMediaBytes: config.liveMediaBytes,
           warn: (message) => log.warn(message),
         })
       : createEmbeddedEngine({

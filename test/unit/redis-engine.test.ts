@@ -129,3 +129,19 @@ describe('redis engine parked slots', () => {
     await live.close();
   });
 });
+
+describe('redis engine live media budget', () => {
+  it('keeps at most liveMediaBytes of the live files it stored, deleting the oldest first, and refuses a file larger than all of it', async () => {
+    const prefix = `b${Math.random().toString(36).slice(2)}:`;
+    const engine = await createRedisEngine({ url: redis.url, prefix, liveMediaBytes: 10_000 });
+    const file = (n: number) => ({ id: `blob_budget${n}`, name: 'f.bin', mime: 'application/octet-stream', size: 4000, created_at: 1, job_id: 'job_b' });
+    for (let n = 0; n < 5; n++) await engine.putLiveBlob(file(n), Buffer.alloc(4000, n));
+    const held = await Promise.all([0, 1, 2, 3, 4].map(async (n) => (await engine.getBlob(`blob_budget${n}`))?.bytes[0]));
+    expect(held).toEqual([undefined, undefined, undefined, 3, 4]);
+    const admin = new Redis(redis.url);
+    expect(await admin.exists(`${prefix}blob:blob_budget0`, `${prefix}blobmeta:blob_budget0`)).toBe(0);
+    admin.disconnect();
+    await expect(engine.putLiveBlob({ ...file(9), size: 10_001 }, Buffer.alloc(10_001))).rejects.toMatchObject({ code: 'input_too_large' });
+    await engine.close();
+  });
+});

@@ -4,6 +4,7 @@ import { SpaceportError } from '../../protocol/errors.ts';
 import { giveBack } from '../../protocol/lent-bytes.ts';
 import type { BlobLane } from './blob-lane.ts';
 import { ScratchRing } from './scratch-ring.ts';
+import { LiveMediaBudget } from './live-media-budget.ts';
 import { redisUploads } from './redis-uploads.ts';
 
 /** The memory frames and files read back are lent from, while live media flows. */
@@ -19,10 +20,11 @@ export function redisBlobs(
   redis: Redis,
   P: string,
   guard: <T>(work: () => Promise<T>) => Promise<T>,
-  limits: { maxBlobBytes: number; liveMediaMs: number },
+  limits: { maxBlobBytes: number; liveMediaMs: number; liveMediaBytes: number },
   lane: BlobLane | undefined,
 ): Omit<BlobStore, 'lendLiveBlob'> {
   const scratch = new ScratchRing(SCRATCH_BYTES);
+  const budget = new LiveMediaBudget(limits.liveMediaBytes, limits.liveMediaMs);
   /** A file, its bytes read into `memory` when it lends some (and given back if the file is not whole). */
   const read = (id: string, memory?: (size: number) => Buffer | undefined) =>
     guard(async () => {
@@ -58,12 +60,17 @@ export function redisBlobs(
     putLiveBlob: (meta: BlobMeta, bytes: Buffer) =>
       guard(async () => {
         refuseOverMax(bytes);
+        if (bytes.length > limits.liveMediaBytes) {
+          throw new SpaceportError('input_too_large', `A live file is held within ${limits.liveMediaBytes} bytes (this one is ${bytes.length}).`);
+        }
         // Both keys expire together; retention never needs to find them. Two commands, not a
         // MULTI (which would copy the bytes into one buffer with the rest): both are stored
         // before the event naming the file is appended, which is how readers learn of it.
         const key = `${P}blob:${meta.id}`;
         const bytes$ = lane ? lane.set(key, bytes, limits.liveMediaMs) : redis.set(key, bytes, 'PX', limits.liveMediaMs);
         await Promise.all([redis.set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', limits.liveMediaMs), bytes$]);
+        const over = budget.add(meta.id, bytes.length);
+        if (over.length > 0) await redis.unlink(...over.flatMap((id) => [`${P}blob:${id}`, `${P}blobmeta:${id}`]));
       }),
     getBlob: (id) => read(id),
     // Where the lane carries the bytes, frames are read into (and files read back into) memory

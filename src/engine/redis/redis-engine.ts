@@ -40,6 +40,8 @@ export interface RedisEngineOptions {
   maxBlobBytes?: number;
   /** How long a partial event's file is held (putLiveBlob). @default 60_000 */
   liveMediaMs?: number;
+  /** The most bytes of those one instance keeps in Redis at once, oldest deleted first (live-media-budget.ts). @default 64 MiB */
+  liveMediaBytes?: number;
   /** How long an instance counts as alive without refreshing its presence. @default 15_000 */
   instanceTtlMs?: number;
   /** A command Redis has not answered in this long fails with `unavailable` (a hung Redis must not hang submits). @default 5000 */
@@ -348,7 +350,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
     ...workerPresence,
 
-    ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs }, lane),
+    ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs, liveMediaBytes: options.liveMediaBytes ?? 64 * 1024 * 1024 }, lane),
     connectionCounts: redisConnectionCounts(redis, P, instanceId),
 
     publish: (channel, message) => turn.publish(channel, message),
