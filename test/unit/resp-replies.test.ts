@@ -34,7 +34,8 @@ describe('RespReplies', () => {
     expect(got.map((r) => String(r))).toEqual(['abc']);
   });
 
-  it('refuses a reply kind it does not read (an array)', () => {
+  it('refuses a reply kind it does not read (an array), and a reply line that never ends', () => {
     expect(() => readAll([Buffer.from('*1\r\n')])).toThrow(/does not read/);
+    expect(() => readAll(Array.from({ length: 100 }, () => Buffer.alloc(1024, 0x2b)))).toThrow(/more than 65536 bytes/);
   });
 });

@@ -6,12 +6,15 @@ export type RespReply = string | number | Buffer | null | RespError;
 export class RespError extends Error {}
 
 const LF = 0x0a;
+/** Longer than any status, error or header Redis sends the lane's commands. */
+const MAX_LINE = 64 * 1024;
 
 /**
  * Reads Redis's replies (RESP2) out of whatever chunks the socket hands over, however the replies
  * fall across them. A bulk reply is copied once, from the chunk it arrived in (which can be a read
- * buffer the socket reuses), into memory its reader lent or else a Buffer of its exact size. Only the reply kinds
- * above: the lane sends nothing that answers with an array.
+ * buffer the socket reuses), into memory its reader lent or else a Buffer of its exact size. Only
+ * the reply kinds above: the lane sends nothing that answers with an array. A reply line (a status,
+ * an error, a header) longer than MAX_LINE is refused, not gathered for ever.
  */
 export class RespReplies {
   /** The reply line read so far (its type and header), while it spans chunks. */
@@ -46,6 +49,7 @@ export class RespReplies {
         const end = chunk.indexOf(LF, at);
         if (end < 0 || end >= length) {
           this.line += chunk.toString('latin1', at, length);
+          if (this.line.length > MAX_LINE) throw new RespError(`Redis sent a reply line of more than ${MAX_LINE} bytes`);
           return;
         }
         const line = this.line + chunk.toString('latin1', at, end);
