@@ -70,7 +70,8 @@ export function redisBlobs(
         const bytes$ = lane ? lane.set(key, bytes, limits.liveMediaMs) : redis.set(key, bytes, 'PX', limits.liveMediaMs);
         await Promise.all([redis.set(`${P}blobmeta:${meta.id}`, JSON.stringify(meta), 'PX', limits.liveMediaMs), bytes$]);
         const over = budget.add(meta.id, bytes.length);
-        if (over.length > 0) await redis.unlink(...over.flatMap((id) => [`${P}blob:${id}`, `${P}blobmeta:${id}`]));
+        // Not waited for, and not this file's failure: what is not deleted expires by itself.
+        if (over.length > 0) void redis.unlink(...over.flatMap((id) => [`${P}blob:${id}`, `${P}blobmeta:${id}`])).catch(() => {});
       }),
     getBlob: (id) => read(id),
     // Where the lane carries the bytes, frames are read into (and files read back into) memory
