@@ -102,6 +102,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       workerMessagesPerSecond: numberFromEnv('SPACEPORT_WORKER_MESSAGES_PER_SECOND'),
       maxInboundBacklog: numberFromEnv('SPACEPORT_MAX_INBOUND_BACKLOG'),
       maxUploadBytesInFlight: numberFromEnv('SPACEPORT_MAX_UPLOAD_IN_FLIGHT'),
+      maxJobOutputBytes: numberFromEnv('SPACEPORT_MAX_JOB_OUTPUT_BYTES'),
     }),
     budgets: defined({
       jobsPerSpace: numberFromEnv('SPACEPORT_BUDGET_JOBS'),

@@ -24,6 +24,8 @@ export interface HeldJob {
    * to an attempt claimed before engines counted its events).
    */
   received?: number;
+  /** How much output (tokens' text, events' data as JSON, in characters) the attempt sent here: held to `maxJobOutputBytes`. */
+  output: number;
 }
 
 /** A job as `workerId` holds it from the moment it claims it: no token seen, no cancel sent. */
@@ -38,6 +40,7 @@ export function heldJob(job: Job, workerId: string): HeldJob {
     sawToken: false,
     cancelling: false,
     received: 0,
+    output: 0,
     traceparent: job.inputs.traceparent,
     ...(job.webhook && { webhook: true }),
   };

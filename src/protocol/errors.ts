@@ -39,6 +39,7 @@ export const ERRORS = {
   worker_lost: { status: 503, text: 'Workers holding the job were lost more times than the space allows.' },
   worker_error: { status: 500, text: 'The worker reported an error while running the job.' },
   cancelled: { status: 409, text: 'The job was cancelled.' },
+  output_too_large: { status: 413, text: "The job's output passed what one job may send; the job failed." },
   // Workers
   stale_lease: { status: 409, text: 'This worker no longer holds the job; the message was discarded.' },
   unknown_space: { status: 404, text: 'A space named in the registration does not exist.' },

@@ -30,6 +30,12 @@ export interface Limits {
   maxUploadBytesInFlight: number;
   /** Messages of one connection read but not yet handled before it is no longer read (until half are). @default 2000 */
   maxInboundBacklog: number;
+  /**
+   * Output one job's worker may send (tokens' text, progress messages, partials' and the result's
+   * data as JSON; files are budgeted apart): past it the job fails with `output_too_large`, so one
+   * worker cannot fill the store every job shares. @default 64 MiB
+   */
+  maxJobOutputBytes: number;
 }
 
 export interface GatewayConfig {
@@ -159,6 +165,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxJsonBodyBytes: 32 * MiB,
   maxUploadBytesInFlight: 512 * MiB,
   maxInboundBacklog: 1000,
+  maxJobOutputBytes: 64 * MiB,
 };
 
 export const DEFAULT_CORE: GatewayConfig['core'] = {

@@ -165,6 +165,10 @@ export class WorkerSession {
   }
 
   private apply(held: HeldJob, event: JobEvent, ends: boolean, result?: JobResult): Now<void> {
+    const limit = this.ctx.config.limits.maxJobOutputBytes;
+    const before = held.output;
+    held.output += outputSize(event);
+    if (held.output > limit && event.type !== 'failed') return this.outgrown(held, limit, before > limit);
     // A final event may bring the worker's next job with it (where the engine claims in the same step).
     const ahead = ends ? this.ctx.core.dispatcher.claimAhead(this.registered()) : undefined;
     const kept = this.ctx.core.jobs.workerEvent(held, event, result, ahead);
@@ -176,6 +180,22 @@ export class WorkerSession {
       this.lastApplied = kept.then((k) => this.applied(held, false, k));
     }
     return this.lastApplied!;
+  }
+
+  /**
+   * The job's output passed its budget: the event that crossed it is not kept, the job fails with
+   * `output_too_large` (so its client knows) and the worker is told to stop — once — and that
+   * message, and any the worker sends before it stops, are answered with the same code.
+   */
+  private outgrown(held: HeldJob, limit: number, already: boolean): never {
+    const message = `Job ${held.id} sent more than ${limit} characters of output (tokens and data); it failed.`;
+    if (!already) {
+      this.registered().sendCancel(held.id, message);
+      void Promise.resolve(this.apply(held, { type: 'failed', code: 'output_too_large', message }, true)).catch((err) =>
+        this.ctx.log.error({ err, job: held.id }, 'failing a job over its output budget failed'),
+      );
+    }
+    throw new SpaceportError('output_too_large', message, { job: held.id });
   }
 
   private lastKept?: Promise<boolean>;
@@ -200,5 +220,20 @@ export class WorkerSession {
     // A connection that dropped (not one the worker or an admin closed) may come back for its jobs.
     const mayReturn = canReattach && code !== 1000 && code !== 1001;
     pending(() => this.ctx.core.dispatcher.removeWorker(w, 'worker disconnected', mayReturn)).catch((err) => this.ctx.log.error({ err }, 'worker removal failed'));
+  }
+}
+
+/** What an event adds to its job's output, in characters (the budget is about the store, not exact bytes). */
+function outputSize(event: JobEvent): number {
+  switch (event.type) {
+    case 'token':
+      return event.text.length;
+    case 'progress':
+      return event.message?.length ?? 0;
+    case 'partial':
+    case 'result':
+      return event.data === null || event.data === undefined ? 0 : typeof event.data === 'string' ? event.data.length : JSON.stringify(event.data).length;
+    default:
+      return 0;
   }
 }

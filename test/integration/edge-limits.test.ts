@@ -274,3 +274,35 @@ describe('GET /metrics', () => {
     worker.close();
   });
 });
+
+describe('a worker that sends more output for a job than one job may', () => {
+  it('fails the job with output_too_large, tells the worker to stop, and goes on serving that worker', async () => {
+    const gw = await gateway({ limits: { maxJobOutputBytes: 1000 } });
+    await gw.createSpace({ name: 'chatty', inputs: ['prompt'] });
+    const { worker, client, job } = await gw.heldJob('chatty', 'talk');
+    worker.send({ type: 'started', job });
+    for (let i = 0; i < 5; i++) worker.send({ type: 'token', job, text: 'x'.repeat(300) });
+    const failed = await client.wait('the failure', (m) => m.type === 'failed' && m.job === job);
+    expect(failed.code).toBe('output_too_large');
+    // What crossed the budget was not kept: three tokens (900 characters), not four.
+    expect(client.messages.filter((m) => m.type === 'token' && m.job === job)).toHaveLength(3);
+    await worker.wait('the cancel', (m) => m.type === 'cancel' && m.job === job);
+    await worker.wait('the error', (m) => m.type === 'error' && m.code === 'output_too_large');
+    expect((await gw.http('GET', `/v1/jobs/${job}`)).body).toMatchObject({ state: 'failed', error: { code: 'output_too_large' } });
+
+    // A result's data counts too; a job within the budget ends as usual, on the same worker.
+    client.send({ type: 'submit', id: 'big', space: 'chatty', prompt: 'answer' });
+    const big = (await client.wait('accepted', (m) => m.type === 'accepted' && m.id === 'big')).job;
+    await worker.wait('the second job', (m) => m.type === 'job' && m.job === big);
+    worker.send({ type: 'result', job: big, data: { text: 'y'.repeat(2000) } });
+    expect((await client.wait('its failure', (m) => m.type === 'failed' && m.job === big)).code).toBe('output_too_large');
+    client.send({ type: 'submit', id: 'fine', space: 'chatty', prompt: 'briefly' });
+    const fine = (await client.wait('accepted', (m) => m.type === 'accepted' && m.id === 'fine')).job;
+    await worker.wait('the third job', (m) => m.type === 'job' && m.job === fine);
+    worker.send({ type: 'token', job: fine, text: 'ok' });
+    worker.send({ type: 'result', job: fine, data: { text: 'ok' } });
+    expect((await client.wait('its result', (m) => m.type === 'result' && m.job === fine)).data).toEqual({ text: 'ok' });
+    worker.close();
+    client.close();
+  });
+});

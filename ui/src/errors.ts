@@ -13,6 +13,7 @@ const MESSAGES: Record<string, string> = {
   quota_exceeded: 'You already have as many jobs, sessions, connections or uploads here as one person may. Wait for some to finish.',
   timed_out: 'The job took longer than this space allows and was stopped.',
   worker_lost: 'The machine running the job went away too many times; the job was given up.',
+  output_too_large: 'The model sent far more output than one job may hold, so the job was stopped.',
   worker_error: 'The model reported an error.',
   cancelled: 'The job was cancelled.',
   rate_limited: 'Too many requests at once; slow down a little.',
