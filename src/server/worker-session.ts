@@ -191,9 +191,12 @@ export class WorkerSession {
     const message = `Job ${held.id} sent more than ${limit} characters of output (tokens and data); it failed.`;
     if (!already) {
       this.registered().sendCancel(held.id, message);
-      void Promise.resolve(this.apply(held, { type: 'failed', code: 'output_too_large', message }, true)).catch((err) =>
-        this.ctx.log.error({ err, job: held.id }, 'failing a job over its output budget failed'),
-      );
+      const failing = (err: unknown) => this.ctx.log.error({ err, job: held.id }, 'failing a job over its output budget failed');
+      try {
+        void Promise.resolve(this.apply(held, { type: 'failed', code: 'output_too_large', message }, true)).catch(failing);
+      } catch (err) {
+        failing(err);
+      }
     }
     throw new SpaceportError('output_too_large', message, { job: held.id });
   }

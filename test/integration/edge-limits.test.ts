@@ -4,10 +4,11 @@ import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiB } from '../../src/server/config.ts';
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 const gateways: TestGateway[] = [];
@@ -275,9 +276,15 @@ describe('GET /metrics', () => {
   });
 });
 
-describe('a worker that sends more output for a job than one job may', () => {
+describe.each(['embedded', 'redis'] as const)('a worker that sends more output for a job than one job may (%s engine)', (engine) => {
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    if (engine === 'redis') redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+
   it('fails the job with output_too_large, tells the worker to stop, and goes on serving that worker', async () => {
-    const gw = await gateway({ limits: { maxJobOutputBytes: 1000 } });
+    const gw = await gateway({ limits: { maxJobOutputBytes: 1000 }, ...(redis && { redis: { url: redis.url, prefix: `output-${Date.now()}:` } }) });
     await gw.createSpace({ name: 'chatty', inputs: ['prompt'] });
     const { worker, client, job } = await gw.heldJob('chatty', 'talk');
     worker.send({ type: 'started', job });
