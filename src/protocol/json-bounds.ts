@@ -33,12 +33,26 @@ export const BODY_BOUNDS: JsonBounds = { maxDepth: MAX_JSON_DEPTH, maxBytes: Num
  * first bound crossed, so the work done is bounded by the bounds, not by the value.
  */
 export function jsonBoundsProblem(value: unknown, bounds: JsonBounds): string | null {
-  if (typeof value !== 'object' || value === null) return sizeOf(value) > bounds.maxBytes ? tooLarge(bounds) : null;
+  const size = measure(value, bounds);
+  if (size === TOO_DEEP) return `nested deeper than ${bounds.maxDepth} levels`;
+  return size > bounds.maxBytes ? tooLarge(bounds) : null;
+}
+
+/** `value`'s size as JSON, counted as the bounds count it, to the end (for a value the edge already took). */
+export const jsonSize = (value: unknown): number => measure(value, UNBOUNDED);
+
+const UNBOUNDED: JsonBounds = { maxDepth: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY };
+
+const TOO_DEEP = -1;
+
+/** The size as JSON, counted until past `maxBytes`; TOO_DEEP at the first container past `maxDepth`. */
+function measure(value: unknown, bounds: JsonBounds): number {
+  if (typeof value !== 'object' || value === null) return sizeOf(value);
   let bytes = 0;
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
   while (stack.length > 0) {
     const top = stack.pop()!;
-    if (top.depth > bounds.maxDepth) return `nested deeper than ${bounds.maxDepth} levels`;
+    if (top.depth > bounds.maxDepth) return TOO_DEEP;
     const entries = Array.isArray(top.value) ? top.value : Object.entries(top.value as object);
     bytes += 2;
     for (const entry of entries) {
@@ -47,9 +61,9 @@ export function jsonBoundsProblem(value: unknown, bounds: JsonBounds): string | 
       if (typeof item === 'object' && item !== null) stack.push({ value: item, depth: top.depth + 1 });
       else bytes += sizeOf(item);
     }
-    if (bytes > bounds.maxBytes) return tooLarge(bounds);
+    if (bytes > bounds.maxBytes) return bytes;
   }
-  return null;
+  return bytes;
 }
 
 const sizeOf = (v: unknown): number => (typeof v === 'string' ? v.length + 2 : 8);

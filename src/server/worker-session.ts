@@ -4,6 +4,7 @@ import type { Now } from '../core/now.ts';
 import type { JobResult, Space } from '../core/types.ts';
 import type { HeldJob, WorkerLink } from '../core/worker-link.ts';
 import { SpaceportError } from '../protocol/errors.ts';
+import { jsonSize } from '../protocol/json-bounds.ts';
 import { hashSecret } from './auth.ts';
 import { applyDeclarations } from './space-declarations.ts';
 import type { SpaceDeclaration } from '../protocol/space-presentation.ts';
@@ -226,7 +227,7 @@ export class WorkerSession {
   }
 }
 
-/** What an event adds to its job's output, in characters (the budget is about the store, not exact bytes). */
+/** What an event adds to its job's output, in characters: data as the edge's JSON bounds count it (the budget is about the store, not exact bytes). */
 function outputSize(event: JobEvent): number {
   switch (event.type) {
     case 'token':
@@ -235,7 +236,7 @@ function outputSize(event: JobEvent): number {
       return event.message?.length ?? 0;
     case 'partial':
     case 'result':
-      return event.data === null || event.data === undefined ? 0 : typeof event.data === 'string' ? event.data.length : JSON.stringify(event.data).length;
+      return event.data === null || event.data === undefined ? 0 : jsonSize(event.data);
     default:
       return 0;
   }

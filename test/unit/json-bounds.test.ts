@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asPlainSubmit, ClientMessage } from '../../src/protocol/client-messages.ts';
-import { MAX_JSON_DEPTH, OPTIONS_BOUNDS, RESULT_DATA_BOUNDS, jsonBoundsProblem } from '../../src/protocol/json-bounds.ts';
+import { MAX_JSON_DEPTH, OPTIONS_BOUNDS, RESULT_DATA_BOUNDS, jsonBoundsProblem, jsonSize } from '../../src/protocol/json-bounds.ts';
 import { asStreamed, WorkerMessage } from '../../src/protocol/worker-messages.ts';
 
 /** JSON text nested `depth` levels deep (built as text: JSON.stringify itself overflows on the deep ones). */
@@ -51,5 +51,17 @@ describe('the decoders refuse unbounded free-form values on their fast paths and
       expect(WorkerMessage.safeParse(message).success).toBe(false);
       expect(asStreamed({ type, job: 'job_1', data: { text: 'fine' } })).not.toBeNull();
     }
+  });
+});
+
+describe('jsonSize', () => {
+  it('counts as the bounds do, to the end and at any depth: what one job’s output budget is measured in', () => {
+    expect(jsonSize('abc')).toBe(5);
+    expect(jsonSize(7)).toBe(8);
+    expect(jsonSize({ a: [1, 'xy'] })).toBe(2 + (1 + 1 + 3) + 2 + (1 + 8) + (1 + 4));
+    const big = { text: 'x'.repeat(OPTIONS_BOUNDS.maxBytes) };
+    expect(jsonSize(big)).toBeGreaterThan(OPTIONS_BOUNDS.maxBytes);
+    expect(jsonBoundsProblem(big, OPTIONS_BOUNDS)).toMatch(/larger than/);
+    expect(jsonSize(JSON.parse(nested(MAX_JSON_DEPTH + 10)))).toBe(2 + (MAX_JSON_DEPTH + 9) * (2 + 1 + 1 + 3));
   });
 });
