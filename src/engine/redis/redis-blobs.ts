@@ -23,7 +23,7 @@ export function redisBlobs(
   limits: { maxBlobBytes: number; liveMediaMs: number; liveMediaBytes: number },
   lane: BlobLane | undefined,
 ): Omit<BlobStore, 'lendLiveBlob'> {
-  const scratch = new ScratchRing(SCRATCH_BYTES);
+  const scratch = lane && new ScratchRing(SCRATCH_BYTES);
   const budget = new LiveMediaBudget(limits.liveMediaBytes, limits.liveMediaMs);
   /** A file, its bytes read into `memory` when it lends some (and given back if the file is not whole). */
   const read = (id: string, memory?: (size: number) => Buffer | undefined) =>
@@ -76,7 +76,7 @@ export function redisBlobs(
     getBlob: (id) => read(id),
     // Where the lane carries the bytes, frames are read into (and files read back into) memory
     // from one ring, written on from there and given back: nothing allocated per file.
-    ...(lane && {
+    ...(scratch && {
       reserveLiveBlob: (size: number) => scratch.take(size),
       lendBlob: (id: string) => read(id, (size) => scratch.take(size)),
     }),
