@@ -13,7 +13,9 @@ export interface QueueThroughputResult {
  * answer at once: jobs per second until the last result, and the server's CPU per job. Here with
  * many clients and multi-slot workers, through the embedded gateway, two gateways sharing Redis,
  * and BullMQ on its own Redis (add → process → completed event) in the same run (issue #30: the
- * Redis engine within 2× of the embedded one, and ahead of BullMQ); many-workers.ts with one client
+ * Redis engine within 2× of the embedded one, and ahead of BullMQ), and the raw relays (alone and
+ * split over Redis) as the ceiling: they queue nothing and keep nothing, so their jobs/s is the most
+ * any gateway over WebSocket could reach here; many-workers.ts with one client
  * and ever more one-slot workers.
  */
 export async function throughput(target: Target, clients: number, jobsEach: number, workers: number, slots: number): Promise<QueueThroughputResult> {
@@ -38,7 +40,7 @@ export async function throughput(target: Target, clients: number, jobsEach: numb
 export const queueThroughputBenchmark: Benchmark<QueueThroughputResult> = {
   key: 'queueThroughput',
   // Each round on servers of their own (a fresh Redis for BullMQ): one round's leftovers must not slow the next.
-  takes: (t) => t.queues === true && t.fresh !== undefined,
+  takes: (t) => (t.queues === true || t.queueless === true) && t.fresh !== undefined,
   title: (s) => `Queue throughput: ${s.throughputClients} clients × ${s.throughputJobsEach} short jobs at once, ${s.throughputWorkers} workers × ${s.throughputSlots} slots`,
   columns: [
     ['jobsPerSecond', 'jobs/s'],

@@ -9,6 +9,7 @@ export async function rawWsTarget(): Promise<Target> {
   const base = `ws://127.0.0.1:${server.port}`;
   return {
     name: 'raw ws relay',
+    queueless: true,
     probe: (gc) => server.probe(gc),
     ...rawPeers(base, base),
     fresh: rawWsTarget,
@@ -32,8 +33,10 @@ export async function rawWsViaRedisTarget(): Promise<Target> {
   };
   return {
     name: 'raw ws ×2 via Redis',
-    // The rows where the gateway's own ×2 is held to a 2-instance floor: a job's trip, its tokens, its media.
-    only: ['dispatchRoundTrip', 'tokenRelay', 'binaryMedia'],
+    // The rows where the gateway's own ×2 is held to a 2-instance floor: a job's trip, its tokens, its
+    // media, and (as a ceiling: it queues nothing) short jobs' throughput.
+    only: ['dispatchRoundTrip', 'tokenRelay', 'binaryMedia', 'queueThroughput'],
+    queueless: true,
     probe,
     ...rawPeers(`ws://127.0.0.1:${workers.port}`, `ws://127.0.0.1:${clients.port}`),
     fresh: rawWsViaRedisTarget,

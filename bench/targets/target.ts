@@ -47,6 +47,11 @@ export interface Target {
   subscriber(onToken: () => void): Promise<Closable>;
   /** Jobs wait in a queue while no worker is free (the gateway's engines; the relays have none). */
   queues?: boolean;
+  /**
+   * A relay with no queue at all: each job goes to a worker at once, whatever its slots. In the
+   * queue-throughput row it is the ceiling, the most a gateway over WebSocket could do on this machine.
+   */
+  queueless?: boolean;
   /** The HTTP base of the gateway clients reach (`http://host:port`), for its probes and listings. */
   http?: string;
   /** An OpenAI-compatible chat-completions API to stream from (the time-to-first-token benchmark's targets). */
