@@ -385,6 +385,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const out = await engine.finishAndClaim(ref(a), result, holder, { data: 'ok', files: [] }, next);
       expect(await started).toBe(true);
       expect(out).toMatchObject({ kept: true, next: { id: b.id, state: 'assigned', worker_id: 'w', attempt: 1 } });
+      expect(out.next).toEqual(await engine.getJob(b.id));
       expect(await engine.getJob(a.id)).toMatchObject({ state: 'completed', result: { data: 'ok' }, started_at: expect.any(Number) });
       expect((await engine.readEvents(a.id, 0))!.lines.map((l) => JSON.parse(l).type)).toEqual(['queued', 'started', 'result']);
       await until(() => heard.events.length === 2);
@@ -401,9 +402,13 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
         expect(isParked(last.next)).toBe(true);
         const c = job(s);
         await engine.submitJob(c, 10, queued);
-        expect(await (last.next as ParkedClaim).assigned).toMatchObject({ id: c.id, state: 'assigned', worker_id: 'w', attempt: 1 });
+        const handed = await (last.next as ParkedClaim).assigned;
+        expect(handed).toMatchObject({ id: c.id, state: 'assigned', worker_id: 'w', attempt: 1 });
+        // What the slot was handed is the job as stored, field for field.
+        expect(handed).toEqual(await engine.getJob(c.id));
       } else expect(last.next).toBeNull();
-      expect(await engine.countJobs()).toMatchObject({ completed: 2, queued: 0 });
+      // Started and ended in one step (a): counted from assigned to completed, nothing left running.
+      expect(await engine.countJobs()).toMatchObject({ completed: 2, queued: 0, running: 0, assigned: engine.claimOrPark ? 1 : 0 });
       await engine.close();
     });
 

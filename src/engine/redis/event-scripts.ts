@@ -4,22 +4,25 @@ import { SHARED } from './scripts.ts';
 
 /** What APPEND and APPEND_STREAM share: a worker's streamed events of a turn appended at once, and the move to running. */
 const STREAMED = `
--- Appends the head, tail pairs ARGV[from..] as the next events of job \`id\`, each \`prefix .. line\`
--- added to \`messages\` (published as one batch) → the seq of the first (nil when there are none).
-local function appendPairs(id, from, maxEvents, prefix, messages)
-  local n = (#ARGV - from + 1) / 2
+-- Appends the head, tail pairs ARGV[from..], then \`head\`, \`tail\` when given, as the next events
+-- of job \`id\` (one HINCRBY for all their seqs), each \`prefix .. line\` added to \`messages\`
+-- (published as one batch) → the seqs of the first and the last (nil when there are none).
+local function appendPairs(id, from, maxEvents, prefix, messages, head, tail)
+  local n = (#ARGV - from + 1) / 2 + (head and 1 or 0)
   if n == 0 then return nil end
   local seq = redis.call('HINCRBY', P .. 'job:' .. id, 'seq', n) - n
   local first = seq + 1
   local log = P .. 'log:' .. id
-  for i = from, #ARGV, 2 do
+  local function add(h, t)
     seq = seq + 1
-    local line = ARGV[i] .. seq .. ARGV[i + 1]
+    local line = h .. seq .. t
     -- '~' as in append()
     redis.call('XADD', log, 'MAXLEN', '~', maxEvents, seq .. '-1', 'l', line)
     messages[#messages + 1] = prefix .. line
   end
-  return first
+  for i = from, #ARGV, 2 do add(ARGV[i], ARGV[i + 1]) end
+  if head then add(head, tail) end
+  return first, seq
 end
 
 -- A \`started\` moves a job that is \`state\` (assigned) to running.
@@ -42,25 +45,28 @@ end
  */
 export const APPEND = `${SHARED}${STREAMED}
 local id = ARGV[2]
-local job = P .. 'job:' .. id
-local state = redis.call('HGET', job, 'state')
+local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'worker_id', 'attempt', 'to')
+local state = f[1]
 if not state or FINAL[state] then return nil end
-if ARGV[3] ~= '' and not holds(id, ARGV[3], ARGV[4]) then return nil end
+if ARGV[3] ~= '' and not holding(f, ARGV[3], ARGV[4]) then return nil end
 local claiming = ARGV[15] ~= nil
 local starting = ARGV[8] == 'started'
 local messages = {}
 local spaces = {}
+-- The turn's streamed events (none unless claiming), then this one.
+local from = #ARGV + 1
 if claiming then
   local m = tonumber(ARGV[17])
   spaces = { unpack(ARGV, 18, 17 + m) }
-  appendPairs(id, 19 + m, ARGV[5], ARGV[14], messages)
+  from = 19 + m
   if ARGV[18 + m] == '1' then starting = true end
 end
-local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
-if starting then running(id, state, ARGV[12]) end
-if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11]) end
-messages[#messages + 1] = ARGV[14] .. line
-publish(id, ARGV[13], table.concat(messages, '\\n'))
+local _, seq = appendPairs(id, from, ARGV[5], ARGV[14], messages, ARGV[6], ARGV[7])
+-- Started and ended in one step: one write of the hash, counted from assigned straight to the end.
+local began = starting and state == 'assigned' and ARGV[12] or nil
+if ARGV[9] ~= '' then finish(id, ARGV[9], ARGV[12], ARGV[10], ARGV[11], state, began)
+elseif began then running(id, state, ARGV[12]) end
+publish(id, ARGV[13], table.concat(messages, '\\n'), f[4])
 if not claiming then return seq end
 if ARGV[9] == '' or ARGV[3] == '' then return { seq } end
 local out = claimOrPark(ARGV[3], ARGV[15], ARGV[12], spaces, ARGV[16]) or {}
@@ -76,12 +82,12 @@ return out
  */
 export const TELL = `${SHARED}
 local job = P .. 'job:' .. ARGV[2]
-local f = redis.call('HMGET', job, 'state', 'attempt', 'told')
+local f = redis.call('HMGET', job, 'state', 'attempt', 'told', 'to')
 if f[1] ~= 'queued' then return 0 end
 local told = f[2] .. ':' .. ARGV[3]
 if f[3] == told then return 0 end
 redis.call('HSET', job, 'told', told)
-publish(ARGV[2], ARGV[5], ARGV[6] .. ARGV[4])
+publish(ARGV[2], ARGV[5], ARGV[6] .. ARGV[4], f[4])
 return 1
 `;
 
@@ -96,11 +102,12 @@ return 1
  */
 export const APPEND_STREAM = `${SHARED}${STREAMED}
 local id = ARGV[2]
-if not holds(id, ARGV[3], ARGV[4]) then return nil end
+local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'worker_id', 'attempt', 'to')
+if not holding(f, ARGV[3], ARGV[4]) then return nil end
 local messages = {}
 local first = appendPairs(id, 10, ARGV[5], ARGV[7], messages)
-if ARGV[9] == '1' then running(id, redis.call('HGET', P .. 'job:' .. id, 'state'), ARGV[8]) end
-publish(id, ARGV[6], table.concat(messages, '\\n'))
+if ARGV[9] == '1' then running(id, f[1], ARGV[8]) end
+publish(id, ARGV[6], table.concat(messages, '\\n'), f[4])
 return first
 `;
 

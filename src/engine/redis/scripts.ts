@@ -60,9 +60,10 @@ end
 -- naming its space, job and owner: event-channel.ts) on its space's channel, heard by the instances
 -- whose clients watch the space, then on the own channel of each instance following the job (its
 -- hash's \`to\`: the one it was submitted on and any that asked since, FOLLOW) — no other hears it.
-local function publish(id, channel, payload)
+-- \`to\` is the hash's field when the caller has read it already (false: it has none), else nil.
+local function publish(id, channel, payload, to)
   redis.call('PUBLISH', channel, payload)
-  local to = redis.call('HGET', P .. 'job:' .. id, 'to')
+  if to == nil then to = redis.call('HGET', P .. 'job:' .. id, 'to') end
   if not to then return end
   for instance in string.gmatch(to, '%S+') do redis.call('PUBLISH', P .. 'to:' .. instance, payload) end
 end
@@ -76,11 +77,19 @@ local function roundOf(rank, priority)
   return rank - (PRIORITY_LIMIT - priority) * ROUNDS
 end
 
--- A job joined its space's queue at its rank: counted as an insertion ahead unless it is the tail; its position.
-local function placed(space, id)
+-- HGETALL's flat reply → each field's index of its value in it.
+local function indexOf(h)
+  local at = {}
+  for i = 1, #h, 2 do at[h[i]] = i + 1 end
+  return at
+end
+
+-- A job joined its space's queue at its rank: counted as an insertion ahead unless it is the tail; its
+-- position. \`before\` is the queue's length before it joined, when the caller knows it.
+local function placed(space, id, before)
   local q = P .. 'q:' .. space
   local position = redis.call('ZRANK', q, id)
-  if position < redis.call('ZCARD', q) - 1 then redis.call('HINCRBY', P .. 'moves:' .. space, 'ahead', 1) end
+  if position < (before or redis.call('ZCARD', q) - 1) then redis.call('HINCRBY', P .. 'moves:' .. space, 'ahead', 1) end
   return position
 end
 
@@ -93,8 +102,9 @@ local function leave(space, caller)
 end
 
 -- A new job joins its space's queue in its round (core/queue-order.ts): the caller's next after their
--- last waiting one, or the one being dispatched when they have none waiting; under fifo, its arrival.
-local function join(id, space, priority, caller, weight)
+-- last waiting one, or the one being dispatched when they have none waiting; under fifo, its arrival
+-- → its position (placed's) and its rank, for the caller to write in its hash.
+local function join(id, space, priority, caller, weight, before)
   local round
   if caller ~= '' then
     local rounds = P .. 'rounds:' .. space
@@ -111,9 +121,8 @@ local function join(id, space, priority, caller, weight)
     round = redis.call('INCR', P .. 'rank')
   end
   local rank = rankOf(priority, round)
-  redis.call('HSET', P .. 'job:' .. id, 'rank', rank)
   redis.call('ZADD', P .. 'q:' .. space, rank, id)
-  return placed(space, id)
+  return placed(space, id, before), rank
 end
 
 -- A job goes back to the head of its priority in its space's queue (a requeue, or a backoff over).
@@ -130,27 +139,38 @@ local function rejoin(id, space)
   return placed(space, id)
 end
 
-local function finish(id, state, now, result, err)
+-- Job \`id\`, in state \`from\` (as the caller read it), ends in \`state\`; \`started\` is when it began
+-- running, when it began in the same step (else nil).
+local function finish(id, state, now, result, err, from, started)
   local job = P .. 'job:' .. id
-  count(redis.call('HGET', job, 'state'), state)
-  redis.call('HSET', job, 'state', state, 'finished_at', now)
+  count(from, state)
+  local fields = { 'state', state, 'finished_at', now }
+  if started then fields[#fields + 1], fields[#fields + 2] = 'started_at', started end
+  if result ~= '' then fields[#fields + 1], fields[#fields + 2] = 'result', result end
+  if err ~= '' then fields[#fields + 1], fields[#fields + 2] = 'error', err end
+  redis.call('HSET', job, unpack(fields))
   redis.call('HDEL', job, 'lease_expires')
-  if result ~= '' then redis.call('HSET', job, 'result', result) end
-  if err ~= '' then redis.call('HSET', job, 'error', err) end
   redis.call('ZREM', P .. 'leases', id)
   redis.call('ZREM', P .. 'deadlines', id)
   redis.call('ZADD', P .. 'finished', now, id)
 end
 
--- Job \`id\`, \`from\` that state and in no queue, begins its next attempt with \`worker\` until now + leaseMs → its hash, flat.
-local function assign(id, worker, leaseMs, now, from)
-  local job = P .. 'job:' .. id
-  local expires = tonumber(now) + tonumber(leaseMs)
-  redis.call('HINCRBY', job, 'attempt', 1)
-  redis.call('HSET', job, 'state', 'assigned', 'worker_id', worker, 'lease_expires', expires, 'attempt_seq', redis.call('HGET', job, 'seq') or '0')
+-- Job \`id\`, \`from\` that state and in no queue, begins its next attempt with \`worker\` until now +
+-- leaseMs. \`h\` is its hash, flat, as the caller read it (HGETALL's reply; \`at\` its indexOf, when
+-- known) → the same, changed to what the hash now holds.
+local function assign(id, worker, leaseMs, now, from, h, at)
+  at = at or indexOf(h)
+  local expires = string.format('%.0f', tonumber(now) + tonumber(leaseMs))
+  local set = { 'state', 'assigned', 'worker_id', worker, 'lease_expires', expires,
+    'attempt', tostring(tonumber(h[at.attempt] or '0') + 1), 'attempt_seq', h[at.seq] or '0' }
+  for i = 1, #set, 2 do
+    local field, value = set[i], set[i + 1]
+    if at[field] then h[at[field]] = value else h[#h + 1], h[#h + 2] = field, value end
+  end
+  redis.call('HSET', P .. 'job:' .. id, unpack(set))
   redis.call('ZADD', P .. 'leases', expires, id)
   count(from, 'assigned')
-  return redis.call('HGETALL', job)
+  return h
 end
 
 -- The job at the head of the oldest-headed queue among \`spaces\`, assigned to \`worker\` until
@@ -166,21 +186,26 @@ local function claim(worker, leaseMs, now, spaces)
   end
   if not best then return nil end
   redis.call('ZREM', bestQueue, best)
-  local job = P .. 'job:' .. best
-  local f = redis.call('HMGET', job, 'fair_by', 'priority', 'space_id')
-  if f[1] and f[1] ~= '' then
+  local h = redis.call('HGETALL', P .. 'job:' .. best)
+  local at = indexOf(h)
+  local caller, space = h[at.fair_by], h[at.space_id]
+  if caller and caller ~= '' then
     -- The round being dispatched moves on to this job's (core/queue-order.ts: QueueRounds.taken).
-    local rounds = P .. 'rounds:' .. f[3]
-    local round = roundOf(bestRank, tonumber(f[2]))
+    local rounds = P .. 'rounds:' .. space
+    local round = roundOf(bestRank, tonumber(h[at.priority]))
     if round > tonumber(redis.call('HGET', rounds, 'dispatched') or '0') then redis.call('HSET', rounds, 'dispatched', string.format('%.0f', round)) end
   end
-  leave(f[3], f[1])
-  return assign(best, worker, leaseMs, now, 'queued'), best
+  leave(space, caller)
+  return assign(best, worker, leaseMs, now, 'queued', h, at), best
+end
+
+-- HMGET's state, worker_id, attempt (then any other fields) say \`worker\` holds the job in \`attempt\`.
+local function holding(f, worker, attempt)
+  return (f[1] == 'assigned' or f[1] == 'running') and f[2] == worker and f[3] == attempt
 end
 
 local function holds(id, worker, attempt)
-  local f = redis.call('HMGET', P .. 'job:' .. id, 'state', 'worker_id', 'attempt')
-  return (f[1] == 'assigned' or f[1] == 'running') and f[2] == worker and f[3] == attempt
+  return holding(redis.call('HMGET', P .. 'job:' .. id, 'state', 'worker_id', 'attempt'), worker, attempt)
 end
 ${PARKING}`;
 
@@ -221,32 +246,37 @@ if ARGV[12] ~= '' then
   -- No job outlives its deadline (at most a day): a set untouched for two days holds none that count.
   redis.call('EXPIRE', owned, 172800)
 end
-local priority, caller = tonumber(ARGV[18]), ARGV[19]
-redis.call('HSET', P .. 'job:' .. id, 'body', ARGV[6], 'state', 'queued', 'attempt', 0, 'max_attempts', ARGV[7], 'space_id', space, 'priority', priority, 'fair_by', caller, 'fair_weight', ARGV[21], 'seq', 1)
+-- The new job's hash, flat: written in one HSET below and, when a parked slot takes the job, handed
+-- to it as it is (the job is new: these are all its fields).
+local hash = { 'body', ARGV[6], 'state', 'queued', 'attempt', '0', 'max_attempts', ARGV[7], 'space_id', space,
+  'priority', ARGV[18], 'fair_by', ARGV[19], 'fair_weight', ARGV[21], 'seq', '1', 'owner', ARGV[17], 'to', ARGV[25] }
+local function field(name, value) hash[#hash + 1], hash[#hash + 2] = name, value end
 -- An empty queue and a slot parked for it: the job goes straight to the slot, never queued.
 local direct = ARGV[20] == '' and position == 0
 local slot = direct and takeParked(space)
 if ARGV[20] ~= '' then
   -- Not before then: it waits outside the queue (PROMOTE), its position the queue's length now.
-  redis.call('HSET', P .. 'job:' .. id, 'not_before', ARGV[20])
+  field('not_before', ARGV[20])
   redis.call('ZADD', P .. 'waiting', ARGV[20], id)
 elseif not slot then
-  position = join(id, space, priority, caller, tonumber(ARGV[21]))
+  local rank
+  position, rank = join(id, space, tonumber(ARGV[18]), ARGV[19], tonumber(ARGV[21]), position)
+  field('rank', rank)
 end
-redis.call('HSET', P .. 'job:' .. id, 'told', '0:' .. position)
+field('told', '0:' .. position)
 if idem then
   redis.call('SET', idem, id)
-  redis.call('HSET', P .. 'job:' .. id, 'idem', idem)
+  field('idem', idem)
 end
-redis.call('HSET', P .. 'job:' .. id, 'owner', ARGV[17], 'to', ARGV[25])
+redis.call('HSET', P .. 'job:' .. id, unpack(hash))
 redis.call('ZADD', P .. 'ownerjobs:' .. ARGV[17], 0, id)
 local first = ARGV[10] .. position .. ARGV[11]
 redis.call('XADD', P .. 'log:' .. id, 'MAXLEN', ARGV[5], '1-1', 'l', first)
-publish(id, ARGV[14], ARGV[15] .. first)
+publish(id, ARGV[14], ARGV[15] .. first, ARGV[25])
 redis.call('ZADD', P .. 'deadlines', ARGV[8], id)
 redis.call('ZADD', P .. 'jobids', 0, id)
 if slot then
-  hand(slot, assign(id, slot[3], slot[4], ARGV[24], nil), id)
+  hand(slot, assign(id, slot[3], slot[4], ARGV[24], nil, hash), id)
   return position
 end
 count(nil, 'queued')
@@ -283,28 +313,28 @@ return out
  */
 export const RELEASE = `${SHARED}
 local id = ARGV[2]
-if not holds(id, ARGV[3], ARGV[4]) then return nil end
 local job = P .. 'job:' .. id
-local f = redis.call('HMGET', job, 'attempt', 'max_attempts', 'space_id', 'state')
-if tonumber(f[1]) >= tonumber(f[2]) then
+local f = redis.call('HMGET', job, 'state', 'worker_id', 'attempt', 'max_attempts', 'space_id', 'to')
+if not holding(f, ARGV[3], ARGV[4]) then return nil end
+if tonumber(f[3]) >= tonumber(f[4]) then
   local seq, line = append(id, ARGV[8], ARGV[9], ARGV[5])
-  finish(id, ARGV[10], ARGV[12], '', ARGV[11])
-  publish(id, ARGV[13], ARGV[14] .. line)
+  finish(id, ARGV[10], ARGV[12], '', ARGV[11], f[1])
+  publish(id, ARGV[13], ARGV[14] .. line, f[6])
   return { seq, 0 }
 end
-redis.call('HSET', job, 'state', 'queued', 'told', f[1] .. ':0')
+redis.call('HSET', job, 'state', 'queued', 'told', f[3] .. ':0')
 redis.call('HDEL', job, 'worker_id', 'lease_expires', 'started_at')
 redis.call('ZREM', P .. 'leases', id)
-if ARGV[16] == '' then rejoin(id, f[3])
+if ARGV[16] == '' then rejoin(id, f[5])
 else
   redis.call('HSET', job, 'not_before', ARGV[16], 'told', '')
   redis.call('ZADD', P .. 'waiting', ARGV[16], id)
 end
-count(f[4], 'queued')
+count(f[1], 'queued')
 local seq, line = append(id, ARGV[6], ARGV[7], ARGV[5])
 redis.call('HSET', job, 'epoch', ARGV[15], 'epoch_seq', seq)
-publish(id, ARGV[13], ARGV[14] .. line)
-if ARGV[16] == '' then assignParked(f[3], ARGV[12]) end
+publish(id, ARGV[13], ARGV[14] .. line, f[6])
+if ARGV[16] == '' then assignParked(f[5], ARGV[12]) end
 return { seq, 1 }
 `;
 
@@ -313,17 +343,18 @@ export const END = `${SHARED}
 local id = ARGV[2]
 local job = P .. 'job:' .. id
 local before = redis.call('HGETALL', job)
-local state = redis.call('HGET', job, 'state')
+local at = indexOf(before)
+local state = before[at.state]
 if not state or FINAL[state] then return nil end
 if state == 'queued' then
-  local f = redis.call('HMGET', job, 'space_id', 'fair_by')
+  local space = before[at.space_id]
   -- Counted as waiting in its queue only while in it (not while waiting out a backoff).
-  if redis.call('ZREM', P .. 'q:' .. f[1], id) == 1 then leave(f[1], f[2]) end
+  if redis.call('ZREM', P .. 'q:' .. space, id) == 1 then leave(space, before[at.fair_by]) end
   redis.call('ZREM', P .. 'waiting', id)
 end
 local seq, line = append(id, ARGV[4], ARGV[5], ARGV[3])
-finish(id, ARGV[6], ARGV[8], '', ARGV[7])
-publish(id, ARGV[9], ARGV[10] .. line)
+finish(id, ARGV[6], ARGV[8], '', ARGV[7], state)
+publish(id, ARGV[9], ARGV[10] .. line, before[at.to] or false)
 table.insert(before, 1, seq)
 return before
 `;
@@ -361,7 +392,10 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'waiting', '-inf', ARGV[2],
   if f[1] == 'queued' then
     redis.call('HDEL', job, 'not_before')
     -- A delayed submit (no attempt yet) joins as a new job would; a retry goes back to the head.
-    if f[3] == '0' then join(id, f[2], tonumber(f[4] or '0'), f[5] or '', tonumber(f[6] or '1')) else rejoin(id, f[2]) end
+    if f[3] == '0' then
+      local _, rank = join(id, f[2], tonumber(f[4] or '0'), f[5] or '', tonumber(f[6] or '1'))
+      redis.call('HSET', job, 'rank', rank)
+    else rejoin(id, f[2]) end
     table.insert(out, f[2] .. ' ' .. id)
     if not seen[f[2]] then
       seen[f[2]] = true
