@@ -29,7 +29,8 @@ import { checkRedisSettings } from './redis-settings.ts';
 import { guard } from './redis-guard.ts';
 import { blobLaneFor } from './blob-lane.ts';
 import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
-import { CLAIM, END, PROMOTE, PURGE, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
+import { CLAIM, END, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
+import { PROMOTE, PURGE } from './sweep-scripts.ts';
 
 export interface RedisEngineOptions {
   url: string;
