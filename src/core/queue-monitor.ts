@@ -157,9 +157,8 @@ export class QueueMonitor {
       if (position < 0 || (told !== undefined && positionStep(told) === positionStep(position))) continue;
       book.told.set(id, position);
       if (++handled % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
-      const job = await this.engine.getJob(id);
-      if (job?.state !== 'queued') continue;
-      const sent = this.engine.tellPosition(refOf(job), position, positionLine(id, position, estimate.etaMs(position, slots)));
+      // Refused unless still queued: no need to read the job first (a round trip per update under Redis).
+      const sent = this.engine.tellPosition({ id, spaceId }, position, positionLine(id, position, estimate.etaMs(position, slots)));
       if (sent instanceof Promise) await sent;
     }
   }

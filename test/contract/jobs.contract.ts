@@ -526,10 +526,12 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.submitJob(first, 10, queued);
       await engine.submitJob(second, 10, queued); // told position 1
       const heard = heardOf(engine, second.id);
-      const tell = (on: typeof engine, j: Job, position: number) => on.tellPosition(ref(j), position, positionLine(j.id, position, null));
+      // Told by id and space: the engine finds the owner the event names.
+      const tell = (on: typeof engine, j: Job, position: number) => on.tellPosition({ id: j.id, spaceId: j.space_id }, position, positionLine(j.id, position, null));
       expect(await tell(engine, second, 1)).toBe(false); // what its submit said
       expect(await tell(engine, second, 0)).toBe(true);
       await until(() => heard.events.some((h) => h.line.type === 'position' && (h.line as { position?: number }).position === 0));
+      expect(heard.events.find((h) => h.line.type === 'position')).toMatchObject({ spaceId: s.id, ownerId: second.owner.id });
       heard.off();
       // Another instance watching the same queue sees the same change: already told.
       const other = made.reopen && made.leasesSurviveReopen ? await made.reopen() : engine;

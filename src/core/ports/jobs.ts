@@ -154,9 +154,10 @@ export interface JobStore {
    * job's subscribers as its events are — but not into its log: live state, not history. MUST
    * refuse (false) unless the job is still queued, and when its current attempt was last told this
    * `position` (by its submit, its requeue or an earlier update, from any instance), so each change
-   * reaches clients once. May answer at once.
+   * reaches clients once. The engine finds the job's owner, whom the published event names, itself:
+   * the caller need not read the job first. May answer at once.
    */
-  tellPosition(job: JobRef, position: number, line: string): Now<boolean>;
+  tellPosition(job: Pick<JobRef, 'id' | 'spaceId'>, position: number, line: string): Now<boolean>;
   /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
    * job goes back to the HEAD of its queue and `requeued(position)` is appended, beginning a new

@@ -13,6 +13,13 @@ export const followerChannel = (P: string, instanceId: string): string => `${P}t
 
 export const encodeEvent = (spaceId: string, jobId: string, ownerId: string, line: string): string => `${spaceId}\t${jobId}\t${ownerId}\t${line}`;
 
+/** encodeEvent's prefix split around the owner, for a script that reads the owner from the job's hash: it joins `head .. owner .. tail`. */
+export function prefixAroundOwner(spaceId: string, jobId: string): [string, string] {
+  const prefix = encodeEvent(spaceId, jobId, '\u0000', '');
+  const at = prefix.indexOf('\u0000');
+  return [prefix.slice(0, at), prefix.slice(at + 1)];
+}
+
 /** Hands each job event of a received PUBLISH to the listeners, for those it reached. */
 export function deliverEvents(listeners: Iterable<BusListener>, payload: string, reach: EventReach): void {
   for (const message of splitBatch(payload)) {

@@ -75,19 +75,20 @@ return out
 `;
 
 /**
- * ARGV: P, id, position, line, channel, prefix → 1 when the position update was published (not
- * kept in the log), 0 when the job is no longer queued or its attempt was told this position
- * already: every instance watches the queue; the first to see a change tells it, the others find
- * it told.
+ * ARGV: P, id, position, line, channel, the prefix's head and tail around the owner
+ * (event-channel.ts prefixAroundOwner: the owner is read here, from the hash) → 1 when the position
+ * update was published (not kept in the log), 0 when the job is no longer queued or its attempt was
+ * told this position already: every instance watches the queue; the first to see a change tells
+ * it, the others find it told.
  */
 export const TELL = `${SHARED}
 local job = P .. 'job:' .. ARGV[2]
-local f = redis.call('HMGET', job, 'state', 'attempt', 'told', 'to')
-if f[1] ~= 'queued' then return 0 end
+local f = redis.call('HMGET', job, 'state', 'attempt', 'told', 'to', 'owner')
+if f[1] ~= 'queued' or not f[5] then return 0 end
 local told = f[2] .. ':' .. ARGV[3]
 if f[3] == told then return 0 end
 redis.call('HSET', job, 'told', told)
-publish(ARGV[2], ARGV[5], ARGV[6] .. ARGV[4], f[4])
+publish(ARGV[2], ARGV[5], ARGV[6] .. f[5] .. ARGV[7] .. ARGV[4], f[4])
 return 1
 `;
 

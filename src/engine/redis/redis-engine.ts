@@ -6,7 +6,7 @@ import type { JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { Engine } from '../../core/engine-port.ts';
-import { encodeEvent, spaceEventChannel } from './event-channel.ts';
+import { encodeEvent, prefixAroundOwner, spaceEventChannel } from './event-channel.ts';
 import { redisEventSubscriptions } from './event-subscriptions.ts';
 import { splitBatch, TurnBatch } from './turn-batch.ts';
 import { CHANNEL } from '../../core/topics.ts';
@@ -255,7 +255,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       );
       return sent;
     },
-    tellPosition: (job, position, line) => guard(async () => Number(await run('TELL', [job.id, position, line, ...eventTarget(job)])) === 1),
+    tellPosition: (job, position, line) => guard(async () => Number(await run('TELL', [job.id, position, line, spaceEventChannel(P, job.spaceId), ...prefixAroundOwner(job.spaceId, job.id)])) === 1),
     releaseJob: (job, holder, requeued, exhausted, notBefore) =>
       guard(async () => {
         const jobId = job.id;
