@@ -4,7 +4,7 @@ import type { JobService } from './job-service.ts';
 import type { SpaceStatus, SpaceStatusMessage } from '../protocol/server-messages.ts';
 import { movedRanges, positionStep } from './position-steps.ts';
 import { positionLine } from '../protocol/job-events.ts';
-import { refOf, type QueueState } from './ports/jobs.ts';
+import type { QueueState } from './ports/jobs.ts';
 import type { Space, WorkerInfo } from './types.ts';
 import { servingSlots } from './space-slots.ts';
 

@@ -34,13 +34,20 @@ export function redisParking(
   assignedUnder: (token: string) => Promise<Job | null>,
 ) {
   const waits = new Map<string, Wait>();
+  /** The tokens of each worker's waits: withdrawing one worker's slots looks at its own, not at every worker's. */
+  const tokensOf = new Map<string, Set<string>>();
   let next = 0;
 
-  const settle = (token: string, job: Job | null) => {
+  const forget = (token: string): Wait | undefined => {
     const wait = waits.get(token);
+    if (!wait) return;
     waits.delete(token);
-    wait?.settle(job);
+    const tokens = tokensOf.get(wait.workerId)!;
+    tokens.delete(token);
+    if (tokens.size === 0) tokensOf.delete(wait.workerId);
+    return wait;
   };
+  const settle = (token: string, job: Job | null) => forget(token)?.settle(job);
 
   const lookUp = async (token: string) => {
     const wait = waits.get(token);
@@ -54,17 +61,20 @@ export function redisParking(
     claim(workerId: string, spaceIds: string[], leaseMs: number): ParkingWait {
       const token = `${instanceId}.${++next}`;
       const slot = [token, instanceId, workerId, leaseMs, ...spaceIds].join(' ');
-      const assigned = new Promise<Job | null>((resolve) => waits.set(token, { workerId, slot, settle: resolve }));
+      const assigned = new Promise<Job | null>((resolve) => {
+        waits.set(token, { workerId, slot, settle: resolve });
+        tokensOf.set(workerId, (tokensOf.get(workerId) ?? new Set<string>()).add(token));
+      });
       return {
         slot,
         during: (script) =>
           script.catch((err: unknown) => {
-            waits.delete(token);
+            forget(token);
             throw err;
           }),
         answer(job, parked) {
           if (parked) return { assigned };
-          waits.delete(token);
+          forget(token);
           return job;
         },
       };
@@ -78,7 +88,8 @@ export function redisParking(
 
     /** Withdraws the parked slots of `workerId` (all of this instance's when undefined: a reconnect may have lost assignments). */
     async unpark(workerId?: string): Promise<void> {
-      const mine = [...waits].filter(([, w]) => workerId === undefined || w.workerId === workerId);
+      const tokens = workerId === undefined ? [...waits.keys()] : [...(tokensOf.get(workerId) ?? [])];
+      const mine = tokens.map((token) => [token, waits.get(token)!] as const);
       if (mine.length === 0) return;
       const withdrawn = new Set(await unparkScript(mine.map(([, w]) => w.slot)));
       for (const [token, { slot }] of mine) {
