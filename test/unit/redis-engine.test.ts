@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisEngine } from '../../src/engine/redis/redis-engine.ts';
+import { SUBMIT } from '../../src/engine/redis/scripts.ts';
 import { isParked, type ParkedClaim } from '../../src/core/ports/jobs.ts';
 import { runEngineContract } from '../contract/engine-contract.ts';
 import { job, queued, space } from '../contract/harness.ts';
@@ -20,6 +25,22 @@ runEngineContract('redis', async () => {
 });
 
 describe('redis engine start-up', () => {
+  it('refuses a Redis Cluster node with a message that says why, instead of failing on the first script', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spaceport-cluster-'));
+    const node = await startRedis(undefined, ['--cluster-enabled', 'yes', '--dir', dir]);
+    try {
+      await expect(createRedisEngine({ url: node.url, prefix: 'cluster:' })).rejects.toThrow(/Cluster node: the Redis engine needs a standalone Redis/);
+      // Refused before it loaded or wrote anything.
+      const admin = new Redis(node.url);
+      expect(await admin.dbsize()).toBe(0);
+      expect(await admin.script('EXISTS', createHash('sha1').update(SUBMIT).digest('hex'))).toEqual([0]);
+      admin.disconnect();
+    } finally {
+      await node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('warns when Redis may evict keys (queued jobs could silently vanish)', async () => {
     const admin = new Redis(redis.url);
     await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');

@@ -25,7 +25,7 @@ import { redisWorkers } from './redis-workers.ts';
 import { APPEND, APPEND_STREAM, FOLLOW, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
 import { corkPerTurn } from './turn-cork.ts';
-import { checkRedisSettings } from './redis-settings.ts';
+import { checkRedisSettings, refuseCluster } from './redis-settings.ts';
 import { guard } from './redis-guard.ts';
 import { blobLaneFor } from './blob-lane.ts';
 import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
@@ -85,6 +85,11 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   // Errors surface on each call as `unavailable`; the connection objects' own reports would only repeat them.
   for (const connection of [redis, sub]) connection.on('error', () => {});
   await Promise.all([redis.connect(), sub.connect()]);
+  await refuseCluster(redis).catch((err: unknown) => {
+    for (const connection of [redis, sub]) connection.disconnect();
+    lane?.close();
+    throw err;
+  });
   if (options.warn) await checkRedisSettings(redis, options.warn);
 
   const shas = new Map<ScriptName, string>();

@@ -4,6 +4,18 @@ import type { Redis } from 'ioredis';
 export const STREAM_NODE_BYTES = 512;
 
 /**
+ * Refuses a Redis Cluster node at start, with a message that says why, rather than failing later
+ * on the first script: every script names keys of several jobs, queues and indexes in one call,
+ * which a Cluster serves only when they hash to one slot (docs/operations.md, Capacity).
+ */
+export async function refuseCluster(redis: Redis): Promise<void> {
+  const info = await redis.info('cluster').catch(() => '');
+  if (/^cluster_enabled:1/m.test(info)) {
+    throw new Error('This Redis is a Cluster node: the Redis engine needs a standalone Redis (optionally with Sentinel). Point SPACEPORT_REDIS_URL at one.');
+  }
+}
+
+/**
  * Says which of Redis's settings work against the gateway: an evicting `maxmemory-policy` (queued
  * jobs and event logs could vanish), and a `stream-node-max-bytes` above 1 KiB — Redis makes each
  * new stream with a node of that size (at most 4 KiB), and every job's event log is a new stream:
