@@ -15,7 +15,7 @@ export function jobBody(job: Job): string {
 
 /** HGETALL's flat [field, value, …] (or ioredis's object) back into a Job. */
 export function jobFromHash(hash: string[] | Record<string, string>): Job | null {
-  const h: Record<string, string> = Array.isArray(hash) ? Object.fromEntries(pairs(hash)) : hash;
+  const h = Array.isArray(hash) ? fieldsOf(hash) : hash;
   if (!h.body) return null;
   const job = JSON.parse(h.body) as Job;
   job.state = h.state as JobState;
@@ -31,8 +31,11 @@ export function jobFromHash(hash: string[] | Record<string, string>): Job | null
   return job;
 }
 
-function* pairs(flat: string[]): Iterable<[string, string]> {
-  for (let i = 0; i + 1 < flat.length; i += 2) yield [flat[i]!, flat[i + 1]!];
+/** HGETALL's flat reply as an object — a plain loop: every claim and assignment passes here. */
+function fieldsOf(flat: string[]): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+  return h;
 }
 
 /** Numbers no real event carries, marking where the script puts the seq and the position. */
