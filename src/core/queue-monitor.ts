@@ -127,6 +127,8 @@ export class QueueMonitor {
     const departures = queue.departures - (seen?.departures ?? 0);
     const insertionsAhead = queue.insertionsAhead - (seen?.insertionsAhead ?? 0);
     book.seen = { departures: queue.departures, insertionsAhead: queue.insertionsAhead };
+    // Another instance watching this queue tells these moves (Redis): nothing to do here but note them.
+    if (this.engine.claimPositionTelling && !(await this.engine.claimPositionTelling(spaceId, queue.departures, queue.insertionsAhead))) return [];
     const whole = !seen || departures < 0 || insertionsAhead < 0 || book.told.size > 2 * queue.length + SLICE;
     const ranges = whole ? [[0, queue.length] as [number, number]] : movedRanges(queue.length, departures, insertionsAhead);
     const toldBefore = whole ? [...book.told.keys()] : []; // not those told while the queue is read

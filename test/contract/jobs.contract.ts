@@ -549,6 +549,25 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
+    it('lets one instance at a time claim telling a queue’s moves up to given counts, where the engine has claimPositionTelling; a space made anew starts again', async () => {
+      const made = await makeEngine();
+      const { engine } = made;
+      if (!engine.claimPositionTelling) return void (await engine.close());
+      const other = made.reopen ? await made.reopen() : engine;
+      const s = space('telling');
+      await engine.createSpace(s);
+      expect(await engine.claimPositionTelling(s.id, 0, 0)).toBe(true);
+      expect(await other.claimPositionTelling!(s.id, 0, 0)).toBe(false); // the same counts: claimed already
+      expect(await other.claimPositionTelling!(s.id, 3, 0)).toBe(true); // three departures since
+      expect(await engine.claimPositionTelling(s.id, 2, 0)).toBe(false); // counts read before that claim
+      expect(await engine.claimPositionTelling(s.id, 3, 1)).toBe(true); // an insertion ahead moves jobs too
+      await engine.deleteSpace(s.id);
+      await engine.createSpace(s);
+      expect(await other.claimPositionTelling!(s.id, 0, 0)).toBe(true);
+      if (other !== engine) await other.close();
+      await engine.close();
+    });
+
     it('ends queued and held jobs with endJob, once, answering the job as it was', async () => {
       const { engine } = await makeEngine();
       const s = space('end');

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../../src/protocol/binary-frame.ts';
+import { TELL } from '../../src/engine/redis/event-scripts.ts';
 import { until } from '../helpers/latch.ts';
 import { startNginx } from '../helpers/nginx.ts';
 import { runTs, serveProcess, tokenWorker, type Proc } from '../helpers/processes.ts';
@@ -268,6 +270,42 @@ describe('three gateway instances sharing one Redis', () => {
     clients.forEach((c) => c.close());
     for (const w of workers) await w.kill('SIGKILL');
   }, 150_000);
+
+  it('tells a client on one instance its new places as a worker on another drains the queue — each place once, worked out by one instance rather than by each that watches the queue', async () => {
+    const [a, b, c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
+    expect((await api(a.url, 'POST', '/v1/admin/spaces', { name: 'places', inputs: ['prompt'], max_queue: 100 })).status).toBe(201);
+    const w = worker(b.url, 'places', { tokens: 1, delay: 60, name: 'drainer' });
+    await w.waitFor('registered');
+    await until('instance c to see the worker', async () => (await api(c.url, 'GET', '/v1/spaces/places')).body.connected || undefined);
+    // Every TELL script Redis runs, counted from its slow log (everything is "slow" at 0).
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'slowlog-max-len', '100000');
+    await admin.config('SET', 'slowlog-log-slower-than', '0');
+    await admin.slowlog('RESET');
+    const peer = await client(c.url);
+    for (let n = 0; n < 16; n++) peer.send({ type: 'submit', space: 'places', prompt: String(n) });
+    // More submits on c while b drains: each makes c look at the queue again, as each result makes b.
+    for (let n = 0; n < 6; n++) {
+      await new Promise((r) => setTimeout(r, 150));
+      peer.send({ type: 'submit', space: 'places', prompt: `late ${n}` });
+    }
+    await until('22 results', () => peer.of('result').length === 22 || undefined, 30_000);
+    const log = (await admin.slowlog('GET', 100000)) as Array<[number, number, number, string[]]>;
+    await admin.config('SET', 'slowlog-log-slower-than', '10000');
+    admin.disconnect();
+    const tellSha = createHash('sha1').update(TELL).digest('hex');
+    const tells = log.filter((entry) => entry[3][0]?.toLowerCase() === 'evalsha' && entry[3][1] === tellSha).length;
+    const places = new Map<string, number[]>();
+    for (const m of peer.of('position')) places.set(m.job, [...(places.get(m.job) ?? []), m.position]);
+    expect([...places.values()].flat().length).toBeGreaterThan(10);
+    // Each job's place only goes down, each told once.
+    for (const told of places.values()) for (let i = 1; i < told.length; i++) expect(told[i]).toBeLessThan(told[i - 1]!);
+    // One TELL per place told, give or take two instances asking at the same moment — where every
+    // instance that looked told every move, b's results and c's submits made about twice as many.
+    expect(tells).toBeLessThanOrEqual(Math.ceil([...places.values()].flat().length * 1.2) + 2);
+    peer.close();
+    await w.kill('SIGKILL');
+  }, 60_000);
 });
 
 describe('losing an instance', () => {

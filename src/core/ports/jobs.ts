@@ -159,6 +159,14 @@ export interface JobStore {
    */
   tellPosition(job: Pick<JobRef, 'id' | 'spaceId'>, position: number, line: string): Now<boolean>;
   /**
+   * Where several instances watch one queue (each refreshes it when its own submits or results
+   * change it), the moves up to a QueueState's counts are worked out and told by one of them: true
+   * for the first to ask for counts ahead of those already claimed, false for the others — who then
+   * skip them. Without it every instance would tell every move (a refused TELL each). Optional: one
+   * instance needs none.
+   */
+  claimPositionTelling?(spaceId: string, departures: number, insertionsAhead: number): Promise<boolean>;
+  /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
    * job goes back to the HEAD of its queue and `requeued(position)` is appended, beginning a new
    * epoch: the event MUST carry the new epoch, greater than every earlier one of the job, and

@@ -22,7 +22,7 @@ import { ADD_SESSION_IMAGE, DELETE_SESSION, PUT_NAMED } from './record-scripts.t
 import { redisDeliveries } from './redis-deliveries.ts';
 import { jobReader, redisJobReads, redisQueueReads } from './redis-queue-reads.ts';
 import { redisWorkers } from './redis-workers.ts';
-import { APPEND, APPEND_STREAM, FOLLOW, TELL } from './event-scripts.ts';
+import { APPEND, APPEND_STREAM, CLAIM_TELLING, FOLLOW, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
 import { corkPerTurn } from './turn-cork.ts';
 import { checkRedisSettings, refuseCluster } from './redis-settings.ts';
@@ -53,7 +53,7 @@ export interface RedisEngineOptions {
   warn?: (message: string) => void;
 }
 
-const SCRIPTS = { SUBMIT, CLAIM, UNPARK, RENEW, REATTACH, APPEND, TELL, APPEND_STREAM, FOLLOW, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
+const SCRIPTS = { SUBMIT, CLAIM, UNPARK, RENEW, REATTACH, APPEND, TELL, CLAIM_TELLING, APPEND_STREAM, FOLLOW, RELEASE, PROMOTE, END, PURGE, PUT_NAMED, ADD_SESSION_IMAGE, DELETE_SESSION };
 type ScriptName = keyof typeof SCRIPTS;
 
 /**
@@ -261,6 +261,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       return sent;
     },
     tellPosition: (job, position, line) => guard(async () => Number(await run('TELL', [job.id, position, line, spaceEventChannel(P, job.spaceId), ...prefixAroundOwner(job.spaceId, job.id)])) === 1),
+    claimPositionTelling: (spaceId, departures, insertionsAhead) => guard(async () => Number(await script('CLAIM_TELLING', [spaceId, departures, insertionsAhead])) === 1),
     releaseJob: (job, holder, requeued, exhausted, notBefore) =>
       guard(async () => {
         const jobId = job.id;
