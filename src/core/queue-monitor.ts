@@ -118,18 +118,24 @@ export class QueueMonitor {
 
   /**
    * The jobs (with their positions now) that can have changed step since the last look: those in
-   * movedRanges of the queue's movement counts since then. A first look (or counts that went back:
-   * the space was made anew) reads the whole queue once; so does a book grown to twice the queue
-   * with jobs that have left it, which prunes it (amortised over the jobs told meanwhile).
+   * movedRanges of the queue's movement counts since then — since this instance's last look, or,
+   * where instances claim the telling (Redis), since the counts told up to by any of them. A first
+   * look (or counts that went back: the space was made anew) reads the whole queue once; so does a
+   * book grown to twice the queue with jobs that have left it, which prunes it (amortised over the
+   * jobs told meanwhile).
    */
   private async movedSinceLastLook(spaceId: string, book: Book, queue: QueueState): Promise<Array<[string, number]>> {
-    const { seen } = book;
-    const departures = queue.departures - (seen?.departures ?? 0);
-    const insertionsAhead = queue.insertionsAhead - (seen?.insertionsAhead ?? 0);
+    let since = book.seen;
     book.seen = { departures: queue.departures, insertionsAhead: queue.insertionsAhead };
-    // Another instance watching this queue tells these moves (Redis): nothing to do here but note them.
-    if (this.engine.claimPositionTelling && !(await this.engine.claimPositionTelling(spaceId, queue.departures, queue.insertionsAhead))) return [];
-    const whole = !seen || departures < 0 || insertionsAhead < 0 || book.told.size > 2 * queue.length + SLICE;
+    if (this.engine.claimPositionTelling) {
+      const claim = await this.engine.claimPositionTelling(spaceId, queue.departures, queue.insertionsAhead);
+      // Another instance watching this queue tells these moves: nothing to do here but note them.
+      if (!claim) return [];
+      since = claim.toldUpTo ?? since;
+    }
+    const departures = queue.departures - (since?.departures ?? 0);
+    const insertionsAhead = queue.insertionsAhead - (since?.insertionsAhead ?? 0);
+    const whole = !since || departures < 0 || insertionsAhead < 0 || book.told.size > 2 * queue.length + SLICE;
     const ranges = whole ? [[0, queue.length] as [number, number]] : movedRanges(queue.length, departures, insertionsAhead);
     const toldBefore = whole ? [...book.told.keys()] : []; // not those told while the queue is read
     const read = await Promise.all(ranges.map(([start, end]) => this.engine.queuedJobIds(spaceId, start, end)));

@@ -556,14 +556,15 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       const other = made.reopen ? await made.reopen() : engine;
       const s = space('telling');
       await engine.createSpace(s);
-      expect(await engine.claimPositionTelling(s.id, 0, 0)).toBe(true);
-      expect(await other.claimPositionTelling!(s.id, 0, 0)).toBe(false); // the same counts: claimed already
-      expect(await other.claimPositionTelling!(s.id, 3, 0)).toBe(true); // three departures since
-      expect(await engine.claimPositionTelling(s.id, 2, 0)).toBe(false); // counts read before that claim
-      expect(await engine.claimPositionTelling(s.id, 3, 1)).toBe(true); // an insertion ahead moves jobs too
+      expect(await engine.claimPositionTelling(s.id, 0, 0)).toEqual({}); // nothing told before
+      expect(await other.claimPositionTelling!(s.id, 0, 0)).toBeNull(); // the same counts: claimed already
+      // Three departures since: the claim says where the last one stopped, so its moves are worked out from there.
+      expect(await other.claimPositionTelling!(s.id, 3, 0)).toEqual({ toldUpTo: { departures: 0, insertionsAhead: 0 } });
+      expect(await engine.claimPositionTelling(s.id, 2, 0)).toBeNull(); // counts read before that claim
+      expect(await engine.claimPositionTelling(s.id, 3, 1)).toEqual({ toldUpTo: { departures: 3, insertionsAhead: 0 } }); // an insertion ahead moves jobs too
       await engine.deleteSpace(s.id);
       await engine.createSpace(s);
-      expect(await other.claimPositionTelling!(s.id, 0, 0)).toBe(true);
+      expect(await other.claimPositionTelling!(s.id, 0, 0)).toEqual({});
       if (other !== engine) await other.close();
       await engine.close();
     });

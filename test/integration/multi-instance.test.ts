@@ -306,6 +306,41 @@ describe('three gateway instances sharing one Redis', () => {
     peer.close();
     await w.kill('SIGKILL');
   }, 60_000);
+
+  it('has an instance looking at a long queue for the first time work out only what moved since the last told, not tell every job', async () => {
+    const [a, , c] = instances as [(typeof instances)[0], (typeof instances)[0], (typeof instances)[0]];
+    expect((await api(a.url, 'POST', '/v1/admin/spaces', { name: 'long', inputs: ['prompt'], max_queue: 2000 })).status).toBe(201);
+    // A thousand waiting on c (no worker), their places told as they were submitted.
+    const submitter = await client(c.url);
+    for (let n = 0; n < 1000; n++) submitter.send({ type: 'submit', space: 'long', prompt: String(n) });
+    await until('1,000 accepted', () => submitter.of('accepted').length === 1000 || undefined, 30_000);
+    const ids = submitter.of('accepted').map((m) => m.job as string);
+    // Three cancels at the head on c: c tells the moves (and claims them).
+    for (const job of ids.slice(0, 3)) submitter.send({ type: 'cancel', id: `x${job}`, job });
+    await until('three cancelled', () => submitter.of('cancelled').length === 3 || undefined);
+    await new Promise((r) => setTimeout(r, 700));
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'slowlog-max-len', '100000');
+    await admin.config('SET', 'slowlog-log-slower-than', '0');
+    await admin.slowlog('RESET');
+    // One more cancel, on a, which has never looked at this queue: its first look.
+    const other = await client(a.url);
+    other.send({ type: 'cancel', id: 'y', job: ids[3]! });
+    await until('the fourth cancelled', () => submitter.of('cancelled').length === 4 || undefined);
+    await until('the move told', () => submitter.of('position').some((m) => m.job === ids[4] && m.position === 0) || undefined);
+    await new Promise((r) => setTimeout(r, 700));
+    const log = (await admin.slowlog('GET', 100000)) as Array<[number, number, number, string[]]>;
+    await admin.config('SET', 'slowlog-log-slower-than', '10000');
+    admin.disconnect();
+    const tellSha = createHash('sha1').update(TELL).digest('hex');
+    const tells = log.filter((entry) => entry[3][0]?.toLowerCase() === 'evalsha' && entry[3][1] === tellSha).length;
+    // One departure moves every job by a place, but only those near the head or crossing a step are
+    // told (~100 + a few): reading the whole queue and telling each of the 996 would be ten times that.
+    expect(tells).toBeGreaterThan(0);
+    expect(tells).toBeLessThan(300);
+    submitter.close();
+    other.close();
+  }, 60_000);
 });
 
 describe('losing an instance', () => {

@@ -44,8 +44,12 @@ export interface JobQuota {
  * reader that saw the counts before knows by how much any position can have changed since
  * (core/queue-monitor.ts).
  */
-export interface QueueState {
+export interface QueueState extends QueueMoves {
   length: number;
+}
+
+/** A queue's movement counts (QueueState's, without its length). */
+export interface QueueMoves {
   departures: number;
   insertionsAhead: number;
 }
@@ -160,12 +164,13 @@ export interface JobStore {
   tellPosition(job: Pick<JobRef, 'id' | 'spaceId'>, position: number, line: string): Now<boolean>;
   /**
    * Where several instances watch one queue (each refreshes it when its own submits or results
-   * change it), the moves up to a QueueState's counts are worked out and told by one of them: true
-   * for the first to ask for counts ahead of those already claimed, false for the others — who then
-   * skip them. Without it every instance would tell every move (a refused TELL each). Optional: one
-   * instance needs none.
+   * change it), the moves up to a QueueState's counts are worked out and told by one of them: the
+   * first to ask for counts ahead of those already claimed gets the counts the moves were told up
+   * to before (`toldUpTo`, absent the first time: from there it works out what moved), the others
+   * null — they skip them. Without it every instance would tell every move (a refused TELL each).
+   * Optional: one instance needs none.
    */
-  claimPositionTelling?(spaceId: string, departures: number, insertionsAhead: number): Promise<boolean>;
+  claimPositionTelling?(spaceId: string, departures: number, insertionsAhead: number): Promise<{ toldUpTo?: QueueMoves } | null>;
   /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
    * job goes back to the HEAD of its queue and `requeued(position)` is appended, beginning a new

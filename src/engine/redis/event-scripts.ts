@@ -93,9 +93,10 @@ return 1
 `;
 
 /**
- * ARGV: P, spaceId, departures, insertionsAhead (a QueueState's counts) → 1 when no instance has
- * claimed telling the queue's moves up to counts this far (they are now claimed), else 0. Kept in
- * P moves:<space> beside the counts, so a space made anew starts again.
+ * ARGV: P, spaceId, departures, insertionsAhead (a QueueState's counts) → when no instance has
+ * claimed telling the queue's moves up to counts this far: {1, the counts claimed before (-1, -1
+ * for none)}, and these are now claimed; else 0. Kept in P moves:<space> beside the counts, so a
+ * space made anew starts again.
  */
 export const CLAIM_TELLING = `
 local key = ARGV[1] .. 'moves:' .. ARGV[2]
@@ -104,7 +105,7 @@ local d, a = tonumber(ARGV[3]), tonumber(ARGV[4])
 local toldD, toldA = tonumber(f[1] or '-1'), tonumber(f[2] or '-1')
 if d <= toldD and a <= toldA then return 0 end
 redis.call('HSET', key, 'told_departures', math.max(d, toldD), 'told_ahead', math.max(a, toldA))
-return 1
+return { 1, toldD, toldA }
 `;
 
 /**

@@ -261,7 +261,13 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       return sent;
     },
     tellPosition: (job, position, line) => guard(async () => Number(await run('TELL', [job.id, position, line, spaceEventChannel(P, job.spaceId), ...prefixAroundOwner(job.spaceId, job.id)])) === 1),
-    claimPositionTelling: (spaceId, departures, insertionsAhead) => guard(async () => Number(await script('CLAIM_TELLING', [spaceId, departures, insertionsAhead])) === 1),
+    claimPositionTelling: (spaceId, departures, insertionsAhead) =>
+      guard(async () => {
+        const out = await script('CLAIM_TELLING', [spaceId, departures, insertionsAhead]);
+        if (!Array.isArray(out)) return null;
+        const [, toldDepartures, toldAhead] = out.map(Number) as [number, number, number];
+        return toldDepartures < 0 ? {} : { toldUpTo: { departures: toldDepartures, insertionsAhead: toldAhead } };
+      }),
     releaseJob: (job, holder, requeued, exhausted, notBefore) =>
       guard(async () => {
         const jobId = job.id;
