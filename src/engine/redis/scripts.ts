@@ -77,6 +77,9 @@ local function roundOf(rank, priority)
   return rank - (PRIORITY_LIMIT - priority) * ROUNDS
 end
 
+-- A field and its value added at the end of \`t\`, a flat list of field, value pairs (HSET's arguments, HGETALL's reply).
+local function put(t, field, value) t[#t + 1], t[#t + 2] = field, value end
+
 -- HGETALL's flat reply → each field's index of its value in it.
 local function indexOf(h)
   local at = {}
@@ -145,9 +148,9 @@ local function finish(id, state, now, result, err, from, started)
   local job = P .. 'job:' .. id
   count(from, state)
   local fields = { 'state', state, 'finished_at', now }
-  if started then fields[#fields + 1], fields[#fields + 2] = 'started_at', started end
-  if result ~= '' then fields[#fields + 1], fields[#fields + 2] = 'result', result end
-  if err ~= '' then fields[#fields + 1], fields[#fields + 2] = 'error', err end
+  if started then put(fields, 'started_at', started) end
+  if result ~= '' then put(fields, 'result', result) end
+  if err ~= '' then put(fields, 'error', err) end
   redis.call('HSET', job, unpack(fields))
   redis.call('HDEL', job, 'lease_expires')
   redis.call('ZREM', P .. 'leases', id)
@@ -165,7 +168,7 @@ local function assign(id, worker, leaseMs, now, from, h, at)
     'attempt', tostring(tonumber(h[at.attempt] or '0') + 1), 'attempt_seq', h[at.seq] or '0' }
   for i = 1, #set, 2 do
     local field, value = set[i], set[i + 1]
-    if at[field] then h[at[field]] = value else h[#h + 1], h[#h + 2] = field, value end
+    if at[field] then h[at[field]] = value else put(h, field, value) end
   end
   redis.call('HSET', P .. 'job:' .. id, unpack(set))
   redis.call('ZADD', P .. 'leases', expires, id)
@@ -250,23 +253,22 @@ end
 -- to it as it is (the job is new: these are all its fields).
 local hash = { 'body', ARGV[6], 'state', 'queued', 'attempt', '0', 'max_attempts', ARGV[7], 'space_id', space,
   'priority', ARGV[18], 'fair_by', ARGV[19], 'fair_weight', ARGV[21], 'seq', '1', 'owner', ARGV[17], 'to', ARGV[25] }
-local function field(name, value) hash[#hash + 1], hash[#hash + 2] = name, value end
 -- An empty queue and a slot parked for it: the job goes straight to the slot, never queued.
 local direct = ARGV[20] == '' and position == 0
 local slot = direct and takeParked(space)
 if ARGV[20] ~= '' then
   -- Not before then: it waits outside the queue (PROMOTE), its position the queue's length now.
-  field('not_before', ARGV[20])
+  put(hash, 'not_before', ARGV[20])
   redis.call('ZADD', P .. 'waiting', ARGV[20], id)
 elseif not slot then
   local rank
   position, rank = join(id, space, tonumber(ARGV[18]), ARGV[19], tonumber(ARGV[21]), position)
-  field('rank', rank)
+  put(hash, 'rank', rank)
 end
-field('told', '0:' .. position)
+put(hash, 'told', '0:' .. position)
 if idem then
   redis.call('SET', idem, id)
-  field('idem', idem)
+  put(hash, 'idem', idem)
 end
 redis.call('HSET', P .. 'job:' .. id, unpack(hash))
 redis.call('ZADD', P .. 'ownerjobs:' .. ARGV[17], 0, id)
