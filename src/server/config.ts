@@ -1,4 +1,5 @@
 import { DEFAULT_BUDGETS, type Budgets } from '../core/budgets.ts';
+import { LIVE_MEDIA_DEFAULTS } from '../core/ports/blobs.ts';
 import type { CoreOptions } from '../core/gateway-core.ts';
 
 /** Limits of the network edge. Every one is an option with a documented default (docs/operations.md). */
@@ -212,8 +213,8 @@ export function resolveConfig(options: GatewayOptions): GatewayConfig {
     checkpointIntervalMs: options.checkpointIntervalMs ?? 0,
     flushIntervalMs: options.flushIntervalMs ?? 50,
     applyIntervalMs: options.applyIntervalMs ?? 1000,
-    liveMediaMs: options.liveMediaMs ?? 60_000,
-    liveMediaBytes: options.liveMediaBytes ?? 64 * MiB,
+    liveMediaMs: options.liveMediaMs ?? LIVE_MEDIA_DEFAULTS.ms,
+    liveMediaBytes: options.liveMediaBytes ?? LIVE_MEDIA_DEFAULTS.bytes,
     youngCollectionBytes: options.youngCollectionBytes ?? 0,
     wire: options.wire ?? 'fast',
     redis: options.redis,

@@ -10,6 +10,9 @@ export interface BlobMeta {
   owner?: string | null;
 }
 
+/** How long live media is held, and within how many bytes, when a deployment does not say: one default for both engines and the gateway's settings. */
+export const LIVE_MEDIA_DEFAULTS = { ms: 60_000, bytes: 64 * 1024 * 1024 } as const;
+
 /** The blobs port: files, byte for byte — a job's inputs and results, uploads, and live media. */
 export interface BlobStore {
   /** Stores a file; with a `job_id` it is deleted with that job. */

@@ -1,6 +1,6 @@
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobMeta, BlobStore } from '../../core/ports/blobs.ts';
+import { LIVE_MEDIA_DEFAULTS, type BlobMeta, type BlobStore } from '../../core/ports/blobs.ts';
 import { LiveBlobs } from './live-blobs.ts';
 import { RecentBlobs } from './recent-blobs.ts';
 import type { SqliteStore } from './sqlite-store.ts';
@@ -24,7 +24,7 @@ export interface BlobOptions {
 export function embeddedBlobs(dataDir: string, store: SqliteStore, options: BlobOptions): BlobStore & { removeBlob(id: string): Promise<void>; close(): void } {
   const blobPath = (id: string) => join(dataDir, 'blobs', id);
   const recentBlobs = new RecentBlobs(options.recentBlobBytes ?? 64 * 1024 * 1024);
-  const liveBlobs = new LiveBlobs(options.liveMediaBytes ?? 64 * 1024 * 1024, options.liveMediaMs ?? 60_000);
+  const liveBlobs = new LiveBlobs(options.liveMediaBytes ?? LIVE_MEDIA_DEFAULTS.bytes, options.liveMediaMs ?? LIVE_MEDIA_DEFAULTS.ms);
   const removeBlob = async (id: string) => {
     recentBlobs.delete(id);
     await unlink(blobPath(id)).catch(() => {});

@@ -6,6 +6,7 @@ import type { JobRef, LeaseHolder } from '../../core/ports/jobs.ts';
 import type { BusListener } from '../../core/ports/bus.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { Engine } from '../../core/engine-port.ts';
+import { LIVE_MEDIA_DEFAULTS } from '../../core/ports/blobs.ts';
 import { encodeEvent, prefixAroundOwner, spaceEventChannel } from './event-channel.ts';
 import { redisEventSubscriptions } from './event-subscriptions.ts';
 import { splitBatch, TurnBatch } from './turn-batch.ts';
@@ -69,7 +70,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const P = options.prefix ?? 'spaceport:';
   const maxEvents = options.maxEventsPerJob ?? 10_000;
   const maxBlob = options.maxBlobBytes ?? 32 * 1024 * 1024;
-  const liveMs = options.liveMediaMs ?? 60_000;
+  const liveMs = options.liveMediaMs ?? LIVE_MEDIA_DEFAULTS.ms;
   const ttl = options.instanceTtlMs ?? 15_000;
   const connect = (commandTimeout?: number) =>
     new Redis(options.url, {
@@ -363,7 +364,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
     ...workerPresence,
 
-    ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs, liveMediaBytes: options.liveMediaBytes ?? 64 * 1024 * 1024 }, lane),
+    ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs, liveMediaBytes: options.liveMediaBytes ?? LIVE_MEDIA_DEFAULTS.bytes }, lane),
     connectionCounts: redisConnectionCounts(redis, P, instanceId),
 
     publish: (channel, message) => turn.publish(channel, message),
