@@ -4,7 +4,7 @@ import type { JobService } from './job-service.ts';
 import type { SpaceStatus, SpaceStatusMessage } from '../protocol/server-messages.ts';
 import { movedRanges, positionStep } from './position-steps.ts';
 import { positionLine } from '../protocol/job-events.ts';
-import type { QueueState } from './ports/jobs.ts';
+import type { PositionUpdate, QueueState } from './ports/jobs.ts';
 import type { Space, WorkerInfo } from './types.ts';
 import { servingSlots } from './space-slots.ts';
 
@@ -45,8 +45,16 @@ interface Book {
   placed: Set<string>;
 }
 
-/** How many jobs a refresh handles before it lets the event loop run (a first look at a long queue). */
-const SLICE = 1024;
+/** A book holding this many more jobs than twice its queue is pruned by reading the queue whole. */
+const SLACK = 1024;
+
+/**
+ * The most position updates told in one call to the engine, after which the event loop runs. Under
+ * Redis one script tells them all, holding Redis for ~10 µs each (measured: 2.8 ms for 256, against
+ * ~38 µs for a script telling one): 64 keep that hold under a millisecond, and a first look at a
+ * long queue is told in many such steps, with submits and results between them.
+ */
+const TELL_AT_ONCE = 64;
 
 /**
  * Pushes honest queue positions and space status when they change. Changes are coalesced per space
@@ -135,7 +143,7 @@ export class QueueMonitor {
     }
     const departures = queue.departures - (since?.departures ?? 0);
     const insertionsAhead = queue.insertionsAhead - (since?.insertionsAhead ?? 0);
-    const whole = !since || departures < 0 || insertionsAhead < 0 || book.told.size > 2 * queue.length + SLICE;
+    const whole = !since || departures < 0 || insertionsAhead < 0 || book.told.size > 2 * queue.length + SLACK;
     const ranges = whole ? [[0, queue.length] as [number, number]] : movedRanges(queue.length, departures, insertionsAhead);
     const toldBefore = whole ? [...book.told.keys()] : []; // not those told while the queue is read
     const read = await Promise.all(ranges.map(([start, end]) => this.engine.queuedJobIds(spaceId, start, end)));
@@ -156,19 +164,31 @@ export class QueueMonitor {
     return out;
   }
 
-  /** Pushes each job still queued whose step changed since it was last told, the event loop served every SLICE. */
+  /**
+   * Pushes each job still queued whose step changed since it was last told: TELL_AT_ONCE updates in
+   * each call to the engine (one round trip under Redis for all of them), the event loop served
+   * between calls.
+   */
   private async tell(spaceId: string, book: Book, moved: Array<[string, number]>, slots: number): Promise<void> {
     const estimate = this.jobs.estimate(spaceId);
-    let handled = 0;
+    let updates: PositionUpdate[] = [];
+    const send = async () => {
+      // Refused unless still queued: no need to read the jobs first.
+      const told = this.engine.tellPositions(spaceId, updates);
+      updates = [];
+      if (told instanceof Promise) await told;
+    };
     for (const [id, position] of moved) {
       const told = book.told.get(id);
       if (position < 0 || (told !== undefined && positionStep(told) === positionStep(position))) continue;
       book.told.set(id, position);
-      if (++handled % SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
-      // Refused unless still queued: no need to read the job first (a round trip per update under Redis).
-      const sent = this.engine.tellPosition({ id, spaceId }, position, positionLine(id, position, estimate.etaMs(position, slots)));
-      if (sent instanceof Promise) await sent;
+      updates.push({ id, position, line: positionLine(id, position, estimate.etaMs(position, slots)) });
+      if (updates.length === TELL_AT_ONCE) {
+        await send();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
+    if (updates.length > 0) await send();
   }
 
   /**

@@ -472,7 +472,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.appendEvent(ref(a), { type: 'started', attempt: 1, worker: 'w' }, h);
       await engine.appendEvent(ref(a), token('x'), { workerId: 'stranger', attempt: 1 }); // refused
       await engine.releaseJob(ref(a), h, (p) => ({ ...queued(p), attempt: 1 }), lost);
-      await engine.tellPosition(ref(a), 0, positionLine(a.id, 0, null)); // what the requeue told: refused
+      await engine.tellPositions(s.id, [{ id: a.id, position: 0, line: positionLine(a.id, 0, null) }]); // what the requeue told: refused
       await engine.endJob(ref(a), { type: 'cancelled', reason: 'test' });
       await until(() => heard.events.length === 4);
       await new Promise((r) => setTimeout(r, 20)); // nothing more is on its way
@@ -527,7 +527,7 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.submitJob(second, 10, queued); // told position 1
       const heard = heardOf(engine, second.id);
       // Told by id and space: the engine finds the owner the event names.
-      const tell = (on: typeof engine, j: Job, position: number) => on.tellPosition({ id: j.id, spaceId: j.space_id }, position, positionLine(j.id, position, null));
+      const tell = async (on: typeof engine, j: Job, position: number) => (await on.tellPositions(j.space_id, [{ id: j.id, position, line: positionLine(j.id, position, null) }]))[0];
       expect(await tell(engine, second, 1)).toBe(false); // what its submit said
       expect(await tell(engine, second, 0)).toBe(true);
       await until(() => heard.events.some((h) => h.line.type === 'position' && (h.line as { position?: number }).position === 0));
@@ -546,6 +546,31 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       expect(await tell(engine, first, 1)).toBe(true);
       expect(await seqsOf(engine, first.id)).toEqual([1, 2]);
       if (other !== engine) await other.close();
+      await engine.close();
+    });
+
+    it('tells many positions in one call: each answered in order, the refused ones (told already, another space’s, not queued, unknown) not published, each published one naming its own owner', async () => {
+      const { engine } = await makeEngine();
+      const [s, elsewhere] = [space('many-positions', { max_queue: 10 }), space('elsewhere')];
+      await engine.createSpace(s);
+      await engine.createSpace(elsewhere);
+      const [held, a, b, c] = [job(s), job(s), job(s), job(s)];
+      const stranger = job(elsewhere);
+      for (const j of [held, a, b, c]) await engine.submitJob(j, 10, queued);
+      await engine.submitJob(stranger, 10, queued);
+      await engine.claimJob([s.id], 'w', 60_000); // `held` leaves the queue
+      const heard = [a, b, c, held, stranger].map((j) => heardOf(engine, j.id));
+      const update = (j: Job, position: number) => ({ id: j.id, position, line: positionLine(j.id, position, null) });
+      const told = await engine.tellPositions(s.id, [update(a, 0), update(held, 0), update(b, 2), update(stranger, 0), update(c, 2), update(job(s), 0)]);
+      // b was told 2 at its submit; c moved from 3 to 2.
+      expect(told).toEqual([true, false, false, false, true, false]);
+      await until(() => heard[0]!.events.length === 1 && heard[2]!.events.length === 1);
+      await new Promise((r) => setTimeout(r, 20)); // nothing more is on its way
+      expect(heard.map((h) => h.events.length)).toEqual([1, 0, 1, 0, 0]);
+      expect(heard[0]!.events[0]).toMatchObject({ spaceId: s.id, ownerId: a.owner.id, line: { type: 'position', position: 0 } });
+      expect(heard[2]!.events[0]).toMatchObject({ spaceId: s.id, ownerId: c.owner.id, line: { type: 'position', position: 2 } });
+      expect(await engine.tellPositions(s.id, [])).toEqual([]);
+      for (const h of heard) h.off();
       await engine.close();
     });
 

@@ -148,14 +148,16 @@ export function createMemoryEngine(clock: Clock = systemClock): Engine {
         if (e && isLeased(e.job.state) && e.job.worker_id === workerId) e.job.lease_expires = clock.now() + leaseMs;
       }
     },
-    tellPosition(ref, position, line) {
-      const e = jobs.get(ref.id);
-      if (e?.job.state !== 'queued') return false;
-      const told = toldKey(e.job.attempt, position);
-      if (e.told === told) return false;
-      e.told = told;
-      for (const l of listeners) l.jobEvent(e.job.space_id, e.job.id, e.job.owner.id, line);
-      return true;
+    tellPositions(spaceId, updates) {
+      return updates.map(({ id, position, line }) => {
+        const e = jobs.get(id);
+        if (e?.job.state !== 'queued' || e.job.space_id !== spaceId) return false;
+        const told = toldKey(e.job.attempt, position);
+        if (e.told === told) return false;
+        e.told = told;
+        for (const l of listeners) l.jobEvent(e.job.space_id, e.job.id, e.job.owner.id, line);
+        return true;
+      });
     },
     appendEvent(ref, event, holder, result) {
       const e = jobs.get(ref.id);

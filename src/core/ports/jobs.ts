@@ -48,6 +48,13 @@ export interface QueueState extends QueueMoves {
   length: number;
 }
 
+/** A queued job's new place, and the line that tells it (positionLine): JobStore.tellPositions. */
+export interface PositionUpdate {
+  id: string;
+  position: number;
+  line: string;
+}
+
 /** A queue's movement counts (QueueState's, without its length). */
 export interface QueueMoves {
   departures: number;
@@ -154,14 +161,16 @@ export interface JobStore {
    */
   finishAndClaim?(job: JobRef, event: JobEvent, holder: LeaseHolder, result: JobResult | undefined, next: NextClaim): Promise<{ kept: boolean; next: Job | ParkedClaim | null }>;
   /**
-   * Publishes `line`, a queued job's new position (protocol/job-events.ts positionLine), to the
-   * job's subscribers as its events are — but not into its log: live state, not history. MUST
-   * refuse (false) unless the job is still queued, and when its current attempt was last told this
-   * `position` (by its submit, its requeue or an earlier update, from any instance), so each change
-   * reaches clients once. The engine finds the job's owner, whom the published event names, itself:
-   * the caller need not read the job first. May answer at once.
+   * Publishes each update's `line`, a queued job's new position (protocol/job-events.ts
+   * positionLine), to the job's subscribers as its events are — but not into its log: live state,
+   * not history. MUST refuse an update (false at its index) unless the job is still queued in
+   * `spaceId`'s queue, and when its current attempt was last told this `position` (by its submit,
+   * its requeue or an earlier update, from any instance), so each change reaches clients once. The
+   * engine finds each job's owner, whom the published event names, itself: the caller need not read
+   * the jobs first. A refresh's updates go together — one step (one round trip under Redis) for
+   * many, not one each. May answer at once.
    */
-  tellPosition(job: Pick<JobRef, 'id' | 'spaceId'>, position: number, line: string): Now<boolean>;
+  tellPositions(spaceId: string, updates: PositionUpdate[]): Now<boolean[]>;
   /**
    * Where several instances watch one queue (each refreshes it when its own submits or results
    * change it), the moves up to a QueueState's counts are worked out and told by one of them: the

@@ -253,11 +253,13 @@ export function createEmbeddedEngine(options: EmbeddedEngineOptions): Engine {
       }
     },
 
-    tellPosition(job, position, line) {
-      const a = active.get(job.id);
-      if (a?.job.state !== 'queued' || a.told === toldKey(a.job.attempt, position)) return false;
-      a.told = toldKey(a.job.attempt, position);
-      return (publish(a, line), true);
+    tellPositions(spaceId, updates) {
+      return updates.map(({ id, position, line }) => {
+        const a = active.get(id);
+        if (a?.job.state !== 'queued' || a.job.space_id !== spaceId || a.told === toldKey(a.job.attempt, position)) return false;
+        a.told = toldKey(a.job.attempt, position);
+        return (publish(a, line), true);
+      });
     },
 
     appendEvent(job, event, holder, result) {

@@ -75,21 +75,37 @@ return out
 `;
 
 /**
- * ARGV: P, id, position, line, channel, the prefix's head and tail around the owner
- * (event-channel.ts prefixAroundOwner: the owner is read here, from the hash) → 1 when the position
- * update was published (not kept in the log), 0 when the job is no longer queued or its attempt was
- * told this position already: every instance watches the queue; the first to see a change tells
- * it, the others find it told.
+ * A refresh's position updates for one space's queue, told in one step. ARGV: P, spaceId, channel,
+ * then for each update: id, position, and the event's prefix split around the owner with the line
+ * after it (event-channel.ts prefixAroundOwner: head, tail .. line; the owner is read here, from the
+ * hash) → for each, 1 when published (not kept in the log), 0 when the job is not queued there or
+ * its attempt was told this position already (from any instance). The published ones go in one
+ * PUBLISH on the space's channel and one to each instance following any of them, as a batch.
  */
-export const TELL = `${SHARED}
-local job = P .. 'job:' .. ARGV[2]
-local f = redis.call('HMGET', job, 'state', 'attempt', 'told', 'to', 'owner')
-if f[1] ~= 'queued' or not f[5] then return 0 end
-local told = f[2] .. ':' .. ARGV[3]
-if f[3] == told then return 0 end
-redis.call('HSET', job, 'told', told)
-publish(ARGV[2], ARGV[5], ARGV[6] .. f[5] .. ARGV[7] .. ARGV[4], f[4])
-return 1
+export const TELL = `
+local P, space = ARGV[1], ARGV[2]
+local all, byInstance, out = {}, {}, {}
+for i = 4, #ARGV, 4 do
+  local job = P .. 'job:' .. ARGV[i]
+  local f = redis.call('HMGET', job, 'state', 'attempt', 'told', 'to', 'owner', 'space_id')
+  local told = f[1] == 'queued' and f[6] == space and f[5] and f[2] .. ':' .. ARGV[i + 1]
+  if not told or f[3] == told then
+    out[#out + 1] = 0
+  else
+    redis.call('HSET', job, 'told', told)
+    local message = ARGV[i + 2] .. f[5] .. ARGV[i + 3]
+    all[#all + 1] = message
+    for instance in string.gmatch(f[4] or '', '%S+') do
+      local list = byInstance[instance] or {}
+      byInstance[instance] = list
+      list[#list + 1] = message
+    end
+    out[#out + 1] = 1
+  end
+end
+if #all > 0 then redis.call('PUBLISH', ARGV[3], table.concat(all, '\\n')) end
+for instance, list in pairs(byInstance) do redis.call('PUBLISH', P .. 'to:' .. instance, table.concat(list, '\\n')) end
+return out
 `;
 
 /**

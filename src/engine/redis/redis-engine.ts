@@ -7,7 +7,7 @@ import type { BusListener } from '../../core/ports/bus.ts';
 import type { CredentialRecord, UserRecord } from '../../core/ports/records.ts';
 import type { Engine } from '../../core/engine-port.ts';
 import { LIVE_MEDIA_DEFAULTS } from '../../core/ports/blobs.ts';
-import { encodeEvent, prefixAroundOwner, spaceEventChannel } from './event-channel.ts';
+import { encodeEvent, spaceEventChannel } from './event-channel.ts';
 import { redisEventSubscriptions } from './event-subscriptions.ts';
 import { splitBatch, TurnBatch } from './turn-batch.ts';
 import { CHANNEL } from '../../core/topics.ts';
@@ -25,6 +25,7 @@ import { jobReader, redisJobReads, redisQueueReads } from './redis-queue-reads.t
 import { redisWorkers } from './redis-workers.ts';
 import { APPEND, APPEND_STREAM, CLAIM_TELLING, FOLLOW, TELL } from './event-scripts.ts';
 import { redisParking } from './redis-parking.ts';
+import { redisPositions } from './redis-positions.ts';
 import { corkPerTurn } from './turn-cork.ts';
 import { checkRedisSettings, refuseCluster } from './redis-settings.ts';
 import { guard } from './redis-guard.ts';
@@ -261,14 +262,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       );
       return sent;
     },
-    tellPosition: (job, position, line) => guard(async () => Number(await run('TELL', [job.id, position, line, spaceEventChannel(P, job.spaceId), ...prefixAroundOwner(job.spaceId, job.id)])) === 1),
-    claimPositionTelling: (spaceId, departures, insertionsAhead) =>
-      guard(async () => {
-        const out = await script('CLAIM_TELLING', [spaceId, departures, insertionsAhead]);
-        if (!Array.isArray(out)) return null;
-        const [, toldDepartures, toldAhead] = out.map(Number) as [number, number, number];
-        return toldDepartures < 0 ? {} : { toldUpTo: { departures: toldDepartures, insertionsAhead: toldAhead } };
-      }),
+    ...redisPositions(P, run, script),
     releaseJob: (job, holder, requeued, exhausted, notBefore) =>
       guard(async () => {
         const jobId = job.id;
