@@ -136,9 +136,15 @@ export class QueueMonitor {
     let since = book.seen;
     book.seen = { departures: queue.departures, insertionsAhead: queue.insertionsAhead };
     if (this.engine.claimPositionTelling) {
-      const claim = await this.engine.claimPositionTelling(spaceId, queue.departures, queue.insertionsAhead);
+      const claim = await this.engine.claimPositionTelling(spaceId, queue.departures, queue.insertionsAhead, this.intervalMs);
       // Another instance watching this queue tells these moves: nothing to do here but note them.
       if (!claim) return [];
+      if (claim === 'later') {
+        // Another instance told its queue's moves less than an interval ago: these wait for the next look.
+        book.seen = since;
+        this.touch(spaceId);
+        return [];
+      }
       since = claim.toldUpTo ?? since;
     }
     const departures = queue.departures - (since?.departures ?? 0);

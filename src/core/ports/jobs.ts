@@ -176,10 +176,13 @@ export interface JobStore {
    * change it), the moves up to a QueueState's counts are worked out and told by one of them: the
    * first to ask for counts ahead of those already claimed gets the counts the moves were told up
    * to before (`toldUpTo`, absent the first time: from there it works out what moved), the others
-   * null — they skip them. Without it every instance would tell every move (a refused TELL each).
-   * Optional: one instance needs none.
+   * null — they skip them. At most one claim per `everyMs` for a queue, whichever instance makes
+   * it: one asking sooner is answered `'later'`, claims nothing and looks again after its own
+   * interval — so a client is told at most once an interval however many instances watch its
+   * queue. Without it every instance would tell every move (a refused update each). Optional: one
+   * instance needs none.
    */
-  claimPositionTelling?(spaceId: string, departures: number, insertionsAhead: number): Promise<{ toldUpTo?: QueueMoves } | null>;
+  claimPositionTelling?(spaceId: string, departures: number, insertionsAhead: number, everyMs: number): Promise<{ toldUpTo?: QueueMoves } | 'later' | null>;
   /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
    * job goes back to the HEAD of its queue and `requeued(position)` is appended, beginning a new

@@ -22,10 +22,11 @@ export function redisPositions(P: string, run: Script, script: Script): Required
         }
         return ((await run('TELL', args)) as number[]).map((told) => told === 1);
       }),
-    claimPositionTelling: (spaceId, departures, insertionsAhead) =>
+    claimPositionTelling: (spaceId, departures, insertionsAhead, everyMs) =>
       guard(async () => {
-        const out = await script('CLAIM_TELLING', [spaceId, departures, insertionsAhead]);
+        const out = await script('CLAIM_TELLING', [spaceId, departures, insertionsAhead, everyMs]);
         if (!Array.isArray(out)) return null;
+        if (Number(out[0]) === 2) return 'later';
         const [, toldDepartures, toldAhead] = out.map(Number) as [number, number, number];
         return toldDepartures < 0 ? {} : { toldUpTo: { departures: toldDepartures, insertionsAhead: toldAhead } };
       }),
