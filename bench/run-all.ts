@@ -74,6 +74,7 @@ try {
   const { gateway, dialect } = await gatewayTargets();
   targets.push(await rawWsTarget(), gateway, await crossInstanceTarget(), await socketIoTarget());
   if (benchmarks.some((b) => ['dispatchRoundTrip', 'tokenRelay', 'binaryMedia', 'queueThroughput'].includes(b.key))) targets.push(await rawWsViaRedisTarget());
+  if (benchmarks.some((b) => ['queueThroughput', 'manyWorkers'].includes(b.key))) targets.push(await rawWsViaRedisTarget(true));
   if (dialectNeeded) targets.push(dialect);
   if (benchmarks.some((b) => b.key === 'binaryMedia' || b.key === 'mediaMemory')) targets.push(await storedMediaTarget());
   if (benchmarks.some((b) => b.key === 'queueThroughput')) targets.push(await bullMqTarget());

@@ -15,14 +15,14 @@ const wss = new WebSocketServer({
   port: 0,
   host: '127.0.0.1',
   perMessageDeflate: false,
-  verifyClient: ({ req }: { req: IncomingMessage }) => req.url === '/worker' || req.headers.authorization === `Bearer ${BASELINE_TOKEN}`,
+  verifyClient: ({ req }: { req: IncomingMessage }) => req.url!.startsWith('/worker') || req.headers.authorization === `Bearer ${BASELINE_TOKEN}`,
 });
 const workers: WebSocket[] = [];
 const jobs = new RelayJobs();
 let turn = 0;
 
 wss.on('connection', (ws, req) => {
-  if (req.url === '/worker') {
+  if (req.url!.startsWith('/worker')) {
     workers.push(ws);
     ws.on('message', (data: Buffer, isBinary) => jobs.forward(data, isBinary));
     ws.on('close', () => workers.splice(workers.indexOf(ws), 1));

@@ -20,17 +20,26 @@ export async function rawWsTarget(): Promise<Target> {
 /**
  * The baseline relay split over two processes and a Redis (servers/raw-ws-redis-relay.ts):
  * workers on the first, clients on the second, like the gateway's `×2 via Redis`. Server CPU
- * counts both relays and Redis.
+ * counts both relays and Redis. `queued`: jobs wait in a Redis list for the workers' slots.
  */
-export async function rawWsViaRedisTarget(): Promise<Target> {
+export async function rawWsViaRedisTarget(queued = false): Promise<Target> {
   const redis = await startRedisServer();
-  const env = { RELAY_REDIS_URL: redis.url };
+  const env = { RELAY_REDIS_URL: redis.url, RELAY_QUEUE: queued ? '1' : '0' };
   const workers = await startChildServer('bench/servers/raw-ws-redis-relay.ts', ['workers'], env);
   const clients = await startChildServer('bench/servers/raw-ws-redis-relay.ts', ['clients'], env);
   const probe = async (gc?: boolean): Promise<ProbeReport> => {
     const [a, b] = await Promise.all([workers.probe(gc), clients.probe(gc)]);
     return { ...b, cpuMicros: a.cpuMicros + b.cpuMicros + redis.cpuMicros() };
   };
+  const stop = async () => {
+    await Promise.all([workers.stop(), clients.stop()]);
+    await redis.stop();
+  };
+  const peers = rawPeers(`ws://127.0.0.1:${workers.port}`, `ws://127.0.0.1:${clients.port}`);
+  if (queued) {
+    // The floor of the queue rows: jobs wait for slots, as the gateway's do.
+    return { name: 'raw ws ×2 via a Redis list', only: ['queueThroughput', 'manyWorkers'], queues: true, probe, ...peers, fresh: () => rawWsViaRedisTarget(true), stop };
+  }
   return {
     name: 'raw ws ×2 via Redis',
     // The rows where the gateway's own ×2 is held to a 2-instance floor: a job's trip, its tokens, its
@@ -38,19 +47,16 @@ export async function rawWsViaRedisTarget(): Promise<Target> {
     only: ['dispatchRoundTrip', 'tokenRelay', 'binaryMedia', 'queueThroughput'],
     queueless: true,
     probe,
-    ...rawPeers(`ws://127.0.0.1:${workers.port}`, `ws://127.0.0.1:${clients.port}`),
-    fresh: rawWsViaRedisTarget,
-    async stop() {
-      await Promise.all([workers.stop(), clients.stop()]);
-      await redis.stop();
-    },
+    ...peers,
+    fresh: () => rawWsViaRedisTarget(),
+    stop,
   };
 }
 
 /** Workers and clients of the baseline relays' protocol, on the relays at these bases. */
 function rawPeers(workers: string, clients: string): Pick<Target, 'worker' | 'client' | 'subscriber' | 'connect'> {
   return {
-    worker: async (_slots, onJob) => jsonWorker(await open(`${workers}/worker`), onJob, (job) => ({ last: { type: 'result', job } })),
+    worker: async (slots, onJob) => jsonWorker(await open(`${workers}/worker?slots=${slots}`), onJob, (job) => ({ last: { type: 'result', job } })),
     client: () => jsonClient(`${clients}/client`, { token: BASELINE_TOKEN, submitMessage: (id, prompt) => ({ type: 'submit', id, prompt }) }),
     subscriber: (onToken) => jsonSubscriber(`${clients}/sub`, undefined, onToken, BASELINE_TOKEN),
     connect: () => open(`${clients}/client`, BASELINE_TOKEN),
