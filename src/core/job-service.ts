@@ -126,7 +126,8 @@ export class JobService {
     return found(await this.engine.getSpace(name), name);
   }
 
-  async submit(who: Identity, req: SubmitRequest): Promise<Accepted> {
+  /** `issued`: called, where the engine is remote, once it has been sent the job (its answer may still be on its way): a caller's next submit may start then (server/ws/inbound.ts pipelines). */
+  async submit(who: Identity, req: SubmitRequest, issued?: () => void): Promise<Accepted> {
     // The engine's answers are awaited only when they are promises (Redis): with the embedded
     // engine a submit reaches the queue, and its worker, without a turn of waiting.
     const named = this.engine.getSpace(req.space);
@@ -182,6 +183,7 @@ export class JobService {
       queuedControl(space.id),
       quota,
     );
+    if (this.engine.remote) issued?.();
     // The files stored from the submit's own bytes are for this job alone: if it is not taken they go.
     const inline = files.filter((_, i) => !('blob' in req.files[i]!)).map((f) => f.blob);
     let appended: Awaited<typeof submitted>;

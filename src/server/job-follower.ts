@@ -73,14 +73,14 @@ export class JobFollower {
    * exists, and its first event is the one the submit returns (an idempotent repeat names a job
    * made before: that one is replayed).
    */
-  async submit(who: Identity, request: SubmitRequest, accepted: (jobId: string, job: Accepted) => void = () => {}): Promise<{ jobId: string; position: number }> {
+  async submit(who: Identity, request: SubmitRequest, accepted: (jobId: string, job: Accepted) => void = () => {}, issued?: () => void): Promise<{ jobId: string; position: number }> {
     const jobId = newTimeOrderedId('job');
     this.followed.add(jobId);
     this.ctx.core.router.subscribeJob(jobId, this.subscriber);
     this.feeds.expect(jobId);
     let job: Accepted;
     try {
-      job = await this.ctx.core.jobs.submit(who, { ...request, jobId });
+      job = await this.ctx.core.jobs.submit(who, { ...request, jobId }, issued);
     } catch (err) {
       this.unfollow(jobId);
       throw err;

@@ -16,6 +16,11 @@ export interface CuttableProxy {
   refuseFor(ms: number): Promise<void>;
   /** Connections refused so far (tries to reach a gateway that was down). */
   refused(): number;
+  /** From now until releaseReplies, what the target sends back waits here, in order: an answer that is slow to come. */
+  holdReplies(): void;
+  releaseReplies(): void;
+  /** Counts, from now on, how often `text` appears in what clients send (across the chunks it arrives in). */
+  watch(text: string): () => number;
   close(): void;
 }
 
@@ -25,6 +30,8 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
   let dropping = false;
   let refusing = false;
   let refused = 0;
+  let held: Array<() => void> | undefined;
+  const watchers: Array<(chunk: string) => void> = [];
   const server = createServer((inbound) => {
     if (refusing) {
       refused++;
@@ -39,9 +46,14 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
     }
     inbound.on('data', (d: Buffer) => {
       bytesIn += d.length;
+      for (const w of watchers) w(d.toString('latin1'));
       if (!dropping) outbound.write(d);
     });
-    outbound.pipe(inbound);
+    outbound.on('data', (d: Buffer) => {
+      if (held) held.push(() => inbound.write(d));
+      else inbound.write(d);
+    });
+    outbound.on('end', () => inbound.end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const cut = () => {
@@ -62,6 +74,23 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
       refusing = false;
     },
     refused: () => refused,
+    holdReplies: () => void (held ??= []),
+    releaseReplies() {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const write of waiting) write();
+    },
+    watch(text) {
+      let seen = 0;
+      let tail = ''; // the end of the last chunk, where `text` may have begun
+      watchers.push((chunk) => {
+        const joined = tail + chunk;
+        for (let at = joined.indexOf(text); at >= 0; at = joined.indexOf(text, at + text.length)) seen++;
+        // Keep less than a whole `text`, so an occurrence is never counted twice.
+        tail = joined.slice(-(text.length - 1));
+      });
+      return () => seen;
+    },
     close: () => server.close(),
   };
 }

@@ -185,6 +185,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 
   const engine: Engine = {
     instanceId,
+    remote: true,
 
     ...spaceRecords.spaces,
     ...credentials,

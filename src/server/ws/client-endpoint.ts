@@ -125,7 +125,12 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
     return this.attachments.expect(msg.id, binary, (msg as { files: unknown[] }).files.length);
   }
 
-  async handle(msg: ClientMessage, upload: Promise<Array<Buffer | undefined>>): Promise<void> {
+  /** A client's submits in a row are pipelined: each starts once the one before it reached the engine. */
+  pipelines(msg: ClientMessage): boolean {
+    return msg.type === 'submit';
+  }
+
+  async handle(msg: ClientMessage, upload: Promise<Array<Buffer | undefined>>, issued?: () => void): Promise<void> {
     const { core, engine, config } = this.ctx;
     const { peer, who } = this;
     switch (msg.type) {
@@ -157,6 +162,7 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
             } satisfies AcceptedMessage);
             this.pushFilesOf(accepted.job.id, msg.push_files);
           },
+          issued,
         );
         return;
       }

@@ -12,7 +12,17 @@ export interface InboundHandlers<T> {
   decode(text: string): Decoded<T>;
   /** Runs at once, before the chain: registers the binary parts a message announces (they may arrive before its turn). */
   expectUploads(msg: T): Upload | string;
-  handle(msg: T, upload: Upload): Promise<void>;
+  /** `issued` is given for a message `pipelines` names: see there. */
+  handle(msg: T, upload: Upload, issued?: () => void): Promise<void>;
+  /**
+   * Messages of which one may start before the one before it is done, when that one is of the
+   * same kind: its `handle` calls `issued` once the step that must keep arrival order is taken (a
+   * submit's engine call — under Redis its SUBMIT script, so jobs still queue in the order their
+   * submits came), and the next starts then, its answer awaited alongside (a round trip per
+   * submit otherwise, one after another, for a client sending many). Whatever else came before
+   * is still done first, and reports still go in order.
+   */
+  pipelines?(msg: T): boolean;
   /**
    * Optionally starts a message's work at once, on arrival, instead of when its turn comes (in
    * place of `handle`); it still finishes (and reports) in order. For messages whose
@@ -105,6 +115,16 @@ class Inbound<T extends { type: string; id?: string | number | undefined }> impl
     }
     begun?.catch(() => {}); // likewise
     const link: Link = { begun, ids: [id], type: msg.type, open: true };
+    if (!begun && handlers.pipelines?.(msg)) {
+      // Starts once the one before it issued, when that one was pipelined and is still going; else
+      // once everything before it is done.
+      const after = last?.open && last.issued ? last.issued : this.chain;
+      let issued!: () => void;
+      link.issued = new Promise<void>((resolve) => (issued = resolve));
+      begun = after.then(() => handlers.handle(msg, upload, issued));
+      // One refused before its step lets the next start too.
+      begun.then(issued, issued);
+    }
     this.last = link;
     this.chain = this.chain.then(() =>
       (begun ?? handlers.handle(msg, upload)).then(
@@ -142,6 +162,8 @@ interface Link {
   type: string;
   /** Not yet settled: messages may still join. */
   open: boolean;
+  /** A pipelined message's (InboundHandlers.pipelines): settled once it issued, or ended before. */
+  issued?: Promise<void>;
 }
 
 /**

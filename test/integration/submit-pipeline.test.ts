@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { END, SUBMIT } from '../../src/engine/redis/scripts.ts';
+import { cuttableProxy, type CuttableProxy } from '../helpers/cuttable-proxy.ts';
+import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/latch.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+
+let redis: TestRedis;
+let proxy: CuttableProxy;
+let gw: TestGateway;
+let space: { id: string };
+const prefix = `pipe${Date.now()}:`;
+const sha = (script: string) => createHash('sha1').update(script).digest('hex');
+
+beforeAll(async () => {
+  redis = await startRedis();
+  // The gateway reaches Redis through a proxy that can hold Redis's answers back.
+  proxy = await cuttableProxy(Number(new URL(redis.url).port));
+  gw = await testGateway({ redis: { url: proxy.url.replace('http:', 'redis:'), prefix } });
+  space = await gw.createSpace({ name: 'burst', inputs: ['prompt'], max_queue: 100 });
+});
+afterAll(async () => {
+  proxy.releaseReplies();
+  await gw.stop();
+  proxy.close();
+  await redis.stop();
+});
+
+describe("a client's submits in a row, through Redis", () => {
+  it('reach Redis one after another without waiting for each answer, queue in the order they came, and what follows them waits for them', async () => {
+    const client = await gw.client(ADMIN_TOKEN);
+    // Submits first, answered: the space and its workers are read and kept (for a second), so
+    // what follows needs only SUBMITs. Two, a moment apart: the space's creation, heard on the bus,
+    // may clear what the first one kept.
+    client.send({ type: 'submit', id: 'first', space: 'burst', prompt: 'first' });
+    const first = await client.wait('first accepted', (m) => m.type === 'accepted' && m.id === 'first');
+    await new Promise((r) => setTimeout(r, 300));
+    client.send({ type: 'submit', id: 'second', space: 'burst', prompt: 'second' });
+    const second = await client.wait('second accepted', (m) => m.type === 'accepted' && m.id === 'second');
+    const submits = proxy.watch(sha(SUBMIT));
+    const ends = proxy.watch(sha(END));
+    proxy.holdReplies();
+    for (let n = 1; n <= 5; n++) client.send({ type: 'submit', id: `s${n}`, space: 'burst', prompt: String(n) });
+    client.send({ type: 'cancel', id: 'c', job: first.job });
+    // All five SUBMITs are in Redis while none has been answered (one at a time, only the first would be).
+    await until('five SUBMITs sent', () => submits() === 5 || undefined, 5000);
+    expect(client.of('accepted')).toHaveLength(2);
+    // The cancel after them waits for them to be done: its END is not sent yet.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ends()).toBe(0);
+    proxy.releaseReplies();
+    await until('five accepted', () => client.of('accepted').length === 7 || undefined, 5000);
+    const accepted = client.of('accepted').slice(2);
+    expect(accepted.map((m) => m.id)).toEqual(['s1', 's2', 's3', 's4', 's5']);
+    expect(accepted.map((m) => m.position)).toEqual([2, 3, 4, 5, 6]);
+    await client.wait('cancel acknowledged', (m) => m.type === 'ack' && m.id === 'c');
+    expect(ends()).toBe(1);
+    // The queue holds them in the order they were sent (the first one cancelled).
+    const direct = new Redis(redis.url);
+    expect(await direct.zrange(`${prefix}q:${space.id}`, '0', '-1')).toEqual([second.job, ...accepted.map((m) => m.job)]);
+    direct.disconnect();
+    client.close();
+  }, 30_000);
+});
