@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe("a client's submits in a row, through Redis", () => {
-  it('reach Redis one after another without waiting for each answer, queue in the order they came, and what follows them waits for them', async () => {
+  it('reach Redis one after another without waiting for each answer, at most eight at once, queue in the order they came, and what follows them waits for them', async () => {
     const client = await gw.client(ADMIN_TOKEN);
     // Submits first, answered: the space and its workers are read and kept (for a second), so
     // what follows needs only SUBMITs. Two, a moment apart: the space's creation, heard on the bus,
@@ -42,19 +42,21 @@ describe("a client's submits in a row, through Redis", () => {
     const submits = proxy.watch(sha(SUBMIT));
     const ends = proxy.watch(sha(END));
     proxy.holdReplies();
-    for (let n = 1; n <= 5; n++) client.send({ type: 'submit', id: `s${n}`, space: 'burst', prompt: String(n) });
+    for (let n = 1; n <= 10; n++) client.send({ type: 'submit', id: `s${n}`, space: 'burst', prompt: String(n) });
     client.send({ type: 'cancel', id: 'c', job: first.job });
-    // All five SUBMITs are in Redis while none has been answered (one at a time, only the first would be).
-    await until('five SUBMITs sent', () => submits() === 5 || undefined, 5000);
+    // Eight SUBMITs are in Redis while none has been answered (one at a time, only the first would
+    // be); not more: a connection has at most eight in flight.
+    await until('eight SUBMITs sent', () => submits() === 8 || undefined, 5000);
     expect(client.of('accepted')).toHaveLength(2);
     // The cancel after them waits for them to be done: its END is not sent yet.
     await new Promise((r) => setTimeout(r, 100));
+    expect(submits()).toBe(8);
     expect(ends()).toBe(0);
     proxy.releaseReplies();
-    await until('five accepted', () => client.of('accepted').length === 7 || undefined, 5000);
+    await until('ten accepted', () => client.of('accepted').length === 12 || undefined, 5000);
     const accepted = client.of('accepted').slice(2);
-    expect(accepted.map((m) => m.id)).toEqual(['s1', 's2', 's3', 's4', 's5']);
-    expect(accepted.map((m) => m.position)).toEqual([2, 3, 4, 5, 6]);
+    expect(accepted.map((m) => m.id)).toEqual(Array.from({ length: 10 }, (_, i) => `s${i + 1}`));
+    expect(accepted.map((m) => m.position)).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
     await client.wait('cancel acknowledged', (m) => m.type === 'ack' && m.id === 'c');
     expect(ends()).toBe(1);
     // The queue holds them in the order they were sent (the first one cancelled).
