@@ -17,7 +17,9 @@ export interface Engine extends JobStore, Bus, BlobStore, Records, DeliveryRecor
   /**
    * Set where the engine's state is in a server shared by every instance (Redis), so each call is a
    * round trip: a caller with calls in a row gains by sending the next before the last is
-   * answered (a client's submits: server/ws/inbound.ts pipelines). Unset where calls are answered
+   * answered (a client's submits: server/ws/inbound.ts pipelines). Such an engine MUST carry out
+   * its calls in the order they were made (one connection, in order), so a submit made before
+   * another queues before it whatever their answers' timing. Unset where calls are answered
    * in this process: there, a submit begun before the last one ended only changed how the work
    * bunched up — 12% more CPU per job in the short-jobs benchmark.
    */
