@@ -125,9 +125,12 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
     return this.attachments.expect(msg.id, binary, (msg as { files: unknown[] }).files.length);
   }
 
-  /** A client's submits in a row are pipelined: each starts once the one before it reached the engine. */
+  /**
+   * A client's submits in a row are pipelined where the engine is remote (Redis): each starts once
+   * the one before it reached the engine. An engine in this process answers at once: nothing to gain.
+   */
   pipelines(msg: ClientMessage): boolean {
-    return msg.type === 'submit';
+    return msg.type === 'submit' && this.ctx.engine.remote === true;
   }
 
   async handle(msg: ClientMessage, upload: Promise<Array<Buffer | undefined>>, issued?: () => void): Promise<void> {
