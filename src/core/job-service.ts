@@ -126,7 +126,7 @@ export class JobService {
     return found(await this.engine.getSpace(name), name);
   }
 
-  /** `issued`: called, where the engine is remote, once it has been sent the job (its answer may still be on its way): a caller's next submit may start then (server/ws/inbound.ts pipelines). */
+  /** `issued`: called once the engine has been handed the job (its answer may still be on its way): a caller pipelining submits starts its next one then (server/ws/inbound.ts pipelines; only where the engine is remote). */
   async submit(who: Identity, req: SubmitRequest, issued?: () => void): Promise<Accepted> {
     // The engine's answers are awaited only when they are promises (Redis): with the embedded
     // engine a submit reaches the queue, and its worker, without a turn of waiting.
@@ -183,7 +183,7 @@ export class JobService {
       queuedControl(space.id),
       quota,
     );
-    if (this.engine.remote) issued?.();
+    issued?.();
     // The files stored from the submit's own bytes are for this job alone: if it is not taken they go.
     const inline = files.filter((_, i) => !('blob' in req.files[i]!)).map((f) => f.blob);
     let appended: Awaited<typeof submitted>;
