@@ -36,6 +36,11 @@ describe('npm run bench -- --quick', () => {
     expect(proc.output()).toMatch(/×2 via Redis ÷ BullMQ\s+[\d.]+×/);
     expect(report.results['spaceport gateway'].probes.healthMs).toBeGreaterThan(0);
     expect(proc.output()).toMatch(/A deep queue: \d+ jobs submitted, cancelled and taken/);
+    // The same relay queueing in a Redis list for the workers' slots: the floor of the queue rows.
+    const listFloor = report.results['raw ws ×2 via a Redis list'];
+    expect(Object.keys(listFloor).sort()).toEqual(['manyWorkers', 'queueThroughput']);
+    expect(listFloor.manyWorkers.thousandWorkers).toBeGreaterThan(0);
+    expect(listFloor.queueThroughput.jobsPerSecond).toBeGreaterThan(0);
     // The relay split over Redis, the floor of any two instances: on the rows the gateway's ×2 is held to it.
     expect(Object.keys(report.results['raw ws ×2 via Redis']).sort()).toEqual(['binaryMedia', 'dispatchRoundTrip', 'queueThroughput', 'tokenRelay']);
     for (const v of Object.values(report.results['raw ws ×2 via Redis'].dispatchRoundTrip) as number[]) expect(v).toBeGreaterThan(0);
