@@ -574,26 +574,29 @@ export function jobsContract(name: string, makeEngine: MakeEngine): void {
       await engine.close();
     });
 
-    it('lets one instance at a time claim telling a queue’s moves up to given counts, at most once per given interval, where the engine has claimPositionTelling; a space made anew starts again', async () => {
+    it('lets one instance at a time claim telling a queue’s moves up to given counts, at most once per given interval, where the engine has claimPositionTelling; a space made anew starts again; each part of the queue apart', async () => {
       const made = await makeEngine();
       const { engine } = made;
       if (!engine.claimPositionTelling) return void (await engine.close());
       const other = made.reopen ? await made.reopen() : engine;
       const s = space('telling');
       await engine.createSpace(s);
-      expect(await engine.claimPositionTelling(s.id, 0, 0, 0)).toEqual({}); // nothing told before
-      expect(await other.claimPositionTelling!(s.id, 0, 0, 0)).toBeNull(); // the same counts: claimed already
+      expect(await engine.claimPositionTelling(s.id, 0, 0, 0, 'near')).toEqual({}); // nothing told before
+      expect(await other.claimPositionTelling!(s.id, 0, 0, 0, 'near')).toBeNull(); // the same counts: claimed already
       // Three departures since: the claim says where the last one stopped, so its moves are worked out from there.
-      expect(await other.claimPositionTelling!(s.id, 3, 0, 0)).toEqual({ toldUpTo: { departures: 0, insertionsAhead: 0 } });
-      expect(await engine.claimPositionTelling(s.id, 2, 0, 0)).toBeNull(); // counts read before that claim
-      expect(await engine.claimPositionTelling(s.id, 3, 1, 0)).toEqual({ toldUpTo: { departures: 3, insertionsAhead: 0 } }); // an insertion ahead moves jobs too
+      expect(await other.claimPositionTelling!(s.id, 3, 0, 0, 'near')).toEqual({ toldUpTo: { departures: 0, insertionsAhead: 0 } });
+      expect(await engine.claimPositionTelling(s.id, 2, 0, 0, 'near')).toBeNull(); // counts read before that claim
+      expect(await engine.claimPositionTelling(s.id, 3, 1, 0, 'near')).toEqual({ toldUpTo: { departures: 3, insertionsAhead: 0 } }); // an insertion ahead moves jobs too
       // At most one claim a minute: one sooner waits and claims nothing (the next still learns where the last stopped).
-      expect(await other.claimPositionTelling!(s.id, 5, 1, 60_000)).toBe('later');
-      expect(await other.claimPositionTelling!(s.id, 3, 1, 60_000)).toBeNull(); // nothing new: no wait to tell
-      expect(await engine.claimPositionTelling(s.id, 5, 1, 0)).toEqual({ toldUpTo: { departures: 3, insertionsAhead: 1 } });
+      expect(await other.claimPositionTelling!(s.id, 5, 1, 60_000, 'near')).toBe('later');
+      expect(await other.claimPositionTelling!(s.id, 3, 1, 60_000, 'near')).toBeNull(); // nothing new: no wait to tell
+      expect(await engine.claimPositionTelling(s.id, 5, 1, 0, 'near')).toEqual({ toldUpTo: { departures: 3, insertionsAhead: 1 } });
+      // Each part of the queue is claimed on its own: the far part's counts are not the head's.
+      expect(await other.claimPositionTelling!(s.id, 5, 1, 60_000, 'far')).toEqual({});
+      expect(await engine.claimPositionTelling(s.id, 6, 1, 60_000, 'far')).toBe('later');
       await engine.deleteSpace(s.id);
       await engine.createSpace(s);
-      expect(await other.claimPositionTelling!(s.id, 0, 0, 60_000)).toEqual({}); // a space made anew: nothing claimed before
+      expect(await other.claimPositionTelling!(s.id, 0, 0, 60_000, 'near')).toEqual({}); // a space made anew: nothing claimed before
       if (other !== engine) await other.close();
       await engine.close();
     });

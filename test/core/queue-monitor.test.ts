@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_BUDGETS } from '../../src/core/budgets.ts';
 import { settle } from '../fakes/manual-clock.ts';
 import { alice, coreUnderTest, promptSpace, RecordingWorker, workerSays } from './core-harness.ts';
 
@@ -60,6 +61,29 @@ describe('queue positions and ETAs', () => {
     const sent = t.statuses(space.id).length;
     await t.clock.advance(5000);
     expect(t.statuses(space.id)).toHaveLength(sent);
+    t.close();
+  });
+
+  it('looks at the head every interval and at the rest of the queue every fourth: a queue drained fast tells a job far back at most once in four', async () => {
+    const long = promptSpace('positions', { max_queue: 1000 });
+    const t = await coreUnderTest([long], { statusIntervalMs: 250, budgets: { ...DEFAULT_BUDGETS, jobsPerSpace: 1000 } });
+    const ids = [];
+    for (let i = 0; i < 130; i++) ids.push(await submit(t, `p${i}`));
+    await t.clock.advance(250); // the first look at the queue: each job was told its place at submit
+    // Twenty slots take the first twenty: every job behind them moves up twenty places.
+    await t.core.dispatcher.addWorker(new RecordingWorker('w1', [long.id], 20));
+    await settle();
+    const places = (id: string) => t.heard(id).map((e) => e.position);
+    await t.clock.advance(250);
+    expect(places(ids[119]!)).toEqual([119, 99]); // at the head now: told at the next refresh
+    expect(places(ids[125]!)).toEqual([125]); // now at 105, another step: not before the rest's cadence
+    await t.clock.advance(500);
+    expect(places(ids[125]!)).toEqual([125]);
+    await t.clock.advance(250);
+    expect(places(ids[125]!)).toEqual([125, 105]);
+    expect(places(ids[119]!)).toEqual([119, 99]);
+    await t.clock.advance(2000); // nothing moved since: nothing more is told
+    expect(places(ids[125]!)).toEqual([125, 105]);
     t.close();
   });
 });

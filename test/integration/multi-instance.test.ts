@@ -337,7 +337,8 @@ describe('three gateway instances sharing one Redis', () => {
     // Three cancels at the head on c: c tells the moves (and claims them).
     for (const job of ids.slice(0, 3)) submitter.send({ type: 'cancel', id: `x${job}`, job });
     await until('three cancelled', () => submitter.of('cancelled').length === 3 || undefined);
-    await new Promise((r) => setTimeout(r, 700));
+    // Past the far part's cadence (four status intervals of 250 ms): c has told those moves there too.
+    await new Promise((r) => setTimeout(r, 1500));
     const admin = new Redis(redis.url);
     await admin.config('SET', 'slowlog-max-len', '100000');
     await admin.config('SET', 'slowlog-log-slower-than', '0');

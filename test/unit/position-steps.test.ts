@@ -28,6 +28,12 @@ describe('position steps', () => {
         if (was !== undefined && positionStep(was) !== positionStep(p)) expect(looked.has(p), `job ${id}: ${was} → ${p}`).toBe(true);
       });
       for (let r = 1; r < ranges.length; r++) expect(ranges[r]![0]).toBeGreaterThan(ranges[r - 1]![1]);
+      // Looked at in two parts (the head and the rest, queue-monitor.ts): the same places between them, none outside its part.
+      const near = movedRanges(queue.length, departures, insertions, [0, 100]);
+      const far = movedRanges(queue.length, departures, insertions, [100, queue.length]);
+      expect([...near.flat().filter((p) => p > 100), ...far.flat().filter((p) => p < 100)]).toEqual([]);
+      const inParts = new Set([...near, ...far].flatMap(([s, e]) => Array.from({ length: e - s }, (_, i) => s + i)));
+      expect([...inParts].sort((x, y) => x - y)).toEqual([...looked].sort((x, y) => x - y));
       // One move a look costs ~100 exact places plus ~90 per tenfold of the queue: not its length.
       if (departures + insertions <= 2) expect(looked.size).toBeLessThan(100 + 90 * Math.log10(length));
     }

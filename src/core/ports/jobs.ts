@@ -179,10 +179,11 @@ export interface JobStore {
    * null — they skip them. At most one claim per `everyMs` for a queue, whichever instance makes
    * it: one asking sooner is answered `'later'`, claims nothing and looks again after its own
    * interval — so a client is told at most once an interval however many instances watch its
-   * queue. Without it every instance would tell every move (a refused update each). Optional: one
-   * instance needs none.
+   * queue. Without it every instance would tell every move (a refused update each). `part` names
+   * the part of the queue claimed (queue-monitor.ts: the head and the rest, each on its own cadence):
+   * each part's claims are kept apart. Optional: one instance needs none.
    */
-  claimPositionTelling?(spaceId: string, departures: number, insertionsAhead: number, everyMs: number): Promise<{ toldUpTo?: QueueMoves } | 'later' | null>;
+  claimPositionTelling?(spaceId: string, departures: number, insertionsAhead: number, everyMs: number, part: string): Promise<{ toldUpTo?: QueueMoves } | 'later' | null>;
   /**
    * The holder lost the job (disconnect, missed heartbeats, gateway restart). If attempts remain the
    * job goes back to the HEAD of its queue and `requeued(position)` is appended, beginning a new

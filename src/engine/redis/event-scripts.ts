@@ -109,22 +109,23 @@ return out
 `;
 
 /**
- * ARGV: P, spaceId, departures, insertionsAhead (a QueueState's counts), everyMs → when no instance
- * has claimed telling the queue's moves up to counts this far: {1, the counts claimed before (-1,
- * -1 for none)}, and these are now claimed — unless the last claim was less than everyMs ago (by
- * Redis's clock, the one all instances share): {2}, nothing claimed; else 0. Kept in P moves:<space>
- * beside the counts, so a space made anew starts again.
+ * ARGV: P, spaceId, departures, insertionsAhead (a QueueState's counts), everyMs, the part of the
+ * queue (each part's claims apart) → when no instance has claimed telling the part's moves up to
+ * counts this far: {1, the counts claimed before (-1, -1 for none)}, and these are now claimed —
+ * unless the last claim was less than everyMs ago (by Redis's clock, the one all instances share):
+ * {2}, nothing claimed; else 0. Kept in P moves:<space> beside the counts (fields `<part>:departures`,
+ * `<part>:ahead`, `<part>:at`), so a space made anew starts again.
  */
 export const CLAIM_TELLING = `
-local key = ARGV[1] .. 'moves:' .. ARGV[2]
-local f = redis.call('HMGET', key, 'told_departures', 'told_ahead', 'told_at')
+local key, part = ARGV[1] .. 'moves:' .. ARGV[2], ARGV[6] .. ':'
+local f = redis.call('HMGET', key, part .. 'departures', part .. 'ahead', part .. 'at')
 local d, a = tonumber(ARGV[3]), tonumber(ARGV[4])
 local toldD, toldA = tonumber(f[1] or '-1'), tonumber(f[2] or '-1')
 if d <= toldD and a <= toldA then return 0 end
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 if f[3] and now - tonumber(f[3]) < tonumber(ARGV[5]) then return { 2 } end
-redis.call('HSET', key, 'told_departures', math.max(d, toldD), 'told_ahead', math.max(a, toldA), 'told_at', now)
+redis.call('HSET', key, part .. 'departures', math.max(d, toldD), part .. 'ahead', math.max(a, toldA), part .. 'at', now)
 return { 1, toldD, toldA }
 `;
 

@@ -22,9 +22,9 @@ export function redisPositions(P: string, run: Script, script: Script): Required
         }
         return ((await run('TELL', args)) as number[]).map((told) => told === 1);
       }),
-    claimPositionTelling: (spaceId, departures, insertionsAhead, everyMs) =>
+    claimPositionTelling: (spaceId, departures, insertionsAhead, everyMs, part) =>
       guard(async () => {
-        const out = await script('CLAIM_TELLING', [spaceId, departures, insertionsAhead, everyMs]);
+        const out = await script('CLAIM_TELLING', [spaceId, departures, insertionsAhead, everyMs, part]);
         if (!Array.isArray(out)) return null;
         if (Number(out[0]) === 2) return 'later';
         const [, toldDepartures, toldAhead] = out.map(Number) as [number, number, number];

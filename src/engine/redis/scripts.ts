@@ -18,6 +18,7 @@ import { PARKING } from './parking-scripts.ts';
  *                         caller with jobs waiting `n:<caller>` (how many), `l:<caller>` (the last one's round) and
  *                         `c:<caller>` (how many of theirs are in it: a caller of weight w puts w in a round)
  *   P moves:<spaceId> HASH how often the queue moved (core/ports/jobs.ts QueueState): `departures`, `ahead`
+ *                         and, per part of the queue, up to which counts its moves were told (event-scripts.ts CLAIM_TELLING)
  *   P leases        ZSET  held job ids by lease expiry
  *   P deadlines     ZSET  unfinished job ids by deadline
  *   P jobids        ZSET  every kept job id at score 0, ordered by id (time-ordered): the admin listing
