@@ -89,6 +89,20 @@ export function busContract(name: string, makeEngine: MakeEngine): void {
       off();
       await engine.close();
     });
+
+    it('announces a job joining a queue that holds one already only where idle slots do not park (claimOrPark): where they do, each idle one is parked or claiming, and none needs telling', async () => {
+      const { engine } = await makeEngine();
+      const s = space('bus-announce-behind');
+      await engine.createSpace(s);
+      const heard: string[] = [];
+      const off = engine.subscribe({ message: (channel, message) => void (channel === CHANNEL.control && message.includes(s.id) && heard.push(message)), jobEvent: () => {} });
+      for (let i = 0; i < 3; i++) await engine.submitJob(job(s), 10, queued, queuedControl(s.id));
+      engine.publish('ctl-test', 'flush'); // published after them: once it is heard, so would they be
+      await new Promise((r) => setTimeout(r, 50));
+      expect(heard).toHaveLength(engine.claimOrPark ? 1 : 3);
+      off();
+      await engine.close();
+    });
     it('sends a job’s events to the instance it was submitted on, and to another only while it follows the job or watches its space (where the bus has follow and watch)', async () => {
       const made = await makeEngine();
       const { engine } = made;

@@ -107,7 +107,10 @@ export interface JobStore {
    * before it is durable (so a worker can start on it while the write completes), and under Redis
    * is the script's own PUBLISH, so no instance waits for a second round trip to hear of it; a job
    * waiting for its `not_before` is not announced (it is when it joins its queue), nor is a submit
-   * refused (queue_full, quota_exceeded: those refusals come before the job is claimable). With
+   * refused (queue_full, quota_exceeded: those refusals come before the job is claimable). An engine
+   * whose idle slots park (claimOrPark) need not announce a job joining a queue that already holds
+   * one: each idle slot of the space then is claiming, or parked and handed one of those jobs; one
+   * whose claim failed is kicked by the next sweep (core/sweeper.ts). With
    * `quota`, MUST also throw SpaceportError('quota_exceeded') — atomically with the insert, on every
    * instance — when `quota.max` unfinished jobs of the space already carry `quota.key`.
    * With `job.idempotency`, when a job submitted with the same `idempotency.key` is still kept (not

@@ -221,7 +221,7 @@ ${PARKING}`;
  * announces a claimable job ('' for none), now (ms), the instance submitting it (which follows its
  * events from the first) → position (where its rank put it); the first
  * event is published and, unless the job waits for its time, a parked slot of its space takes it
- * (parking-scripts.ts) or else the announcement is published. When the idempotency key names a job still kept: that job's id, and
+ * (parking-scripts.ts) or else, when the queue was empty before it, the announcement is published. When the idempotency key names a job still kept: that job's id, and
  * nothing else is done (checked before the queue and the budget: a retry of an accepted job is answered
  * even when the queue is full now). The caller's unfinished jobs of the space are kept in
  * P owned:<space>:<key> (a SET); ended ones are pruned only when it looks full, so a submit under
@@ -236,6 +236,7 @@ if idem then
 end
 local q = P .. 'q:' .. space
 local position = redis.call('ZCARD', q)
+local waitingBefore = position
 if position >= tonumber(ARGV[4]) then return redis.error_reply('queue_full') end
 if ARGV[12] ~= '' then
   local owned, max = P .. 'owned:' .. space .. ':' .. ARGV[12], tonumber(ARGV[13])
@@ -285,8 +286,9 @@ end
 count(nil, 'queued')
 -- Claimable now: every instance's dispatcher hears of it (ports/jobs.ts submitJob's announce) — unless
 -- it is not due yet, or a parked slot took the queue's head (where the queue was empty, takeParked
--- above has looked: no slot waits).
-if ARGV[20] == '' and (direct or assignParked(space, ARGV[24]) == 0) and ARGV[22] ~= '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
+-- above has looked: no slot waits), or the queue held jobs before it: then no idle slot of the space
+-- waits to hear (each would have parked, and been handed one of them, or is claiming).
+if ARGV[20] == '' and (direct or assignParked(space, ARGV[24]) == 0) and ARGV[22] ~= '' and waitingBefore == 0 then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
 return position
 `;
 
