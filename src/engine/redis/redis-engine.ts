@@ -30,6 +30,7 @@ import { corkPerTurn } from './turn-cork.ts';
 import { checkRedisSettings, refuseCluster } from './redis-settings.ts';
 import { guard } from './redis-guard.ts';
 import { blobLaneFor } from './blob-lane.ts';
+import { watchCommands } from './command-watchdog.ts';
 import { REATTACH, RENEW, receivedOf } from './lease-scripts.ts';
 import { CLAIM, END, RELEASE, SUBMIT, UNPARK } from './scripts.ts';
 import { PROMOTE, PURGE } from './sweep-scripts.ts';
@@ -73,21 +74,22 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const maxBlob = options.maxBlobBytes ?? 32 * 1024 * 1024;
   const liveMs = options.liveMediaMs ?? LIVE_MEDIA_DEFAULTS.ms;
   const ttl = options.instanceTtlMs ?? 15_000;
-  const connect = (commandTimeout?: number) =>
+  const connect = () =>
     new Redis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       lazyConnect: true,
       retryStrategy: (n) => Math.min(n * 200, 2000),
-      ...(commandTimeout && { commandTimeout }),
     });
-  const redis = connect(options.commandTimeoutMs ?? 5000);
+  const redis = connect();
   const lane = blobLaneFor(options.url, options.commandTimeoutMs ?? 5000);
   const sub = connect();
   // Errors surface on each call as `unavailable`; the connection objects' own reports would only repeat them.
   for (const connection of [redis, sub]) connection.on('error', () => {});
   await Promise.all([redis.connect(), sub.connect()]);
+  const stopWatching = watchCommands(redis, options.commandTimeoutMs ?? 5000);
   await refuseCluster(redis).catch((err: unknown) => {
+    stopWatching();
     for (const connection of [redis, sub]) connection.disconnect();
     lane?.close();
     throw err;
@@ -375,6 +377,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       closed = true;
       turn.flush();
       clearInterval(presenceTimer);
+      stopWatching();
       closeWorkers();
       listeners.clear();
       await redis.del(`${P}instance:${instanceId}`).catch(() => {});
