@@ -236,7 +236,6 @@ if idem then
 end
 local q = P .. 'q:' .. space
 local position = redis.call('ZCARD', q)
-local waitingBefore = position
 if position >= tonumber(ARGV[4]) then return redis.error_reply('queue_full') end
 if ARGV[12] ~= '' then
   local owned, max = P .. 'owned:' .. space .. ':' .. ARGV[12], tonumber(ARGV[13])
@@ -284,11 +283,11 @@ if slot then
   return position
 end
 count(nil, 'queued')
--- Claimable now: every instance's dispatcher hears of it (ports/jobs.ts submitJob's announce) — unless
--- it is not due yet, or a parked slot took the queue's head (where the queue was empty, takeParked
--- above has looked: no slot waits), or the queue held jobs before it: then no idle slot of the space
--- waits to hear (each would have parked, and been handed one of them, or is claiming).
-if ARGV[20] == '' and (direct or assignParked(space, ARGV[24]) == 0) and ARGV[22] ~= '' and waitingBefore == 0 then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
+-- Claimable now, into an empty queue where no slot waits (takeParked above looked): every instance's
+-- dispatcher hears of it (ports/jobs.ts submitJob's announce). Not one waiting for its time, nor one
+-- behind other jobs: no slot is parked while a queue of its spaces holds a job (parking-scripts.ts),
+-- and a busy one claims the head as it frees.
+if direct and ARGV[22] ~= '' then redis.call('PUBLISH', ARGV[22], ARGV[23]) end
 return position
 `;
 
