@@ -3,6 +3,19 @@ import { CHANNEL, queuedControl } from '../../src/core/topics.ts';
 import type { Engine } from '../../src/core/engine-port.ts';
 import { heldJob, job, queued, ref, space, token, until, type MakeEngine } from './harness.ts';
 
+/** A space of its own on `engine`, and the control lines about it heard from now on; `settled` lets those published before it arrive. */
+async function announcements(engine: Engine, name: string) {
+  const s = space(name);
+  await engine.createSpace(s);
+  const heard: string[] = [];
+  const off = engine.subscribe({ message: (channel, message) => void (channel === CHANNEL.control && message.includes(s.id) && heard.push(message)), jobEvent: () => {} });
+  const settled = async () => {
+    engine.publish('ctl-test', 'flush'); // published after them: once it is heard, so would they be
+    await new Promise((r) => setTimeout(r, 50));
+  };
+  return { s, heard, settled, off };
+}
+
 /** The bus port (src/core/ports/bus.ts): broadcast in publish order, with the job events the jobs port publishes. */
 export function busContract(name: string, makeEngine: MakeEngine): void {
   describe(`bus port: ${name}`, () => {
@@ -74,17 +87,13 @@ export function busContract(name: string, makeEngine: MakeEngine): void {
 
     it('announces a job that can be claimed on the control channel with the submit itself — not one waiting for its time, nor a refused one', async () => {
       const { engine } = await makeEngine();
-      const s = space('bus-announce');
-      await engine.createSpace(s);
-      const heard: string[] = [];
-      const off = engine.subscribe({ message: (channel, message) => void (channel === CHANNEL.control && message.includes(s.id) && heard.push(message)), jobEvent: () => {} });
+      const { s, heard, settled, off } = await announcements(engine, 'bus-announce');
       await engine.submitJob(job(s), 1, queued, queuedControl(s.id));
       await until(() => heard.length === 1);
       expect(JSON.parse(heard[0]!)).toEqual({ op: 'queued', space: s.id });
       await expect(engine.submitJob(job(s), 1, queued, queuedControl(s.id))).rejects.toMatchObject({ code: 'queue_full' });
       await engine.submitJob(job(s, { not_before: Date.now() + 60_000 }), 2, queued, queuedControl(s.id));
-      engine.publish('ctl-test', 'flush'); // published after both: once it is heard, so would they be
-      await new Promise((r) => setTimeout(r, 50));
+      await settled();
       expect(heard).toHaveLength(1);
       off();
       await engine.close();
@@ -92,13 +101,9 @@ export function busContract(name: string, makeEngine: MakeEngine): void {
 
     it('announces a job joining a queue that holds one already only where idle slots do not park (claimOrPark): where they do, each idle one is parked or claiming, and none needs telling', async () => {
       const { engine } = await makeEngine();
-      const s = space('bus-announce-behind');
-      await engine.createSpace(s);
-      const heard: string[] = [];
-      const off = engine.subscribe({ message: (channel, message) => void (channel === CHANNEL.control && message.includes(s.id) && heard.push(message)), jobEvent: () => {} });
+      const { s, heard, settled, off } = await announcements(engine, 'bus-announce-behind');
       for (let i = 0; i < 3; i++) await engine.submitJob(job(s), 10, queued, queuedControl(s.id));
-      engine.publish('ctl-test', 'flush'); // published after them: once it is heard, so would they be
-      await new Promise((r) => setTimeout(r, 50));
+      await settled();
       expect(heard).toHaveLength(engine.claimOrPark ? 1 : 3);
       off();
       await engine.close();
