@@ -6,6 +6,7 @@ import type { BlobLane } from './blob-lane.ts';
 import { ScratchRing } from './scratch-ring.ts';
 import { LiveMediaBudget } from './live-media-budget.ts';
 import { redisUploads } from './redis-uploads.ts';
+import { guard } from './redis-guard.ts';
 
 /** The memory frames and files read back are lent from, while live media flows. */
 const SCRATCH_BYTES = 32 * 1024 * 1024;
@@ -16,13 +17,7 @@ const SCRATCH_BYTES = 32 * 1024 * 1024;
  * uploads as redis-uploads.ts keeps them. Live media's bytes, and every file's bytes read, go by
  * the blob lane where there is one (blob-lane.ts: fewer copies than through ioredis).
  */
-export function redisBlobs(
-  redis: Redis,
-  P: string,
-  guard: <T>(work: () => Promise<T>) => Promise<T>,
-  limits: { maxBlobBytes: number; liveMediaMs: number; liveMediaBytes: number },
-  lane: BlobLane | undefined,
-): Omit<BlobStore, 'lendLiveBlob'> {
+export function redisBlobs(redis: Redis, P: string, limits: { maxBlobBytes: number; liveMediaMs: number; liveMediaBytes: number }, lane: BlobLane | undefined): Omit<BlobStore, 'lendLiveBlob'> {
   const scratch = lane && new ScratchRing(SCRATCH_BYTES);
   const budget = new LiveMediaBudget(limits.liveMediaBytes, limits.liveMediaMs);
   /** A file, its bytes read into `memory` when it lends some (and given back if the file is not whole). */
@@ -56,7 +51,7 @@ export function redisBlobs(
         for (const meta of metas) if (meta?.job_id) tx.srem(`${P}jobblobs:${meta.job_id}`, meta.id);
         await tx.exec();
       }),
-    ...redisUploads(redis, P, guard, refuseOverMax),
+    ...redisUploads(redis, P, refuseOverMax),
     putLiveBlob: (meta: BlobMeta, bytes: Buffer) =>
       guard(async () => {
         refuseOverMax(bytes);

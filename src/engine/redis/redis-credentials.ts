@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { AccountRecords, CredentialRecord } from '../../core/ports/records.ts';
+import { guard } from './redis-guard.ts';
 
 type Credentials = Pick<AccountRecords, 'createCredential' | 'listCredentials' | 'findCredential' | 'revokeCredential'>;
 
@@ -8,7 +9,7 @@ type Credentials = Pick<AccountRecords, 'createCredential' | 'listCredentials' |
  * P credential-hashes HASH secret hash -> id for the lookup every authenticated request makes. A
  * revoked credential keeps its record (listings show it) and loses its hash entry.
  */
-export function redisCredentials(redis: Redis, P: string, guard: <T>(work: () => Promise<T>) => Promise<T>): Credentials {
+export function redisCredentials(redis: Redis, P: string): Credentials {
   return {
     createCredential: (record) =>
       guard(async () => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Delivery, DeliveryRecords } from '../../core/ports/deliveries.ts';
+import { guard } from './redis-guard.ts';
 
 /**
  * ARGV: P, now, limit, holdUntil → the JSON of the pending deliveries due at `now` (at most
@@ -22,7 +23,7 @@ return out
  * P deliveries:new:<spaceId> ZSETs ids by creation (the admin's listing); P deliveries:settled
  * ZSET settled ids by when (retention).
  */
-export function redisDeliveries(redis: Redis, P: string, guard: <T>(work: () => Promise<T>) => Promise<T>): DeliveryRecords {
+export function redisDeliveries(redis: Redis, P: string): DeliveryRecords {
   const put = (d: Delivery) => {
     const tx = redis.multi().set(`${P}delivery:${d.id}`, JSON.stringify(d));
     if (d.state === 'pending') return tx.zadd(`${P}deliveries:due`, d.next_at, d.id);

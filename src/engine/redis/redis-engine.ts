@@ -153,9 +153,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   };
   const putUser = async (user: UserRecord) => void (await run('PUT_NAMED', ['users', 'user-names', user.id, user.username.toLowerCase(), JSON.stringify(user), 'user_exists', 'username', '1']));
   const getJob = jobReader(redis, P);
-  const credentials = redisCredentials(redis, P, guard);
+  const credentials = redisCredentials(redis, P);
   const spaceRecords = redisSpaces(redis, P, {
-    guard,
     busPrefix,
     putNamed: (space) => run('PUT_NAMED', ['spaces', 'space-names', space.id, space.name, JSON.stringify(space), 'space_exists', 'name', '0']),
     workerTokens: (spaceId) => credentials.listCredentials('worker_token', spaceId),
@@ -182,7 +181,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       const hash = (await run('CLAIM', [workerId, leaseMs, Date.now(), slot, ...spaceIds])) as string[] | null;
       return hash && jobFromHash(hash);
     });
-  const { close: closeWorkers, ...workerPresence } = redisWorkers(redis, P, guard, options.runningWriteMs ?? 200);
+  const { close: closeWorkers, ...workerPresence } = redisWorkers(redis, P, options.runningWriteMs ?? 200);
   let closed = false;
 
   const engine: Engine = {
@@ -191,7 +190,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 
     ...spaceRecords.spaces,
     ...credentials,
-    ...redisDeliveries(redis, P, guard),
+    ...redisDeliveries(redis, P),
 
     submitJob: (job, maxQueue, firstEvent, announce, quota) =>
       guard(async () => {
@@ -300,8 +299,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const out = (await run('END', args)) as Array<string | number> | null;
         return out && jobFromHash(out.slice(1) as string[]);
       }),
-    ...redisJobReads(redis, P, guard),
-    ...redisQueueReads(redis, P, guard),
+    ...redisJobReads(redis, P),
+    ...redisQueueReads(redis, P),
     listJobs: ({ spaceId, state, ownerId, before, limit }) =>
       guard(async () => {
         const out: Job[] = [];
@@ -350,7 +349,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         return true;
       }),
 
-    ...redisSessions(redis, P, guard, run),
+    ...redisSessions(redis, P, run),
 
     countInWindow: (key, windowMs) =>
       guard(async () => {
@@ -361,7 +360,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       }),
     ...workerPresence,
 
-    ...redisBlobs(redis, P, guard, { maxBlobBytes: maxBlob, liveMediaMs: liveMs, liveMediaBytes: options.liveMediaBytes ?? LIVE_MEDIA_DEFAULTS.bytes }, lane),
+    ...redisBlobs(redis, P, { maxBlobBytes: maxBlob, liveMediaMs: liveMs, liveMediaBytes: options.liveMediaBytes ?? LIVE_MEDIA_DEFAULTS.bytes }, lane),
     connectionCounts: redisConnectionCounts(redis, P, instanceId),
 
     publish: (channel, message) => turn.publish(channel, message),

@@ -3,11 +3,10 @@ import { isFinal, noJobs } from '../../core/job-state.ts';
 import type { EventRange, JobStore } from '../../core/ports/jobs.ts';
 import type { Job, JobState } from '../../core/types.ts';
 import { jobFromHash } from './job-hash.ts';
-
-type Guard = <T>(work: () => Promise<T>) => Promise<T>;
+import { guard } from './redis-guard.ts';
 
 /** The engine port's reads of a space's queue (P q:<spaceId>, P moves:<spaceId>; scripts.ts): each O(log n) or better in its length. */
-export function redisQueueReads(redis: Redis, P: string, guard: Guard): Pick<JobStore, 'queuedJobIds' | 'queuePosition' | 'queueState'> {
+export function redisQueueReads(redis: Redis, P: string): Pick<JobStore, 'queuedJobIds' | 'queuePosition' | 'queueState'> {
   return {
     queuedJobIds: (spaceId, start = 0, end = Infinity) => guard(async () => (end <= start ? [] : redis.zrange(`${P}q:${spaceId}`, String(start), end === Infinity ? '-1' : String(end - 1)))),
     queuePosition: (spaceId, jobId) => guard(async () => (await redis.zrank(`${P}q:${spaceId}`, jobId)) ?? -1),
@@ -26,7 +25,7 @@ export const jobReader =
     jobFromHash(await redis.hgetall(`${P}job:${id}`));
 
 /** The engine port's reads of jobs (P job:<id>, P log:<id>, the lease and deadline indexes, the counts; scripts.ts). */
-export function redisJobReads(redis: Redis, P: string, guard: Guard): Pick<JobStore, 'getJob' | 'readEvents' | 'expiredLeases' | 'overdueJobs' | 'countJobs'> {
+export function redisJobReads(redis: Redis, P: string): Pick<JobStore, 'getJob' | 'readEvents' | 'expiredLeases' | 'overdueJobs' | 'countJobs'> {
   const getJob = jobReader(redis, P);
   return {
     getJob: (id) => guard(() => getJob(id)),

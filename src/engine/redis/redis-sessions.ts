@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { SessionRecords } from '../../core/ports/records.ts';
 import type { Session, SessionImage } from '../../core/types.ts';
 import { SpaceportError } from '../../protocol/errors.ts';
+import { guard } from './redis-guard.ts';
 
 /** The fields of a session that change, each its own hash field or list; the rest is its immutable body. */
 const SESSION_FIELDS = ['status', 'expires_at', 'max_images', 'generated_through', 'images', 'job_ids'] as const;
@@ -11,12 +12,7 @@ const SESSION_FIELDS = ['status', 'expires_at', 'max_images', 'generated_through
  * P session-images:<id> and P session-jobs:<id> LISTs, P sessions ZSET by expiry. Adding an image
  * and deleting a session are scripts (`run`), atomic across instances.
  */
-export function redisSessions(
-  redis: Redis,
-  P: string,
-  guard: <T>(work: () => Promise<T>) => Promise<T>,
-  run: (name: 'ADD_SESSION_IMAGE' | 'DELETE_SESSION', args: Array<string | number>) => Promise<unknown>,
-): SessionRecords {
+export function redisSessions(redis: Redis, P: string, run: (name: 'ADD_SESSION_IMAGE' | 'DELETE_SESSION', args: Array<string | number>) => Promise<unknown>): SessionRecords {
   const loadSession = async (id: string): Promise<Session | null> => {
     const [hash, images, jobs] = await Promise.all([redis.hgetall(`${P}session:${id}`), redis.lrange(`${P}session-images:${id}`, 0, -1), redis.lrange(`${P}session-jobs:${id}`, 0, -1)]);
     if (!hash.body) return null;

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Space } from '../../core/types.ts';
 import type { Engine } from '../../core/engine-port.ts';
 import { SPACES_CHANNEL, SpaceCache } from './space-cache.ts';
+import { guard } from './redis-guard.ts';
 
 type Spaces = Pick<Engine, 'listSpaces' | 'getSpace' | 'getSpaceById' | 'createSpace' | 'updateSpace' | 'deleteSpace'>;
 
@@ -9,7 +10,6 @@ type Spaces = Pick<Engine, 'listSpaces' | 'getSpace' | 'getSpaceById' | 'createS
 const SPACE_KEEP_MS = 1000;
 
 interface SpaceDeps {
-  guard: <T>(work: () => Promise<T>) => Promise<T>;
   /** Writes a record under a unique name (the PUT_NAMED script), refusing a taken one with `space_exists`. */
   putNamed: (space: Space) => Promise<unknown>;
   /** The worker tokens of a space, which go with it. */
@@ -23,7 +23,7 @@ interface SpaceDeps {
  * instance to forget what it kept. `forget` is for the bus: called when SPACES_CHANNEL says so.
  */
 export function redisSpaces(redis: Redis, P: string, deps: SpaceDeps): { spaces: Spaces; forget(): void } {
-  const { guard, busPrefix } = deps;
+  const { busPrefix } = deps;
   const cache = new SpaceCache(SPACE_KEEP_MS);
   /** Every instance (this one too) forgets the spaces it kept. */
   const changed = async () => {

@@ -1,6 +1,7 @@
 import { readFile, unlink } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import type { BlobMeta, BlobStore } from '../../core/ports/blobs.ts';
+import { guard } from './redis-guard.ts';
 
 /**
  * Uploads in Redis, stored like every blob (P blob:<id>, P blobmeta:<id>) and, until a job claims
@@ -9,12 +10,7 @@ import type { BlobMeta, BlobStore } from '../../core/ports/blobs.ts';
  *   P uploads-of:<owner> HASH  upload id -> size (what uploadedBytes sums)
  * A claim moves the upload to its job (P jobblobs:<job>), so retention deletes it with the job.
  */
-export function redisUploads(
-  redis: Redis,
-  P: string,
-  guard: <T>(work: () => Promise<T>) => Promise<T>,
-  refuseOverMax: (bytes: Buffer) => void,
-): Pick<BlobStore, 'putUpload' | 'claimUpload' | 'uploadedBytes' | 'purgeUploadsBefore'> {
+export function redisUploads(redis: Redis, P: string, refuseOverMax: (bytes: Buffer) => void): Pick<BlobStore, 'putUpload' | 'claimUpload' | 'uploadedBytes' | 'purgeUploadsBefore'> {
   const ownerKey = (owner: string | null | undefined) => `${P}uploads-of:${owner ?? ''}`;
   const metaOf = async (id: string) => {
     const json = await redis.get(`${P}blobmeta:${id}`);

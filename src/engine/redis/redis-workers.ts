@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Presence } from '../../core/ports/records.ts';
 import type { WorkerInfo } from '../../core/types.ts';
-
-type Guard = <T>(work: () => Promise<T>) => Promise<T>;
+import { guard } from './redis-guard.ts';
 
 /**
  * The workers connected to every instance: P workers is a HASH of worker id -> WorkerInfo JSON.
@@ -13,7 +12,7 @@ type Guard = <T>(work: () => Promise<T>) => Promise<T>;
  * admin's list, an ETA at most once a second) needs how busy a worker is lately, not a Redis
  * write per job. Connecting, slots, spaces and draining are written at the end of the turn.
  */
-export function redisWorkers(redis: Redis, P: string, guard: Guard, runningWriteMs: number): Pick<Presence, 'putWorker' | 'removeWorker' | 'listWorkers'> & { close(): void } {
+export function redisWorkers(redis: Redis, P: string, runningWriteMs: number): Pick<Presence, 'putWorker' | 'removeWorker' | 'listWorkers'> & { close(): void } {
   const key = `${P}workers`;
   /** Waiting for the end of the turn / for runningWriteMs. */
   const pending = new Map<string, WorkerInfo>();
