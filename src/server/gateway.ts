@@ -206,12 +206,19 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
     const budget = who ? budgetKey(who) : null;
     const maxConnections = who?.kind === 'anonymous' ? config.budgets.anonymousConnections : config.budgets.connections;
     if (await connections.full(budget, maxConnections)) return refuseUpgrade(socket, 'quota_exceeded');
+    // Counted before the handshake is answered: an instance counting this caller's next connection,
+    // opened once this one was, must see it (counted after, the count could still be on its way to
+    // Redis). Given back if the socket closes before ws accepts it.
+    connections.opened(budget);
+    const refused = () => connections.closed(budget);
+    socket.once('close', refused);
     servers.get(endpoint)!.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', refused); // (a listener kept would keep this call's scope as long as the socket)
       // Without an error listener a single malformed frame from a client would crash the process.
       ws.on('error', logSocketError);
       const connection = wire(ws);
-      // Counted once the socket exists (a handshake ws refuses never calls back, so never leaks a
-      // count), and watched for its whole life: a revoked key or a sign-out closes it.
+      // Watched for its whole life: its count given back when it closes, and a revoked key or a
+      // sign-out closes it.
       const credential = who && who.kind !== 'anonymous' ? presentedSecretHash(req, url) : undefined;
       if (budget !== null || credential) track(connection, budget, credential);
       try {
@@ -225,13 +232,13 @@ export async function startGateway(options: GatewayOptions & { engine?: Engine; 
   }
 
   /**
-   * Counts and watches an accepted socket until it closes (the peer registry says when), with a
-   * small record each: a close listener made inside `upgrade` kept that call's whole scope — the
-   * request and its headers — alive as long as the socket, 2 KB a connection (measured).
+   * Watches an accepted socket until it closes (the peer registry says when), giving back then the
+   * count taken at its upgrade, with a small record each: a close listener made inside `upgrade` kept
+   * that call's whole scope — the request and its headers — alive as long as the socket, 2 KB a
+   * connection (measured).
    */
   const tracked = new Map<Connection, { budget: string | null; bucket: Bucket | undefined }>();
   function track(connection: Connection, budget: string | null, credentialHash: string | undefined): void {
-    connections.opened(budget);
     tracked.set(connection, { budget, bucket: credentialHash === undefined ? undefined : credentials.watch(connection, credentialHash) });
   }
   function untrack(connection: Connection): void {
