@@ -35,8 +35,14 @@ export interface DialectSocket<Reply> {
 
 /** What a dialect does with one connection. */
 export interface DialectHandlers<In> {
-  /** Each message, decoded against the dialect's schema, strictly in arrival order. */
-  message(msg: In): Promise<void> | void;
+  /**
+   * Each message, decoded against the dialect's schema, strictly in arrival order — except those
+   * `pipelines` names, where the engine is remote: `issued` is then given, for the message's submit
+   * (`socket.jobs.submit(…, issued)`), and the next such message starts once it is called.
+   */
+  message(msg: In, issued?: () => void): Promise<void> | void;
+  /** The messages that only submit a job: a client's burst of them is pipelined to a remote engine (ws/inbound.ts `pipelines`). */
+  pipelines?(msg: In): boolean;
   /** Each event of a job the connection follows. */
   event?(jobId: string, event: JobEventMessage | PositionMessage): void;
   /** A hot path, optional: sees each event's line before it is parsed; true when it handled it. */
@@ -135,7 +141,9 @@ function open<In extends { type: string }, Reply extends object>(
     decode: (text) => decodeMessage(text, spec.messages, types, spec.idField),
     expectUploads: () => NO_UPLOAD,
     ...(h.error && { reportError: (e: SpaceportError, id: string | number | undefined) => h.error!(e, id) }),
-    handle: async (msg) => h.message(msg),
+    handle: async (msg, _upload, issued) => h.message(msg, issued),
+    // Only where a submit is a round trip (Redis): an engine in this process answers at once.
+    pipelines: (msg) => ctx.engine.remote === true && h.pipelines?.(msg) === true,
   });
   connection.onClose((code) => {
     h.closed?.(code);

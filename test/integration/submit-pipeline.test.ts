@@ -6,6 +6,7 @@ import { cuttableProxy, type CuttableProxy } from '../helpers/cuttable-proxy.ts'
 import { ADMIN_TOKEN, testGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/latch.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { WsPeer } from '../helpers/ws-peer.ts';
 
 let redis: TestRedis;
 let proxy: CuttableProxy;
@@ -64,5 +65,34 @@ describe("a client's submits in a row, through Redis", () => {
     expect(await direct.zrange(`${prefix}q:${space.id}`, '0', '-1')).toEqual([second.job, ...accepted.map((m) => m.job)]);
     direct.disconnect();
     client.close();
+  }, 30_000);
+
+  it('on the token-streaming dialect (/ws) too: a burst of queries reaches Redis eight at a time, queued in the order they came', async () => {
+    const text = await gw.createSpace({ name: 'text-generation', inputs: ['prompt'], max_queue: 100 });
+    const direct = new Redis(redis.url);
+    const queued = () => direct.zrange(`${prefix}q:${text.id}`, '0', '-1');
+    const ws = await WsPeer.open(`${gw.ws}/ws`);
+    // Two queries first, answered (they queue: no worker), so the space is read and kept (as above),
+    // the second right before the burst; a ping answered says its handling is over.
+    ws.send({ type: 'query', session_id: 'w1', query: 'w1' });
+    await until('w1 queued', async () => (await queued()).length === 1 || undefined, 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    ws.send({ type: 'query', session_id: 'w2', query: 'w2' });
+    ws.send({ type: 'ping' });
+    await ws.wait('pong', (m) => m.type === 'pong');
+    const submits = proxy.watch(sha(SUBMIT));
+    proxy.holdReplies();
+    for (let n = 1; n <= 10; n++) ws.send({ type: 'query', session_id: `q${n}`, query: String(n) });
+    // One at a time, only the first would reach Redis before its answer.
+    await until('eight SUBMITs sent', () => submits() === 8 || undefined, 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(submits()).toBe(8);
+    proxy.releaseReplies();
+    await until('twelve queued', async () => (await queued()).length === 12 || undefined, 5000);
+    const prompts = [];
+    for (const id of await queued()) prompts.push(JSON.parse((await direct.hget(`${prefix}job:${id}`, 'body'))!).inputs.prompt);
+    expect(prompts).toEqual(['w1', 'w2', ...Array.from({ length: 10 }, (_, i) => String(i + 1))]);
+    direct.disconnect();
+    ws.close();
   }, 30_000);
 });

@@ -82,7 +82,8 @@ export const tokenStream = defineDialect<TokenStreamMessage, TokenStreamReply>({
         }
       },
       error: (e, id) => sendError(id === undefined ? undefined : String(id), e.code, e.message),
-      async message(msg) {
+      pipelines: (msg) => msg.type === 'query',
+      async message(msg, issued) {
         if (msg.type === 'ping') return socket.reply({ type: 'pong', timestamp: new Date().toISOString() });
         const query: Query = {
           sessionId: msg.session_id,
@@ -92,7 +93,7 @@ export const tokenStream = defineDialect<TokenStreamMessage, TokenStreamReply>({
           stream: msg.stream ?? true,
           text: '',
         };
-        await socket.jobs.submit(who, { space: ctx.config.dialects.tokenStreamSpace, prompt: msg.query, options: msg.options, files: [] }, (jobId) => queries.set(jobId, query));
+        await socket.jobs.submit(who, { space: ctx.config.dialects.tokenStreamSpace, prompt: msg.query, options: msg.options, files: [] }, (jobId) => queries.set(jobId, query), issued);
       },
     };
   },
