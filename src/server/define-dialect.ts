@@ -142,8 +142,7 @@ function open<In extends { type: string }, Reply extends object>(
     expectUploads: () => NO_UPLOAD,
     ...(h.error && { reportError: (e: SpaceportError, id: string | number | undefined) => h.error!(e, id) }),
     handle: async (msg, _upload, issued) => h.message(msg, issued),
-    // Only where a submit is a round trip (Redis): an engine in this process answers at once.
-    pipelines: (msg) => ctx.engine.remote === true && h.pipelines?.(msg) === true,
+    pipelines: (msg) => h.pipelines?.(msg) === true,
   });
   connection.onClose((code) => {
     h.closed?.(code);

@@ -125,12 +125,9 @@ class ClientSession implements InboundHandlers<ClientMessage>, FollowerOptions, 
     return this.attachments.expect(msg.id, binary, (msg as { files: unknown[] }).files.length);
   }
 
-  /**
-   * A client's submits in a row are pipelined where the engine is remote (Redis): each starts once
-   * the one before it reached the engine. An engine in this process answers at once: nothing to gain.
-   */
+  /** A client's submits in a row are pipelined (where the engine is remote): each starts once the one before it reached the engine. */
   pipelines(msg: ClientMessage): boolean {
-    return msg.type === 'submit' && this.ctx.engine.remote === true;
+    return msg.type === 'submit';
   }
 
   async handle(msg: ClientMessage, upload: Promise<Array<Buffer | undefined>>, issued?: () => void): Promise<void> {

@@ -29,7 +29,8 @@ export interface InboundHandlers<T> {
    * submit's engine call — under Redis its SUBMIT script, so jobs still queue in the order their
    * submits came), and the next starts then, its answer awaited alongside (a round trip per
    * submit otherwise, one after another, for a client sending many). Whatever else came before
-   * is still done first, and reports still go in order.
+   * is still done first, and reports still go in order. Only where the engine is remote (Redis):
+   * one in this process answers at once, and there a submit begun early only bunches the work.
    */
   pipelines?(msg: T): boolean;
   /**
@@ -124,7 +125,7 @@ class Inbound<T extends { type: string; id?: string | number | undefined }> impl
     }
     begun?.catch(() => {}); // likewise
     const link: Link = { begun, ids: [id], type: msg.type, open: true };
-    if (!begun && handlers.pipelines?.(msg)) {
+    if (!begun && this.ctx.engine.remote === true && handlers.pipelines?.(msg)) {
       // Starts once the one before it issued, when that one was pipelined and is still going; else
       // once everything before it is done.
       const going = last?.open ? last.pipelined : undefined;
