@@ -52,6 +52,8 @@ export interface RedisEngineOptions {
   commandTimeoutMs?: number;
   /** How long a worker's changed running count alone may wait to be written (redis-workers.ts). @default 200 */
   runningWriteMs?: number;
+  /** How long a worker's `started`, alone in its turn, may wait for the job's next event to share its call (turn-batch.ts). @default 2 */
+  startedHoldMs?: number;
   /** Told about Redis settings that put jobs at risk or cost them (redis-settings.ts). */
   warn?: (message: string) => void;
 }
@@ -137,6 +139,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         const first = await script('APPEND_STREAM', [job.id, holder.workerId, holder.attempt, maxEvents, ...eventTarget(job), Date.now(), started ? '1' : '', ...lines]);
         return first !== null;
       }),
+    options.startedHoldMs ?? 2,
   );
   /** Every script runs after what this turn gathered before it: messages and events keep their order. */
   const run = (name: ScriptName, args: Array<string | number>) => {
@@ -249,7 +252,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     // One script: the holder's streamed events still in this turn (a short job's `started`), the
     // final event, then the claim (event-scripts.ts: APPEND with a lease and spaces).
     finishAndClaim: (job, event, holder, result, next) => {
-      const streamed = turn.takeLast(holder);
+      const streamed = turn.take(holder);
       const wait = parking.claim(holder.workerId, next.spaceIds, next.leaseMs);
       const claimArgs = [next.leaseMs, wait.slot, next.spaceIds.length, ...next.spaceIds, streamed?.started ? '1' : '', ...(streamed?.lines ?? [])];
       const sent = guard(async () => {

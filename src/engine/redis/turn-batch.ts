@@ -8,7 +8,7 @@ interface Published {
   messages: string[];
 }
 
-/** A job's streamed events taken from the turn (TurnBatch.takeLast): sent by the taker, who settles them. */
+/** A job's streamed events taken from the turn (TurnBatch.take): sent by the taker, who settles them. */
 export interface TakenStream {
   /** head1, tail1, head2, tail2, …: each event's line around its seq. */
   lines: string[];
@@ -33,16 +33,25 @@ interface Streamed extends TakenStream {
  * A job's events join its open batch unless a message was published after that batch began (then
  * they start a new one), so subscribers see exactly the order things happened in. Anyone about to
  * run another script calls `flush()` first, so a result never overtakes the tokens before it.
+ *
+ * A turn that gathered nothing but workers' `started` events (one each, alone) leaves them for up
+ * to `startedHoldMs`, not the turn's end: a worker says it started and, on a short job, its result
+ * follows in a read or two; held, the two leave in one call (finishAndClaim takes the started), not
+ * two. Anything else gathered meanwhile, or any script run, sends them at once.
  */
 export class TurnBatch {
   private pending: Array<Published | Streamed> = [];
   /** The batches a job's next event may join: one per job attempt held here, so no key is built per event. */
   private open = new Map<LeaseHolder, Streamed>();
   private scheduled = false;
+  /** Whether everything pending is a lone `started` (see the class). */
+  private onlyStarteds = true;
+  private hold: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly sendPublish: (channel: string, payload: string) => void,
     private readonly sendStream: SendStream,
+    private readonly startedHoldMs = 0,
   ) {}
 
   publish(channel: string, message: string): void {
@@ -53,6 +62,7 @@ export class TurnBatch {
       this.pending.push({ channel, messages: [message] });
       this.open.clear();
     }
+    this.onlyStarteds = false;
     this.schedule();
   }
 
@@ -62,7 +72,8 @@ export class TurnBatch {
       batch = newStreamed(job, holder);
       this.open.set(holder, batch);
       this.pending.push(batch);
-    }
+    } else this.onlyStarteds = false;
+    if (!started) this.onlyStarteds = false;
     batch.lines.push(head, tail);
     if (started) batch.started = true;
     this.schedule();
@@ -71,12 +82,14 @@ export class TurnBatch {
 
   /**
    * The holder's streamed events gathered this turn, taken out to go with its final event in one
-   * call — only when nothing was gathered after them (else they leave with the rest, in order).
+   * call — when nothing was published after them (its batch is still open; other jobs' events
+   * gathered after them may leave first: only each job's own order, and the order against
+   * published messages, is kept).
    */
-  takeLast(holder: LeaseHolder): TakenStream | undefined {
+  take(holder: LeaseHolder): TakenStream | undefined {
     const batch = this.open.get(holder);
-    if (!batch || this.pending[this.pending.length - 1] !== batch) return undefined;
-    this.pending.pop();
+    if (!batch) return undefined;
+    this.pending.splice(this.pending.lastIndexOf(batch), 1);
     this.open.delete(holder);
     return batch;
   }
@@ -84,6 +97,9 @@ export class TurnBatch {
   /** Sends everything gathered now (its commands are issued before the caller's next one). */
   flush(): void {
     this.scheduled = false;
+    this.onlyStarteds = true;
+    clearTimeout(this.hold);
+    this.hold = undefined;
     if (this.pending.length === 0) return;
     const pending = this.pending;
     this.pending = [];
@@ -96,6 +112,10 @@ export class TurnBatch {
 
   private schedule(): void {
     if (this.scheduled) return;
+    if (this.onlyStarteds && this.startedHoldMs > 0) {
+      this.hold ??= setTimeout(() => this.flush(), this.startedHoldMs).unref();
+      return;
+    }
     this.scheduled = true;
     setImmediate(() => this.flush());
   }
