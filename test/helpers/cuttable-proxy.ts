@@ -18,6 +18,8 @@ export interface CuttableProxy {
   refused(): number;
   /** From now until releaseReplies, what the target sends back waits here, in order: an answer that is slow to come. */
   holdReplies(): void;
+  /** holdReplies from the moment a client sends `text` (its own answer is held too). */
+  holdRepliesAfter(text: string): void;
   releaseReplies(): void;
   /** Counts, from now on, how often `text` appears in what clients send (across the chunks it arrives in). */
   watch(text: string): () => number;
@@ -56,6 +58,17 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
     outbound.on('end', () => inbound.end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const watch = (text: string) => {
+    let seen = 0;
+    let tail = ''; // the end of the last chunk, where `text` may have begun
+    watchers.push((chunk) => {
+      const joined = tail + chunk;
+      for (let at = joined.indexOf(text); at >= 0; at = joined.indexOf(text, at + text.length)) seen++;
+      // Keep less than a whole `text`, so an occurrence is never counted twice.
+      tail = joined.slice(-(text.length - 1));
+    });
+    return () => seen;
+  };
   const cut = () => {
     const n = open.size;
     for (const s of open) s.destroy();
@@ -75,22 +88,22 @@ export async function cuttableProxy(port: number): Promise<CuttableProxy> {
     },
     refused: () => refused,
     holdReplies: () => void (held ??= []),
+    holdRepliesAfter(text) {
+      // Watchers see a chunk before it is carried: its answer cannot slip through.
+      const seen = watch(text);
+      let armed = true;
+      watchers.push(() => {
+        if (!armed || seen() === 0) return;
+        armed = false;
+        held ??= [];
+      });
+    },
     releaseReplies() {
       const waiting = held ?? [];
       held = undefined;
       for (const write of waiting) write();
     },
-    watch(text) {
-      let seen = 0;
-      let tail = ''; // the end of the last chunk, where `text` may have begun
-      watchers.push((chunk) => {
-        const joined = tail + chunk;
-        for (let at = joined.indexOf(text); at >= 0; at = joined.indexOf(text, at + text.length)) seen++;
-        // Keep less than a whole `text`, so an occurrence is never counted twice.
-        tail = joined.slice(-(text.length - 1));
-      });
-      return () => seen;
-    },
+    watch,
     close: () => server.close(),
   };
 }

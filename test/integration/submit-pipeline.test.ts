@@ -95,4 +95,32 @@ describe("a client's submits in a row, through Redis", () => {
     direct.disconnect();
     ws.close();
   }, 30_000);
+
+  it('on the frames dialect (/ws/{client_id}) too: the next frame’s image is being stored before the first frame’s submit is answered, and frames queue in the order they came', async () => {
+    const plugin = await gw.createSpace({ name: 'frame-burst', inputs: ['image'], max_queue: 100 });
+    const direct = new Redis(redis.url);
+    const queued = () => direct.zrange(`${prefix}q:${plugin.id}`, '0', '-1');
+    const ws = await WsPeer.open(`${gw.ws}/ws/burst-client`);
+    const frame = (id: string) => ({ type: 'send_frame', frame_id: id, plugin: 'frame-burst', image_data: TINY_PNG });
+    // One frame first, queued (no worker), so the plugin is read and kept, as above.
+    ws.send(frame('warm'));
+    await until('warm queued', async () => (await queued()).length === 1 || undefined, 5000);
+    const stores = proxy.watch('multi'); // the MULTI storing an image with its record
+    proxy.holdRepliesAfter(sha(SUBMIT));
+    for (let n = 1; n <= 3; n++) ws.send(frame(`f${n}`));
+    // One at a time, f2's image would be stored only once f1's submit was answered.
+    await until('two images stored', () => stores() === 2 || undefined, 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stores()).toBe(2); // f2's store waits for its answer, held with the rest
+    proxy.releaseReplies();
+    await until('four queued', async () => (await queued()).length === 4 || undefined, 5000);
+    const frames = [];
+    for (const id of await queued()) frames.push(JSON.parse((await direct.hget(`${prefix}job:${id}`, 'body'))!).inputs.options.frame_id);
+    expect(frames).toEqual(['warm', 'f1', 'f2', 'f3']);
+    direct.disconnect();
+    ws.close();
+  }, 30_000);
 });
+
+/** A 1×1 PNG, base64: an image the frames dialect accepts (64 bytes or more). */
+const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';

@@ -125,7 +125,8 @@ function framesConnection(socket: DialectSocket<Record<string, unknown> & { type
       });
     },
     error: (e, id) => error(id === undefined ? undefined : String(id), undefined, frameCodeFor(e.code), `${e.code}: ${e.message}`),
-    async message(msg) {
+    pipelines: (msg) => msg.type === 'send_frame',
+    async message(msg, issued) {
       if (msg.type === 'send_frame') {
         const options = msg.options ?? {};
         if (typeof options !== 'object' || options === null || Array.isArray(options)) return error(msg.frame_id, msg.plugin, 'INVALID_OPTIONS', 'options must be a JSON object');
@@ -152,6 +153,7 @@ function framesConnection(socket: DialectSocket<Record<string, unknown> & { type
               files: [{ name: `${msg.frame_id}`, mime, input: 'image', bytes }],
             },
             (jobId) => frames.set(jobId, f),
+            issued,
           );
         } catch (err) {
           const e = err instanceof SpaceportError ? err : new SpaceportError('internal_error');
