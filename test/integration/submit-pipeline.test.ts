@@ -102,9 +102,9 @@ describe("a client's submits in a row, through Redis", () => {
     const queued = () => direct.zrange(`${prefix}q:${plugin.id}`, '0', '-1');
     const ws = await WsPeer.open(`${gw.ws}/ws/burst-client`);
     const frame = (id: string) => ({ type: 'send_frame', frame_id: id, plugin: 'frame-burst', image_data: TINY_PNG });
-    // One frame first, queued (no worker), so the plugin is read and kept, as above.
+    // One frame first, queued (no worker), so the plugin is read and kept (as above) right before the burst.
     ws.send(frame('warm'));
-    await until('warm queued', async () => (await queued()).length === 1 || undefined, 5000);
+    await ws.wait('warm pending', (m) => m.type === 'job_update' && m.frame_id === 'warm' && m.status === 'pending');
     const stores = proxy.watch('multi'); // the MULTI storing an image with its record
     proxy.holdRepliesAfter(sha(SUBMIT));
     for (let n = 1; n <= 3; n++) ws.send(frame(`f${n}`));
