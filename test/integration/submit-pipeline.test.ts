@@ -29,6 +29,27 @@ afterAll(async () => {
   await redis.stop();
 });
 
+/** A space's queue as Redis holds it, read directly: its job ids in order, and each one's inputs. */
+function queueOf(spaceId: string) {
+  const direct = new Redis(redis.url);
+  const ids = () => direct.zrange(`${prefix}q:${spaceId}`, '0', '-1');
+  return {
+    ids,
+    async inputs(): Promise<Array<{ prompt?: string; options?: Record<string, unknown> }>> {
+      const bodies = await Promise.all((await ids()).map((id) => direct.hget(`${prefix}job:${id}`, 'body')));
+      return bodies.map((body) => JSON.parse(body!).inputs);
+    },
+    close: () => direct.disconnect(),
+  };
+}
+
+/** `count` reaches `n` and, a moment later, has not gone past it (what is held back stays held). */
+async function reachesAndStays(label: string, count: () => number, n: number): Promise<void> {
+  await until(label, () => count() === n || undefined, 5000);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(count()).toBe(n);
+}
+
 describe("a client's submits in a row, through Redis", () => {
   it('reach Redis one after another without waiting for each answer, at most eight at once, queue in the order they came, and what follows them waits for them', async () => {
     const client = await gw.client(ADMIN_TOKEN);
@@ -47,11 +68,9 @@ describe("a client's submits in a row, through Redis", () => {
     client.send({ type: 'cancel', id: 'c', job: first.job });
     // Eight SUBMITs are in Redis while none has been answered (one at a time, only the first would
     // be); not more: a connection has at most eight in flight.
-    await until('eight SUBMITs sent', () => submits() === 8 || undefined, 5000);
+    await reachesAndStays('eight SUBMITs sent', submits, 8);
     expect(client.of('accepted')).toHaveLength(2);
     // The cancel after them waits for them to be done: its END is not sent yet.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(submits()).toBe(8);
     expect(ends()).toBe(0);
     proxy.releaseReplies();
     await until('ten accepted', () => client.of('accepted').length === 12 || undefined, 5000);
@@ -61,21 +80,20 @@ describe("a client's submits in a row, through Redis", () => {
     await client.wait('cancel acknowledged', (m) => m.type === 'ack' && m.id === 'c');
     expect(ends()).toBe(1);
     // The queue holds them in the order they were sent (the first one cancelled).
-    const direct = new Redis(redis.url);
-    expect(await direct.zrange(`${prefix}q:${space.id}`, '0', '-1')).toEqual([second.job, ...accepted.map((m) => m.job)]);
-    direct.disconnect();
+    const queue = queueOf(space.id);
+    expect(await queue.ids()).toEqual([second.job, ...accepted.map((m) => m.job)]);
+    queue.close();
     client.close();
   }, 30_000);
 
   it('on the token-streaming dialect (/ws) too: a burst of queries reaches Redis eight at a time, queued in the order they came', async () => {
     const text = await gw.createSpace({ name: 'text-generation', inputs: ['prompt'], max_queue: 100 });
-    const direct = new Redis(redis.url);
-    const queued = () => direct.zrange(`${prefix}q:${text.id}`, '0', '-1');
+    const queue = queueOf(text.id);
     const ws = await WsPeer.open(`${gw.ws}/ws`);
     // Two queries first, answered (they queue: no worker), so the space is read and kept (as above),
     // the second right before the burst; a ping answered says its handling is over.
     ws.send({ type: 'query', session_id: 'w1', query: 'w1' });
-    await until('w1 queued', async () => (await queued()).length === 1 || undefined, 5000);
+    await until('w1 queued', async () => (await queue.ids()).length === 1 || undefined, 5000);
     await new Promise((r) => setTimeout(r, 300));
     ws.send({ type: 'query', session_id: 'w2', query: 'w2' });
     ws.send({ type: 'ping' });
@@ -84,22 +102,17 @@ describe("a client's submits in a row, through Redis", () => {
     proxy.holdReplies();
     for (let n = 1; n <= 10; n++) ws.send({ type: 'query', session_id: `q${n}`, query: String(n) });
     // One at a time, only the first would reach Redis before its answer.
-    await until('eight SUBMITs sent', () => submits() === 8 || undefined, 5000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(submits()).toBe(8);
+    await reachesAndStays('eight SUBMITs sent', submits, 8);
     proxy.releaseReplies();
-    await until('twelve queued', async () => (await queued()).length === 12 || undefined, 5000);
-    const prompts = [];
-    for (const id of await queued()) prompts.push(JSON.parse((await direct.hget(`${prefix}job:${id}`, 'body'))!).inputs.prompt);
-    expect(prompts).toEqual(['w1', 'w2', ...Array.from({ length: 10 }, (_, i) => String(i + 1))]);
-    direct.disconnect();
+    await until('twelve queued', async () => (await queue.ids()).length === 12 || undefined, 5000);
+    expect((await queue.inputs()).map((i) => i.prompt)).toEqual(['w1', 'w2', ...Array.from({ length: 10 }, (_, i) => String(i + 1))]);
+    queue.close();
     ws.close();
   }, 30_000);
 
   it('on the frames dialect (/ws/{client_id}) too: the next frame’s image is being stored before the first frame’s submit is answered, and frames queue in the order they came', async () => {
     const plugin = await gw.createSpace({ name: 'frame-burst', inputs: ['image'], max_queue: 100 });
-    const direct = new Redis(redis.url);
-    const queued = () => direct.zrange(`${prefix}q:${plugin.id}`, '0', '-1');
+    const queue = queueOf(plugin.id);
     const ws = await WsPeer.open(`${gw.ws}/ws/burst-client`);
     const frame = (id: string) => ({ type: 'send_frame', frame_id: id, plugin: 'frame-burst', image_data: TINY_PNG });
     // One frame first, queued (no worker), so the plugin is read and kept (as above) right before the burst.
@@ -109,15 +122,11 @@ describe("a client's submits in a row, through Redis", () => {
     proxy.holdRepliesAfter(sha(SUBMIT));
     for (let n = 1; n <= 3; n++) ws.send(frame(`f${n}`));
     // One at a time, f2's image would be stored only once f1's submit was answered.
-    await until('two images stored', () => stores() === 2 || undefined, 5000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(stores()).toBe(2); // f2's store waits for its answer, held with the rest
+    await reachesAndStays('two images stored', stores, 2); // f2's store waits for its answer, held with the rest
     proxy.releaseReplies();
-    await until('four queued', async () => (await queued()).length === 4 || undefined, 5000);
-    const frames = [];
-    for (const id of await queued()) frames.push(JSON.parse((await direct.hget(`${prefix}job:${id}`, 'body'))!).inputs.options.frame_id);
-    expect(frames).toEqual(['warm', 'f1', 'f2', 'f3']);
-    direct.disconnect();
+    await until('four queued', async () => (await queue.ids()).length === 4 || undefined, 5000);
+    expect((await queue.inputs()).map((i) => i.options?.frame_id)).toEqual(['warm', 'f1', 'f2', 'f3']);
+    queue.close();
     ws.close();
   }, 30_000);
 });
