@@ -1,6 +1,6 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { rawRequest } from '../helpers/raw-request.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
@@ -99,15 +99,7 @@ describe.each(['embedded', 'redis'] as const)('budgets (%s engine)', (engine) =>
   it('gives back the count of a handshake refused after the budget check (a connection is counted before its handshake is answered)', async () => {
     // No Sec-WebSocket-Key: the budget passes, then the handshake is refused with 400 — six times, past the cap of four.
     for (let i = 0; i < 6; i++) {
-      const answer = await new Promise<string>((resolve, reject) => {
-        const raw = connect(gw.port, '127.0.0.1', () =>
-          raw.write('GET /v1/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-For: 192.0.2.60\r\n\r\n'),
-        );
-        let got = '';
-        raw.on('data', (d) => (got += d.toString()));
-        raw.on('close', () => resolve(got));
-        raw.on('error', reject);
-      });
+      const answer = await rawRequest(gw.port, '/v1/ws', 'Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-For: 192.0.2.60\r\n');
       expect(answer).toMatch(/^HTTP\/1\.1 400/);
     }
     const counted = await Promise.all([from(gw, '192.0.2.60'), from(other, '192.0.2.60')]);

@@ -1,8 +1,8 @@
-import { connect } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/protocol/binary-frame.ts';
 import { testGateway, type TestGateway } from '../helpers/gateway.ts';
+import { rawRequest } from '../helpers/raw-request.ts';
 import { WsPeer } from '../helpers/ws-peer.ts';
 
 /** Exact edges: malformed escapes and targets are the caller's 400, base64 is strict, media are what they say. */
@@ -24,15 +24,8 @@ beforeAll(async () => {
 afterAll(() => gw.stop());
 
 /** One raw HTTP request, as a hostile client writes it; resolves with the status line. */
-function rawRequest(target: string, extra = ''): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(gw.port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n${extra}Connection: close\r\n\r\n`));
-    let text = '';
-    socket.on('data', (d) => (text += d));
-    socket.on('end', () => resolve(text.split('\r\n')[0]!));
-    socket.on('error', reject);
-  });
-}
+/** The status line of a GET written byte for byte. */
+const statusOf = async (target: string, extra = '') => (await rawRequest(gw.port, target, `Host: x\r\n${extra}Connection: close\r\n`)).split('\r\n')[0]!;
 
 describe('paths', () => {
   it('answers a malformed %-escape with 400 invalid_message, on routes and upgrades', async () => {
@@ -41,11 +34,11 @@ describe('paths', () => {
     expect(res.body.error.code).toBe('invalid_message');
     await expect(WsPeer.open(`${gw.ws}/ws/%E0%A4%A`)).rejects.toThrow(/400/);
     await expect(WsPeer.open(`${gw.ws}/ws/reconstruct/%ZZ`)).rejects.toThrow(/400/);
-    expect(await rawRequest('/ws/%E0%A4%A', 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n')).toMatch(/ 400 /);
+    expect(await statusOf('/ws/%E0%A4%A', 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n')).toMatch(/ 400 /);
   });
 
   it('answers a target no URL can be made of with 400, and keeps serving', async () => {
-    for (const target of ['//', 'http://[', '//[']) expect(await rawRequest(target), target).toMatch(/ 400 /);
+    for (const target of ['//', 'http://[', '//[']) expect(await statusOf(target), target).toMatch(/ 400 /);
     expect((await gw.http('GET', '/health')).status).toBe(200);
   });
 
